@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internal structures of libsnapstore, shared by its files and its tools.
+ * Nothing outside snapstore/ (and the white-box tests) includes this.
+ */
+#pragma once
+
+#include <assert.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "format.h"
+#include "snapstore.h"
+
+#define _cleanup_(f) __attribute__((cleanup(f)))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define MIN(a, b) ((a) < (b) ? (a) : (b))
+#define MAX(a, b) ((a) > (b) ? (a) : (b))
+
+static inline void freep(void *p)
+{
+        free(*(void **)p);
+}
+#define _cleanup_free_ _cleanup_(freep)
+
+/* error.c: the per-thread sentence behind the last -errno. */
+void ss_set_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int ss_error(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* ---- keys and in-memory B-tree nodes ---- */
+
+typedef struct SsKey {
+        uint64_t a, b;
+} SsKey;
+
+static inline int key_cmp(SsKey x, SsKey y)
+{
+        if (x.a != y.a)
+                return x.a < y.a ? -1 : 1;
+        if (x.b != y.b)
+                return x.b < y.b ? -1 : 1;
+        return 0;
+}
+
+static inline SsKey key_make(uint64_t a, uint64_t b)
+{
+        return (SsKey){ a, b };
+}
+
+#define KEY_MAX ((SsKey){ UINT64_MAX, UINT64_MAX })
+
+typedef struct SsNode SsNode;
+struct SsNode {
+        uint64_t blocknr;
+        uint64_t born; /* transaction that allocated the block */
+        uint16_t tree;
+        uint16_t level;
+        uint32_t count;
+        uint32_t cap;
+        uint32_t val_size; /* bytes per value: 8 in branches, per tree in leaves */
+        uint32_t enc_bytes; /* encoded payload size */
+        SsKey *keys;
+        uint8_t *vals;
+        bool dirty;
+        /* cache bookkeeping */
+        uint32_t pins;
+        SsNode *hnext;
+        SsNode *lru_prev, *lru_next;
+};
+
+static inline uint64_t node_u64(const SsNode *n, uint32_t i)
+{
+        uint64_t v;
+        memcpy(&v, n->vals + (size_t)i * 8, 8);
+        return v;
+}
+
+static inline void node_set_u64(SsNode *n, uint32_t i, uint64_t v)
+{
+        memcpy(n->vals + (size_t)i * 8, &v, 8);
+}
+
+uint32_t tree_leaf_val_size(unsigned tree);
+
+/* codec.c: one place that turns blocks into structures and back.  Decoders
+ * check everything and return -EUCLEAN/-EILSEQ with ss_last_error() set. */
+typedef struct SsSuper SsSuper;
+int ss_block_verify(const void *block, uint32_t magic, uint64_t blocknr, const char *what);
+void ss_block_seal(void *block, uint32_t magic, uint64_t blocknr, uint64_t txid);
+int ss_node_decode(const void *block, uint64_t blocknr, SsNode *node);
+int ss_node_encode(const SsNode *node, uint64_t txid, void *block);
+uint32_t ss_leaf_entry_bytes(const SsNode *n, int32_t prev, uint32_t i);
+int ss_node_reserve(SsNode *n, uint32_t cap);
+void ss_node_free_arrays(SsNode *n);
+int ss_super_decode(const void *buf, size_t len, uint64_t blocknr, SsSuper *sb);
+size_t ss_super_encode(const SsSuper *sb, void *buf, size_t len);
+int ss_snaprec_decode(const void *rec, uint64_t key, SsSnapshotInfo *info);
+void ss_snaprec_encode(const SsSnapshotInfo *info, void *rec);
+
+/* ---- the in-memory superblock ---- */
+
+typedef struct SsRoot {
+        uint64_t block;
+        uint64_t entries;
+        uint32_t depth;
+        uint32_t nodes;
+} SsRoot;
+
+typedef struct SsCleanupJob {
+        uint32_t kind, from, to, cursor_hi;
+        uint64_t cursor_chunk;
+} SsCleanupJob;
+
+struct SsSuper {
+        uint64_t txid;
+        uint64_t feature_compat, feature_ro_compat, feature_incompat;
+        uint8_t uuid[16], volume_uuid[16];
+        char volume_name[SS_VOLUME_NAME_MAX + 1];
+        uint32_t chunk_size;
+        uint32_t full_policy;
+        uint64_t origin_size;
+        uint64_t store_blocks;
+        int64_t created;
+        uint32_t next_snapshot;
+        uint32_t snapshot_count;
+        SsRoot roots[SS_TREE_COUNT];
+        uint64_t data_blocks, meta_blocks, free_blocks;
+        uint32_t group_count;
+        uint32_t cleanup_count;
+        SsCleanupJob cleanup[SS_MAX_CLEANUP_JOBS];
+        uint32_t revert_target, revert_phase, revert_cursor_hi;
+        uint64_t revert_cursor_chunk, revert_done;
+        /* group table */
+        uint8_t *slot_bits;   /* ceil(group_count / 8) bytes */
+        uint16_t *group_free; /* group_count entries */
+};
+
+int ss_super_copy(SsSuper *dst, const SsSuper *src);
+void ss_super_release(SsSuper *sb);
+size_t ss_super_bytes(uint32_t group_count);
+
+/* ---- metadata cache (cache.c) ---- */
+
+typedef struct SsCache {
+        SsNode **table;
+        size_t buckets;
+        size_t nodes;
+        size_t bytes, budget;
+        SsNode lru; /* sentinel: lru.lru_next is the least recently used */
+} SsCache;
+
+/* ---- space map (spacemap.c) ---- */
+
+typedef struct SsGroup {
+        uint8_t *bits;      /* current bitmap, NULL if not loaded */
+        uint8_t *committed; /* bitmap as last committed, kept while dirty */
+        bool dirty;
+        uint32_t lru_tick;
+} SsGroup;
+
+typedef struct SsSpaceMap {
+        SsGroup *groups;
+        uint32_t ngroups;
+        uint32_t loaded;     /* bitmaps in memory */
+        uint32_t max_loaded; /* clean bitmaps kept at most */
+        uint32_t tick;
+        uint64_t data_cursor; /* next-fit hint, blocks */
+        uint64_t meta_cursor;
+} SsSpaceMap;
+
+/* ---- snapshot table (snaptable.c): every live snapshot, in id order ---- */
+
+typedef struct SsSnapTable {
+        SsSnapshotInfo *v;
+        size_t n, cap;
+} SsSnapTable;
+
+/* ---- the store ---- */
+
+struct SsStore {
+        SsBlockDev *origin;
+        SsBlockDev *dev;
+        bool readonly;
+        bool failed; /* an I/O failed mid-transaction: reopen to continue */
+        SsSuper sb;        /* current, being modified */
+        SsSuper committed; /* as last committed */
+        uint64_t txn;      /* id of the open transaction: committed txid + 1 */
+        bool txn_dirty;
+        SsCache cache;
+        SsSpaceMap sm;
+        SsSnapTable snaps;
+        uint32_t chunk_shift;  /* log2(chunk_size) */
+        uint32_t chunk_blocks; /* 4 KiB blocks per chunk */
+        void *chunk_buf;       /* aligned, one chunk */
+        void *block_buf;       /* aligned, SS_SB_AREA_BLOCKS blocks: sb, bitmaps */
+        void *node_buf;        /* aligned, one block: node I/O */
+        SsAutodeleteFn on_autodelete;
+        void *user;
+};
+
+static inline uint64_t origin_chunks(const SsStore *s, uint64_t size)
+{
+        return (size + s->sb.chunk_size - 1) >> s->chunk_shift;
+}
+
+/* cache.c */
+int cache_init(SsCache *c, size_t budget);
+void cache_destroy(SsCache *c);
+SsNode *cache_find(SsCache *c, uint64_t blocknr);
+void cache_insert(SsCache *c, SsNode *n);
+void cache_remove(SsCache *c, SsNode *n);
+void cache_touch(SsCache *c, SsNode *n);
+size_t node_mem(const SsNode *n);
+int cache_shrink(SsStore *s);
+void cache_drop_all(SsCache *c);
+
+/* btree.c */
+int node_get(SsStore *s, uint64_t blocknr, unsigned tree, SsNode **ret);
+void node_put(SsStore *s, SsNode *n);
+int node_write(SsStore *s, SsNode *n);
+int bt_lookup(SsStore *s, unsigned tree, SsKey key, void *ret_val);
+int bt_seek_ge(SsStore *s, unsigned tree, SsKey key, SsKey *ret_key, void *ret_val);
+int bt_seek_le(SsStore *s, unsigned tree, SsKey key, SsKey *ret_key, void *ret_val);
+int bt_insert(SsStore *s, unsigned tree, SsKey key, const void *val, bool replace);
+int bt_delete(SsStore *s, unsigned tree, SsKey key);
+int bt_scan(SsStore *s, unsigned tree, SsKey from, SsKey to, size_t max, SsKey *ret_keys,
+            void *ret_vals);
+
+typedef int (*SsNodeVisitor)(SsStore *s, const SsNode *n, SsKey lo, SsKey hi, void *user);
+int bt_walk(SsStore *s, unsigned tree, SsNodeVisitor fn, void *user);
+
+/* spacemap.c */
+int sm_init(SsStore *s);
+void sm_destroy(SsSpaceMap *sm);
+int sm_alloc_meta(SsStore *s, uint64_t *ret_block);
+int sm_alloc_chunk(SsStore *s, uint64_t *ret_block);
+int sm_free(SsStore *s, uint64_t block, uint32_t count);
+int sm_is_used(SsStore *s, uint64_t block, bool *ret_used);
+int sm_mark_used(SsStore *s, uint64_t block, uint32_t count);
+int sm_write_dirty(SsStore *s);
+void sm_after_commit(SsStore *s);
+void sm_abort(SsStore *s);
+int sm_load_group(SsStore *s, uint32_t g, bool committed_slot, uint8_t **ret_bits);
+uint64_t sm_bitmap_block(const SsStore *s, uint32_t g, unsigned slot);
+uint64_t sm_group_first_free(uint32_t g);
+int sm_grow(SsStore *s, uint64_t new_blocks);
+int sm_format_group(SsStore *s, uint32_t g, uint64_t store_blocks, uint8_t *bits);
+
+/* snaptable.c */
+int snaps_load(SsStore *s);
+void snaps_destroy(SsSnapTable *t);
+SsSnapshotInfo *snaps_find(SsStore *s, uint32_t id);
+SsSnapshotInfo *snaps_find_name(SsStore *s, const char *name);
+int snaps_put(SsStore *s, const SsSnapshotInfo *info);
+int snaps_remove(SsStore *s, uint32_t id);
+uint32_t snaps_newest(const SsStore *s);
+uint32_t snaps_live_above(const SsStore *s, uint32_t after); /* 0 if none */
+uint32_t snaps_live_below(const SsStore *s, uint32_t before); /* 0 if none */
+
+/* txn.c */
+int txn_begin(SsStore *s);
+int txn_commit(SsStore *s);
+void txn_abort(SsStore *s);
+int txn_fail(SsStore *s, int err);
+int store_writable(SsStore *s);
+
+/* origin.c */
+int origin_copy_out(SsStore *s, uint64_t first_chunk, uint64_t last_chunk);
+int exception_add(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
+int exception_remove(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
+
+/* snapio.c */
+int chunk_source(SsStore *s, uint32_t id, uint64_t chunk, SsExtentKind *ret_kind,
+                 uint64_t *ret_block);
+int read_chunk_of(SsStore *s, uint32_t id, uint64_t chunk, void *buf);
+
+/* snapshot.c */
+int snapshot_delete_locked(SsStore *s, uint32_t id);
+int cleanup_add(SsStore *s, uint32_t kind, uint32_t from, uint32_t to);
+int autodelete_one(SsStore *s, uint32_t keep);
+int cleanup_run(SsStore *s, unsigned budget, uint64_t *ret_freed);

@@ -1,0 +1,157 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Copy-out: the origin write path.
+ *
+ * Snapshots are numbered in creation order.  When chunk c of the origin is
+ * about to be overwritten and the newest live snapshot is L, the snapshots
+ * that still read c from the origin are those above the last exception of c
+ * (its "hi").  So one comparison decides: copy out iff L > last hi of c.
+ * The copy becomes exception (c, L), serving every snapshot in
+ * (previous hi of c, L].  Its cost does not depend on how many snapshots
+ * exist: one B-tree lookup, and one insert into each of the two indexes.
+ *
+ * Chunks past the newest snapshot's image (the origin grew after it was
+ * taken) need no copy: no snapshot can read them.
+ */
+#include <string.h>
+
+#include "internal.h"
+
+int exception_add(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block)
+{
+        int r = bt_insert(s, SS_TREE_SHARED, key_make(chunk, hi), &block, false);
+        if (r == 0)
+                r = bt_insert(s, SS_TREE_BYHI, key_make(hi, chunk), NULL, false);
+        return r;
+}
+
+int exception_remove(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block)
+{
+        int r = bt_delete(s, SS_TREE_SHARED, key_make(chunk, hi));
+        if (r == 0)
+                r = bt_delete(s, SS_TREE_BYHI, key_make(hi, chunk));
+        if (r == -ENOENT)
+                r = ss_error(-EUCLEAN, "exception (chunk %llu, snapshot %u) is missing from "
+                             "an index", (unsigned long long)chunk, hi);
+        if (r == 0)
+                r = sm_free(s, block, s->chunk_blocks);
+        if (r == 0)
+                s->sb.data_blocks -= s->chunk_blocks;
+        return r;
+}
+
+/* The highest hi of any exception of chunk c, 0 if there is none. */
+static int last_hi(SsStore *s, uint64_t c, uint32_t *ret)
+{
+        SsKey k;
+        int r = bt_seek_le(s, SS_TREE_SHARED, key_make(c, UINT64_MAX), &k, NULL);
+        if (r == -ENOENT || (r == 0 && k.a != c)) {
+                *ret = 0;
+                return 0;
+        }
+        if (r < 0)
+                return r;
+        *ret = (uint32_t)k.b;
+        return 0;
+}
+
+static bool needs_copy(const SsStore *s, uint64_t c, uint32_t newest, uint64_t newest_size)
+{
+        return newest && (c << s->chunk_shift) < newest_size;
+}
+
+/* Bytes of chunk c that exist on an origin of the given size. */
+static size_t chunk_bytes(const SsStore *s, uint64_t c, uint64_t size)
+{
+        uint64_t start = c << s->chunk_shift;
+        return (size_t)MIN((uint64_t)s->sb.chunk_size, size - start);
+}
+
+/* Copies out chunks [first, last] where needed, in one transaction that the
+ * caller commits.  Contiguous chunks are read with one request. */
+int origin_copy_out(SsStore *s, uint64_t first, uint64_t last)
+{
+        uint32_t newest = snaps_newest(s);
+        if (!newest)
+                return 0;
+        uint64_t newest_size = snaps_find(s, newest)->origin_size;
+
+        for (uint64_t c = first; c <= last; c++) {
+                if (!needs_copy(s, c, newest, newest_size))
+                        break;
+                uint32_t hi;
+                int r = last_hi(s, c, &hi);
+                if (r < 0)
+                        return r;
+                if (hi >= newest)
+                        continue;
+                size_t len = chunk_bytes(s, c, s->sb.origin_size);
+                uint64_t blk;
+                if (len < s->sb.chunk_size)
+                        memset(s->chunk_buf, 0, s->sb.chunk_size);
+                r = ss_dev_pread(s->origin, s->chunk_buf, len, c << s->chunk_shift);
+                if (r < 0)
+                        return r;
+                r = sm_alloc_chunk(s, &blk);
+                if (r < 0)
+                        return r;
+                r = ss_dev_pwrite(s->dev, s->chunk_buf, s->sb.chunk_size,
+                                  blk << SS_BLOCK_SHIFT);
+                if (r < 0)
+                        return r;
+                r = exception_add(s, c, newest, blk);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int check_origin_range(SsStore *s, uint64_t off, uint64_t len)
+{
+        if (off % SS_SECTOR_SIZE || len % SS_SECTOR_SIZE)
+                return ss_error(-EINVAL, "origin I/O at %llu+%llu is not 512-byte aligned",
+                                (unsigned long long)off, (unsigned long long)len);
+        if (off > s->sb.origin_size || len > s->sb.origin_size - off)
+                return ss_error(-EINVAL, "origin I/O at %llu+%llu is past the end (%llu bytes)",
+                                (unsigned long long)off, (unsigned long long)len,
+                                (unsigned long long)s->sb.origin_size);
+        return 0;
+}
+
+int ss_origin_prepare_write(SsStore *s, uint64_t off, uint64_t len)
+{
+        int r = store_writable(s);
+        if (r == 0)
+                r = check_origin_range(s, off, len);
+        if (r < 0 || len == 0)
+                return r;
+        uint64_t first = off >> s->chunk_shift, last = (off + len - 1) >> s->chunk_shift;
+
+        for (;;) {
+                r = origin_copy_out(s, first, last);
+                if (r == 0)
+                        return txn_commit(s);
+                txn_abort(s);
+                if (r != -ENOSPC || s->sb.full_policy != SS_FULL_AUTODELETE)
+                        return r;
+                r = autodelete_one(s, 0);
+                if (r < 0)
+                        return r;
+        }
+}
+
+int ss_origin_write(SsStore *s, const void *buf, uint64_t off, size_t len)
+{
+        int r = ss_origin_prepare_write(s, off, len);
+        if (r == 0 && len)
+                r = ss_dev_pwrite(s->origin, buf, len, off);
+        return r;
+}
+
+int ss_origin_read(SsStore *s, void *buf, uint64_t off, size_t len)
+{
+        int r = check_origin_range(s, off, len);
+        if (r == 0 && len)
+                r = ss_dev_pread(s->origin, buf, len, off);
+        return r;
+}

@@ -1,0 +1,209 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * libsnapstore: one store holds the copied-out chunks and the metadata of
+ * every snapshot of one origin device.
+ *
+ * Model.  Snapshots are numbered 1, 2, 3... in creation order and never
+ * renumbered (the number is the snapshot id).  The origin stays in place:
+ * before a chunk of the origin is overwritten for the first time after a
+ * snapshot was taken, its old contents are copied into the store (copy-out)
+ * and recorded as an exception that serves every snapshot which saw that
+ * content.  Writable snapshots keep private exceptions of their own.
+ *
+ * Errors.  Every function returns 0 (or a count) on success and -errno on
+ * failure; output parameters are left untouched on failure.  -EUCLEAN means
+ * corrupt metadata, -ENOSPC a full store, -EROFS a store opened read-only or
+ * one that failed an I/O and must be reopened.  ss_last_error() gives a
+ * sentence naming what was wrong for the last failure in this thread.
+ *
+ * Threading.  A store handle is not thread-safe: the caller serialises every
+ * call on one handle (one mutex around the handle is enough).  Extents
+ * returned by ss_snapshot_map_read() stay valid only until the next call
+ * that may write (origin write, snapshot create/delete/write, cleanup,
+ * revert, grow): a frontend that reads the origin or the store through an
+ * extent must finish that read before it lets such a call run for the same
+ * chunks.  Separate handles on separate stores are independent.
+ *
+ * Durability.  Every mutating call commits its metadata before it returns,
+ * so a returned 0 survives a power cut.  ss_origin_prepare_write() returns
+ * only once the copy-outs it needed are durable; the caller's own write to
+ * the origin is durable after ss_store_flush().
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "blockdev.h"
+
+typedef struct SsStore SsStore;
+
+#define SS_CHUNK_SIZE_MIN (4u << 10)
+#define SS_CHUNK_SIZE_MAX (1u << 20)
+#define SS_CHUNK_SIZE_DEFAULT (16u << 10)
+#define SS_NAME_MAX 127        /* bytes in a snapshot name, without NUL */
+#define SS_VOLUME_NAME_MAX 63  /* bytes in a volume name, without NUL */
+#define SS_CACHE_DEFAULT (64u << 20)
+#define SS_ORIGIN_ID 0 /* "the current origin" where a snapshot id is taken */
+
+typedef enum SsFullPolicy {
+        SS_FULL_REFUSE = 0,     /* an origin write that needs space fails */
+        SS_FULL_AUTODELETE = 1, /* drop lowest-priority, oldest unpinned */
+} SsFullPolicy;
+
+enum {
+        SS_SNAP_WRITABLE = 1u << 0,
+        SS_SNAP_PINNED = 1u << 1, /* never auto-deleted */
+};
+
+enum {
+        SS_OPEN_READONLY = 1u << 0,
+        SS_OPEN_GROW_ORIGIN = 1u << 1, /* accept and record a larger origin */
+};
+
+typedef struct SsCreateOptions {
+        const char *volume_name;    /* required; [A-Za-z0-9._:+-], 1..63 bytes */
+        const uint8_t *volume_uuid; /* 16 bytes, or NULL for a random one */
+        uint32_t chunk_size;        /* bytes, power of two; 0 = default */
+        SsFullPolicy full_policy;
+        bool force; /* overwrite a device that already holds a store */
+} SsCreateOptions;
+
+/* Called when the store-full policy deleted a snapshot to make room. */
+typedef void (*SsAutodeleteFn)(void *user, uint32_t id, const char *name);
+
+typedef struct SsOpenOptions {
+        unsigned flags;     /* SS_OPEN_* */
+        size_t cache_bytes; /* metadata cache budget; 0 = SS_CACHE_DEFAULT */
+        SsAutodeleteFn on_autodelete;
+        void *user;
+} SsOpenOptions;
+
+typedef struct SsStoreInfo {
+        uint8_t uuid[16];
+        uint8_t volume_uuid[16];
+        char volume_name[SS_VOLUME_NAME_MAX + 1];
+        uint32_t chunk_size;
+        uint64_t origin_size; /* bytes */
+        uint64_t store_size;  /* bytes of the store device in use */
+        uint64_t txid;        /* last committed transaction */
+        uint32_t snapshot_count;
+        uint32_t next_id;
+        uint64_t data_bytes;     /* copied-out chunks, shared and private */
+        uint64_t metadata_bytes; /* superblocks, space map, B-tree nodes */
+        uint64_t free_bytes;
+        uint64_t shared_exceptions;
+        uint64_t private_exceptions;
+        uint32_t cleanup_jobs;  /* deletions whose space is still being freed */
+        uint32_t revert_target; /* snapshot an unfinished revert goes to, or 0 */
+        SsFullPolicy full_policy;
+} SsStoreInfo;
+
+typedef struct SsSnapshotInfo {
+        uint32_t id;
+        uint32_t flags; /* SS_SNAP_* */
+        int32_t priority;
+        int64_t ctime;        /* seconds since the epoch */
+        uint64_t origin_size; /* bytes: the size of this snapshot's image */
+        char name[SS_NAME_MAX + 1];
+} SsSnapshotInfo;
+
+typedef struct SsSnapshotUsage {
+        uint64_t exclusive_bytes;  /* freed if this snapshot alone is deleted */
+        uint64_t shared_chunks;    /* copied-out chunks only this one needs */
+        uint64_t private_chunks;   /* chunks written to this writable snapshot */
+} SsSnapshotUsage;
+
+typedef enum SsExtentKind {
+        SS_EXTENT_ORIGIN = 0,
+        SS_EXTENT_STORE = 1,
+} SsExtentKind;
+
+typedef struct SsExtent {
+        uint64_t offset;     /* bytes into the snapshot image */
+        uint64_t length;     /* bytes */
+        uint64_t dev_offset; /* bytes into the origin or the store device */
+        SsExtentKind kind;
+} SsExtent;
+
+/* Position of a changed-chunk iteration.  Plain data: a caller may save it
+ * (e.g. with a replication checkpoint) and resume later on the same store,
+ * as long as both snapshots still exist. */
+typedef struct SsDeltaCursor {
+        uint32_t from, to; /* snapshot ids; from 0 = everything, to 0 = origin */
+        uint32_t phase;    /* internal: which index is being walked */
+        uint32_t hi;       /* internal: position in that index */
+        uint64_t chunk;    /* internal: position in that index */
+} SsDeltaCursor;
+
+typedef void (*SsReportFn)(void *user, const char *message);
+
+/* The sentence describing the last failure of this thread. */
+const char *ss_last_error(void);
+
+/* Store lifecycle.  Devices stay owned by the caller and must outlive the
+ * handle.  ss_store_create() refuses a device that already carries a store
+ * (-EEXIST) unless opts->force. */
+int ss_store_create(SsBlockDev *origin, SsBlockDev *store, const SsCreateOptions *opts);
+int ss_store_open(SsBlockDev *origin, SsBlockDev *store, const SsOpenOptions *opts,
+                  SsStore **ret_store);
+int ss_store_close(SsStore *s);
+int ss_store_info(SsStore *s, SsStoreInfo *ret_info);
+int ss_store_set_full_policy(SsStore *s, SsFullPolicy policy);
+int ss_store_flush(SsStore *s); /* makes in-place origin/snapshot writes durable */
+
+/* Grow the origin or the store after its device was grown; never shrinks.
+ * The store's metadata lives in the same space map as its data, so growing
+ * the store grows the room for metadata too. */
+int ss_origin_grow(SsStore *s, uint64_t new_origin_size);
+int ss_store_grow(SsStore *s, uint64_t new_store_size);
+
+/* Snapshots. */
+int ss_snapshot_create(SsStore *s, const char *name, uint32_t flags, int32_t priority,
+                       uint32_t *ret_id);
+int ss_snapshot_delete(SsStore *s, uint32_t id);
+int ss_snapshot_rename(SsStore *s, uint32_t id, const char *name);
+int ss_snapshot_set_priority(SsStore *s, uint32_t id, int32_t priority);
+int ss_snapshot_set_flags(SsStore *s, uint32_t id, uint32_t set, uint32_t clear);
+int ss_snapshot_get(SsStore *s, uint32_t id, SsSnapshotInfo *ret_info);
+int ss_snapshot_find(SsStore *s, const char *name, uint32_t *ret_id);
+/* The first snapshot with an id greater than after_id; -ENOENT past the last. */
+int ss_snapshot_next(SsStore *s, uint32_t after_id, SsSnapshotInfo *ret_info);
+int ss_snapshot_usage(SsStore *s, uint32_t id, SsSnapshotUsage *ret_usage);
+bool ss_name_valid(const char *name, size_t max_len);
+
+/* Origin I/O.  Offsets and lengths are multiples of 512 bytes. */
+int ss_origin_prepare_write(SsStore *s, uint64_t offset, uint64_t length);
+int ss_origin_write(SsStore *s, const void *buf, uint64_t offset, size_t length);
+int ss_origin_read(SsStore *s, void *buf, uint64_t offset, size_t length);
+
+/* Snapshot I/O.  map_read fills up to max extents covering a prefix of the
+ * range and returns how many it filled. */
+int ss_snapshot_map_read(SsStore *s, uint32_t id, uint64_t offset, uint64_t length,
+                         SsExtent *ret_extents, size_t max);
+int ss_snapshot_read(SsStore *s, uint32_t id, void *buf, uint64_t offset, size_t length);
+int ss_snapshot_write(SsStore *s, uint32_t id, const void *buf, uint64_t offset,
+                      size_t length);
+
+/* Chunks that may differ between snapshot `from` and `to` (to = 0: the
+ * current origin; from = 0: every chunk of `to`).  Each chunk is reported
+ * once.  next() returns how many chunk numbers it stored, 0 at the end. */
+int ss_delta_begin(SsStore *s, uint32_t from, uint32_t to, SsDeltaCursor *ret_cursor);
+int ss_delta_next(SsStore *s, SsDeltaCursor *cursor, uint64_t *ret_chunks, size_t max);
+
+/* Frees the space of deleted snapshots, at most `budget` exceptions per call.
+ * Returns 1 while work remains, 0 when none is left. */
+int ss_cleanup_step(SsStore *s, unsigned budget);
+
+/* Revert the origin to a snapshot; every snapshot stays intact.  The work is
+ * recorded in the store, so after a crash ss_revert_step() finishes it.
+ * step() returns 1 while chunks remain, 0 when the origin equals the
+ * snapshot. */
+int ss_revert_begin(SsStore *s, uint32_t id);
+int ss_revert_step(SsStore *s, unsigned budget, uint64_t *ret_chunks_done);
+int ss_revert_origin(SsStore *s, uint32_t id);
+
+/* Offline checks.  ss_check() reports each problem through fn and returns
+ * how many it found (0: the store is consistent). */
+int ss_check(SsStore *s, SsReportFn fn, void *user);

@@ -1,0 +1,558 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The space map: one bitmap block per group of SS_GROUP_BLOCKS blocks, a bit
+ * per 4 KiB block.
+ *
+ * Crash safety without recursion: each group's bitmap has two fixed slots
+ * (the group's first two blocks).  The committed superblock says which slot
+ * is current.  A transaction writes a changed bitmap to the other slot, and
+ * the new superblock, written last, flips the slot bit.  The other slot is
+ * only referenced by the superblock copy that the commit overwrites, so a
+ * crash at any point leaves the newest valid superblock with intact bitmaps.
+ *
+ * A block freed in the open transaction is still referenced by the committed
+ * trees, so it must not be reused before the commit: a block is allocatable
+ * only if it is clear both in the current bitmap and in the bitmap as last
+ * committed (kept in memory for every group the transaction dirtied).
+ *
+ * Placement: data chunks take chunk-aligned runs, next-fit from a cursor.
+ * Metadata blocks go into chunks that already hold metadata when the current
+ * group has one, else they open a fresh chunk, so metadata does not splinter
+ * the space that data chunks need.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define GROUP_BYTES (SS_GROUP_BLOCKS / 8)
+
+static uint64_t group_start(uint32_t g)
+{
+        return (uint64_t)g * SS_GROUP_BLOCKS;
+}
+
+uint64_t sm_bitmap_block(const SsStore *s, uint32_t g, unsigned slot)
+{
+        (void)s;
+        return (g == 0 ? SS_FIRST_GROUP_RESERVED : group_start(g)) + slot;
+}
+
+uint64_t sm_group_first_free(uint32_t g)
+{
+        return (g == 0 ? SS_FIRST_GROUP_RESERVED : group_start(g)) + 2;
+}
+
+static unsigned slot_of(const SsSuper *sb, uint32_t g)
+{
+        return (sb->slot_bits[g / 8] >> (g % 8)) & 1;
+}
+
+static void slot_flip(SsSuper *sb, uint32_t g)
+{
+        sb->slot_bits[g / 8] ^= (uint8_t)(1u << (g % 8));
+}
+
+static bool bit_get(const uint8_t *bits, uint32_t i)
+{
+        return (bits[i / 8] >> (i % 8)) & 1;
+}
+
+static void bit_set(uint8_t *bits, uint32_t i, bool v)
+{
+        if (v)
+                bits[i / 8] |= (uint8_t)(1u << (i % 8));
+        else
+                bits[i / 8] &= (uint8_t)~(1u << (i % 8));
+}
+
+static uint32_t count_free(const uint8_t *bits)
+{
+        uint32_t used = 0;
+
+        for (uint32_t i = 0; i < GROUP_BYTES; i += 8) {
+                uint64_t w;
+                memcpy(&w, bits + i, 8);
+                used += (uint32_t)__builtin_popcountll(w);
+        }
+        return SS_GROUP_BLOCKS - used;
+}
+
+/* Fills bits for group g of a store of store_blocks blocks: reserved blocks
+ * and blocks past the end are marked used.  Returns the free count. */
+int sm_format_group(SsStore *s, uint32_t g, uint64_t store_blocks, uint8_t *bits)
+{
+        (void)s;
+        memset(bits, 0, GROUP_BYTES);
+        uint64_t start = group_start(g);
+        for (uint64_t b = start; b < sm_group_first_free(g); b++)
+                bit_set(bits, (uint32_t)(b - start), true);
+        for (uint64_t b = MAX(start, store_blocks); b < start + SS_GROUP_BLOCKS; b++)
+                bit_set(bits, (uint32_t)(b - start), true);
+        return (int)count_free(bits);
+}
+
+int sm_init(SsStore *s)
+{
+        SsSpaceMap *sm = &s->sm;
+
+        memset(sm, 0, sizeof(*sm));
+        sm->ngroups = s->sb.group_count;
+        sm->groups = calloc(sm->ngroups, sizeof(*sm->groups));
+        if (!sm->groups)
+                return -ENOMEM;
+        /* Bitmaps share the cache budget with the nodes: an eighth of it. */
+        sm->max_loaded = (uint32_t)MAX(s->cache.budget / 8 / SS_BLOCK_SIZE, 16u);
+        sm->data_cursor = sm_group_first_free(0);
+        sm->meta_cursor = sm_group_first_free(0);
+        return 0;
+}
+
+void sm_destroy(SsSpaceMap *sm)
+{
+        for (uint32_t g = 0; g < sm->ngroups; g++) {
+                free(sm->groups[g].bits);
+                free(sm->groups[g].committed);
+        }
+        free(sm->groups);
+        sm->groups = NULL;
+        sm->ngroups = 0;
+}
+
+static int read_bitmap(SsStore *s, uint32_t g, unsigned slot, uint16_t expect_free,
+                       uint8_t *bits)
+{
+        uint64_t blk = sm_bitmap_block(s, g, slot);
+        uint8_t *buf = s->block_buf;
+        int r = ss_dev_pread(s->dev, buf, SS_BLOCK_SIZE, blk << SS_BLOCK_SHIFT);
+        if (r < 0)
+                return r;
+        r = ss_block_verify(buf, SS_MAGIC_BITMAP, blk, "space map");
+        if (r < 0)
+                return r;
+        const SsDiskBitmap *d = (const SsDiskBitmap *)buf;
+        if (LE_GET(d->group) != g)
+                return ss_error(-EUCLEAN, "space map block %llu: belongs to group %u, not %u",
+                                (unsigned long long)blk, LE_GET(d->group), g);
+        memcpy(bits, d->bits, GROUP_BYTES);
+        uint32_t nfree = count_free(bits);
+        if (nfree != LE_GET(d->free_blocks) || nfree != expect_free)
+                return ss_error(-EUCLEAN, "space map block %llu: %u free blocks, "
+                                "superblock says %u", (unsigned long long)blk, nfree,
+                                expect_free);
+        return 0;
+}
+
+/* Loads a group's bitmap as committed (for the checker), into a new buffer. */
+int sm_load_group(SsStore *s, uint32_t g, bool committed_slot, uint8_t **ret_bits)
+{
+        const SsSuper *sb = committed_slot ? &s->committed : &s->sb;
+        uint8_t *bits = malloc(GROUP_BYTES);
+        if (!bits)
+                return -ENOMEM;
+        int r = read_bitmap(s, g, slot_of(sb, g), sb->group_free[g], bits);
+        if (r < 0) {
+                free(bits);
+                return r;
+        }
+        *ret_bits = bits;
+        return 0;
+}
+
+static void evict_clean(SsSpaceMap *sm)
+{
+        for (uint32_t tries = 0; sm->loaded > sm->max_loaded && tries < sm->ngroups; tries++) {
+                SsGroup *grp = &sm->groups[sm->tick++ % sm->ngroups];
+                if (grp->bits && !grp->dirty) {
+                        free(grp->bits);
+                        grp->bits = NULL;
+                        sm->loaded--;
+                }
+        }
+}
+
+static int group_get(SsStore *s, uint32_t g, SsGroup **ret)
+{
+        SsSpaceMap *sm = &s->sm;
+        SsGroup *grp = &sm->groups[g];
+
+        if (!grp->bits) {
+                uint8_t *bits = malloc(GROUP_BYTES);
+                if (!bits)
+                        return -ENOMEM;
+                /* Not dirty, so the current slot and count are the committed ones. */
+                int r = read_bitmap(s, g, slot_of(&s->committed, g), s->committed.group_free[g],
+                                    bits);
+                if (r < 0) {
+                        free(bits);
+                        return r;
+                }
+                evict_clean(sm);
+                grp->bits = bits;
+                sm->loaded++;
+        }
+        *ret = grp;
+        return 0;
+}
+
+static int group_dirty(SsStore *s, SsGroup *grp)
+{
+        if (grp->dirty)
+                return 0;
+        grp->committed = malloc(GROUP_BYTES);
+        if (!grp->committed)
+                return -ENOMEM;
+        memcpy(grp->committed, grp->bits, GROUP_BYTES);
+        grp->dirty = true;
+        s->txn_dirty = true;
+        return 0;
+}
+
+static bool allocatable(const SsGroup *grp, uint32_t i)
+{
+        return !bit_get(grp->bits, i) && !(grp->committed && bit_get(grp->committed, i));
+}
+
+static bool run_allocatable(const SsGroup *grp, uint32_t i, uint32_t len)
+{
+        for (uint32_t k = 0; k < len; k++)
+                if (!allocatable(grp, i + k))
+                        return false;
+        return true;
+}
+
+static bool run_has_used(const SsGroup *grp, uint32_t i, uint32_t len)
+{
+        for (uint32_t k = 0; k < len; k++)
+                if (bit_get(grp->bits, i + k))
+                        return true;
+        return false;
+}
+
+static int mark(SsStore *s, uint32_t g, uint32_t i, uint32_t len, bool used)
+{
+        SsGroup *grp;
+        int r = group_get(s, g, &grp);
+        if (r < 0)
+                return r;
+        r = group_dirty(s, grp);
+        if (r < 0)
+                return r;
+        for (uint32_t k = 0; k < len; k++) {
+                if (bit_get(grp->bits, i + k) == used)
+                        return ss_error(-EUCLEAN, "space map: block %llu is already %s",
+                                        (unsigned long long)(group_start(g) + i + k),
+                                        used ? "in use" : "free");
+        }
+        for (uint32_t k = 0; k < len; k++)
+                bit_set(grp->bits, i + k, used);
+        if (used) {
+                s->sb.group_free[g] -= (uint16_t)len;
+                s->sb.free_blocks -= len;
+        } else {
+                s->sb.group_free[g] += (uint16_t)len;
+                s->sb.free_blocks += len;
+        }
+        return 0;
+}
+
+/* First allocatable aligned run of len blocks in group g at or after block
+ * `from`, or -ENOSPC. */
+static int find_run(SsStore *s, uint32_t g, uint64_t from, uint32_t len, uint64_t *ret)
+{
+        SsGroup *grp;
+
+        if (s->sb.group_free[g] < len)
+                return -ENOSPC;
+        int r = group_get(s, g, &grp);
+        if (r < 0)
+                return r;
+        uint64_t start = group_start(g);
+        uint32_t i = from > start ? (uint32_t)(from - start) : 0;
+        i = (i + len - 1) & ~(len - 1);
+        for (; i + len <= SS_GROUP_BLOCKS; i += len) {
+                if (len <= 64 && i % 64 == 0 && i + 64 <= SS_GROUP_BLOCKS) {
+                        uint64_t w, c = 0;
+                        memcpy(&w, grp->bits + i / 8, 8);
+                        if (grp->committed)
+                                memcpy(&c, grp->committed + i / 8, 8);
+                        if ((w | c) == UINT64_MAX) {
+                                i += 64 - len;
+                                continue;
+                        }
+                }
+                if (run_allocatable(grp, i, len)) {
+                        *ret = start + i;
+                        return 0;
+                }
+        }
+        return -ENOSPC;
+}
+
+static int alloc_run(SsStore *s, uint64_t *cursor, uint32_t len, uint64_t *ret)
+{
+        SsSpaceMap *sm = &s->sm;
+        uint32_t g0 = (uint32_t)(*cursor / SS_GROUP_BLOCKS) % sm->ngroups;
+
+        for (uint32_t n = 0; n <= sm->ngroups; n++) {
+                uint32_t g = (g0 + n) % sm->ngroups;
+                uint64_t from = n == 0 ? *cursor : group_start(g);
+                uint64_t blk;
+                int r = find_run(s, g, from, len, &blk);
+                if (r == -ENOSPC)
+                        continue;
+                if (r < 0)
+                        return r;
+                r = mark(s, g, (uint32_t)(blk - group_start(g)), len, true);
+                if (r < 0)
+                        return r;
+                *cursor = blk + len;
+                *ret = blk;
+                return 0;
+        }
+        return ss_error(-ENOSPC, "store %s is full", s->dev->name);
+}
+
+/* Blocks that data may not take: freeing space needs metadata blocks first
+ * (copy-on-write), so a store full of data must still be able to delete. */
+static uint64_t metadata_reserve(const SsStore *s)
+{
+        return MIN(MAX(s->sb.store_blocks / 64, 16u), 2048u);
+}
+
+int sm_alloc_chunk(SsStore *s, uint64_t *ret_block)
+{
+        uint64_t blk;
+
+        if (s->sb.free_blocks < s->chunk_blocks + metadata_reserve(s))
+                return ss_error(-ENOSPC, "store %s is full", s->dev->name);
+        int r = alloc_run(s, &s->sm.data_cursor, s->chunk_blocks, &blk);
+        if (r < 0)
+                return r;
+        s->sb.data_blocks += s->chunk_blocks;
+        *ret_block = blk;
+        return 0;
+}
+
+/* A free block in a chunk that already holds something, in the group of the
+ * metadata cursor. */
+static int find_meta_in_partial(SsStore *s, uint64_t *ret)
+{
+        uint32_t cb = s->chunk_blocks;
+        uint32_t g = (uint32_t)(s->sm.meta_cursor / SS_GROUP_BLOCKS) % s->sm.ngroups;
+        SsGroup *grp;
+
+        if (s->sb.group_free[g] == 0)
+                return -ENOSPC;
+        int r = group_get(s, g, &grp);
+        if (r < 0)
+                return r;
+        uint64_t start = group_start(g);
+        uint32_t from = s->sm.meta_cursor > start ? (uint32_t)(s->sm.meta_cursor - start) : 0;
+        for (uint32_t pass = 0; pass < 2; pass++) {
+                uint32_t lo = pass ? 0 : from, hi = pass ? from : SS_GROUP_BLOCKS;
+                for (uint32_t i = lo; i < hi; i++) {
+                        if (!allocatable(grp, i))
+                                continue;
+                        uint32_t c0 = i & ~(cb - 1);
+                        if (cb > 1 && !run_has_used(grp, c0, cb))
+                                continue;
+                        *ret = start + i;
+                        return 0;
+                }
+        }
+        return -ENOSPC;
+}
+
+int sm_alloc_meta(SsStore *s, uint64_t *ret_block)
+{
+        uint64_t blk;
+        int r = find_meta_in_partial(s, &blk);
+        if (r == -ENOSPC) {
+                /* Open a fresh chunk for metadata; only its first block is taken. */
+                uint64_t cursor = s->sm.meta_cursor;
+                r = alloc_run(s, &cursor, s->chunk_blocks, &blk);
+                if (r == -ENOSPC)
+                        return ss_error(-ENOSPC, "store %s has no room for metadata",
+                                        s->dev->name);
+                if (r < 0)
+                        return r;
+                uint32_t g = (uint32_t)(blk / SS_GROUP_BLOCKS);
+                if (s->chunk_blocks > 1) {
+                        r = mark(s, g, (uint32_t)(blk - group_start(g)) + 1,
+                                 s->chunk_blocks - 1, false);
+                        if (r < 0)
+                                return r;
+                }
+        } else if (r < 0) {
+                return r;
+        } else {
+                uint32_t g = (uint32_t)(blk / SS_GROUP_BLOCKS);
+                r = mark(s, g, (uint32_t)(blk - group_start(g)), 1, true);
+                if (r < 0)
+                        return r;
+        }
+        s->sm.meta_cursor = blk + 1;
+        s->sb.meta_blocks++;
+        *ret_block = blk;
+        return 0;
+}
+
+int sm_free(SsStore *s, uint64_t block, uint32_t count)
+{
+        if (block < SS_FIRST_GROUP_RESERVED || block + count > s->sb.store_blocks)
+                return ss_error(-EUCLEAN, "freeing block %llu outside the store",
+                                (unsigned long long)block);
+        uint32_t g = (uint32_t)(block / SS_GROUP_BLOCKS);
+        return mark(s, g, (uint32_t)(block - group_start(g)), count, false);
+}
+
+int sm_mark_used(SsStore *s, uint64_t block, uint32_t count)
+{
+        uint32_t g = (uint32_t)(block / SS_GROUP_BLOCKS);
+        return mark(s, g, (uint32_t)(block - group_start(g)), count, true);
+}
+
+int sm_is_used(SsStore *s, uint64_t block, bool *ret_used)
+{
+        SsGroup *grp;
+        uint32_t g = (uint32_t)(block / SS_GROUP_BLOCKS);
+
+        if (g >= s->sm.ngroups)
+                return -ERANGE;
+        int r = group_get(s, g, &grp);
+        if (r < 0)
+                return r;
+        *ret_used = bit_get(grp->bits, (uint32_t)(block - group_start(g)));
+        return 0;
+}
+
+static int write_bitmap(SsStore *s, uint32_t g, unsigned slot, const uint8_t *bits,
+                        uint64_t txid)
+{
+        uint8_t *buf = s->block_buf;
+        SsDiskBitmap *d = (SsDiskBitmap *)buf;
+        uint64_t blk = sm_bitmap_block(s, g, slot);
+
+        memset(buf, 0, SS_BLOCK_SIZE);
+        LE_PUT(d->group, g);
+        LE_PUT(d->free_blocks, count_free(bits));
+        memcpy(d->bits, bits, GROUP_BYTES);
+        ss_block_seal(buf, SS_MAGIC_BITMAP, blk, txid);
+        return ss_dev_pwrite(s->dev, buf, SS_BLOCK_SIZE, blk << SS_BLOCK_SHIFT);
+}
+
+/* Writes every dirty bitmap to its other slot and flips the slot bits in the
+ * superblock about to be committed. */
+int sm_write_dirty(SsStore *s)
+{
+        for (uint32_t g = 0; g < s->sm.ngroups; g++) {
+                SsGroup *grp = &s->sm.groups[g];
+                if (!grp->dirty)
+                        continue;
+                unsigned slot = slot_of(&s->committed, g) ^ 1;
+                int r = write_bitmap(s, g, slot, grp->bits, s->txn);
+                if (r < 0)
+                        return r;
+                if (slot_of(&s->sb, g) != slot)
+                        slot_flip(&s->sb, g);
+        }
+        return 0;
+}
+
+void sm_after_commit(SsStore *s)
+{
+        for (uint32_t g = 0; g < s->sm.ngroups; g++) {
+                SsGroup *grp = &s->sm.groups[g];
+                free(grp->committed);
+                grp->committed = NULL;
+                grp->dirty = false;
+        }
+        evict_clean(&s->sm);
+}
+
+void sm_abort(SsStore *s)
+{
+        SsSpaceMap *sm = &s->sm;
+
+        for (uint32_t g = 0; g < sm->ngroups; g++) {
+                SsGroup *grp = &sm->groups[g];
+                if (grp->dirty) {
+                        free(grp->bits);
+                        grp->bits = grp->committed;
+                        grp->committed = NULL;
+                        grp->dirty = false;
+                }
+        }
+        /* Forget groups that an aborted grow added. */
+        while (sm->ngroups > s->committed.group_count) {
+                SsGroup *grp = &sm->groups[--sm->ngroups];
+                if (grp->bits)
+                        sm->loaded--;
+                free(grp->bits);
+                free(grp->committed);
+                memset(grp, 0, sizeof(*grp));
+        }
+}
+
+/* Adds the groups that a larger store needs (the superblock is updated by the
+ * caller's commit).  New groups are written to slot 0 right away: no
+ * committed superblock references them yet. */
+int sm_grow(SsStore *s, uint64_t new_blocks)
+{
+        SsSpaceMap *sm = &s->sm;
+        uint32_t old_groups = sm->ngroups;
+        uint32_t new_groups = (uint32_t)((new_blocks + SS_GROUP_BLOCKS - 1) / SS_GROUP_BLOCKS);
+        uint64_t old_blocks = s->sb.store_blocks;
+
+        if (new_groups > SS_MAX_GROUPS)
+                return ss_error(-EFBIG, "a store can hold at most %u groups (%llu GiB)",
+                                SS_MAX_GROUPS,
+                                (unsigned long long)((uint64_t)SS_MAX_GROUPS * SS_GROUP_BLOCKS >>
+                                                     18));
+        /* Free the tail of the last group up to the new end. */
+        uint32_t last = old_groups - 1;
+        uint64_t tail_end = MIN(new_blocks, group_start(last) + SS_GROUP_BLOCKS);
+        if (tail_end > old_blocks) {
+                int r = mark(s, last, (uint32_t)(old_blocks - group_start(last)),
+                             (uint32_t)(tail_end - old_blocks), false);
+                if (r < 0)
+                        return r;
+        }
+        if (new_groups > old_groups) {
+                SsGroup *groups = realloc(sm->groups, new_groups * sizeof(*groups));
+                if (!groups)
+                        return -ENOMEM;
+                sm->groups = groups;
+                memset(groups + old_groups, 0, (new_groups - old_groups) * sizeof(*groups));
+                size_t sbytes = ((new_groups + 7) / 8 + 7) & ~(size_t)7;
+                uint8_t *slot_bits = realloc(s->sb.slot_bits, sbytes + 1);
+                if (!slot_bits)
+                        return -ENOMEM;
+                s->sb.slot_bits = slot_bits;
+                uint16_t *gf = realloc(s->sb.group_free, 2 * (size_t)new_groups + 2);
+                if (!gf)
+                        return -ENOMEM;
+                s->sb.group_free = gf;
+                uint8_t *bits = malloc(GROUP_BYTES);
+                if (!bits)
+                        return -ENOMEM;
+                for (uint32_t g = old_groups; g < new_groups; g++) {
+                        int nfree = sm_format_group(s, g, new_blocks, bits);
+                        slot_bits[g / 8] &= (uint8_t)~(1u << (g % 8));
+                        gf[g] = (uint16_t)nfree;
+                        s->sb.free_blocks += (uint64_t)nfree;
+                        int r = write_bitmap(s, g, 0, bits, s->txn);
+                        if (r < 0) {
+                                free(bits);
+                                return r;
+                        }
+                }
+                free(bits);
+                sm->ngroups = new_groups;
+                s->sb.group_count = new_groups;
+        }
+        s->sb.store_blocks = new_blocks;
+        s->txn_dirty = true;
+        return 0;
+}

@@ -1,0 +1,365 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Unit tests of the engine through its public API, on memory devices:
+ * copy-out, sharing, snapshot reads, writable snapshots, deletion and
+ * cleanup, delta, revert, usage, growth, store-full policies, reopen, and
+ * refusing bad input.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "faultdev.h"
+#include "snapstore.h"
+
+#define CHUNK 4096u
+#define ORIGIN_SIZE (64u * CHUNK)
+#define STORE_SIZE (4u << 20)
+
+static int failures;
+
+#define CHECK(cond)                                                                          \
+        do {                                                                                 \
+                if (!(cond)) {                                                               \
+                        fprintf(stderr, "FAIL %s:%d: %s (%s)\n", __FILE__, __LINE__, #cond, \
+                                ss_last_error());                                            \
+                        failures++;                                                          \
+                }                                                                            \
+        } while (0)
+
+typedef struct Env {
+        FaultDomain *fd;
+        SsBlockDev *origin, *store;
+        SsStore *s;
+} Env;
+
+static void report(void *user, const char *msg)
+{
+        (void)user;
+        fprintf(stderr, "  check: %s\n", msg);
+}
+
+static void env_open(Env *e)
+{
+        SsOpenOptions o = { .cache_bytes = 1 << 20 };
+        CHECK(ss_store_open(e->origin, e->store, &o, &e->s) == 0);
+}
+
+static void env_new(Env *e, uint64_t store_size, SsFullPolicy policy)
+{
+        e->fd = fault_domain_new(1);
+        e->origin = faultdev_new(e->fd, "origin", ORIGIN_SIZE);
+        e->store = faultdev_new(e->fd, "store", store_size);
+        SsCreateOptions c = { .volume_name = "vol", .chunk_size = CHUNK, .full_policy = policy };
+        CHECK(ss_store_create(e->origin, e->store, &c) == 0);
+        env_open(e);
+}
+
+static void env_check(Env *e)
+{
+        CHECK(ss_check(e->s, report, NULL) == 0);
+}
+
+static void env_free(Env *e)
+{
+        env_check(e);
+        CHECK(ss_store_close(e->s) == 0);
+        ss_blockdev_close(e->origin);
+        ss_blockdev_close(e->store);
+        fault_domain_free(e->fd);
+}
+
+static void fill(uint8_t *buf, size_t len, unsigned seed)
+{
+        for (size_t i = 0; i < len; i++)
+                buf[i] = (uint8_t)(seed * 31 + i / 512);
+}
+
+static void write_chunk(Env *e, uint64_t c, unsigned seed)
+{
+        static uint8_t buf[CHUNK];
+        fill(buf, CHUNK, seed);
+        CHECK(ss_origin_write(e->s, buf, c * CHUNK, CHUNK) == 0);
+}
+
+static bool snap_chunk_is(Env *e, uint32_t id, uint64_t c, unsigned seed)
+{
+        static uint8_t got[CHUNK], want[CHUNK];
+        fill(want, CHUNK, seed);
+        if (ss_snapshot_read(e->s, id, got, c * CHUNK, CHUNK) != 0)
+                return false;
+        return memcmp(got, want, CHUNK) == 0;
+}
+
+static bool origin_chunk_is(Env *e, uint64_t c, unsigned seed)
+{
+        static uint8_t got[CHUNK], want[CHUNK];
+        fill(want, CHUNK, seed);
+        if (ss_origin_read(e->s, got, c * CHUNK, CHUNK) != 0)
+                return false;
+        return memcmp(got, want, CHUNK) == 0;
+}
+
+static void test_copy_out_and_sharing(void)
+{
+        Env e;
+        SsStoreInfo info;
+        uint32_t a, b, c;
+
+        env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
+        for (uint64_t i = 0; i < 64; i++)
+                write_chunk(&e, i, 1);
+        CHECK(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 0);
+        CHECK(ss_snapshot_create(e.s, "a", 0, 0, &a) == 0 && a == 1);
+        CHECK(ss_snapshot_create(e.s, "b", 0, 0, &b) == 0 && b == 2);
+        write_chunk(&e, 5, 2);
+        /* One copy serves both snapshots. */
+        CHECK(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 1);
+        write_chunk(&e, 5, 3); /* already copied: no new exception */
+        CHECK(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 1);
+        CHECK(ss_snapshot_create(e.s, "c", 0, 0, &c) == 0);
+        write_chunk(&e, 5, 4);
+        CHECK(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 2);
+        CHECK(snap_chunk_is(&e, a, 5, 1) && snap_chunk_is(&e, b, 5, 1));
+        CHECK(snap_chunk_is(&e, c, 5, 3) && origin_chunk_is(&e, 5, 4));
+        CHECK(snap_chunk_is(&e, a, 6, 1));
+
+        SsExtent ext[4];
+        int n = ss_snapshot_map_read(e.s, a, 4 * CHUNK, 3 * CHUNK, ext, 4);
+        CHECK(n == 3 && ext[0].kind == SS_EXTENT_ORIGIN && ext[1].kind == SS_EXTENT_STORE &&
+              ext[2].kind == SS_EXTENT_ORIGIN);
+
+        /* Deleting a frees nothing b still needs; deleting b frees the copy. */
+        CHECK(ss_snapshot_delete(e.s, a) == 0);
+        while (ss_cleanup_step(e.s, 1) == 1)
+                ;
+        CHECK(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 2);
+        CHECK(snap_chunk_is(&e, b, 5, 1));
+        CHECK(ss_snapshot_delete(e.s, b) == 0);
+        CHECK(ss_cleanup_step(e.s, 100) == 0);
+        CHECK(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 1);
+        CHECK(snap_chunk_is(&e, c, 5, 3));
+        env_check(&e);
+
+        /* Everything survives a reopen. */
+        CHECK(ss_store_close(e.s) == 0);
+        env_open(&e);
+        CHECK(snap_chunk_is(&e, c, 5, 3) && origin_chunk_is(&e, 5, 4));
+        SsSnapshotInfo si;
+        CHECK(ss_snapshot_get(e.s, c, &si) == 0 && strcmp(si.name, "c") == 0);
+        CHECK(ss_snapshot_get(e.s, a, &si) == -ENOENT);
+        env_free(&e);
+}
+
+static void test_names_and_bad_input(void)
+{
+        Env e;
+        uint32_t a, id;
+        uint8_t buf[CHUNK] = { 0 };
+
+        env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
+        CHECK(ss_snapshot_create(e.s, "a", 0, 0, &a) == 0);
+        CHECK(ss_snapshot_create(e.s, "a", 0, 0, &id) == -EEXIST);
+        CHECK(ss_snapshot_create(e.s, "", 0, 0, &id) == -EINVAL);
+        CHECK(ss_snapshot_create(e.s, "a/b", 0, 0, &id) == -EINVAL);
+        CHECK(ss_snapshot_create(e.s, "-x", 0, 0, &id) == -EINVAL);
+        CHECK(ss_snapshot_create(e.s, "x", 0x80, 0, &id) == -EINVAL);
+        CHECK(ss_snapshot_create(e.s, NULL, 0, 0, &id) == 0);
+        SsSnapshotInfo si;
+        CHECK(ss_snapshot_get(e.s, id, &si) == 0 && strncmp(si.name, "vol-", 4) == 0);
+        CHECK(ss_snapshot_rename(e.s, a, si.name) == -EEXIST);
+        CHECK(ss_snapshot_rename(e.s, a, "b") == 0);
+        CHECK(ss_snapshot_find(e.s, "b", &id) == 0 && id == a);
+        CHECK(ss_snapshot_find(e.s, "a", &id) == -ENOENT);
+        CHECK(ss_snapshot_delete(e.s, 999) == -ENOENT);
+        CHECK(ss_origin_write(e.s, buf, 1, CHUNK) == -EINVAL);
+        CHECK(ss_origin_write(e.s, buf, ORIGIN_SIZE, CHUNK) == -EINVAL);
+        CHECK(ss_snapshot_write(e.s, a, buf, 0, CHUNK) == -EROFS);
+        CHECK(ss_snapshot_read(e.s, a, buf, ORIGIN_SIZE - 512, CHUNK) == -EINVAL);
+
+        SsCreateOptions c = { .volume_name = "vol" };
+        CHECK(ss_store_create(e.origin, e.store, &c) == -EEXIST);
+        c.chunk_size = 3000;
+        c.force = true;
+        CHECK(ss_store_create(e.origin, e.store, &c) == -EINVAL);
+        env_free(&e);
+}
+
+static void test_writable_snapshot(void)
+{
+        Env e;
+        uint32_t w;
+        uint8_t buf[CHUNK];
+
+        env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
+        write_chunk(&e, 3, 1);
+        CHECK(ss_snapshot_create(e.s, "w", SS_SNAP_WRITABLE, 0, &w) == 0);
+        fill(buf, CHUNK, 9);
+        CHECK(ss_snapshot_write(e.s, w, buf + 512, 3 * CHUNK + 512, 1024) == 0);
+        CHECK(origin_chunk_is(&e, 3, 1));
+        uint8_t got[CHUNK], want[CHUNK];
+        fill(want, CHUNK, 1);
+        memcpy(want + 512, buf + 512, 1024);
+        CHECK(ss_snapshot_read(e.s, w, got, 3 * CHUNK, CHUNK) == 0 &&
+              memcmp(got, want, CHUNK) == 0);
+        write_chunk(&e, 3, 2);
+        CHECK(ss_snapshot_read(e.s, w, got, 3 * CHUNK, CHUNK) == 0 &&
+              memcmp(got, want, CHUNK) == 0);
+        SsSnapshotUsage u;
+        CHECK(ss_snapshot_usage(e.s, w, &u) == 0 && u.private_chunks == 1 &&
+              u.shared_chunks == 1);
+
+        /* Revert brings the written snapshot's image back onto the origin. */
+        CHECK(ss_revert_origin(e.s, w) == 0);
+        CHECK(ss_origin_read(e.s, got, 3 * CHUNK, CHUNK) == 0 && memcmp(got, want, CHUNK) == 0);
+        CHECK(ss_snapshot_delete(e.s, w) == 0);
+        CHECK(ss_cleanup_step(e.s, 1000) == 0);
+        SsStoreInfo info;
+        CHECK(ss_store_info(e.s, &info) == 0 && info.private_exceptions == 0 &&
+              info.data_bytes == 0);
+        env_free(&e);
+}
+
+static void test_delta_and_revert(void)
+{
+        Env e;
+        uint32_t a, b;
+        uint64_t chunks[128];
+        SsDeltaCursor cur;
+
+        env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
+        for (uint64_t i = 0; i < 64; i++)
+                write_chunk(&e, i, 1);
+        CHECK(ss_snapshot_create(e.s, "a", 0, 0, &a) == 0);
+        write_chunk(&e, 7, 2);
+        write_chunk(&e, 9, 2);
+        CHECK(ss_snapshot_create(e.s, "b", 0, 0, &b) == 0);
+        write_chunk(&e, 9, 3);
+        write_chunk(&e, 11, 3);
+        CHECK(ss_delta_begin(e.s, a, b, &cur) == 0);
+        int n = ss_delta_next(e.s, &cur, chunks, 128);
+        CHECK(n == 2 && chunks[0] == 7 && chunks[1] == 9);
+        CHECK(ss_delta_next(e.s, &cur, chunks, 128) == 0);
+        CHECK(ss_delta_begin(e.s, b, 0, &cur) == 0);
+        n = ss_delta_next(e.s, &cur, chunks, 128);
+        CHECK(n == 2 && chunks[0] == 9 && chunks[1] == 11);
+        CHECK(ss_delta_begin(e.s, 0, a, &cur) == 0);
+        CHECK(ss_delta_next(e.s, &cur, chunks, 128) == 64);
+
+        CHECK(ss_revert_origin(e.s, a) == 0);
+        for (uint64_t i = 0; i < 64; i++)
+                CHECK(origin_chunk_is(&e, i, 1));
+        CHECK(snap_chunk_is(&e, b, 9, 2) && snap_chunk_is(&e, b, 7, 2));
+        env_free(&e);
+}
+
+static bool chunk_is_zero(Env *e, uint32_t id, uint64_t c)
+{
+        static uint8_t got[CHUNK], zero[CHUNK];
+        int r = id ? ss_snapshot_read(e->s, id, got, c * CHUNK, CHUNK)
+                   : ss_origin_read(e->s, got, c * CHUNK, CHUNK);
+        return r == 0 && memcmp(got, zero, CHUNK) == 0;
+}
+
+static void test_refuse_and_autodelete(void)
+{
+        Env e;
+        uint32_t s1, s2;
+        uint8_t buf[CHUNK];
+        uint64_t i;
+        int r = 0;
+
+        memset(buf, 0xab, sizeof(buf));
+        env_new(&e, (64 + 2 + 48) * 4096, SS_FULL_REFUSE);
+        CHECK(ss_snapshot_create(e.s, "s1", 0, 0, &s1) == 0);
+        for (i = 0; i < 64; i++) {
+                r = ss_origin_write(e.s, buf, i * CHUNK, CHUNK);
+                if (r < 0)
+                        break;
+        }
+        CHECK(r == -ENOSPC && i > 8 && i < 64);
+        /* The refused write touched neither the origin nor the snapshot. */
+        CHECK(chunk_is_zero(&e, 0, i) && chunk_is_zero(&e, s1, i));
+        CHECK(chunk_is_zero(&e, s1, 0));
+        env_check(&e);
+
+        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        CHECK(ss_snapshot_create(e.s, "s2", SS_SNAP_PINNED, 0, &s2) == 0);
+        CHECK(ss_origin_write(e.s, buf, i * CHUNK, CHUNK) == 0);
+        SsSnapshotInfo si;
+        CHECK(ss_snapshot_get(e.s, s1, &si) == -ENOENT);
+        CHECK(ss_snapshot_get(e.s, s2, &si) == 0);
+        /* Only pinned snapshots left: the store refuses instead. */
+        for (i = 0; i < 64 && r == 0; i++)
+                r = ss_origin_write(e.s, buf, i * CHUNK, CHUNK);
+        CHECK(ss_snapshot_create(e.s, "s3", SS_SNAP_PINNED, 0, &s1) == 0);
+        memset(buf, 0xcd, sizeof(buf));
+        for (i = 0; i < 64; i++)
+                if ((r = ss_origin_write(e.s, buf, i * CHUNK, CHUNK)) < 0)
+                        break;
+        CHECK(r == -ENOSPC);
+        CHECK(ss_snapshot_get(e.s, s2, &si) == 0 && ss_snapshot_get(e.s, s1, &si) == 0);
+        env_free(&e);
+}
+
+static void test_many_snapshots(void)
+{
+        Env e;
+        uint32_t id = 0;
+        char name[32];
+
+        env_new(&e, 16u << 20, SS_FULL_REFUSE);
+        for (unsigned i = 1; i <= 10000; i++) {
+                snprintf(name, sizeof(name), "s%u", i);
+                if (ss_snapshot_create(e.s, name, 0, 0, &id) != 0) {
+                        CHECK(!"snapshot create");
+                        break;
+                }
+                if (i % 1000 == 0)
+                        write_chunk(&e, i / 1000, i);
+        }
+        CHECK(id == 10000);
+        SsStoreInfo info;
+        CHECK(ss_store_info(e.s, &info) == 0 && info.snapshot_count == 10000);
+        CHECK(ss_store_close(e.s) == 0);
+        env_open(&e);
+        CHECK(ss_snapshot_find(e.s, "s9999", &id) == 0 && id == 9999);
+        CHECK(chunk_is_zero(&e, 1000, 1) && snap_chunk_is(&e, 1001, 1, 1000));
+        CHECK(snap_chunk_is(&e, 10000, 9, 9000) && origin_chunk_is(&e, 10, 10000));
+        env_free(&e);
+}
+
+static void test_grow_and_size_mismatch(void)
+{
+        Env e;
+        SsStoreInfo info;
+
+        env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
+        CHECK(ss_store_close(e.s) == 0);
+        SsBlockDev *other = faultdev_new(e.fd, "other", ORIGIN_SIZE * 2);
+        SsStore *s;
+        CHECK(ss_store_open(other, e.store, NULL, &s) == -EINVAL);
+        ss_blockdev_close(other);
+        env_open(&e);
+        CHECK(ss_store_grow(e.s, STORE_SIZE / 2) == -EINVAL);
+        CHECK(ss_store_info(e.s, &info) == 0 && info.store_size == STORE_SIZE);
+        env_free(&e);
+}
+
+int main(void)
+{
+        test_copy_out_and_sharing();
+        test_names_and_bad_input();
+        test_writable_snapshot();
+        test_delta_and_revert();
+        test_refuse_and_autodelete();
+        test_grow_and_size_mismatch();
+        test_many_snapshots();
+        if (failures) {
+                fprintf(stderr, "%d check(s) failed\n", failures);
+                return 1;
+        }
+        printf("ok\n");
+        return 0;
+}
