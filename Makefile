@@ -32,8 +32,7 @@ all: build
 deps:
 	./build-aux/install-deps.sh
 
-$(BUILDDIR)/build.ninja:
-	./build-aux/install-deps.sh
+$(BUILDDIR)/build.ninja: | deps
 	$(MESON) setup $(BUILDDIR)
 
 build: deps $(BUILDDIR)/build.ninja
@@ -48,8 +47,7 @@ check: build
 bench: build
 	$(BENCH_ENV) $(MESON) test -C $(BUILDDIR) --benchmark --verbose
 
-$(FUZZDIR)/build.ninja:
-	./build-aux/install-deps.sh
+$(FUZZDIR)/build.ninja: | deps
 	CC=clang $(MESON) setup $(FUZZDIR) -Dfuzzers=true \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debugoptimized
 
@@ -74,4 +72,4 @@ check-format:
 	git ls-files -z '*.c' '*.h' | xargs -0 -r $(CLANG_FORMAT) --dry-run -Werror
 
 clean:
-	rm -rf $(BUILDDIR) $(FUZZDIR) build-asan
+	rm -rf $(BUILDDIR) $(FUZZDIR) build-asan build-ci

@@ -53,6 +53,10 @@ static inline SsKey key_make(uint64_t a, uint64_t b)
 
 #define KEY_MAX ((SsKey){ UINT64_MAX, UINT64_MAX })
 
+/* Copy-out reads at most this many chunks, and this many bytes, at once. */
+#define COPY_BATCH_MAX 256u
+#define COPY_BATCH_BYTES (1u << 20)
+
 typedef struct SsNode SsNode;
 struct SsNode {
         uint64_t blocknr;
@@ -196,6 +200,8 @@ struct SsStore {
         uint32_t chunk_shift;  /* log2(chunk_size) */
         uint32_t chunk_blocks; /* 4 KiB blocks per chunk */
         void *chunk_buf;       /* aligned, one chunk */
+        void *copy_buf;        /* aligned, copy_buf_chunks chunks: copy-out batches */
+        uint32_t copy_buf_chunks;
         void *block_buf;       /* aligned, SS_SB_AREA_BLOCKS blocks: sb, bitmaps */
         void *node_buf;        /* aligned, one block: node I/O */
         SsAutodeleteFn on_autodelete;

@@ -60,48 +60,60 @@ static bool needs_copy(const SsStore *s, uint64_t c, uint32_t newest, uint64_t n
         return newest && (c << s->chunk_shift) < newest_size;
 }
 
-/* Bytes of chunk c that exist on an origin of the given size. */
-static size_t chunk_bytes(const SsStore *s, uint64_t c, uint64_t size)
+/* Copies out n consecutive chunks from `first`, already known to need it:
+ * one read of the origin, one write per run of contiguous store blocks. */
+static int copy_run(SsStore *s, uint64_t first, uint32_t n, uint32_t newest)
 {
-        uint64_t start = c << s->chunk_shift;
-        return (size_t)MIN((uint64_t)s->sb.chunk_size, size - start);
+        uint64_t cs = s->sb.chunk_size, blks[COPY_BATCH_MAX];
+        uint64_t start = first << s->chunk_shift;
+        size_t len = (size_t)MIN((uint64_t)n * cs, s->sb.origin_size - start);
+        uint8_t *buf = s->copy_buf;
+
+        if (len < (size_t)n * cs)
+                memset(buf + len - len % cs, 0, cs);
+        int r = ss_dev_pread(s->origin, buf, len, start);
+        for (uint32_t i = 0; r == 0 && i < n; i++)
+                r = sm_alloc_chunk(s, &blks[i]);
+        for (uint32_t i = 0; r == 0 && i < n;) {
+                uint32_t k = 1;
+                while (i + k < n && blks[i + k] == blks[i] + (uint64_t)k * s->chunk_blocks)
+                        k++;
+                r = ss_dev_pwrite(s->dev, buf + (size_t)i * cs, (size_t)k * cs,
+                                  blks[i] << SS_BLOCK_SHIFT);
+                i += k;
+        }
+        for (uint32_t i = 0; r == 0 && i < n; i++)
+                r = exception_add(s, first + i, newest, blks[i]);
+        return r;
 }
 
 /* Copies out chunks [first, last] where needed, in one transaction that the
- * caller commits.  Contiguous chunks are read with one request. */
+ * caller commits. */
 int origin_copy_out(SsStore *s, uint64_t first, uint64_t last)
 {
         uint32_t newest = snaps_newest(s);
         if (!newest)
                 return 0;
         uint64_t newest_size = snaps_find(s, newest)->origin_size;
+        uint32_t batch = s->copy_buf_chunks;
 
-        for (uint64_t c = first; c <= last; c++) {
-                if (!needs_copy(s, c, newest, newest_size))
-                        break;
-                uint32_t hi;
-                int r = last_hi(s, c, &hi);
-                if (r < 0)
-                        return r;
-                if (hi >= newest)
-                        continue;
-                size_t len = chunk_bytes(s, c, s->sb.origin_size);
-                uint64_t blk;
-                if (len < s->sb.chunk_size)
-                        memset(s->chunk_buf, 0, s->sb.chunk_size);
-                r = ss_dev_pread(s->origin, s->chunk_buf, len, c << s->chunk_shift);
-                if (r < 0)
-                        return r;
-                r = sm_alloc_chunk(s, &blk);
-                if (r < 0)
-                        return r;
-                r = ss_dev_pwrite(s->dev, s->chunk_buf, s->sb.chunk_size,
-                                  blk << SS_BLOCK_SHIFT);
-                if (r < 0)
-                        return r;
-                r = exception_add(s, c, newest, blk);
-                if (r < 0)
-                        return r;
+        for (uint64_t c = first; c <= last && needs_copy(s, c, newest, newest_size);) {
+                uint32_t n = 0;
+                while (c + n <= last && n < batch && needs_copy(s, c + n, newest, newest_size)) {
+                        uint32_t hi;
+                        int r = last_hi(s, c + n, &hi);
+                        if (r < 0)
+                                return r;
+                        if (hi >= newest)
+                                break;
+                        n++;
+                }
+                if (n) {
+                        int r = copy_run(s, c, n, newest);
+                        if (r < 0)
+                                return r;
+                }
+                c += n ? n : 1;
         }
         return 0;
 }

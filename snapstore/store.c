@@ -201,7 +201,9 @@ static int store_setup(SsStore *s, const SsOpenOptions *opts)
         s->chunk_blocks = s->sb.chunk_size / SS_BLOCK_SIZE;
         s->chunk_buf = ss_alloc_io_buffer(s->sb.chunk_size);
         s->node_buf = ss_alloc_io_buffer(SS_BLOCK_SIZE);
-        if (!s->chunk_buf || !s->node_buf)
+        s->copy_buf_chunks = MIN(MAX(COPY_BATCH_BYTES >> s->chunk_shift, 1u), COPY_BATCH_MAX);
+        s->copy_buf = ss_alloc_io_buffer((size_t)s->copy_buf_chunks << s->chunk_shift);
+        if (!s->chunk_buf || !s->node_buf || !s->copy_buf)
                 return -ENOMEM;
         size_t budget = opts && opts->cache_bytes ? opts->cache_bytes : SS_CACHE_DEFAULT;
         int r = cache_init(&s->cache, MAX(budget, (size_t)256 << 10));
@@ -225,6 +227,7 @@ static void store_free(SsStore *s)
         ss_super_release(&s->sb);
         ss_super_release(&s->committed);
         free(s->chunk_buf);
+        free(s->copy_buf);
         free(s->node_buf);
         free(s->block_buf);
         free(s);

@@ -306,13 +306,10 @@ static int run(Demo *d)
         n = ss_snapshot_map_read(d->s, d->monday_id, 0, 8 * mib, ext, 8);
         if (n < 0)
                 return fail("ss_snapshot_map_read", n);
-        for (int i = 0; i < n; i++) {
-                char h2[32];
-
-                printf("    %-9s + %-9s from the %s at byte %" PRIu64 "\n",
-                       human(ext[i].offset, h, sizeof(h)), human(ext[i].length, h2, sizeof(h2)),
+        for (int i = 0; i < n; i++)
+                printf("    %5" PRIu64 " KiB + %5" PRIu64 " KiB from the %s at byte %" PRIu64 "\n",
+                       ext[i].offset >> 10, ext[i].length >> 10,
                        ext[i].kind == SS_EXTENT_STORE ? "store " : "origin", ext[i].dev_offset);
-        }
 
         printf("\n[9] Changed chunks (chunk numbers of %s), the basis of replication\n",
                human(d->chunk_size, h, sizeof(h)));
