@@ -57,13 +57,17 @@ $(FUZZDIR)/build.ninja: | deps
 fuzz: deps $(FUZZDIR)/build.ninja
 	$(MESON) compile -C $(FUZZDIR)
 	@mkdir -p $(FUZZDIR)/crashes
-	@set -e; for f in $(FUZZERS); do \
+	@status=0; for f in $(FUZZERS); do \
 		mkdir -p $(FUZZDIR)/corpus/$$f; \
 		echo "== fuzz-$$f for $(FUZZ_SECONDS) s"; \
 		$(FUZZDIR)/tests/fuzz-$$f -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 			-artifact_prefix=$(FUZZDIR)/crashes/$$f- \
-			$(FUZZDIR)/corpus/$$f tests/fuzz/corpus/$$f; \
-	done
+			$(FUZZDIR)/corpus/$$f tests/fuzz/corpus/$$f || status=1; \
+	done; \
+	if [ $$status -ne 0 ]; then \
+		echo "fuzz: crashes found, inputs in $(FUZZDIR)/crashes/:"; ls $(FUZZDIR)/crashes; \
+	fi; \
+	exit $$status
 
 format:
 	git ls-files -z '*.c' '*.h' | xargs -0 -r $(CLANG_FORMAT) -i

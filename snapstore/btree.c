@@ -68,6 +68,10 @@ static int node_get_level(SsStore *s, uint64_t blocknr, unsigned tree, int level
                 if (!n)
                         return -ENOMEM;
                 r = ss_node_decode(s->node_buf, blocknr, n);
+                if (r == 0 && n->born > s->txn)
+                        r = ss_error(-EUCLEAN, "B-tree node %llu: written by transaction %llu, "
+                                     "after the last commit", (unsigned long long)blocknr,
+                                     (unsigned long long)n->born);
                 if (r < 0) {
                         ss_node_free_arrays(n);
                         free(n);

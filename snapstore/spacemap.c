@@ -213,6 +213,17 @@ static bool allocatable(const SsGroup *grp, uint32_t i)
         return !bit_get(grp->bits, i) && !(grp->committed && bit_get(grp->committed, i));
 }
 
+/* Are blocks [i, i + 64) all taken, now or as committed?  i % 64 == 0. */
+static bool word_full(const SsGroup *grp, uint32_t i)
+{
+        uint64_t w, c = 0;
+
+        memcpy(&w, grp->bits + i / 8, 8);
+        if (grp->committed)
+                memcpy(&c, grp->committed + i / 8, 8);
+        return (w | c) == UINT64_MAX;
+}
+
 static bool run_allocatable(const SsGroup *grp, uint32_t i, uint32_t len)
 {
         for (uint32_t k = 0; k < len; k++)
@@ -271,15 +282,10 @@ static int find_run(SsStore *s, uint32_t g, uint64_t from, uint32_t len, uint64_
         uint32_t i = from > start ? (uint32_t)(from - start) : 0;
         i = (i + len - 1) & ~(len - 1);
         for (; i + len <= SS_GROUP_BLOCKS; i += len) {
-                if (len <= 64 && i % 64 == 0 && i + 64 <= SS_GROUP_BLOCKS) {
-                        uint64_t w, c = 0;
-                        memcpy(&w, grp->bits + i / 8, 8);
-                        if (grp->committed)
-                                memcpy(&c, grp->committed + i / 8, 8);
-                        if ((w | c) == UINT64_MAX) {
-                                i += 64 - len;
-                                continue;
-                        }
+                if (len <= 64 && i % 64 == 0 && i + 64 <= SS_GROUP_BLOCKS &&
+                    word_full(grp, i)) {
+                        i += 64 - len;
+                        continue;
                 }
                 if (run_allocatable(grp, i, len)) {
                         *ret = start + i;
@@ -352,6 +358,10 @@ static int find_meta_in_partial(SsStore *s, uint64_t *ret)
         for (uint32_t pass = 0; pass < 2; pass++) {
                 uint32_t lo = pass ? 0 : from, hi = pass ? from : SS_GROUP_BLOCKS;
                 for (uint32_t i = lo; i < hi; i++) {
+                        if (i % 64 == 0 && i + 64 <= hi && word_full(grp, i)) {
+                                i += 63;
+                                continue;
+                        }
                         if (!allocatable(grp, i))
                                 continue;
                         uint32_t c0 = i & ~(cb - 1);

@@ -81,9 +81,15 @@ void test_args_parse(int argc, char **argv, TestArgs *ret_args)
                         a.verbose = true;
                         continue;
                 }
-                if (i + 1 >= argc ||
-                    (strcmp(opt, "--seed") && strcmp(opt, "--ops") && strcmp(opt, "--every"))) {
-                        fprintf(stderr, "usage: %s [--seed N] [--ops N] [--every K] [-v]\n",
+                if (i + 1 < argc && !strcmp(opt, "--only")) {
+                        a.only = argv[++i];
+                        continue;
+                }
+                if (i + 1 >= argc || (strcmp(opt, "--seed") && strcmp(opt, "--ops") &&
+                                      strcmp(opt, "--every") && strcmp(opt, "--at"))) {
+                        fprintf(stderr,
+                                "usage: %s [--seed N] [--ops N] [--every K] [--at N] "
+                                "[--only NAME] [-v]\n",
                                 argv[0]);
                         exit(2);
                 }
@@ -93,6 +99,8 @@ void test_args_parse(int argc, char **argv, TestArgs *ret_args)
                         have_seed = true;
                 } else if (!strcmp(opt, "--ops")) {
                         a.ops = v;
+                } else if (!strcmp(opt, "--at")) {
+                        a.at = v;
                 } else {
                         a.every = v ? v : 1;
                 }
@@ -945,14 +953,14 @@ static const Step steps_grow[] = {
         REOPEN(),
         STORE_GROW(1024 * KIB),
         CREATE("b", 0, 0),
-        ORIGIN_W(56 * KIB, 6 * KIB),
+        ORIGIN_W(56 * KIB, 5 * KIB + 512),
         ORIGIN_GROW(2 * KIB + 512),
-        ORIGIN_W(60 * KIB, 6 * KIB),
+        ORIGIN_W(60 * KIB, 4 * KIB),
         CREATE("c", 0, 0),
         ORIGIN_GROW(16 * KIB),
         ORIGIN_W(64 * KIB, 16 * KIB),
         STORE_GROW(4096 * KIB),
-        ORIGIN_W(0, 82 * KIB),
+        ORIGIN_W(0, 80 * KIB),
         READ(1),
         DELETE(0),
         CLEANUP(1000),

@@ -64,11 +64,14 @@ typedef struct TestArgs {
         uint64_t seed;
         uint64_t ops;   /* --ops N, 0 if not given */
         uint64_t every; /* --every K, 1 if not given */
+        uint64_t at;    /* --at N: only this write/op number (crash tests), 0 = all */
+        const char *only; /* --only NAME: only this workload (crash tests) */
         bool verbose;   /* -v */
 } TestArgs;
 
-/* Parses --seed N (or $ZUMA_SEED; else a fresh one), --ops N, --every K and
- * -v; prints "seed=N" and exits with a usage message on bad arguments. */
+/* Parses --seed N (or $ZUMA_SEED; else a fresh one), --ops N, --every K,
+ * --at N, --only NAME and -v; prints "seed=N" and exits with a usage
+ * message on bad arguments. */
 void test_args_parse(int argc, char **argv, TestArgs *ret_args);
 
 /* ---- the model ---- */
