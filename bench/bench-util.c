@@ -186,6 +186,7 @@ int bench_env_init(BenchEnv *env)
 {
         const char *base = getenv("ZUMA_BENCH_DIR");
         struct statfs sfs;
+        const char *files;
         char templ[sizeof(env->dir)];
 
         memset(env, 0, sizeof(*env));
@@ -197,6 +198,7 @@ int bench_env_init(BenchEnv *env)
         }
         env->use_loop = env_flag("ZUMA_BENCH_LOOP");
         env->keep = env_flag("ZUMA_BENCH_KEEP");
+        env->prealloc = env_flag("ZUMA_BENCH_PREALLOC");
         snprintf(templ, sizeof(templ), "%s/zuma-bench.XXXXXX", base);
         if (!mkdtemp(templ)) {
                 fprintf(stderr, "zuma-bench: cannot create a directory under %s: %s\n", base,
@@ -207,12 +209,14 @@ int bench_env_init(BenchEnv *env)
         env->direct = probe_direct(env->dir);
         if (statfs(env->dir, &sfs) < 0)
                 sfs.f_type = 0;
+        files = env->prealloc ? "filled origin + zero-written store files"
+                              : "filled origin + sparse store files";
         if (env->use_loop)
                 snprintf(env->device_note, sizeof(env->device_note),
-                         "loop devices (direct-io) over sparse files on %s %s, O_DIRECT",
+                         "loop devices (direct-io) over %s on %s %s, O_DIRECT", files,
                          fs_name(sfs.f_type), base);
         else
-                snprintf(env->device_note, sizeof(env->device_note), "sparse files on %s %s, %s",
+                snprintf(env->device_note, sizeof(env->device_note), "%s on %s %s, %s", files,
                          fs_name(sfs.f_type), base,
                          env->direct ? "O_DIRECT" : "buffered (no O_DIRECT on this fs)");
         return 0;
@@ -317,16 +321,41 @@ static void loop_detach(int nr)
         close(fd);
 }
 
-int vol_create(BenchEnv *env, const char *name, uint64_t size, BenchVol *ret_vol)
+/* Writes zeros over the whole file, so later writes allocate nothing. */
+static int write_zeros(int fd, uint64_t size)
+{
+        size_t piece = 8u * MIB;
+        void *zero = ss_alloc_io_buffer(piece);
+        int r = 0;
+
+        if (!zero)
+                return -ENOMEM;
+        memset(zero, 0, piece);
+        for (uint64_t off = 0; off < size && r == 0; off += piece) {
+                size_t len = size - off < piece ? (size_t)(size - off) : piece;
+
+                if (pwrite(fd, zero, len, (off_t)off) != (ssize_t)len)
+                        r = -EIO;
+        }
+        if (r == 0 && fdatasync(fd) < 0)
+                r = -errno;
+        free(zero);
+        return r;
+}
+
+int vol_create(BenchEnv *env, const char *name, uint64_t size, bool prealloc, BenchVol *ret_vol)
 {
         BenchVol v = { .loop_nr = -1, .size = size };
         int fd, r;
 
         snprintf(v.file, sizeof(v.file), "%s/%s", env->dir, name);
-        fd = open(v.file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+        fd = open(v.file, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | (env->direct ? O_DIRECT : 0),
+                  0600);
         if (fd < 0)
                 return -errno;
         r = ftruncate(fd, (off_t)size) < 0 ? -errno : 0;
+        if (r == 0 && prealloc)
+                r = write_zeros(fd, size);
         close(fd);
         if (r < 0) {
                 unlink(v.file);

@@ -37,6 +37,7 @@ typedef struct BenchEnv {
         char dir[256];         /* private directory, removed at exit */
         bool use_loop;         /* loop devices over the files */
         bool keep;             /* leave the files behind */
+        bool prealloc;         /* write every store file once before use */
         bool direct;           /* the file system accepts O_DIRECT */
         char device_note[512]; /* what the results were measured on */
 } BenchEnv;
@@ -51,6 +52,8 @@ typedef struct BenchVol {
 
 int bench_env_init(BenchEnv *env);
 void bench_env_cleanup(BenchEnv *env);
-int vol_create(BenchEnv *env, const char *name, uint64_t size, BenchVol *ret_vol);
+/* A sparse file of size bytes; with prealloc, written through with zeros
+ * first so the file system allocates nothing during the measurement. */
+int vol_create(BenchEnv *env, const char *name, uint64_t size, bool prealloc, BenchVol *ret_vol);
 int vol_open(const BenchVol *vol, SsBlockDev **ret_dev);
 void vol_destroy(BenchEnv *env, BenchVol *vol);

@@ -27,7 +27,10 @@ int store_run_create(Bench *b, const char *name, StoreRun *ret_run)
         StoreRun run = { .vol.loop_nr = -1 };
         int r;
 
-        r = vol_create(&b->env, name, b->cfg.store_size, &run.vol);
+        if (b->env.prealloc)
+                progress("  writing the %llu MiB store file through (ZUMA_BENCH_PREALLOC)",
+                         (unsigned long long)(b->cfg.store_size / MIB));
+        r = vol_create(&b->env, name, b->cfg.store_size, b->env.prealloc, &run.vol);
         if (r < 0)
                 return fail(b, r, "creating the store file");
         r = vol_open(&b->origin_vol, &run.odev);
@@ -135,66 +138,133 @@ static int origin_flush(Bench *b, SsStore *s)
 
 int write_seq(Bench *b, SsStore *s, double *ret_sec)
 {
+        Target t = { .store = s };
+        int r = write_seq_interleaved(b, &t, 1);
+
+        if (r == 0)
+                *ret_sec = t.sec;
+        return r;
+}
+
+static int target_write(Bench *b, Target *t, uint64_t off, size_t len)
+{
+        double t0 = now_sec();
+        int r;
+
+        stamp(&b->origin, b->buf, off, len);
+        r = origin_write(b, t->store, b->buf, off, len);
+        t->sec += now_sec() - t0;
+        if (r < 0)
+                return fail(b, r, t->store ? "ss_origin_write" : "raw write");
+        return 0;
+}
+
+static int target_flush(Bench *b, Target *t)
+{
+        double t0 = now_sec();
+        int r = origin_flush(b, t->store);
+
+        t->sec += now_sec() - t0;
+        if (r < 0)
+                return fail(b, r, t->store ? "ss_store_flush" : "raw flush");
+        return 0;
+}
+
+int write_seq_interleaved(Bench *b, Target *t, unsigned n)
+{
         uint64_t size = b->origin.size;
-        double t0 = now_sec();
-        int r;
+        int r = 0;
 
-        for (uint64_t off = 0; off < size; off += SEQ_IO) {
-                size_t len = size - off < SEQ_IO ? (size_t)(size - off) : SEQ_IO;
+        for (uint64_t slice = 0; slice * SLICE_BYTES < size; slice++) {
+                uint64_t start = slice * SLICE_BYTES;
+                uint64_t end = size - start < SLICE_BYTES ? size : start + SLICE_BYTES;
 
-                stamp(&b->origin, b->buf, off, len);
-                r = origin_write(b, s, b->buf, off, len);
-                if (r < 0)
-                        return fail(b, r, s ? "ss_origin_write" : "raw write");
+                for (unsigned k = 0; k < n; k++) {
+                        Target *cur = &t[(slice + k) % n];
+
+                        for (uint64_t off = start; off < end && r == 0; off += SEQ_IO) {
+                                size_t len = end - off < SEQ_IO ? (size_t)(end - off) : SEQ_IO;
+
+                                r = target_write(b, cur, off, len);
+                        }
+                        if (r == 0)
+                                r = target_flush(b, cur);
+                        if (r < 0)
+                                return r;
+                }
         }
-        r = origin_flush(b, s);
-        if (r < 0)
-                return fail(b, r, s ? "ss_store_flush" : "raw flush");
-        *ret_sec = now_sec() - t0;
         return 0;
 }
 
-int write_at(Bench *b, SsStore *s, const uint64_t *offs, uint64_t n, size_t len, double *ret_sec)
+int write_at_interleaved(Bench *b, Target *t, unsigned n, const uint64_t *offs, uint64_t count,
+                         size_t len)
 {
-        double t0 = now_sec();
-        int r;
+        int r = 0;
 
-        for (uint64_t i = 0; i < n; i++) {
-                stamp(&b->origin, b->buf, offs[i], len);
-                r = origin_write(b, s, b->buf, offs[i], len);
-                if (r < 0)
-                        return fail(b, r, s ? "ss_origin_write" : "raw write");
+        for (uint64_t first = 0, turn = 0; first < count; first += RAND_TURN, turn++) {
+                uint64_t last = count - first < RAND_TURN ? count : first + RAND_TURN;
+
+                for (unsigned k = 0; k < n; k++) {
+                        Target *cur = &t[(turn + k) % n];
+
+                        for (uint64_t i = first; i < last && r == 0; i++)
+                                r = target_write(b, cur, offs[i], len);
+                        if (r == 0)
+                                r = target_flush(b, cur);
+                        if (r < 0)
+                                return r;
+                }
         }
-        r = origin_flush(b, s);
-        if (r < 0)
-                return fail(b, r, s ? "ss_store_flush" : "raw flush");
-        *ret_sec = now_sec() - t0;
         return 0;
 }
 
-int read_seq(Bench *b, SsStore *s, uint32_t snap, const uint32_t *expect, double *ret_sec,
-             uint64_t *ret_bad)
+static int timed_read(Bench *b, SsStore *s, uint32_t snap, const uint32_t *expect, uint64_t off,
+                      size_t len, double *sec, uint64_t *bad)
 {
-        uint64_t size = b->origin.size, bad = 0;
-        double busy = 0;
-        int r;
+        double t0 = now_sec();
+        int r = snap ? ss_snapshot_read(s, snap, b->buf, off, len)
+                     : ss_origin_read(s, b->buf, off, len);
 
-        for (uint64_t off = 0; off < size; off += SEQ_IO) {
-                size_t len = size - off < SEQ_IO ? (size_t)(size - off) : SEQ_IO;
-                double t1 = now_sec();
-
-                if (snap)
-                        r = ss_snapshot_read(s, snap, b->buf, off, len);
-                else
-                        r = ss_origin_read(s, b->buf, off, len);
-                if (r < 0)
-                        return fail(b, r, snap ? "ss_snapshot_read" : "ss_origin_read");
-                busy += now_sec() - t1;
-                bad += verify(expect, b->buf, off, len);
-        }
-        *ret_sec = busy; /* the checking is not the engine's time */
-        *ret_bad = bad;
+        *sec += now_sec() - t0; /* the checking below is not the engine's time */
+        if (r < 0)
+                return fail(b, r, snap ? "ss_snapshot_read" : "ss_origin_read");
+        *bad += verify(expect, b->buf, off, len);
         return 0;
+}
+
+int read_seq_pair(Bench *b, SsStore *s, uint32_t snap, const uint32_t *snap_gen, double *ret_osec,
+                  double *ret_ssec, uint64_t *ret_obad, uint64_t *ret_sbad)
+{
+        uint64_t size = b->origin.size, obad = 0, sbad = 0;
+        double osec = 0, ssec = 0;
+        int r = 0;
+
+        for (uint64_t slice = 0; slice * SLICE_BYTES < size; slice++) {
+                uint64_t start = slice * SLICE_BYTES;
+                uint64_t end = size - start < SLICE_BYTES ? size : start + SLICE_BYTES;
+
+                for (unsigned k = 0; k < 2 && r == 0; k++) {
+                        bool snap_turn = (slice + k) % 2;
+
+                        for (uint64_t off = start; off < end && r == 0; off += SEQ_IO) {
+                                size_t len = end - off < SEQ_IO ? (size_t)(end - off) : SEQ_IO;
+
+                                if (snap_turn)
+                                        r = timed_read(b, s, snap, snap_gen, off, len, &ssec,
+                                                       &sbad);
+                                else
+                                        r = timed_read(b, s, 0, b->origin.gen, off, len, &osec,
+                                                       &obad);
+                        }
+                }
+        }
+        if (r == 0) {
+                *ret_osec = osec;
+                *ret_ssec = ssec;
+                *ret_obad = obad;
+                *ret_sbad = sbad;
+        }
+        return r;
 }
 
 int churn_writes(Bench *b, SsStore *s, uint64_t chunks)

@@ -72,15 +72,34 @@ void stamp(Origin *o, void *buf, uint64_t off, size_t len);
 /* Blocks of buf (read at off) whose stamp differs from gen[]. */
 uint64_t verify(const uint32_t *gen, const void *buf, uint64_t off, size_t len);
 
-/* Writes the whole origin in SEQ_IO requests, through the store when s is
- * not NULL, else raw, then flushes. */
-int write_seq(Bench *b, SsStore *s, double *ret_sec);
-/* Writes len bytes at each of offs[0..n), then flushes. */
-int write_at(Bench *b, SsStore *s, const uint64_t *offs, uint64_t n, size_t len, double *ret_sec);
-/* Reads the whole origin (snap 0) or snapshot snap in SEQ_IO requests and
- * checks each block against expect[]. */
-int read_seq(Bench *b, SsStore *s, uint32_t snap, const uint32_t *expect, double *ret_sec,
-             uint64_t *ret_bad);
+/* One way of writing the origin: raw, or through a store. */
+typedef struct Target {
+        SsStore *store; /* NULL: the raw origin device */
+        double sec;     /* time in this target's writes and final flush */
+} Target;
+
+/* The machine's other tenants make device latency drift by 10x within
+ * seconds, so measurements that are compared run interleaved: every target
+ * takes its turn on each slice (rotating who goes first), and drift hits
+ * them alike.  A turn ends with the target's flush: a flush empties the
+ * device's whole write cache, so without it one target would pay for the
+ * other's writes. */
+#define SLICE_BYTES (32u * MIB) /* sequential passes: one turn per slice */
+#define RAND_TURN 128u          /* random writes: one turn per 128 writes */
+
+/* Writes the whole origin in SEQ_IO requests through every target, one
+ * slice and one flush per turn; adds each target's time to its sec. */
+int write_seq_interleaved(Bench *b, Target *t, unsigned n);
+int write_seq(Bench *b, SsStore *s, double *ret_sec); /* one target */
+/* Writes len bytes at offs[0..count) through every target, RAND_TURN
+ * writes and one flush per turn. */
+int write_at_interleaved(Bench *b, Target *t, unsigned n, const uint64_t *offs, uint64_t count,
+                         size_t len);
+/* Reads the whole origin and the whole of snapshot snap in SEQ_IO requests,
+ * interleaved by slice, and checks every block against b->origin.gen and
+ * snap_gen. */
+int read_seq_pair(Bench *b, SsStore *s, uint32_t snap, const uint32_t *snap_gen, double *ret_osec,
+                  double *ret_ssec, uint64_t *ret_obad, uint64_t *ret_sbad);
 
 /* One churn round's writes: `chunks` chunk writes in runs of 1..CHURN_RUN_MAX
  * chunks at random chunk-aligned places. */

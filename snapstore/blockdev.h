@@ -17,6 +17,7 @@
  */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,19 +49,27 @@ enum {
  * SS_BLOCKDEV_BUFFERED is given or the file system refuses it. */
 int ss_blockdev_open_file(const char *path, unsigned flags, SsBlockDev **ret_dev);
 
+/* A device that reports -ENOSPC (a full file system under a file-backed
+ * store, a thin pool) has failed an I/O: the engine keeps -ENOSPC for "the
+ * store is full", which its full policy may answer by deleting snapshots. */
+static inline int device_error(int r)
+{
+        return r == -ENOSPC ? -EIO : r;
+}
+
 static inline int ss_dev_pread(SsBlockDev *d, void *buf, size_t len, uint64_t off)
 {
-        return d->ops->pread(d, buf, len, off);
+        return device_error(d->ops->pread(d, buf, len, off));
 }
 
 static inline int ss_dev_pwrite(SsBlockDev *d, const void *buf, size_t len, uint64_t off)
 {
-        return d->ops->pwrite(d, buf, len, off);
+        return device_error(d->ops->pwrite(d, buf, len, off));
 }
 
 static inline int ss_dev_flush(SsBlockDev *d)
 {
-        return d->ops->flush(d);
+        return device_error(d->ops->flush(d));
 }
 
 static inline uint64_t ss_dev_size(SsBlockDev *d)

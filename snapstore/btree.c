@@ -51,17 +51,17 @@ int node_write(SsStore *s, SsNode *n)
         return 0;
 }
 
-static int node_get_level(SsStore *s, uint64_t blocknr, unsigned tree, int level,
-                          SsNode **ret)
+static int node_get_level(SsStore *s, uint64_t blocknr, unsigned tree, int level, SsNode **ret)
 {
         SsNode *n = cache_find(&s->cache, blocknr);
 
         if (!n) {
                 if (blocknr < SS_FIRST_GROUP_RESERVED || blocknr >= s->sb.store_blocks)
-                        return ss_error(-EUCLEAN, "B-tree pointer to block %llu is outside "
-                                        "the store", (unsigned long long)blocknr);
-                int r = ss_dev_pread(s->dev, s->node_buf, SS_BLOCK_SIZE,
-                                     blocknr << SS_BLOCK_SHIFT);
+                        return ss_error(-EUCLEAN,
+                                        "B-tree pointer to block %llu is outside "
+                                        "the store",
+                                        (unsigned long long)blocknr);
+                int r = ss_dev_pread(s->dev, s->node_buf, SS_BLOCK_SIZE, blocknr << SS_BLOCK_SHIFT);
                 if (r < 0)
                         return r;
                 n = calloc(1, sizeof(*n));
@@ -69,9 +69,10 @@ static int node_get_level(SsStore *s, uint64_t blocknr, unsigned tree, int level
                         return -ENOMEM;
                 r = ss_node_decode(s->node_buf, blocknr, n);
                 if (r == 0 && n->born > s->txn)
-                        r = ss_error(-EUCLEAN, "B-tree node %llu: written by transaction %llu, "
-                                     "after the last commit", (unsigned long long)blocknr,
-                                     (unsigned long long)n->born);
+                        r = ss_error(-EUCLEAN,
+                                     "B-tree node %llu: written by transaction %llu, "
+                                     "after the last commit",
+                                     (unsigned long long)blocknr, (unsigned long long)n->born);
                 if (r < 0) {
                         ss_node_free_arrays(n);
                         free(n);
@@ -82,9 +83,10 @@ static int node_get_level(SsStore *s, uint64_t blocknr, unsigned tree, int level
                 cache_touch(&s->cache, n);
         }
         if (n->tree != tree || (level >= 0 && n->level != level))
-                return ss_error(-EUCLEAN, "B-tree node %llu: found tree %u level %u where "
-                                "tree %u level %d belongs", (unsigned long long)blocknr,
-                                n->tree, n->level, tree, level);
+                return ss_error(-EUCLEAN,
+                                "B-tree node %llu: found tree %u level %u where "
+                                "tree %u level %d belongs",
+                                (unsigned long long)blocknr, n->tree, n->level, tree, level);
         n->pins++;
         *ret = n;
         return 0;
@@ -584,8 +586,8 @@ static int path_descend(SsStore *s, unsigned tree, BtPath *p, bool rightmost)
 {
         while (p->node[p->depth - 1]->level > 0) {
                 SsNode *top = p->node[p->depth - 1], *child;
-                int r = node_get_level(s, node_u64(top, p->idx[p->depth - 1]), tree,
-                                       top->level - 1, &child);
+                int r = node_get_level(s, node_u64(top, p->idx[p->depth - 1]), tree, top->level - 1,
+                                       &child);
                 if (r < 0)
                         return r;
                 p->node[p->depth] = child;
@@ -764,6 +766,5 @@ int bt_walk(SsStore *s, unsigned tree, SsNodeVisitor fn, void *user)
 
         if (root->block == 0)
                 return 0;
-        return walk(s, tree, root->block, (int)root->depth - 1, key_make(0, 0), KEY_MAX, fn,
-                    user);
+        return walk(s, tree, root->block, (int)root->depth - 1, key_make(0, 0), KEY_MAX, fn, user);
 }

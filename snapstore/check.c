@@ -87,8 +87,8 @@ static void check_shared_entry(Checker *ck, SsKey k, uint64_t blk)
         uint64_t c = k.a, hi = k.b;
         char what[96];
 
-        snprintf(what, sizeof(what), "exception (chunk %llu, snapshot %llu)",
-                 (unsigned long long)c, (unsigned long long)hi);
+        snprintf(what, sizeof(what), "exception (chunk %llu, snapshot %llu)", (unsigned long long)c,
+                 (unsigned long long)hi);
         if (c >= origin_chunks(s, s->sb.origin_size))
                 report(ck, "%s: chunk beyond the origin", what);
         if (hi == 0 || hi >= s->sb.next_snapshot)
@@ -114,8 +114,8 @@ static void check_private_entry(Checker *ck, SsKey k, uint64_t blk)
         SsStore *s = ck->s;
         char what[96];
 
-        snprintf(what, sizeof(what), "private chunk %llu of snapshot %llu",
-                 (unsigned long long)k.b, (unsigned long long)k.a);
+        snprintf(what, sizeof(what), "private chunk %llu of snapshot %llu", (unsigned long long)k.b,
+                 (unsigned long long)k.a);
         const SsSnapshotInfo *info = k.a <= UINT32_MAX ? snaps_find(s, (uint32_t)k.a) : NULL;
         if (!info && !covered_by_cleanup(s, SS_CLEANUP_PRIVATE, k.a))
                 report(ck, "%s: the snapshot is gone and no cleanup is pending", what);
@@ -146,9 +146,8 @@ static int visit(SsStore *s, const SsNode *n, SsKey lo, SsKey hi, void *user)
         ck->meta_blocks++;
         for (uint32_t i = 0; i < n->count; i++) {
                 if (key_cmp(n->keys[i], lo) < 0 || key_cmp(n->keys[i], hi) >= 0)
-                        report(ck, "%s: key (%llu, %llu) outside the range its parent gives",
-                               what, (unsigned long long)n->keys[i].a,
-                               (unsigned long long)n->keys[i].b);
+                        report(ck, "%s: key (%llu, %llu) outside the range its parent gives", what,
+                               (unsigned long long)n->keys[i].a, (unsigned long long)n->keys[i].b);
         }
         if (n->level > 0)
                 return 0;
@@ -192,8 +191,8 @@ static void check_space_map(Checker *ck)
                 for (uint32_t i = 0; i < SS_GROUP_BLOCKS; i++) {
                         uint64_t b = start + i;
                         bool used = (bits[i / 8] >> (i % 8)) & 1;
-                        bool expect = b < reserved_end || b >= s->sb.store_blocks ||
-                                      seen_get(ck, b);
+                        bool expect =
+                                b < reserved_end || b >= s->sb.store_blocks || seen_get(ck, b);
                         if (!used)
                                 total_free++;
                         if (used == expect)
@@ -231,12 +230,10 @@ static void check_counters(Checker *ck)
                        (unsigned long long)ck->entries[SS_TREE_BYHI]);
         if (ck->data_blocks != s->sb.data_blocks)
                 report(ck, "superblock counts %llu data blocks, the trees %llu",
-                       (unsigned long long)s->sb.data_blocks,
-                       (unsigned long long)ck->data_blocks);
+                       (unsigned long long)s->sb.data_blocks, (unsigned long long)ck->data_blocks);
         if (ck->meta_blocks != s->sb.meta_blocks)
                 report(ck, "superblock counts %llu metadata blocks, the trees %llu",
-                       (unsigned long long)s->sb.meta_blocks,
-                       (unsigned long long)ck->meta_blocks);
+                       (unsigned long long)s->sb.meta_blocks, (unsigned long long)ck->meta_blocks);
         if (s->snaps.n != s->sb.snapshot_count)
                 report(ck, "%zu snapshots loaded, superblock says %u", s->snaps.n,
                        s->sb.snapshot_count);

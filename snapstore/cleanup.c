@@ -89,7 +89,8 @@ static int shared_batch(SsStore *s, SsCleanupJob *j, unsigned budget, uint64_t *
                 uint64_t c = keys[i].b, blk;
                 int r = bt_lookup(s, SS_TREE_SHARED, key_make(c, hi), &blk);
                 if (r == -ENOENT)
-                        return ss_error(-EUCLEAN, "by-hi index lists exception (chunk %llu, "
+                        return ss_error(-EUCLEAN,
+                                        "by-hi index lists exception (chunk %llu, "
                                         "snapshot %u) that the chunk index lacks",
                                         (unsigned long long)c, hi);
                 if (r == 0)

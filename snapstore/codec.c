@@ -96,7 +96,7 @@ static uint64_t zigzag(uint64_t delta)
 
 static uint64_t unzigzag(uint64_t z)
 {
-        return (z >> 1) ^ (uint64_t)-(int64_t)(z & 1);
+        return (z >> 1) ^ (uint64_t) - (int64_t)(z & 1);
 }
 
 /* ---- nodes ---- */
@@ -293,8 +293,9 @@ int ss_node_encode(const SsNode *n, uint64_t txid, void *block)
         uint8_t *p = scratch;
         const uint8_t *scratch_end = scratch + sizeof(scratch);
 
-        size_t entry_max = n->level ? sizeof(SsDiskBranch)
-                           : leaf_is_compact(n) ? 30 : sizeof(SsDiskSnapshot);
+        size_t entry_max = n->level             ? sizeof(SsDiskBranch)
+                           : leaf_is_compact(n) ? 30
+                                                : sizeof(SsDiskSnapshot);
 
         memset(block, 0, SS_BLOCK_SIZE);
         for (uint32_t i = 0; i < n->count; i++) {
@@ -366,6 +367,8 @@ int ss_snaprec_decode(const void *rec, uint64_t key, SsSnapshotInfo *info)
         for (size_t i = len; i < sizeof(d->name); i++)
                 if (d->name[i])
                         return ss_error(-EUCLEAN, "snapshot %u: name not NUL-padded", id);
+        if (memchr(d->name, 0, len))
+                return ss_error(-EUCLEAN, "snapshot %u: NUL inside its name", id);
         memcpy(out.name, d->name, len);
         if (!ss_name_valid(out.name, SS_NAME_MAX))
                 return ss_error(-EUCLEAN, "snapshot %u: invalid name", id);
@@ -439,8 +442,7 @@ int ss_super_copy(SsSuper *dst, const SsSuper *src)
 
 static int sb_corrupt(uint64_t blocknr, const char *why)
 {
-        return ss_error(-EUCLEAN, "superblock at block %llu: %s", (unsigned long long)blocknr,
-                        why);
+        return ss_error(-EUCLEAN, "superblock at block %llu: %s", (unsigned long long)blocknr, why);
 }
 
 static int check_root(const SsRoot *r, uint64_t store_blocks)
@@ -471,9 +473,10 @@ int ss_super_decode(const void *buf, size_t len, uint64_t blocknr, SsSuper *ret)
         if (LE_GET(d->csum) != block_csum(buf, sb_bytes))
                 return sb_corrupt(blocknr, "checksum mismatch");
         if (LE_GET(d->version) != SS_FORMAT_VERSION)
-                return ss_error(-EPROTONOSUPPORT, "superblock at block %llu: format version %u "
-                                "is not supported", (unsigned long long)blocknr,
-                                LE_GET(d->version));
+                return ss_error(-EPROTONOSUPPORT,
+                                "superblock at block %llu: format version %u "
+                                "is not supported",
+                                (unsigned long long)blocknr, LE_GET(d->version));
         if (LE_GET(d->blocknr) != blocknr)
                 return sb_corrupt(blocknr, "copy claims another location");
         if (LE_GET(d->block_size) != SS_BLOCK_SIZE)
@@ -484,8 +487,10 @@ int ss_super_decode(const void *buf, size_t len, uint64_t blocknr, SsSuper *ret)
         sb.feature_ro_compat = LE_GET(d->feature_ro_compat);
         sb.feature_incompat = LE_GET(d->feature_incompat);
         if (sb.feature_incompat & ~SS_FEATURE_INCOMPAT_SUPP)
-                return ss_error(-EPROTONOSUPPORT, "store uses unknown incompatible features "
-                                "0x%llx", (unsigned long long)sb.feature_incompat);
+                return ss_error(-EPROTONOSUPPORT,
+                                "store uses unknown incompatible features "
+                                "0x%llx",
+                                (unsigned long long)sb.feature_incompat);
         memcpy(sb.uuid, d->uuid, 16);
         memcpy(sb.volume_uuid, d->volume_uuid, 16);
         if (!memchr(d->volume_name, 0, sizeof(d->volume_name)))

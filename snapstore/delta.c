@@ -27,10 +27,10 @@ enum {
 #define BATCH 256u
 
 typedef struct DeltaEnds {
-        uint32_t from, to;       /* to = 0: origin */
-        uint64_t from_chunks;    /* chunks in from's image (0 when from = 0) */
-        uint64_t to_chunks;      /* chunks in to's image */
-        uint64_t to_hi_end;      /* exclusive bound on hi for the shared phase */
+        uint32_t from, to;    /* to = 0: origin */
+        uint64_t from_chunks; /* chunks in from's image (0 when from = 0) */
+        uint64_t to_chunks;   /* chunks in to's image */
+        uint64_t to_hi_end;   /* exclusive bound on hi for the shared phase */
 } DeltaEnds;
 
 static int resolve(SsStore *s, const SsDeltaCursor *cur, DeltaEnds *e)
@@ -89,8 +89,8 @@ static int shared_phase(SsStore *s, SsDeltaCursor *cur, const DeltaEnds *e, uint
                         size_t max, size_t *n)
 {
         SsKey keys[BATCH];
-        int got = bt_scan(s, SS_TREE_BYHI, key_make(cur->hi, cur->chunk),
-                          key_make(e->to_hi_end, 0), MIN(max - *n, BATCH), keys, NULL);
+        int got = bt_scan(s, SS_TREE_BYHI, key_make(cur->hi, cur->chunk), key_make(e->to_hi_end, 0),
+                          MIN(max - *n, BATCH), keys, NULL);
         if (got < 0)
                 return got;
         for (int i = 0; i < got; i++) {
@@ -172,8 +172,7 @@ int ss_delta_next(SsStore *s, SsDeltaCursor *cur, uint64_t *out, size_t max)
                         r = cur->chunk >= e.to_chunks;
                         break;
                 default:
-                        return ss_error(-EINVAL, "delta cursor has unknown phase %u",
-                                        cur->phase);
+                        return ss_error(-EINVAL, "delta cursor has unknown phase %u", cur->phase);
                 }
                 if (r < 0)
                         return r;

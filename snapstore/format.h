@@ -59,9 +59,9 @@ _Static_assert(SS_BITMAP_HEADER_SIZE + SS_GROUP_BLOCKS / 8 <= SS_BLOCK_SIZE, "bi
 
 /* B-trees kept by a store.  Keys are (a, b) pairs compared a first. */
 enum SsTreeId {
-        SS_TREE_SHARED = 0,  /* (chunk, hi) -> store block of the exception */
-        SS_TREE_BYHI = 1,    /* (hi, chunk) -> nothing: the same set by hi */
-        SS_TREE_PRIVATE = 2, /* (snapshot, chunk) -> store block */
+        SS_TREE_SHARED = 0,    /* (chunk, hi) -> store block of the exception */
+        SS_TREE_BYHI = 1,      /* (hi, chunk) -> nothing: the same set by hi */
+        SS_TREE_PRIVATE = 2,   /* (snapshot, chunk) -> store block */
         SS_TREE_SNAPSHOTS = 3, /* (snapshot, 0) -> SsDiskSnapshot */
         SS_TREE_COUNT = 4,
 };
@@ -74,7 +74,7 @@ enum SsCleanupKind {
 #define SS_MAX_CLEANUP_JOBS 32u
 
 typedef struct __attribute__((packed)) SsDiskCleanupJob {
-        uint8_t kind;          /* SsCleanupKind, 0 = unused slot */
+        uint8_t kind; /* SsCleanupKind, 0 = unused slot */
         uint8_t pad[3];
         uint32_t from;         /* snapshot id */
         uint32_t to;           /* snapshot id, exclusive (shared jobs) */
@@ -96,39 +96,39 @@ _Static_assert(sizeof(SsDiskRoot) == 24, "root size");
  * current bitmap is in slot 1), padded to 8 bytes, then groups x le16 free
  * block counts.  The checksum covers [8, sb_bytes). */
 typedef struct __attribute__((packed)) SsDiskSuperblock {
-        uint64_t csum;                /* xxh3-64 of bytes [8, sb_bytes) */
-        uint32_t magic;               /* SS_MAGIC_SUPERBLOCK */
-        uint32_t version;             /* SS_FORMAT_VERSION */
-        uint64_t blocknr;             /* 0 or SS_SB_AREA_BLOCKS: where it lives */
-        uint64_t txid;                /* transaction that wrote this copy */
-        uint32_t sb_bytes;            /* header + group table, bytes */
-        uint32_t block_size;          /* SS_BLOCK_SIZE */
-        uint64_t feature_compat;      /* may be ignored */
-        uint64_t feature_ro_compat;   /* unknown bits: open read-only */
-        uint64_t feature_incompat;    /* unknown bits: refuse */
-        uint8_t uuid[16];             /* this store */
-        uint8_t volume_uuid[16];      /* the volume it belongs to */
-        char volume_name[64];         /* NUL-padded */
-        uint32_t chunk_size;          /* bytes, power of two */
-        uint32_t full_policy;         /* SsFullPolicy */
-        uint64_t origin_size;         /* bytes */
-        uint64_t store_blocks;        /* blocks of the store in use */
-        int64_t created;              /* seconds since the epoch */
-        uint32_t next_snapshot;       /* id the next snapshot gets (>= 1) */
-        uint32_t snapshot_count;      /* live snapshots */
+        uint64_t csum;              /* xxh3-64 of bytes [8, sb_bytes) */
+        uint32_t magic;             /* SS_MAGIC_SUPERBLOCK */
+        uint32_t version;           /* SS_FORMAT_VERSION */
+        uint64_t blocknr;           /* 0 or SS_SB_AREA_BLOCKS: where it lives */
+        uint64_t txid;              /* transaction that wrote this copy */
+        uint32_t sb_bytes;          /* header + group table, bytes */
+        uint32_t block_size;        /* SS_BLOCK_SIZE */
+        uint64_t feature_compat;    /* may be ignored */
+        uint64_t feature_ro_compat; /* unknown bits: open read-only */
+        uint64_t feature_incompat;  /* unknown bits: refuse */
+        uint8_t uuid[16];           /* this store */
+        uint8_t volume_uuid[16];    /* the volume it belongs to */
+        char volume_name[64];       /* NUL-padded */
+        uint32_t chunk_size;        /* bytes, power of two */
+        uint32_t full_policy;       /* SsFullPolicy */
+        uint64_t origin_size;       /* bytes */
+        uint64_t store_blocks;      /* blocks of the store in use */
+        int64_t created;            /* seconds since the epoch */
+        uint32_t next_snapshot;     /* id the next snapshot gets (>= 1) */
+        uint32_t snapshot_count;    /* live snapshots */
         SsDiskRoot roots[SS_TREE_COUNT];
-        uint64_t data_blocks;         /* blocks holding copied-out chunks */
-        uint64_t meta_blocks;         /* blocks holding nodes (not sb/bitmaps) */
-        uint64_t free_blocks;         /* sum of the group free counts */
-        uint32_t group_count;         /* groups covering store_blocks */
-        uint32_t cleanup_count;       /* used entries of cleanup[] */
+        uint64_t data_blocks;   /* blocks holding copied-out chunks */
+        uint64_t meta_blocks;   /* blocks holding nodes (not sb/bitmaps) */
+        uint64_t free_blocks;   /* sum of the group free counts */
+        uint32_t group_count;   /* groups covering store_blocks */
+        uint32_t cleanup_count; /* used entries of cleanup[] */
         SsDiskCleanupJob cleanup[SS_MAX_CLEANUP_JOBS];
-        uint32_t revert_target;       /* snapshot being reverted to, 0 = none */
-        uint32_t revert_phase;        /* 0 = shared exceptions, 1 = private */
-        uint32_t revert_cursor_hi;    /* resume position of the revert */
+        uint32_t revert_target;    /* snapshot being reverted to, 0 = none */
+        uint32_t revert_phase;     /* 0 = shared exceptions, 1 = private */
+        uint32_t revert_cursor_hi; /* resume position of the revert */
         uint32_t pad0;
         uint64_t revert_cursor_chunk;
-        uint64_t revert_done;         /* chunks reverted so far */
+        uint64_t revert_done; /* chunks reverted so far */
 } SsDiskSuperblock;
 _Static_assert(sizeof(SsDiskSuperblock) <= SS_SB_HEADER_SIZE, "superblock header fits");
 
@@ -159,11 +159,11 @@ _Static_assert(sizeof(SsDiskBitmap) <= SS_BLOCK_SIZE, "bitmap size");
  *   snapshot tree: count x SsDiskSnapshot (the key is (id, 0)). */
 typedef struct __attribute__((packed)) SsDiskNode {
         SsDiskBlockHeader hdr;
-        uint16_t tree;     /* SsTreeId */
-        uint16_t level;    /* 0 = leaf */
-        uint16_t count;    /* entries */
+        uint16_t tree;  /* SsTreeId */
+        uint16_t level; /* 0 = leaf */
+        uint16_t count; /* entries */
         uint16_t pad;
-        uint32_t payload;  /* bytes of payload used */
+        uint32_t payload; /* bytes of payload used */
         uint32_t pad2;
         uint8_t data[SS_BLOCK_SIZE - sizeof(SsDiskBlockHeader) - 16];
 } SsDiskNode;
@@ -200,8 +200,7 @@ static inline uint16_t le16_get(const void *p)
 static inline uint32_t le32_get(const void *p)
 {
         const uint8_t *b = p;
-        return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 |
-               (uint32_t)b[3] << 24;
+        return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
 }
 
 static inline uint64_t le64_get(const void *p)
@@ -229,9 +228,12 @@ static inline void le64_put(void *p, uint64_t v)
         le32_put((uint8_t *)p + 4, (uint32_t)(v >> 32));
 }
 
+/* clang-format 14 cannot lay out _Generic associations. */
+/* clang-format off */
 #define LE_GET(field) \
         _Generic((field), uint16_t: le16_get, int16_t: le16_get, uint32_t: le32_get, \
                  int32_t: le32_get, uint64_t: le64_get, int64_t: le64_get)(&(field))
 #define LE_PUT(field, v) \
         _Generic((field), uint16_t: le16_put, int16_t: le16_put, uint32_t: le32_put, \
                  int32_t: le32_put, uint64_t: le64_put, int64_t: le64_put)(&(field), (v))
+/* clang-format on */

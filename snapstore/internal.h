@@ -65,7 +65,7 @@ struct SsNode {
         uint16_t level;
         uint32_t count;
         uint32_t cap;
-        uint32_t val_size; /* bytes per value: 8 in branches, per tree in leaves */
+        uint32_t val_size;  /* bytes per value: 8 in branches, per tree in leaves */
         uint32_t enc_bytes; /* encoded payload size */
         SsKey *keys;
         uint8_t *vals;
@@ -189,7 +189,7 @@ struct SsStore {
         SsBlockDev *origin;
         SsBlockDev *dev;
         bool readonly;
-        bool failed; /* an I/O failed mid-transaction: reopen to continue */
+        bool failed;       /* an I/O failed mid-transaction: reopen to continue */
         SsSuper sb;        /* current, being modified */
         SsSuper committed; /* as last committed */
         uint64_t txn;      /* id of the open transaction: committed txid + 1 */
@@ -202,8 +202,8 @@ struct SsStore {
         void *chunk_buf;       /* aligned, one chunk */
         void *copy_buf;        /* aligned, copy_buf_chunks chunks: copy-out batches */
         uint32_t copy_buf_chunks;
-        void *block_buf;       /* aligned, SS_SB_AREA_BLOCKS blocks: sb, bitmaps */
-        void *node_buf;        /* aligned, one block: node I/O */
+        void *block_buf; /* aligned, SS_SB_AREA_BLOCKS blocks: sb, bitmaps */
+        void *node_buf;  /* aligned, one block: node I/O */
         SsAutodeleteFn on_autodelete;
         void *user;
 };
@@ -264,7 +264,7 @@ SsSnapshotInfo *snaps_find_name(SsStore *s, const char *name);
 int snaps_put(SsStore *s, const SsSnapshotInfo *info);
 int snaps_remove(SsStore *s, uint32_t id);
 uint32_t snaps_newest(const SsStore *s);
-uint32_t snaps_live_above(const SsStore *s, uint32_t after); /* 0 if none */
+uint32_t snaps_live_above(const SsStore *s, uint32_t after);  /* 0 if none */
 uint32_t snaps_live_below(const SsStore *s, uint32_t before); /* 0 if none */
 
 /* txn.c */

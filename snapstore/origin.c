@@ -31,8 +31,10 @@ int exception_remove(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block)
         if (r == 0)
                 r = bt_delete(s, SS_TREE_BYHI, key_make(hi, chunk));
         if (r == -ENOENT)
-                r = ss_error(-EUCLEAN, "exception (chunk %llu, snapshot %u) is missing from "
-                             "an index", (unsigned long long)chunk, hi);
+                r = ss_error(-EUCLEAN,
+                             "exception (chunk %llu, snapshot %u) is missing from "
+                             "an index",
+                             (unsigned long long)chunk, hi);
         if (r == 0)
                 r = sm_free(s, block, s->chunk_blocks);
         if (r == 0)
@@ -87,6 +89,23 @@ static int copy_run(SsStore *s, uint64_t first, uint32_t n, uint32_t newest)
         return r;
 }
 
+/* 1 if every live snapshot in (lo, hi] holds chunk c
+ * privately, so none reads it from the origin; 0 if not; -errno. */
+static int all_private(SsStore *s, uint64_t c, uint32_t lo, uint32_t hi)
+{
+        if (!s->sb.roots[SS_TREE_PRIVATE].block)
+                return 0;
+        for (uint32_t id = snaps_live_above(s, lo); id && id <= hi; id = snaps_live_above(s, id)) {
+                uint64_t blk;
+                int r = bt_lookup(s, SS_TREE_PRIVATE, key_make(id, c), &blk);
+                if (r == -ENOENT)
+                        return 0;
+                if (r < 0)
+                        return r;
+        }
+        return 1;
+}
+
 /* Copies out chunks [first, last] where needed, in one transaction that the
  * caller commits. */
 int origin_copy_out(SsStore *s, uint64_t first, uint64_t last)
@@ -105,6 +124,11 @@ int origin_copy_out(SsStore *s, uint64_t first, uint64_t last)
                         if (r < 0)
                                 return r;
                         if (hi >= newest)
+                                break;
+                        r = all_private(s, c + n, hi, newest);
+                        if (r < 0)
+                                return r;
+                        if (r)
                                 break;
                         n++;
                 }

@@ -98,7 +98,10 @@ static int revert_chunks(SsStore *s, uint32_t t, const uint64_t *chunks, unsigne
         int r = txn_commit(s);
         for (unsigned i = 0; r == 0 && i < n; i++) {
                 uint64_t start = chunks[i] << s->chunk_shift;
-                size_t len = (size_t)MIN((uint64_t)s->sb.chunk_size, s->sb.origin_size - start);
+                /* Never past the snapshot's image: the origin keeps what lies beyond. */
+                const SsSnapshotInfo *ti = snaps_find(s, t);
+                uint64_t end = ti ? MIN(ti->origin_size, s->sb.origin_size) : s->sb.origin_size;
+                size_t len = (size_t)MIN((uint64_t)s->sb.chunk_size, end - start);
                 r = read_chunk_of(s, t, chunks[i], s->chunk_buf);
                 if (r == 0)
                         r = ss_dev_pwrite(s->origin, s->chunk_buf, len, start);
@@ -146,8 +149,12 @@ int ss_revert_step(SsStore *s, unsigned budget, uint64_t *ret_done)
         s->sb.revert_cursor_hi = hi;
         s->sb.revert_cursor_chunk = chunk;
         s->sb.revert_done += n;
-        if (phase >= 2)
+        if (phase >= 2) {
                 s->sb.revert_target = 0;
+                s->sb.revert_phase = 0;
+                s->sb.revert_cursor_hi = 0;
+                s->sb.revert_cursor_chunk = 0;
+        }
         s->txn_dirty = true;
         r = txn_commit(s);
         if (r < 0)

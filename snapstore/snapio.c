@@ -10,8 +10,7 @@
 
 #include "internal.h"
 
-int chunk_source(SsStore *s, uint32_t id, uint64_t c, SsExtentKind *ret_kind,
-                 uint64_t *ret_block)
+int chunk_source(SsStore *s, uint32_t id, uint64_t c, SsExtentKind *ret_kind, uint64_t *ret_block)
 {
         SsKey k;
         uint64_t blk;
@@ -51,9 +50,10 @@ static int snapshot_range(SsStore *s, uint32_t id, uint64_t off, uint64_t len,
                 return ss_error(-EINVAL, "snapshot I/O at %llu+%llu is not 512-byte aligned",
                                 (unsigned long long)off, (unsigned long long)len);
         if (off > info->origin_size || len > info->origin_size - off)
-                return ss_error(-EINVAL, "snapshot %s: I/O at %llu+%llu is past its end (%llu "
-                                "bytes)", info->name, (unsigned long long)off,
-                                (unsigned long long)len,
+                return ss_error(-EINVAL,
+                                "snapshot %s: I/O at %llu+%llu is past its end (%llu "
+                                "bytes)",
+                                info->name, (unsigned long long)off, (unsigned long long)len,
                                 (unsigned long long)info->origin_size);
         *ret = info;
         return 0;
@@ -83,8 +83,9 @@ int ss_snapshot_map_read(SsStore *s, uint32_t id, uint64_t off, uint64_t len, Ss
                 } else {
                         if (n == max)
                                 break;
-                        ext[n++] = (SsExtent){ .offset = off, .length = piece,
-                                               .dev_offset = dev_off, .kind = kind };
+                        ext[n++] = (SsExtent){
+                                .offset = off, .length = piece, .dev_offset = dev_off, .kind = kind
+                        };
                 }
                 off += piece;
         }

@@ -39,7 +39,8 @@ static int default_name(SsStore *s, char *buf, size_t len)
 static int check_new_name(SsStore *s, const char *name)
 {
         if (!ss_name_valid(name, SS_NAME_MAX))
-                return ss_error(-EINVAL, "snapshot name \"%.*s\" is invalid: use 1 to %d of "
+                return ss_error(-EINVAL,
+                                "snapshot name \"%.*s\" is invalid: use 1 to %d of "
                                 "[A-Za-z0-9._:+@-], not starting with '.' or '-'",
                                 SS_NAME_MAX, name, SS_NAME_MAX);
         const SsSnapshotInfo *other = snaps_find_name(s, name);
@@ -67,8 +68,7 @@ int ss_snapshot_create(SsStore *s, const char *name, uint32_t flags, int32_t pri
                 default_name(s, info.name, sizeof(info.name));
         }
         if (s->sb.next_snapshot == UINT32_MAX)
-                return ss_error(-EOVERFLOW, "store %s has used up its snapshot ids",
-                                s->dev->name);
+                return ss_error(-EOVERFLOW, "store %s has used up its snapshot ids", s->dev->name);
         info.id = s->sb.next_snapshot;
         info.flags = flags;
         info.priority = priority;
@@ -84,9 +84,8 @@ int ss_snapshot_create(SsStore *s, const char *name, uint32_t flags, int32_t pri
 /* Removes the record of snapshot id and queues the freeing of its space. */
 int snapshot_delete_locked(SsStore *s, uint32_t id)
 {
-        if (s->sb.revert_target == id)
-                return ss_error(-EBUSY, "snapshot %u is the target of an unfinished revert",
-                                id);
+        if (id && s->sb.revert_target == id)
+                return ss_error(-EBUSY, "snapshot %u is the target of an unfinished revert", id);
         uint32_t above = snaps_live_above(s, id);
         int r = snaps_remove(s, id);
         if (r == -ENOENT)
@@ -122,8 +121,8 @@ static int find_or_fail(SsStore *s, uint32_t id, SsSnapshotInfo **ret)
         return 0;
 }
 
-static int update(SsStore *s, uint32_t id, const char *name, const int32_t *priority,
-                  uint32_t set, uint32_t clear)
+static int update(SsStore *s, uint32_t id, const char *name, const int32_t *priority, uint32_t set,
+                  uint32_t clear)
 {
         SsSnapshotInfo *cur = NULL;
         int r = store_writable(s);

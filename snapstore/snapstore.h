@@ -42,8 +42,8 @@ typedef struct SsStore SsStore;
 #define SS_CHUNK_SIZE_MIN (4u << 10)
 #define SS_CHUNK_SIZE_MAX (1u << 20)
 #define SS_CHUNK_SIZE_DEFAULT (16u << 10)
-#define SS_NAME_MAX 127        /* bytes in a snapshot name, without NUL */
-#define SS_VOLUME_NAME_MAX 63  /* bytes in a volume name, without NUL */
+#define SS_NAME_MAX 127       /* bytes in a snapshot name, without NUL */
+#define SS_VOLUME_NAME_MAX 63 /* bytes in a volume name, without NUL */
 #define SS_CACHE_DEFAULT (64u << 20)
 #define SS_ORIGIN_ID 0 /* "the current origin" where a snapshot id is taken */
 
@@ -110,9 +110,9 @@ typedef struct SsSnapshotInfo {
 } SsSnapshotInfo;
 
 typedef struct SsSnapshotUsage {
-        uint64_t exclusive_bytes;  /* freed if this snapshot alone is deleted */
-        uint64_t shared_chunks;    /* copied-out chunks only this one needs */
-        uint64_t private_chunks;   /* chunks written to this writable snapshot */
+        uint64_t exclusive_bytes; /* freed if this snapshot alone is deleted */
+        uint64_t shared_chunks;   /* copied-out chunks only this one needs */
+        uint64_t private_chunks;  /* chunks written to this writable snapshot */
 } SsSnapshotUsage;
 
 typedef enum SsExtentKind {
@@ -183,8 +183,7 @@ int ss_origin_read(SsStore *s, void *buf, uint64_t offset, size_t length);
 int ss_snapshot_map_read(SsStore *s, uint32_t id, uint64_t offset, uint64_t length,
                          SsExtent *ret_extents, size_t max);
 int ss_snapshot_read(SsStore *s, uint32_t id, void *buf, uint64_t offset, size_t length);
-int ss_snapshot_write(SsStore *s, uint32_t id, const void *buf, uint64_t offset,
-                      size_t length);
+int ss_snapshot_write(SsStore *s, uint32_t id, const void *buf, uint64_t offset, size_t length);
 
 /* Chunks that may differ between snapshot `from` and `to` (to = 0: the
  * current origin; from = 0: every chunk of `to`).  Each chunk is reported

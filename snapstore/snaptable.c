@@ -54,11 +54,36 @@ static int table_insert(SsSnapTable *t, const SsSnapshotInfo *info)
         return 0;
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+        return strcmp((*(const SsSnapshotInfo *const *)a)->name,
+                      (*(const SsSnapshotInfo *const *)b)->name);
+}
+
+/* Sorting pointers keeps the check O(n log n) for thousands of snapshots. */
+static int check_unique_names(const SsSnapTable *t)
+{
+        const SsSnapshotInfo **v = malloc((t->n + 1) * sizeof(*v));
+        int r = 0;
+
+        if (!v)
+                return -ENOMEM;
+        for (size_t i = 0; i < t->n; i++)
+                v[i] = &t->v[i];
+        qsort(v, t->n, sizeof(*v), cmp_name);
+        for (size_t i = 1; i < t->n && r == 0; i++)
+                if (strcmp(v[i - 1]->name, v[i]->name) == 0)
+                        r = ss_error(-EUCLEAN, "snapshots %u and %u share the name %s",
+                                     v[i - 1]->id, v[i]->id, v[i]->name);
+        free(v);
+        return r;
+}
+
 int snaps_load(SsStore *s)
 {
         SsSnapTable t = { 0 };
         SsKey keys[64];
-        uint8_t (*recs)[sizeof(SsDiskSnapshot)] = malloc(64 * sizeof(SsDiskSnapshot));
+        uint8_t(*recs)[sizeof(SsDiskSnapshot)] = malloc(64 * sizeof(SsDiskSnapshot));
         SsKey from = key_make(0, 0);
         int r;
 
@@ -75,12 +100,6 @@ int snaps_load(SsStore *s)
                                 k = ss_error(-EUCLEAN, "snapshot %u is beyond the next id %u",
                                              info.id, s->sb.next_snapshot);
                         if (k == 0)
-                                for (size_t j = 0; j < t.n && k == 0; j++)
-                                        if (strcmp(t.v[j].name, info.name) == 0)
-                                                k = ss_error(-EUCLEAN, "snapshots %u and %u "
-                                                             "share the name %s", t.v[j].id,
-                                                             info.id, info.name);
-                        if (k == 0)
                                 k = table_insert(&t, &info);
                         if (k < 0) {
                                 r = k;
@@ -89,6 +108,8 @@ int snaps_load(SsStore *s)
                 }
                 from = key_make(keys[r - 1].a + 1, 0);
         }
+        if (r == 0)
+                r = check_unique_names(&t);
         if (r == 0 && t.n != s->sb.snapshot_count)
                 r = ss_error(-EUCLEAN, "snapshot table holds %zu snapshots, superblock says %u",
                              t.n, s->sb.snapshot_count);

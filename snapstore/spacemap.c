@@ -63,7 +63,7 @@ static void bit_set(uint8_t *bits, uint32_t i, bool v)
         if (v)
                 bits[i / 8] |= (uint8_t)(1u << (i % 8));
         else
-                bits[i / 8] &= (uint8_t)~(1u << (i % 8));
+                bits[i / 8] &= (uint8_t) ~(1u << (i % 8));
 }
 
 static uint32_t count_free(const uint8_t *bits)
@@ -119,8 +119,7 @@ void sm_destroy(SsSpaceMap *sm)
         sm->ngroups = 0;
 }
 
-static int read_bitmap(SsStore *s, uint32_t g, unsigned slot, uint16_t expect_free,
-                       uint8_t *bits)
+static int read_bitmap(SsStore *s, uint32_t g, unsigned slot, uint16_t expect_free, uint8_t *bits)
 {
         uint64_t blk = sm_bitmap_block(s, g, slot);
         uint8_t *buf = s->block_buf;
@@ -137,9 +136,10 @@ static int read_bitmap(SsStore *s, uint32_t g, unsigned slot, uint16_t expect_fr
         memcpy(bits, d->bits, GROUP_BYTES);
         uint32_t nfree = count_free(bits);
         if (nfree != LE_GET(d->free_blocks) || nfree != expect_free)
-                return ss_error(-EUCLEAN, "space map block %llu: %u free blocks, "
-                                "superblock says %u", (unsigned long long)blk, nfree,
-                                expect_free);
+                return ss_error(-EUCLEAN,
+                                "space map block %llu: %u free blocks, "
+                                "superblock says %u",
+                                (unsigned long long)blk, nfree, expect_free);
         return 0;
 }
 
@@ -224,6 +224,15 @@ static bool word_full(const SsGroup *grp, uint32_t i)
         return (w | c) == UINT64_MAX;
 }
 
+/* No block of [i, i + 64) in use now: no chunk there holds metadata. */
+static bool word_empty(const SsGroup *grp, uint32_t i)
+{
+        uint64_t w;
+
+        memcpy(&w, grp->bits + i / 8, 8);
+        return w == 0;
+}
+
 static bool run_allocatable(const SsGroup *grp, uint32_t i, uint32_t len)
 {
         for (uint32_t k = 0; k < len; k++)
@@ -282,8 +291,7 @@ static int find_run(SsStore *s, uint32_t g, uint64_t from, uint32_t len, uint64_
         uint32_t i = from > start ? (uint32_t)(from - start) : 0;
         i = (i + len - 1) & ~(len - 1);
         for (; i + len <= SS_GROUP_BLOCKS; i += len) {
-                if (len <= 64 && i % 64 == 0 && i + 64 <= SS_GROUP_BLOCKS &&
-                    word_full(grp, i)) {
+                if (len <= 64 && i % 64 == 0 && i + 64 <= SS_GROUP_BLOCKS && word_full(grp, i)) {
                         i += 64 - len;
                         continue;
                 }
@@ -358,7 +366,8 @@ static int find_meta_in_partial(SsStore *s, uint64_t *ret)
         for (uint32_t pass = 0; pass < 2; pass++) {
                 uint32_t lo = pass ? 0 : from, hi = pass ? from : SS_GROUP_BLOCKS;
                 for (uint32_t i = lo; i < hi; i++) {
-                        if (i % 64 == 0 && i + 64 <= hi && word_full(grp, i)) {
+                        if (i % 64 == 0 && i + 64 <= hi &&
+                            (word_full(grp, i) || (cb > 1 && cb <= 64 && word_empty(grp, i)))) {
                                 i += 63;
                                 continue;
                         }
@@ -383,14 +392,13 @@ int sm_alloc_meta(SsStore *s, uint64_t *ret_block)
                 uint64_t cursor = s->sm.meta_cursor;
                 r = alloc_run(s, &cursor, s->chunk_blocks, &blk);
                 if (r == -ENOSPC)
-                        return ss_error(-ENOSPC, "store %s has no room for metadata",
-                                        s->dev->name);
+                        return ss_error(-ENOSPC, "store %s has no room for metadata", s->dev->name);
                 if (r < 0)
                         return r;
                 uint32_t g = (uint32_t)(blk / SS_GROUP_BLOCKS);
                 if (s->chunk_blocks > 1) {
-                        r = mark(s, g, (uint32_t)(blk - group_start(g)) + 1,
-                                 s->chunk_blocks - 1, false);
+                        r = mark(s, g, (uint32_t)(blk - group_start(g)) + 1, s->chunk_blocks - 1,
+                                 false);
                         if (r < 0)
                                 return r;
                 }
@@ -437,8 +445,7 @@ int sm_is_used(SsStore *s, uint64_t block, bool *ret_used)
         return 0;
 }
 
-static int write_bitmap(SsStore *s, uint32_t g, unsigned slot, const uint8_t *bits,
-                        uint64_t txid)
+static int write_bitmap(SsStore *s, uint32_t g, unsigned slot, const uint8_t *bits, uint64_t txid)
 {
         uint8_t *buf = s->block_buf;
         SsDiskBitmap *d = (SsDiskBitmap *)buf;
@@ -516,10 +523,9 @@ int sm_grow(SsStore *s, uint64_t new_blocks)
         uint64_t old_blocks = s->sb.store_blocks;
 
         if (new_groups > SS_MAX_GROUPS)
-                return ss_error(-EFBIG, "a store can hold at most %u groups (%llu GiB)",
-                                SS_MAX_GROUPS,
-                                (unsigned long long)((uint64_t)SS_MAX_GROUPS * SS_GROUP_BLOCKS >>
-                                                     18));
+                return ss_error(
+                        -EFBIG, "a store can hold at most %u groups (%llu GiB)", SS_MAX_GROUPS,
+                        (unsigned long long)((uint64_t)SS_MAX_GROUPS * SS_GROUP_BLOCKS >> 18));
         /* Free the tail of the last group up to the new end. */
         uint32_t last = old_groups - 1;
         uint64_t tail_end = MIN(new_blocks, group_start(last) + SS_GROUP_BLOCKS);
@@ -549,7 +555,7 @@ int sm_grow(SsStore *s, uint64_t new_blocks)
                         return -ENOMEM;
                 for (uint32_t g = old_groups; g < new_groups; g++) {
                         int nfree = sm_format_group(s, g, new_blocks, bits);
-                        slot_bits[g / 8] &= (uint8_t)~(1u << (g % 8));
+                        slot_bits[g / 8] &= (uint8_t) ~(1u << (g % 8));
                         gf[g] = (uint16_t)nfree;
                         s->sb.free_blocks += (uint64_t)nfree;
                         int r = write_bitmap(s, g, 0, bits, s->txn);

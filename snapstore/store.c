@@ -33,8 +33,10 @@ static int read_super(SsBlockDev *dev, void *buf, SsSuper *ret, bool *ret_any_ma
                 uint64_t blk = (uint64_t)copy * SS_SB_AREA_BLOCKS;
                 SsSuper sb;
                 int r = ss_dev_pread(dev, buf, area, blk << SS_BLOCK_SHIFT);
-                if (r < 0)
+                if (r < 0) {
+                        ss_super_release(&best);
                         return r;
+                }
                 if (le32_get((uint8_t *)buf + offsetof(SsDiskSuperblock, magic)) ==
                     SS_MAGIC_SUPERBLOCK)
                         magic = true;
@@ -55,8 +57,7 @@ static int read_super(SsBlockDev *dev, void *buf, SsSuper *ret, bool *ret_any_ma
                 *ret_any_magic = magic;
         if (!found) {
                 if (!magic)
-                        return ss_error(-ENODATA, "%s does not hold a Zumastor store",
-                                        dev->name);
+                        return ss_error(-ENODATA, "%s does not hold a Zumastor store", dev->name);
                 return ss_error(-EUCLEAN, "%s: no valid superblock (copy 0: %s; copy 1: %s)",
                                 dev->name, why[0], why[1]);
         }
@@ -81,19 +82,21 @@ static int fill_random(uint8_t *p, size_t len)
         return getrandom(p, len, 0) == (ssize_t)len ? 0 : -errno;
 }
 
-static int check_create_options(SsBlockDev *origin, SsBlockDev *store,
-                                const SsCreateOptions *opts, uint32_t *ret_chunk)
+static int check_create_options(SsBlockDev *origin, SsBlockDev *store, const SsCreateOptions *opts,
+                                uint32_t *ret_chunk)
 {
         uint32_t cs = opts->chunk_size ? opts->chunk_size : SS_CHUNK_SIZE_DEFAULT;
 
         if (!opts->volume_name || !ss_name_valid(opts->volume_name, SS_VOLUME_NAME_MAX))
-                return ss_error(-EINVAL, "volume name \"%s\" is invalid: use 1 to %d of "
+                return ss_error(-EINVAL,
+                                "volume name \"%s\" is invalid: use 1 to %d of "
                                 "[A-Za-z0-9._:+@-], not starting with '.' or '-'",
-                                opts->volume_name ? opts->volume_name : "",
-                                SS_VOLUME_NAME_MAX);
+                                opts->volume_name ? opts->volume_name : "", SS_VOLUME_NAME_MAX);
         if (!chunk_size_valid(cs))
-                return ss_error(-EINVAL, "chunk size %u is invalid: use a power of two from "
-                                "4096 to 1048576 bytes", cs);
+                return ss_error(-EINVAL,
+                                "chunk size %u is invalid: use a power of two from "
+                                "4096 to 1048576 bytes",
+                                cs);
         if (opts->full_policy != SS_FULL_REFUSE && opts->full_policy != SS_FULL_AUTODELETE)
                 return ss_error(-EINVAL, "unknown store-full policy %d", opts->full_policy);
         uint64_t osize = ss_dev_size(origin) & ~(uint64_t)(SS_SECTOR_SIZE - 1);
@@ -101,8 +104,10 @@ static int check_create_options(SsBlockDev *origin, SsBlockDev *store,
                 return ss_error(-EINVAL, "origin %s is empty", origin->name);
         uint64_t min_blocks = SS_FIRST_GROUP_RESERVED + 2 + 16 * (cs / SS_BLOCK_SIZE);
         if (ss_dev_size(store) / SS_BLOCK_SIZE < min_blocks)
-                return ss_error(-ENOSPC, "store %s is too small: %llu bytes, need at least "
-                                "%llu", store->name, (unsigned long long)ss_dev_size(store),
+                return ss_error(-ENOSPC,
+                                "store %s is too small: %llu bytes, need at least "
+                                "%llu",
+                                store->name, (unsigned long long)ss_dev_size(store),
                                 (unsigned long long)(min_blocks * SS_BLOCK_SIZE));
         *ret_chunk = cs;
         return 0;
@@ -124,22 +129,25 @@ int ss_store_create(SsBlockDev *origin, SsBlockDev *store, const SsCreateOptions
         r = read_super(store, buf, &old, &magic);
         if (r == 0) {
                 if (!opts->force) {
-                        r = ss_error(-EEXIST, "%s already holds the store of volume %s; "
-                                     "force is needed to overwrite it", store->name,
-                                     old.volume_name);
+                        r = ss_error(-EEXIST,
+                                     "%s already holds the store of volume %s; "
+                                     "force is needed to overwrite it",
+                                     store->name, old.volume_name);
                         ss_super_release(&old);
                         return r;
                 }
                 ss_super_release(&old);
         } else if (magic && !opts->force) {
-                return ss_error(-EEXIST, "%s holds a damaged store; force is needed to "
-                                "overwrite it", store->name);
+                return ss_error(-EEXIST,
+                                "%s holds a damaged store; force is needed to "
+                                "overwrite it",
+                                store->name);
         }
 
         SsStore tmp = { .dev = store, .chunk_shift = log2_u32(cs) };
         SsSuper *sb = &tmp.sb;
-        uint64_t blocks = MIN(ss_dev_size(store) / SS_BLOCK_SIZE,
-                              (uint64_t)SS_MAX_GROUPS * SS_GROUP_BLOCKS);
+        uint64_t blocks =
+                MIN(ss_dev_size(store) / SS_BLOCK_SIZE, (uint64_t)SS_MAX_GROUPS * SS_GROUP_BLOCKS);
         sb->txid = 1;
         sb->chunk_size = cs;
         sb->full_policy = opts->full_policy;
@@ -243,9 +251,10 @@ static int check_sizes(SsStore *s, unsigned flags)
                                 (unsigned long long)(s->sb.store_blocks * SS_BLOCK_SIZE));
         if (osize < s->sb.origin_size ||
             (osize > s->sb.origin_size && !(flags & SS_OPEN_GROW_ORIGIN)))
-                return ss_error(-EINVAL, "origin %s is %llu bytes but store %s belongs to an "
-                                "origin of %llu bytes (volume %s)", s->origin->name,
-                                (unsigned long long)osize, s->dev->name,
+                return ss_error(-EINVAL,
+                                "origin %s is %llu bytes but store %s belongs to an "
+                                "origin of %llu bytes (volume %s)",
+                                s->origin->name, (unsigned long long)osize, s->dev->name,
                                 (unsigned long long)s->sb.origin_size, s->sb.volume_name);
         return 0;
 }
@@ -352,7 +361,8 @@ int ss_origin_grow(SsStore *s, uint64_t new_size)
         if (r < 0)
                 return r;
         if (new_size % SS_SECTOR_SIZE || new_size < s->sb.origin_size)
-                return ss_error(-EINVAL, "origin size %llu is invalid: it must be a multiple "
+                return ss_error(-EINVAL,
+                                "origin size %llu is invalid: it must be a multiple "
                                 "of 512 and not below the current %llu",
                                 (unsigned long long)new_size,
                                 (unsigned long long)s->sb.origin_size);

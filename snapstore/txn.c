@@ -58,8 +58,8 @@ static int write_dirty_nodes(SsStore *s)
 
 static int write_super(SsStore *s)
 {
-        size_t len = ss_super_encode(&s->sb, s->block_buf,
-                                     (size_t)SS_SB_AREA_BLOCKS * SS_BLOCK_SIZE);
+        size_t len =
+                ss_super_encode(&s->sb, s->block_buf, (size_t)SS_SB_AREA_BLOCKS * SS_BLOCK_SIZE);
         uint64_t blk = (s->sb.txid % SS_SB_COPIES) * SS_SB_AREA_BLOCKS;
 
         len = (len + SS_BLOCK_SIZE - 1) & ~(size_t)(SS_BLOCK_SIZE - 1);

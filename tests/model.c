@@ -189,8 +189,8 @@ static void image_write(ModelImage *img, const void *buf, uint64_t offset, uint6
 
         if (offset > img->size || length > img->size - offset) {
                 fprintf(stderr,
-                        "FAIL: model write [%" PRIu64 ", +%" PRIu64
-                        ") beyond an image of %" PRIu64 " bytes\n",
+                        "FAIL: model write [%" PRIu64 ", +%" PRIu64 ") beyond an image of %" PRIu64
+                        " bytes\n",
                         offset, length, img->size);
                 exit(99);
         }
@@ -460,16 +460,14 @@ void model_snapshot_rename(Model *m, uint32_t id, const char *name)
                 snprintf(sn->name, sizeof(sn->name), "%s", name);
 }
 
-void model_snapshot_write(Model *m, uint32_t id, const void *buf, uint64_t offset,
-                          uint64_t length)
+void model_snapshot_write(Model *m, uint32_t id, const void *buf, uint64_t offset, uint64_t length)
 {
         ModelSnap *sn = model_snap(m, id);
 
         if (!sn || !length)
                 return;
         image_write(&sn->image, buf, offset, length);
-        for (uint64_t c = offset / m->chunk_size; c <= (offset + length - 1) / m->chunk_size;
-             c++) {
+        for (uint64_t c = offset / m->chunk_size; c <= (offset + length - 1) / m->chunk_size; c++) {
                 if (!(sn->written[c / 8] & (1u << (c % 8)))) {
                         sn->written[c / 8] |= (uint8_t)(1u << (c % 8));
                         sn->written_count++;
@@ -483,14 +481,25 @@ void model_revert(Model *m, uint32_t id)
 
         if (!sn)
                 return;
-        if (sn->image.size != m->origin.size) {
-                fprintf(stderr, "FAIL: model reverts only to a snapshot of the origin's size\n");
+        if (sn->image.size > m->origin.size) {
+                fprintf(stderr, "FAIL: model cannot revert to a snapshot larger than the origin\n");
                 exit(99);
         }
-        ModelImage copy;
-        image_copy(&copy, &sn->image);
-        image_release(&m->origin);
-        m->origin = copy;
+        /* The origin keeps its size; bytes past the snapshot's image stay. */
+        const ModelImage *src = &sn->image;
+        ModelImage *o = &m->origin;
+        for (uint64_t c = 0; c < src->nchunks; c++) {
+                uint64_t n = image_chunk_bytes(src, c);
+
+                if (n == image_chunk_bytes(o, c) || src->chunks[c] == o->chunks[c]) {
+                        if (src->chunks[c])
+                                src->chunks[c]->refs++;
+                        chunk_put(o->chunks[c]);
+                        o->chunks[c] = src->chunks[c];
+                        continue;
+                }
+                memcpy(image_own_chunk(o, c)->data, chunk_bytes(src->chunks[c]), n);
+        }
 }
 
 bool model_equal(const Model *a, const Model *b)
@@ -565,8 +574,8 @@ static int compare_range(const Model *m, uint32_t id, const uint8_t *buf, uint64
                         snprintf(why, why_len,
                                  "%s byte %" PRIu64 " (chunk %" PRIu64 ", sector %" PRIu64
                                  "): store has 0x%02x, model 0x%02x",
-                                 what, pos + i, (pos + i) / cs, (pos + i) / SECTOR,
-                                 buf[done + i], want[i]);
+                                 what, pos + i, (pos + i) / cs, (pos + i) / SECTOR, buf[done + i],
+                                 want[i]);
                         return 1;
                 }
                 done += n;
@@ -657,26 +666,25 @@ static int verify_meta(SsStore *s, Model *m, char *why, size_t why_len)
                 SsSnapshotInfo gi;
                 r = ss_snapshot_get(s, sn->id, &gi);
                 if (r < 0) {
-                        snprintf(why, why_len, "ss_snapshot_get(%u): %s (%s)", sn->id,
-                                 strerror(-r), ss_last_error());
+                        snprintf(why, why_len, "ss_snapshot_get(%u): %s (%s)", sn->id, strerror(-r),
+                                 ss_last_error());
                         return r;
                 }
                 for (int pass = 0; pass < 2; pass++) {
                         const SsSnapshotInfo *x = pass ? &gi : &si;
                         const char *fn = pass ? "ss_snapshot_get" : "ss_snapshot_next";
 
-                        if (x->id != sn->id || strcmp(x->name, sn->name) ||
-                            x->flags != sn->flags || x->priority != sn->priority ||
-                            x->origin_size != sn->image.size ||
+                        if (x->id != sn->id || strcmp(x->name, sn->name) || x->flags != sn->flags ||
+                            x->priority != sn->priority || x->origin_size != sn->image.size ||
                             (sn->ctime && x->ctime != sn->ctime)) {
                                 snprintf(why, why_len,
                                          "%s: snapshot %u is '%s' flags 0x%x priority %d size "
                                          "%" PRIu64 " ctime %" PRId64
                                          ", model says %u '%s' flags 0x%x priority %d size "
                                          "%" PRIu64 " ctime %" PRId64,
-                                         fn, x->id, x->name, x->flags, x->priority,
-                                         x->origin_size, x->ctime, sn->id, sn->name, sn->flags,
-                                         sn->priority, sn->image.size, sn->ctime);
+                                         fn, x->id, x->name, x->flags, x->priority, x->origin_size,
+                                         x->ctime, sn->id, sn->name, sn->flags, sn->priority,
+                                         sn->image.size, sn->ctime);
                                 return 1;
                         }
                 }
@@ -780,8 +788,7 @@ int model_verify_sectors(SsStore *s, uint32_t id, const Model *before, const Mod
 
         describe_image(what, sizeof(what), before, id);
         if (!a || !b || a->size != b->size) {
-                snprintf(why, why_len, "%s: not the same image in the old and the new state",
-                         what);
+                snprintf(why, why_len, "%s: not the same image in the old and the new state", what);
                 return 1;
         }
         for (uint64_t off = 0; off < a->size; off += VERIFY_PIECE) {
@@ -815,6 +822,7 @@ int model_verify_sectors(SsStore *s, uint32_t id, const Model *before, const Mod
 /* ---- scripted workloads ---- */
 
 #define KIB 1024u
+/* clang-format off */
 #define ORIGIN_W(off, len) { .kind = STEP_ORIGIN_WRITE, .offset = (off), .length = (len) }
 #define SNAP_W(k, off, len) { .kind = STEP_SNAP_WRITE, .snap = (k), .offset = (off), .length = (len) }
 #define CREATE(nm, fl, pr) { .kind = STEP_CREATE, .name = (nm), .set = (fl), .priority = (pr) }
@@ -828,6 +836,7 @@ int model_verify_sectors(SsStore *s, uint32_t id, const Model *before, const Mod
 #define STORE_GROW(n) { .kind = STEP_STORE_GROW, .length = (n) }
 #define ORIGIN_GROW(n) { .kind = STEP_ORIGIN_GROW, .length = (n) }
 #define READ(k) { .kind = STEP_READ, .snap = (k) }
+/* clang-format on */
 
 #define W SS_SNAP_WRITABLE
 #define P SS_SNAP_PINNED
@@ -888,16 +897,39 @@ static const Step steps_meta[] = {
         FLAGS(0, 0, P),
         RENAME(1, "alpha"),
         PRIORITY(1, 5),
-        CREATE("g00", 0, 0), CREATE("g01", 0, 1), CREATE("g02", 0, 2), CREATE("g03", P, 3),
-        CREATE("g04", 0, 0), CREATE("g05", 0, 1), CREATE("g06", 0, 2), CREATE("g07", 0, 3),
-        CREATE("g08", 0, 0), CREATE("g09", 0, 1), CREATE("g10", 0, 2), CREATE("g11", 0, 3),
+        CREATE("g00", 0, 0),
+        CREATE("g01", 0, 1),
+        CREATE("g02", 0, 2),
+        CREATE("g03", P, 3),
+        CREATE("g04", 0, 0),
+        CREATE("g05", 0, 1),
+        CREATE("g06", 0, 2),
+        CREATE("g07", 0, 3),
+        CREATE("g08", 0, 0),
+        CREATE("g09", 0, 1),
+        CREATE("g10", 0, 2),
+        CREATE("g11", 0, 3),
         ORIGIN_W(0, 4 * KIB),
-        CREATE("g12", 0, 0), CREATE("g13", 0, 1), CREATE("g14", 0, 2), CREATE("g15", 0, 3),
-        CREATE("g16", 0, 0), CREATE("g17", 0, 1), CREATE("g18", 0, 2), CREATE("g19", 0, 3),
-        CREATE("g20", 0, 0), CREATE("g21", 0, 1), CREATE("g22", 0, 2), CREATE("g23", 0, 3),
-        CREATE("g24", 0, 0), CREATE("g25", 0, 1),
+        CREATE("g12", 0, 0),
+        CREATE("g13", 0, 1),
+        CREATE("g14", 0, 2),
+        CREATE("g15", 0, 3),
+        CREATE("g16", 0, 0),
+        CREATE("g17", 0, 1),
+        CREATE("g18", 0, 2),
+        CREATE("g19", 0, 3),
+        CREATE("g20", 0, 0),
+        CREATE("g21", 0, 1),
+        CREATE("g22", 0, 2),
+        CREATE("g23", 0, 3),
+        CREATE("g24", 0, 0),
+        CREATE("g25", 0, 1),
         RENAME(20, "renamed-in-a-full-table"),
-        DELETE(3), DELETE(4), DELETE(10), DELETE(11), DELETE(12),
+        DELETE(3),
+        DELETE(4),
+        DELETE(10),
+        DELETE(11),
+        DELETE(12),
         CLEANUP(1000),
         PRIORITY(25, -9),
         READ(WORK_ORIGIN),
@@ -951,7 +983,7 @@ static const Step steps_grow[] = {
         CREATE("a", 0, 0),
         ORIGIN_W(0, 8 * KIB),
         REOPEN(),
-        STORE_GROW(1024 * KIB),
+        STORE_GROW(512 * KIB),
         CREATE("b", 0, 0),
         ORIGIN_W(56 * KIB, 5 * KIB + 512),
         ORIGIN_GROW(2 * KIB + 512),
@@ -959,9 +991,10 @@ static const Step steps_grow[] = {
         CREATE("c", 0, 0),
         ORIGIN_GROW(16 * KIB),
         ORIGIN_W(64 * KIB, 16 * KIB),
-        STORE_GROW(4096 * KIB),
+        STORE_GROW(1024 * KIB),
         ORIGIN_W(0, 80 * KIB),
         READ(1),
+        REVERT(1),
         DELETE(0),
         CLEANUP(1000),
 };
@@ -979,29 +1012,95 @@ static const Step steps_bigchunk[] = {
         REVERT(1),
 };
 
-static const Workload builtin[] = {
-        { "copyout", 4096, 64 * KIB - 512, 4096 * KIB, steps_copyout,
-          sizeof(steps_copyout) / sizeof(Step), NULL },
-        { "delete", 4096, 64 * KIB, 4096 * KIB, steps_delete, sizeof(steps_delete) / sizeof(Step),
-          NULL },
-        { "meta", 4096, 64 * KIB, 4096 * KIB, steps_meta, sizeof(steps_meta) / sizeof(Step),
-          NULL },
-        { "writable", 4096, 64 * KIB, 4096 * KIB, steps_writable,
-          sizeof(steps_writable) / sizeof(Step), NULL },
-        { "revert", 16384, 64 * KIB, 4096 * KIB, steps_revert, sizeof(steps_revert) / sizeof(Step),
-          NULL },
-        { "grow", 4096, 62 * KIB - 512, 4096 * KIB, steps_grow, sizeof(steps_grow) / sizeof(Step),
-          NULL },
-        { "bigchunk", 65536, 320 * KIB, 8192 * KIB, steps_bigchunk,
-          sizeof(steps_bigchunk) / sizeof(Step), NULL },
+/* A store that fills up under SS_FULL_AUTODELETE: origin writes and
+ * writable-snapshot writes that first delete the lowest-priority, oldest
+ * unpinned snapshot (and clean up after it) to make room. */
+static const Step steps_autodelete[] = {
+        CREATE("a", 0, 0),
+        ORIGIN_W(0, 64 * KIB),
+        CREATE("b", 0, 1),
+        ORIGIN_W(0, 64 * KIB),
+        CREATE("c", P, -5),
+        ORIGIN_W(0, 32 * KIB),
+        CREATE("w", W, 2),
+        ORIGIN_W(32 * KIB, 32 * KIB),
+        SNAP_W(3, 0, 32 * KIB),
+        CREATE("d", 0, 0),
+        ORIGIN_W(0, 64 * KIB),
+        READ(2),
+        SNAP_W(3, 32 * KIB, 32 * KIB),
+        CREATE("e", 0, 3),
+        ORIGIN_W(0, 64 * KIB),
+        CREATE("f", 0, 0),
+        ORIGIN_W(16 * KIB, 48 * KIB),
+        CREATE("g", 0, -1),
+        ORIGIN_W(0, 64 * KIB),
+        SNAP_W(3, 0, 64 * KIB),
+        READ(WORK_ORIGIN),
 };
+
+static const Workload builtin[] = {
+        { "copyout", 4096, 64 * KIB - 512, 1024 * KIB, steps_copyout,
+          sizeof(steps_copyout) / sizeof(Step), NULL, SS_FULL_REFUSE },
+        { "delete", 4096, 64 * KIB, 1024 * KIB, steps_delete, sizeof(steps_delete) / sizeof(Step),
+          NULL, SS_FULL_REFUSE },
+        { "meta", 4096, 64 * KIB, 1024 * KIB, steps_meta, sizeof(steps_meta) / sizeof(Step), NULL,
+          SS_FULL_REFUSE },
+        { "writable", 4096, 64 * KIB, 1024 * KIB, steps_writable,
+          sizeof(steps_writable) / sizeof(Step), NULL, SS_FULL_REFUSE },
+        { "revert", 16384, 64 * KIB, 1024 * KIB, steps_revert, sizeof(steps_revert) / sizeof(Step),
+          NULL, SS_FULL_REFUSE },
+        { "grow", 4096, 62 * KIB - 512, 1024 * KIB, steps_grow, sizeof(steps_grow) / sizeof(Step),
+          NULL, SS_FULL_REFUSE },
+        { "bigchunk", 65536, 320 * KIB, 4096 * KIB, steps_bigchunk,
+          sizeof(steps_bigchunk) / sizeof(Step), NULL, SS_FULL_REFUSE },
+        { "autodelete", 4096, 64 * KIB, 640 * KIB, steps_autodelete,
+          sizeof(steps_autodelete) / sizeof(Step), NULL, SS_FULL_AUTODELETE },
+};
+
+/* More deleted snapshots waiting for cleanup than the superblock has job
+ * slots (SS_MAX_CLEANUP_JOBS is 32): every other one of 66 snapshots is
+ * deleted, so no two jobs merge and the 33rd delete must finish a job
+ * inside its own transaction. */
+#define JOBS_SNAPSHOTS 66
+static Step steps_jobs[JOBS_SNAPSHOTS * 2 + JOBS_SNAPSHOTS / 2 + 8];
+static char jobs_names[JOBS_SNAPSHOTS][8];
+
+static const Workload *jobs_workload(void)
+{
+        static Workload wl = { "jobs",     4096, 64 * KIB, 1024 * KIB,
+                               steps_jobs, 0,    NULL,     SS_FULL_REFUSE };
+        size_t n = 0;
+
+        if (wl.nsteps)
+                return &wl;
+        for (unsigned k = 0; k < JOBS_SNAPSHOTS; k++) {
+                snprintf(jobs_names[k], sizeof(jobs_names[k]), "j%u", k);
+                steps_jobs[n++] = (Step)CREATE(jobs_names[k], 0, 0);
+                if (k % 2)
+                        steps_jobs[n++] = (Step)ORIGIN_W((k % 16) * 4 * KIB, 512);
+        }
+        for (unsigned k = 0; k < JOBS_SNAPSHOTS; k += 2)
+                steps_jobs[n++] = (Step)DELETE(k);
+        steps_jobs[n++] = (Step)CLEANUP(5);
+        steps_jobs[n++] = (Step)CLEANUP(5);
+        steps_jobs[n++] = (Step)ORIGIN_W(0, 64 * KIB);
+        steps_jobs[n++] = (Step)CLEANUP(1000);
+        steps_jobs[n++] = (Step)READ(1);
+        wl.nsteps = n;
+        return &wl;
+}
 
 const Workload *work_builtin(size_t i)
 {
-        return i < sizeof(builtin) / sizeof(builtin[0]) ? &builtin[i] : NULL;
+        size_t n = sizeof(builtin) / sizeof(builtin[0]);
+
+        if (i < n)
+                return &builtin[i];
+        return i == n ? jobs_workload() : NULL;
 }
 
-Workload *work_random(uint64_t seed, size_t nsteps)
+Workload *work_random(const char *wl_name, uint64_t seed, size_t nsteps)
 {
         Rng r = { seed ^ 0x5eedf00dull };
         Workload *wl = xcalloc(1, sizeof(*wl));
@@ -1010,14 +1109,14 @@ Workload *work_random(uint64_t seed, size_t nsteps)
         size_t created = 0, nlive = 0;
         uint64_t size;
 
-        wl->name = "random";
+        wl->name = wl_name;
         wl->chunk_size = 4096u << (2 * rng_below(&r, 2));
         size = wl->chunk_size * rng_range(&r, 4, 16);
         if (rng_percent(&r, 30))
                 size -= 512 * rng_range(&r, 1, wl->chunk_size / 512 - 1);
         wl->origin_size = size;
-        wl->store_size = 4096 * KIB;
-        wl->names = xcalloc(nsteps, 16);
+        wl->store_size = 2048 * KIB;
+        wl->names = xcalloc(nsteps, 24);
         wl->steps = steps;
 
         for (size_t i = 0; i < nsteps; i++) {
@@ -1041,8 +1140,8 @@ Workload *work_random(uint64_t seed, size_t nsteps)
                         if (st->length > size - st->offset)
                                 st->length = size - st->offset;
                 } else if (k < 45 && created < WORK_MAX_SNAPS && nlive < 8) {
-                        char *name = wl->names + 16 * i;
-                        snprintf(name, 16, "r%zu", created);
+                        char *name = wl->names + 24 * i;
+                        snprintf(name, 24, "r%zu", created);
                         st->kind = STEP_CREATE;
                         st->name = name;
                         st->set = rng_percent(&r, 30) ? SS_SNAP_WRITABLE : 0;
@@ -1066,8 +1165,8 @@ Workload *work_random(uint64_t seed, size_t nsteps)
                         st->kind = STEP_CLEANUP;
                         st->budget = rng_percent(&r, 50) ? 1000 : (unsigned)rng_range(&r, 1, 4);
                 } else if (k < 75 && nlive) {
-                        char *name = wl->names + 16 * i;
-                        snprintf(name, 16, "n%zu", i);
+                        char *name = wl->names + 24 * i;
+                        snprintf(name, 24, "n%zu", i);
                         st->kind = STEP_RENAME;
                         st->snap = (uint32_t)pick;
                         st->name = name;
@@ -1104,12 +1203,18 @@ void work_free(Workload *wl)
 }
 
 static const char *const step_names[] = {
-        [STEP_ORIGIN_WRITE] = "origin-write", [STEP_SNAP_WRITE] = "snapshot-write",
-        [STEP_CREATE] = "create",             [STEP_DELETE] = "delete",
-        [STEP_CLEANUP] = "cleanup",           [STEP_RENAME] = "rename",
-        [STEP_PRIORITY] = "priority",         [STEP_FLAGS] = "flags",
-        [STEP_REVERT] = "revert",             [STEP_REOPEN] = "reopen",
-        [STEP_STORE_GROW] = "store-grow",     [STEP_ORIGIN_GROW] = "origin-grow",
+        [STEP_ORIGIN_WRITE] = "origin-write",
+        [STEP_SNAP_WRITE] = "snapshot-write",
+        [STEP_CREATE] = "create",
+        [STEP_DELETE] = "delete",
+        [STEP_CLEANUP] = "cleanup",
+        [STEP_RENAME] = "rename",
+        [STEP_PRIORITY] = "priority",
+        [STEP_FLAGS] = "flags",
+        [STEP_REVERT] = "revert",
+        [STEP_REOPEN] = "reopen",
+        [STEP_STORE_GROW] = "store-grow",
+        [STEP_ORIGIN_GROW] = "origin-grow",
         [STEP_READ] = "read",
 };
 
@@ -1145,10 +1250,108 @@ const char *step_describe(const Workload *wl, size_t i, char *buf, size_t len)
         return buf;
 }
 
+/* The devices the store sees: pass-through to the memory devices, counting
+ * flushes so a power cut can land exactly on one. */
+typedef struct FlushDev {
+        SsBlockDev dev;
+        SsBlockDev *media;
+        WorkRun *run;
+} FlushDev;
+
+static int flushdev_pread(SsBlockDev *dev, void *buf, size_t len, uint64_t off)
+{
+        return ss_dev_pread(((FlushDev *)dev)->media, buf, len, off);
+}
+
+static int flushdev_pwrite(SsBlockDev *dev, const void *buf, size_t len, uint64_t off)
+{
+        return ss_dev_pwrite(((FlushDev *)dev)->media, buf, len, off);
+}
+
+static int flushdev_flush(SsBlockDev *dev)
+{
+        FlushDev *f = (FlushDev *)dev;
+        WorkRun *run = f->run;
+
+        if (++run->flushes == run->cut_flush)
+                fault_domain_power_off(run->dom);
+        return ss_dev_flush(f->media);
+}
+
+static uint64_t flushdev_size(SsBlockDev *dev)
+{
+        return ss_dev_size(((FlushDev *)dev)->media);
+}
+
+static void flushdev_close(SsBlockDev *dev)
+{
+        free(dev);
+}
+
+static const SsBlockDevOps flushdev_ops = {
+        .pread = flushdev_pread,
+        .pwrite = flushdev_pwrite,
+        .flush = flushdev_flush,
+        .size = flushdev_size,
+        .close = flushdev_close,
+};
+
+static SsBlockDev *flushdev_new(WorkRun *run, SsBlockDev *media)
+{
+        FlushDev *f = xcalloc(1, sizeof(*f));
+
+        f->dev.ops = &flushdev_ops;
+        f->dev.name = media->name;
+        f->media = media;
+        f->run = run;
+        return &f->dev;
+}
+
+void work_cut_at_flush(WorkRun *run, uint64_t n)
+{
+        run->cut_flush = n ? run->flushes + n : 0;
+}
+
+/* The snapshot the store-full policy must delete next from m: the
+ * lowest-priority, oldest unpinned one other than keep; 0 if none. */
+static uint32_t next_victim(const Model *m, uint32_t keep)
+{
+        const ModelSnap *best = NULL;
+
+        for (size_t i = 0; i < m->nsnaps; i++) {
+                const ModelSnap *sn = &m->snaps[i];
+
+                if ((sn->flags & SS_SNAP_PINNED) || sn->id == keep)
+                        continue;
+                if (!best || sn->priority < best->priority)
+                        best = sn;
+        }
+        return best ? best->id : 0;
+}
+
+static void work_on_autodelete(void *user, uint32_t id, const char *name)
+{
+        WorkRun *run = user;
+        Model *m = model_clone(run->m);
+
+        for (size_t i = 0; i < run->nvictims; i++)
+                if (model_snap(m, run->victims[i]))
+                        model_snapshot_delete(m, run->victims[i]);
+        uint32_t want = next_victim(m, run->keep);
+        if (id != want && !run->bad_victim[0])
+                snprintf(run->bad_victim, sizeof(run->bad_victim),
+                         "autodelete deleted snapshot %u '%s', the policy picks %u", id, name,
+                         want);
+        if (run->nvictims < WORK_MAX_SNAPS)
+                run->victims[run->nvictims++] = id;
+        run->autodeleted++;
+        model_free(m);
+}
+
 static int run_open(WorkRun *run, unsigned flags, char *why, size_t why_len)
 {
-        SsOpenOptions o = { .flags = flags };
-        int r = ss_store_open(run->origin, run->store, &o, &run->s);
+        SsOpenOptions o = { .flags = flags, .on_autodelete = work_on_autodelete, .user = run };
+        int r = ss_store_open(run->origin_dev, run->store_dev, &o, &run->s);
 
         if (r < 0) {
                 run->s = NULL;
@@ -1157,8 +1360,8 @@ static int run_open(WorkRun *run, unsigned flags, char *why, size_t why_len)
         return r;
 }
 
-int work_start(WorkRun *run, const Workload *wl, uint64_t data_seed, uint64_t fault_seed,
-               char *why, size_t why_len)
+int work_start(WorkRun *run, const Workload *wl, uint64_t data_seed, uint64_t fault_seed, char *why,
+               size_t why_len)
 {
         Rng r = { data_seed };
         uint8_t *image = xcalloc(1, wl->origin_size);
@@ -1178,11 +1381,14 @@ int work_start(WorkRun *run, const Workload *wl, uint64_t data_seed, uint64_t fa
                 snprintf(why, why_len, "cannot create the memory devices");
                 return -ENOMEM;
         }
+        run->origin_dev = flushdev_new(run, run->origin);
+        run->store_dev = flushdev_new(run, run->store);
         SsCreateOptions co = {
                 .volume_name = "crash-vol",
                 .chunk_size = wl->chunk_size,
+                .full_policy = wl->policy,
         };
-        int e = ss_store_create(run->origin, run->store, &co);
+        int e = ss_store_create(run->origin_dev, run->store_dev, &co);
         if (e < 0) {
                 free(image);
                 snprintf(why, why_len, "ss_store_create: %s (%s)", strerror(-e), ss_last_error());
@@ -1198,34 +1404,35 @@ void work_end(WorkRun *run)
         if (run->s)
                 ss_store_close(run->s);
         run->s = NULL;
-        if (run->origin)
-                ss_blockdev_close(run->origin);
-        if (run->store)
-                ss_blockdev_close(run->store);
+        ss_blockdev_close(run->origin_dev);
+        ss_blockdev_close(run->store_dev);
+        ss_blockdev_close(run->origin);
+        ss_blockdev_close(run->store);
         fault_domain_free(run->dom);
         model_free(run->m);
         memset(run, 0, sizeof(*run));
 }
 
-/* Swaps a device for a larger one holding the same contents plus tail
- * (zeros if NULL). */
-static SsBlockDev *grow_device(WorkRun *run, SsBlockDev *dev, const char *name, uint64_t add,
-                               const uint8_t *tail)
+/* Swaps a memory device (and the view of it) for a larger one holding the
+ * same contents plus tail (zeros if NULL). */
+static void grow_device(WorkRun *run, SsBlockDev **media, SsBlockDev **view, const char *name,
+                        uint64_t add, const uint8_t *tail)
 {
-        uint64_t old = faultdev_size(dev);
+        uint64_t old = faultdev_size(*media);
         uint8_t *image = xcalloc(1, old + add);
 
-        memcpy(image, faultdev_contents(dev), old);
+        memcpy(image, faultdev_contents(*media), old);
         if (tail)
                 memcpy(image + old, tail, add);
-        ss_blockdev_close(dev);
-        SsBlockDev *n = faultdev_new_from(run->dom, name, image, old + add);
+        ss_blockdev_close(*view);
+        ss_blockdev_close(*media);
+        *media = faultdev_new_from(run->dom, name, image, old + add);
         free(image);
-        if (!n) {
+        if (!*media) {
                 fprintf(stderr, "FAIL: cannot grow the memory device\n");
                 exit(99);
         }
-        return n;
+        *view = flushdev_new(run, *media);
 }
 
 static int fail_call(int r, const char *call, char *why, size_t why_len)
@@ -1244,6 +1451,9 @@ int work_step(WorkRun *run, size_t i, Model **ret_after, char *why, size_t why_l
         int r = 0;
 
         *ret_after = after;
+        run->nvictims = 0;
+        run->keep = st->kind == STEP_SNAP_WRITE ? id : 0;
+        run->bad_victim[0] = 0;
         if (!run->s)
                 return fail_call(-EBADF, "store not open", why, why_len);
         if ((st->kind == STEP_SNAP_WRITE || st->kind == STEP_DELETE || st->kind == STEP_RENAME ||
@@ -1288,8 +1498,8 @@ int work_step(WorkRun *run, size_t i, Model **ret_after, char *why, size_t why_l
                 if (r < 0)
                         return fail_call(r, "ss_snapshot_create", why, why_len);
                 if (got != info.next_id) {
-                        snprintf(why, why_len, "ss_snapshot_create gave id %u, next_id was %u",
-                                 got, info.next_id);
+                        snprintf(why, why_len, "ss_snapshot_create gave id %u, next_id was %u", got,
+                                 info.next_id);
                         return 1;
                 }
                 if (run->created >= WORK_MAX_SNAPS) {
@@ -1355,24 +1565,24 @@ int work_step(WorkRun *run, size_t i, Model **ret_after, char *why, size_t why_l
                 if (r < 0)
                         return fail_call(r, "ss_store_close", why, why_len);
                 if (store) {
-                        run->store = grow_device(run, run->store, "store", st->length, NULL);
+                        grow_device(run, &run->store, &run->store_dev, "store", st->length, NULL);
                 } else {
                         tail = xcalloc(1, st->length);
                         rng_fill(&rng, tail, st->length);
                         model_origin_grow(after, after->origin.size + st->length, tail);
-                        run->origin = grow_device(run, run->origin, "origin", st->length, tail);
+                        grow_device(run, &run->origin, &run->origin_dev, "origin", st->length,
+                                    tail);
                         free(tail);
                 }
-                r = run_open(run, 0, why, why_len);
+                /* A grown origin is taken at open; the store grows online. */
+                r = run_open(run, store ? 0 : SS_OPEN_GROW_ORIGIN, why, why_len);
                 if (r < 0)
                         return r;
-                if (store)
+                if (store) {
                         r = ss_store_grow(run->s, faultdev_size(run->store));
-                else
-                        r = ss_origin_grow(run->s, faultdev_size(run->origin));
-                if (r < 0)
-                        return fail_call(r, store ? "ss_store_grow" : "ss_origin_grow", why,
-                                         why_len);
+                        if (r < 0)
+                                return fail_call(r, "ss_store_grow", why, why_len);
+                }
                 break;
         }
         case STEP_READ: {
@@ -1383,6 +1593,13 @@ int work_step(WorkRun *run, size_t i, Model **ret_after, char *why, size_t why_l
                 break;
         }
         }
+        if (run->bad_victim[0]) {
+                snprintf(why, why_len, "%s", run->bad_victim);
+                return 1;
+        }
+        for (size_t v = 0; v < run->nvictims; v++)
+                if (model_snap(after, run->victims[v]))
+                        model_snapshot_delete(after, run->victims[v]);
         model_free(run->m);
         run->m = model_clone(after);
         return 0;
@@ -1398,6 +1615,10 @@ int work_reopen(WorkRun *run, char *why, size_t why_len)
                 ss_store_close(run->s);
         run->s = NULL;
         r = run_open(run, 0, why, why_len);
+        /* An origin grow was interrupted after the device grew: the
+         * administrator finishes it by accepting the new size. */
+        if (r == -EINVAL && faultdev_size(run->origin) > run->m->origin.size)
+                r = run_open(run, SS_OPEN_GROW_ORIGIN, why, why_len);
         if (r < 0)
                 return r;
         r = ss_store_info(run->s, &info);
@@ -1439,53 +1660,88 @@ static int verify_except(SsStore *s, Model *m, uint32_t skip, char *why, size_t 
         return 0;
 }
 
+/* The states the store may be in after step i failed: before it, before
+ * it less the first k snapshots the store-full policy deleted (and the one
+ * it would have deleted next), and after it.  Returns how many. */
+static size_t candidate_states(WorkRun *run, const Model *before, const Model *after, Model **out,
+                               size_t max)
+{
+        size_t n = 0;
+        Model *m = model_clone(before);
+
+        out[n++] = model_clone(before);
+        for (size_t v = 0; v < run->nvictims && n + 3 < max; v++) {
+                if (model_snap(m, run->victims[v]))
+                        model_snapshot_delete(m, run->victims[v]);
+                out[n++] = model_clone(m);
+        }
+        if (run->wl->policy == SS_FULL_AUTODELETE && n + 2 < max) {
+                uint32_t next = next_victim(m, run->keep);
+                if (next) {
+                        Model *x = model_clone(m);
+                        model_snapshot_delete(x, next);
+                        out[n++] = x;
+                }
+        }
+        model_free(m);
+        m = model_clone(after);
+        for (size_t v = 0; v < run->nvictims; v++)
+                if (model_snap(m, run->victims[v]))
+                        model_snapshot_delete(m, run->victims[v]);
+        out[n++] = m;
+        return n;
+}
+
 int work_compare(WorkRun *run, size_t i, const Model *before, const Model *after, char *why,
                  size_t why_len)
 {
         const Step *st = &run->wl->steps[i];
-        Model *b = model_clone(before), *a = model_clone(after);
-        char why_b[512], why_a[512];
-        int r;
+        bool write = st->kind == STEP_ORIGIN_WRITE || st->kind == STEP_SNAP_WRITE;
+        uint32_t target = st->kind == STEP_SNAP_WRITE ? run->ids[st->snap] : SS_ORIGIN_ID;
+        Model *cand[WORK_MAX_SNAPS + 4];
+        size_t n = candidate_states(run, before, after, cand, WORK_MAX_SNAPS + 4);
+        char first[600] = "", last[600] = "";
+        int r = 1;
 
-        if (st->kind == STEP_ORIGIN_WRITE || st->kind == STEP_SNAP_WRITE) {
-                uint32_t id = st->kind == STEP_ORIGIN_WRITE ? SS_ORIGIN_ID : run->ids[st->snap];
+        for (size_t c = 0; c < n && r; c++) {
+                char *w = c == 0 ? first : last;
+                size_t wl = c == 0 ? sizeof(first) : sizeof(last);
 
-                r = verify_except(run->s, b, id, why, why_len);
-                if (!r)
-                        r = model_verify_sectors(run->s, id, b, a, why, why_len);
-                if (!r && verify_usage(run->s, b, why_b, sizeof(why_b)) &&
-                    verify_usage(run->s, a, why_a, sizeof(why_a))) {
-                        snprintf(why, why_len, "usage matches neither state: %s / %s", why_b,
-                                 why_a);
-                        r = 1;
+                if (!write) {
+                        r = model_verify(run->s, cand[c], MV_ALL, w, wl);
+                } else {
+                        /* Everything but the written image exactly; that
+                         * one sector by sector, old or new. */
+                        Model *a = model_clone(after);
+                        r = verify_except(run->s, cand[c], target, w, wl);
+                        if (!r)
+                                r = model_verify_sectors(run->s, target, before, a, w, wl);
+                        if (!r && verify_usage(run->s, cand[c], w, wl)) {
+                                /* private chunk counts: old or new */
+                                Model *u = model_clone(cand[c]);
+                                ModelSnap *su = model_snap(u, target), *sa = model_snap(a, target);
+                                if (su && sa) {
+                                        su->written_count = sa->written_count;
+                                        memcpy(su->written, sa->written, su->image.nchunks / 8 + 1);
+                                }
+                                r = verify_usage(run->s, u, w, wl);
+                                model_free(u);
+                        }
+                        model_free(a);
                 }
                 if (!r) {
                         model_free(run->m);
-                        run->m = b;
-                        b = NULL;
-                }
-        } else {
-                r = model_verify(run->s, b, MV_ALL, why_b, sizeof(why_b));
-                if (r) {
-                        r = model_verify(run->s, a, MV_ALL, why_a, sizeof(why_a));
-                        if (r)
-                                snprintf(why, why_len,
-                                         "the store matches neither the state before the step "
-                                         "(%s) nor after it (%s)",
-                                         why_b, why_a);
-                        else {
-                                model_free(run->m);
-                                run->m = a;
-                                a = NULL;
-                        }
-                } else {
-                        model_free(run->m);
-                        run->m = b;
-                        b = NULL;
+                        run->m = cand[c];
+                        cand[c] = NULL;
                 }
         }
-        model_free(a);
-        model_free(b);
+        if (r)
+                snprintf(why, why_len,
+                         "the store matches none of the %zu states the step may leave: not the "
+                         "state before it (%s), nor after it (%s)",
+                         n, first, last);
+        for (size_t c = 0; c < n; c++)
+                model_free(cand[c]);
         return r;
 }
 
@@ -1501,6 +1757,14 @@ static int read_image(SsStore *s, uint32_t id, uint64_t size, uint8_t **ret)
         }
         *ret = buf;
         return 0;
+}
+
+static bool was_victim(const WorkRun *run, uint32_t id)
+{
+        for (size_t i = 0; i < run->nvictims; i++)
+                if (run->victims[i] == id)
+                        return true;
+        return false;
 }
 
 int work_afterlife(WorkRun *run, char *why, size_t why_len)
@@ -1536,6 +1800,8 @@ int work_afterlife(WorkRun *run, char *why, size_t why_len)
                 fail_call(r, "ss_origin_read (after recovery)", why, why_len);
                 goto out;
         }
+        run->nvictims = 0;
+        run->keep = 0;
         r = ss_snapshot_create(s, "afterlife", 0, 0, &id);
         if (r < 0) {
                 fail_call(r, "ss_snapshot_create (after recovery)", why, why_len);
@@ -1548,12 +1814,12 @@ int work_afterlife(WorkRun *run, char *why, size_t why_len)
                 fail_call(r, "ss_origin_write (after recovery)", why, why_len);
                 goto out;
         }
-        r = read_image(s, id, osize, &back);
+        r = was_victim(run, id) ? 0 : read_image(s, id, osize, &back);
         if (r < 0) {
                 fail_call(r, "ss_snapshot_read (after recovery)", why, why_len);
                 goto out;
         }
-        if (memcmp(back, old_origin, osize)) {
+        if (back && memcmp(back, old_origin, osize)) {
                 snprintf(why, why_len, "after recovery, a new snapshot does not keep the origin");
                 goto out;
         }
@@ -1565,6 +1831,8 @@ int work_afterlife(WorkRun *run, char *why, size_t why_len)
                 goto out;
         }
         for (size_t i = 0; i < n; i++) {
+                if (was_victim(run, ids[i]))
+                        continue;
                 free(back);
                 back = NULL;
                 r = read_image(s, ids[i], sizes[i], &back);
@@ -1578,6 +1846,8 @@ int work_afterlife(WorkRun *run, char *why, size_t why_len)
         }
         ids[n++] = id;
         for (size_t i = 0; i < n; i++) {
+                if (was_victim(run, ids[i]))
+                        continue;
                 r = ss_snapshot_delete(s, ids[i]);
                 if (r < 0) {
                         fail_call(r, "ss_snapshot_delete (after recovery)", why, why_len);

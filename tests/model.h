@@ -12,7 +12,9 @@
  * image size are always zero.
  *
  * Also here: a seeded PRNG (every random test prints its seed and accepts
- * one) and the command line shared by the three programs.
+ * one), the command line shared by the three programs, and the scripted
+ * workloads that test-powercut and test-fault interrupt (a second job; it
+ * would move to its own workload.{c,h} if this file grows further).
  */
 #pragma once
 
@@ -62,11 +64,11 @@ void rng_fill(Rng *r, void *buf, size_t len);
 
 typedef struct TestArgs {
         uint64_t seed;
-        uint64_t ops;   /* --ops N, 0 if not given */
-        uint64_t every; /* --every K, 1 if not given */
-        uint64_t at;    /* --at N: only this write/op number (crash tests), 0 = all */
+        uint64_t ops;     /* --ops N, 0 if not given */
+        uint64_t every;   /* --every K, 1 if not given */
+        uint64_t at;      /* --at N: only this write/op number (crash tests), 0 = all */
         const char *only; /* --only NAME: only this workload (crash tests) */
-        bool verbose;   /* -v */
+        bool verbose;     /* -v */
 } TestArgs;
 
 /* Parses --seed N (or $ZUMA_SEED; else a fresh one), --ops N, --every K,
@@ -126,8 +128,9 @@ void model_snapshot_create(Model *m, uint32_t id, const char *name, uint32_t fla
                            int32_t priority);
 void model_snapshot_delete(Model *m, uint32_t id);
 void model_snapshot_rename(Model *m, uint32_t id, const char *name);
-void model_snapshot_write(Model *m, uint32_t id, const void *buf, uint64_t offset,
-                          uint64_t length);
+void model_snapshot_write(Model *m, uint32_t id, const void *buf, uint64_t offset, uint64_t length);
+/* The origin becomes snapshot id's image; where the origin is larger (it
+ * grew since), the bytes past the snapshot's image stay as they are. */
 void model_revert(Model *m, uint32_t id);
 
 /* Copies [offset, offset + length) of an image into buf. */
@@ -197,7 +200,7 @@ typedef struct Step {
         uint64_t offset, length; /* bytes: writes; grows: bytes added */
         uint32_t set, clear;     /* create: flags (set); set_flags */
         int32_t priority;
-        unsigned budget; /* cleanup */
+        unsigned budget;  /* cleanup */
         const char *name; /* create, rename */
 } Step;
 
@@ -208,30 +211,41 @@ typedef struct Workload {
         const Step *steps;
         size_t nsteps;
         char *names; /* storage for generated names, or NULL */
+        SsFullPolicy policy;
 } Workload;
 
 typedef struct WorkRun {
         const Workload *wl;
         uint64_t data_seed;
         FaultDomain *dom;
-        SsBlockDev *origin, *store;
-        SsStore *s; /* NULL while closed */
-        Model *m;   /* the state after the last acknowledged step */
+        SsBlockDev *origin, *store;         /* the memory devices (tests/faultdev.h) */
+        SsBlockDev *origin_dev, *store_dev; /* what the store sees: they count flushes */
+        uint64_t flushes;                   /* flushes issued to either device */
+        uint64_t cut_flush; /* power goes off when this flush is issued; 0 = never */
+        SsStore *s;         /* NULL while closed */
+        Model *m;           /* the state after the last acknowledged step */
         uint32_t ids[WORK_MAX_SNAPS];
         size_t created;
+        /* snapshots the store-full policy deleted during the current step */
+        uint32_t victims[WORK_MAX_SNAPS];
+        size_t nvictims;
+        uint32_t keep;        /* snapshot the current step writes: never a victim */
+        char bad_victim[200]; /* set when a victim broke the policy's order */
+        uint64_t autodeleted; /* victims since work_start */
 } WorkRun;
 
 const char *step_describe(const Workload *wl, size_t i, char *buf, size_t len);
 /* The built-in workloads: NULL past the last. */
 const Workload *work_builtin(size_t i);
-/* A random workload of nsteps steps from seed (free with work_free). */
-Workload *work_random(uint64_t seed, size_t nsteps);
+/* A random workload of nsteps steps from seed (free with work_free); name
+ * must outlive it. */
+Workload *work_random(const char *name, uint64_t seed, size_t nsteps);
 void work_free(Workload *wl);
 
 /* Fresh devices in a new fault domain, a store created and opened on them,
  * the model of it.  0, or non-zero with why filled. */
-int work_start(WorkRun *run, const Workload *wl, uint64_t data_seed, uint64_t fault_seed,
-               char *why, size_t why_len);
+int work_start(WorkRun *run, const Workload *wl, uint64_t data_seed, uint64_t fault_seed, char *why,
+               size_t why_len);
 /* Runs step i.  Before calling the store it computes the state expected
  * after the step into *ret_after (the caller frees it).  Returns 0 when the
  * step was acknowledged (run->m then is that state), the -errno of the
@@ -243,12 +257,19 @@ int work_step(WorkRun *run, size_t i, Model **ret_after, char *why, size_t why_l
  * why filled. */
 int work_reopen(WorkRun *run, char *why, size_t why_len);
 /* Whether the store equals `before` or `after` of step i (for writes,
- * sector by sector in the image written).  0, or non-zero with why filled.
- * On success run->m becomes a copy of the matching state (for an
- * interrupted write, of `before`: the written image may be mixed). */
+ * sector by sector in the image written), or, when the step made the
+ * store-full policy delete snapshots, `before` less the first k of them
+ * (the next one predicted from the policy).  0, or non-zero with why
+ * filled.  On success run->m becomes a copy of the matching state (for an
+ * interrupted write, of the state before the write: the written image may
+ * be mixed). */
 int work_compare(WorkRun *run, size_t i, const Model *before, const Model *after, char *why,
                  size_t why_len);
 /* Uses the recovered store some more: snapshot, overwrite the origin,
  * compare, delete every snapshot, clean up, expect no data left, check. */
 int work_afterlife(WorkRun *run, char *why, size_t why_len);
 void work_end(WorkRun *run);
+/* Cuts the power when the nth flush from now is issued: that flush fails and
+ * the writes it would have made durable stay pending (so a power cycle may
+ * keep, drop or tear them).  fault_domain_cut_at_write() cuts at writes. */
+void work_cut_at_flush(WorkRun *run, uint64_t n);

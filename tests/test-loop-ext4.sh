@@ -7,8 +7,14 @@
 # taken through the frontend's ctl file while the file system is unmounted,
 # then each snapshot image must pass the file system's own checker and hold,
 # file for file, the sha256 sums recorded at the moment it was taken, while
-# the origin keeps being written.  The store is then closed, checked with
-# zumastor-check when it is built, reopened, and verified again.
+# the origin keeps being written (and trimmed).  A snapshot is deleted and
+# the other must still verify.  The store is then closed (SIGTERM), checked
+# with zumastor-check when it is built, reopened, written, abandoned
+# (SIGKILL), reopened, and verified again.
+#
+# Before any file system, the frontend's own paths are checked against a
+# local shadow: unaligned reads and writes, fallocate, and the requests it
+# must refuse.
 #
 # usage: test-loop-ext4.sh [ZUMA_TESTFRONT [BUILD_DIR]]
 #   (or the environment variables ZUMA_TESTFRONT and ZUMA_BUILD)
@@ -46,7 +52,8 @@ losetup -f >/dev/null 2>&1 || skip "no free loop device"
 
 [[ -n $TESTFRONT && -x $TESTFRONT ]] ||
         fail "zuma-testfront not found (pass it as \$1 or ZUMA_TESTFRONT)"
-for tool in fusermount3 mountpoint findmnt blockdev fallocate fstrim mkfs.ext4 e2fsck mkfs.xfs xfs_repair sha256sum; do
+for tool in fusermount3 mountpoint findmnt blockdev fallocate fstrim mkfs.ext4 e2fsck mkfs.xfs \
+        xfs_repair sha256sum; do
         command -v "$tool" >/dev/null || fail "$tool is not installed"
 done
 CHECK=
@@ -387,7 +394,7 @@ populate() {
 }
 
 modify_1() {
-        step "modify: overwrite, append, delete, add, rename, truncate"
+        step "modify: overwrite, append, delete, add, rename, truncate; files to churn later"
         head -c 262144 /dev/urandom | dd of="$MNT/data/big1" bs=4096 seek=128 conv=notrunc \
                 status=none
         printf 'second line\n' >>"$MNT/log.txt"
@@ -399,6 +406,10 @@ modify_1() {
         mv "$MNT/doc" "$MNT/doc-renamed"
         truncate -s 1000 "$MNT/data/big2"
         rm -f "$MNT/data/small7"
+        mkdir -p "$MNT/churn"
+        for i in $(seq 0 7); do
+                random_file "$MNT/churn/c$i" 2048
+        done
         sync -f "$MNT"
 }
 
@@ -416,7 +427,7 @@ modify_2() {
         # Discards reach the frontend as fallocate(PUNCH_HOLE): zeroes over
         # blocks the snapshots still hold.  Bounded, since each trimmed
         # chunk is a copy-out.
-        step "fstrim the first 48 MiB: $(fstrim -v -o 0 -l 48M "$MNT")"
+        step "fstrim the first 32 MiB: $(fstrim -v -o 0 -l 32M "$MNT")"
 }
 
 modify_3() {
@@ -430,16 +441,18 @@ modify_3() {
         sync -f "$MNT"
 }
 
-# Rewrites files on the mounted origin until told to stop, so snapshots are
-# read while copy-outs happen.
+# Rewrites 64 KiB pieces of the churn files (which s2 holds) in place until
+# told to stop, so snapshots are read while copy-outs of the very files they
+# are compared on happen.  In place, so the store space it costs stays
+# bounded (16 MiB) however long it runs.
 churn() {
         local n=0
-        mkdir -p "$MNT/churn"
         while [[ ! -e $DIR/stop-churn ]]; do
-                head -c 524288 /dev/urandom >"$MNT/churn/c$((n % 8))"
-                sync -f "$MNT"
+                head -c 65536 /dev/urandom | dd of="$MNT/churn/c$((RANDOM % 8))" bs=64k \
+                        seek=$((RANDOM % 32)) conv=notrunc,fsync status=none
                 n=$((n + 1))
         done
+        echo "$n" >"$DIR/churn-count"
 }
 
 # delete_snapshot NAME: the kernel releases a detached loop device's file
@@ -514,7 +527,6 @@ run_fs() {
 
         mount_fs "$LOOP" "$MNT"
         modify_2
-        manifest "$MNT" >"$DIR/manifest.origin"
 
         step "start a writer on the mounted origin"
         rm -f "$DIR/stop-churn"
@@ -525,8 +537,9 @@ run_fs() {
         touch "$DIR/stop-churn"
         wait "$CHURN_PID" || fail "the writer on the origin failed"
         CHURN_PID=
-        rm -rf "$MNT/churn"
+        step "the writer rewrote $(cat "$DIR/churn-count") pieces"
         sync -f "$MNT"
+        manifest "$MNT" >"$DIR/manifest.origin"
         umount_fs "$MNT"
         verify_origin
 

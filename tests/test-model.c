@@ -12,6 +12,13 @@
  * comparison, every CHECK_EVERY by ss_check(); each phase ends with both and
  * with a drain (delete everything, clean up, expect no exceptions left).
  *
+ * Both devices are resizable views of larger memory devices, so the origin
+ * and the store can grow under an open store (or across a reopen).  Origin
+ * writes go through ss_origin_write() or, like a kernel target would,
+ * ss_origin_prepare_write() followed by a direct write to the device;
+ * snapshot reads through ss_snapshot_read() or ss_snapshot_map_read()
+ * followed by reads of the extents on the devices.
+ *
  *     test-model [--seed N] [--ops N] [-v]      (seed also from $ZUMA_SEED)
  *
  * A failure prints "FAIL: seed=S phase=P op=N (what): ..." and the last
@@ -53,6 +60,7 @@ typedef enum OpKind {
         OP_GROW,
         OP_POLICY,
         OP_FLUSH,
+        OP_STORE_GROW,
         OP_KINDS,
 } OpKind;
 
@@ -76,6 +84,7 @@ static const struct {
         [OP_GROW] = { "grow", 1 },
         [OP_POLICY] = { "policy", 4 },
         [OP_FLUSH] = { "flush", 5 },
+        [OP_STORE_GROW] = { "store-grow", 2 },
 };
 
 typedef struct Harness {
@@ -91,15 +100,19 @@ typedef struct Harness {
         uint64_t store_size;
         bool small;
         unsigned max_live;
-        unsigned grows;
+        unsigned grows, store_grows;
 
         FaultDomain *dom;
-        SsBlockDev *origin_dev, *store_dev;
+        SsBlockDev *origin_dev;   /* a resizable view of origin_media */
+        SsBlockDev *origin_media; /* faultdev as large as the origin may grow */
+        SsBlockDev *store_dev;    /* a resizable view of store_media */
+        SsBlockDev *store_media;  /* faultdev as large as the store may grow */
         SsStore *s;
         Model *m;
         SsFullPolicy policy;
-        uint32_t max_id;      /* highest id the store ever returned in this phase */
-        uint32_t revert_busy; /* snapshot being reverted to, 0 if none */
+        uint32_t max_id;          /* highest id the store ever returned in this phase */
+        uint32_t revert_busy;     /* snapshot being reverted to, 0 if none */
+        uint32_t autodelete_keep; /* snapshot being written: not a victim */
         unsigned name_counter;
         uint64_t free_after_create;
 
@@ -108,7 +121,7 @@ typedef struct Harness {
         /* statistics */
         uint64_t count[OP_KINDS];
         uint64_t enospc, autodeleted, delta_chunks, delta_extra, cursor_resumes;
-        uint64_t full_verifies, checks;
+        uint64_t full_verifies, checks, many;
 
         char log[LOG_LINES][200];
         unsigned log_next;
@@ -265,8 +278,9 @@ static uint32_t random_writable(void)
 static uint32_t missing_id(void)
 {
         for (;;) {
-                uint32_t id = rng_percent(&H.rng, 50) ? H.max_id + 1 + (uint32_t)rng_below(&H.rng, 100)
-                                                       : (uint32_t)rng_range(&H.rng, 1, H.max_id + 1);
+                uint32_t id = rng_percent(&H.rng, 50)
+                                      ? H.max_id + 1 + (uint32_t)rng_below(&H.rng, 100)
+                                      : (uint32_t)rng_range(&H.rng, 1, H.max_id + 1);
                 if (!model_snap(H.m, id))
                         return id;
         }
@@ -274,7 +288,8 @@ static uint32_t missing_id(void)
 
 static void random_name(char *name, size_t size)
 {
-        static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+        static const char chars[] =
+                "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
         size_t len;
 
         snprintf(name, size, "s%u", ++H.name_counter);
@@ -351,6 +366,8 @@ static void random_range(uint64_t size, uint64_t *ret_off, uint64_t *ret_len)
 
 /* ---- the store handle ---- */
 
+/* The victim must be the lowest-priority, oldest unpinned snapshot other
+ * than the one being written (which the engine keeps). */
 static void check_victim(uint32_t id)
 {
         const ModelSnap *best = NULL;
@@ -358,7 +375,7 @@ static void check_victim(uint32_t id)
         for (size_t i = 0; i < H.m->nsnaps; i++) {
                 const ModelSnap *sn = &H.m->snaps[i];
 
-                if (sn->flags & SS_SNAP_PINNED)
+                if ((sn->flags & SS_SNAP_PINNED) || sn->id == H.autodelete_keep)
                         continue;
                 if (!best || sn->priority < best->priority)
                         best = sn;
@@ -441,6 +458,32 @@ static void make_room(void)
         expect_ok(r, "ss_cleanup_step (making room)");
 }
 
+/* Copied-out and private chunks the model's snapshots need at least: per
+ * chunk, the distinct contents (by buffer) that snapshots hold and the
+ * origin does not. */
+static uint64_t needed_chunks(void)
+{
+        uint64_t need = 0;
+        const ModelChunk **seen = calloc(H.m->nsnaps + 1, sizeof(*seen));
+
+        for (uint64_t c = 0; c < H.m->origin.nchunks; c++) {
+                size_t n = 0;
+                for (size_t i = 0; i < H.m->nsnaps; i++) {
+                        const ModelImage *img = &H.m->snaps[i].image;
+                        if (c >= img->nchunks || img->chunks[c] == H.m->origin.chunks[c])
+                                continue;
+                        size_t j = 0;
+                        while (j < n && seen[j] != img->chunks[c])
+                                j++;
+                        if (j == n)
+                                seen[n++] = img->chunks[c];
+                }
+                need += n;
+        }
+        free(seen);
+        return need;
+}
+
 /* An operation failed with ENOSPC: legal only when the store holds
  * snapshots (or copy-outs of deleted ones still being freed). */
 static void check_enospc_legal(const char *call)
@@ -454,8 +497,9 @@ static void check_enospc_legal(const char *call)
                      call, info.free_bytes, info.data_bytes);
         if (H.verbose)
                 printf("  ENOSPC: %u snapshots, %" PRIu64 " free, %" PRIu64 " data, %" PRIu64
-                       " meta\n",
-                       info.snapshot_count, info.free_bytes, info.data_bytes, info.metadata_bytes);
+                       " meta, %u cleanup jobs; the model needs at least %" PRIu64 " data bytes\n",
+                       info.snapshot_count, info.free_bytes, info.data_bytes, info.metadata_bytes,
+                       info.cleanup_jobs, needed_chunks() * H.chunk_size);
 }
 
 /* ---- operations ---- */
@@ -701,7 +745,9 @@ static void op_snap_write(void)
         rng_fill(&H.rng, H.buf, len);
         log_op("snapshot-write %u%s %" PRIu64 " +%" PRIu64, id,
                sn->flags & SS_SNAP_WRITABLE ? "" : " (read-only)", off, len);
+        H.autodelete_keep = id;
         r = ss_snapshot_write(H.s, id, H.buf, off, len);
+        H.autodelete_keep = 0;
         sn = model_snap(H.m, id); /* autodelete may have moved or removed it */
         if (!(sn && sn->flags & SS_SNAP_WRITABLE)) {
                 if (sn)
@@ -733,8 +779,14 @@ static void finish_revert(uint32_t id)
         while ((r = ss_revert_step(H.s, (unsigned)rng_range(&H.rng, 1, 64), &done)) != 0) {
                 if (r == -ENOSPC) {
                         check_enospc_legal("ss_revert_step");
-                        if (++rounds > 1000)
-                                fail("ss_revert_step keeps failing with -ENOSPC");
+                        if (++rounds > 1000) {
+                                SsStoreInfo si;
+                                expect_ok(ss_store_info(H.s, &si), "ss_store_info");
+                                fail("ss_revert_step keeps failing with -ENOSPC with only its "
+                                     "target left (%u snapshots, %" PRIu64 " bytes free): the "
+                                     "revert can neither finish nor be abandoned",
+                                     si.snapshot_count, si.free_bytes);
+                        }
                         make_room();
                         continue;
                 }
@@ -743,8 +795,7 @@ static void finish_revert(uint32_t id)
         }
         expect_ok(ss_store_info(H.s, &info), "ss_store_info");
         if (info.revert_target)
-                fail("ss_revert_step returned 0 but revert_target is still %u",
-                     info.revert_target);
+                fail("ss_revert_step returned 0 but revert_target is still %u", info.revert_target);
         (void)id;
 }
 
@@ -755,8 +806,7 @@ static void op_revert(void)
         int r;
 
         for (size_t i = 0; i < H.m->nsnaps && n < 64; i++)
-                if (H.m->snaps[i].image.size == H.m->origin.size)
-                        ids[n++] = H.m->snaps[i].id;
+                ids[n++] = H.m->snaps[i].id;
         if (!n || rng_percent(&H.rng, 5)) {
                 uint32_t id = missing_id();
                 log_op("revert %u (missing)", id);
@@ -785,6 +835,15 @@ static void op_revert(void)
                 fail("ss_revert_origin returned 0 but revert_target is %u", info.revert_target);
         if (stepwise && info.revert_target != id)
                 fail("after ss_revert_begin(%u) revert_target is %u", id, info.revert_target);
+        if (stepwise && info.revert_target) {
+                /* While it is unfinished: no second revert, no deleting its target. */
+                uint32_t other = random_snapshot();
+                if (other != id)
+                        expect_err(ss_revert_begin(H.s, other), -EBUSY,
+                                   "ss_revert_begin during an unfinished revert");
+                expect_err(ss_snapshot_delete(H.s, id), -EBUSY,
+                           "ss_snapshot_delete of the target of an unfinished revert");
+        }
         if (stepwise && rng_percent(&H.rng, 50)) {
                 uint64_t done = 0;
                 r = ss_revert_step(H.s, (unsigned)rng_range(&H.rng, 1, 8), &done);
@@ -820,8 +879,7 @@ static void op_cleanup(void)
         log_op("cleanup %u", budget);
         int r = ss_cleanup_step(H.s, budget);
         if (r != 0 && r != 1)
-                fail("ss_cleanup_step(%u) returned %s (%s)", budget, err_name(r),
-                     ss_last_error());
+                fail("ss_cleanup_step(%u) returned %s (%s)", budget, err_name(r), ss_last_error());
         expect_ok(ss_store_info(H.s, &info), "ss_store_info");
         if (r == 0 && info.cleanup_jobs)
                 fail("ss_cleanup_step returned 0 with %u cleanup jobs left", info.cleanup_jobs);
@@ -909,7 +967,8 @@ static void op_delta(void)
         if (k < 4) {
                 uint32_t id = missing_id();
                 log_op("delta %u (missing)", id);
-                r = ss_delta_begin(H.s, rng_percent(&H.rng, 50) ? id : 0, id, &cur);
+                r = rng_percent(&H.rng, 50) ? ss_delta_begin(H.s, id, random_snapshot(), &cur)
+                                            : ss_delta_begin(H.s, 0, id, &cur);
                 expect_err(r, -ENOENT, "ss_delta_begin with a missing snapshot");
                 return;
         }
@@ -931,6 +990,8 @@ static void op_delta(void)
         size_t batch = (size_t)rng_range(&H.rng, 1, 64);
         log_op("delta %u -> %u (batch %zu)", from, to, batch);
         r = ss_delta_begin(H.s, from, to, &cur);
+        if (from && from == to && r == -EINVAL)
+                return; /* "no changes against itself": refusing is fine */
         expect_ok(r, "ss_delta_begin");
         if (cur.from != from || cur.to != to)
                 fail("ss_delta_begin(%u, %u) gave a cursor for %u -> %u", from, to, cur.from,
@@ -1019,7 +1080,7 @@ static void check_map_read(uint32_t id, uint64_t off, uint64_t len)
         uint64_t pos = off;
         for (int i = 0; i < n; i++) {
                 const SsExtent *e = &ext[i];
-                SsBlockDev *dev = e->kind == SS_EXTENT_ORIGIN ? H.origin_dev : H.store_dev;
+                SsBlockDev *dev = e->kind == SS_EXTENT_ORIGIN ? H.origin_media : H.store_media;
 
                 if (e->offset != pos || !e->length || e->length > off + len - pos)
                         fail("ss_snapshot_map_read(%u, %" PRIu64 ", %" PRIu64 "): extent %d covers "
@@ -1140,50 +1201,145 @@ static void op_invalid(void)
         verify_chunk(SS_ORIGIN_ID, 0);
 }
 
-/* Grows the origin device (a new, larger device with the old contents),
- * then the store's idea of the origin. */
+/* The origin device as the store sees it: a view of the first `size` bytes
+ * of a larger memory device, so it can grow under an open store, as a
+ * logical volume does. */
+typedef struct ResizableDev {
+        SsBlockDev dev;
+        SsBlockDev *media;
+        uint64_t size;
+} ResizableDev;
+
+static int resizable_pread(SsBlockDev *dev, void *buf, size_t len, uint64_t off)
+{
+        ResizableDev *d = (ResizableDev *)dev;
+
+        if (off > d->size || len > d->size - off)
+                return -EINVAL;
+        return ss_dev_pread(d->media, buf, len, off);
+}
+
+static int resizable_pwrite(SsBlockDev *dev, const void *buf, size_t len, uint64_t off)
+{
+        ResizableDev *d = (ResizableDev *)dev;
+
+        if (off > d->size || len > d->size - off)
+                return -EINVAL;
+        return ss_dev_pwrite(d->media, buf, len, off);
+}
+
+static int resizable_flush(SsBlockDev *dev)
+{
+        return ss_dev_flush(((ResizableDev *)dev)->media);
+}
+
+static uint64_t resizable_size(SsBlockDev *dev)
+{
+        return ((ResizableDev *)dev)->size;
+}
+
+static void resizable_close(SsBlockDev *dev)
+{
+        free(dev);
+}
+
+static const SsBlockDevOps resizable_ops = {
+        .pread = resizable_pread,
+        .pwrite = resizable_pwrite,
+        .flush = resizable_flush,
+        .size = resizable_size,
+        .close = resizable_close,
+};
+
+static SsBlockDev *resizable_new(SsBlockDev *media, uint64_t size)
+{
+        ResizableDev *d = calloc(1, sizeof(*d));
+
+        if (!d)
+                fail("out of memory");
+        d->dev.ops = &resizable_ops;
+        d->dev.name = media->name;
+        d->media = media;
+        d->size = size;
+        return &d->dev;
+}
+
+/* Grows the origin device, then the store's idea of it: online with
+ * ss_origin_grow(), or across a reopen with SS_OPEN_GROW_ORIGIN. */
 static void op_grow(void)
 {
         uint64_t old = H.m->origin.size;
-        uint64_t limit = H.initial_origin_size + H.initial_origin_size / 4;
+        uint64_t limit = faultdev_size(H.origin_media);
 
         if (H.grows >= 3 || old + 512 > limit || H.small)
                 return;
         H.grows++;
         uint64_t add = 512 * rng_range(&H.rng, 1, (limit - old) / 512);
         uint64_t new_size = old + add;
-        bool flag = rng_percent(&H.rng, 50);
+        bool at_open = rng_percent(&H.rng, 50);
         log_op("grow origin %" PRIu64 " -> %" PRIu64 "%s", old, new_size,
-               flag ? " (at open)" : "");
+               at_open ? " (at open)" : " (online)");
 
-        store_close();
-        uint8_t *image = malloc(new_size);
-        if (!image)
-                fail("out of memory");
-        memcpy(image, faultdev_contents(H.origin_dev), old);
-        rng_fill(&H.rng, image + old, add);
-        ss_blockdev_close(H.origin_dev);
-        H.origin_dev = faultdev_new_from(H.dom, "origin", image, new_size);
-        if (!H.origin_dev)
-                fail("faultdev_new_from failed");
-        if (flag) {
+        if (at_open) {
+                store_close();
+                ((ResizableDev *)H.origin_dev)->size = new_size;
+                /* Without the flag, a larger origin is kept at its recorded
+                 * size or refused; never taken silently. */
+                SsOpenOptions o = { .on_autodelete = on_autodelete, .user = &H };
+                int r = ss_store_open(H.origin_dev, H.store_dev, &o, &H.s);
+                if (r == 0) {
+                        SsStoreInfo info;
+                        expect_ok(ss_store_info(H.s, &info), "ss_store_info");
+                        if (info.origin_size != old)
+                                fail("without SS_OPEN_GROW_ORIGIN the origin size became "
+                                     "%" PRIu64,
+                                     info.origin_size);
+                        store_close();
+                } else if (r != -EINVAL) {
+                        fail("ss_store_open of a grown origin without SS_OPEN_GROW_ORIGIN "
+                             "returned %s",
+                             err_name(r));
+                }
                 store_open(SS_OPEN_GROW_ORIGIN);
         } else {
-                store_open(0);
-                SsStoreInfo info;
-                expect_ok(ss_store_info(H.s, &info), "ss_store_info");
-                if (info.origin_size != old)
-                        fail("without SS_OPEN_GROW_ORIGIN the origin size became %" PRIu64,
-                             info.origin_size);
+                ((ResizableDev *)H.origin_dev)->size = new_size;
                 expect_ok(ss_origin_grow(H.s, new_size), "ss_origin_grow");
         }
-        model_origin_grow(H.m, new_size, image + old);
-        free(image);
+        model_origin_grow(H.m, new_size, faultdev_contents(H.origin_media) + old);
         verify(MV_META);
         verify_chunk(SS_ORIGIN_ID, H.m->origin.nchunks - 1);
         if (old % H.chunk_size)
                 for (size_t i = 0; i < H.m->nsnaps; i++)
                         verify_chunk(H.m->snaps[i].id, old / H.chunk_size);
+}
+
+/* Grows the store device under the open store, then the store. */
+static void op_store_grow(void)
+{
+        ResizableDev *view = (ResizableDev *)H.store_dev;
+        uint64_t old = view->size, limit = faultdev_size(H.store_media);
+        SsStoreInfo before, after;
+
+        if (old + 65536 > limit || H.store_grows >= 2)
+                return;
+        H.store_grows++;
+        uint64_t new_size = rng_percent(&H.rng, 30)
+                                    ? limit
+                                    : old + 65536 * rng_range(&H.rng, 1, (limit - old) / 65536);
+        log_op("grow store %" PRIu64 " -> %" PRIu64, old, new_size);
+        expect_ok(ss_store_info(H.s, &before), "ss_store_info");
+        view->size = new_size;
+        expect_ok(ss_store_grow(H.s, new_size), "ss_store_grow");
+        expect_ok(ss_store_info(H.s, &after), "ss_store_info");
+        if (after.store_size != new_size || after.free_bytes <= before.free_bytes)
+                fail("after ss_store_grow(%" PRIu64 "): store_size %" PRIu64 ", free %" PRIu64
+                     " bytes, before %" PRIu64,
+                     new_size, after.store_size, after.free_bytes, before.free_bytes);
+        H.free_after_create += after.free_bytes - before.free_bytes;
+        int r = ss_store_grow(H.s, old);
+        if (r != -EINVAL)
+                fail("ss_store_grow to a smaller size returned %s, expected -EINVAL", err_name(r));
+        run_check();
 }
 
 static void op_policy(void)
@@ -1216,6 +1372,7 @@ static void many_snapshots(void)
         char name[SS_NAME_MAX + 2];
 
         log_op("many-snapshots %u", count);
+        H.many++;
         H.max_live = H.m->nsnaps + count;
         for (unsigned i = 0; i < count; i++) {
                 uint32_t id;
@@ -1289,19 +1446,23 @@ static void phase_setup(bool small)
         H.initial_origin_size = size;
         H.small = small;
         H.max_live = small ? 16 : 24;
-        H.grows = 0;
+        H.grows = H.store_grows = 0;
         H.max_id = 0;
         H.policy = small ? SS_FULL_AUTODELETE : SS_FULL_REFUSE;
         /* Room for every live snapshot to hold a good part of the origin,
          * plus metadata; the small store holds a few chunks only. */
         H.store_size = small ? (1u << 20) + (nchunks / 2 + 8) * cs : 12 * size + (4u << 20);
         H.store_size = (H.store_size + 65535) & ~(uint64_t)65535;
+        /* The store may grow to twice its size (not the small one). */
+        uint64_t store_media_size = small ? H.store_size : 2 * H.store_size;
 
-        uint8_t *image = malloc(size);
+        /* The origin may grow by a quarter (not in the small store). */
+        uint64_t media_size = small ? size : size + (size / 4 & ~(uint64_t)511);
+        uint8_t *image = malloc(media_size);
         if (!image)
                 fail("out of memory");
-        for (uint64_t off = 0; off < size; off += cs)
-                rng_fill(&H.rng, image + off, size - off < cs ? size - off : cs);
+        for (uint64_t off = 0; off < media_size; off += cs)
+                rng_fill(&H.rng, image + off, media_size - off < cs ? media_size - off : cs);
 
         printf("phase %u: chunk %u, origin %" PRIu64 " bytes (%" PRIu64 " chunks%s), store %" PRIu64
                " bytes, %s\n",
@@ -1310,10 +1471,12 @@ static void phase_setup(bool small)
         fflush(stdout);
 
         H.dom = fault_domain_new(H.seed ^ (0x1000u + H.phase));
-        H.origin_dev = faultdev_new_from(H.dom, "origin", image, size);
-        H.store_dev = faultdev_new(H.dom, "store", H.store_size);
-        if (!H.dom || !H.origin_dev || !H.store_dev)
+        H.origin_media = faultdev_new_from(H.dom, "origin", image, media_size);
+        H.store_media = faultdev_new(H.dom, "store", store_media_size);
+        if (!H.dom || !H.origin_media || !H.store_media)
                 fail("cannot create the memory devices");
+        H.store_dev = resizable_new(H.store_media, H.store_size);
+        H.origin_dev = resizable_new(H.origin_media, size);
 
         SsCreateOptions co = {
                 .volume_name = "model-vol",
@@ -1375,7 +1538,9 @@ static void phase_teardown(void)
 {
         store_close();
         ss_blockdev_close(H.origin_dev);
+        ss_blockdev_close(H.origin_media);
         ss_blockdev_close(H.store_dev);
+        ss_blockdev_close(H.store_media);
         fault_domain_free(H.dom);
         model_free(H.m);
         H.m = NULL;
@@ -1417,6 +1582,7 @@ static OpKind pick_op(void)
 static void run_phase(uint64_t ops, bool small)
 {
         uint64_t many_at = ops >= 2000 && !small ? rng_range(&H.rng, ops / 4, ops / 2) : UINT64_MAX;
+        uint64_t enospc0 = H.enospc, autodeleted0 = H.autodeleted;
 
         phase_setup(small);
         for (uint64_t i = 0; i < ops; i++, H.op++) {
@@ -1472,6 +1638,9 @@ static void run_phase(uint64_t ops, bool small)
                 case OP_FLUSH:
                         op_flush();
                         break;
+                case OP_STORE_GROW:
+                        op_store_grow();
+                        break;
                 case OP_KINDS:
                         break;
                 }
@@ -1489,6 +1658,8 @@ static void run_phase(uint64_t ops, bool small)
         run_check();
         phase_drain();
         phase_teardown();
+        printf("  done: %" PRIu64 " ENOSPC, %" PRIu64 " autodeleted\n", H.enospc - enospc0,
+               H.autodeleted - autodeleted0);
 }
 
 int main(int argc, char **argv)
@@ -1521,9 +1692,9 @@ int main(int argc, char **argv)
                 printf(" %s=%" PRIu64, op_table[i].name, H.count[i]);
         printf("\n    enospc=%" PRIu64 " autodeleted=%" PRIu64 " delta-chunks=%" PRIu64
                " (not changed: %" PRIu64 ") cursor-resumes=%" PRIu64 " full-verifies=%" PRIu64
-               " checks=%" PRIu64 "\n",
+               " checks=%" PRIu64 " many-snapshot-runs=%" PRIu64 "\n",
                H.enospc, H.autodeleted, H.delta_chunks, H.delta_extra, H.cursor_resumes,
-               H.full_verifies, H.checks);
+               H.full_verifies, H.checks, H.many);
         free(H.buf);
         free(H.buf2);
         return 0;

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Crash test: for each scripted workload (tests/model.c), run it once to
- * count its writes W, then for every N in 1..W start afresh, cut the power
- * at write N, bring it back losing unflushed writes (all of them, and a
- * seeded random mix of kept, dropped and torn ones), reopen, and require:
+ * count its writes W and flushes F, then for every N in 1..W start afresh,
+ * cut the power at write N, bring it back losing unflushed writes (all of
+ * them, and a seeded random mix of kept, dropped and torn ones); and for
+ * every K in 1..F likewise cut it when flush K is issued (losing a random
+ * mix, or keeping all of the writes it would have made durable: a cut at a
+ * write never catches a commit whose superblock is written but not yet
+ * flushed).  After each cut, reopen and require:
  *  - the store opens and ss_check() finds nothing;
  *  - every step acknowledged before the cut is there;
  *  - the interrupted step either happened or did not (an interrupted write
@@ -13,7 +17,8 @@
  *
  *     test-powercut [--seed N] [--every K] [--only WORKLOAD] [--at N] [-v]
  *
- * --every K tries every K-th write only; --only and --at replay one case.
+ * --every K tries every K-th write and flush only; --only and --at replay
+ * one case (--at N: write N and flush N).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -30,15 +35,20 @@
 
 static TestArgs args;
 static uint64_t cases;
+static uint64_t autodeleted; /* by the store-full policy in the counting run */
 
 static const char *loss_name(FaultLoss loss)
 {
-        return loss == FAULT_LOSS_RANDOM ? "random" : loss == FAULT_LOSS_DROP_ALL ? "drop-all"
-                                                                                  : "keep-all";
+        return loss == FAULT_LOSS_RANDOM     ? "random"
+               : loss == FAULT_LOSS_DROP_ALL ? "drop-all"
+                                             : "keep-all";
 }
 
-static __attribute__((noreturn)) void fail_case(const Workload *wl, uint64_t n, FaultLoss loss,
-                                                 size_t step, const char *what, const char *why)
+typedef enum CutAt { CUT_AT_WRITE, CUT_AT_FLUSH } CutAt;
+
+static __attribute__((noreturn)) void fail_case(const Workload *wl, CutAt at, uint64_t n,
+                                                FaultLoss loss, size_t step, const char *what,
+                                                const char *why)
 {
         char desc[200] = "no step";
 
@@ -46,10 +56,11 @@ static __attribute__((noreturn)) void fail_case(const Workload *wl, uint64_t n, 
                 step_describe(wl, step, desc, sizeof(desc));
         fflush(stdout);
         fprintf(stderr,
-                "FAIL: seed=%" PRIu64 " workload=%s cut at write %" PRIu64
+                "FAIL: seed=%" PRIu64 " workload=%s cut at %s %" PRIu64
                 " (loss %s), during %s: %s: %s\n"
                 "reproduce: test-powercut --seed %" PRIu64 " --only %s --at %" PRIu64 "\n",
-                args.seed, wl->name, n, loss_name(loss), desc, what, why, args.seed, wl->name, n);
+                args.seed, wl->name, at == CUT_AT_WRITE ? "write" : "flush", n, loss_name(loss),
+                desc, what, why, args.seed, wl->name, n);
         exit(1);
 }
 
@@ -59,35 +70,38 @@ static uint64_t mix(uint64_t a, uint64_t b)
         return rng_u64(&r);
 }
 
-/* Runs the workload without faults; returns how many writes it issues. */
-static uint64_t count_writes(const Workload *wl, uint64_t data_seed)
+/* Runs the workload without faults, counting its writes and flushes. */
+static void count_io(const Workload *wl, uint64_t data_seed, uint64_t *ret_writes,
+                     uint64_t *ret_flushes)
 {
         WorkRun run;
         char why[1024];
         Model *after;
 
         if (work_start(&run, wl, data_seed, 1, why, sizeof(why)))
-                fail_case(wl, 0, FAULT_LOSS_KEEP_ALL, SIZE_MAX, "setup", why);
-        uint64_t w0 = fault_domain_writes(run.dom);
+                fail_case(wl, CUT_AT_WRITE, 0, FAULT_LOSS_KEEP_ALL, SIZE_MAX, "setup", why);
+        uint64_t w0 = fault_domain_writes(run.dom), f0 = run.flushes;
         for (size_t i = 0; i < wl->nsteps; i++) {
                 int r = work_step(&run, i, &after, why, sizeof(why));
                 model_free(after);
                 if (r)
-                        fail_case(wl, 0, FAULT_LOSS_KEEP_ALL, i, "without faults", why);
+                        fail_case(wl, CUT_AT_WRITE, 0, FAULT_LOSS_KEEP_ALL, i, "without faults",
+                                  why);
         }
-        uint64_t writes = fault_domain_writes(run.dom) - w0;
+        *ret_writes = fault_domain_writes(run.dom) - w0;
+        *ret_flushes = run.flushes - f0;
         if (model_verify(run.s, run.m, MV_ALL, why, sizeof(why)))
-                fail_case(wl, 0, FAULT_LOSS_KEEP_ALL, SIZE_MAX, "final state without faults",
-                          why);
+                fail_case(wl, CUT_AT_WRITE, 0, FAULT_LOSS_KEEP_ALL, SIZE_MAX,
+                          "final state without faults", why);
         int r = ss_check(run.s, NULL, NULL);
         if (r)
-                fail_case(wl, 0, FAULT_LOSS_KEEP_ALL, SIZE_MAX, "ss_check without faults",
-                          "problems found");
+                fail_case(wl, CUT_AT_WRITE, 0, FAULT_LOSS_KEEP_ALL, SIZE_MAX,
+                          "ss_check without faults", "problems found");
+        autodeleted = run.autodeleted;
         work_end(&run);
-        return writes;
 }
 
-static void run_cut(const Workload *wl, uint64_t data_seed, uint64_t n, FaultLoss loss)
+static void run_cut(const Workload *wl, uint64_t data_seed, CutAt at, uint64_t n, FaultLoss loss)
 {
         WorkRun run;
         char why[1024];
@@ -95,15 +109,19 @@ static void run_cut(const Workload *wl, uint64_t data_seed, uint64_t n, FaultLos
         size_t i;
 
         cases++;
-        if (work_start(&run, wl, data_seed, mix(args.seed, n * 4 + loss), why, sizeof(why)))
-                fail_case(wl, n, loss, SIZE_MAX, "setup", why);
-        fault_domain_cut_at_write(run.dom, n);
+        if (work_start(&run, wl, data_seed, mix(args.seed, n * 8 + at * 4 + loss), why,
+                       sizeof(why)))
+                fail_case(wl, at, n, loss, SIZE_MAX, "setup", why);
+        if (at == CUT_AT_WRITE)
+                fault_domain_cut_at_write(run.dom, n);
+        else
+                work_cut_at_flush(&run, n);
         for (i = 0; i < wl->nsteps; i++) {
                 before = model_clone(run.m);
                 int r = work_step(&run, i, &after, why, sizeof(why));
                 if (r == 0) {
                         if (fault_domain_is_off(run.dom))
-                                fail_case(wl, n, loss, i, "acknowledged",
+                                fail_case(wl, at, n, loss, i, "acknowledged",
                                           "the step returned success although the power was "
                                           "cut during it");
                         model_free(before);
@@ -111,26 +129,26 @@ static void run_cut(const Workload *wl, uint64_t data_seed, uint64_t n, FaultLos
                         continue;
                 }
                 if (r > 0)
-                        fail_case(wl, n, loss, i, "wrong answer", why);
+                        fail_case(wl, at, n, loss, i, "wrong answer", why);
                 if (!fault_domain_is_off(run.dom))
-                        fail_case(wl, n, loss, i, "failed before the power cut", why);
+                        fail_case(wl, at, n, loss, i, "failed before the power cut", why);
                 break;
         }
         if (i == wl->nsteps)
-                fail_case(wl, n, loss, SIZE_MAX, "cut never happened",
-                          "the workload issued fewer writes than when counted "
-                          "(non-deterministic write pattern)");
+                fail_case(wl, at, n, loss, SIZE_MAX, "cut never happened",
+                          "the workload issued fewer writes or flushes than when counted "
+                          "(non-deterministic I/O pattern)");
         if (args.verbose)
-                printf("  write %" PRIu64 " (%s): step %zu failed: %s\n", n, loss_name(loss), i,
-                       why);
+                printf("  %s %" PRIu64 " (%s): step %zu failed: %s\n",
+                       at == CUT_AT_WRITE ? "write" : "flush", n, loss_name(loss), i, why);
 
         fault_domain_power_cycle(run.dom, loss);
         if (work_reopen(&run, why, sizeof(why)))
-                fail_case(wl, n, loss, i, "recovery", why);
+                fail_case(wl, at, n, loss, i, "recovery", why);
         if (work_compare(&run, i, before, after, why, sizeof(why)))
-                fail_case(wl, n, loss, i, "state after recovery", why);
+                fail_case(wl, at, n, loss, i, "state after recovery", why);
         if (work_afterlife(&run, why, sizeof(why)))
-                fail_case(wl, n, loss, i, "using the recovered store", why);
+                fail_case(wl, at, n, loss, i, "using the recovered store", why);
         model_free(before);
         model_free(after);
         work_end(&run);
@@ -138,20 +156,26 @@ static void run_cut(const Workload *wl, uint64_t data_seed, uint64_t n, FaultLos
 
 static void run_workload(const Workload *wl, uint64_t data_seed)
 {
+        static const FaultLoss write_losses[] = { FAULT_LOSS_RANDOM, FAULT_LOSS_DROP_ALL };
+        static const FaultLoss flush_losses[] = { FAULT_LOSS_RANDOM, FAULT_LOSS_KEEP_ALL };
         struct timespec t0, t1;
-        static const FaultLoss losses[] = { FAULT_LOSS_RANDOM, FAULT_LOSS_DROP_ALL };
+        uint64_t writes, flushes;
 
         if (args.only && strcmp(args.only, wl->name))
                 return;
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        uint64_t writes = count_writes(wl, data_seed);
-        uint64_t first = args.at ? args.at : 1, last = args.at ? args.at : writes;
-        for (uint64_t n = first; n <= last; n += args.every)
+        count_io(wl, data_seed, &writes, &flushes);
+        for (uint64_t n = args.at ? args.at : 1; n <= (args.at ? args.at : writes); n += args.every)
                 for (size_t l = 0; l < 2; l++)
-                        run_cut(wl, data_seed, n, losses[l]);
+                        run_cut(wl, data_seed, CUT_AT_WRITE, n, write_losses[l]);
+        for (uint64_t n = args.at ? args.at : 1; n <= (args.at ? args.at : flushes);
+             n += args.every)
+                for (size_t l = 0; l < 2; l++)
+                        run_cut(wl, data_seed, CUT_AT_FLUSH, n, flush_losses[l]);
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        printf("%-10s %3zu steps, %4" PRIu64 " writes: ok in %.2f s\n", wl->name, wl->nsteps,
-               writes,
+        printf("%-10s %3zu steps, %4" PRIu64 " writes, %4" PRIu64 " flushes, %2" PRIu64
+               " autodeleted: ok in %.2f s\n",
+               wl->name, wl->nsteps, writes, flushes, autodeleted,
                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
         fflush(stdout);
 }
@@ -163,7 +187,8 @@ int main(int argc, char **argv)
         for (size_t i = 0; work_builtin(i); i++)
                 run_workload(work_builtin(i), mix(args.seed, i));
         for (uint64_t k = 0; k < 2; k++) {
-                Workload *wl = work_random(mix(args.seed, 100 + k), RANDOM_STEPS);
+                Workload *wl = work_random(k ? "random1" : "random0", mix(args.seed, 100 + k),
+                                           RANDOM_STEPS);
                 run_workload(wl, mix(args.seed, 200 + k));
                 work_free(wl);
         }

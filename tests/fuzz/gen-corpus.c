@@ -454,6 +454,11 @@ static void gen_snapshots(void)
         d->name[100] = 'x';
         write_sample("snapshot", "bad-name-padding", rec, sizeof(SsDiskSnapshot));
 
+        /* name_len counts a NUL: the name is shorter than the record says. */
+        ss_snaprec_encode(&info, rec);
+        LE_PUT(d->name_len, 7u);
+        write_sample("snapshot", "bad-name-nul", rec, sizeof(SsDiskSnapshot));
+
         ss_snaprec_encode(&info, rec);
         d->name[2] = '/';
         write_sample("snapshot", "bad-name-char", rec, sizeof(SsDiskSnapshot));

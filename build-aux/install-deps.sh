@@ -1,0 +1,48 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Installs the Debian packages Zumastor needs to build, test and benchmark.
+# Idempotent: checks with dpkg-query what is missing and installs only that;
+# runs apt-get update only when something is missing.  Run as root on
+# Debian 12 (sudo is used when available and not root).
+set -eu
+
+PACKAGES="
+build-essential meson ninja-build pkg-config libxxhash-dev
+libfuse3-dev fuse3
+e2fsprogs xfsprogs util-linux btrfs-progs rsync fio
+clang libclang-rt-14-dev clang-format
+python3
+libglib2.0-dev libsystemd-dev libudev-dev libzstd-dev dbus udev
+"
+
+missing=""
+for pkg in $PACKAGES; do
+        status=$(dpkg-query -W -f='${db:Status-Status}' "$pkg" 2>/dev/null || true)
+        if [ "$status" != "installed" ]; then
+                missing="$missing $pkg"
+        fi
+done
+
+if [ -z "$missing" ]; then
+        echo "install-deps: all build dependencies are installed"
+        exit 0
+fi
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+        if command -v sudo >/dev/null 2>&1; then
+                SUDO="sudo"
+        else
+                echo "install-deps: missing packages:$missing" >&2
+                echo "install-deps: run as root (or install sudo) to install them" >&2
+                exit 1
+        fi
+fi
+
+echo "install-deps: installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -q
+# shellcheck disable=SC2086 # word splitting of the package list is wanted
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+echo "install-deps: done"
