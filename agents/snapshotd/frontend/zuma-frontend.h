@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The data frontend: how the snapshot server makes each started volume's
+ * origin and snapshots usable as block devices.
+ *
+ * The bus side calls these functions from the main thread only.  The
+ * frontend serves I/O on threads of its own and follows the locking
+ * contract in zuma-engine.h.  This is the one interface a kernel
+ * device-mapper frontend will implement later.
+ *
+ * Images are named by (volume name, snapshot id); id 0 is the origin.  Each
+ * attached image is a block device whose udev properties carry
+ * ZUMASTOR_VOLUME, ZUMASTOR_VOLUME_UUID, ZUMASTOR_SNAPSHOT (name, empty
+ * for the origin) and ZUMASTOR_SNAPSHOT_ID, from which udev/ rules make
+ * /dev/zumastor/VOLUME, /dev/zumastor/VOLUME@SNAPSHOT and
+ * /dev/zumastor/by-id/VOLUME_UUID[-ID].
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "zuma-engine.h"
+
+G_BEGIN_DECLS
+
+typedef struct ZumaFrontend ZumaFrontend;
+
+/* Starts the frontend with its files under run_dir (created if missing).
+ * Cleans up what a killed predecessor left there (stale mount, loop
+ * devices still attached to its files). */
+ZumaFrontend *zuma_frontend_new(const char *run_dir, GError **error);
+
+/* Detaches every device (forcibly) and stops serving. */
+void zuma_frontend_free(ZumaFrontend *frontend);
+
+/* Makes a started volume known: its images can then be attached.  The
+ * engine must stay open until zuma_frontend_remove_volume() returned. */
+gboolean zuma_frontend_add_volume(ZumaFrontend *frontend, const char *volume,
+                                  const char *volume_uuid, ZumaEngine *engine, GError **error);
+
+/* Forgets a volume; fails with ZUMA_ERROR_BUSY while an image is attached. */
+gboolean zuma_frontend_remove_volume(ZumaFrontend *frontend, const char *volume,
+                                     GError **error);
+
+/* Attaches a block device to an image (id 0: the origin, read-write;
+ * otherwise snapshot id, read-only unless writable).  Returns the device
+ * path ("/dev/loop7") in *ret_device; attaching an attached image returns
+ * its device. */
+gboolean zuma_frontend_attach(ZumaFrontend *frontend, const char *volume, guint32 id,
+                              const char *snapshot_name, gboolean writable, char **ret_device,
+                              GError **error);
+
+/* Whether an attached image's device is open exclusively (mounted, or in
+ * use by another exclusive opener). */
+gboolean zuma_frontend_is_busy(ZumaFrontend *frontend, const char *volume, guint32 id);
+
+/* Detaches an image's device.  Without force, a busy device fails with
+ * ZUMA_ERROR_BUSY.  With force, the image fails every further I/O with EIO
+ * and the device goes away when its last user closes it.  Detaching an
+ * image that is not attached succeeds. */
+gboolean zuma_frontend_detach(ZumaFrontend *frontend, const char *volume, guint32 id,
+                              gboolean force, GError **error);
+
+/* A snapshot was renamed or changed writability: updates what udev sees
+ * (and re-triggers its rules so /dev/zumastor links follow) and whether
+ * writes are accepted. */
+gboolean zuma_frontend_update(ZumaFrontend *frontend, const char *volume, guint32 id,
+                              const char *snapshot_name, gboolean writable, GError **error);
+
+G_END_DECLS

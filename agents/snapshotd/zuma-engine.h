@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ZumaEngine: one open snapshot store and its two devices, shared by the
+ * bus side (the main thread, on the GLib main loop) and the data
+ * frontend's I/O threads.
+ *
+ * Locking contract (every user of a ZumaEngine follows it):
+ *
+ *  - `lock` serialises every ss_* call on `store`.  Hold it only around
+ *    engine calls and the device I/O named below, never across a wait for
+ *    the bus, a FUSE reply or another lock.
+ *  - `write_gate` orders origin writes against snapshot creation.  An
+ *    origin write holds it shared from before ss_origin_prepare_write()
+ *    until its own write to origin_dev has returned; snapshot creation and
+ *    revert steps take it exclusively.  So no snapshot is ever taken
+ *    between a copy-out and the write that copy-out protects, while origin
+ *    writes to different chunks still run in parallel.
+ *    Lock order: write_gate before lock.
+ *  - Origin reads go straight to origin_dev without a lock (pread is
+ *    thread-safe and a block device gives no ordering between concurrent
+ *    reads and writes of the same sectors either).
+ *  - A snapshot read holds `lock` from ss_snapshot_map_read() until its
+ *    reads of the extents have returned: an extent on the origin may be
+ *    copied out and overwritten by the next origin write.
+ *  - Flushes call zuma_engine_flush(), which needs no lock.
+ *
+ * Events the engine raises on an I/O thread (a snapshot auto-deleted by
+ * the full policy, the store failing) are delivered to the callbacks on
+ * the main context the engine was opened on, never on the I/O thread.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "snapstore.h"
+
+G_BEGIN_DECLS
+
+typedef struct ZumaEngine ZumaEngine;
+
+typedef struct ZumaEngineCallbacks {
+        /* The full policy deleted snapshot id (name) to make room. */
+        void (*autodeleted)(gpointer user, guint32 id, const char *name);
+        /* The store failed an I/O or a commit; message says why.  Every
+         * later engine call fails until the volume is restarted. */
+        void (*failed)(gpointer user, const char *message);
+} ZumaEngineCallbacks;
+
+struct ZumaEngine {
+        SsStore *store;
+        SsBlockDev *origin_dev;
+        SsBlockDev *store_dev;
+        GMutex lock;
+        GRWLock write_gate;
+        guint32 chunk_size;
+        /* Set once, under lock, when an engine call fails with -EIO/-EROFS. */
+        gboolean failed;
+        /* private */
+        GMainContext *context;
+        ZumaEngineCallbacks callbacks;
+        gpointer user;
+};
+
+/* Writes a new, empty store on store_path for the origin at origin_path. */
+gboolean zuma_engine_initialize(const char *origin_path, const char *store_path,
+                                const SsCreateOptions *options, GError **error);
+
+/* Opens both devices exclusively (O_EXCL on block devices, so nothing else
+ * can write the origin behind the server's back) and the store. */
+ZumaEngine *zuma_engine_open(const char *origin_path, const char *store_path,
+                             const ZumaEngineCallbacks *callbacks, gpointer user,
+                             GError **error);
+
+/* Flushes and closes the store and both devices; frees the engine.  The
+ * frontend must have stopped using it. */
+gboolean zuma_engine_close(ZumaEngine *engine, GError **error);
+
+/* Makes every origin and snapshot write that returned before the call
+ * durable (metadata is committed by each engine call already). */
+int zuma_engine_flush(ZumaEngine *engine);
+
+/* Records that an engine call on an I/O thread failed with r (< 0): -EIO
+ * and -EROFS mark the engine failed and raise the failed callback once.
+ * Call with lock held.  Returns r. */
+int zuma_engine_note_error(ZumaEngine *engine, int r);
+
+/* Sets *error from an engine -errno, with the engine's own sentence:
+ * "what: <ss_last_error()>".  Call with lock held (ss_last_error is per
+ * thread, so right after the failing call).  Returns FALSE. */
+gboolean zuma_engine_set_error(GError **error, int r, const char *what);
+
+G_END_DECLS
