@@ -11,10 +11,8 @@
  * pointer.  A NULL chunk reads as zeros.  Bytes of a chunk buffer beyond the
  * image size are always zero.
  *
- * Also here: a seeded PRNG (every random test prints its seed and accepts
- * one), the command line shared by the three programs, and the scripted
- * workloads that test-powercut and test-fault interrupt (a second job; it
- * would move to its own workload.{c,h} if this file grows further).
+ * The seeded PRNG and the command line live in test-util.h; the scripted
+ * workloads that test-powercut and test-fault interrupt in workload.h.
  */
 #pragma once
 
@@ -23,58 +21,6 @@
 #include <stdint.h>
 
 #include "snapstore.h"
-
-/* ---- deterministic randomness (splitmix64) ---- */
-
-typedef struct Rng {
-        uint64_t state;
-} Rng;
-
-static inline uint64_t rng_u64(Rng *r)
-{
-        uint64_t z = (r->state += 0x9e3779b97f4a7c15ull);
-
-        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-        return z ^ (z >> 31);
-}
-
-/* Uniform in [0, n); 0 when n is 0. */
-static inline uint64_t rng_below(Rng *r, uint64_t n)
-{
-        return n ? rng_u64(r) % n : 0;
-}
-
-/* Uniform in [lo, hi]. */
-static inline uint64_t rng_range(Rng *r, uint64_t lo, uint64_t hi)
-{
-        return lo + rng_below(r, hi - lo + 1);
-}
-
-static inline bool rng_percent(Rng *r, unsigned percent)
-{
-        return rng_below(r, 100) < percent;
-}
-
-/* Fills buf with a pattern chosen at random: random bytes mostly, sometimes
- * zeros or one repeated byte (zero chunks are a classic special case). */
-void rng_fill(Rng *r, void *buf, size_t len);
-
-/* ---- command line ---- */
-
-typedef struct TestArgs {
-        uint64_t seed;
-        uint64_t ops;     /* --ops N, 0 if not given */
-        uint64_t every;   /* --every K, 1 if not given */
-        uint64_t at;      /* --at N: only this write/op number (crash tests), 0 = all */
-        const char *only; /* --only NAME: only this workload (crash tests) */
-        bool verbose;     /* -v */
-} TestArgs;
-
-/* Parses --seed N (or $ZUMA_SEED; else a fresh one), --ops N, --every K,
- * --at N, --only NAME and -v; prints "seed=N" and exits with a usage
- * message on bad arguments. */
-void test_args_parse(int argc, char **argv, TestArgs *ret_args);
 
 /* ---- the model ---- */
 
@@ -158,118 +104,15 @@ enum {
  * a sentence naming what differed (snapshot, byte offset, values).  Learns
  * ctimes it has not seen yet into m. */
 int model_verify(SsStore *s, Model *m, unsigned what, char *why, size_t why_len);
-/* The same for chunk `chunk` of one image (id SS_ORIGIN_ID: the origin). */
+/* The same for one whole image (id SS_ORIGIN_ID: the origin). */
+int model_verify_image(SsStore *s, const Model *m, uint32_t id, char *why, size_t why_len);
+/* The same for chunk `chunk` of one image. */
 int model_verify_chunk(SsStore *s, const Model *m, uint32_t id, uint64_t chunk, char *why,
                        size_t why_len);
 /* Image id (SS_ORIGIN_ID: the origin) after an interrupted write to it:
  * every 512-byte sector must equal that sector in `before` or in `after`. */
 int model_verify_sectors(SsStore *s, uint32_t id, const Model *before, const Model *after,
                          char *why, size_t why_len);
-
-/* ---- scripted workloads, for the crash and fault tests ----
- *
- * A workload is a list of steps run against a fresh store on memory devices
- * (tests/faultdev.h).  Before each step the expected state after it is
- * computed from the model, so a test that interrupts a step knows both
- * states the store may legitimately be in afterwards. */
-
-typedef struct FaultDomain FaultDomain;
-
-typedef enum StepKind {
-        STEP_ORIGIN_WRITE, /* ss_origin_write + ss_store_flush */
-        STEP_SNAP_WRITE,   /* ss_snapshot_write + ss_store_flush (writable snapshot) */
-        STEP_CREATE,
-        STEP_DELETE,
-        STEP_CLEANUP,
-        STEP_RENAME,
-        STEP_PRIORITY,
-        STEP_FLAGS,
-        STEP_REVERT,      /* ss_revert_origin */
-        STEP_REOPEN,      /* ss_store_close + ss_store_open */
-        STEP_STORE_GROW,  /* close, larger store device, open, ss_store_grow */
-        STEP_ORIGIN_GROW, /* close, larger origin device, open, ss_origin_grow */
-        STEP_READ,        /* read a whole image back and compare */
-} StepKind;
-
-#define WORK_ORIGIN UINT32_MAX /* STEP_READ of the origin */
-#define WORK_MAX_SNAPS 256
-
-typedef struct Step {
-        StepKind kind;
-        uint32_t snap;           /* snapshot by creation order, 0 = the first created */
-        uint64_t offset, length; /* bytes: writes; grows: bytes added */
-        uint32_t set, clear;     /* create: flags (set); set_flags */
-        int32_t priority;
-        unsigned budget;  /* cleanup */
-        const char *name; /* create, rename */
-} Step;
-
-typedef struct Workload {
-        const char *name;
-        uint32_t chunk_size;
-        uint64_t origin_size, store_size; /* bytes at the start */
-        const Step *steps;
-        size_t nsteps;
-        char *names; /* storage for generated names, or NULL */
-        SsFullPolicy policy;
-} Workload;
-
-typedef struct WorkRun {
-        const Workload *wl;
-        uint64_t data_seed;
-        FaultDomain *dom;
-        SsBlockDev *origin, *store;         /* the memory devices (tests/faultdev.h) */
-        SsBlockDev *origin_dev, *store_dev; /* what the store sees: they count flushes */
-        uint64_t flushes;                   /* flushes issued to either device */
-        uint64_t cut_flush; /* power goes off when this flush is issued; 0 = never */
-        SsStore *s;         /* NULL while closed */
-        Model *m;           /* the state after the last acknowledged step */
-        uint32_t ids[WORK_MAX_SNAPS];
-        size_t created;
-        /* snapshots the store-full policy deleted during the current step */
-        uint32_t victims[WORK_MAX_SNAPS];
-        size_t nvictims;
-        uint32_t keep;        /* snapshot the current step writes: never a victim */
-        char bad_victim[200]; /* set when a victim broke the policy's order */
-        uint64_t autodeleted; /* victims since work_start */
-} WorkRun;
-
-const char *step_describe(const Workload *wl, size_t i, char *buf, size_t len);
-/* The built-in workloads: NULL past the last. */
-const Workload *work_builtin(size_t i);
-/* A random workload of nsteps steps from seed (free with work_free); name
- * must outlive it. */
-Workload *work_random(const char *name, uint64_t seed, size_t nsteps);
-void work_free(Workload *wl);
-
-/* Fresh devices in a new fault domain, a store created and opened on them,
- * the model of it.  0, or non-zero with why filled. */
-int work_start(WorkRun *run, const Workload *wl, uint64_t data_seed, uint64_t fault_seed, char *why,
-               size_t why_len);
-/* Runs step i.  Before calling the store it computes the state expected
- * after the step into *ret_after (the caller frees it).  Returns 0 when the
- * step was acknowledged (run->m then is that state), the -errno of the
- * first store call that failed, or 1 when the store answered wrongly
- * (why says how). */
-int work_step(WorkRun *run, size_t i, Model **ret_after, char *why, size_t why_len);
-/* After a failed step: close the handle if any, open the store again
- * (finishing an interrupted revert) and run ss_check.  0, or non-zero with
- * why filled. */
-int work_reopen(WorkRun *run, char *why, size_t why_len);
-/* Whether the store equals `before` or `after` of step i (for writes,
- * sector by sector in the image written), or, when the step made the
- * store-full policy delete snapshots, `before` less the first k of them
- * (the next one predicted from the policy).  0, or non-zero with why
- * filled.  On success run->m becomes a copy of the matching state (for an
- * interrupted write, of the state before the write: the written image may
- * be mixed). */
-int work_compare(WorkRun *run, size_t i, const Model *before, const Model *after, char *why,
-                 size_t why_len);
-/* Uses the recovered store some more: snapshot, overwrite the origin,
- * compare, delete every snapshot, clean up, expect no data left, check. */
-int work_afterlife(WorkRun *run, char *why, size_t why_len);
-void work_end(WorkRun *run);
-/* Cuts the power when the nth flush from now is issued: that flush fails and
- * the writes it would have made durable stay pending (so a power cycle may
- * keep, drop or tear them).  fault_domain_cut_at_write() cuts at writes. */
-void work_cut_at_flush(WorkRun *run, uint64_t n);
+/* Reads [offset, offset + length) of image id (SS_ORIGIN_ID: the origin)
+ * from the store: 0, or -errno (a short read is -EIO). */
+int store_image_read(SsStore *s, uint32_t id, void *buf, uint64_t offset, size_t length);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * I/O error test: for each scripted workload (tests/model.c), count its I/O
+ * I/O error test: for each scripted workload (tests/workload.h), count its I/O
  * operations O, then for every N in 1..O start afresh and make operation N
  * fail with -EIO, and separately with -ENOSPC, once (non-sticky) or from
  * then on (sticky).  Required:
@@ -20,13 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "faultdev.h"
-#include "model.h"
 #include "snapstore.h"
-
-#define RANDOM_STEPS 30
+#include "workload.h"
 
 typedef struct Variant {
         int err;
@@ -42,51 +39,25 @@ static const Variant variants[] = {
 };
 
 static TestArgs args;
-static uint64_t cases;
-static uint64_t autodeleted; /* by the store-full policy in the counting run */
+static void fault_workload(const Workload *wl, uint64_t data_seed, WorkTally *tally);
+
+static const WorkDriver driver = {
+        .prog = "test-fault",
+        .cases_name = "injected faults",
+        .args = &args,
+        .random_steps = 30,
+        .random_shape = 300,
+        .random_data = 400,
+        .run_cases = fault_workload,
+};
 
 static __attribute__((noreturn)) void fail_case(const Workload *wl, uint64_t n, const Variant *v,
                                                 size_t step, const char *what, const char *why)
 {
-        char desc[200] = "no step";
+        char fault[80];
 
-        if (step < wl->nsteps)
-                step_describe(wl, step, desc, sizeof(desc));
-        fflush(stdout);
-        fprintf(stderr,
-                "FAIL: seed=%" PRIu64 " workload=%s I/O op %" PRIu64 " fails (%s), during %s: "
-                "%s: %s\n"
-                "reproduce: test-fault --seed %" PRIu64 " --only %s --at %" PRIu64 "\n",
-                args.seed, wl->name, n, v ? v->name : "none", desc, what, why, args.seed, wl->name,
-                n);
-        exit(1);
-}
-
-static uint64_t mix(uint64_t a, uint64_t b)
-{
-        Rng r = { a * 0x9e3779b97f4a7c15ull ^ b };
-        return rng_u64(&r);
-}
-
-static uint64_t count_ops(const Workload *wl, uint64_t data_seed)
-{
-        WorkRun run;
-        char why[1024];
-        Model *after;
-
-        if (work_start(&run, wl, data_seed, 1, why, sizeof(why)))
-                fail_case(wl, 0, NULL, SIZE_MAX, "setup", why);
-        uint64_t ops0 = fault_domain_ops(run.dom);
-        for (size_t i = 0; i < wl->nsteps; i++) {
-                int r = work_step(&run, i, &after, why, sizeof(why));
-                model_free(after);
-                if (r)
-                        fail_case(wl, 0, NULL, i, "without faults", why);
-        }
-        uint64_t ops = fault_domain_ops(run.dom) - ops0;
-        autodeleted = run.autodeleted;
-        work_end(&run);
-        return ops;
+        snprintf(fault, sizeof(fault), "I/O op %" PRIu64 " fails (%s)", n, v ? v->name : "none");
+        work_fail(&driver, wl, n, fault, step, what, why);
 }
 
 /* A sector of the origin outside what step wrote (the same in the state
@@ -178,7 +149,6 @@ static void run_fault(const Workload *wl, uint64_t data_seed, uint64_t n, const 
         Model *before = NULL, *after = NULL;
         size_t i;
 
-        cases++;
         if (work_start(&run, wl, data_seed, 1, why, sizeof(why)))
                 fail_case(wl, n, v, SIZE_MAX, "setup", why);
         uint64_t ops0 = fault_domain_ops(run.dom);
@@ -223,37 +193,28 @@ static void run_fault(const Workload *wl, uint64_t data_seed, uint64_t n, const 
         work_end(&run);
 }
 
-static void run_workload(const Workload *wl, uint64_t data_seed)
+static void fault_workload(const Workload *wl, uint64_t data_seed, WorkTally *tally)
 {
-        struct timespec t0, t1;
+        WorkCount count;
+        size_t step;
+        const char *what;
+        char why[1024];
 
-        if (args.only && strcmp(args.only, wl->name))
-                return;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        uint64_t ops = count_ops(wl, data_seed);
-        uint64_t first = args.at ? args.at : 1, last = args.at ? args.at : ops;
+        if (work_count(wl, data_seed, false, &count, &step, &what, why, sizeof(why)))
+                fail_case(wl, 0, NULL, step, what, why);
+        uint64_t first = args.at ? args.at : 1, last = args.at ? args.at : count.ops;
         for (uint64_t n = first; n <= last; n += args.every)
-                for (size_t k = 0; k < sizeof(variants) / sizeof(variants[0]); k++)
+                for (size_t k = 0; k < sizeof(variants) / sizeof(variants[0]); k++) {
                         run_fault(wl, data_seed, n, &variants[k]);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        printf("%-10s %3zu steps, %4" PRIu64 " I/O ops, %2" PRIu64 " autodeleted: ok in %.2f s\n",
-               wl->name, wl->nsteps, ops, autodeleted,
-               (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-        fflush(stdout);
+                        tally->cases++;
+                }
+        snprintf(tally->counts, sizeof(tally->counts), "%4" PRIu64 " I/O ops", count.ops);
+        tally->autodeleted = count.autodeleted;
 }
 
 int main(int argc, char **argv)
 {
         test_args_parse(argc, argv, &args);
-
-        for (size_t i = 0; work_builtin(i); i++)
-                run_workload(work_builtin(i), mix(args.seed, i));
-        for (uint64_t k = 0; k < 2; k++) {
-                Workload *wl = work_random(k ? "random1" : "random0", mix(args.seed, 300 + k),
-                                           RANDOM_STEPS);
-                run_workload(wl, mix(args.seed, 400 + k));
-                work_free(wl);
-        }
-        printf("ok: %" PRIu64 " injected faults\n", cases);
+        work_drive(&driver);
         return 0;
 }

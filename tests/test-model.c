@@ -35,6 +35,7 @@
 #include "faultdev.h"
 #include "model.h"
 #include "snapstore.h"
+#include "test-util.h"
 
 #define IO_MAX (1u << 20)
 #define VERIFY_EVERY 1000

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Crash test: for each scripted workload (tests/model.c), run it once to
+ * Crash test: for each scripted workload (tests/workload.h), run it once to
  * count its writes W and flushes F, then for every N in 1..W start afresh,
  * cut the power at write N, bring it back losing unflushed writes (all of
  * them, and a seeded random mix of kept, dropped and torn ones); and for
@@ -20,22 +20,25 @@
  * --every K tries every K-th write and flush only; --only and --at replay
  * one case (--at N: write N and flush N).
  */
-#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include "faultdev.h"
-#include "model.h"
 #include "snapstore.h"
-
-#define RANDOM_STEPS 40
+#include "workload.h"
 
 static TestArgs args;
-static uint64_t cases;
-static uint64_t autodeleted; /* by the store-full policy in the counting run */
+static void cut_workload(const Workload *wl, uint64_t data_seed, WorkTally *tally);
+
+static const WorkDriver driver = {
+        .prog = "test-powercut",
+        .cases_name = "power cuts",
+        .args = &args,
+        .random_steps = 40,
+        .random_shape = 100,
+        .random_data = 200,
+        .run_cases = cut_workload,
+};
 
 static const char *loss_name(FaultLoss loss)
 {
@@ -50,55 +53,11 @@ static __attribute__((noreturn)) void fail_case(const Workload *wl, CutAt at, ui
                                                 FaultLoss loss, size_t step, const char *what,
                                                 const char *why)
 {
-        char desc[200] = "no step";
+        char fault[80];
 
-        if (step < wl->nsteps)
-                step_describe(wl, step, desc, sizeof(desc));
-        fflush(stdout);
-        fprintf(stderr,
-                "FAIL: seed=%" PRIu64 " workload=%s cut at %s %" PRIu64
-                " (loss %s), during %s: %s: %s\n"
-                "reproduce: test-powercut --seed %" PRIu64 " --only %s --at %" PRIu64 "\n",
-                args.seed, wl->name, at == CUT_AT_WRITE ? "write" : "flush", n, loss_name(loss),
-                desc, what, why, args.seed, wl->name, n);
-        exit(1);
-}
-
-static uint64_t mix(uint64_t a, uint64_t b)
-{
-        Rng r = { a * 0x9e3779b97f4a7c15ull ^ b };
-        return rng_u64(&r);
-}
-
-/* Runs the workload without faults, counting its writes and flushes. */
-static void count_io(const Workload *wl, uint64_t data_seed, uint64_t *ret_writes,
-                     uint64_t *ret_flushes)
-{
-        WorkRun run;
-        char why[1024];
-        Model *after;
-
-        if (work_start(&run, wl, data_seed, 1, why, sizeof(why)))
-                fail_case(wl, CUT_AT_WRITE, 0, FAULT_LOSS_KEEP_ALL, SIZE_MAX, "setup", why);
-        uint64_t w0 = fault_domain_writes(run.dom), f0 = run.flushes;
-        for (size_t i = 0; i < wl->nsteps; i++) {
-                int r = work_step(&run, i, &after, why, sizeof(why));
-                model_free(after);
-                if (r)
-                        fail_case(wl, CUT_AT_WRITE, 0, FAULT_LOSS_KEEP_ALL, i, "without faults",
-                                  why);
-        }
-        *ret_writes = fault_domain_writes(run.dom) - w0;
-        *ret_flushes = run.flushes - f0;
-        if (model_verify(run.s, run.m, MV_ALL, why, sizeof(why)))
-                fail_case(wl, CUT_AT_WRITE, 0, FAULT_LOSS_KEEP_ALL, SIZE_MAX,
-                          "final state without faults", why);
-        int r = ss_check(run.s, NULL, NULL);
-        if (r)
-                fail_case(wl, CUT_AT_WRITE, 0, FAULT_LOSS_KEEP_ALL, SIZE_MAX,
-                          "ss_check without faults", "problems found");
-        autodeleted = run.autodeleted;
-        work_end(&run);
+        snprintf(fault, sizeof(fault), "cut at %s %" PRIu64 " (loss %s)",
+                 at == CUT_AT_WRITE ? "write" : "flush", n, loss_name(loss));
+        work_fail(&driver, wl, n, fault, step, what, why);
 }
 
 static void run_cut(const Workload *wl, uint64_t data_seed, CutAt at, uint64_t n, FaultLoss loss)
@@ -108,8 +67,7 @@ static void run_cut(const Workload *wl, uint64_t data_seed, CutAt at, uint64_t n
         Model *before = NULL, *after = NULL;
         size_t i;
 
-        cases++;
-        if (work_start(&run, wl, data_seed, mix(args.seed, n * 8 + at * 4 + loss), why,
+        if (work_start(&run, wl, data_seed, seed_mix(args.seed, n * 8 + at * 4 + loss), why,
                        sizeof(why)))
                 fail_case(wl, at, n, loss, SIZE_MAX, "setup", why);
         if (at == CUT_AT_WRITE)
@@ -154,44 +112,37 @@ static void run_cut(const Workload *wl, uint64_t data_seed, CutAt at, uint64_t n
         work_end(&run);
 }
 
-static void run_workload(const Workload *wl, uint64_t data_seed)
+static void cut_workload(const Workload *wl, uint64_t data_seed, WorkTally *tally)
 {
         static const FaultLoss write_losses[] = { FAULT_LOSS_RANDOM, FAULT_LOSS_DROP_ALL };
         static const FaultLoss flush_losses[] = { FAULT_LOSS_RANDOM, FAULT_LOSS_KEEP_ALL };
-        struct timespec t0, t1;
-        uint64_t writes, flushes;
+        WorkCount count;
+        size_t step;
+        const char *what;
+        char why[1024];
 
-        if (args.only && strcmp(args.only, wl->name))
-                return;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        count_io(wl, data_seed, &writes, &flushes);
-        for (uint64_t n = args.at ? args.at : 1; n <= (args.at ? args.at : writes); n += args.every)
-                for (size_t l = 0; l < 2; l++)
-                        run_cut(wl, data_seed, CUT_AT_WRITE, n, write_losses[l]);
-        for (uint64_t n = args.at ? args.at : 1; n <= (args.at ? args.at : flushes);
+        if (work_count(wl, data_seed, true, &count, &step, &what, why, sizeof(why)))
+                fail_case(wl, CUT_AT_WRITE, 0, FAULT_LOSS_KEEP_ALL, step, what, why);
+        for (uint64_t n = args.at ? args.at : 1; n <= (args.at ? args.at : count.writes);
              n += args.every)
-                for (size_t l = 0; l < 2; l++)
+                for (size_t l = 0; l < 2; l++) {
+                        run_cut(wl, data_seed, CUT_AT_WRITE, n, write_losses[l]);
+                        tally->cases++;
+                }
+        for (uint64_t n = args.at ? args.at : 1; n <= (args.at ? args.at : count.flushes);
+             n += args.every)
+                for (size_t l = 0; l < 2; l++) {
                         run_cut(wl, data_seed, CUT_AT_FLUSH, n, flush_losses[l]);
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        printf("%-10s %3zu steps, %4" PRIu64 " writes, %4" PRIu64 " flushes, %2" PRIu64
-               " autodeleted: ok in %.2f s\n",
-               wl->name, wl->nsteps, writes, flushes, autodeleted,
-               (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
-        fflush(stdout);
+                        tally->cases++;
+                }
+        snprintf(tally->counts, sizeof(tally->counts), "%4" PRIu64 " writes, %4" PRIu64 " flushes",
+                 count.writes, count.flushes);
+        tally->autodeleted = count.autodeleted;
 }
 
 int main(int argc, char **argv)
 {
         test_args_parse(argc, argv, &args);
-
-        for (size_t i = 0; work_builtin(i); i++)
-                run_workload(work_builtin(i), mix(args.seed, i));
-        for (uint64_t k = 0; k < 2; k++) {
-                Workload *wl = work_random(k ? "random1" : "random0", mix(args.seed, 100 + k),
-                                           RANDOM_STEPS);
-                run_workload(wl, mix(args.seed, 200 + k));
-                work_free(wl);
-        }
-        printf("ok: %" PRIu64 " power cuts\n", cases);
+        work_drive(&driver);
         return 0;
 }
