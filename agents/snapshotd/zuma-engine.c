@@ -44,8 +44,8 @@ static gboolean open_device(const char *path, const char *role, unsigned flags,
                         if (lock_fd >= 0)
                                 close(lock_fd);
                         zuma_error_set_errno(error, r == -EWOULDBLOCK ? -EBUSY : r,
-                                             "%s device %s: in use by another process (%s)",
-                                             role, path, g_strerror(-r));
+                                             "%s device %s: in use by another process (%s)", role,
+                                             path, g_strerror(-r));
                         return FALSE;
                 }
         }
@@ -188,8 +188,7 @@ static gboolean deliver_autodelete(gpointer data)
         EngineEvent *event = data;
 
         if (!engine_closed(event->engine) && event->engine->callbacks.autodeleted)
-                event->engine->callbacks.autodeleted(event->engine->user, event->id,
-                                                     event->text);
+                event->engine->callbacks.autodeleted(event->engine->user, event->id, event->text);
         return G_SOURCE_REMOVE;
 }
 
@@ -202,6 +201,20 @@ static gboolean deliver_failure(gpointer data)
         return G_SOURCE_REMOVE;
 }
 
+/* Always through an idle source, never right away: the event is raised
+ * with lock held, and on the main thread (a revert step, a snapshot
+ * delete) g_main_context_invoke() would run the callback there and then,
+ * inside the engine call that raised it. */
+static void queue_event(ZumaEngine *engine, GSourceFunc deliver, EngineEvent *event)
+{
+        g_autoptr(GSource) source = g_idle_source_new();
+
+        g_source_set_priority(source, G_PRIORITY_DEFAULT);
+        g_source_set_callback(source, deliver, event, engine_event_free);
+        g_source_set_static_name(source, "zuma-engine event");
+        g_source_attach(source, engine->context);
+}
+
 /* Runs on whatever thread made the engine call, with lock held. */
 static void on_autodelete(void *user, uint32_t id, const char *name)
 {
@@ -211,13 +224,11 @@ static void on_autodelete(void *user, uint32_t id, const char *name)
         event->engine = engine_ref(engine);
         event->id = id;
         event->text = g_strdup(name);
-        g_main_context_invoke_full(engine->context, G_PRIORITY_DEFAULT, deliver_autodelete,
-                                   event, engine_event_free);
+        queue_event(engine, deliver_autodelete, event);
 }
 
 ZumaEngine *zuma_engine_open(const char *origin_path, const char *store_path,
-                             const ZumaEngineCallbacks *callbacks, gpointer user,
-                             GError **error)
+                             const ZumaEngineCallbacks *callbacks, gpointer user, GError **error)
 {
         EnginePrivate *priv = g_new0(EnginePrivate, 1);
         ZumaEngine *engine = &priv->engine;
@@ -243,6 +254,10 @@ ZumaEngine *zuma_engine_open(const char *origin_path, const char *store_path,
         if (r == 0)
                 r = ss_store_info(engine->store, &info);
         if (r < 0) {
+                /* No store on the device is, for the caller, a store that
+                 * is not a valid one of this volume. */
+                if (r == -ENODATA)
+                        r = -EUCLEAN;
                 zuma_engine_set_error(error, r, "cannot open the store");
                 if (engine->store)
                         ss_store_close(engine->store);
@@ -292,7 +307,6 @@ int zuma_engine_note_error(ZumaEngine *engine, int r)
         event->engine = engine_ref(engine);
         event->text = g_strdup_printf("the store failed an I/O (%s): %s", g_strerror(-r),
                                       ss_last_error());
-        g_main_context_invoke_full(engine->context, G_PRIORITY_DEFAULT, deliver_failure, event,
-                                   engine_event_free);
+        queue_event(engine, deliver_failure, event);
         return r;
 }

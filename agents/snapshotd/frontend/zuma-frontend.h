@@ -39,8 +39,7 @@ gboolean zuma_frontend_add_volume(ZumaFrontend *frontend, const char *volume,
                                   const char *volume_uuid, ZumaEngine *engine, GError **error);
 
 /* Forgets a volume; fails with ZUMA_ERROR_BUSY while an image is attached. */
-gboolean zuma_frontend_remove_volume(ZumaFrontend *frontend, const char *volume,
-                                     GError **error);
+gboolean zuma_frontend_remove_volume(ZumaFrontend *frontend, const char *volume, GError **error);
 
 /* Attaches a block device to an image (id 0: the origin, read-write;
  * otherwise snapshot id, read-only unless writable).  Returns the device

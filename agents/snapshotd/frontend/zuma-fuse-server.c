@@ -1,0 +1,583 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Why the file system looks the way it does (see also tests/testfront.c,
+ * where these facts were found):
+ *  - Lowlevel API, inode numbers fixed by zuma-image-table.c, so an inode
+ *    never changes meaning and forget has nothing to do.
+ *  - Every open gets direct_io and the writeback cache stays off: the
+ *    kernel's page cache of an image must never answer a read the engine
+ *    did not see.  With direct_io the loop device's own direct I/O works on
+ *    these files and requests reach us asynchronously (async DIO), up to
+ *    max_write = 1 MiB each (libfuse derives max_pages from it).
+ *  - Entry and attribute timeouts are 0: images and volumes come and go
+ *    under the main thread, and lookups only happen when a file is opened.
+ *  - SETATTR is accepted when it changes nothing (times, suid clearing, the
+ *    current size); an image has a fixed size.
+ *  - FALLOCATE (PUNCH_HOLE / ZERO_RANGE, from discard and write-zeroes on
+ *    the loop device) writes zeroes through the copy-out path, so snapshots
+ *    keep the old data.
+ *  - FLUSH reaches the engine only for files opened for writing (read-only
+ *    opens get noflush); FSYNC likewise.
+ *  - The xattrs of zuma-image-xattr.h carry what udev's probe needs.
+ *  - Stopping: the main thread looks up a reserved name through a
+ *    descriptor of the mount root (so this works even if someone detached
+ *    the mount); the worker that serves it calls fuse_session_exit() and
+ *    answers, then ends the loop, which cancels the other workers.  (Calling
+ *    fuse_session_exit() from the main thread first would make libfuse drop
+ *    the waking request unanswered.)
+ */
+#define G_LOG_DOMAIN "zuma-frontend"
+#define FUSE_USE_VERSION 312
+
+#include "zuma-fuse-server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <fuse_lowlevel.h>
+#include <linux/falloc.h>
+#include <linux/magic.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "zuma-error.h"
+#include "zuma-image-io.h"
+#include "zuma-image-xattr.h"
+
+#ifndef FUSE_SUPER_MAGIC
+#define FUSE_SUPER_MAGIC 0x65735546
+#endif
+
+#define MAX_THREADS 16
+#define MAX_IDLE_THREADS 8
+#define MAX_BACKGROUND 64
+#define STOP_NAME ".zuma-stop"
+
+struct ZumaFuseServer {
+        ZumaImageTable *table;
+        char *mount_dir;
+        struct fuse_session *session;
+        GThread *thread;
+        int root_fd;
+        time_t start_time;
+        gint stopping; /* atomic */
+};
+
+static ZumaFuseServer *server_of(fuse_req_t req)
+{
+        return fuse_req_userdata(req);
+}
+
+static ZumaImageHandle *handle_of(struct fuse_file_info *fi)
+{
+        return (ZumaImageHandle *)(uintptr_t)fi->fh;
+}
+
+/* ---- attributes ---- */
+
+static void fill_attr(ZumaFuseServer *server, const ZumaNode *node, struct stat *st)
+{
+        memset(st, 0, sizeof(*st));
+        st->st_ino = node->ino;
+        st->st_uid = getuid();
+        st->st_gid = getgid();
+        st->st_blksize = 4096;
+        st->st_atime = st->st_mtime = st->st_ctime = server->start_time;
+        if (node->kind == ZUMA_NODE_IMAGE) {
+                st->st_mode = S_IFREG | (zuma_image_is_writable(node->image) ? 0600 : 0400);
+                st->st_nlink = 1;
+                st->st_size = (off_t)zuma_image_get_size(node->image);
+                st->st_blocks = (blkcnt_t)(st->st_size / 512);
+        } else {
+                st->st_mode = S_IFDIR | 0755;
+                st->st_nlink = 2;
+        }
+}
+
+static void op_init(void *userdata, struct fuse_conn_info *conn)
+{
+        conn->max_write = ZUMA_IMAGE_IO_MAX;
+        conn->want &= ~(unsigned)FUSE_CAP_WRITEBACK_CACHE;
+        if (conn->capable & FUSE_CAP_ASYNC_DIO)
+                conn->want |= FUSE_CAP_ASYNC_DIO;
+        if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
+                conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
+        /* Asynchronous direct I/O from loop devices travels as background
+         * requests: let enough of them be in flight for every worker. */
+        conn->max_background = MAX_BACKGROUND;
+        conn->congestion_threshold = MAX_BACKGROUND * 3 / 4;
+        g_debug("FUSE connection up (protocol %u.%u, max_write %u)", conn->proto_major,
+                conn->proto_minor, conn->max_write);
+}
+
+static void op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+        ZumaFuseServer *server = server_of(req);
+        struct fuse_entry_param entry = { 0 };
+        g_auto(ZumaNode) node = { 0 };
+
+        if (parent == ZUMA_INO_ROOT && strcmp(name, STOP_NAME) == 0 &&
+            g_atomic_int_get(&server->stopping)) {
+                fuse_session_exit(server->session);
+                fuse_reply_err(req, ENOENT);
+                return;
+        }
+        if (!zuma_image_table_lookup(server->table, parent, name, &node)) {
+                fuse_reply_err(req, ENOENT);
+                return;
+        }
+        entry.ino = node.ino;
+        fill_attr(server, &node, &entry.attr);
+        entry.attr_timeout = entry.entry_timeout = 0.0;
+        fuse_reply_entry(req, &entry);
+}
+
+static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        ZumaFuseServer *server = server_of(req);
+        g_auto(ZumaNode) node = { 0 };
+        struct stat st;
+
+        if (!zuma_image_table_resolve(server->table, ino, &node)) {
+                fuse_reply_err(req, ENOENT);
+                return;
+        }
+        fill_attr(server, &node, &st);
+        fuse_reply_attr(req, &st, 0.0);
+}
+
+static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+                       struct fuse_file_info *fi)
+{
+        ZumaFuseServer *server = server_of(req);
+        g_auto(ZumaNode) node = { 0 };
+        struct stat st;
+
+        if (!zuma_image_table_resolve(server->table, ino, &node)) {
+                fuse_reply_err(req, ENOENT);
+                return;
+        }
+        fill_attr(server, &node, &st);
+        if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
+                fuse_reply_err(req, EPERM);
+                return;
+        }
+        if ((to_set & FUSE_SET_ATTR_SIZE) && attr->st_size != st.st_size) {
+                if (node.kind != ZUMA_NODE_IMAGE)
+                        fuse_reply_err(req, EISDIR);
+                else
+                        fuse_reply_err(req, zuma_image_is_writable(node.image) ? EINVAL : EROFS);
+                return;
+        }
+        /* Times and suid/sgid clearing: nothing to keep. */
+        fuse_reply_attr(req, &st, 0.0);
+}
+
+/* ---- directories ---- */
+
+static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                       struct fuse_file_info *fi)
+{
+        ZumaFuseServer *server = server_of(req);
+        g_autoptr(GPtrArray) entries = zuma_image_table_list_dir(server->table, ino);
+        g_autofree char *buf = NULL;
+        size_t used = 0;
+
+        if (!entries) {
+                fuse_reply_err(req, ENOTDIR);
+                return;
+        }
+        buf = g_malloc(size);
+        /* Offsets count entries: 1 and 2 are "." and "..". */
+        for (guint64 i = off < 0 ? 0 : (guint64)off; i < entries->len + 2; i++) {
+                const ZumaDirEntry *entry = i >= 2 ? g_ptr_array_index(entries, i - 2) : NULL;
+                struct stat st = { 0 };
+                size_t need;
+
+                st.st_ino = entry ? entry->ino : ino;
+                st.st_mode = entry && !entry->is_dir ? S_IFREG : S_IFDIR;
+                need = fuse_add_direntry(req, buf + used, size - used,
+                                         entry ? entry->name : (i == 0 ? "." : ".."), &st,
+                                         (off_t)(i + 1));
+                if (need > size - used)
+                        break;
+                used += need;
+        }
+        fuse_reply_buf(req, buf, used);
+}
+
+/* ---- open files ---- */
+
+static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        ZumaFuseServer *server = server_of(req);
+        gboolean for_write = (fi->flags & O_ACCMODE) != O_RDONLY;
+        g_auto(ZumaNode) node = { 0 };
+        ZumaImageHandle *handle;
+
+        if (!zuma_image_table_resolve(server->table, ino, &node)) {
+                fuse_reply_err(req, ENOENT);
+                return;
+        }
+        if (node.kind != ZUMA_NODE_IMAGE) {
+                fuse_reply_err(req, EISDIR);
+                return;
+        }
+        if (for_write && !zuma_image_is_writable(node.image)) {
+                fuse_reply_err(req, EROFS);
+                return;
+        }
+        handle = zuma_image_handle_new(node.image, for_write);
+        fi->fh = (uint64_t)(uintptr_t)handle;
+        fi->direct_io = 1;
+        fi->keep_cache = 0;
+        fi->noflush = !for_write;
+        /* O_TRUNC is ignored, as a block device ignores it. */
+        if (fuse_reply_open(req, fi) != 0)
+                zuma_image_handle_free(handle); /* interrupted: no release follows */
+}
+
+static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        zuma_image_handle_free(handle_of(fi));
+        fuse_reply_err(req, 0);
+}
+
+static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+                    struct fuse_file_info *fi)
+{
+        const void *data;
+        size_t length;
+        int r;
+
+        if (off < 0) {
+                fuse_reply_err(req, EINVAL);
+                return;
+        }
+        r = zuma_image_io_read(handle_of(fi), (guint64)off, size, &data, &length);
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else
+                fuse_reply_buf(req, data, length);
+}
+
+static void op_write(fuse_req_t req, fuse_ino_t ino, const char *data, size_t size, off_t off,
+                     struct fuse_file_info *fi)
+{
+        int r;
+
+        if (off < 0) {
+                fuse_reply_err(req, EINVAL);
+                return;
+        }
+        r = zuma_image_io_write(handle_of(fi), data, (guint64)off, size);
+        if (r < 0)
+                fuse_reply_err(req, -r);
+        else
+                fuse_reply_write(req, size);
+}
+
+static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, off_t length,
+                         struct fuse_file_info *fi)
+{
+        const int known = FALLOC_FL_KEEP_SIZE | FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE;
+        ZumaImageHandle *handle = handle_of(fi);
+        guint64 size = zuma_image_get_size(handle->image);
+        guint64 start = (guint64)off, end;
+
+        if (mode & ~known) {
+                fuse_reply_err(req, EOPNOTSUPP);
+                return;
+        }
+        if (off < 0 || length <= 0) {
+                fuse_reply_err(req, EINVAL);
+                return;
+        }
+        if (!zuma_image_is_writable(handle->image) || !handle->for_write) {
+                fuse_reply_err(req, handle->for_write ? EROFS : EBADF);
+                return;
+        }
+        end = start + (guint64)length;
+        if (end < start || end > size) {
+                if (!(mode & FALLOC_FL_KEEP_SIZE)) {
+                        fuse_reply_err(req, EFBIG); /* an image cannot grow */
+                        return;
+                }
+                end = size;
+        }
+        /* Allocation alone (mode 0 or KEEP_SIZE) has nothing to do. */
+        if (!(mode & (FALLOC_FL_PUNCH_HOLE | FALLOC_FL_ZERO_RANGE)) || start >= end) {
+                fuse_reply_err(req, 0);
+                return;
+        }
+        fuse_reply_err(req, -zuma_image_io_zero(handle, start, end - start));
+}
+
+static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+        ZumaImageHandle *handle = handle_of(fi);
+
+        fuse_reply_err(req, handle->for_write ? -zuma_image_io_flush(handle) : 0);
+}
+
+static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
+{
+        op_flush(req, ino, fi);
+}
+
+/* ---- extended attributes ---- */
+
+static void reply_xattr_value(fuse_req_t req, const char *value, size_t length, size_t size)
+{
+        if (size == 0)
+                fuse_reply_xattr(req, length);
+        else if (size < length)
+                fuse_reply_err(req, ERANGE);
+        else
+                fuse_reply_buf(req, value, length);
+}
+
+static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t size)
+{
+        ZumaFuseServer *server = server_of(req);
+        g_auto(ZumaNode) node = { 0 };
+        g_autofree char *value = NULL;
+
+        if (!zuma_image_table_resolve(server->table, ino, &node)) {
+                fuse_reply_err(req, ENOENT);
+                return;
+        }
+        if (node.kind == ZUMA_NODE_IMAGE)
+                value = zuma_image_table_get_xattr(server->table, node.image, name);
+        if (!value) {
+                fuse_reply_err(req, ENODATA);
+                return;
+        }
+        reply_xattr_value(req, value, strlen(value), size);
+}
+
+static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
+{
+        ZumaFuseServer *server = server_of(req);
+        g_auto(ZumaNode) node = { 0 };
+        g_autoptr(GBytes) names = NULL;
+        gsize length;
+        const char *data;
+
+        if (!zuma_image_table_resolve(server->table, ino, &node)) {
+                fuse_reply_err(req, ENOENT);
+                return;
+        }
+        if (node.kind != ZUMA_NODE_IMAGE) {
+                reply_xattr_value(req, "", 0, size);
+                return;
+        }
+        names = zuma_image_table_list_xattrs();
+        data = g_bytes_get_data(names, &length);
+        reply_xattr_value(req, data, length, size);
+}
+
+static const struct fuse_lowlevel_ops ops = {
+        .init = op_init,
+        .lookup = op_lookup,
+        .getattr = op_getattr,
+        .setattr = op_setattr,
+        .readdir = op_readdir,
+        .open = op_open,
+        .release = op_release,
+        .read = op_read,
+        .write = op_write,
+        .flush = op_flush,
+        .fsync = op_fsync,
+        .fallocate = op_fallocate,
+        .getxattr = op_getxattr,
+        .listxattr = op_listxattr,
+};
+
+/* ---- session ---- */
+
+static void fuse_log_to_glib(enum fuse_log_level level, const char *format, va_list args)
+{
+        g_autofree char *text = g_strdup_vprintf(format, args);
+
+        g_strchomp(text);
+        if (level <= FUSE_LOG_ERR)
+                g_warning("libfuse: %s", text);
+        else
+                g_debug("libfuse: %s", text);
+}
+
+static gpointer serve_thread(gpointer data)
+{
+        ZumaFuseServer *server = data;
+        struct fuse_loop_config *config = fuse_loop_cfg_create();
+        sigset_t all;
+        int r;
+
+        /* Signals belong to the main loop; the workers inherit this mask. */
+        sigfillset(&all);
+        pthread_sigmask(SIG_BLOCK, &all, NULL);
+        fuse_loop_cfg_set_clone_fd(config, 1);
+        fuse_loop_cfg_set_max_threads(config, MAX_THREADS);
+        fuse_loop_cfg_set_idle_threads(config, MAX_IDLE_THREADS);
+        r = fuse_session_loop_mt(server->session, config);
+        fuse_loop_cfg_destroy(config);
+        if (r != 0)
+                g_warning("FUSE loop on %s ended: %s", server->mount_dir,
+                          r < 0 ? g_strerror(-r) : "signal");
+        else
+                g_debug("FUSE loop on %s ended", server->mount_dir);
+        return NULL;
+}
+
+typedef enum {
+        MOUNT_NONE, /* nothing mounted on the directory */
+        MOUNT_LIVE, /* a file system that answers */
+        MOUNT_DEAD, /* a FUSE mount whose server is gone */
+} MountState;
+
+static gboolean inspect_mount(const char *mount_dir, MountState *ret_state, GError **error)
+{
+        struct statx stx;
+        struct statfs sfs = { 0 };
+
+        if (statx(AT_FDCWD, mount_dir, AT_SYMLINK_NOFOLLOW, STATX_BASIC_STATS, &stx) < 0) {
+                if (errno == ENOENT) {
+                        *ret_state = MOUNT_NONE;
+                        return TRUE;
+                }
+                if (errno == ENOTCONN || errno == ECONNABORTED) {
+                        *ret_state = MOUNT_DEAD;
+                        return TRUE;
+                }
+                zuma_error_set_errno(error, -errno, "cannot inspect %s: %s", mount_dir,
+                                     g_strerror(errno));
+                return FALSE;
+        }
+        if (!(stx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) ||
+            !(stx.stx_attributes & STATX_ATTR_MOUNT_ROOT)) {
+                *ret_state = MOUNT_NONE;
+                return TRUE;
+        }
+        if (statfs(mount_dir, &sfs) < 0 && (errno == ENOTCONN || errno == ECONNABORTED)) {
+                *ret_state = MOUNT_DEAD;
+                return TRUE;
+        }
+        zuma_error_set_errno(error, -EBUSY,
+                             "%s is mounted and answers (%s); is another zuma-snapshotd "
+                             "running on this run directory?",
+                             mount_dir,
+                             sfs.f_type == FUSE_SUPER_MAGIC ? "a live FUSE file system"
+                                                            : "not a FUSE file system");
+        *ret_state = MOUNT_LIVE;
+        return FALSE;
+}
+
+gboolean zuma_fuse_server_check_mount(const char *mount_dir, GError **error)
+{
+        MountState state;
+
+        return inspect_mount(mount_dir, &state, error);
+}
+
+gboolean zuma_fuse_server_clear_stale_mount(const char *mount_dir, GError **error)
+{
+        /* Mounts may be stacked; each round removes one. */
+        for (int round = 0; round < 16; round++) {
+                MountState state;
+
+                if (!inspect_mount(mount_dir, &state, error))
+                        return FALSE;
+                if (state == MOUNT_NONE)
+                        return TRUE;
+                if (umount2(mount_dir, MNT_DETACH) < 0) {
+                        zuma_error_set_errno(error, -errno,
+                                             "cannot unmount the stale FUSE mount on %s: %s",
+                                             mount_dir, g_strerror(errno));
+                        return FALSE;
+                }
+                g_message("unmounted the stale FUSE mount on %s (left by a killed server)",
+                          mount_dir);
+        }
+        zuma_error_set_errno(error, -EBUSY, "%s: too many stacked mounts", mount_dir);
+        return FALSE;
+}
+
+ZumaFuseServer *zuma_fuse_server_start(const char *mount_dir, ZumaImageTable *table, GError **error)
+{
+        char *argv[] = { "zuma-snapshotd", "-o", "fsname=zumastor,subtype=zumastor", NULL };
+        struct fuse_args args = FUSE_ARGS_INIT(3, argv);
+        ZumaFuseServer *server = g_new0(ZumaFuseServer, 1);
+
+        fuse_set_log_func(fuse_log_to_glib);
+        server->table = table;
+        server->mount_dir = g_strdup(mount_dir);
+        server->start_time = time(NULL);
+        server->root_fd = -1;
+        server->session = fuse_session_new(&args, &ops, sizeof(ops), server);
+        fuse_opt_free_args(&args);
+        if (!server->session) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_FAILED,
+                            "cannot create a FUSE session (is /dev/fuse usable?)");
+                goto fail;
+        }
+        if (fuse_session_mount(server->session, mount_dir) != 0) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_FAILED,
+                            "cannot mount the FUSE frontend on %s (see the libfuse message "
+                            "before this one)",
+                            mount_dir);
+                fuse_session_destroy(server->session);
+                goto fail;
+        }
+        server->thread = g_thread_try_new("zuma-fuse", serve_thread, server, error);
+        if (!server->thread) {
+                fuse_session_unmount(server->session);
+                fuse_session_destroy(server->session);
+                goto fail;
+        }
+        /* Keeps a way into the file system for stopping it, even after
+         * someone detaches the mount. */
+        server->root_fd = open(mount_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (server->root_fd < 0)
+                g_warning("cannot keep a descriptor of %s: %s", mount_dir, g_strerror(errno));
+        g_message("FUSE frontend mounted on %s", mount_dir);
+        return server;
+fail:
+        g_free(server->mount_dir);
+        g_free(server);
+        return NULL;
+}
+
+void zuma_fuse_server_stop(ZumaFuseServer *server)
+{
+        struct stat st;
+
+        if (!server)
+                return;
+        g_atomic_int_set(&server->stopping, 1);
+        if (server->root_fd >= 0) {
+                if (fstatat(server->root_fd, STOP_NAME, &st, AT_SYMLINK_NOFOLLOW) == 0 ||
+                    errno != ENOENT)
+                        g_debug("stopping the FUSE loop: wake-up lookup: %s", g_strerror(errno));
+        } else {
+                g_autofree char *path = g_build_filename(server->mount_dir, STOP_NAME, NULL);
+
+                if (lstat(path, &st) == 0 || errno != ENOENT)
+                        g_debug("stopping the FUSE loop: wake-up lookup: %s", g_strerror(errno));
+        }
+        /* Should the lookup not have reached a worker (the connection is
+         * gone), the loop has ended or ends on its own. */
+        fuse_session_exit(server->session);
+        g_thread_join(server->thread);
+        if (server->root_fd >= 0)
+                close(server->root_fd);
+        fuse_session_unmount(server->session);
+        fuse_session_destroy(server->session);
+        g_message("FUSE frontend on %s unmounted", server->mount_dir);
+        g_free(server->mount_dir);
+        g_free(server);
+}

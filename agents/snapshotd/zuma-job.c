@@ -1,0 +1,233 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#define G_LOG_DOMAIN "zuma-job"
+
+#include "zuma-job.h"
+
+#include "zuma-bus-generated.h"
+#include "zuma-error.h"
+#include "zuma-options.h"
+#include "zuma-reply.h"
+
+/* Milliseconds between two steps: long enough for a waiting I/O thread to
+ * take the engine lock, short enough that a job is not slowed down. */
+#define STEP_INTERVAL_MS 1
+
+struct _ZumaJob {
+        GObject parent_instance;
+        ZumaAuth *auth;
+        char *object_path;
+        ZumaBusObjectSkeleton *object;
+        ZumaBusJob *iface;
+        ZumaJobOps ops;
+        gpointer data;
+        guint step_id;
+        gboolean cancel_requested;
+        gboolean finished;
+};
+
+G_DEFINE_TYPE(ZumaJob, zuma_job, G_TYPE_OBJECT)
+
+enum { SIGNAL_COMPLETED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+const char *zuma_job_get_object_path(ZumaJob *self)
+{
+        return self->object_path;
+}
+
+const char *zuma_job_get_operation(ZumaJob *self)
+{
+        return zuma_bus_job_get_operation(self->iface);
+}
+
+GDBusObjectSkeleton *zuma_job_get_object(ZumaJob *self)
+{
+        return G_DBUS_OBJECT_SKELETON(self->object);
+}
+
+gboolean zuma_job_is_finished(ZumaJob *self)
+{
+        return self->finished;
+}
+
+void zuma_job_set_progress(ZumaJob *self, guint64 done, guint64 total)
+{
+        if (total && done > total)
+                done = total;
+        zuma_bus_job_set_done(self->iface, done);
+        zuma_bus_job_set_total(self->iface, total);
+        zuma_bus_job_set_progress(self->iface, total ? (double)done / (double)total : 0.0);
+}
+
+static void complete(ZumaJob *self, const GError *error)
+{
+        g_autofree char *error_name = NULL;
+        g_autofree char *message = NULL;
+
+        if (self->finished)
+                return;
+        /* The handlers of "completed" may drop the last other reference. */
+        g_object_ref(self);
+        self->finished = TRUE;
+        g_clear_handle_id(&self->step_id, g_source_remove);
+        if (self->ops.finish)
+                self->ops.finish(self, self->data, error);
+        if (self->ops.free_data)
+                g_clear_pointer(&self->data, self->ops.free_data);
+
+        if (error) {
+                error_name = error->domain == ZUMA_ERROR ? g_dbus_error_encode_gerror(error)
+                                                         : g_strdup(ZUMA_ERROR_PREFIX "Failed");
+                message = g_utf8_make_valid(error->message, -1);
+                g_message("job %s (%s) failed: %s", self->object_path, zuma_job_get_operation(self),
+                          message);
+        } else {
+                guint64 all = MAX(zuma_bus_job_get_total(self->iface),
+                                  zuma_bus_job_get_done(self->iface));
+
+                zuma_job_set_progress(self, all, all);
+                zuma_bus_job_set_progress(self->iface, 1.0);
+                g_message("job %s (%s) done", self->object_path, zuma_job_get_operation(self));
+        }
+        zuma_bus_job_set_cancelable(self->iface, FALSE);
+        zuma_bus_job_set_finished(self->iface, TRUE);
+        zuma_bus_job_set_success(self->iface, error == NULL);
+        zuma_bus_job_set_error_name(self->iface, error_name ? error_name : "");
+        zuma_bus_job_set_error_message(self->iface, message ? message : "");
+        /* Properties first, so a proxy's cache is current at Completed. */
+        g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
+        zuma_bus_job_emit_completed(self->iface, error == NULL, error_name ? error_name : "",
+                                    message ? message : "");
+        g_signal_emit(self, signals[SIGNAL_COMPLETED], 0);
+        g_object_unref(self);
+}
+
+static gboolean on_step(gpointer user_data)
+{
+        g_autoptr(ZumaJob) self = g_object_ref(user_data);
+        g_autoptr(GError) error = NULL;
+        gboolean finished = FALSE;
+
+        if (self->cancel_requested) {
+                g_set_error_literal(&error, ZUMA_ERROR, ZUMA_ERROR_CANCELLED,
+                                    "the job was cancelled");
+                complete(self, error);
+                return G_SOURCE_REMOVE;
+        }
+        if (!self->ops.step(self, self->data, &finished, &error)) {
+                complete(self, error);
+                return G_SOURCE_REMOVE;
+        }
+        if (finished) {
+                complete(self, NULL);
+                return G_SOURCE_REMOVE;
+        }
+        return G_SOURCE_CONTINUE;
+}
+
+void zuma_job_start(ZumaJob *self)
+{
+        g_return_if_fail(!self->step_id && !self->finished);
+        g_message("job %s (%s) started", self->object_path, zuma_job_get_operation(self));
+        self->step_id = g_timeout_add(STEP_INTERVAL_MS, on_step, self);
+}
+
+void zuma_job_abort(ZumaJob *self, const GError *error)
+{
+        complete(self, error);
+}
+
+static void cancel_authorized(gpointer object, GDBusMethodInvocation *invocation)
+{
+        ZumaJob *self = ZUMA_JOB(object);
+        g_autoptr(GVariant) options = NULL;
+        g_autoptr(GError) error = NULL;
+
+        g_variant_get(g_dbus_method_invocation_get_parameters(invocation), "(@a{sv})", &options);
+        if (!zuma_options_parse(options, &error, NULL)) {
+                zuma_reply_gerror(invocation, error);
+                return;
+        }
+        if (self->finished) {
+                /* Nothing left to stop: the caller gets what it wanted. */
+                zuma_bus_job_complete_cancel(self->iface, invocation);
+                return;
+        }
+        if (!zuma_bus_job_get_cancelable(self->iface)) {
+                zuma_reply_error(invocation, ZUMA_ERROR_BUSY, "a %s job cannot be cancelled",
+                                 zuma_job_get_operation(self));
+                return;
+        }
+        g_message("job %s (%s): cancel requested", self->object_path, zuma_job_get_operation(self));
+        self->cancel_requested = TRUE;
+        zuma_bus_job_complete_cancel(self->iface, invocation);
+}
+
+static gboolean on_handle_cancel(ZumaBusJob *iface, GDBusMethodInvocation *invocation,
+                                 GVariant *options, ZumaJob *self)
+{
+        zuma_auth_require_root(self->auth, invocation, "cancel jobs", self, cancel_authorized);
+        return TRUE;
+}
+
+ZumaJob *zuma_job_new(ZumaAuth *auth, const char *object_path, const char *operation,
+                      const char *volume_path, gboolean cancelable, const ZumaJobOps *ops,
+                      gpointer data)
+{
+        ZumaJob *self = g_object_new(ZUMA_TYPE_JOB, NULL);
+
+        self->auth = g_object_ref(auth);
+        self->object_path = g_strdup(object_path);
+        self->ops = *ops;
+        self->data = data;
+        self->object = zuma_bus_object_skeleton_new(object_path);
+        self->iface = zuma_bus_job_skeleton_new();
+        zuma_bus_job_set_operation(self->iface, operation);
+        zuma_bus_job_set_volume(self->iface, volume_path);
+        zuma_bus_job_set_start_time(self->iface, (guint64)(g_get_real_time() / G_USEC_PER_SEC));
+        zuma_bus_job_set_cancelable(self->iface, cancelable);
+        zuma_bus_job_set_error_name(self->iface, "");
+        zuma_bus_job_set_error_message(self->iface, "");
+        g_signal_connect(self->iface, "handle-cancel", G_CALLBACK(on_handle_cancel), self);
+        zuma_bus_object_skeleton_set_job(self->object, self->iface);
+        return self;
+}
+
+static void zuma_job_dispose(GObject *object)
+{
+        ZumaJob *self = ZUMA_JOB(object);
+
+        g_clear_handle_id(&self->step_id, g_source_remove);
+        if (self->ops.free_data)
+                g_clear_pointer(&self->data, self->ops.free_data);
+        if (self->iface)
+                g_signal_handlers_disconnect_by_data(self->iface, self);
+        g_clear_object(&self->iface);
+        g_clear_object(&self->object);
+        g_clear_object(&self->auth);
+        G_OBJECT_CLASS(zuma_job_parent_class)->dispose(object);
+}
+
+static void zuma_job_finalize(GObject *object)
+{
+        ZumaJob *self = ZUMA_JOB(object);
+
+        g_free(self->object_path);
+        G_OBJECT_CLASS(zuma_job_parent_class)->finalize(object);
+}
+
+static void zuma_job_class_init(ZumaJobClass *klass)
+{
+        GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+        object_class->dispose = zuma_job_dispose;
+        object_class->finalize = zuma_job_finalize;
+        /* The job ended (Completed was emitted). */
+        signals[SIGNAL_COMPLETED] =
+                g_signal_new("completed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                             NULL, NULL, G_TYPE_NONE, 0);
+}
+
+static void zuma_job_init(ZumaJob *self)
+{
+}

@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ZumaJob: one long operation on the bus (org.zumastor.Zumastor1.Job).
+ *
+ * The work runs on the main loop in bounded steps, one per tick of a short
+ * timeout source, so bus calls are answered and the frontend's I/O threads
+ * get the engine lock between steps.  The owner supplies the steps and a
+ * finish hook through ZumaJobOps; the job does progress, cancellation, the
+ * Completed signal and the properties that tell a late subscriber how it
+ * ended.  The manager exports the object and removes it 30 s after it
+ * finished.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "zuma-auth.h"
+
+G_BEGIN_DECLS
+
+#define ZUMA_TYPE_JOB (zuma_job_get_type())
+G_DECLARE_FINAL_TYPE(ZumaJob, zuma_job, ZUMA, JOB, GObject)
+
+typedef struct ZumaJobOps {
+        /* Does one bounded piece of work; sets *ret_finished when none is
+         * left.  Returns FALSE with error to end the job as failed. */
+        gboolean (*step)(ZumaJob *job, gpointer data, gboolean *ret_finished, GError **error);
+        /* Runs once when the job ends for any reason (error is NULL on
+         * success), before Completed is emitted; may be NULL. */
+        void (*finish)(ZumaJob *job, gpointer data, const GError *error);
+        GDestroyNotify free_data;
+} ZumaJobOps;
+
+ZumaJob *zuma_job_new(ZumaAuth *auth, const char *object_path, const char *operation,
+                      const char *volume_path, gboolean cancelable, const ZumaJobOps *ops,
+                      gpointer data);
+
+const char *zuma_job_get_object_path(ZumaJob *self);
+const char *zuma_job_get_operation(ZumaJob *self);
+GDBusObjectSkeleton *zuma_job_get_object(ZumaJob *self);
+gboolean zuma_job_is_finished(ZumaJob *self);
+
+/* Sets Done and Total (0: not known yet) and Progress from them. */
+void zuma_job_set_progress(ZumaJob *self, guint64 done, guint64 total);
+
+/* Schedules the steps. */
+void zuma_job_start(ZumaJob *self);
+
+/* Ends a running job now with error (its volume stopped, the server is
+ * shutting down); does nothing to a finished job. */
+void zuma_job_abort(ZumaJob *self, const GError *error);
+
+G_END_DECLS

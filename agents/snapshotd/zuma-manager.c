@@ -1,0 +1,655 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ZumaManager: the Manager interface, the registry of volumes and jobs.
+ *
+ * DefineVolume checks everything it can before it changes anything: the
+ * name, both paths (absolute, existing, a block device or a regular file,
+ * not the same device, not used by another volume), the options; then it
+ * creates the store ("initialize") or opens the existing one to check it
+ * belongs to this volume; only then is the definition written and the
+ * volume exported and (by default) started.  If that start fails the
+ * definition is removed again, so an error always means "nothing defined".
+ */
+#define G_LOG_DOMAIN "zuma-manager"
+
+#include "zuma-manager.h"
+
+#include <errno.h>
+#include <sys/stat.h>
+
+#include "zuma-bus-generated.h"
+#include "zuma-config.h"
+#include "zuma-engine.h"
+#include "zuma-error.h"
+#include "zuma-options.h"
+#include "zuma-reply.h"
+#include "zuma-volume.h"
+
+/* Seconds a finished job stays on the bus for late subscribers. */
+#define JOB_LINGER_S 30
+
+struct _ZumaManager {
+        GObject parent_instance;
+        GDBusConnection *connection;
+        GDBusObjectManagerServer *server;
+        ZumaBusObjectSkeleton *object;
+        ZumaBusManager *iface;
+        ZumaAuth *auth;
+        ZumaFrontend *frontend;
+        char *state_dir;
+        char *volumes_dir;
+        char *run_dir;
+        char *frontend_name;
+        GHashTable *volumes; /* name → ZumaVolume */
+        GHashTable *jobs;    /* object path → JobEntry: running or lingering */
+        guint64 next_job;
+        guint running_jobs;
+};
+
+G_DEFINE_TYPE(ZumaManager, zuma_manager, G_TYPE_OBJECT)
+
+typedef struct JobEntry {
+        ZumaJob *job;
+        guint linger_id;
+        gulong completed_id;
+} JobEntry;
+
+static void job_entry_free(gpointer data)
+{
+        JobEntry *entry = data;
+
+        g_clear_handle_id(&entry->linger_id, g_source_remove);
+        g_clear_signal_handler(&entry->completed_id, entry->job);
+        g_object_unref(entry->job);
+        g_free(entry);
+}
+
+ZumaAuth *zuma_manager_get_auth(ZumaManager *self)
+{
+        return self->auth;
+}
+
+ZumaFrontend *zuma_manager_get_frontend(ZumaManager *self)
+{
+        return self->frontend;
+}
+
+GDBusObjectManagerServer *zuma_manager_get_object_manager(ZumaManager *self)
+{
+        return self->server;
+}
+
+const char *zuma_manager_get_volumes_dir(ZumaManager *self)
+{
+        return self->volumes_dir;
+}
+
+char *zuma_manager_describe(ZumaManager *self)
+{
+        GHashTableIter iter;
+        gpointer value;
+        guint running = 0;
+
+        g_hash_table_iter_init(&iter, self->volumes);
+        while (g_hash_table_iter_next(&iter, NULL, &value))
+                running += zuma_volume_is_running(value);
+        return g_strdup_printf("%u of %u volumes running", running,
+                               g_hash_table_size(self->volumes));
+}
+
+/* --- jobs --- */
+
+gboolean zuma_manager_check_job_limit(ZumaManager *self, GError **error)
+{
+        if (self->running_jobs < ZUMA_MAX_JOBS)
+                return TRUE;
+        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_LIMIT_EXCEEDED,
+                    "%u jobs are running, the most this server allows; retry when one is done",
+                    self->running_jobs);
+        return FALSE;
+}
+
+typedef struct Linger {
+        ZumaManager *manager;
+        char *path;
+} Linger;
+
+static gboolean on_job_linger_done(gpointer user_data)
+{
+        Linger *linger = user_data;
+        JobEntry *entry = g_hash_table_lookup(linger->manager->jobs, linger->path);
+
+        if (entry) {
+                entry->linger_id = 0;
+                g_debug("job %s leaves the bus", linger->path);
+                g_dbus_object_manager_server_unexport(linger->manager->server, linger->path);
+                g_hash_table_remove(linger->manager->jobs, linger->path);
+        }
+        return G_SOURCE_REMOVE;
+}
+
+static void linger_free(gpointer data)
+{
+        Linger *linger = data;
+
+        g_free(linger->path);
+        g_free(linger);
+}
+
+static void on_job_completed(ZumaJob *job, ZumaManager *self)
+{
+        JobEntry *entry = g_hash_table_lookup(self->jobs, zuma_job_get_object_path(job));
+        Linger *linger;
+
+        if (!entry || entry->linger_id)
+                return;
+        self->running_jobs--;
+        linger = g_new0(Linger, 1);
+        linger->manager = self;
+        linger->path = g_strdup(zuma_job_get_object_path(job));
+        entry->linger_id = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, JOB_LINGER_S,
+                                                      on_job_linger_done, linger, linger_free);
+}
+
+ZumaJob *zuma_manager_add_job(ZumaManager *self, const char *operation, const char *volume_path,
+                              gboolean cancelable, const ZumaJobOps *ops, gpointer data)
+{
+        g_autofree char *path =
+                g_strdup_printf(ZUMA_OBJECT_ROOT "/jobs/%" G_GUINT64_FORMAT, ++self->next_job);
+        ZumaJob *job =
+                zuma_job_new(self->auth, path, operation, volume_path, cancelable, ops, data);
+        JobEntry *entry = g_new0(JobEntry, 1);
+
+        entry->job = g_object_ref(job);
+        entry->completed_id =
+                g_signal_connect(job, "completed", G_CALLBACK(on_job_completed), self);
+        g_hash_table_insert(self->jobs, g_strdup(path), entry);
+        self->running_jobs++;
+        g_dbus_object_manager_server_export(self->server, zuma_job_get_object(job));
+        return job;
+}
+
+/* --- DefineVolume --- */
+
+static gboolean check_device(const char *what, const char *path, struct stat *st, GError **error)
+{
+        if (!zuma_check_path(what, path, error))
+                return FALSE;
+        if (stat(path, st) < 0) {
+                int e = errno;
+
+                zuma_error_set_errno(error, -e, "%s %s: %s", what, path, g_strerror(e));
+                return FALSE;
+        }
+        if (!S_ISBLK(st->st_mode) && !S_ISREG(st->st_mode)) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                            "%s %s is neither a block device nor a regular file", what, path);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static gboolean same_device(const struct stat *a, const struct stat *b)
+{
+        if (S_ISBLK(a->st_mode) && S_ISBLK(b->st_mode))
+                return a->st_rdev == b->st_rdev;
+        return S_ISREG(a->st_mode) && S_ISREG(b->st_mode) && a->st_dev == b->st_dev &&
+               a->st_ino == b->st_ino;
+}
+
+static gboolean check_device_free(ZumaManager *self, const char *what, const char *path,
+                                  GError **error)
+{
+        GHashTableIter iter;
+        gpointer value;
+
+        g_hash_table_iter_init(&iter, self->volumes);
+        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                if (!zuma_volume_uses_device(value, path))
+                        continue;
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_ALREADY_EXISTS,
+                            "%s %s is already used by volume %s", what, path,
+                            zuma_volume_get_name(value));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static gboolean chunk_size_valid(guint32 cs)
+{
+        return cs >= SS_CHUNK_SIZE_MIN && cs <= SS_CHUNK_SIZE_MAX && !(cs & (cs - 1));
+}
+
+typedef struct DefineOptions {
+        gboolean initialize;
+        gboolean force;
+        guint32 chunk_size; /* 0: not given */
+        char *full_policy;  /* NULL: not given */
+        char *mount_point;  /* NULL: not given */
+        gboolean start;
+} DefineOptions;
+
+static void define_options_clear(DefineOptions *o)
+{
+        g_clear_pointer(&o->full_policy, g_free);
+        g_clear_pointer(&o->mount_point, g_free);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(DefineOptions, define_options_clear)
+
+static gboolean parse_define_options(GVariant *options, DefineOptions *o, GError **error)
+{
+        g_autoptr(GVariant) chunk = g_variant_lookup_value(options, "chunk_size", NULL);
+
+        o->start = TRUE;
+        if (!zuma_options_parse(options, error, "initialize", "b", &o->initialize, "force", "b",
+                                &o->force, "chunk_size", "u", &o->chunk_size, "full_policy", "s",
+                                &o->full_policy, "mount_point", "s", &o->mount_point, "start", "b",
+                                &o->start, NULL))
+                return FALSE;
+        if (chunk && !chunk_size_valid(o->chunk_size)) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                            "option \"chunk_size\": %u is invalid, use a power of two from %u to "
+                            "%u",
+                            o->chunk_size, SS_CHUNK_SIZE_MIN, SS_CHUNK_SIZE_MAX);
+                return FALSE;
+        }
+        if (chunk && !o->initialize) {
+                g_set_error_literal(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                                    "option \"chunk_size\" only applies with \"initialize\"");
+                return FALSE;
+        }
+        if (o->force && !o->initialize) {
+                g_set_error_literal(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                                    "option \"force\" only applies with \"initialize\"");
+                return FALSE;
+        }
+        if (o->full_policy && !g_str_equal(o->full_policy, "refuse") &&
+            !g_str_equal(o->full_policy, "autodelete")) {
+                g_autofree char *quoted = zuma_quote(o->full_policy);
+
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                            "option \"full_policy\": unknown policy %s, use \"refuse\" or "
+                            "\"autodelete\"",
+                            quoted);
+                return FALSE;
+        }
+        if (o->mount_point && o->mount_point[0] &&
+            !zuma_check_path("mount point", o->mount_point, error))
+                return FALSE;
+        return TRUE;
+}
+
+/* Opens an existing store to check it is this volume's; fills in what the
+ * store records. */
+static gboolean check_existing_store(ZumaVolumeConfig *config, gboolean policy_given,
+                                     GError **error)
+{
+        ZumaEngine *engine =
+                zuma_engine_open(config->origin_device, config->store_device, NULL, NULL, error);
+        SsStoreInfo info;
+        int r;
+
+        if (!engine)
+                return FALSE;
+        g_mutex_lock(&engine->lock);
+        r = ss_store_info(engine->store, &info);
+        if (r < 0)
+                zuma_engine_set_error(error, r, "cannot read the store");
+        g_mutex_unlock(&engine->lock);
+        zuma_engine_close(engine, NULL);
+        if (r < 0)
+                return FALSE;
+        if (!g_str_equal(info.volume_name, config->name)) {
+                g_autofree char *quoted = zuma_quote(info.volume_name);
+
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT,
+                            "store %s holds volume %s, not %s (use initialize to make a new "
+                            "store)",
+                            config->store_device, quoted, config->name);
+                return FALSE;
+        }
+        config->chunk_size = info.chunk_size;
+        if (!policy_given) {
+                g_free(config->full_policy);
+                config->full_policy =
+                        g_strdup(info.full_policy == SS_FULL_REFUSE ? "refuse" : "autodelete");
+        }
+        return TRUE;
+}
+
+static void drop_volume(ZumaManager *self, ZumaVolume *volume)
+{
+        g_autoptr(GError) error = NULL;
+
+        zuma_volume_forget(volume);
+        g_dbus_object_manager_server_unexport(self->server, zuma_volume_get_object_path(volume));
+        if (!zuma_volume_config_remove(self->volumes_dir, zuma_volume_get_name(volume), &error))
+                g_warning("%s", error->message);
+        g_hash_table_remove(self->volumes, zuma_volume_get_name(volume));
+}
+
+static ZumaVolume *define_volume(ZumaManager *self, const char *name, const char *origin,
+                                 const char *store, GVariant *options, GError **error)
+{
+        g_auto(DefineOptions) o = { 0 };
+        g_autoptr(ZumaVolumeConfig) config = NULL;
+        g_autoptr(ZumaVolume) volume = NULL;
+        struct stat origin_st, store_st;
+
+        if (!parse_define_options(options, &o, error) || !zuma_check_volume_name(name, error) ||
+            !zuma_check_path("origin device", origin, error) ||
+            !zuma_check_path("store device", store, error))
+                return NULL;
+        if (g_hash_table_contains(self->volumes, name)) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_ALREADY_EXISTS,
+                            "a volume named %s exists already", name);
+                return NULL;
+        }
+        if (g_hash_table_size(self->volumes) >= ZUMA_MAX_VOLUMES) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_LIMIT_EXCEEDED,
+                            "%u volumes are defined, the most this server allows",
+                            g_hash_table_size(self->volumes));
+                return NULL;
+        }
+        if (!check_device("origin device", origin, &origin_st, error) ||
+            !check_device("store device", store, &store_st, error))
+                return NULL;
+        if (same_device(&origin_st, &store_st)) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                            "%s and %s are the same device: the store must be another one", origin,
+                            store);
+                return NULL;
+        }
+        if (!check_device_free(self, "origin device", origin, error) ||
+            !check_device_free(self, "store device", store, error))
+                return NULL;
+
+        config = zuma_volume_config_new(name, origin, store);
+        if (o.full_policy) {
+                g_free(config->full_policy);
+                config->full_policy = g_strdup(o.full_policy);
+        }
+        if (o.mount_point) {
+                g_free(config->mount_point);
+                config->mount_point = g_strdup(o.mount_point);
+        }
+        if (o.initialize) {
+                SsCreateOptions create = {
+                        .volume_name = name,
+                        .chunk_size = o.chunk_size,
+                        .full_policy = g_str_equal(config->full_policy, "refuse")
+                                               ? SS_FULL_REFUSE
+                                               : SS_FULL_AUTODELETE,
+                        .force = o.force,
+                };
+
+                if (!zuma_engine_initialize(origin, store, &create, error))
+                        return NULL;
+                config->chunk_size = o.chunk_size ? o.chunk_size : SS_CHUNK_SIZE_DEFAULT;
+                g_message("volume %s: new store written on %s (chunk size %u)", name, store,
+                          config->chunk_size);
+        } else if (!check_existing_store(config, o.full_policy != NULL, error)) {
+                return NULL;
+        }
+        config->running = o.start;
+        if (!zuma_volume_config_save(config, self->volumes_dir, error))
+                return NULL;
+        volume = zuma_volume_new(self, g_steal_pointer(&config));
+        g_hash_table_insert(self->volumes, g_strdup(name), g_object_ref(volume));
+        g_dbus_object_manager_server_export(self->server, zuma_volume_get_object(volume));
+        g_message("volume %s defined: origin %s, store %s", name, origin, store);
+        if (o.start && !zuma_volume_start(volume, error)) {
+                g_message("volume %s: definition withdrawn, it did not start", name);
+                drop_volume(self, volume);
+                return NULL;
+        }
+        return g_steal_pointer(&volume);
+}
+
+static void define_volume_authorized(gpointer object, GDBusMethodInvocation *invocation)
+{
+        ZumaManager *self = object;
+        const char *name, *origin, *store;
+        g_autoptr(GVariant) options = NULL;
+        g_autoptr(GError) error = NULL;
+        ZumaVolume *volume;
+
+        g_variant_get(g_dbus_method_invocation_get_parameters(invocation), "(&s&s&s@a{sv})", &name,
+                      &origin, &store, &options);
+        volume = define_volume(self, name, origin, store, options, &error);
+        if (!volume) {
+                zuma_reply_gerror(invocation, error);
+                return;
+        }
+        zuma_bus_manager_complete_define_volume(self->iface, invocation,
+                                                zuma_volume_get_object_path(volume));
+        g_object_unref(volume);
+}
+
+static ZumaVolume *lookup_volume(ZumaManager *self, const char *name, GError **error)
+{
+        ZumaVolume *volume;
+
+        if (!zuma_check_volume_name(name, error))
+                return NULL;
+        volume = g_hash_table_lookup(self->volumes, name);
+        if (!volume)
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND, "no volume is named %s", name);
+        return volume;
+}
+
+static gboolean forget_volume(ZumaManager *self, const char *name, GVariant *options,
+                              GError **error)
+{
+        gboolean force = FALSE;
+        ZumaVolume *volume;
+
+        if (!zuma_options_parse(options, error, "force", "b", &force, NULL))
+                return FALSE;
+        volume = lookup_volume(self, name, error);
+        if (!volume)
+                return FALSE;
+        if (!zuma_volume_is_stopped(volume) && !force) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
+                            "volume %s is %s: stop it first, or use force", name,
+                            zuma_volume_is_running(volume) ? "running" : "failed");
+                return FALSE;
+        }
+        if (!zuma_volume_stop(volume, TRUE, "requested", error))
+                return FALSE;
+        if (!zuma_volume_config_remove(self->volumes_dir, name, error))
+                return FALSE;
+        g_message("volume %s forgotten (its devices are left as they are)", name);
+        drop_volume(self, volume);
+        return TRUE;
+}
+
+static void forget_volume_authorized(gpointer object, GDBusMethodInvocation *invocation)
+{
+        ZumaManager *self = object;
+        g_autoptr(GVariant) options = NULL;
+        g_autoptr(GError) error = NULL;
+        const char *name;
+
+        g_variant_get(g_dbus_method_invocation_get_parameters(invocation), "(&s@a{sv})", &name,
+                      &options);
+        if (!forget_volume(self, name, options, &error)) {
+                zuma_reply_gerror(invocation, error);
+                return;
+        }
+        zuma_bus_manager_complete_forget_volume(self->iface, invocation);
+}
+
+static gboolean on_handle_define_volume(ZumaBusManager *iface, GDBusMethodInvocation *invocation,
+                                        const char *name, const char *origin, const char *store,
+                                        GVariant *options, ZumaManager *self)
+{
+        zuma_auth_require_root(self->auth, invocation, "define volumes", self,
+                               define_volume_authorized);
+        return TRUE;
+}
+
+static gboolean on_handle_forget_volume(ZumaBusManager *iface, GDBusMethodInvocation *invocation,
+                                        const char *name, GVariant *options, ZumaManager *self)
+{
+        zuma_auth_require_root(self->auth, invocation, "forget volumes", self,
+                               forget_volume_authorized);
+        return TRUE;
+}
+
+static gboolean on_handle_find_volume(ZumaBusManager *iface, GDBusMethodInvocation *invocation,
+                                      const char *name, GVariant *options, ZumaManager *self)
+{
+        g_autoptr(GError) error = NULL;
+        ZumaVolume *volume = NULL;
+
+        if (zuma_options_parse(options, &error, NULL))
+                volume = lookup_volume(self, name, &error);
+        if (!volume) {
+                zuma_reply_gerror(invocation, error);
+                return TRUE;
+        }
+        zuma_bus_manager_complete_find_volume(iface, invocation,
+                                              zuma_volume_get_object_path(volume));
+        return TRUE;
+}
+
+/* --- life cycle --- */
+
+ZumaManager *zuma_manager_new(GDBusConnection *connection, const char *state_dir,
+                              const char *run_dir, const char *frontend_name)
+{
+        ZumaManager *self = g_object_new(ZUMA_TYPE_MANAGER, NULL);
+
+        self->connection = g_object_ref(connection);
+        self->state_dir = g_strdup(state_dir);
+        self->volumes_dir = g_build_filename(state_dir, "volumes", NULL);
+        self->run_dir = g_strdup(run_dir);
+        self->frontend_name = g_strdup(frontend_name);
+        self->auth = zuma_auth_new(connection);
+        self->server = g_dbus_object_manager_server_new(ZUMA_OBJECT_ROOT);
+        self->object = zuma_bus_object_skeleton_new(ZUMA_MANAGER_PATH);
+        self->iface = zuma_bus_manager_skeleton_new();
+        zuma_bus_manager_set_version(self->iface, ZUMA_VERSION);
+        zuma_bus_manager_set_state_directory(self->iface, state_dir);
+        zuma_bus_manager_set_run_directory(self->iface, run_dir);
+        zuma_bus_manager_set_frontend(self->iface, frontend_name);
+        g_signal_connect(self->iface, "handle-define-volume", G_CALLBACK(on_handle_define_volume),
+                         self);
+        g_signal_connect(self->iface, "handle-forget-volume", G_CALLBACK(on_handle_forget_volume),
+                         self);
+        g_signal_connect(self->iface, "handle-find-volume", G_CALLBACK(on_handle_find_volume),
+                         self);
+        zuma_bus_object_skeleton_set_manager(self->object, self->iface);
+        g_dbus_object_manager_server_export(self->server, G_DBUS_OBJECT_SKELETON(self->object));
+        g_dbus_object_manager_server_set_connection(self->server, connection);
+        return self;
+}
+
+gboolean zuma_manager_load(ZumaManager *self, GError **error)
+{
+        g_autoptr(GPtrArray) configs = NULL;
+        g_autoptr(GPtrArray) started = g_ptr_array_new();
+
+        if (g_mkdir_with_parents(self->volumes_dir, 0755) < 0) {
+                int e = errno;
+
+                zuma_error_set_errno(error, -e, "cannot create %s: %s", self->volumes_dir,
+                                     g_strerror(e));
+                return FALSE;
+        }
+        if (g_str_equal(self->frontend_name, "fuse")) {
+                self->frontend = zuma_frontend_new(self->run_dir, error);
+                if (!self->frontend) {
+                        g_prefix_error(error, "cannot start the FUSE frontend: ");
+                        return FALSE;
+                }
+        }
+        configs = zuma_volume_config_load_all(self->volumes_dir);
+        for (guint i = 0; i < configs->len; i++) {
+                ZumaVolumeConfig *config = g_steal_pointer(&configs->pdata[i]);
+                ZumaVolume *volume;
+
+                if (g_hash_table_contains(self->volumes, config->name) ||
+                    g_hash_table_size(self->volumes) >= ZUMA_MAX_VOLUMES) {
+                        g_warning("skipping volume definition %s: duplicate or over the limit",
+                                  config->name);
+                        zuma_volume_config_free(config);
+                        continue;
+                }
+                volume = zuma_volume_new(self, config);
+                g_hash_table_insert(self->volumes, g_strdup(config->name), volume);
+                g_dbus_object_manager_server_export(self->server, zuma_volume_get_object(volume));
+                if (config->running)
+                        g_ptr_array_add(started, volume);
+        }
+        g_message("%u volumes defined in %s", g_hash_table_size(self->volumes), self->volumes_dir);
+        /* Configs come sorted by name, so volumes start in name order. */
+        for (guint i = 0; i < started->len; i++) {
+                g_autoptr(GError) local = NULL;
+
+                /* A failure is logged and kept in the volume's LastError. */
+                zuma_volume_start(started->pdata[i], &local);
+        }
+        return TRUE;
+}
+
+void zuma_manager_shutdown(ZumaManager *self)
+{
+        GHashTableIter iter;
+        gpointer value;
+
+        g_hash_table_iter_init(&iter, self->volumes);
+        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                g_autoptr(GError) error = NULL;
+
+                if (!zuma_volume_stop(value, TRUE, "shutdown", &error))
+                        g_warning("%s", error->message);
+        }
+}
+
+static void zuma_manager_dispose(GObject *object)
+{
+        ZumaManager *self = ZUMA_MANAGER(object);
+
+        if (self->volumes) {
+                zuma_manager_shutdown(self);
+                g_clear_pointer(&self->volumes, g_hash_table_unref);
+        }
+        g_clear_pointer(&self->jobs, g_hash_table_unref);
+        g_clear_pointer(&self->frontend, zuma_frontend_free);
+        if (self->iface)
+                g_signal_handlers_disconnect_by_data(self->iface, self);
+        g_clear_object(&self->iface);
+        g_clear_object(&self->object);
+        g_clear_object(&self->server);
+        g_clear_object(&self->auth);
+        g_clear_object(&self->connection);
+        G_OBJECT_CLASS(zuma_manager_parent_class)->dispose(object);
+}
+
+static void zuma_manager_finalize(GObject *object)
+{
+        ZumaManager *self = ZUMA_MANAGER(object);
+
+        g_free(self->state_dir);
+        g_free(self->volumes_dir);
+        g_free(self->run_dir);
+        g_free(self->frontend_name);
+        G_OBJECT_CLASS(zuma_manager_parent_class)->finalize(object);
+}
+
+static void zuma_manager_class_init(ZumaManagerClass *klass)
+{
+        GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+        object_class->dispose = zuma_manager_dispose;
+        object_class->finalize = zuma_manager_finalize;
+}
+
+static void zuma_manager_init(ZumaManager *self)
+{
+        self->volumes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+        self->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, job_entry_free);
+}

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ZumaManager: the snapshot server of one host on the bus.
+ *
+ * Owns the GDBusObjectManagerServer at /org/zumastor/Zumastor1, the
+ * Manager object at /org/zumastor/Zumastor1/Manager, the registry of
+ * volumes (loaded from the state directory at start) and of jobs, the
+ * caller authorisation and the data frontend.
+ *
+ * Limits (each refusal is org.zumastor.Zumastor1.Error.LimitExceeded, or
+ * InvalidArgument for an over-long string):
+ *   ZUMA_MAX_VOLUMES         volumes defined at once
+ *   ZUMA_MAX_SNAPSHOTS       live snapshots per volume
+ *   ZUMA_MAX_DELETE_NAMES    names in one DeleteSnapshots call
+ *   ZUMA_MAX_JOBS            jobs running at once (finished ones lingering
+ *                            on the bus do not count)
+ *   names: volume 63 bytes, snapshot 127 bytes; paths and string options
+ *   4095 bytes (zuma-options.h).
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "zuma-auth.h"
+#include "zuma-frontend.h"
+#include "zuma-job.h"
+
+G_BEGIN_DECLS
+
+#define ZUMA_BUS_NAME "org.zumastor.Zumastor1"
+#define ZUMA_OBJECT_ROOT "/org/zumastor/Zumastor1"
+#define ZUMA_MANAGER_PATH ZUMA_OBJECT_ROOT "/Manager"
+
+#define ZUMA_MAX_VOLUMES 256
+#define ZUMA_MAX_SNAPSHOTS 65536
+#define ZUMA_MAX_DELETE_NAMES 1024
+#define ZUMA_MAX_JOBS 16
+
+#define ZUMA_TYPE_MANAGER (zuma_manager_get_type())
+G_DECLARE_FINAL_TYPE(ZumaManager, zuma_manager, ZUMA, MANAGER, GObject)
+
+/* Exports the Manager object on connection.  frontend_name: "fuse" or
+ * "none". */
+ZumaManager *zuma_manager_new(GDBusConnection *connection, const char *state_dir,
+                              const char *run_dir, const char *frontend_name);
+
+/* Creates the state directory, starts the frontend (which cleans up what
+ * a killed predecessor left in the run directory: call it only while
+ * holding the directories' locks), loads every volume definition and
+ * starts the volumes that were running. */
+gboolean zuma_manager_load(ZumaManager *self, GError **error);
+
+/* Stops every volume (reason "shutdown": they start again with the next
+ * server) and ends every job. */
+void zuma_manager_shutdown(ZumaManager *self);
+
+/* "N of M volumes running", for sd_notify STATUS=. */
+char *zuma_manager_describe(ZumaManager *self);
+
+ZumaAuth *zuma_manager_get_auth(ZumaManager *self);
+ZumaFrontend *zuma_manager_get_frontend(ZumaManager *self);
+GDBusObjectManagerServer *zuma_manager_get_object_manager(ZumaManager *self);
+/* STATE_DIR/volumes */
+const char *zuma_manager_get_volumes_dir(ZumaManager *self);
+
+/* Fails with LimitExceeded while ZUMA_MAX_JOBS jobs run. */
+gboolean zuma_manager_check_job_limit(ZumaManager *self, GError **error);
+
+/* Creates and exports a job (not yet started: set its progress, then
+ * zuma_job_start()).  It leaves the bus 30 s after it finished. */
+ZumaJob *zuma_manager_add_job(ZumaManager *self, const char *operation, const char *volume_path,
+                              gboolean cancelable, const ZumaJobOps *ops, gpointer data);
+
+G_END_DECLS

@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#define G_LOG_DOMAIN "zuma-volume-config"
+
+#include "zuma-volume-config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <unistd.h>
+
+#include "snapstore.h"
+#include "zuma-error.h"
+#include "zuma-options.h"
+
+#define GROUP "Volume"
+#define FORMAT_VERSION 1
+#define SUFFIX ".conf"
+
+ZumaVolumeConfig *zuma_volume_config_new(const char *name, const char *origin_device,
+                                         const char *store_device)
+{
+        ZumaVolumeConfig *config = g_new0(ZumaVolumeConfig, 1);
+
+        config->name = g_strdup(name);
+        config->origin_device = g_strdup(origin_device);
+        config->store_device = g_strdup(store_device);
+        config->mount_point = g_strdup("");
+        config->full_policy = g_strdup("autodelete");
+        config->uuid = g_strdup("");
+        return config;
+}
+
+void zuma_volume_config_free(ZumaVolumeConfig *config)
+{
+        if (!config)
+                return;
+        g_free(config->name);
+        g_free(config->origin_device);
+        g_free(config->store_device);
+        g_free(config->mount_point);
+        g_free(config->full_policy);
+        g_free(config->uuid);
+        g_free(config);
+}
+
+/* The rename (or unlink) itself survives a power cut only once the
+ * directory is flushed; g_file_set_contents() flushes the file only. */
+static void sync_dir(const char *dir)
+{
+        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0 || fsync(fd) < 0)
+                g_warning("cannot flush %s: %s", dir, g_strerror(errno));
+        if (fd >= 0)
+                close(fd);
+}
+
+static char *config_path(const char *dir, const char *name)
+{
+        g_autofree char *file = g_strconcat(name, SUFFIX, NULL);
+
+        return g_build_filename(dir, file, NULL);
+}
+
+static gboolean chunk_size_valid(guint32 cs)
+{
+        return cs == 0 || (cs >= SS_CHUNK_SIZE_MIN && cs <= SS_CHUNK_SIZE_MAX && !(cs & (cs - 1)));
+}
+
+static gboolean check_config(const ZumaVolumeConfig *config, const char *base, GError **error)
+{
+        g_autofree char *expected = NULL;
+
+        if (!zuma_check_volume_name(config->name, error) ||
+            !zuma_check_path("origin device", config->origin_device, error) ||
+            !zuma_check_path("store device", config->store_device, error))
+                return FALSE;
+        if (config->mount_point[0] && !zuma_check_path("mount point", config->mount_point, error))
+                return FALSE;
+        expected = g_strconcat(config->name, SUFFIX, NULL);
+        if (!g_str_equal(base, expected)) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT,
+                            "it defines volume %s, so it must be named %s", config->name, expected);
+                return FALSE;
+        }
+        if (!g_str_equal(config->full_policy, "refuse") &&
+            !g_str_equal(config->full_policy, "autodelete")) {
+                g_set_error_literal(error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT, "unknown FullPolicy");
+                return FALSE;
+        }
+        return TRUE;
+}
+
+ZumaVolumeConfig *zuma_volume_config_load(const char *path, GError **error)
+{
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autoptr(ZumaVolumeConfig) config = g_new0(ZumaVolumeConfig, 1);
+        g_autofree char *base = g_path_get_basename(path);
+        g_autoptr(GError) local = NULL;
+        gint version;
+        guint64 chunk_size;
+
+        if (!g_key_file_load_from_file(kf, path, G_KEY_FILE_NONE, error))
+                return NULL;
+        version = g_key_file_get_integer(kf, GROUP, "Version", &local);
+        if (local || version != FORMAT_VERSION) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT,
+                            "%s: unsupported or missing Version (this server reads %d)", path,
+                            FORMAT_VERSION);
+                return NULL;
+        }
+        config->name = g_key_file_get_string(kf, GROUP, "Name", error);
+        if (!config->name)
+                return NULL;
+        config->origin_device = g_key_file_get_string(kf, GROUP, "OriginDevice", error);
+        if (!config->origin_device)
+                return NULL;
+        config->store_device = g_key_file_get_string(kf, GROUP, "StoreDevice", error);
+        if (!config->store_device)
+                return NULL;
+        config->mount_point = g_key_file_get_string(kf, GROUP, "MountPoint", NULL);
+        if (!config->mount_point)
+                config->mount_point = g_strdup("");
+        config->full_policy = g_key_file_get_string(kf, GROUP, "FullPolicy", NULL);
+        if (!config->full_policy)
+                config->full_policy = g_strdup("autodelete");
+        config->uuid = g_key_file_get_string(kf, GROUP, "Uuid", NULL);
+        if (!config->uuid)
+                config->uuid = g_strdup("");
+        chunk_size = g_key_file_get_uint64(kf, GROUP, "ChunkSize", NULL);
+        config->running = g_key_file_get_boolean(kf, GROUP, "Running", NULL);
+
+        if (!check_config(config, base, error)) {
+                g_prefix_error(error, "%s: ", path);
+                return NULL;
+        }
+        if (chunk_size > G_MAXUINT32 || !chunk_size_valid((guint32)chunk_size)) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT, "%s: invalid ChunkSize", path);
+                return NULL;
+        }
+        config->chunk_size = (guint32)chunk_size;
+        return g_steal_pointer(&config);
+}
+
+static gint compare_names(gconstpointer a, gconstpointer b)
+{
+        return g_strcmp0(*(const char *const *)a, *(const char *const *)b);
+}
+
+GPtrArray *zuma_volume_config_load_all(const char *dir)
+{
+        g_autoptr(GPtrArray) configs =
+                g_ptr_array_new_with_free_func((GDestroyNotify)zuma_volume_config_free);
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDir) d = g_dir_open(dir, 0, &error);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        const char *entry;
+
+        if (!d) {
+                if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+                        g_warning("cannot read volume definitions: %s", error->message);
+                return g_steal_pointer(&configs);
+        }
+        while ((entry = g_dir_read_name(d)))
+                if (g_str_has_suffix(entry, SUFFIX) && entry[0] != '.')
+                        g_ptr_array_add(names, g_strdup(entry));
+        /* Volumes start in name order, so logs and device numbers repeat. */
+        g_ptr_array_sort(names, compare_names);
+        for (guint i = 0; i < names->len; i++) {
+                g_autofree char *path = g_build_filename(dir, names->pdata[i], NULL);
+                g_autoptr(GError) local = NULL;
+                ZumaVolumeConfig *config = zuma_volume_config_load(path, &local);
+
+                if (!config) {
+                        g_warning("skipping volume definition: %s", local->message);
+                        continue;
+                }
+                g_ptr_array_add(configs, config);
+        }
+        return g_steal_pointer(&configs);
+}
+
+gboolean zuma_volume_config_save(const ZumaVolumeConfig *config, const char *dir, GError **error)
+{
+        g_autoptr(GKeyFile) kf = g_key_file_new();
+        g_autofree char *path = config_path(dir, config->name);
+        g_autofree char *data = NULL;
+        gsize len;
+
+        g_key_file_set_comment(kf, NULL, NULL,
+                               " Written by zuma-snapshotd; change it through the bus "
+                               "(zumactl), not by hand.",
+                               NULL);
+        g_key_file_set_integer(kf, GROUP, "Version", FORMAT_VERSION);
+        g_key_file_set_string(kf, GROUP, "Name", config->name);
+        g_key_file_set_string(kf, GROUP, "OriginDevice", config->origin_device);
+        g_key_file_set_string(kf, GROUP, "StoreDevice", config->store_device);
+        g_key_file_set_string(kf, GROUP, "MountPoint", config->mount_point);
+        g_key_file_set_string(kf, GROUP, "FullPolicy", config->full_policy);
+        g_key_file_set_uint64(kf, GROUP, "ChunkSize", config->chunk_size);
+        g_key_file_set_string(kf, GROUP, "Uuid", config->uuid);
+        g_key_file_set_boolean(kf, GROUP, "Running", config->running);
+        data = g_key_file_to_data(kf, &len, NULL);
+        if (g_mkdir_with_parents(dir, 0755) < 0) {
+                int e = errno;
+                zuma_error_set_errno(error, -e, "cannot create %s: %s", dir, g_strerror(e));
+                return FALSE;
+        }
+        if (!g_file_set_contents_full(path, data, (gssize)len,
+                                      G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
+                                      0644, error)) {
+                g_prefix_error(error, "cannot save volume %s: ", config->name);
+                return FALSE;
+        }
+        sync_dir(dir);
+        g_debug("saved %s (running=%d)", path, config->running);
+        return TRUE;
+}
+
+gboolean zuma_volume_config_remove(const char *dir, const char *name, GError **error)
+{
+        g_autofree char *path = config_path(dir, name);
+
+        if (g_unlink(path) < 0 && errno != ENOENT) {
+                int e = errno;
+                zuma_error_set_errno(error, -e, "cannot remove %s: %s", path, g_strerror(e));
+                return FALSE;
+        }
+        sync_dir(dir);
+        g_debug("removed %s", path);
+        return TRUE;
+}

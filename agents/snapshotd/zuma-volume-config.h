@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * A volume definition as kept under the state directory: one GKeyFile per
+ * volume, STATE_DIR/volumes/NAME.conf, replaced atomically on every change
+ * (write a temporary file, fsync, rename).
+ *
+ *   [Volume]
+ *   Version=1
+ *   Name=home
+ *   OriginDevice=/dev/vg0/home
+ *   StoreDevice=/dev/vg0/home-snap
+ *   MountPoint=/home
+ *   FullPolicy=autodelete
+ *   ChunkSize=16384
+ *   Uuid=0f0e...            (from the store, once started)
+ *   Running=true            (desired state: start it when the server starts)
+ *
+ * Running records what the administrator asked for, not what happened: a
+ * volume that was running when the server stopped or died starts again
+ * with the server, one stopped with Stop stays stopped.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef struct ZumaVolumeConfig {
+        char *name;
+        char *origin_device;
+        char *store_device;
+        char *mount_point;  /* "" if none */
+        char *full_policy;  /* "refuse" or "autodelete" */
+        guint32 chunk_size; /* bytes, 0 until known */
+        char *uuid;         /* "" until first started */
+        gboolean running;   /* desired state */
+} ZumaVolumeConfig;
+
+ZumaVolumeConfig *zuma_volume_config_new(const char *name, const char *origin_device,
+                                         const char *store_device);
+void zuma_volume_config_free(ZumaVolumeConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ZumaVolumeConfig, zuma_volume_config_free)
+
+/* Reads and checks one definition. */
+ZumaVolumeConfig *zuma_volume_config_load(const char *path, GError **error);
+
+/* Every definition in dir (STATE_DIR/volumes): a file that cannot be read
+ * or fails a check is logged and skipped, so one bad file never keeps the
+ * others from starting. */
+GPtrArray *zuma_volume_config_load_all(const char *dir);
+
+/* Writes config to dir/NAME.conf atomically and durably. */
+gboolean zuma_volume_config_save(const ZumaVolumeConfig *config, const char *dir, GError **error);
+
+/* Removes dir/NAME.conf; a missing file is no error. */
+gboolean zuma_volume_config_remove(const char *dir, const char *name, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,470 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ZumaVolume's long operations, each a ZumaJob whose steps run on the
+ * main loop with bounded work:
+ *
+ *  - delete-snapshots: one snapshot per step (detach, delete, drop the
+ *    object); cancelable between snapshots.  The space is freed afterwards
+ *    by the volume's background cleanup.
+ *  - revert: the origin device is detached first (a mounted origin is
+ *    Busy unless forced) and the revert is recorded in the store
+ *    (ss_revert_begin) before the call returns.  The steps first count the
+ *    chunks to rewrite (the delta from the snapshot to the origin, for
+ *    Total), then rewrite up to REVERT_STEP_BYTES per step, each step under
+ *    write_gate (exclusive) and lock.  Not cancelable: a started revert
+ *    finishes, after a crash too (Start resumes it).  The origin is
+ *    attached again when it is done; after a failure it stays detached
+ *    until Stop and Start finish the revert.
+ *  - resize: takes the grown size of the origin and/or store device in one
+ *    step; shrinking is refused before the job starts.
+ */
+#define G_LOG_DOMAIN "zuma-volume"
+
+#include "zuma-volume-private.h"
+
+#include "zuma-error.h"
+#include "zuma-options.h"
+
+#define REVERT_STEP_BYTES (4u << 20)
+#define COUNT_STEP_CHUNKS 4096
+
+/* --- delete-snapshots --- */
+
+typedef struct DeleteJob {
+        ZumaVolume *volume;
+        GArray *ids; /* guint32 */
+        guint next;
+        gboolean force;
+} DeleteJob;
+
+static void delete_job_free(gpointer data)
+{
+        DeleteJob *job = data;
+
+        g_object_unref(job->volume);
+        g_array_unref(job->ids);
+        g_free(job);
+}
+
+static gboolean delete_step(ZumaJob *job, gpointer data, gboolean *ret_finished, GError **error)
+{
+        DeleteJob *d = data;
+        ZumaVolume *self = d->volume;
+        guint32 id = g_array_index(d->ids, guint32, d->next);
+        ZumaSnapshot *snapshot;
+
+        if (!volume_require_running(self, error))
+                return FALSE;
+        snapshot = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(id));
+        /* Gone already (the full policy deleted it meanwhile): done too. */
+        if (snapshot && !volume_delete_one(self, snapshot, d->force, error))
+                return FALSE;
+        d->next++;
+        zuma_job_set_progress(job, d->next, d->ids->len);
+        *ret_finished = d->next == d->ids->len;
+        return TRUE;
+}
+
+static const ZumaJobOps delete_ops = {
+        .step = delete_step,
+        .free_data = delete_job_free,
+};
+
+static gboolean check_job_possible(ZumaVolume *self, GError **error)
+{
+        return volume_require_running(self, error) &&
+               zuma_manager_check_job_limit(self->manager, error);
+}
+
+static ZumaJob *add_job(ZumaVolume *self, const char *operation, gboolean cancelable,
+                        const ZumaJobOps *ops, gpointer data)
+{
+        ZumaJob *job = zuma_manager_add_job(self->manager, operation, self->object_path, cancelable,
+                                            ops, data);
+
+        volume_track_job(self, job);
+        return job;
+}
+
+gboolean volume_delete_snapshots(ZumaVolume *self, const char *const *names, GVariant *options,
+                                 char **ret_job, GError **error)
+{
+        g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint32));
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+        g_autoptr(ZumaJob) job = NULL;
+        ZumaFrontend *frontend = volume_frontend(self);
+        gboolean force = FALSE;
+        guint n = g_strv_length((char **)names);
+        DeleteJob *data;
+
+        if (!zuma_options_parse(options, error, "force", "b", &force, NULL))
+                return FALSE;
+        if (n == 0) {
+                g_set_error_literal(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                                    "no snapshot names given");
+                return FALSE;
+        }
+        if (n > ZUMA_MAX_DELETE_NAMES) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_LIMIT_EXCEEDED,
+                            "%u snapshot names given, at most %u per call", n,
+                            (guint)ZUMA_MAX_DELETE_NAMES);
+                return FALSE;
+        }
+        if (!check_job_possible(self, error))
+                return FALSE;
+        if (self->revert_job) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
+                            "volume %s is being reverted; delete snapshots when it is done",
+                            self->config->name);
+                return FALSE;
+        }
+        /* Everything is checked before anything is deleted. */
+        for (guint i = 0; i < n; i++) {
+                ZumaSnapshot *snapshot = volume_find_snapshot(self, names[i], error);
+                guint32 id;
+
+                if (!snapshot)
+                        return FALSE;
+                id = zuma_snapshot_get_id(snapshot);
+                if (!g_hash_table_add(seen, GUINT_TO_POINTER(id)))
+                        continue;
+                if (!force && frontend && zuma_frontend_is_busy(frontend, self->config->name, id)) {
+                        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
+                                    "snapshot %s: device %s is open or mounted (use force)",
+                                    names[i], zuma_snapshot_get_device(snapshot));
+                        return FALSE;
+                }
+                g_array_append_val(ids, id);
+        }
+        data = g_new0(DeleteJob, 1);
+        data->volume = g_object_ref(self);
+        data->ids = g_steal_pointer(&ids);
+        data->force = force;
+        job = add_job(self, "delete-snapshots", TRUE, &delete_ops, data);
+        zuma_job_set_progress(job, 0, data->ids->len);
+        g_message("volume %s: deleting %u snapshots (job %s)", self->config->name, data->ids->len,
+                  zuma_job_get_object_path(job));
+        zuma_job_start(job);
+        *ret_job = g_strdup(zuma_job_get_object_path(job));
+        return TRUE;
+}
+
+/* --- revert --- */
+
+typedef struct RevertJob {
+        ZumaVolume *volume;
+        guint32 target;
+        char *target_name;
+        gboolean counting;
+        gboolean counting_started;
+        SsDeltaCursor cursor;
+        guint64 total;
+        guint64 done;
+} RevertJob;
+
+static void revert_job_free(gpointer data)
+{
+        RevertJob *job = data;
+
+        g_object_unref(job->volume);
+        g_free(job->target_name);
+        g_free(job);
+}
+
+static gboolean count_step(RevertJob *d, GError **error)
+{
+        ZumaEngine *engine = d->volume->engine;
+        g_autofree guint64 *chunks = g_new(guint64, COUNT_STEP_CHUNKS);
+        int r = 0;
+
+        g_mutex_lock(&engine->lock);
+        if (!d->counting_started) {
+                r = ss_delta_begin(engine->store, d->target, SS_ORIGIN_ID, &d->cursor);
+                d->counting_started = r == 0;
+        }
+        if (r == 0)
+                r = ss_delta_next(engine->store, &d->cursor, chunks, COUNT_STEP_CHUNKS);
+        if (r < 0)
+                volume_engine_error(d->volume, r, "cannot count the chunks to revert", error);
+        g_mutex_unlock(&engine->lock);
+        if (r < 0)
+                return FALSE;
+        d->total += (guint64)r;
+        d->counting = r > 0;
+        return TRUE;
+}
+
+static gboolean revert_step(ZumaJob *job, gpointer data, gboolean *ret_finished, GError **error)
+{
+        RevertJob *d = data;
+        ZumaVolume *self = d->volume;
+        ZumaEngine *engine;
+        guint64 done = d->done;
+        unsigned budget;
+        int r;
+
+        if (!volume_require_running(self, error))
+                return FALSE;
+        engine = self->engine;
+        if (d->counting) {
+                if (!count_step(d, error))
+                        return FALSE;
+                zuma_job_set_progress(job, d->done, d->total);
+                return TRUE;
+        }
+        budget = MAX(1u, REVERT_STEP_BYTES / engine->chunk_size);
+        g_rw_lock_writer_lock(&engine->write_gate);
+        g_mutex_lock(&engine->lock);
+        r = ss_revert_step(engine->store, budget, &done);
+        if (r < 0)
+                volume_engine_error(self, r, "reverting failed", error);
+        g_mutex_unlock(&engine->lock);
+        g_rw_lock_writer_unlock(&engine->write_gate);
+        if (r < 0)
+                return FALSE;
+        d->done = done;
+        zuma_job_set_progress(job, d->done, MAX(d->total, d->done));
+        *ret_finished = r == 0;
+        return TRUE;
+}
+
+static void revert_finish(ZumaJob *job, gpointer data, const GError *error)
+{
+        RevertJob *d = data;
+        ZumaVolume *self = d->volume;
+        g_autoptr(GError) local = NULL;
+
+        if (self->revert_job == job)
+                self->revert_job = NULL;
+        if (self->state != VOLUME_RUNNING)
+                return;
+        if (error) {
+                /* A half-reverted origin must not take writes that the
+                 * unfinished revert would later overwrite. */
+                g_autofree char *message = g_strdup_printf(
+                        "the revert to snapshot %s is unfinished (%s); Stop and Start the "
+                        "volume to finish it",
+                        d->target_name, error->message);
+
+                g_warning("volume %s: %s", self->config->name, message);
+                zuma_bus_volume_set_last_error(self->iface, message);
+                return;
+        }
+        g_message("volume %s reverted to snapshot %s (%" G_GUINT64_FORMAT " chunks)",
+                  self->config->name, d->target_name, d->done);
+        if (!volume_attach_origin(self, &local))
+                g_warning("volume %s: %s", self->config->name, local->message);
+        volume_refresh(self);
+}
+
+static const ZumaJobOps revert_ops = {
+        .step = revert_step,
+        .finish = revert_finish,
+        .free_data = revert_job_free,
+};
+
+static void start_revert_job(ZumaVolume *self, guint32 target, const char *target_name,
+                             char **ret_job)
+{
+        g_autoptr(ZumaJob) job = NULL;
+        RevertJob *data = g_new0(RevertJob, 1);
+
+        data->volume = g_object_ref(self);
+        data->target = target;
+        data->target_name = g_strdup(target_name);
+        data->counting = TRUE;
+        job = add_job(self, "revert", FALSE, &revert_ops, data);
+        self->revert_job = job;
+        g_message("volume %s: reverting to snapshot %s (job %s)", self->config->name, target_name,
+                  zuma_job_get_object_path(job));
+        zuma_job_start(job);
+        if (ret_job)
+                *ret_job = g_strdup(zuma_job_get_object_path(job));
+}
+
+void volume_resume_revert(ZumaVolume *self, guint32 target)
+{
+        ZumaSnapshot *snapshot = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(target));
+        g_autofree char *name = snapshot ? g_strdup(zuma_snapshot_get_name(snapshot))
+                                         : g_strdup_printf("%u", target);
+
+        /* Recovery runs even past the job limit: the origin stays detached
+         * until it is done. */
+        g_message("volume %s: finishing an interrupted revert", self->config->name);
+        start_revert_job(self, target, name, NULL);
+}
+
+gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, char **ret_job,
+                       GError **error)
+{
+        ZumaFrontend *frontend = volume_frontend(self);
+        ZumaSnapshot *snapshot;
+        ZumaEngine *engine;
+        gboolean force = FALSE;
+        guint32 target;
+        int r;
+
+        if (!zuma_options_parse(options, error, "force", "b", &force, NULL))
+                return FALSE;
+        snapshot = volume_find_snapshot(self, name, error);
+        if (!snapshot)
+                return FALSE;
+        if (self->revert_job) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
+                            "volume %s is already being reverted", self->config->name);
+                return FALSE;
+        }
+        if (!check_job_possible(self, error))
+                return FALSE;
+        if (frontend && self->frontend_added) {
+                if (!force && zuma_frontend_is_busy(frontend, self->config->name, SS_ORIGIN_ID)) {
+                        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
+                                    "volume %s: origin device %s is open or mounted (unmount "
+                                    "it, or use force)",
+                                    self->config->name, zuma_bus_volume_get_device(self->iface));
+                        return FALSE;
+                }
+                if (!zuma_frontend_detach(frontend, self->config->name, SS_ORIGIN_ID, force, error))
+                        return FALSE;
+                volume_set_device(self, "");
+        }
+        target = zuma_snapshot_get_id(snapshot);
+        engine = self->engine;
+        g_rw_lock_writer_lock(&engine->write_gate);
+        g_mutex_lock(&engine->lock);
+        r = ss_revert_begin(engine->store, target);
+        if (r < 0)
+                volume_engine_error(self, r, "cannot start the revert", error);
+        g_mutex_unlock(&engine->lock);
+        g_rw_lock_writer_unlock(&engine->write_gate);
+        if (r < 0) {
+                g_autoptr(GError) local = NULL;
+
+                if (self->state == VOLUME_RUNNING && !volume_attach_origin(self, &local))
+                        g_warning("volume %s: %s", self->config->name, local->message);
+                return FALSE;
+        }
+        start_revert_job(self, target, name, ret_job);
+        return TRUE;
+}
+
+/* --- resize --- */
+
+typedef struct ResizeJob {
+        ZumaVolume *volume;
+        guint64 origin_size; /* 0: keep */
+        guint64 store_size;  /* 0: keep */
+} ResizeJob;
+
+static void resize_job_free(gpointer data)
+{
+        ResizeJob *job = data;
+
+        g_object_unref(job->volume);
+        g_free(job);
+}
+
+static gboolean resize_step(ZumaJob *job, gpointer data, gboolean *ret_finished, GError **error)
+{
+        ResizeJob *d = data;
+        ZumaVolume *self = d->volume;
+        ZumaEngine *engine;
+        int r = 0;
+
+        if (!volume_require_running(self, error))
+                return FALSE;
+        engine = self->engine;
+        /* Snapshots record the origin size they were taken at, so growing
+         * the origin is ordered against snapshot creation like a write. */
+        g_rw_lock_writer_lock(&engine->write_gate);
+        g_mutex_lock(&engine->lock);
+        if (d->origin_size)
+                r = ss_origin_grow(engine->store, d->origin_size);
+        if (r < 0)
+                volume_engine_error(self, r, "cannot grow the origin", error);
+        if (r == 0 && d->store_size) {
+                r = ss_store_grow(engine->store, d->store_size);
+                if (r < 0)
+                        volume_engine_error(self, r, "cannot grow the store", error);
+        }
+        g_mutex_unlock(&engine->lock);
+        g_rw_lock_writer_unlock(&engine->write_gate);
+        if (r < 0)
+                return FALSE;
+        zuma_job_set_progress(job, 1, 1);
+        *ret_finished = TRUE;
+        return TRUE;
+}
+
+static void resize_finish(ZumaJob *job, gpointer data, const GError *error)
+{
+        ResizeJob *d = data;
+        ZumaVolume *self = d->volume;
+
+        if (error)
+                return;
+        if (d->origin_size)
+                g_message("volume %s: origin grown to %" G_GUINT64_FORMAT " bytes",
+                          self->config->name, d->origin_size);
+        if (d->store_size)
+                g_message("volume %s: store grown to %" G_GUINT64_FORMAT " bytes",
+                          self->config->name, d->store_size);
+        volume_refresh(self);
+}
+
+static const ZumaJobOps resize_ops = {
+        .step = resize_step,
+        .finish = resize_finish,
+        .free_data = resize_job_free,
+};
+
+gboolean volume_resize(ZumaVolume *self, GVariant *options, char **ret_job, GError **error)
+{
+        g_autoptr(ZumaJob) job = NULL;
+        gboolean origin = FALSE, store = FALSE;
+        guint64 origin_now, store_now;
+        ZumaEngine *engine;
+        ResizeJob *data;
+        SsStoreInfo info;
+
+        if (!zuma_options_parse(options, error, "origin", "b", &origin, "store", "b", &store, NULL))
+                return FALSE;
+        if (!origin && !store) {
+                g_set_error_literal(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                                    "nothing to resize: set option \"origin\" or \"store\"");
+                return FALSE;
+        }
+        if (!check_job_possible(self, error))
+                return FALSE;
+        engine = self->engine;
+        g_mutex_lock(&engine->lock);
+        ss_store_info(engine->store, &info);
+        origin_now = ss_dev_size(engine->origin_dev) & ~(guint64)511;
+        store_now = ss_dev_size(engine->store_dev);
+        g_mutex_unlock(&engine->lock);
+        if (origin && origin_now < info.origin_size) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                            "origin %s is %" G_GUINT64_FORMAT
+                            " bytes, less than the %" G_GUINT64_FORMAT
+                            " the store records: an origin cannot shrink",
+                            self->config->origin_device, origin_now, info.origin_size);
+                return FALSE;
+        }
+        if (store && store_now < info.store_size) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                            "store %s is %" G_GUINT64_FORMAT
+                            " bytes, less than the %" G_GUINT64_FORMAT
+                            " in use: a store cannot shrink",
+                            self->config->store_device, store_now, info.store_size);
+                return FALSE;
+        }
+        data = g_new0(ResizeJob, 1);
+        data->volume = g_object_ref(self);
+        data->origin_size = origin ? origin_now : 0;
+        data->store_size = store ? store_now : 0;
+        job = add_job(self, "resize", FALSE, &resize_ops, data);
+        zuma_job_set_progress(job, 0, 1);
+        zuma_job_start(job);
+        *ret_job = g_strdup(zuma_job_get_object_path(job));
+        return TRUE;
+}

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What the three files of ZumaVolume share (zuma-volume.c,
+ * zuma-volume-snapshots.c, zuma-volume-jobs.c).  Nothing else includes it.
+ *
+ * Engine calls from here run on the main thread and follow the locking
+ * contract of zuma-engine.h: engine->lock around every ss_* call, and
+ * engine->write_gate taken exclusively first by whatever must not run
+ * between a copy-out and its origin write (snapshot create and delete,
+ * revert steps, growing the origin).
+ */
+#pragma once
+
+#include "zuma-bus-generated.h"
+#include "zuma-engine.h"
+#include "zuma-snapshot.h"
+#include "zuma-volume.h"
+
+typedef enum {
+        VOLUME_STOPPED,
+        VOLUME_RUNNING,
+        VOLUME_FAILED,
+} VolumeState;
+
+struct _ZumaVolume {
+        GObject parent_instance;
+        ZumaManager *manager; /* unowned: the manager outlives its volumes */
+        ZumaVolumeConfig *config;
+        char *object_path;
+        ZumaBusObjectSkeleton *object;
+        ZumaBusVolume *iface;
+        VolumeState state;
+        gboolean forgotten;
+        ZumaEngine *engine;      /* open while running, and while failed until Stop */
+        gboolean frontend_added; /* the frontend knows the volume */
+        GHashTable *snapshots;   /* id → ZumaSnapshot, while the engine is open */
+        GPtrArray *jobs;         /* running ZumaJob of this volume */
+        ZumaJob *revert_job;     /* the running revert (also in jobs) */
+        guint refresh_id;        /* periodic store figures and thresholds */
+        guint cleanup_id;        /* frees deleted snapshots' space */
+        gboolean cleanup_broken; /* a cleanup step failed: no retry until restart */
+        guint usage_level;       /* highest usage threshold crossed: 0, 80, 90, 95 */
+};
+
+/* zuma-volume.c */
+gboolean volume_require_running(ZumaVolume *self, GError **error);
+/* Call with engine->lock held right after the failing call r. */
+gboolean volume_engine_error(ZumaVolume *self, int r, const char *what, GError **error);
+/* Store figures to properties, usage thresholds, background cleanup. */
+void volume_refresh(ZumaVolume *self);
+/* Lets a job of this volume be ended when the volume stops. */
+void volume_track_job(ZumaVolume *self, ZumaJob *job);
+ZumaFrontend *volume_frontend(ZumaVolume *self);
+void volume_set_device(ZumaVolume *self, const char *device);
+gboolean volume_attach_origin(ZumaVolume *self, GError **error);
+
+/* zuma-volume-snapshots.c */
+ZumaSnapshot *volume_lookup_snapshot(ZumaVolume *self, guint32 id, GError **error);
+ZumaSnapshot *volume_find_snapshot(ZumaVolume *self, const char *name, GError **error);
+gboolean volume_load_snapshots(ZumaVolume *self, GError **error);
+void volume_attach_snapshots(ZumaVolume *self);
+/* Forgets a snapshot the engine no longer has: detaches its device,
+ * removes the object and, with a reason, emits SnapshotDeleted. */
+void volume_drop_snapshot(ZumaVolume *self, ZumaSnapshot *snapshot, const char *reason);
+void volume_drop_all_snapshots(ZumaVolume *self);
+/* Detaches (force: even if open) and deletes one snapshot. */
+gboolean volume_delete_one(ZumaVolume *self, ZumaSnapshot *snapshot, gboolean force,
+                           GError **error);
+gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *options,
+                                char **ret_path, GError **error);
+
+/* zuma-volume-jobs.c */
+gboolean volume_delete_snapshots(ZumaVolume *self, const char *const *names, GVariant *options,
+                                 char **ret_job, GError **error);
+gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, char **ret_job,
+                       GError **error);
+/* Start found an unfinished revert in the store: finish it. */
+void volume_resume_revert(ZumaVolume *self, guint32 target);
+gboolean volume_resize(ZumaVolume *self, GVariant *options, char **ret_job, GError **error);

@@ -1,0 +1,905 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ZumaVolume life cycle: start, stop, failure, store figures and usage
+ * thresholds, background cleanup, and the Volume interface's methods.
+ *
+ * Start opens both devices exclusively through ZumaEngine, checks that the
+ * store belongs to this volume, makes the volume known to the frontend,
+ * exports one object per snapshot and attaches the origin and every
+ * snapshot.  A revert that a crash interrupted is finished first, by a
+ * revert job; the origin is attached when it is done.
+ *
+ * Stop refuses while a device of the volume is open (unless forced), then
+ * ends the volume's jobs, detaches every device, drops the snapshot
+ * objects and closes the engine.
+ *
+ * The engine reports two events on the main loop: a snapshot the full
+ * policy deleted (SnapshotDeleted with reason "store-full") and a failed
+ * I/O or commit (state "failed", Stopped "failed"; every later engine call
+ * fails until Stop and Start).
+ *
+ * Usage thresholds: the share of the store in use (data and metadata) is
+ * sampled after each operation and every REFRESH_INTERVAL_S, since origin
+ * writes from the frontend change it behind the bus's back.  Crossing 80,
+ * 90 or 95 % upwards emits UsageThreshold(percent, true); falling
+ * THRESHOLD_HYSTERESIS points below emits (percent, false), so a store
+ * hovering at a threshold does not flood the bus.  The level found when
+ * the volume starts is taken silently.
+ */
+#define G_LOG_DOMAIN "zuma-volume"
+
+#include "zuma-volume-private.h"
+
+#include <sys/stat.h>
+
+#include "zuma-error.h"
+#include "zuma-options.h"
+#include "zuma-reply.h"
+
+#define REFRESH_INTERVAL_S 1
+#define CLEANUP_INTERVAL_MS 2
+#define CLEANUP_BUDGET 256
+#define THRESHOLD_HYSTERESIS 2.0
+
+static const guint thresholds[] = { 80, 90, 95 };
+
+G_DEFINE_TYPE(ZumaVolume, zuma_volume, G_TYPE_OBJECT)
+
+const char *zuma_volume_get_name(ZumaVolume *self)
+{
+        return self->config->name;
+}
+
+const char *zuma_volume_get_object_path(ZumaVolume *self)
+{
+        return self->object_path;
+}
+
+GDBusObjectSkeleton *zuma_volume_get_object(ZumaVolume *self)
+{
+        return G_DBUS_OBJECT_SKELETON(self->object);
+}
+
+const ZumaVolumeConfig *zuma_volume_get_config(ZumaVolume *self)
+{
+        return self->config;
+}
+
+ZumaAuth *zuma_volume_get_auth(ZumaVolume *self)
+{
+        return zuma_manager_get_auth(self->manager);
+}
+
+gboolean zuma_volume_is_running(ZumaVolume *self)
+{
+        return self->state == VOLUME_RUNNING;
+}
+
+gboolean zuma_volume_is_stopped(ZumaVolume *self)
+{
+        return self->state == VOLUME_STOPPED;
+}
+
+ZumaFrontend *volume_frontend(ZumaVolume *self)
+{
+        return zuma_manager_get_frontend(self->manager);
+}
+
+static const char *state_name(VolumeState state)
+{
+        switch (state) {
+        case VOLUME_RUNNING:
+                return "running";
+        case VOLUME_FAILED:
+                return "failed";
+        case VOLUME_STOPPED:
+        default:
+                return "stopped";
+        }
+}
+
+static void set_state(ZumaVolume *self, VolumeState state)
+{
+        self->state = state;
+        zuma_bus_volume_set_state(self->iface, state_name(state));
+}
+
+static void set_last_error(ZumaVolume *self, const char *message)
+{
+        g_autofree char *valid = g_utf8_make_valid(message, -1);
+
+        zuma_bus_volume_set_last_error(self->iface, valid);
+}
+
+void volume_set_device(ZumaVolume *self, const char *device)
+{
+        zuma_bus_volume_set_device(self->iface, device ? device : "");
+}
+
+gboolean zuma_volume_save_config(ZumaVolume *self, GError **error)
+{
+        return zuma_volume_config_save(self->config, zuma_manager_get_volumes_dir(self->manager),
+                                       error);
+}
+
+static void save_config_or_warn(ZumaVolume *self)
+{
+        g_autoptr(GError) error = NULL;
+
+        if (!zuma_volume_save_config(self, &error))
+                g_warning("volume %s: %s", self->config->name, error->message);
+}
+
+static gboolean same_file(const char *a, const struct stat *sb)
+{
+        struct stat sa;
+
+        if (stat(a, &sa) < 0)
+                return FALSE;
+        if (S_ISBLK(sa.st_mode) && S_ISBLK(sb->st_mode))
+                return sa.st_rdev == sb->st_rdev;
+        return !S_ISBLK(sa.st_mode) && !S_ISBLK(sb->st_mode) && sa.st_dev == sb->st_dev &&
+               sa.st_ino == sb->st_ino;
+}
+
+gboolean zuma_volume_uses_device(ZumaVolume *self, const char *path)
+{
+        struct stat st;
+
+        if (g_str_equal(path, self->config->origin_device) ||
+            g_str_equal(path, self->config->store_device))
+                return TRUE;
+        if (stat(path, &st) < 0)
+                return FALSE;
+        return same_file(self->config->origin_device, &st) ||
+               same_file(self->config->store_device, &st);
+}
+
+gboolean volume_require_running(ZumaVolume *self, GError **error)
+{
+        if (self->forgotten) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND, "volume %s no longer exists",
+                            self->config->name);
+                return FALSE;
+        }
+        if (self->state != VOLUME_RUNNING) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING, "volume %s is %s",
+                            self->config->name, state_name(self->state));
+                return FALSE;
+        }
+        return TRUE;
+}
+
+gboolean volume_engine_error(ZumaVolume *self, int r, const char *what, GError **error)
+{
+        zuma_engine_note_error(self->engine, r);
+        return zuma_engine_set_error(error, r, what);
+}
+
+static void on_job_completed(ZumaJob *job, ZumaVolume *self);
+
+void volume_track_job(ZumaVolume *self, ZumaJob *job)
+{
+        g_ptr_array_add(self->jobs, g_object_ref(job));
+        /* Jobs tell the volume when they end, so it can forget them. */
+        g_signal_connect_object(job, "completed", G_CALLBACK(on_job_completed), self, 0);
+}
+
+static void end_jobs(ZumaVolume *self, ZumaError code, const char *message)
+{
+        g_autoptr(GError) error = g_error_new_literal(ZUMA_ERROR, code, message);
+        g_autoptr(GPtrArray) jobs = g_steal_pointer(&self->jobs);
+
+        self->jobs = g_ptr_array_new_with_free_func(g_object_unref);
+        for (guint i = 0; i < jobs->len; i++)
+                zuma_job_abort(jobs->pdata[i], error);
+}
+
+static void forget_finished_jobs(ZumaVolume *self)
+{
+        for (guint i = self->jobs->len; i-- > 0;)
+                if (zuma_job_is_finished(self->jobs->pdata[i]))
+                        g_ptr_array_remove_index(self->jobs, i);
+}
+
+/* --- store figures, thresholds, cleanup --- */
+
+static void clear_figures(ZumaVolume *self)
+{
+        zuma_bus_volume_set_origin_size(self->iface, 0);
+        zuma_bus_volume_set_store_size(self->iface, 0);
+        zuma_bus_volume_set_store_data_bytes(self->iface, 0);
+        zuma_bus_volume_set_store_metadata_bytes(self->iface, 0);
+        zuma_bus_volume_set_store_free_bytes(self->iface, 0);
+        zuma_bus_volume_set_snapshot_count(self->iface, 0);
+}
+
+static void update_thresholds(ZumaVolume *self, const SsStoreInfo *info, gboolean emit)
+{
+        double used;
+
+        if (!info->store_size)
+                return;
+        used = 100.0 * (double)(info->store_size - MIN(info->free_bytes, info->store_size)) /
+               (double)info->store_size;
+        for (guint i = 0; i < G_N_ELEMENTS(thresholds); i++) {
+                if (used < thresholds[i] || self->usage_level >= thresholds[i])
+                        continue;
+                self->usage_level = thresholds[i];
+                if (!emit)
+                        continue;
+                g_message("volume %s: store usage above %u%% (%.1f%%)", self->config->name,
+                          thresholds[i], used);
+                zuma_bus_volume_emit_usage_threshold(self->iface, thresholds[i], TRUE);
+        }
+        for (guint i = G_N_ELEMENTS(thresholds); i-- > 0;) {
+                if (self->usage_level < thresholds[i] ||
+                    used >= thresholds[i] - THRESHOLD_HYSTERESIS)
+                        continue;
+                self->usage_level = i ? thresholds[i - 1] : 0;
+                if (!emit)
+                        continue;
+                g_message("volume %s: store usage back below %u%% (%.1f%%)", self->config->name,
+                          thresholds[i], used);
+                zuma_bus_volume_emit_usage_threshold(self->iface, thresholds[i], FALSE);
+        }
+}
+
+static void kick_cleanup(ZumaVolume *self);
+
+static void refresh(ZumaVolume *self, gboolean emit)
+{
+        SsStoreInfo info;
+        int r;
+
+        if (self->state != VOLUME_RUNNING || !self->engine)
+                return;
+        g_mutex_lock(&self->engine->lock);
+        r = ss_store_info(self->engine->store, &info);
+        g_mutex_unlock(&self->engine->lock);
+        if (r < 0)
+                return;
+        zuma_bus_volume_set_origin_size(self->iface, info.origin_size);
+        zuma_bus_volume_set_store_size(self->iface, info.store_size);
+        zuma_bus_volume_set_store_data_bytes(self->iface, info.data_bytes);
+        zuma_bus_volume_set_store_metadata_bytes(self->iface, info.metadata_bytes);
+        zuma_bus_volume_set_store_free_bytes(self->iface, info.free_bytes);
+        zuma_bus_volume_set_snapshot_count(self->iface, info.snapshot_count);
+        zuma_bus_volume_set_chunk_size(self->iface, info.chunk_size);
+        update_thresholds(self, &info, emit);
+        if (info.cleanup_jobs > 0)
+                kick_cleanup(self);
+}
+
+void volume_refresh(ZumaVolume *self)
+{
+        refresh(self, TRUE);
+}
+
+static gboolean on_refresh(gpointer user_data)
+{
+        volume_refresh(user_data);
+        return G_SOURCE_CONTINUE;
+}
+
+static gboolean on_cleanup(gpointer user_data)
+{
+        ZumaVolume *self = user_data;
+        g_autoptr(GError) error = NULL;
+        int r;
+
+        if (self->state != VOLUME_RUNNING) {
+                self->cleanup_id = 0;
+                return G_SOURCE_REMOVE;
+        }
+        g_mutex_lock(&self->engine->lock);
+        r = ss_cleanup_step(self->engine->store, CLEANUP_BUDGET);
+        if (r < 0)
+                volume_engine_error(self, r, "freeing deleted snapshots failed", &error);
+        g_mutex_unlock(&self->engine->lock);
+        if (r > 0)
+                return G_SOURCE_CONTINUE;
+        self->cleanup_id = 0;
+        if (r < 0) {
+                g_warning("volume %s: %s", self->config->name, error->message);
+                self->cleanup_broken = TRUE;
+        } else {
+                g_debug("volume %s: deleted snapshots' space freed", self->config->name);
+        }
+        volume_refresh(self);
+        return G_SOURCE_REMOVE;
+}
+
+static void kick_cleanup(ZumaVolume *self)
+{
+        if (self->cleanup_id || self->cleanup_broken || self->state != VOLUME_RUNNING)
+                return;
+        self->cleanup_id = g_timeout_add(CLEANUP_INTERVAL_MS, on_cleanup, self);
+}
+
+/* --- engine events --- */
+
+static void on_engine_autodeleted(gpointer user, guint32 id, const char *name)
+{
+        ZumaVolume *self = user;
+        ZumaSnapshot *snapshot = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(id));
+
+        g_message("volume %s: store full, snapshot %u (%s) deleted to make room",
+                  self->config->name, id, name);
+        if (snapshot)
+                volume_drop_snapshot(self, snapshot, "store-full");
+        else
+                zuma_bus_volume_emit_snapshot_deleted(self->iface, id, name, "store-full");
+        volume_refresh(self);
+}
+
+static void on_engine_failed(gpointer user, const char *message)
+{
+        ZumaVolume *self = user;
+        g_autofree char *why = NULL;
+
+        if (self->state != VOLUME_RUNNING)
+                return;
+        g_warning("volume %s failed: %s", self->config->name, message);
+        set_state(self, VOLUME_FAILED);
+        set_last_error(self, message);
+        g_clear_handle_id(&self->refresh_id, g_source_remove);
+        g_clear_handle_id(&self->cleanup_id, g_source_remove);
+        why = g_strdup_printf("volume %s failed: %s", self->config->name, message);
+        end_jobs(self, ZUMA_ERROR_IO, why);
+        g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
+        zuma_bus_volume_emit_stopped(self->iface, "failed");
+}
+
+static const ZumaEngineCallbacks engine_callbacks = {
+        .autodeleted = on_engine_autodeleted,
+        .failed = on_engine_failed,
+};
+
+/* --- start and stop --- */
+
+gboolean volume_attach_origin(ZumaVolume *self, GError **error)
+{
+        ZumaFrontend *frontend = volume_frontend(self);
+        g_autofree char *device = NULL;
+
+        if (!frontend)
+                return TRUE;
+        if (!zuma_frontend_attach(frontend, self->config->name, SS_ORIGIN_ID, "", TRUE, &device,
+                                  error)) {
+                g_prefix_error(error,
+                               "cannot attach the origin of volume %s: ", self->config->name);
+                return FALSE;
+        }
+        g_message("volume %s: origin attached as %s", self->config->name, device);
+        volume_set_device(self, device);
+        return TRUE;
+}
+
+/* Undoes a start: ends jobs, detaches every device, drops the snapshot
+ * objects and closes the engine.  The state is set by the caller. */
+static void teardown(ZumaVolume *self)
+{
+        ZumaFrontend *frontend = volume_frontend(self);
+        g_autofree char *why = g_strdup_printf("volume %s stopped", self->config->name);
+        g_autoptr(GError) error = NULL;
+
+        g_clear_handle_id(&self->refresh_id, g_source_remove);
+        g_clear_handle_id(&self->cleanup_id, g_source_remove);
+        end_jobs(self, ZUMA_ERROR_NOT_RUNNING, why);
+        volume_drop_all_snapshots(self);
+        if (frontend && self->frontend_added) {
+                if (!zuma_frontend_detach(frontend, self->config->name, SS_ORIGIN_ID, TRUE,
+                                          &error)) {
+                        g_warning("volume %s: %s", self->config->name, error->message);
+                        g_clear_error(&error);
+                }
+                if (!zuma_frontend_remove_volume(frontend, self->config->name, &error)) {
+                        g_warning("volume %s: %s", self->config->name, error->message);
+                        g_clear_error(&error);
+                }
+                self->frontend_added = FALSE;
+        }
+        volume_set_device(self, "");
+        if (self->engine) {
+                ZumaEngine *engine = g_steal_pointer(&self->engine);
+
+                if (!zuma_engine_close(engine, &error)) {
+                        g_warning("volume %s: %s", self->config->name, error->message);
+                        set_last_error(self, error->message);
+                }
+        }
+        clear_figures(self);
+        self->cleanup_broken = FALSE;
+        self->usage_level = 0;
+}
+
+static char *uuid_string(const guint8 *uuid)
+{
+        return g_strdup_printf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
+                               "%02x%02x%02x%02x%02x%02x",
+                               uuid[0], uuid[1], uuid[2], uuid[3], uuid[4], uuid[5], uuid[6],
+                               uuid[7], uuid[8], uuid[9], uuid[10], uuid[11], uuid[12], uuid[13],
+                               uuid[14], uuid[15]);
+}
+
+static SsFullPolicy policy_from_name(const char *name)
+{
+        return g_str_equal(name, "refuse") ? SS_FULL_REFUSE : SS_FULL_AUTODELETE;
+}
+
+/* Opens the engine and checks the store is this volume's; applies the
+ * configured full policy. */
+static gboolean open_engine(ZumaVolume *self, SsStoreInfo *ret_info, GError **error)
+{
+        ZumaEngine *engine;
+        SsStoreInfo info;
+        int r;
+
+        engine = zuma_engine_open(self->config->origin_device, self->config->store_device,
+                                  &engine_callbacks, self, error);
+        if (!engine)
+                return FALSE;
+        g_mutex_lock(&engine->lock);
+        r = ss_store_info(engine->store, &info);
+        if (r < 0) {
+                zuma_engine_set_error(error, r, "cannot read the store");
+        } else if (!g_str_equal(info.volume_name, self->config->name)) {
+                g_autofree char *quoted = zuma_quote(info.volume_name);
+
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT,
+                            "store %s holds volume %s, not %s", self->config->store_device, quoted,
+                            self->config->name);
+                r = -EINVAL;
+        } else if (info.full_policy != policy_from_name(self->config->full_policy)) {
+                r = ss_store_set_full_policy(engine->store,
+                                             policy_from_name(self->config->full_policy));
+                if (r < 0)
+                        zuma_engine_set_error(error, r, "cannot set the full policy");
+        }
+        g_mutex_unlock(&engine->lock);
+        if (r < 0) {
+                zuma_engine_close(engine, NULL);
+                return FALSE;
+        }
+        self->engine = engine;
+        *ret_info = info;
+        return TRUE;
+}
+
+static gboolean start_serving(ZumaVolume *self, const SsStoreInfo *info, GError **error)
+{
+        ZumaFrontend *frontend = volume_frontend(self);
+
+        if (frontend) {
+                if (!zuma_frontend_add_volume(frontend, self->config->name, self->config->uuid,
+                                              self->engine, error))
+                        return FALSE;
+                self->frontend_added = TRUE;
+        }
+        if (!volume_load_snapshots(self, error))
+                return FALSE;
+        if (!info->revert_target && !volume_attach_origin(self, error))
+                return FALSE;
+        volume_attach_snapshots(self);
+        return TRUE;
+}
+
+gboolean zuma_volume_start(ZumaVolume *self, GError **error)
+{
+        g_autofree char *uuid = NULL;
+        SsStoreInfo info;
+
+        if (self->forgotten) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND, "volume %s no longer exists",
+                            self->config->name);
+                return FALSE;
+        }
+        if (self->state == VOLUME_RUNNING) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_ALREADY_EXISTS,
+                            "volume %s is already running", self->config->name);
+                return FALSE;
+        }
+        if (self->engine)
+                teardown(self); /* failed: Start retries */
+        g_message("starting volume %s (origin %s, store %s)", self->config->name,
+                  self->config->origin_device, self->config->store_device);
+        if (!open_engine(self, &info, error)) {
+                g_prefix_error(error, "cannot start volume %s: ", self->config->name);
+                set_last_error(self, (*error)->message);
+                set_state(self, g_error_matches(*error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT)
+                                        ? VOLUME_FAILED
+                                        : VOLUME_STOPPED);
+                g_warning("%s", (*error)->message);
+                return FALSE;
+        }
+        uuid = uuid_string(info.volume_uuid);
+        g_free(self->config->uuid);
+        self->config->uuid = g_strdup(uuid);
+        self->config->chunk_size = info.chunk_size;
+        zuma_bus_volume_set_uuid(self->iface, uuid);
+        zuma_bus_volume_set_chunk_size(self->iface, info.chunk_size);
+        /* Running from here on, so what start_serving() sets up is undone
+         * by teardown() if it fails. */
+        set_state(self, VOLUME_RUNNING);
+        if (!start_serving(self, &info, error)) {
+                g_prefix_error(error, "cannot start volume %s: ", self->config->name);
+                set_state(self, VOLUME_STOPPED);
+                teardown(self);
+                set_last_error(self, (*error)->message);
+                g_warning("%s", (*error)->message);
+                return FALSE;
+        }
+        set_last_error(self, "");
+        self->config->running = TRUE;
+        save_config_or_warn(self);
+        refresh(self, FALSE);
+        self->refresh_id = g_timeout_add_seconds(REFRESH_INTERVAL_S, on_refresh, self);
+        if (info.revert_target)
+                volume_resume_revert(self, info.revert_target);
+        g_message("volume %s started: %u snapshots, origin %s", self->config->name,
+                  info.snapshot_count,
+                  zuma_bus_volume_get_device(self->iface)[0]
+                          ? zuma_bus_volume_get_device(self->iface)
+                          : "not attached");
+        g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
+        zuma_bus_volume_emit_started(self->iface);
+        return TRUE;
+}
+
+/* The first attached device of the volume that is open, or NULL. */
+static const char *busy_device(ZumaVolume *self)
+{
+        ZumaFrontend *frontend = volume_frontend(self);
+        GHashTableIter iter;
+        gpointer value;
+
+        if (!frontend || !self->frontend_added)
+                return NULL;
+        if (zuma_frontend_is_busy(frontend, self->config->name, SS_ORIGIN_ID))
+                return zuma_bus_volume_get_device(self->iface);
+        g_hash_table_iter_init(&iter, self->snapshots);
+        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                ZumaSnapshot *snapshot = value;
+
+                if (zuma_frontend_is_busy(frontend, self->config->name,
+                                          zuma_snapshot_get_id(snapshot)))
+                        return zuma_snapshot_get_device(snapshot);
+        }
+        return NULL;
+}
+
+gboolean zuma_volume_stop(ZumaVolume *self, gboolean force, const char *reason, GError **error)
+{
+        gboolean was_running = self->state == VOLUME_RUNNING;
+        gboolean requested = g_str_equal(reason, "requested");
+        const char *busy;
+
+        if (self->state != VOLUME_STOPPED || self->engine) {
+                busy = busy_device(self);
+                if (busy && !force) {
+                        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
+                                    "volume %s: device %s is open or mounted (unmount it, or "
+                                    "use force)",
+                                    self->config->name, busy[0] ? busy : "(detached)");
+                        return FALSE;
+                }
+                g_message("stopping volume %s (%s%s)", self->config->name, reason,
+                          busy ? ", forced while in use" : "");
+                set_state(self, VOLUME_STOPPED);
+                teardown(self);
+        }
+        if (requested && self->config->running) {
+                self->config->running = FALSE;
+                save_config_or_warn(self);
+        }
+        if (was_running) {
+                g_message("volume %s stopped", self->config->name);
+                g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
+                zuma_bus_volume_emit_stopped(self->iface, reason);
+        }
+        return TRUE;
+}
+
+void zuma_volume_forget(ZumaVolume *self)
+{
+        self->forgotten = TRUE;
+}
+
+/* --- Volume methods --- */
+
+static gboolean volume_or_reply(ZumaVolume *self, GDBusMethodInvocation *invocation)
+{
+        if (self->forgotten) {
+                zuma_reply_error(invocation, ZUMA_ERROR_NOT_FOUND, "volume %s no longer exists",
+                                 self->config->name);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static GVariant *call_options(GDBusMethodInvocation *invocation)
+{
+        GVariant *params = g_dbus_method_invocation_get_parameters(invocation);
+
+        return g_variant_get_child_value(params, g_variant_n_children(params) - 1);
+}
+
+static void start_authorized(gpointer object, GDBusMethodInvocation *invocation)
+{
+        ZumaVolume *self = object;
+        g_autoptr(GVariant) options = call_options(invocation);
+        g_autoptr(GError) error = NULL;
+
+        if (!volume_or_reply(self, invocation))
+                return;
+        if (!zuma_options_parse(options, &error, NULL) || !zuma_volume_start(self, &error)) {
+                zuma_reply_gerror(invocation, error);
+                return;
+        }
+        zuma_bus_volume_complete_start(self->iface, invocation);
+}
+
+static void stop_authorized(gpointer object, GDBusMethodInvocation *invocation)
+{
+        ZumaVolume *self = object;
+        g_autoptr(GVariant) options = call_options(invocation);
+        g_autoptr(GError) error = NULL;
+        gboolean force = FALSE;
+
+        if (!volume_or_reply(self, invocation))
+                return;
+        if (!zuma_options_parse(options, &error, "force", "b", &force, NULL) ||
+            !zuma_volume_stop(self, force, "requested", &error)) {
+                zuma_reply_gerror(invocation, error);
+                return;
+        }
+        zuma_bus_volume_complete_stop(self->iface, invocation);
+}
+
+static void create_snapshot_authorized(gpointer object, GDBusMethodInvocation *invocation)
+{
+        ZumaVolume *self = object;
+        g_autoptr(GVariant) options = call_options(invocation);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *path = NULL;
+        const char *name = NULL;
+
+        if (!volume_or_reply(self, invocation))
+                return;
+        g_variant_get_child(g_dbus_method_invocation_get_parameters(invocation), 0, "&s", &name);
+        if (!volume_create_snapshot(self, name, options, &path, &error)) {
+                zuma_reply_gerror(invocation, error);
+                return;
+        }
+        zuma_bus_volume_complete_create_snapshot(self->iface, invocation, path);
+}
+
+static void delete_snapshots_authorized(gpointer object, GDBusMethodInvocation *invocation)
+{
+        ZumaVolume *self = object;
+        g_autoptr(GVariant) options = call_options(invocation);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *job = NULL;
+        g_autofree const char **names = NULL;
+
+        if (!volume_or_reply(self, invocation))
+                return;
+        g_variant_get_child(g_dbus_method_invocation_get_parameters(invocation), 0, "^a&s", &names);
+        if (!volume_delete_snapshots(self, names, options, &job, &error)) {
+                zuma_reply_gerror(invocation, error);
+                return;
+        }
+        zuma_bus_volume_complete_delete_snapshots(self->iface, invocation, job);
+}
+
+static void revert_authorized(gpointer object, GDBusMethodInvocation *invocation)
+{
+        ZumaVolume *self = object;
+        g_autoptr(GVariant) options = call_options(invocation);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *job = NULL;
+        const char *name = NULL;
+
+        if (!volume_or_reply(self, invocation))
+                return;
+        g_variant_get_child(g_dbus_method_invocation_get_parameters(invocation), 0, "&s", &name);
+        if (!volume_revert(self, name, options, &job, &error)) {
+                zuma_reply_gerror(invocation, error);
+                return;
+        }
+        zuma_bus_volume_complete_revert(self->iface, invocation, job);
+}
+
+static void resize_authorized(gpointer object, GDBusMethodInvocation *invocation)
+{
+        ZumaVolume *self = object;
+        g_autoptr(GVariant) options = call_options(invocation);
+        g_autoptr(GError) error = NULL;
+        g_autofree char *job = NULL;
+
+        if (!volume_or_reply(self, invocation))
+                return;
+        if (!volume_resize(self, options, &job, &error)) {
+                zuma_reply_gerror(invocation, error);
+                return;
+        }
+        zuma_bus_volume_complete_resize(self->iface, invocation, job);
+}
+
+static gboolean set_full_policy(ZumaVolume *self, const char *policy, GError **error)
+{
+        int r = 0;
+
+        if (!g_str_equal(policy, "refuse") && !g_str_equal(policy, "autodelete")) {
+                g_autofree char *quoted = zuma_quote(policy);
+
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                            "unknown full policy %s: use \"refuse\" or \"autodelete\"", quoted);
+                return FALSE;
+        }
+        if (self->engine && self->state == VOLUME_RUNNING) {
+                g_mutex_lock(&self->engine->lock);
+                r = ss_store_set_full_policy(self->engine->store, policy_from_name(policy));
+                if (r < 0)
+                        volume_engine_error(self, r, "cannot set the full policy", error);
+                g_mutex_unlock(&self->engine->lock);
+        }
+        if (r < 0)
+                return FALSE;
+        /* A stopped volume's store takes the policy when it starts. */
+        g_free(self->config->full_policy);
+        self->config->full_policy = g_strdup(policy);
+        zuma_bus_volume_set_full_policy(self->iface, policy);
+        save_config_or_warn(self);
+        g_message("volume %s: full policy %s", self->config->name, policy);
+        return TRUE;
+}
+
+static void set_full_policy_authorized(gpointer object, GDBusMethodInvocation *invocation)
+{
+        ZumaVolume *self = object;
+        g_autoptr(GVariant) options = call_options(invocation);
+        g_autoptr(GError) error = NULL;
+        const char *policy = NULL;
+
+        if (!volume_or_reply(self, invocation))
+                return;
+        g_variant_get_child(g_dbus_method_invocation_get_parameters(invocation), 0, "&s", &policy);
+        if (!zuma_options_parse(options, &error, NULL) || !set_full_policy(self, policy, &error)) {
+                zuma_reply_gerror(invocation, error);
+                return;
+        }
+        zuma_bus_volume_complete_set_full_policy(self->iface, invocation);
+}
+
+static gboolean require_root(ZumaVolume *self, GDBusMethodInvocation *invocation,
+                             const char *action, ZumaAuthFunc func)
+{
+        zuma_auth_require_root(zuma_volume_get_auth(self), invocation, action, self, func);
+        return TRUE;
+}
+
+static gboolean on_handle_start(ZumaBusVolume *iface, GDBusMethodInvocation *invocation,
+                                GVariant *options, ZumaVolume *self)
+{
+        return require_root(self, invocation, "start volumes", start_authorized);
+}
+
+static gboolean on_handle_stop(ZumaBusVolume *iface, GDBusMethodInvocation *invocation,
+                               GVariant *options, ZumaVolume *self)
+{
+        return require_root(self, invocation, "stop volumes", stop_authorized);
+}
+
+static gboolean on_handle_create_snapshot(ZumaBusVolume *iface, GDBusMethodInvocation *invocation,
+                                          const char *name, GVariant *options, ZumaVolume *self)
+{
+        return require_root(self, invocation, "create snapshots", create_snapshot_authorized);
+}
+
+static gboolean on_handle_delete_snapshots(ZumaBusVolume *iface, GDBusMethodInvocation *invocation,
+                                           const char *const *names, GVariant *options,
+                                           ZumaVolume *self)
+{
+        return require_root(self, invocation, "delete snapshots", delete_snapshots_authorized);
+}
+
+static gboolean on_handle_revert(ZumaBusVolume *iface, GDBusMethodInvocation *invocation,
+                                 const char *snapshot, GVariant *options, ZumaVolume *self)
+{
+        return require_root(self, invocation, "revert volumes", revert_authorized);
+}
+
+static gboolean on_handle_resize(ZumaBusVolume *iface, GDBusMethodInvocation *invocation,
+                                 GVariant *options, ZumaVolume *self)
+{
+        return require_root(self, invocation, "resize volumes", resize_authorized);
+}
+
+static gboolean on_handle_set_full_policy(ZumaBusVolume *iface, GDBusMethodInvocation *invocation,
+                                          const char *policy, GVariant *options, ZumaVolume *self)
+{
+        return require_root(self, invocation, "change volumes", set_full_policy_authorized);
+}
+
+static void on_job_completed(ZumaJob *job, ZumaVolume *self)
+{
+        forget_finished_jobs(self);
+}
+
+ZumaVolume *zuma_volume_new(ZumaManager *manager, ZumaVolumeConfig *config)
+{
+        ZumaVolume *self = g_object_new(ZUMA_TYPE_VOLUME, NULL);
+        g_autofree char *escaped = g_dbus_escape_object_path(config->name);
+
+        self->manager = manager;
+        self->config = config;
+        self->object_path = g_strdup_printf(ZUMA_OBJECT_ROOT "/volumes/%s", escaped);
+        self->object = zuma_bus_object_skeleton_new(self->object_path);
+        self->iface = zuma_bus_volume_skeleton_new();
+        zuma_bus_volume_set_name(self->iface, config->name);
+        zuma_bus_volume_set_uuid(self->iface, config->uuid);
+        zuma_bus_volume_set_origin_device(self->iface, config->origin_device);
+        zuma_bus_volume_set_store_device(self->iface, config->store_device);
+        zuma_bus_volume_set_mount_point(self->iface, config->mount_point);
+        zuma_bus_volume_set_state(self->iface, state_name(VOLUME_STOPPED));
+        zuma_bus_volume_set_last_error(self->iface, "");
+        zuma_bus_volume_set_device(self->iface, "");
+        zuma_bus_volume_set_chunk_size(self->iface, config->chunk_size);
+        zuma_bus_volume_set_full_policy(self->iface, config->full_policy);
+        g_signal_connect(self->iface, "handle-start", G_CALLBACK(on_handle_start), self);
+        g_signal_connect(self->iface, "handle-stop", G_CALLBACK(on_handle_stop), self);
+        g_signal_connect(self->iface, "handle-create-snapshot",
+                         G_CALLBACK(on_handle_create_snapshot), self);
+        g_signal_connect(self->iface, "handle-delete-snapshots",
+                         G_CALLBACK(on_handle_delete_snapshots), self);
+        g_signal_connect(self->iface, "handle-revert", G_CALLBACK(on_handle_revert), self);
+        g_signal_connect(self->iface, "handle-resize", G_CALLBACK(on_handle_resize), self);
+        g_signal_connect(self->iface, "handle-set-full-policy",
+                         G_CALLBACK(on_handle_set_full_policy), self);
+        zuma_bus_object_skeleton_set_volume(self->object, self->iface);
+        return self;
+}
+
+static void zuma_volume_dispose(GObject *object)
+{
+        ZumaVolume *self = ZUMA_VOLUME(object);
+
+        if (self->engine || self->state != VOLUME_STOPPED) {
+                set_state(self, VOLUME_STOPPED);
+                teardown(self);
+        }
+        if (self->iface)
+                g_signal_handlers_disconnect_by_data(self->iface, self);
+        g_clear_object(&self->iface);
+        g_clear_object(&self->object);
+        G_OBJECT_CLASS(zuma_volume_parent_class)->dispose(object);
+}
+
+static void zuma_volume_finalize(GObject *object)
+{
+        ZumaVolume *self = ZUMA_VOLUME(object);
+
+        g_hash_table_unref(self->snapshots);
+        g_ptr_array_unref(self->jobs);
+        zuma_volume_config_free(self->config);
+        g_free(self->object_path);
+        G_OBJECT_CLASS(zuma_volume_parent_class)->finalize(object);
+}
+
+static void zuma_volume_class_init(ZumaVolumeClass *klass)
+{
+        GObjectClass *object_class = G_OBJECT_CLASS(klass);
+
+        object_class->dispose = zuma_volume_dispose;
+        object_class->finalize = zuma_volume_finalize;
+}
+
+static void zuma_volume_init(ZumaVolume *self)
+{
+        self->state = VOLUME_STOPPED;
+        self->snapshots =
+                g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_object_unref);
+        self->jobs = g_ptr_array_new_with_free_func(g_object_unref);
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ZumaVolume: one origin device and its snapshot store
+ * (org.zumastor.Zumastor1.Volume at /org/zumastor/Zumastor1/volumes/NAME).
+ *
+ * States: "stopped" (no engine), "running" (engine open, devices
+ * attached, one ZumaSnapshot object per snapshot) and "failed" (the store
+ * failed an I/O or refused to open; LastError says why; Stop then Start
+ * retries).  The implementation is split along its jobs:
+ * zuma-volume.c (life cycle, properties, usage, bus glue),
+ * zuma-volume-snapshots.c (snapshot operations) and zuma-volume-jobs.c
+ * (DeleteSnapshots, Revert, Resize).
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "snapstore.h"
+#include "zuma-manager.h"
+#include "zuma-volume-config.h"
+
+G_BEGIN_DECLS
+
+#define ZUMA_TYPE_VOLUME (zuma_volume_get_type())
+G_DECLARE_FINAL_TYPE(ZumaVolume, zuma_volume, ZUMA, VOLUME, GObject)
+
+/* Takes over config. */
+ZumaVolume *zuma_volume_new(ZumaManager *manager, ZumaVolumeConfig *config);
+
+const char *zuma_volume_get_name(ZumaVolume *self);
+const char *zuma_volume_get_object_path(ZumaVolume *self);
+GDBusObjectSkeleton *zuma_volume_get_object(ZumaVolume *self);
+const ZumaVolumeConfig *zuma_volume_get_config(ZumaVolume *self);
+ZumaAuth *zuma_volume_get_auth(ZumaVolume *self);
+gboolean zuma_volume_is_running(ZumaVolume *self);
+gboolean zuma_volume_is_stopped(ZumaVolume *self);
+
+/* Whether path names the volume's origin or store device (same block
+ * device, or same file). */
+gboolean zuma_volume_uses_device(ZumaVolume *self, const char *path);
+
+/* Start and Stop.  reason: "requested" records the desired state,
+ * "shutdown" keeps it (the volume starts with the next server).  Start
+ * records "running" as the desired state once it succeeded. */
+gboolean zuma_volume_start(ZumaVolume *self, GError **error);
+gboolean zuma_volume_stop(ZumaVolume *self, gboolean force, const char *reason, GError **error);
+
+/* The definition is being removed: the volume is stopped; it answers
+ * NotFound from now on. */
+void zuma_volume_forget(ZumaVolume *self);
+
+/* Writes the definition to the state directory. */
+gboolean zuma_volume_save_config(ZumaVolume *self, GError **error);
+
+/* Snapshot operations, for ZumaSnapshot's methods (snapshot by id). */
+gboolean zuma_volume_delete_snapshot(ZumaVolume *self, guint32 id, gboolean force, GError **error);
+gboolean zuma_volume_rename_snapshot(ZumaVolume *self, guint32 id, const char *name,
+                                     GError **error);
+gboolean zuma_volume_set_snapshot_priority(ZumaVolume *self, guint32 id, gint32 priority,
+                                           GError **error);
+gboolean zuma_volume_set_snapshot_pinned(ZumaVolume *self, guint32 id, gboolean pinned,
+                                         GError **error);
+gboolean zuma_volume_set_snapshot_writable(ZumaVolume *self, guint32 id, gboolean writable,
+                                           GError **error);
+gboolean zuma_volume_attach_snapshot(ZumaVolume *self, guint32 id, char **ret_device,
+                                     GError **error);
+gboolean zuma_volume_detach_snapshot(ZumaVolume *self, guint32 id, gboolean force, GError **error);
+gboolean zuma_volume_get_snapshot_usage(ZumaVolume *self, guint32 id, SsSnapshotUsage *ret_usage,
+                                        GError **error);
+
+G_END_DECLS

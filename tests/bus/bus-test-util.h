@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Plumbing of the bus tests: the bus connection and the signals seen on
+ * it, proxies, properties read straight from the daemon, exact D-Bus
+ * error names, and the harness (zuma-test-bus.sh) for devices and the
+ * daemon's life.
+ */
+#pragma once
+
+#include <gio/gio.h>
+#include <string.h>
+
+#include "zuma-bus-generated.h"
+#include "zuma-error.h"
+
+#define BUS_NAME "org.zumastor.Zumastor1"
+#define ROOT_PATH "/org/zumastor/Zumastor1"
+#define MANAGER_PATH ROOT_PATH "/Manager"
+#define IFACE_MANAGER "org.zumastor.Zumastor1.Manager"
+#define IFACE_VOLUME "org.zumastor.Zumastor1.Volume"
+#define IFACE_SNAPSHOT "org.zumastor.Zumastor1.Snapshot"
+#define IFACE_JOB "org.zumastor.Zumastor1.Job"
+#define SIGNAL_TIMEOUT_S 20
+#define MiB (1024 * 1024)
+
+/* The system bus the harness started (DBUS_SYSTEM_BUS_ADDRESS). */
+extern GDBusConnection *test_bus;
+
+/* Connects and starts recording every org.zumastor.Zumastor1.* signal. */
+void test_bus_init(void);
+void test_bus_fini(void);
+
+/* Takes the first recorded signal member on path whose parameters print
+ * (g_variant_print with types) as want (NULL: any); waits for it up to
+ * SIGNAL_TIMEOUT_S and aborts the test without it. */
+GVariant *wait_signal(const char *path, const char *member, const char *want);
+/* Forgets every signal recorded so far. */
+void drain_signals(void);
+
+/* Options from GVariant text, e.g. "{'force': <true>}", floating. */
+GVariant *opts(const char *text);
+
+/* Asserts error came from the bus as name ("NotFound", short for
+ * org.zumastor.Zumastor1.Error.NotFound, or a full name). */
+void assert_error_name(GError *error, const char *name);
+
+#define NO_OPTS opts("{}")
+
+#define assert_fails(name, call) \
+        do { \
+                g_autoptr(GError) error_ = NULL; \
+                gboolean ok_ = (call); \
+                g_assert_false(ok_); \
+                assert_error_name(error_, (name)); \
+        } while (0)
+
+#define assert_fails_mentioning(name, word, call) \
+        do { \
+                g_autoptr(GError) error_ = NULL; \
+                gboolean ok_ = (call); \
+                g_assert_false(ok_); \
+                assert_error_name(error_, (name)); \
+                if (!strstr(error_->message, (word))) \
+                        g_error("error \"%s\" does not mention %s", error_->message, (word)); \
+        } while (0)
+
+#define assert_ok(call) \
+        do { \
+                g_autoptr(GError) error_ = NULL; \
+                gboolean ok_ = (call); \
+                g_assert_no_error(error_); \
+                g_assert_true(ok_); \
+        } while (0)
+
+#define PROXY_FLAGS \
+        (G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES | G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS)
+
+ZumaBusManager *manager(void);
+ZumaBusVolume *volume(const char *path);
+ZumaBusSnapshot *snapshot(const char *path);
+ZumaBusJob *job(const char *path);
+
+/* Properties, read with a Properties.Get call each (no proxy cache). */
+GVariant *prop(const char *path, const char *iface, const char *name);
+char *prop_s(const char *path, const char *iface, const char *name);
+guint64 prop_t(const char *path, const char *iface, const char *name);
+guint32 prop_u(const char *path, const char *iface, const char *name);
+gint32 prop_i(const char *path, const char *iface, const char *name);
+gboolean prop_b(const char *path, const char *iface, const char *name);
+void assert_prop_s(const char *path, const char *iface, const char *name, const char *want);
+gboolean object_exists(const char *path);
+
+/* "zuma-test-bus.sh COMMAND ARG1 ARG2": its stdout, stripped. */
+char *harness(const char *command, const char *arg1, const char *arg2);
+/* A loop device over a sparse file of size (truncate syntax). */
+char *loop_device(const char *name, const char *size);
+/* A shell command that must succeed. */
+void run(const char *command);
+
+/* Writes, or checks, len bytes of one value at offset (O_DIRECT). */
+void write_device(const char *device, guint64 offset, gsize len, guint8 value);
+gboolean device_holds(const char *device, guint64 offset, gsize len, guint8 value);
+
+char *define(const char *name, const char *origin, const char *store, const char *options,
+             GError **error);
+gboolean define_fails(const char *name, const char *origin, const char *store, const char *options,
+                      GError **error);
+char *create_snapshot(const char *vol, const char *name, const char *options);
+/* Waits for a job's Completed; asserts it ended with error name want
+ * ("" for success) and that its properties say the same. */
+void wait_job(const char *job_path, const char *want);

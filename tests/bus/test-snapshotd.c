@@ -1,0 +1,1014 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * zuma-snapshotd on a private system bus, through the generated proxies.
+ *
+ * Run by test-snapshotd.sh, which sources zuma-test-bus.sh, starts the bus
+ * and the daemon and exports ZUMA_TEST_DIR, ZUMA_TEST_HARNESS and
+ * DBUS_SYSTEM_BUS_ADDRESS.  The test makes its loop devices and restarts
+ * the daemon through the harness ("zuma-test-bus.sh loop-device NAME
+ * SIZE", "... restart-daemon", "... kill-daemon"), which also detaches and
+ * removes everything at the end.
+ *
+ * The cases run in order and build on each other: bad input of every
+ * method (checked by exact D-Bus error name), then the happy paths with
+ * their properties and signals, the store-full policy, restarts, and an
+ * unprivileged caller.  With --frontend=none the parts that write a
+ * volume's device are skipped with a reason.
+ *
+ * Run as `nobody` with --unprivileged (the test does that itself), the
+ * binary checks that every mutating method is refused and that status can
+ * be read.  The plumbing is in bus-test-util.c.
+ */
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include "bus-test-util.h"
+
+static struct {
+        gboolean fuse; /* the daemon has a data frontend */
+        /* the good volume every case may use */
+        char *origin;
+        char *store;
+        char *vol_path;
+        /* spare devices */
+        char *spare_origin;
+        char *spare_store;
+} T;
+
+/* --- the cases --- */
+
+static void test_manager_properties(void)
+{
+        g_autofree char *frontend = prop_s(MANAGER_PATH, IFACE_MANAGER, "Frontend");
+        g_autofree char *version = prop_s(MANAGER_PATH, IFACE_MANAGER, "Version");
+        g_autofree char *state = prop_s(MANAGER_PATH, IFACE_MANAGER, "StateDirectory");
+
+        g_assert_true(g_str_equal(frontend, "fuse") || g_str_equal(frontend, "none"));
+        T.fuse = g_str_equal(frontend, "fuse");
+        g_assert_cmpstr(version, !=, "");
+        g_assert_true(g_str_has_prefix(state, g_getenv("ZUMA_TEST_DIR")));
+        g_test_message("frontend: %s", frontend);
+}
+
+static void test_define_bad_input(void)
+{
+        g_autofree char *huge = g_strnfill(1 * MiB, 'a');
+        g_autofree char *long_name = g_strnfill(64, 'v');
+        g_autofree char *long_path = g_strconcat("/", huge, NULL);
+        g_autofree char *huge_opt = g_strdup_printf("{'mount_point': <'/%s'>}", huge);
+        g_autofree char *mnt = g_build_filename(g_getenv("ZUMA_TEST_DIR"), "mnt", NULL);
+        g_autofree char *image =
+                g_build_filename(g_getenv("ZUMA_TEST_DIR"), "images", "origin.img", NULL);
+        g_autofree char *tiny = loop_device("tiny-store", "256K");
+        g_autofree char *held = loop_device("held", "16M");
+        g_autofree char *mounted = loop_device("mounted", "32M");
+        g_autofree char *mkfs = NULL;
+        g_autofree char *mount = NULL;
+        g_autofree char *unmount = NULL;
+        g_autofree char *mkfs_ext4 = g_find_program_in_path("mkfs.ext4");
+        const char *o = T.origin, *s = T.store;
+        int fd;
+
+        /* names */
+        assert_fails("InvalidArgument", define_fails("", o, s, "{}", &error_));
+        assert_fails("InvalidArgument", define_fails("-vol", o, s, "{}", &error_));
+        assert_fails("InvalidArgument", define_fails(".vol", o, s, "{}", &error_));
+        assert_fails("InvalidArgument", define_fails("a/b", o, s, "{}", &error_));
+        assert_fails("InvalidArgument", define_fails("a@b", o, s, "{}", &error_));
+        assert_fails("InvalidArgument", define_fails("a:b", o, s, "{}", &error_));
+        assert_fails("InvalidArgument", define_fails("a b", o, s, "{}", &error_));
+        assert_fails("InvalidArgument", define_fails("ü", o, s, "{}", &error_));
+        assert_fails("InvalidArgument", define_fails(long_name, o, s, "{}", &error_));
+        assert_fails_mentioning("InvalidArgument", "too long",
+                                define_fails(huge, o, s, "{}", &error_));
+        /* paths */
+        assert_fails("InvalidArgument", define_fails("v", "", s, "{}", &error_));
+        assert_fails("InvalidArgument", define_fails("v", "dev/loop0", s, "{}", &error_));
+        assert_fails("InvalidArgument", define_fails("v", "/dev/../dev/loop0", s, "{}", &error_));
+        assert_fails_mentioning("InvalidArgument", "too long",
+                                define_fails("v", long_path, s, "{}", &error_));
+        assert_fails("InvalidArgument", define_fails("v", o, long_path, "{}", &error_));
+        assert_fails("NotFound", define_fails("v", "/nonexistent/origin", s, "{}", &error_));
+        assert_fails("NotFound", define_fails("v", o, "/nonexistent/store", "{}", &error_));
+        assert_fails("InvalidArgument", define_fails("v", "/tmp", s, "{}", &error_));
+        assert_fails("InvalidArgument", define_fails("v", o, "/dev/null", "{}", &error_));
+        /* origin == store, also through another name for the same file */
+        assert_fails("InvalidArgument", define_fails("v", o, o, "{'initialize': <true>}", &error_));
+        assert_fails("InvalidArgument",
+                     define_fails("v", image, image, "{'initialize': <true>}", &error_));
+        /* options */
+        assert_fails_mentioning("InvalidArgument", "bogus",
+                                define_fails("v", o, s, "{'bogus': <true>}", &error_));
+        assert_fails_mentioning("InvalidArgument", "initialize",
+                                define_fails("v", o, s, "{'initialize': <'yes'>}", &error_));
+        assert_fails_mentioning("InvalidArgument", "chunk_size",
+                                define_fails("v", o, s,
+                                             "{'initialize': <true>, 'chunk_size': <int32 4096>}",
+                                             &error_));
+        assert_fails_mentioning("InvalidArgument", "chunk_size",
+                                define_fails("v", o, s,
+                                             "{'initialize': <true>, 'chunk_size': <uint64 4096>}",
+                                             &error_));
+        for (guint i = 0; i < 6; i++) {
+                static const guint32 bad[] = { 0, 1000, 2048, 12288, 2 * MiB, G_MAXUINT32 };
+                g_autofree char *text = g_strdup_printf(
+                        "{'initialize': <true>, 'chunk_size': <uint32 %u>}", bad[i]);
+
+                assert_fails_mentioning("InvalidArgument", "chunk_size",
+                                        define_fails("v", o, s, text, &error_));
+        }
+        assert_fails("InvalidArgument",
+                     define_fails("v", o, s, "{'chunk_size': <uint32 4096>}", &error_));
+        assert_fails("InvalidArgument", define_fails("v", o, s, "{'force': <true>}", &error_));
+        assert_fails_mentioning("InvalidArgument", "full_policy",
+                                define_fails("v", o, s,
+                                             "{'initialize': <true>, 'full_policy': <'maybe'>}",
+                                             &error_));
+        assert_fails("InvalidArgument",
+                     define_fails("v", o, s, "{'mount_point': <'relative/dir'>}", &error_));
+        assert_fails("InvalidArgument", define_fails("v", o, s, huge_opt, &error_));
+        assert_fails("InvalidArgument", define_fails("v", o, s, "{'start': <1>}", &error_));
+        /* the store is too small */
+        assert_fails_mentioning("NoSpace", "too small",
+                                define_fails("v", o, tiny, "{'initialize': <true>}", &error_));
+        /* no store on the device, and no initialize */
+        assert_fails("Corrupt", define_fails("v", o, s, "{}", &error_));
+        /* a device held open exclusively elsewhere */
+        fd = open(held, O_RDONLY | O_EXCL | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        assert_fails("Busy", define_fails("v", held, s, "{'initialize': <true>}", &error_));
+        assert_fails("Busy", define_fails("v", o, held, "{'initialize': <true>}", &error_));
+        close(fd);
+        /* a mounted device */
+        if (mkfs_ext4) {
+                mkfs = g_strdup_printf("mkfs.ext4 -q -F %s", mounted);
+                mount = g_strdup_printf("mkdir -p %s && mount %s %s", mnt, mounted, mnt);
+                unmount = g_strdup_printf("umount %s", mnt);
+                run(mkfs);
+                run(mount);
+                assert_fails("Busy",
+                             define_fails("v", mounted, s, "{'initialize': <true>}", &error_));
+                assert_fails("Busy",
+                             define_fails("v", o, mounted,
+                                          "{'initialize': <true>, 'force': <true>}", &error_));
+                run(unmount);
+        } else {
+                g_test_message("mkfs.ext4 missing: mounted-device case skipped");
+        }
+        /* nothing was defined by any of this */
+        g_assert_false(object_exists(ROOT_PATH "/volumes/v"));
+}
+
+static void test_define_good(void)
+{
+        g_autoptr(GVariant) started = NULL;
+        g_autofree char *uuid = NULL;
+        g_autofree char *device = NULL;
+
+        T.vol_path = define("good", T.origin, T.store,
+                            "{'initialize': <true>, 'chunk_size': <uint32 16384>, "
+                            "'mount_point': <'/srv/good'>}",
+                            NULL);
+        g_assert_nonnull(T.vol_path);
+        started = wait_signal(T.vol_path, "Started", NULL);
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "Name", "good");
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "State", "running");
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "LastError", "");
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "OriginDevice", T.origin);
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "StoreDevice", T.store);
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "MountPoint", "/srv/good");
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "FullPolicy", "autodelete");
+        g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "ChunkSize"), ==, 16384);
+        g_assert_cmpuint(prop_t(T.vol_path, IFACE_VOLUME, "OriginSize"), ==, 64 * MiB);
+        g_assert_cmpuint(prop_t(T.vol_path, IFACE_VOLUME, "StoreSize"), ==, 64 * MiB);
+        g_assert_cmpuint(prop_t(T.vol_path, IFACE_VOLUME, "StoreFreeBytes"), >, 60 * MiB);
+        g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 0);
+        uuid = prop_s(T.vol_path, IFACE_VOLUME, "Uuid");
+        g_assert_cmpuint(strlen(uuid), ==, 36);
+        device = prop_s(T.vol_path, IFACE_VOLUME, "Device");
+        if (T.fuse)
+                g_assert_true(g_str_has_prefix(device, "/dev/"));
+        else
+                g_assert_cmpstr(device, ==, "");
+
+        /* Taken: the name, and each device. */
+        assert_fails("AlreadyExists", define_fails("good", T.spare_origin, T.spare_store,
+                                                   "{'initialize': <true>}", &error_));
+        assert_fails("AlreadyExists", define_fails("other", T.origin, T.spare_store,
+                                                   "{'initialize': <true>}", &error_));
+        assert_fails("AlreadyExists", define_fails("other", T.spare_origin, T.store,
+                                                   "{'initialize': <true>}", &error_));
+        /* FindVolume */
+        {
+                g_autoptr(ZumaBusManager) m = manager();
+                g_autofree char *found = NULL;
+                g_autofree char *huge = g_strnfill(1 * MiB, 'x');
+
+                assert_ok(zuma_bus_manager_call_find_volume_sync(m, "good", NO_OPTS, &found, NULL,
+                                                                 &error_));
+                g_assert_cmpstr(found, ==, T.vol_path);
+                assert_fails("NotFound", zuma_bus_manager_call_find_volume_sync(
+                                                 m, "nope", NO_OPTS, NULL, NULL, &error_));
+                assert_fails("InvalidArgument", zuma_bus_manager_call_find_volume_sync(
+                                                        m, huge, NO_OPTS, NULL, NULL, &error_));
+                assert_fails("InvalidArgument",
+                             zuma_bus_manager_call_find_volume_sync(m, "good", opts("{'x': <1>}"),
+                                                                    NULL, NULL, &error_));
+        }
+}
+
+static void test_snapshot_create(void)
+{
+        g_autoptr(ZumaBusVolume) v = volume(T.vol_path);
+        g_autofree char *huge = g_strnfill(1 * MiB, 's');
+        g_autofree char *long_name = g_strnfill(128, 's');
+        g_autofree char *max_name = g_strnfill(127, 'm');
+        g_autofree char *s1 = NULL;
+        g_autofree char *s2 = NULL;
+        g_autofree char *s3 = NULL;
+        g_autofree char *auto_name = NULL;
+        g_autofree char *want = NULL;
+        g_autoptr(GVariant) created = NULL;
+
+        /* bad input */
+        assert_fails("InvalidArgument", zuma_bus_volume_call_create_snapshot_sync(
+                                                v, "-x", NO_OPTS, NULL, NULL, &error_));
+        assert_fails("InvalidArgument", zuma_bus_volume_call_create_snapshot_sync(
+                                                v, "a@b", NO_OPTS, NULL, NULL, &error_));
+        assert_fails("InvalidArgument", zuma_bus_volume_call_create_snapshot_sync(
+                                                v, "a/b", NO_OPTS, NULL, NULL, &error_));
+        assert_fails("InvalidArgument", zuma_bus_volume_call_create_snapshot_sync(
+                                                v, long_name, NO_OPTS, NULL, NULL, &error_));
+        assert_fails_mentioning(
+                "InvalidArgument", "too long",
+                zuma_bus_volume_call_create_snapshot_sync(v, huge, NO_OPTS, NULL, NULL, &error_));
+        assert_fails_mentioning("InvalidArgument", "colour",
+                                zuma_bus_volume_call_create_snapshot_sync(
+                                        v, "s", opts("{'colour': <'red'>}"), NULL, NULL, &error_));
+        assert_fails_mentioning(
+                "InvalidArgument", "priority",
+                zuma_bus_volume_call_create_snapshot_sync(v, "s", opts("{'priority': <'high'>}"),
+                                                          NULL, NULL, &error_));
+        assert_fails_mentioning(
+                "InvalidArgument", "pinned",
+                zuma_bus_volume_call_create_snapshot_sync(v, "s", opts("{'pinned': <uint32 1>}"),
+                                                          NULL, NULL, &error_));
+        g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 0);
+
+        /* good ones */
+        s1 = create_snapshot(T.vol_path, "s1", "{'priority': <5>, 'pinned': <true>}");
+        want = g_strdup_printf("(objectpath '%s', 's1')", s1);
+        created = wait_signal(T.vol_path, "SnapshotCreated", want);
+        g_assert_cmpstr(s1, ==, "/org/zumastor/Zumastor1/volumes/good/snapshots/1");
+        assert_prop_s(s1, IFACE_SNAPSHOT, "Name", "s1");
+        assert_prop_s(s1, IFACE_SNAPSHOT, "Volume", T.vol_path);
+        g_assert_cmpuint(prop_u(s1, IFACE_SNAPSHOT, "Id"), ==, 1);
+        g_assert_cmpint(prop_i(s1, IFACE_SNAPSHOT, "Priority"), ==, 5);
+        g_assert_true(prop_b(s1, IFACE_SNAPSHOT, "Pinned"));
+        g_assert_false(prop_b(s1, IFACE_SNAPSHOT, "Writable"));
+        g_assert_cmpuint(prop_t(s1, IFACE_SNAPSHOT, "Size"), ==, 64 * MiB);
+        g_assert_cmpuint(prop_t(s1, IFACE_SNAPSHOT, "CreationTime"), >, 0);
+        {
+                g_autofree char *device = prop_s(s1, IFACE_SNAPSHOT, "Device");
+
+                g_assert_cmpint(g_str_has_prefix(device, "/dev/"), ==, T.fuse);
+        }
+        s2 = create_snapshot(T.vol_path, "s2", "{'writable': <true>, 'attach': <false>}");
+        g_assert_true(prop_b(s2, IFACE_SNAPSHOT, "Writable"));
+        assert_prop_s(s2, IFACE_SNAPSHOT, "Device", "");
+        s3 = create_snapshot(T.vol_path, "", "{}");
+        auto_name = prop_s(s3, IFACE_SNAPSHOT, "Name");
+        g_assert_true(g_str_has_prefix(auto_name, "good-"));
+        g_assert_cmpuint(prop_u(s3, IFACE_SNAPSHOT, "Id"), ==, 3);
+        g_free(create_snapshot(T.vol_path, max_name, "{}"));
+        g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 4);
+        /* duplicate */
+        assert_fails("AlreadyExists", zuma_bus_volume_call_create_snapshot_sync(
+                                              v, "s1", NO_OPTS, NULL, NULL, &error_));
+        drain_signals();
+}
+
+static void test_snapshot_changes(void)
+{
+        const char *s1 = ROOT_PATH "/volumes/good/snapshots/1";
+        const char *s2 = ROOT_PATH "/volumes/good/snapshots/2";
+        g_autoptr(ZumaBusSnapshot) p1 = snapshot(s1);
+        g_autoptr(ZumaBusSnapshot) p2 = snapshot(s2);
+        g_autofree char *huge = g_strnfill(1 * MiB, 'r');
+        g_autoptr(GVariant) usage = NULL;
+        guint64 value;
+
+        /* Rename */
+        assert_fails("InvalidArgument",
+                     zuma_bus_snapshot_call_rename_sync(p1, "", NO_OPTS, NULL, &error_));
+        assert_fails("InvalidArgument",
+                     zuma_bus_snapshot_call_rename_sync(p1, "x@y", NO_OPTS, NULL, &error_));
+        assert_fails("InvalidArgument",
+                     zuma_bus_snapshot_call_rename_sync(p1, huge, NO_OPTS, NULL, &error_));
+        assert_fails("AlreadyExists",
+                     zuma_bus_snapshot_call_rename_sync(p1, "s2", NO_OPTS, NULL, &error_));
+        assert_fails("InvalidArgument",
+                     zuma_bus_snapshot_call_rename_sync(p1, "first", opts("{'now': <true>}"), NULL,
+                                                        &error_));
+        assert_ok(zuma_bus_snapshot_call_rename_sync(p1, "first", NO_OPTS, NULL, &error_));
+        assert_prop_s(s1, IFACE_SNAPSHOT, "Name", "first");
+        /* SetPriority */
+        assert_fails("InvalidArgument", zuma_bus_snapshot_call_set_priority_sync(
+                                                p1, 1, opts("{'x': <1>}"), NULL, &error_));
+        assert_ok(zuma_bus_snapshot_call_set_priority_sync(p1, -7, NO_OPTS, NULL, &error_));
+        g_assert_cmpint(prop_i(s1, IFACE_SNAPSHOT, "Priority"), ==, -7);
+        /* SetPinned */
+        assert_fails("InvalidArgument", zuma_bus_snapshot_call_set_pinned_sync(
+                                                p1, FALSE, opts("{'x': <1>}"), NULL, &error_));
+        assert_ok(zuma_bus_snapshot_call_set_pinned_sync(p1, FALSE, NO_OPTS, NULL, &error_));
+        g_assert_false(prop_b(s1, IFACE_SNAPSHOT, "Pinned"));
+        assert_ok(zuma_bus_snapshot_call_set_pinned_sync(p1, TRUE, NO_OPTS, NULL, &error_));
+        g_assert_true(prop_b(s1, IFACE_SNAPSHOT, "Pinned"));
+        /* SetWritable */
+        assert_fails("InvalidArgument", zuma_bus_snapshot_call_set_writable_sync(
+                                                p2, FALSE, opts("{'x': <1>}"), NULL, &error_));
+        assert_ok(zuma_bus_snapshot_call_set_writable_sync(p2, FALSE, NO_OPTS, NULL, &error_));
+        g_assert_false(prop_b(s2, IFACE_SNAPSHOT, "Writable"));
+        assert_ok(zuma_bus_snapshot_call_set_writable_sync(p2, TRUE, NO_OPTS, NULL, &error_));
+        g_assert_true(prop_b(s2, IFACE_SNAPSHOT, "Writable"));
+        /* GetUsage */
+        assert_fails("InvalidArgument", zuma_bus_snapshot_call_get_usage_sync(
+                                                p1, opts("{'x': <1>}"), NULL, NULL, &error_));
+        assert_ok(zuma_bus_snapshot_call_get_usage_sync(p1, NO_OPTS, &usage, NULL, &error_));
+        g_assert_true(g_variant_lookup(usage, "exclusive_bytes", "t", &value));
+        g_assert_true(g_variant_lookup(usage, "shared_chunks", "t", &value));
+        g_assert_true(g_variant_lookup(usage, "private_chunks", "t", &value));
+        /* Attach / Detach */
+        assert_fails("InvalidArgument", zuma_bus_snapshot_call_attach_sync(p2, opts("{'x': <1>}"),
+                                                                           NULL, NULL, &error_));
+        assert_fails("InvalidArgument", zuma_bus_snapshot_call_detach_sync(
+                                                p2, opts("{'force': <'yes'>}"), NULL, &error_));
+        if (T.fuse) {
+                g_autofree char *device = NULL;
+                g_autofree char *again = NULL;
+
+                assert_ok(zuma_bus_snapshot_call_attach_sync(p2, NO_OPTS, &device, NULL, &error_));
+                g_assert_true(g_str_has_prefix(device, "/dev/"));
+                assert_prop_s(s2, IFACE_SNAPSHOT, "Device", device);
+                assert_ok(zuma_bus_snapshot_call_attach_sync(p2, NO_OPTS, &again, NULL, &error_));
+                g_assert_cmpstr(again, ==, device);
+                /* a writable snapshot's device takes writes */
+                write_device(device, 0, 1 * MiB, 0x5a);
+                g_assert_true(device_holds(device, 0, 1 * MiB, 0x5a));
+                {
+                        int fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+                        g_assert_cmpint(fd, >=, 0);
+                        assert_fails("Busy", zuma_bus_snapshot_call_detach_sync(p2, NO_OPTS, NULL,
+                                                                                &error_));
+                        assert_fails("Busy", zuma_bus_snapshot_call_set_writable_sync(
+                                                     p2, FALSE, NO_OPTS, NULL, &error_));
+                        close(fd);
+                }
+                assert_ok(zuma_bus_snapshot_call_detach_sync(p2, NO_OPTS, NULL, &error_));
+                assert_prop_s(s2, IFACE_SNAPSHOT, "Device", "");
+                assert_ok(zuma_bus_snapshot_call_detach_sync(p2, NO_OPTS, NULL, &error_));
+        } else {
+                assert_fails("NotSupported",
+                             zuma_bus_snapshot_call_attach_sync(p2, NO_OPTS, NULL, NULL, &error_));
+                assert_ok(zuma_bus_snapshot_call_detach_sync(p2, NO_OPTS, NULL, &error_));
+        }
+}
+
+static void test_snapshot_delete(void)
+{
+        g_autofree char *path = create_snapshot(T.vol_path, "doomed", "{}");
+        g_autoptr(ZumaBusSnapshot) p = snapshot(path);
+        guint32 id = prop_u(path, IFACE_SNAPSHOT, "Id");
+        g_autofree char *want = g_strdup_printf("(uint32 %u, 'doomed', 'requested')", id);
+        g_autoptr(GVariant) deleted = NULL;
+
+        assert_fails("InvalidArgument",
+                     zuma_bus_snapshot_call_delete_sync(p, opts("{'x': <1>}"), NULL, &error_));
+        if (T.fuse) {
+                g_autofree char *device = prop_s(path, IFACE_SNAPSHOT, "Device");
+                int fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+                g_assert_cmpint(fd, >=, 0);
+                assert_fails("Busy", zuma_bus_snapshot_call_delete_sync(p, NO_OPTS, NULL, &error_));
+                g_assert_true(object_exists(path));
+                close(fd);
+        }
+        assert_ok(zuma_bus_snapshot_call_delete_sync(p, NO_OPTS, NULL, &error_));
+        deleted = wait_signal(T.vol_path, "SnapshotDeleted", want);
+        g_assert_false(object_exists(path));
+        /* GDBus answers UnknownMethod for a path without an object. */
+        assert_fails("org.freedesktop.DBus.Error.UnknownMethod",
+                     zuma_bus_snapshot_call_delete_sync(p, NO_OPTS, NULL, &error_));
+}
+
+static void test_delete_snapshots_job(void)
+{
+        g_autoptr(ZumaBusVolume) v = volume(T.vol_path);
+        g_autofree char *huge = g_strnfill(1 * MiB, 'd');
+        g_autoptr(GPtrArray) many = g_ptr_array_new_with_free_func(g_free);
+        const char *none[] = { NULL };
+        const char *unknown[] = { "d1", "no-such", NULL };
+        const char *malformed[] = { "d1", "bad@name", NULL };
+        const char *huge_names[] = { huge, NULL };
+        const char *names[] = { "d1", "d2", "d3", "d1", NULL };
+        g_autofree char *job_path = NULL;
+
+        for (guint i = 1; i <= 3; i++) {
+                g_autofree char *name = g_strdup_printf("d%u", i);
+
+                g_free(create_snapshot(T.vol_path, name, "{}"));
+        }
+        for (guint i = 0; i < 1025; i++)
+                g_ptr_array_add(many, g_strdup("d1"));
+        g_ptr_array_add(many, NULL);
+        assert_fails("InvalidArgument", zuma_bus_volume_call_delete_snapshots_sync(
+                                                v, none, NO_OPTS, NULL, NULL, &error_));
+        assert_fails("NotFound", zuma_bus_volume_call_delete_snapshots_sync(v, unknown, NO_OPTS,
+                                                                            NULL, NULL, &error_));
+        assert_fails("InvalidArgument", zuma_bus_volume_call_delete_snapshots_sync(
+                                                v, malformed, NO_OPTS, NULL, NULL, &error_));
+        assert_fails("InvalidArgument", zuma_bus_volume_call_delete_snapshots_sync(
+                                                v, huge_names, NO_OPTS, NULL, NULL, &error_));
+        assert_fails("LimitExceeded",
+                     zuma_bus_volume_call_delete_snapshots_sync(v, (const char *const *)many->pdata,
+                                                                NO_OPTS, NULL, NULL, &error_));
+        assert_fails("InvalidArgument",
+                     zuma_bus_volume_call_delete_snapshots_sync(v, names, opts("{'force': <'x'>}"),
+                                                                NULL, NULL, &error_));
+        /* nothing was deleted by the refused calls */
+        g_assert_true(object_exists(ROOT_PATH "/volumes/good/snapshots/6"));
+
+        drain_signals();
+        assert_ok(zuma_bus_volume_call_delete_snapshots_sync(v, names, NO_OPTS, &job_path, NULL,
+                                                             &error_));
+        g_assert_true(g_str_has_prefix(job_path, ROOT_PATH "/jobs/"));
+        assert_prop_s(job_path, IFACE_JOB, "Operation", "delete-snapshots");
+        assert_prop_s(job_path, IFACE_JOB, "Volume", T.vol_path);
+        wait_job(job_path, "");
+        g_assert_cmpuint(prop_t(job_path, IFACE_JOB, "Done"), ==, 3);
+        g_assert_cmpuint(prop_t(job_path, IFACE_JOB, "Total"), ==, 3);
+        g_assert_cmpfloat(g_variant_get_double(prop(job_path, IFACE_JOB, "Progress")), ==, 1.0);
+        for (guint i = 1; i <= 3; i++) {
+                g_autofree char *want =
+                        g_strdup_printf("(uint32 %u, 'd%u', 'requested')", i + 5, i);
+                g_variant_unref(wait_signal(T.vol_path, "SnapshotDeleted", want));
+        }
+        /* Cancel on a finished job has nothing left to stop. */
+        {
+                g_autoptr(ZumaBusJob) j = job(job_path);
+
+                assert_fails("InvalidArgument",
+                             zuma_bus_job_call_cancel_sync(j, opts("{'x': <1>}"), NULL, &error_));
+                assert_ok(zuma_bus_job_call_cancel_sync(j, NO_OPTS, NULL, &error_));
+        }
+}
+
+/* Cancel stops a delete-snapshots job between two snapshots. */
+static void test_cancel_job(void)
+{
+        g_autoptr(ZumaBusVolume) v = volume(T.vol_path);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *job_path = NULL;
+        g_autofree char *rest_path = NULL;
+        guint32 before = prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount");
+        const guint n = 200;
+        guint64 done;
+
+        for (guint i = 0; i < n; i++) {
+                g_autofree char *name = g_strdup_printf("c%03u", i);
+
+                g_free(create_snapshot(T.vol_path, name, "{'attach': <false>}"));
+                g_ptr_array_add(names, g_steal_pointer(&name));
+        }
+        g_ptr_array_add(names, NULL);
+        /* One snapshot per step, a step a millisecond at most: the cancel
+         * lands long before the last one. */
+        assert_ok(zuma_bus_volume_call_delete_snapshots_sync(v, (const char *const *)names->pdata,
+                                                             NO_OPTS, &job_path, NULL, &error_));
+        g_assert_true(prop_b(job_path, IFACE_JOB, "Cancelable"));
+        {
+                g_autoptr(ZumaBusJob) j = job(job_path);
+
+                assert_ok(zuma_bus_job_call_cancel_sync(j, NO_OPTS, NULL, &error_));
+        }
+        wait_job(job_path, ZUMA_ERROR_PREFIX "Cancelled");
+        done = prop_t(job_path, IFACE_JOB, "Done");
+        g_assert_cmpuint(done, <, n);
+        g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"), ==, before + n - done);
+        /* The rest goes with another job. */
+        assert_ok(zuma_bus_volume_call_delete_snapshots_sync(
+                v, (const char *const *)names->pdata + done, NO_OPTS, &rest_path, NULL, &error_));
+        wait_job(rest_path, "");
+        g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"), ==, before);
+        drain_signals();
+}
+
+static void test_revert_job(void)
+{
+        g_autoptr(ZumaBusVolume) v = volume(T.vol_path);
+        g_autofree char *huge = g_strnfill(1 * MiB, 'v');
+        g_autofree char *device = prop_s(T.vol_path, IFACE_VOLUME, "Device");
+        g_autofree char *job_path = NULL;
+        g_autofree char *base = NULL;
+
+        assert_fails("NotFound",
+                     zuma_bus_volume_call_revert_sync(v, "no-such", NO_OPTS, NULL, NULL, &error_));
+        assert_fails("InvalidArgument",
+                     zuma_bus_volume_call_revert_sync(v, huge, NO_OPTS, NULL, NULL, &error_));
+        assert_fails("InvalidArgument",
+                     zuma_bus_volume_call_revert_sync(v, "s2", opts("{'now': <true>}"), NULL, NULL,
+                                                      &error_));
+        if (T.fuse)
+                write_device(device, 0, 8 * MiB, 0xaa);
+        base = create_snapshot(T.vol_path, "base", "{}");
+        if (T.fuse) {
+                int fd;
+
+                write_device(device, 0, 8 * MiB, 0xbb);
+                g_assert_true(device_holds(device, 0, 8 * MiB, 0xbb));
+                fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC);
+                g_assert_cmpint(fd, >=, 0);
+                assert_fails("Busy", zuma_bus_volume_call_revert_sync(v, "base", NO_OPTS, NULL,
+                                                                      NULL, &error_));
+                close(fd);
+        }
+        assert_ok(zuma_bus_volume_call_revert_sync(v, "base", NO_OPTS, &job_path, NULL, &error_));
+        assert_prop_s(job_path, IFACE_JOB, "Operation", "revert");
+        g_assert_false(prop_b(job_path, IFACE_JOB, "Cancelable"));
+        wait_job(job_path, "");
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "State", "running");
+        if (T.fuse) {
+                g_autofree char *after = prop_s(T.vol_path, IFACE_VOLUME, "Device");
+
+                g_assert_true(g_str_has_prefix(after, "/dev/"));
+                g_assert_true(device_holds(after, 0, 8 * MiB, 0xaa));
+                g_assert_cmpuint(prop_t(job_path, IFACE_JOB, "Done"), >=, 8 * MiB / 16384);
+        }
+        /* every snapshot is intact */
+        g_assert_true(object_exists(base));
+        g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 5);
+}
+
+static void test_resize_job(void)
+{
+        g_autoptr(ZumaBusVolume) v = volume(T.vol_path);
+        g_autofree char *grow = NULL;
+        g_autofree char *job_path = NULL;
+        g_autofree char *dir = g_build_filename(g_getenv("ZUMA_TEST_DIR"), "images", NULL);
+
+        assert_fails("InvalidArgument",
+                     zuma_bus_volume_call_resize_sync(v, NO_OPTS, NULL, NULL, &error_));
+        assert_fails("InvalidArgument", zuma_bus_volume_call_resize_sync(
+                                                v, opts("{'origin': <false>, 'store': <false>}"),
+                                                NULL, NULL, &error_));
+        assert_fails("InvalidArgument",
+                     zuma_bus_volume_call_resize_sync(v, opts("{'origin': <'yes'>}"), NULL, NULL,
+                                                      &error_));
+        assert_fails("InvalidArgument",
+                     zuma_bus_volume_call_resize_sync(v, opts("{'shrink': <true>}"), NULL, NULL,
+                                                      &error_));
+        /* Same sizes: a job that changes nothing. */
+        assert_ok(zuma_bus_volume_call_resize_sync(v, opts("{'origin': <true>}"), &job_path, NULL,
+                                                   &error_));
+        assert_prop_s(job_path, IFACE_JOB, "Operation", "resize");
+        wait_job(job_path, "");
+        g_clear_pointer(&job_path, g_free);
+        /* Grow both devices, then take the new sizes. */
+        grow = g_strdup_printf("truncate -s 96M %s/origin.img %s/store.img && losetup -c %s && "
+                               "losetup -c %s",
+                               dir, dir, T.origin, T.store);
+        run(grow);
+        assert_ok(zuma_bus_volume_call_resize_sync(v, opts("{'origin': <true>, 'store': <true>}"),
+                                                   &job_path, NULL, &error_));
+        wait_job(job_path, "");
+        g_assert_cmpuint(prop_t(T.vol_path, IFACE_VOLUME, "OriginSize"), ==, 96 * MiB);
+        g_assert_cmpuint(prop_t(T.vol_path, IFACE_VOLUME, "StoreSize"), ==, 96 * MiB);
+}
+
+static void test_full_policy(void)
+{
+        g_autoptr(ZumaBusVolume) v = volume(T.vol_path);
+
+        assert_fails("InvalidArgument", zuma_bus_volume_call_set_full_policy_sync(
+                                                v, "sometimes", NO_OPTS, NULL, &error_));
+        assert_fails("InvalidArgument", zuma_bus_volume_call_set_full_policy_sync(
+                                                v, "refuse", opts("{'x': <1>}"), NULL, &error_));
+        assert_ok(zuma_bus_volume_call_set_full_policy_sync(v, "refuse", NO_OPTS, NULL, &error_));
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "FullPolicy", "refuse");
+        assert_ok(
+                zuma_bus_volume_call_set_full_policy_sync(v, "autodelete", NO_OPTS, NULL, &error_));
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "FullPolicy", "autodelete");
+}
+
+static void test_stop_start(void)
+{
+        g_autoptr(ZumaBusVolume) v = volume(T.vol_path);
+        const char *s1 = ROOT_PATH "/volumes/good/snapshots/1";
+
+        drain_signals();
+        assert_fails("InvalidArgument",
+                     zuma_bus_volume_call_stop_sync(v, opts("{'force': <1>}"), NULL, &error_));
+        assert_fails("InvalidArgument",
+                     zuma_bus_volume_call_start_sync(v, opts("{'x': <1>}"), NULL, &error_));
+        assert_fails("AlreadyExists", zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
+        if (T.fuse) {
+                g_autofree char *device = prop_s(T.vol_path, IFACE_VOLUME, "Device");
+                int fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+                g_assert_cmpint(fd, >=, 0);
+                assert_fails("Busy", zuma_bus_volume_call_stop_sync(v, NO_OPTS, NULL, &error_));
+                assert_prop_s(T.vol_path, IFACE_VOLUME, "State", "running");
+                close(fd);
+        }
+        assert_ok(zuma_bus_volume_call_stop_sync(v, NO_OPTS, NULL, &error_));
+        g_variant_unref(wait_signal(T.vol_path, "Stopped", "('requested',)"));
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "State", "stopped");
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "Device", "");
+        g_assert_cmpuint(prop_t(T.vol_path, IFACE_VOLUME, "StoreSize"), ==, 0);
+        g_assert_false(object_exists(s1));
+        assert_ok(zuma_bus_volume_call_stop_sync(v, NO_OPTS, NULL, &error_));
+        assert_fails("NotRunning", zuma_bus_volume_call_create_snapshot_sync(v, "x", NO_OPTS, NULL,
+                                                                             NULL, &error_));
+        assert_fails("NotRunning",
+                     zuma_bus_volume_call_revert_sync(v, "s2", NO_OPTS, NULL, NULL, &error_));
+        assert_fails("NotRunning", zuma_bus_volume_call_resize_sync(v, opts("{'store': <true>}"),
+                                                                    NULL, NULL, &error_));
+        {
+                const char *names[] = { "s2", NULL };
+
+                assert_fails("NotRunning", zuma_bus_volume_call_delete_snapshots_sync(
+                                                   v, names, NO_OPTS, NULL, NULL, &error_));
+        }
+        assert_ok(zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
+        g_variant_unref(wait_signal(T.vol_path, "Started", NULL));
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "State", "running");
+        assert_prop_s(s1, IFACE_SNAPSHOT, "Name", "first");
+        g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 5);
+}
+
+static void test_store_full(void)
+{
+        g_autofree char *origin = NULL;
+        g_autofree char *store = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *device = NULL;
+        g_autofree char *victim = NULL;
+        g_autoptr(GVariant) rising = NULL;
+        g_autoptr(GVariant) deleted = NULL;
+        g_autoptr(GVariant) falling = NULL;
+        guint64 store_size, free_bytes, fill;
+
+        if (!T.fuse) {
+                g_test_skip("the server runs with --frontend=none: nothing can write an origin");
+                return;
+        }
+        origin = loop_device("full-origin", "48M");
+        store = loop_device("full-store", "8M");
+        path = define("full", origin, store, "{'initialize': <true>, 'chunk_size': <uint32 4096>}",
+                      NULL);
+        g_assert_nonnull(path);
+        device = prop_s(path, IFACE_VOLUME, "Device");
+        victim = create_snapshot(path, "victim", "{}");
+        store_size = prop_t(path, IFACE_VOLUME, "StoreSize");
+        free_bytes = prop_t(path, IFACE_VOLUME, "StoreFreeBytes");
+        /* To about 85 % in use (metadata grows a little on the way). */
+        fill = free_bytes - store_size * 15 / 100;
+        fill &= ~(guint64)4095;
+        g_test_message("store %" G_GUINT64_FORMAT " bytes, %" G_GUINT64_FORMAT
+                       " free, writing %" G_GUINT64_FORMAT,
+                       store_size, free_bytes, fill);
+        drain_signals();
+        write_device(device, 0, fill, 0x11);
+        rising = wait_signal(path, "UsageThreshold", "(uint32 80, true)");
+        g_assert_true(object_exists(victim));
+        /* Past the end of the store: the full policy deletes the snapshot. */
+        write_device(device, fill, 48 * MiB - fill, 0x22);
+        deleted = wait_signal(path, "SnapshotDeleted", "(uint32 1, 'victim', 'store-full')");
+        g_assert_false(object_exists(victim));
+        falling = wait_signal(path, "UsageThreshold", "(uint32 80, false)");
+        g_assert_true(device_holds(device, 0, fill, 0x11));
+        g_assert_true(device_holds(device, fill, 48 * MiB - fill, 0x22));
+        assert_prop_s(path, IFACE_VOLUME, "State", "running");
+        g_assert_cmpuint(prop_u(path, IFACE_VOLUME, "SnapshotCount"), ==, 0);
+}
+
+static void test_good_volume_unharmed(void)
+{
+        g_autofree char *path = create_snapshot(T.vol_path, "after-all-that", "{}");
+
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "State", "running");
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "LastError", "");
+        assert_prop_s(path, IFACE_SNAPSHOT, "Name", "after-all-that");
+}
+
+static void test_restart(void)
+{
+        g_autofree char *stopped_path = NULL;
+        g_autofree char *out = NULL;
+        g_autofree char *names_before = NULL;
+        g_autoptr(ZumaBusVolume) v = NULL;
+        const char *s1 = ROOT_PATH "/volumes/good/snapshots/1";
+
+        /* A second volume, stopped on purpose: it must stay stopped. */
+        stopped_path = define("parked", T.spare_origin, T.spare_store,
+                              "{'initialize': <true>, 'start': <false>}", NULL);
+        g_assert_nonnull(stopped_path);
+        assert_prop_s(stopped_path, IFACE_VOLUME, "State", "stopped");
+        names_before = prop_s(s1, IFACE_SNAPSHOT, "Name");
+
+        out = harness("restart-daemon", NULL, NULL);
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "State", "running");
+        assert_prop_s(stopped_path, IFACE_VOLUME, "State", "stopped");
+        assert_prop_s(s1, IFACE_SNAPSHOT, "Name", names_before);
+        g_assert_cmpint(prop_i(s1, IFACE_SNAPSHOT, "Priority"), ==, -7);
+        g_assert_true(prop_b(s1, IFACE_SNAPSHOT, "Pinned"));
+        g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 6);
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "MountPoint", "/srv/good");
+
+        /* A crash, right after a revert was asked for: the next server
+         * finishes the revert before the origin comes back. */
+        v = volume(T.vol_path);
+        if (T.fuse) {
+                g_autofree char *device = prop_s(T.vol_path, IFACE_VOLUME, "Device");
+
+                write_device(device, 0, 16 * MiB, 0xcc);
+        }
+        g_free(create_snapshot(T.vol_path, "before-crash", "{}"));
+        if (T.fuse) {
+                g_autofree char *device = prop_s(T.vol_path, IFACE_VOLUME, "Device");
+
+                write_device(device, 0, 16 * MiB, 0xdd);
+        }
+        {
+                g_autofree char *job_path = NULL;
+
+                assert_ok(zuma_bus_volume_call_revert_sync(v, "before-crash", NO_OPTS, &job_path,
+                                                           NULL, &error_));
+        }
+        g_free(harness("kill-daemon", NULL, NULL));
+        g_free(harness("start-daemon", NULL, NULL));
+        drain_signals();
+        {
+                gint64 deadline = g_get_monotonic_time() + SIGNAL_TIMEOUT_S * G_USEC_PER_SEC;
+
+                /* The origin is attached once the revert is done. */
+                while (T.fuse) {
+                        g_autofree char *device = prop_s(T.vol_path, IFACE_VOLUME, "Device");
+
+                        if (device[0]) {
+                                g_assert_true(device_holds(device, 0, 16 * MiB, 0xcc));
+                                break;
+                        }
+                        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                        g_usleep(50000);
+                }
+        }
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "State", "running");
+        assert_prop_s(stopped_path, IFACE_VOLUME, "State", "stopped");
+        g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 7);
+}
+
+/* --- the unprivileged caller --- */
+
+static void drop_to_nobody(gpointer data)
+{
+        const struct passwd *pw = data;
+
+        if (setgroups(0, NULL) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0)
+                _exit(99);
+}
+
+static void test_unprivileged(void)
+{
+        g_autoptr(GSubprocessLauncher) launcher = NULL;
+        g_autoptr(GSubprocess) child = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+        const struct passwd *pw = getpwnam("nobody");
+        const char *s1 = ROOT_PATH "/volumes/good/snapshots/1";
+        g_autofree char *name_before = prop_s(s1, IFACE_SNAPSHOT, "Name");
+        guint32 count_before = prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount");
+
+        g_autofree char *job_path = NULL;
+
+        if (!pw) {
+                g_test_skip("no user nobody");
+                return;
+        }
+        /* A job to try Cancel on (jobs do not outlive a restart). */
+        {
+                g_autoptr(ZumaBusVolume) v = volume(T.vol_path);
+
+                assert_ok(zuma_bus_volume_call_resize_sync(v, opts("{'store': <true>}"), &job_path,
+                                                           NULL, &error_));
+                wait_job(job_path, "");
+        }
+        launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                                             G_SUBPROCESS_FLAGS_STDERR_PIPE);
+        g_subprocess_launcher_set_child_setup(launcher, drop_to_nobody, (gpointer)pw, NULL);
+        g_subprocess_launcher_setenv(launcher, "ZUMA_TEST_VOLUME", T.vol_path, TRUE);
+        g_subprocess_launcher_setenv(launcher, "ZUMA_TEST_SNAPSHOT", s1, TRUE);
+        g_subprocess_launcher_setenv(launcher, "ZUMA_TEST_JOB", job_path, TRUE);
+        g_subprocess_launcher_setenv(launcher, "ZUMA_TEST_ORIGIN", T.spare_origin, TRUE);
+        g_subprocess_launcher_setenv(launcher, "ZUMA_TEST_STORE", T.spare_store, TRUE);
+        /* No leak report of a child that only makes calls. */
+        g_subprocess_launcher_setenv(launcher, "ASAN_OPTIONS", "detect_leaks=0", TRUE);
+        child = g_subprocess_launcher_spawn(launcher, &error, self, "--unprivileged", NULL);
+        g_assert_no_error(error);
+        g_subprocess_communicate_utf8(child, NULL, NULL, &out, &err, &error);
+        g_assert_no_error(error);
+        g_test_message("unprivileged caller:\n%s%s", out, err);
+        if (!g_subprocess_get_if_exited(child) || g_subprocess_get_exit_status(child) != 0)
+                g_error("the unprivileged caller's checks failed:\n%s%s", out, err);
+        /* and nothing changed */
+        assert_prop_s(s1, IFACE_SNAPSHOT, "Name", name_before);
+        g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"), ==, count_before);
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "State", "running");
+        g_assert_false(object_exists(ROOT_PATH "/volumes/intruder"));
+}
+
+static int unprivileged_main(void)
+{
+        const char *vol = g_getenv("ZUMA_TEST_VOLUME");
+        const char *snap = g_getenv("ZUMA_TEST_SNAPSHOT");
+        const char *job_path = g_getenv("ZUMA_TEST_JOB");
+        const char *origin = g_getenv("ZUMA_TEST_ORIGIN");
+        const char *store = g_getenv("ZUMA_TEST_STORE");
+        g_autoptr(GError) error = NULL;
+        g_autoptr(ZumaBusManager) m = NULL;
+        g_autoptr(ZumaBusVolume) v = NULL;
+        g_autoptr(ZumaBusSnapshot) s = NULL;
+        g_autoptr(ZumaBusJob) j = NULL;
+        g_autoptr(GVariant) usage = NULL;
+        g_autofree char *found = NULL;
+        g_autofree char *huge = g_strnfill(1 * MiB, 'n');
+        const char *names[] = { "s2", NULL };
+        const char *denied = "AccessDenied";
+
+        g_assert_cmpint(getuid(), !=, 0);
+        test_bus_init();
+        m = manager();
+        v = volume(vol);
+        s = snapshot(snap);
+        j = job(job_path);
+
+        /* every mutating method, with good and with bad arguments */
+        assert_fails(denied,
+                     define_fails("intruder", origin, store, "{'initialize': <true>}", &error_));
+        assert_fails(denied, define_fails(huge, "rel", "rel", "{'bogus': <1>}", &error_));
+        assert_fails(denied, zuma_bus_manager_call_forget_volume_sync(
+                                     m, "good", opts("{'force': <true>}"), NULL, &error_));
+        assert_fails(denied, zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
+        assert_fails(denied,
+                     zuma_bus_volume_call_stop_sync(v, opts("{'force': <true>}"), NULL, &error_));
+        assert_fails(denied, zuma_bus_volume_call_create_snapshot_sync(v, "mine", NO_OPTS, NULL,
+                                                                       NULL, &error_));
+        assert_fails(denied, zuma_bus_volume_call_create_snapshot_sync(
+                                     v, huge, opts("{'bogus': <1>}"), NULL, NULL, &error_));
+        assert_fails(denied, zuma_bus_volume_call_delete_snapshots_sync(v, names, NO_OPTS, NULL,
+                                                                        NULL, &error_));
+        assert_fails(denied,
+                     zuma_bus_volume_call_revert_sync(v, "s2", NO_OPTS, NULL, NULL, &error_));
+        assert_fails(denied, zuma_bus_volume_call_resize_sync(v, opts("{'store': <true>}"), NULL,
+                                                              NULL, &error_));
+        assert_fails(denied, zuma_bus_volume_call_set_full_policy_sync(v, "refuse", NO_OPTS, NULL,
+                                                                       &error_));
+        assert_fails(denied, zuma_bus_snapshot_call_delete_sync(s, NO_OPTS, NULL, &error_));
+        assert_fails(denied, zuma_bus_snapshot_call_rename_sync(s, "mine", NO_OPTS, NULL, &error_));
+        assert_fails(denied,
+                     zuma_bus_snapshot_call_set_priority_sync(s, 100, NO_OPTS, NULL, &error_));
+        assert_fails(denied,
+                     zuma_bus_snapshot_call_set_pinned_sync(s, FALSE, NO_OPTS, NULL, &error_));
+        assert_fails(denied,
+                     zuma_bus_snapshot_call_set_writable_sync(s, TRUE, NO_OPTS, NULL, &error_));
+        assert_fails(denied, zuma_bus_snapshot_call_attach_sync(s, NO_OPTS, NULL, NULL, &error_));
+        assert_fails(denied, zuma_bus_snapshot_call_detach_sync(s, opts("{'force': <true>}"), NULL,
+                                                                &error_));
+        assert_fails(denied, zuma_bus_job_call_cancel_sync(j, NO_OPTS, NULL, &error_));
+        g_print("every mutating method: AccessDenied\n");
+
+        /* status */
+        {
+                g_autoptr(GVariant) objects = g_dbus_connection_call_sync(
+                        test_bus, BUS_NAME, ROOT_PATH, "org.freedesktop.DBus.ObjectManager",
+                        "GetManagedObjects", NULL, G_VARIANT_TYPE("(a{oa{sa{sv}}})"),
+                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+                g_assert_no_error(error);
+                g_assert_nonnull(objects);
+                g_assert_true(object_exists(vol));
+                g_assert_true(object_exists(snap));
+        }
+        {
+                g_autoptr(GVariant) all = g_dbus_connection_call_sync(
+                        test_bus, BUS_NAME, vol, "org.freedesktop.DBus.Properties", "GetAll",
+                        g_variant_new("(s)", IFACE_VOLUME), G_VARIANT_TYPE("(a{sv})"),
+                        G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+
+                g_assert_no_error(error);
+                g_assert_nonnull(all);
+        }
+        {
+                g_autoptr(GVariant) xml = g_dbus_connection_call_sync(
+                        test_bus, BUS_NAME, vol, "org.freedesktop.DBus.Introspectable",
+                        "Introspect", NULL, G_VARIANT_TYPE("(s)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL,
+                        &error);
+
+                g_assert_no_error(error);
+                g_assert_nonnull(xml);
+        }
+        assert_prop_s(snap, IFACE_SNAPSHOT, "Volume", vol);
+        assert_prop_s(vol, IFACE_VOLUME, "State", "running");
+        assert_ok(zuma_bus_snapshot_call_get_usage_sync(s, NO_OPTS, &usage, NULL, &error_));
+        assert_ok(
+                zuma_bus_manager_call_find_volume_sync(m, "good", NO_OPTS, &found, NULL, &error_));
+        g_assert_cmpstr(found, ==, vol);
+        g_print("status: readable\n");
+        return 0;
+}
+
+static void test_forget(void)
+{
+        g_autoptr(ZumaBusManager) m = manager();
+        g_autofree char *again = NULL;
+
+        assert_fails("NotFound",
+                     zuma_bus_manager_call_forget_volume_sync(m, "nope", NO_OPTS, NULL, &error_));
+        assert_fails("InvalidArgument", zuma_bus_manager_call_forget_volume_sync(
+                                                m, "good", opts("{'x': <1>}"), NULL, &error_));
+        assert_fails("Busy",
+                     zuma_bus_manager_call_forget_volume_sync(m, "good", NO_OPTS, NULL, &error_));
+        /* a stopped one goes without force */
+        assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "parked", NO_OPTS, NULL, &error_));
+        g_assert_false(object_exists(ROOT_PATH "/volumes/parked"));
+        drain_signals();
+        assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "good", opts("{'force': <true>}"),
+                                                           NULL, &error_));
+        g_variant_unref(wait_signal(T.vol_path, "Stopped", "('requested',)"));
+        g_assert_false(object_exists(T.vol_path));
+        /* the store stays: defining the volume again brings it back */
+        again = define("good", T.origin, T.store, "{}", NULL);
+        g_assert_cmpstr(again, ==, T.vol_path);
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "State", "running");
+        g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 7);
+        /* initialize over an existing store needs force */
+        assert_fails("AlreadyExists", define_fails("fresh", T.spare_origin, T.spare_store,
+                                                   "{'initialize': <true>}", &error_));
+        assert_fails("Corrupt",
+                     define_fails("fresh", T.spare_origin, T.spare_store, "{}", &error_));
+        g_free(again);
+        again = define("fresh", T.spare_origin, T.spare_store,
+                       "{'initialize': <true>, 'force': <true>, 'full_policy': <'refuse'>}", NULL);
+        g_assert_nonnull(again);
+        assert_prop_s(again, IFACE_VOLUME, "FullPolicy", "refuse");
+}
+
+int main(int argc, char **argv)
+{
+        int status;
+
+        if (argc == 2 && g_str_equal(argv[1], "--unprivileged"))
+                return unprivileged_main();
+        g_test_init(&argc, &argv, NULL);
+        if (!g_getenv("ZUMA_TEST_HARNESS") || !g_getenv("ZUMA_TEST_DIR")) {
+                g_printerr("run me through test-snapshotd.sh\n");
+                return 77;
+        }
+        test_bus_init();
+        T.origin = loop_device("origin", "64M");
+        T.store = loop_device("store", "64M");
+        T.spare_origin = loop_device("spare-origin", "32M");
+        T.spare_store = loop_device("spare-store", "32M");
+
+        g_test_add_func("/bus/01-manager-properties", test_manager_properties);
+        g_test_add_func("/bus/02-define-bad-input", test_define_bad_input);
+        g_test_add_func("/bus/03-define-good", test_define_good);
+        g_test_add_func("/bus/04-snapshot-create", test_snapshot_create);
+        g_test_add_func("/bus/05-snapshot-changes", test_snapshot_changes);
+        g_test_add_func("/bus/06-snapshot-delete", test_snapshot_delete);
+        g_test_add_func("/bus/07-job-delete-snapshots", test_delete_snapshots_job);
+        g_test_add_func("/bus/08-job-cancel", test_cancel_job);
+        g_test_add_func("/bus/09-job-revert", test_revert_job);
+        g_test_add_func("/bus/10-job-resize", test_resize_job);
+        g_test_add_func("/bus/11-volume-full-policy", test_full_policy);
+        g_test_add_func("/bus/12-volume-stop-start", test_stop_start);
+        g_test_add_func("/bus/13-volume-store-full", test_store_full);
+        g_test_add_func("/bus/14-volume-unharmed", test_good_volume_unharmed);
+        g_test_add_func("/bus/15-daemon-restart", test_restart);
+        g_test_add_func("/bus/16-auth-unprivileged", test_unprivileged);
+        g_test_add_func("/bus/17-manager-forget", test_forget);
+        status = g_test_run();
+
+        test_bus_fini();
+        g_free(T.origin);
+        g_free(T.store);
+        g_free(T.spare_origin);
+        g_free(T.spare_store);
+        g_free(T.vol_path);
+        return status;
+}

@@ -1,0 +1,361 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# zuma-test-bus.sh: a private system bus with zuma-snapshotd on it, for the
+# bus tests, the end-to-end tests and the demo.
+#
+# Use it as a library:
+#
+#   . tests/bus/zuma-test-bus.sh
+#   zuma_test_require_root            # exit 77 unless root, dbus-daemon, losetup
+#   zuma_test_setup                   # temp dir + cleanup on EXIT
+#   zuma_test_start_bus               # exports DBUS_SYSTEM_BUS_ADDRESS
+#   zuma_test_start_daemon            # zuma-snapshotd on it, name owned
+#   origin=$(zuma_test_loop_device origin 64M)
+#   gdbus call --system -d org.zumastor.Zumastor1 ...
+#
+# or as a command, from another process of the same test (a C test, a
+# helper): every state lives in files under $ZUMA_TEST_DIR, so
+#
+#   ZUMA_TEST_DIR=... tests/bus/zuma-test-bus.sh restart-daemon
+#
+# runs zuma_test_restart_daemon against the bus and daemon the first
+# process started.
+#
+# Functions (each returns non-zero with a message on stderr on failure):
+#   zuma_test_require_root              skip (exit 77) unless usable here
+#   zuma_test_setup                     make $ZUMA_TEST_DIR; trap EXIT
+#   zuma_test_start_bus                 private dbus-daemon
+#   zuma_test_start_daemon [ARGS...]    start zuma-snapshotd, wait for its name
+#   zuma_test_stop_daemon               SIGTERM, wait; SIGKILL after the deadline
+#   zuma_test_kill_daemon               SIGKILL (a crash), then clean its mount
+#   zuma_test_restart_daemon [ARGS...]  stop + start
+#   zuma_test_wait_name NAME [SECONDS]  poll until NAME has an owner
+#   zuma_test_loop_device NAME SIZE     sparse file + loop device; prints /dev/loopN
+#   zuma_test_cleanup                   everything back as it was (also on EXIT)
+#
+# Environment read:
+#   ZUMA_BUILD_DIR       build tree (default: the one meson test runs from,
+#                        MESON_BUILD_ROOT, else ./build)
+#   ZUMA_SOURCE_DIR      source tree (default: two levels above this file)
+#   ZUMA_SNAPSHOTD       the daemon (default $ZUMA_BUILD_DIR/agents/snapshotd/zuma-snapshotd)
+#   ZUMA_TEST_FRONTEND   fuse, none, or auto (default: fuse when /dev/fuse
+#                        exists and the daemon was built with it)
+#   ZUMA_TEST_KEEP=1     keep $ZUMA_TEST_DIR (logs) after the test
+#   ZUMA_TEST_TIMEOUT    seconds to wait for the daemon (default 20)
+# Environment set:
+#   ZUMA_TEST_DIR (chmod 755, so `nobody` reaches the bus socket),
+#   ZUMA_TEST_STATE_DIR, ZUMA_TEST_RUN_DIR, ZUMA_TEST_FRONTEND (resolved),
+#   ZUMA_TEST_HARNESS (this file), DBUS_SYSTEM_BUS_ADDRESS,
+#   ZUMA_TEST_BUS_PID, ZUMA_SNAPSHOTD_PID; the daemon logs to
+#   $ZUMA_TEST_DIR/snapshotd.log, the bus to $ZUMA_TEST_DIR/bus.log.
+
+ZUMA_TEST_HARNESS=$(realpath "${BASH_SOURCE[0]}")
+export ZUMA_TEST_HARNESS
+: "${ZUMA_SOURCE_DIR:=$(realpath "$(dirname "$ZUMA_TEST_HARNESS")/../..")}"
+: "${ZUMA_BUILD_DIR:=${MESON_BUILD_ROOT:-$ZUMA_SOURCE_DIR/build}}"
+: "${ZUMA_SNAPSHOTD:=$ZUMA_BUILD_DIR/agents/snapshotd/zuma-snapshotd}"
+: "${ZUMA_TEST_TIMEOUT:=20}"
+export ZUMA_SOURCE_DIR ZUMA_BUILD_DIR ZUMA_SNAPSHOTD
+ZUMA_BUS_NAME=org.zumastor.Zumastor1
+
+zuma_test_log() {
+        echo "zuma-test: $*" >&2
+}
+
+zuma_test_skip() {
+        echo "SKIP: $*" >&2
+        exit 77
+}
+
+zuma_test_require_root() {
+        [ "$(id -u)" = 0 ] || zuma_test_skip "needs root (loop devices, exclusive opens)"
+        command -v dbus-daemon >/dev/null || zuma_test_skip "dbus-daemon is not installed"
+        command -v losetup >/dev/null || zuma_test_skip "losetup is not installed"
+        [ -x "$ZUMA_SNAPSHOTD" ] || zuma_test_skip "no daemon at $ZUMA_SNAPSHOTD (build first)"
+}
+
+zuma_test_setup() {
+        ZUMA_TEST_DIR=$(mktemp -d /tmp/zuma-test.XXXXXX) || return 1
+        chmod 755 "$ZUMA_TEST_DIR"
+        ZUMA_TEST_STATE_DIR=$ZUMA_TEST_DIR/state
+        ZUMA_TEST_RUN_DIR=$ZUMA_TEST_DIR/run
+        mkdir -p "$ZUMA_TEST_DIR/images"
+        export ZUMA_TEST_DIR ZUMA_TEST_STATE_DIR ZUMA_TEST_RUN_DIR
+        trap zuma_test_cleanup EXIT
+        trap 'exit 130' INT
+        trap 'exit 143' TERM
+}
+
+# Reads "$ZUMA_TEST_DIR/NAME.pid" (empty if none).
+zuma_test_pid() {
+        cat "$ZUMA_TEST_DIR/$1.pid" 2>/dev/null || true
+}
+
+# A zombie (exited, not yet reaped) counts as gone.
+zuma_test_alive() {
+        local state
+
+        [ -n "$1" ] || return 1
+        state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
+        [ -n "$state" ] && [ "$state" != Z ]
+}
+
+zuma_test_start_bus() {
+        local conf=$ZUMA_TEST_DIR/bus.conf socket=$ZUMA_TEST_DIR/system_bus_socket
+        local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT)) pid
+
+        # Debian's system.conf, less what needs the real system (activation
+        # helper, syslog), plus the policy zumastor ships.
+        cat >"$conf" <<EOF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="*"/>
+    <deny own="*"/>
+    <deny send_type="method_call"/>
+    <allow send_type="signal"/>
+    <allow send_requested_reply="true" send_type="method_return"/>
+    <allow send_requested_reply="true" send_type="error"/>
+    <allow receive_type="method_call"/>
+    <allow receive_type="method_return"/>
+    <allow receive_type="error"/>
+    <allow receive_type="signal"/>
+    <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Introspectable"/>
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Properties"/>
+    <deny send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus"
+          send_member="UpdateActivationEnvironment"/>
+    <deny send_destination="org.freedesktop.DBus"
+          send_interface="org.freedesktop.DBus.Debug.Stats"/>
+    <deny send_destination="org.freedesktop.DBus"
+          send_interface="org.freedesktop.systemd1.Activator"/>
+  </policy>
+  <policy user="root">
+    <allow send_destination="org.freedesktop.DBus"
+           send_interface="org.freedesktop.DBus.Monitoring"/>
+  </policy>
+  <include>$ZUMA_SOURCE_DIR/dbus/org.zumastor.Zumastor1.conf</include>
+</busconfig>
+EOF
+        # umask 0: everyone (the unprivileged caller test) may connect.
+        (umask 000 && exec dbus-daemon --config-file="$conf" --nofork --nopidfile \
+                >"$ZUMA_TEST_DIR/bus.log" 2>&1) &
+        pid=$!
+        echo "$pid" >"$ZUMA_TEST_DIR/bus.pid"
+        until [ -S "$socket" ]; do
+                if ! zuma_test_alive "$pid" || [ $SECONDS -ge $deadline ]; then
+                        zuma_test_log "dbus-daemon did not start:"
+                        cat "$ZUMA_TEST_DIR/bus.log" >&2
+                        return 1
+                fi
+                sleep 0.05
+        done
+        ZUMA_TEST_BUS_PID=$pid
+        DBUS_SYSTEM_BUS_ADDRESS=unix:path=$socket
+        export ZUMA_TEST_BUS_PID DBUS_SYSTEM_BUS_ADDRESS
+        echo "$DBUS_SYSTEM_BUS_ADDRESS" >"$ZUMA_TEST_DIR/bus.address"
+}
+
+# Restores DBUS_SYSTEM_BUS_ADDRESS in a process that only has ZUMA_TEST_DIR.
+zuma_test_load_env() {
+        : "${ZUMA_TEST_STATE_DIR:=$ZUMA_TEST_DIR/state}"
+        : "${ZUMA_TEST_RUN_DIR:=$ZUMA_TEST_DIR/run}"
+        : "${DBUS_SYSTEM_BUS_ADDRESS:=$(cat "$ZUMA_TEST_DIR/bus.address")}"
+        [ -n "${ZUMA_TEST_FRONTEND:-}" ] || ZUMA_TEST_FRONTEND=$(cat "$ZUMA_TEST_DIR/frontend" 2>/dev/null || true)
+        export ZUMA_TEST_STATE_DIR ZUMA_TEST_RUN_DIR DBUS_SYSTEM_BUS_ADDRESS ZUMA_TEST_FRONTEND
+}
+
+zuma_test_has_owner() {
+        gdbus call --system --dest org.freedesktop.DBus --object-path /org/freedesktop/DBus \
+                --method org.freedesktop.DBus.NameHasOwner "$1" 2>/dev/null | grep -q true
+}
+
+zuma_test_wait_name() {
+        local name=$1 deadline=$((SECONDS + ${2:-$ZUMA_TEST_TIMEOUT}))
+
+        until zuma_test_has_owner "$name"; do
+                [ $SECONDS -lt $deadline ] || return 1
+                sleep 0.05
+        done
+}
+
+zuma_test_resolve_frontend() {
+        case "${ZUMA_TEST_FRONTEND:-auto}" in
+        fuse | none) ;;
+        auto)
+                if [ -c /dev/fuse ] && "$ZUMA_SNAPSHOTD" --help 2>&1 | grep -q "default fuse"; then
+                        ZUMA_TEST_FRONTEND=fuse
+                else
+                        ZUMA_TEST_FRONTEND=none
+                fi
+                ;;
+        *)
+                zuma_test_log "ZUMA_TEST_FRONTEND must be fuse, none or auto"
+                return 1
+                ;;
+        esac
+        export ZUMA_TEST_FRONTEND
+        echo "$ZUMA_TEST_FRONTEND" >"$ZUMA_TEST_DIR/frontend"
+}
+
+zuma_test_start_daemon() {
+        local pid deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
+
+        zuma_test_load_env
+        zuma_test_resolve_frontend || return 1
+        echo "=== zuma-snapshotd $* ($(date +%T))" >>"$ZUMA_TEST_DIR/snapshotd.log"
+        G_DEBUG=${G_DEBUG:-fatal-criticals} G_SLICE=${G_SLICE:-always-malloc} "$ZUMA_SNAPSHOTD" --state-dir "$ZUMA_TEST_STATE_DIR" \
+                --run-dir "$ZUMA_TEST_RUN_DIR" --frontend "$ZUMA_TEST_FRONTEND" --verbose "$@" \
+                >>"$ZUMA_TEST_DIR/snapshotd.log" 2>&1 </dev/null &
+        pid=$!
+        echo "$pid" >"$ZUMA_TEST_DIR/snapshotd.pid"
+        until zuma_test_has_owner $ZUMA_BUS_NAME; do
+                if ! zuma_test_alive "$pid" || [ $SECONDS -ge $deadline ]; then
+                        zuma_test_log "zuma-snapshotd did not take $ZUMA_BUS_NAME; its log:"
+                        tail -n 50 "$ZUMA_TEST_DIR/snapshotd.log" >&2
+                        return 1
+                fi
+                sleep 0.05
+        done
+        ZUMA_SNAPSHOTD_PID=$pid
+        export ZUMA_SNAPSHOTD_PID
+}
+
+# Waits for pid to exit; returns its exit status if it is our child, 0
+# otherwise (a process started by another shell of the same test).
+zuma_test_wait_exit() {
+        local pid=$1 deadline=$((SECONDS + $2))
+
+        local status=0
+
+        while zuma_test_alive "$pid"; do
+                [ $SECONDS -lt $deadline ] || return 124
+                sleep 0.05
+        done
+        wait "$pid" 2>/dev/null || status=$?
+        # 127: not our child, its status is not ours to know.
+        [ $status = 127 ] && status=0
+        return $status
+}
+
+zuma_test_unmount_leftovers() {
+        local mnt
+
+        # Innermost first; only what lies under our own directory.
+        awk -v dir="$ZUMA_TEST_DIR/" 'index($2, dir) == 1 { print $2 }' /proc/self/mounts |
+                sort -r | while read -r mnt; do
+                umount -l "$mnt" 2>/dev/null || true
+        done
+}
+
+zuma_test_stop_daemon() {
+        local pid status=0
+
+        zuma_test_load_env
+        pid=$(zuma_test_pid snapshotd)
+        rm -f "$ZUMA_TEST_DIR/snapshotd.pid"
+        zuma_test_alive "$pid" || return 0
+        kill -TERM "$pid"
+        zuma_test_wait_exit "$pid" 60 || status=$?
+        if [ $status = 124 ]; then
+                zuma_test_log "zuma-snapshotd ignored SIGTERM for 60 s; killing it"
+                kill -KILL "$pid" 2>/dev/null
+                zuma_test_wait_exit "$pid" 10 || true
+        fi
+        unset ZUMA_SNAPSHOTD_PID
+        [ $status = 0 ] || zuma_test_log "zuma-snapshotd exited with status $status"
+        return $status
+}
+
+zuma_test_kill_daemon() {
+        local pid
+
+        zuma_test_load_env
+        pid=$(zuma_test_pid snapshotd)
+        rm -f "$ZUMA_TEST_DIR/snapshotd.pid"
+        zuma_test_alive "$pid" || return 0
+        kill -KILL "$pid"
+        zuma_test_wait_exit "$pid" 10 || true
+        unset ZUMA_SNAPSHOTD_PID
+        # Like a crash: the mount stays until a new server cleans it up.
+}
+
+zuma_test_restart_daemon() {
+        zuma_test_stop_daemon || return 1
+        zuma_test_start_daemon "$@"
+}
+
+# zuma_test_loop_device NAME SIZE: a loop device over a sparse file
+# $ZUMA_TEST_DIR/images/NAME.img of SIZE (truncate syntax: 64M).
+zuma_test_loop_device() {
+        local file=$ZUMA_TEST_DIR/images/$1.img dev
+
+        truncate -s "$2" "$file" || return 1
+        dev=$(losetup -f --show "$file") || return 1
+        echo "$dev" >>"$ZUMA_TEST_DIR/loops"
+        # A read-only flag set with BLKROSET outlives the previous user of
+        # the device number; ours is writable.
+        if [ "$(blockdev --getro "$dev")" != 0 ]; then
+                blockdev --setrw "$dev" || return 1
+        fi
+        echo "$dev"
+}
+
+zuma_test_detach_loops() {
+        local dev file
+
+        # Ours only: those listed, and any loop device whose backing file
+        # lies under our directory (the frontend's, after a crash).
+        {
+                cat "$ZUMA_TEST_DIR/loops" 2>/dev/null
+                losetup -n -O NAME,BACK-FILE -l 2>/dev/null |
+                        awk -v dir="$ZUMA_TEST_DIR/" 'index($2, dir) == 1 { print $1 }'
+        } | sort -u | while read -r dev; do
+                file=$(losetup -n -O BACK-FILE "$dev" 2>/dev/null) || continue
+                case "$file" in
+                "$ZUMA_TEST_DIR"/*) losetup -d "$dev" 2>/dev/null || true ;;
+                esac
+        done
+        rm -f "$ZUMA_TEST_DIR/loops"
+}
+
+zuma_test_cleanup() {
+        local status=$? pid
+
+        trap - EXIT
+        [ -n "${ZUMA_TEST_DIR:-}" ] && [ -d "$ZUMA_TEST_DIR" ] || exit $status
+        zuma_test_stop_daemon || true
+        pid=$(zuma_test_pid bus)
+        if zuma_test_alive "$pid"; then
+                kill -TERM "$pid"
+                zuma_test_wait_exit "$pid" 10 || true
+        fi
+        rm -f "$ZUMA_TEST_DIR/bus.pid"
+        zuma_test_unmount_leftovers
+        zuma_test_detach_loops
+        if [ "${ZUMA_TEST_KEEP:-0}" = 1 ] || [ $status != 0 ]; then
+                zuma_test_log "kept $ZUMA_TEST_DIR (daemon log: $ZUMA_TEST_DIR/snapshotd.log)"
+        else
+                rm -rf --one-file-system "$ZUMA_TEST_DIR"
+        fi
+        exit $status
+}
+
+# Command mode: zuma-test-bus.sh COMMAND [ARGS...] runs zuma_test_COMMAND.
+if [ "${BASH_SOURCE[0]}" = "$0" ]; then
+        set -u
+        cmd=${1:-}
+        shift || true
+        if [ -z "${ZUMA_TEST_DIR:-}" ] || ! declare -F "zuma_test_${cmd//-/_}" >/dev/null; then
+                echo "usage: ZUMA_TEST_DIR=DIR $0 start-daemon|stop-daemon|kill-daemon|restart-daemon|loop-device NAME SIZE [ARGS]" >&2
+                exit 2
+        fi
+        "zuma_test_${cmd//-/_}" "$@"
+fi

@@ -1,0 +1,1063 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * test-frontend: zuma-snapshotd's data frontend without the bus.
+ *
+ * Each test makes a sparse origin and store under /var/tmp, initializes and
+ * opens an engine on them, starts a frontend with its run directory in the
+ * same temporary directory, and then works through real loop devices: data
+ * written to the origin device must read back, a snapshot must keep the old
+ * data while the origin is overwritten, ext4 must build and check on the
+ * devices, a mounted device must be busy, writable and read-only snapshots
+ * must behave, discard and write-zeroes must zero through the copy-out path,
+ * udev must name the devices (when udevd can run), and a killed server's
+ * leftovers must be cleaned up by its successor.
+ *
+ * Needs root and /dev/fuse; exits 77 (skipped) without them.  Random data
+ * comes from a seed that is printed and can be given as ZUMA_TEST_SEED.
+ * ZUMA_UDEV_PROBE and ZUMA_UDEV_RULES (set by meson) name the build-tree
+ * probe and rules.
+ */
+#define G_LOG_DOMAIN "test-frontend"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "zuma-engine.h"
+#include "zuma-error.h"
+#include "zuma-frontend.h"
+
+#define MiB (1024u * 1024u)
+#define ORIGIN_SIZE (64 * MiB)
+#define STORE_SIZE (192 * MiB)
+#define VOLUME "vol"
+#define VOLUME_UUID "0f0e0d0c-0b0a-0908-0706-050403020100"
+#define DEADLINE_US (15 * G_USEC_PER_SEC)
+#define RULES_INSTALLED "/run/udev/rules.d/60-zumastor-test-frontend.rules"
+
+static guint32 seed;
+static GRand *rng;
+
+typedef struct Fixture {
+        char *dir;
+        char *run_dir;
+        char *origin_path;
+        char *store_path;
+        char *mnt;
+        ZumaEngine *engine;
+        ZumaFrontend *frontend;
+        guint8 *origin_model; /* what the origin must hold */
+        GPid udevd_started;   /* a udevd this test started, to stop */
+        gboolean rules_installed;
+} Fixture;
+
+/* ---- helpers ---- */
+
+static void *aligned_buffer(size_t length)
+{
+        void *buf = NULL;
+
+        g_assert_cmpint(posix_memalign(&buf, 4096, length), ==, 0);
+        return buf;
+}
+
+static void fill_random(guint8 *buf, size_t length)
+{
+        for (size_t i = 0; i < length; i += 4) {
+                guint32 v = g_rand_int(rng);
+
+                memcpy(buf + i, &v, MIN(4, length - i));
+        }
+}
+
+static void create_sparse(const char *path, guint64 size)
+{
+        int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(ftruncate(fd, (off_t)size), ==, 0);
+        close(fd);
+}
+
+/* Whole-range I/O with O_DIRECT, as a file system above the device does. */
+static void device_write(const char *device, const guint8 *data, guint64 offset, size_t length)
+{
+        guint8 *buf = aligned_buffer(length);
+        int fd = open(device, O_WRONLY | O_DIRECT | O_CLOEXEC);
+        gssize n;
+
+        g_assert_cmpint(fd, >=, 0);
+        memcpy(buf, data, length);
+        n = pwrite(fd, buf, length, (off_t)offset);
+        if (n != (gssize)length)
+                g_error("%s: writing %zu bytes at %" G_GUINT64_FORMAT " returned %zd: %s", device,
+                        length, offset, n, n < 0 ? g_strerror(errno) : "short write");
+        g_assert_cmpint(fsync(fd), ==, 0);
+        close(fd);
+        free(buf);
+}
+
+static guint8 *device_read(const char *device, guint64 offset, size_t length)
+{
+        guint8 *buf = aligned_buffer(length);
+        int fd = open(device, O_RDONLY | O_DIRECT | O_CLOEXEC);
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(pread(fd, buf, length, (off_t)offset), ==, (gssize)length);
+        close(fd);
+        return buf;
+}
+
+static void assert_same(const guint8 *got, const guint8 *want, size_t length, const char *what)
+{
+        for (size_t i = 0; i < length; i++) {
+                if (got[i] != want[i])
+                        g_error("%s: first difference at byte %zu (got 0x%02x, want 0x%02x); "
+                                "seed %u",
+                                what, i, got[i], want[i], seed);
+        }
+}
+
+static void assert_device_holds(const char *device, const guint8 *model, guint64 offset,
+                                size_t length, const char *what)
+{
+        guint8 *got = device_read(device, offset, length);
+
+        assert_same(got, model + offset, length, what);
+        free(got);
+}
+
+/* Runs a command; returns its exit status, logging its output on failure. */
+static int run(const char *const *argv)
+{
+        g_autofree char *out = NULL, *err = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autofree char *line = g_strjoinv(" ", (char **)argv);
+        int status;
+
+        if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err,
+                          &status, &error)) {
+                g_test_message("%s: %s", line, error->message);
+                return -1;
+        }
+        if (!g_spawn_check_wait_status(status, NULL)) {
+                g_test_message("%s failed:\n%s%s", line, out, err);
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+        }
+        return 0;
+}
+
+static char *run_output(const char *const *argv)
+{
+        char *out = NULL;
+        int status;
+
+        if (!g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL,
+                          &status, NULL) ||
+            !g_spawn_check_wait_status(status, NULL)) {
+                g_free(out);
+                return NULL;
+        }
+        return out;
+}
+
+static char *image_file(Fixture *f, const char *name)
+{
+        return g_build_filename(f->run_dir, "fuse", VOLUME, name, NULL);
+}
+
+static char *id_file(Fixture *f, guint32 id)
+{
+        g_autofree char *name = g_strdup_printf("%u", id);
+
+        return image_file(f, name);
+}
+
+static guint32 create_snapshot(Fixture *f, const char *name, guint32 flags)
+{
+        guint32 id = 0;
+        int r;
+
+        /* The contract of zuma-engine.h: write_gate exclusive, then lock. */
+        g_rw_lock_writer_lock(&f->engine->write_gate);
+        g_mutex_lock(&f->engine->lock);
+        r = ss_snapshot_create(f->engine->store, name, flags, 0, &id);
+        if (r < 0)
+                g_error("snapshot %s: %s (%s)", name, g_strerror(-r), ss_last_error());
+        g_mutex_unlock(&f->engine->lock);
+        g_rw_lock_writer_unlock(&f->engine->write_gate);
+        return id;
+}
+
+static char *attach(Fixture *f, guint32 id, const char *name, gboolean writable)
+{
+        g_autoptr(GError) error = NULL;
+        char *device = NULL;
+
+        g_assert_true(
+                zuma_frontend_attach(f->frontend, VOLUME, id, name, writable, &device, &error));
+        g_assert_no_error(error);
+        g_assert_true(g_str_has_prefix(device, "/dev/loop"));
+        return device;
+}
+
+static void detach(Fixture *f, guint32 id)
+{
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(zuma_frontend_detach(f->frontend, VOLUME, id, FALSE, &error));
+        g_assert_no_error(error);
+}
+
+static char *backing_file_of(const char *device)
+{
+        g_autofree char *sys =
+                g_strdup_printf("/sys/block/%s/loop/backing_file", device + strlen("/dev/"));
+        char *contents = NULL;
+
+        if (!g_file_get_contents(sys, &contents, NULL, NULL))
+                return NULL;
+        return g_strchomp(contents);
+}
+
+/* The device lets go of its file (possibly after udevd closed it). */
+static void wait_cleared(const char *device, const char *old_backing_file)
+{
+        gint64 deadline = g_get_monotonic_time() + DEADLINE_US;
+
+        for (;;) {
+                g_autofree char *backing = backing_file_of(device);
+
+                if (!backing || g_strcmp0(backing, old_backing_file) != 0)
+                        return;
+                if (g_get_monotonic_time() > deadline)
+                        g_error("%s still attached to %s", device, backing);
+                g_usleep(20000);
+        }
+}
+
+/* ---- fixture ---- */
+
+static void fixture_files(Fixture *f)
+{
+        GError *error = NULL;
+
+        f->dir = g_strdup("/var/tmp/zuma-frontend-XXXXXX");
+        g_assert_nonnull(g_mkdtemp(f->dir));
+        f->run_dir = g_build_filename(f->dir, "run", NULL);
+        f->origin_path = g_build_filename(f->dir, "origin.img", NULL);
+        f->store_path = g_build_filename(f->dir, "store.img", NULL);
+        f->mnt = g_build_filename(f->dir, "mnt", NULL);
+        g_assert_cmpint(mkdir(f->mnt, 0755), ==, 0);
+        create_sparse(f->origin_path, ORIGIN_SIZE);
+        create_sparse(f->store_path, STORE_SIZE);
+        g_assert_true(zuma_engine_initialize(
+                f->origin_path, f->store_path,
+                &(SsCreateOptions){ .volume_name = VOLUME, .chunk_size = 16384 }, &error));
+        g_assert_no_error(error);
+        f->origin_model = g_malloc0(ORIGIN_SIZE);
+}
+
+static void fixture_start(Fixture *f)
+{
+        GError *error = NULL;
+
+        f->engine = zuma_engine_open(f->origin_path, f->store_path, NULL, NULL, &error);
+        g_assert_no_error(error);
+        f->frontend = zuma_frontend_new(f->run_dir, &error);
+        g_assert_no_error(error);
+        g_assert_true(
+                zuma_frontend_add_volume(f->frontend, VOLUME, VOLUME_UUID, f->engine, &error));
+        g_assert_no_error(error);
+}
+
+static void fixture_setup(Fixture *f, gconstpointer data)
+{
+        fixture_files(f);
+        fixture_start(f);
+}
+
+static void udev_cleanup(Fixture *f);
+
+static void fixture_teardown(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        const char *const rm[] = { "rm", "-rf", "--one-file-system", f->dir, NULL };
+
+        umount2(f->mnt, MNT_DETACH);
+        zuma_frontend_free(f->frontend);
+        if (f->engine) {
+                g_assert_true(zuma_engine_close(f->engine, &error));
+                g_assert_no_error(error);
+        }
+        udev_cleanup(f);
+        g_assert_cmpint(run(rm), ==, 0);
+        g_free(f->origin_model);
+        g_free(f->dir);
+        g_free(f->run_dir);
+        g_free(f->origin_path);
+        g_free(f->store_path);
+        g_free(f->mnt);
+}
+
+/* ---- data path ---- */
+
+static void check_probe(const char *device, const char *want_snapshot, guint32 want_id)
+{
+        const char *probe = g_getenv("ZUMA_UDEV_PROBE");
+        const char *argv[] = { probe, device + strlen("/dev/"), NULL };
+        g_autofree char *out = NULL;
+        g_autofree char *want = NULL;
+
+        if (!probe) {
+                g_test_message("ZUMA_UDEV_PROBE not set: probe not checked");
+                return;
+        }
+        out = run_output(argv);
+        g_assert_nonnull(out);
+        want = g_strdup_printf("ZUMASTOR_VOLUME=" VOLUME "\nZUMASTOR_VOLUME_UUID=" VOLUME_UUID
+                               "\nZUMASTOR_SNAPSHOT=%s\nZUMASTOR_SNAPSHOT_ID=%u\n",
+                               want_snapshot, want_id);
+        g_assert_cmpstr(out, ==, want);
+}
+
+static void test_data_path(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *dev0 = attach(f, 0, NULL, TRUE);
+        g_autofree char *again = attach(f, 0, NULL, TRUE);
+        g_autofree char *origin_file = image_file(f, "origin");
+        g_autofree char *snap_file = NULL, *dev1 = NULL, *backing0 = NULL, *backing1 = NULL;
+        g_autofree guint8 *snap_model = NULL;
+        guint8 *chunk = g_malloc(8 * MiB);
+        guint8 small[4096], value[128];
+        guint32 id;
+        ssize_t n;
+        int fd;
+
+        g_assert_cmpstr(dev0, ==, again);
+        backing0 = backing_file_of(dev0);
+        g_assert_cmpstr(backing0, ==, origin_file);
+        check_probe(dev0, "", 0);
+
+        /* Origin writes read back. */
+        fill_random(f->origin_model, 8 * MiB);
+        device_write(dev0, f->origin_model, 0, 8 * MiB);
+        fill_random(f->origin_model + 40 * MiB, MiB);
+        device_write(dev0, f->origin_model + 40 * MiB, 40 * MiB, MiB);
+        assert_device_holds(dev0, f->origin_model, 0, ORIGIN_SIZE, "origin after writes");
+
+        /* A snapshot keeps the data of its moment. */
+        id = create_snapshot(f, "snap1", 0);
+        snap_model = g_memdup2(f->origin_model, ORIGIN_SIZE);
+        dev1 = attach(f, id, "snap1", FALSE);
+        snap_file = id_file(f, id);
+        backing1 = backing_file_of(dev1);
+        g_assert_cmpstr(backing1, ==, snap_file);
+        check_probe(dev1, "snap1", id);
+        assert_device_holds(dev1, snap_model, 0, ORIGIN_SIZE, "fresh snapshot");
+
+        fill_random(chunk, 8 * MiB);
+        memcpy(f->origin_model + 4 * MiB, chunk, 8 * MiB);
+        device_write(dev0, chunk, 4 * MiB, 8 * MiB);
+        assert_device_holds(dev0, f->origin_model, 0, ORIGIN_SIZE, "origin after overwrite");
+        assert_device_holds(dev1, snap_model, 0, ORIGIN_SIZE, "snapshot after overwrite");
+
+        /* Unaligned requests through the files themselves. */
+        fd = open(origin_file, O_RDWR | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        n = pread(fd, small, 1000, 4 * MiB - 300);
+        g_assert_cmpint(n, ==, 1000);
+        assert_same(small, f->origin_model + 4 * MiB - 300, 1000, "unaligned origin read");
+        fill_random(small, 777);
+        g_assert_cmpint(pwrite(fd, small, 777, 12345), ==, 777);
+        memcpy(f->origin_model + 12345, small, 777);
+        fill_random(small, 100);
+        g_assert_cmpint(pwrite(fd, small, 100, 20000), ==, 100); /* inside one sector */
+        memcpy(f->origin_model + 20000, small, 100);
+        g_assert_cmpint(pwrite(fd, small, 100, ORIGIN_SIZE - 50), ==, -1);
+        g_assert_cmpint(errno, ==, ENOSPC);
+        g_assert_cmpint(fsync(fd), ==, 0);
+        close(fd);
+        assert_device_holds(dev0, f->origin_model, 0, 64 * 1024, "origin after unaligned writes");
+        assert_device_holds(dev1, snap_model, 0, 64 * 1024, "snapshot after unaligned writes");
+
+        fd = open(snap_file, O_RDWR | O_CLOEXEC);
+        g_assert_cmpint(fd, ==, -1);
+        g_assert_cmpint(errno, ==, EROFS);
+        fd = open(snap_file, O_RDONLY | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(pread(fd, small, 513, 511), ==, 513);
+        assert_same(small, snap_model + 511, 513, "unaligned snapshot read");
+        g_assert_cmpint(pread(fd, small, 4096, ORIGIN_SIZE - 1000), ==, 1000);
+        g_assert_cmpint(pread(fd, small, 4096, ORIGIN_SIZE), ==, 0);
+        close(fd);
+
+        /* What udev's probe reads, and the directory listing. */
+        n = getxattr(snap_file, "user.zumastor.snapshot", value, sizeof(value));
+        g_assert_cmpint(n, ==, 5);
+        g_assert_cmpmem(value, 5, "snap1", 5);
+        g_assert_true(zuma_frontend_update(f->frontend, VOLUME, id, "renamed", FALSE, &error));
+        g_assert_no_error(error);
+        check_probe(dev1, "renamed", id);
+        {
+                g_autofree char *vol_dir = g_build_filename(f->run_dir, "fuse", VOLUME, NULL);
+                g_autoptr(GDir) listing = g_dir_open(vol_dir, 0, &error);
+                g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+                const char *name;
+
+                g_assert_no_error(error);
+                while ((name = g_dir_read_name(listing)))
+                        g_ptr_array_add(names, g_strdup(name));
+                g_assert_cmpuint(names->len, ==, 2);
+                g_assert_true(g_ptr_array_find_with_equal_func(names, "origin", g_str_equal, NULL));
+                g_assert_true(g_ptr_array_find_with_equal_func(names, "1", g_str_equal, NULL));
+        }
+
+        /* Removal waits for the images to be detached. */
+        g_assert_false(zuma_frontend_remove_volume(f->frontend, VOLUME, &error));
+        g_assert_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY);
+        g_clear_error(&error);
+        detach(f, 0);
+        detach(f, id);
+        detach(f, id); /* not attached: fine */
+        wait_cleared(dev0, backing0);
+        wait_cleared(dev1, backing1);
+        g_assert_true(g_file_test(snap_file, G_FILE_TEST_EXISTS)); /* still served */
+        g_assert_true(zuma_frontend_remove_volume(f->frontend, VOLUME, &error));
+        g_assert_no_error(error);
+        g_assert_false(g_file_test(origin_file, G_FILE_TEST_EXISTS));
+        g_free(chunk);
+}
+
+/* ---- ext4, busy, forced detach ---- */
+
+static void write_file(const char *path, const guint8 *data, size_t length)
+{
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(write(fd, data, length), ==, (gssize)length);
+        g_assert_cmpint(fsync(fd), ==, 0);
+        close(fd);
+}
+
+static void check_file(const char *path, const guint8 *data, size_t length)
+{
+        g_autofree char *contents = NULL;
+        gsize got = 0;
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(g_file_get_contents(path, &contents, &got, &error));
+        g_assert_no_error(error);
+        g_assert_cmpuint(got, ==, length);
+        assert_same((const guint8 *)contents, data, length, path);
+}
+
+static void test_ext4(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *dev0 = attach(f, 0, NULL, TRUE);
+        g_autofree char *dev1 = NULL, *backing0 = backing_file_of(dev0), *hello = NULL;
+        g_autofree char *again = NULL;
+        const char *mkfs[] = { "mkfs.ext4", "-q", "-F", dev0, NULL };
+        const char *fsck0[] = { "e2fsck", "-f", "-n", dev0, NULL };
+        const char *fsck1[] = { "e2fsck", "-f", "-n", NULL, NULL };
+        guint8 *old_data = g_malloc(MiB), *new_data = g_malloc(MiB);
+        gboolean failed = FALSE;
+        guint8 *super;
+        guint32 id;
+        int fd;
+
+        hello = g_build_filename(f->mnt, "hello", NULL);
+        fill_random(old_data, MiB);
+        fill_random(new_data, MiB);
+        g_assert_cmpint(run(mkfs), ==, 0);
+        g_assert_cmpint(run(fsck0), ==, 0);
+
+        g_assert_cmpint(mount(dev0, f->mnt, "ext4", 0, NULL), ==, 0);
+        write_file(hello, old_data, MiB);
+        g_assert_true(zuma_frontend_is_busy(f->frontend, VOLUME, 0));
+        g_assert_false(zuma_frontend_detach(f->frontend, VOLUME, 0, FALSE, &error));
+        g_assert_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY);
+        g_clear_error(&error);
+        g_assert_false(zuma_frontend_remove_volume(f->frontend, VOLUME, &error));
+        g_assert_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY);
+        g_clear_error(&error);
+        g_assert_cmpint(umount2(f->mnt, 0), ==, 0);
+        g_assert_false(zuma_frontend_is_busy(f->frontend, VOLUME, 0));
+
+        /* A snapshot of the file system checks clean and keeps the file. */
+        id = create_snapshot(f, "fs1", 0);
+        dev1 = attach(f, id, NULL, FALSE);
+        fsck1[3] = dev1;
+        g_assert_cmpint(run(fsck1), ==, 0);
+        g_assert_cmpint(mount(dev0, f->mnt, "ext4", 0, NULL), ==, 0);
+        write_file(hello, new_data, MiB);
+        g_assert_cmpint(umount2(f->mnt, 0), ==, 0);
+        g_assert_cmpint(run(fsck0), ==, 0);
+        g_assert_cmpint(run(fsck1), ==, 0);
+        g_assert_cmpint(mount(dev1, f->mnt, "ext4", MS_RDONLY, "noload"), ==, 0);
+        g_assert_true(zuma_frontend_is_busy(f->frontend, VOLUME, id));
+        check_file(hello, old_data, MiB);
+        g_assert_cmpint(umount2(f->mnt, 0), ==, 0);
+        g_assert_cmpint(mount(dev0, f->mnt, "ext4", 0, NULL), ==, 0);
+        check_file(hello, new_data, MiB);
+
+        /* Forced detach under a mounted file system: its I/O fails, the
+         * device goes when the file system is unmounted. */
+        g_assert_true(zuma_frontend_detach(f->frontend, VOLUME, 0, TRUE, &error));
+        g_assert_no_error(error);
+        g_assert_false(zuma_frontend_is_busy(f->frontend, VOLUME, 0));
+        {
+                g_autofree char *other = g_build_filename(f->mnt, "after-detach", NULL);
+
+                fd = open(other, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+                if (fd < 0 || write(fd, new_data, MiB) != (gssize)MiB || fsync(fd) < 0)
+                        failed = TRUE;
+                if (fd >= 0)
+                        close(fd);
+        }
+        g_assert_true(failed);
+        if (umount2(f->mnt, 0) < 0)
+                g_assert_cmpint(umount2(f->mnt, MNT_DETACH), ==, 0);
+        wait_cleared(dev0, backing0);
+
+        /* A new attachment works again. */
+        again = attach(f, 0, NULL, TRUE);
+        super = device_read(again, 1024, 4096);
+        g_assert_cmpuint(super[56] | super[57] << 8, ==, 0xef53); /* ext4 magic */
+        free(super);
+        detach(f, 0);
+        detach(f, id);
+        g_assert_true(zuma_frontend_remove_volume(f->frontend, VOLUME, &error));
+        g_assert_no_error(error);
+        g_free(old_data);
+        g_free(new_data);
+}
+
+/* ---- writable and read-only snapshots ---- */
+
+static void assert_write_refused(const char *device)
+{
+        int fd = open(device, O_WRONLY | O_CLOEXEC);
+        int saved;
+
+        if (fd >= 0) {
+                char buf[512] = { 0 };
+                ssize_t n = pwrite(fd, buf, sizeof(buf), 0);
+
+                saved = errno;
+                close(fd);
+                g_assert_cmpint(n, ==, -1);
+        } else {
+                saved = errno;
+        }
+        if (saved != EROFS && saved != EPERM && saved != EACCES)
+                g_error("%s: write refused with %s, want EROFS/EPERM/EACCES", device,
+                        g_strerror(saved));
+}
+
+static void test_snapshot_modes(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *dev0 = attach(f, 0, NULL, TRUE);
+        g_autofree char *devw = NULL, *devr = NULL, *ro_file = NULL, *device = NULL;
+        g_autofree guint8 *snap_model = NULL;
+        guint32 ws, rs, rs2;
+        int fd, ro = 0;
+
+        fill_random(f->origin_model, 4 * MiB);
+        device_write(dev0, f->origin_model, 0, 4 * MiB);
+        ws = create_snapshot(f, "writable", SS_SNAP_WRITABLE);
+        rs = create_snapshot(f, "readonly", 0);
+        rs2 = create_snapshot(f, "readonly2", 0);
+        snap_model = g_memdup2(f->origin_model, ORIGIN_SIZE);
+
+        /* A writable snapshot takes writes; the origin does not see them. */
+        devw = attach(f, ws, NULL, TRUE);
+        fill_random(snap_model + MiB, MiB + 4096);
+        device_write(devw, snap_model + MiB, MiB, MiB + 4096);
+        assert_device_holds(devw, snap_model, 0, 8 * MiB, "writable snapshot");
+        assert_device_holds(dev0, f->origin_model, 0, 8 * MiB, "origin beside it");
+
+        /* A read-only one refuses them, at the device and at the file. */
+        devr = attach(f, rs, "readonly", FALSE);
+        assert_write_refused(devr);
+        fd = open(devr, O_RDONLY | O_CLOEXEC);
+        g_assert_cmpint(ioctl(fd, BLKROGET, &ro), ==, 0);
+        g_assert_cmpint(ro, ==, 1);
+        close(fd);
+        ro_file = id_file(f, rs);
+        g_assert_cmpint(open(ro_file, O_WRONLY | O_CLOEXEC), ==, -1);
+        g_assert_cmpint(errno, ==, EROFS);
+        assert_device_holds(devr, f->origin_model, 0, 8 * MiB, "read-only snapshot");
+        g_assert_false(zuma_frontend_attach(f->frontend, VOLUME, rs2, NULL, TRUE, &device, &error));
+        g_assert_error(error, ZUMA_ERROR, ZUMA_ERROR_READ_ONLY);
+        g_clear_error(&error);
+        g_assert_false(
+                zuma_frontend_attach(f->frontend, VOLUME, 999, NULL, FALSE, &device, &error));
+        g_assert_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND);
+        g_clear_error(&error);
+        g_assert_false(
+                zuma_frontend_attach(f->frontend, "nosuch", 0, NULL, FALSE, &device, &error));
+        g_assert_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND);
+        g_clear_error(&error);
+
+        /* Made read-only while attached: writes stop. */
+        g_assert_true(zuma_frontend_update(f->frontend, VOLUME, ws, "writable", FALSE, &error));
+        g_assert_no_error(error);
+        assert_write_refused(devw);
+        assert_device_holds(devw, snap_model, 0, 8 * MiB, "writable snapshot made read-only");
+
+        detach(f, 0);
+        detach(f, ws);
+        detach(f, rs);
+}
+
+/* ---- discard and write-zeroes ---- */
+
+static void test_discard(Fixture *f, gconstpointer data)
+{
+        g_autofree char *dev0 = attach(f, 0, NULL, TRUE);
+        g_autofree char *origin_file = image_file(f, "origin");
+        g_autofree char *devs = NULL;
+        g_autofree guint8 *snap_model = NULL;
+        const char *discard[] = { "blkdiscard", "-o", "1048576", "-l", "2097152", dev0, NULL };
+        const char *zeroout[] = {
+                "blkdiscard", "-z", "-o", "5242880", "-l", "1048576", dev0, NULL
+        };
+        const char *punch[] = { "fallocate", "-p", "-o", "8000", "-l", "10000", origin_file, NULL };
+        const char *zero_range[] = { "fallocate", "-z",   "-o",        "7340132",
+                                     "-l",        "4096", origin_file, NULL };
+        const char *grow[] = { "fallocate", "-o", "0", "-l", "128MiB", origin_file, NULL };
+        guint32 id;
+
+        fill_random(f->origin_model, 16 * MiB);
+        device_write(dev0, f->origin_model, 0, 16 * MiB);
+        id = create_snapshot(f, "before", 0);
+        snap_model = g_memdup2(f->origin_model, ORIGIN_SIZE);
+        devs = attach(f, id, NULL, FALSE);
+
+        g_assert_cmpint(run(discard), ==, 0);
+        memset(f->origin_model + MiB, 0, 2 * MiB);
+        g_assert_cmpint(run(zeroout), ==, 0);
+        memset(f->origin_model + 5 * MiB, 0, MiB);
+        g_assert_cmpint(run(punch), ==, 0);
+        memset(f->origin_model + 8000, 0, 10000);
+        g_assert_cmpint(run(zero_range), ==, 0);
+        memset(f->origin_model + 7340132, 0, 4096);
+        g_assert_cmpint(run(grow), !=, 0); /* an image has a fixed size */
+
+        assert_device_holds(dev0, f->origin_model, 0, 16 * MiB, "origin after discards");
+        assert_device_holds(devs, snap_model, 0, 16 * MiB, "snapshot after discards");
+        detach(f, 0);
+        detach(f, id);
+}
+
+/* ---- snapshots under concurrent writers ---- */
+
+#define WRITERS 4
+#define WRITER_BLOCKS 512 /* 4 KiB blocks per writer: 2 MiB regions */
+#define WRITER_PASSES 4
+#define CONCURRENT_SNAPSHOTS 6
+
+typedef struct Writer {
+        const char *device;
+        guint index;
+        gint *completed; /* atomic, shared by all writers */
+} Writer;
+
+/* Every 32-bit word of a block names its writer, block and pass, so a torn
+ * or misplaced block shows. */
+static void fill_tagged(guint32 *block, guint writer, guint index, guint pass)
+{
+        guint32 tag = 0x5a000000u | writer << 20 | index << 4 | pass;
+
+        for (guint i = 0; i < 4096 / 4; i++)
+                block[i] = tag;
+}
+
+static gpointer writer_thread(gpointer data)
+{
+        Writer *w = data;
+        guint32 *block = aligned_buffer(4096);
+        int fd = open(w->device, O_WRONLY | O_DIRECT | O_CLOEXEC);
+
+        g_assert_cmpint(fd, >=, 0);
+        for (guint pass = 1; pass <= WRITER_PASSES; pass++) {
+                for (guint i = 0; i < WRITER_BLOCKS; i++) {
+                        guint64 offset = ((guint64)w->index * WRITER_BLOCKS + i) * 4096;
+
+                        fill_tagged(block, w->index, i, pass);
+                        g_assert_cmpint(pwrite(fd, block, 4096, (off_t)offset), ==, 4096);
+                        g_atomic_int_inc(w->completed);
+                }
+        }
+        close(fd);
+        free(block);
+        return NULL;
+}
+
+/* The pass a block holds (0: never written), or -1 if it is torn. */
+static int block_pass(const guint32 *block, guint writer, guint index)
+{
+        guint32 first = block[0];
+        guint pass = first & 0xf;
+
+        for (guint i = 1; i < 4096 / 4; i++)
+                if (block[i] != first)
+                        return -1;
+        if (first == 0)
+                return 0;
+        if (first != (0x5a000000u | writer << 20 | index << 4 | pass))
+                return -1;
+        return (int)pass;
+}
+
+/* A snapshot taken while each writer rewrote its region block after block
+ * must show, per region, passes that never rise along the region and span
+ * at most two neighbouring values: what had been written when it was taken. */
+static void check_snapshot_image(const char *device, guint32 id, gint min_writes, gint max_writes)
+{
+        guint8 *image = device_read(device, 0, (size_t)WRITERS * WRITER_BLOCKS * 4096);
+        gint writes = 0;
+
+        for (guint w = 0; w < WRITERS; w++) {
+                int first = -1, previous = -1;
+
+                for (guint i = 0; i < WRITER_BLOCKS; i++) {
+                        const guint32 *block =
+                                (const guint32 *)(image + ((gsize)w * WRITER_BLOCKS + i) * 4096);
+                        int pass = block_pass(block, w, i);
+
+                        if (pass < 0)
+                                g_error("snapshot %u: writer %u block %u is torn or misplaced "
+                                        "(0x%08x); seed %u",
+                                        id, w, i, block[0], seed);
+                        if (i == 0)
+                                first = pass;
+                        if ((previous >= 0 && pass > previous) || first - pass > 1)
+                                g_error("snapshot %u: writer %u block %u holds pass %d after "
+                                        "pass %d (region starts with %d)",
+                                        id, w, i, pass, previous, first);
+                        previous = pass;
+                        writes += pass;
+                }
+        }
+        /* Each completed write raised one block's pass by one. */
+        if (writes < min_writes || writes > max_writes)
+                g_error("snapshot %u holds %d writes, want %d..%d (taken while those "
+                        "completed); seed %u",
+                        id, writes, min_writes, max_writes, seed);
+        free(image);
+}
+
+static void test_concurrent_snapshots(Fixture *f, gconstpointer data)
+{
+        g_autofree char *dev0 = attach(f, 0, NULL, TRUE);
+        Writer writers[WRITERS];
+        GThread *threads[WRITERS];
+        guint32 ids[CONCURRENT_SNAPSHOTS];
+        gint before[CONCURRENT_SNAPSHOTS], after[CONCURRENT_SNAPSHOTS];
+        const gint total = WRITERS * WRITER_BLOCKS * WRITER_PASSES;
+        gint completed = 0;
+        gint64 deadline = g_get_monotonic_time() + 10 * DEADLINE_US;
+
+        for (guint w = 0; w < WRITERS; w++) {
+                writers[w] = (Writer){ .device = dev0, .index = w, .completed = &completed };
+                threads[w] = g_thread_new("writer", writer_thread, &writers[w]);
+        }
+        /* Snapshots spread over the writing, each once a share of the
+         * writes has completed (a bounded poll). */
+        for (guint n = 0; n < CONCURRENT_SNAPSHOTS; n++) {
+                g_autofree char *name = g_strdup_printf("during%u", n);
+                gint due = total * (gint)(n + 1) / (CONCURRENT_SNAPSHOTS + 1);
+
+                while (g_atomic_int_get(&completed) < due) {
+                        g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                        g_usleep(1000);
+                }
+                before[n] = g_atomic_int_get(&completed);
+                ids[n] = create_snapshot(f, name, 0);
+                /* a write in flight per writer may land on either side */
+                after[n] = g_atomic_int_get(&completed) + WRITERS;
+        }
+        for (guint w = 0; w < WRITERS; w++)
+                g_thread_join(threads[w]);
+        g_test_message("%d writes by %d threads, %d snapshots taken meanwhile", total, WRITERS,
+                       CONCURRENT_SNAPSHOTS);
+
+        for (guint n = 0; n < CONCURRENT_SNAPSHOTS; n++) {
+                g_autofree char *device = attach(f, ids[n], NULL, FALSE);
+
+                check_snapshot_image(device, ids[n], before[n], after[n]);
+                detach(f, ids[n]);
+        }
+        check_snapshot_image(dev0, 0, total, total);
+        detach(f, 0);
+}
+
+/* ---- udev names ---- */
+
+static gboolean udevd_running(void)
+{
+        const char *argv[] = { "pgrep", "-x", "systemd-udevd", NULL };
+        g_autofree char *out = run_output(argv);
+
+        return out != NULL;
+}
+
+static GPid udevd_pid(void)
+{
+        const char *argv[] = { "pgrep", "-x", "-n", "systemd-udevd", NULL };
+        g_autofree char *out = run_output(argv);
+
+        return out ? (GPid)atoi(out) : 0;
+}
+
+/* A running udevd with the build tree's rules, or FALSE and why not. */
+static gboolean udev_setup(Fixture *f, char **ret_reason)
+{
+        const char *rules = g_getenv("ZUMA_UDEV_RULES");
+        const char *start[] = { "/lib/systemd/systemd-udevd", "--daemon", NULL };
+        const char *ping[] = { "udevadm", "control", "--ping", NULL };
+        const char *reload[] = { "udevadm", "control", "--reload", NULL };
+        g_autofree char *contents = NULL;
+        gint64 deadline;
+
+        if (!rules || !g_file_get_contents(rules, &contents, NULL, NULL)) {
+                *ret_reason = g_strdup("ZUMA_UDEV_RULES does not name the build-tree rules");
+                return FALSE;
+        }
+        if (!udevd_running()) {
+                if (!g_file_test(start[0], G_FILE_TEST_IS_EXECUTABLE)) {
+                        *ret_reason = g_strdup("no systemd-udevd on this machine");
+                        return FALSE;
+                }
+                if (run(start) != 0) {
+                        *ret_reason = g_strdup("systemd-udevd --daemon failed to start");
+                        return FALSE;
+                }
+                f->udevd_started = udevd_pid();
+                g_test_message("started systemd-udevd (pid %d) for this test",
+                               (int)f->udevd_started);
+        }
+        deadline = g_get_monotonic_time() + DEADLINE_US;
+        while (run(ping) != 0) {
+                if (g_get_monotonic_time() > deadline) {
+                        *ret_reason = g_strdup("udevd does not answer udevadm control --ping");
+                        return FALSE;
+                }
+                g_usleep(50000);
+        }
+        g_assert_cmpint(g_mkdir_with_parents("/run/udev/rules.d", 0755), ==, 0);
+        g_assert_true(g_file_set_contents(RULES_INSTALLED, contents, -1, NULL));
+        f->rules_installed = TRUE;
+        g_assert_cmpint(run(reload), ==, 0);
+        return TRUE;
+}
+
+static void udev_cleanup(Fixture *f)
+{
+        const char *reload[] = { "udevadm", "control", "--reload", NULL };
+        gint64 deadline = g_get_monotonic_time() + DEADLINE_US;
+
+        if (f->rules_installed) {
+                unlink(RULES_INSTALLED);
+                run(reload);
+                f->rules_installed = FALSE;
+        }
+        if (f->udevd_started <= 0)
+                return;
+        kill(f->udevd_started, SIGTERM);
+        while (kill(f->udevd_started, 0) == 0 && g_get_monotonic_time() < deadline)
+                g_usleep(20000);
+        f->udevd_started = 0;
+}
+
+static void settle(void)
+{
+        const char *argv[] = { "udevadm", "settle", "--timeout=30", NULL };
+
+        g_assert_cmpint(run(argv), ==, 0);
+}
+
+/* Polls (after settling) until link points at device, or is gone when
+ * device is NULL. */
+static void wait_link(const char *link, const char *device)
+{
+        gint64 deadline = g_get_monotonic_time() + DEADLINE_US;
+
+        settle();
+        for (;;) {
+                g_autofree char *target = realpath(link, NULL);
+
+                if (g_strcmp0(target, device) == 0)
+                        return;
+                if (g_get_monotonic_time() > deadline)
+                        g_error("%s points at %s, want %s", link, target ? target : "nothing",
+                                device ? device : "nothing");
+                g_usleep(50000);
+        }
+}
+
+static void test_udev(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *reason = NULL, *dev0 = NULL, *dev1 = NULL;
+        g_autofree char *by_id_snap = NULL;
+        guint32 id;
+
+        if (!udev_setup(f, &reason)) {
+                g_test_skip(reason);
+                return;
+        }
+        id = create_snapshot(f, "first", 0);
+        dev0 = attach(f, 0, NULL, TRUE);
+        dev1 = attach(f, id, "first", FALSE);
+        by_id_snap = g_strdup_printf("/dev/zumastor/by-id/" VOLUME_UUID "-%u", id);
+        wait_link("/dev/zumastor/" VOLUME, dev0);
+        wait_link("/dev/zumastor/by-id/" VOLUME_UUID, dev0);
+        wait_link("/dev/zumastor/" VOLUME "@first", dev1);
+        wait_link(by_id_snap, dev1);
+        g_test_message("udev linked /dev/zumastor/" VOLUME " -> %s, " VOLUME "@first -> %s", dev0,
+                       dev1);
+
+        /* A rename moves the name link. */
+        g_assert_true(zuma_frontend_update(f->frontend, VOLUME, id, "second", FALSE, &error));
+        g_assert_no_error(error);
+        wait_link("/dev/zumastor/" VOLUME "@second", dev1);
+        wait_link("/dev/zumastor/" VOLUME "@first", NULL);
+        wait_link(by_id_snap, dev1);
+
+        detach(f, 0);
+        detach(f, id);
+        wait_link("/dev/zumastor/" VOLUME, NULL);
+        wait_link("/dev/zumastor/" VOLUME "@second", NULL);
+        wait_link(by_id_snap, NULL);
+}
+
+/* ---- a killed server's leftovers ---- */
+
+/* Runs in a child: serves the origin on a loop device, prints the device,
+ * and waits to be killed. */
+static int stale_child(char **argv)
+{
+        GError *error = NULL;
+        ZumaEngine *engine = zuma_engine_open(argv[3], argv[4], NULL, NULL, &error);
+        ZumaFrontend *frontend;
+        char *device = NULL;
+
+        if (!engine || !(frontend = zuma_frontend_new(argv[2], &error)) ||
+            !zuma_frontend_add_volume(frontend, VOLUME, VOLUME_UUID, engine, &error) ||
+            !zuma_frontend_attach(frontend, VOLUME, 0, NULL, TRUE, &device, &error)) {
+                g_printerr("stale child: %s\n", error->message);
+                return 1;
+        }
+        g_print("%s\n", device);
+        fflush(stdout);
+        for (;;)
+                pause();
+}
+
+static void test_stale(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *self = g_file_read_link("/proc/self/exe", NULL);
+        g_autofree char *device = NULL, *backing = NULL, *dev0 = NULL;
+        g_autofree char *mount_dir = NULL;
+        g_autoptr(GSubprocess) child = NULL;
+        g_autoptr(GDataInputStream) out = NULL;
+        struct stat st;
+        int hold;
+
+        fixture_files(f);
+        mount_dir = g_build_filename(f->run_dir, "fuse", NULL);
+        child = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, self, "--stale-child",
+                                 f->run_dir, f->origin_path, f->store_path, NULL);
+        g_assert_no_error(error);
+        out = g_data_input_stream_new(g_subprocess_get_stdout_pipe(child));
+        device = g_data_input_stream_read_line(out, NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(device);
+        g_assert_true(g_str_has_prefix(device, "/dev/loop"));
+
+        /* Someone still has the device open when the server dies. */
+        hold = open(device, O_RDONLY | O_CLOEXEC);
+        g_assert_cmpint(hold, >=, 0);
+        g_subprocess_send_signal(child, SIGKILL);
+        g_subprocess_wait(child, NULL, &error);
+        g_assert_no_error(error);
+        backing = backing_file_of(device);
+        g_assert_nonnull(backing);
+        g_assert_true(g_str_has_prefix(backing, mount_dir));
+        g_assert_cmpint(stat(mount_dir, &st), ==, -1);
+        g_assert_cmpint(errno, ==, ENOTCONN);
+
+        /* The successor detaches the device (once its user lets go) and
+         * replaces the dead mount. */
+        fixture_start(f);
+        close(hold);
+        wait_cleared(device, backing);
+        g_assert_cmpint(stat(mount_dir, &st), ==, 0);
+        dev0 = attach(f, 0, NULL, TRUE);
+        fill_random(f->origin_model, MiB);
+        device_write(dev0, f->origin_model, 0, MiB);
+        assert_device_holds(dev0, f->origin_model, 0, 2 * MiB, "origin after restart");
+        detach(f, 0);
+}
+
+static void fixture_setup_files_later(Fixture *f, gconstpointer data)
+{
+}
+
+int main(int argc, char **argv)
+{
+        const char *seed_text = g_getenv("ZUMA_TEST_SEED");
+        int fd;
+
+        if (argc == 5 && strcmp(argv[1], "--stale-child") == 0)
+                return stale_child(argv);
+        g_test_init(&argc, &argv, NULL);
+        if (getuid() != 0) {
+                g_print("SKIP: test-frontend needs root (loop devices, mounts)\n");
+                return 77;
+        }
+        fd = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+                g_print("SKIP: /dev/fuse cannot be opened: %s\n", g_strerror(errno));
+                return 77;
+        }
+        close(fd);
+        if (access("/dev/loop-control", F_OK) < 0) {
+                g_print("SKIP: /dev/loop-control is missing (no loop driver)\n");
+                return 77;
+        }
+        seed = seed_text ? (guint32)strtoul(seed_text, NULL, 0) : g_random_int();
+        g_print("# seed %u (set ZUMA_TEST_SEED to repeat)\n", seed);
+        rng = g_rand_new_with_seed(seed);
+
+        g_test_add("/frontend/data-path", Fixture, NULL, fixture_setup, test_data_path,
+                   fixture_teardown);
+        g_test_add("/frontend/snapshot-modes", Fixture, NULL, fixture_setup, test_snapshot_modes,
+                   fixture_teardown);
+        g_test_add("/frontend/discard", Fixture, NULL, fixture_setup, test_discard,
+                   fixture_teardown);
+        g_test_add("/frontend/ext4", Fixture, NULL, fixture_setup, test_ext4, fixture_teardown);
+        g_test_add("/frontend/concurrent-snapshots", Fixture, NULL, fixture_setup,
+                   test_concurrent_snapshots, fixture_teardown);
+        g_test_add("/frontend/udev", Fixture, NULL, fixture_setup, test_udev, fixture_teardown);
+        g_test_add("/frontend/stale", Fixture, NULL, fixture_setup_files_later, test_stale,
+                   fixture_teardown);
+        return g_test_run();
+}

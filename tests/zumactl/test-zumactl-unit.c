@@ -1,0 +1,507 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Unit tests of zumactl's parts that need no server: sizes, times, JSON,
+ * tables, value checks, exit codes; and the command line's own usage
+ * errors (run against the binary given in $ZUMACTL, with the system bus
+ * pointed nowhere).
+ */
+#define G_LOG_DOMAIN "test-zumactl"
+
+#include <glib.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "zuma-error.h"
+#include "zumactl-errors.h"
+#include "zumactl-output.h"
+#include "zumactl-parse.h"
+
+static void test_format_size(void)
+{
+        static const struct {
+                guint64 bytes;
+                const char *text;
+        } cases[] = {
+                { 0, "0 B" },
+                { 1, "1 B" },
+                { 1023, "1023 B" },
+                { 1024, "1.0 KiB" },
+                { 1536, "1.5 KiB" },
+                { 16384, "16.0 KiB" },
+                { 1048575, "1.0 MiB" },
+                { 1048576, "1.0 MiB" },
+                { 1073741824ULL * 3 / 2, "1.5 GiB" },
+                { 1099511627776ULL, "1.0 TiB" },
+                { G_MAXUINT64, "16.0 EiB" },
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *text = zumactl_format_size(cases[i].bytes);
+
+                g_assert_cmpstr(text, ==, cases[i].text);
+        }
+}
+
+static void test_parse_size(void)
+{
+        static const struct {
+                const char *text;
+                guint64 bytes;
+        } good[] = {
+                { "0", 0 },
+                { "16384", 16384 },
+                { "16K", 16384 },
+                { "16k", 16384 },
+                { "16KiB", 16384 },
+                { "512B", 512 },
+                { "1M", 1048576 },
+                { "2GiB", 2147483648ULL },
+                { "1T", 1099511627776ULL },
+                { "15E", 15ULL << 60 },
+                { "18446744073709551615", G_MAXUINT64 },
+        };
+        static const char *const bad[] = {
+                "",     "K",     "-1",  "1.5K",   "16 K",
+                "16KB", "16Kib", "16X", "16KiBs", "18446744073709551616",
+                "16E",  "0x10",  " 16",
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
+                g_autoptr(GError) error = NULL;
+                guint64 bytes = 1;
+
+                g_assert_true(zumactl_parse_size(good[i].text, "size", &bytes, &error));
+                g_assert_no_error(error);
+                g_assert_cmpuint(bytes, ==, good[i].bytes);
+        }
+        for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+                g_autoptr(GError) error = NULL;
+                guint64 bytes = 7;
+
+                g_assert_false(zumactl_parse_size(bad[i], "chunk size", &bytes, &error));
+                g_assert_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+                g_assert_nonnull(strstr(error->message, "chunk size"));
+                g_assert_cmpuint(bytes, ==, 7);
+                g_assert_cmpint(zumactl_exit_code(error), ==, ZUMACTL_EXIT_USAGE);
+        }
+}
+
+static void test_parse_int(void)
+{
+        g_autoptr(GError) error = NULL;
+        gint64 value = 0;
+
+        g_assert_true(zumactl_parse_int("-5", "priority", G_MININT32, G_MAXINT32, &value, &error));
+        g_assert_cmpint(value, ==, -5);
+        g_assert_true(zumactl_parse_int("2147483647", "priority", G_MININT32, G_MAXINT32, &value,
+                                        &error));
+        g_assert_cmpint(value, ==, G_MAXINT32);
+        g_assert_true(zumactl_parse_int("-2147483648", "priority", G_MININT32, G_MAXINT32, &value,
+                                        &error));
+        g_assert_cmpint(value, ==, G_MININT32);
+        g_assert_no_error(error);
+
+        value = 42;
+        for (guint i = 0; i < 6; i++) {
+                static const char *const bad[] = { "",   "2147483648", "-2147483649",
+                                                   "1x", " 1",         "99999999999999999999" };
+
+                g_assert_false(zumactl_parse_int(bad[i], "priority", G_MININT32, G_MAXINT32, &value,
+                                                 &error));
+                g_assert_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+                g_clear_error(&error);
+        }
+        g_assert_cmpint(value, ==, 42);
+}
+
+static void test_parse_switch(void)
+{
+        static const char *const on[] = { "on", "ON", "yes", "true", "1" };
+        static const char *const off[] = { "off", "Off", "no", "false", "0" };
+        g_autoptr(GError) error = NULL;
+        gboolean value;
+
+        for (guint i = 0; i < G_N_ELEMENTS(on); i++) {
+                value = FALSE;
+                g_assert_true(zumactl_parse_switch(on[i], "writable", &value, &error));
+                g_assert_true(value);
+                value = TRUE;
+                g_assert_true(zumactl_parse_switch(off[i], "writable", &value, &error));
+                g_assert_false(value);
+        }
+        g_assert_no_error(error);
+        g_assert_false(zumactl_parse_switch("maybe", "writable", &value, &error));
+        g_assert_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+        g_clear_error(&error);
+
+        g_assert_true(zumactl_parse_full_policy("refuse", &error));
+        g_assert_true(zumactl_parse_full_policy("autodelete", &error));
+        g_assert_no_error(error);
+        g_assert_false(zumactl_parse_full_policy("Refuse", &error));
+        g_assert_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+}
+
+static void test_absolute_path(void)
+{
+        g_autofree char *cwd = g_get_current_dir();
+        g_autofree char *expected = g_build_filename(cwd, "store.img", NULL);
+        g_autofree char *relative = zumactl_absolute_path("./sub/../store.img");
+        g_autofree char *absolute = zumactl_absolute_path("/dev/disk/by-id/x");
+
+        g_assert_cmpstr(relative, ==, expected);
+        g_assert_cmpstr(absolute, ==, "/dev/disk/by-id/x");
+}
+
+static char *escape(const char *s)
+{
+        GString *out = g_string_new(NULL);
+
+        zumactl_json_escape(out, s);
+        return g_string_free(out, FALSE);
+}
+
+static void test_json_escape(void)
+{
+        static const struct {
+                const char *in;
+                const char *out;
+        } cases[] = {
+                { "", "\"\"" },
+                { "plain", "\"plain\"" },
+                { "a\"b", "\"a\\\"b\"" },
+                { "back\\slash", "\"back\\\\slash\"" },
+                { "tab\tnl\ncr\r", "\"tab\\tnl\\ncr\\r\"" },
+                { "\b\f", "\"\\b\\f\"" },
+                { "\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"" },
+                { "vol0@snap:12", "\"vol0@snap:12\"" },
+                { "caf\xc3\xa9", "\"caf\xc3\xa9\"" },
+                { "bad\xff", "\"bad\xef\xbf\xbd\"" },
+                { NULL, "null" },
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *text = escape(cases[i].in);
+
+                g_assert_cmpstr(text, ==, cases[i].out);
+        }
+}
+
+static void test_json_builder(void)
+{
+        g_autoptr(ZumactlJson) json = zumactl_json_new();
+        g_autofree char *text = NULL;
+
+        zumactl_json_begin_object(json);
+        zumactl_json_member_string(json, "name", "vol\"0");
+        zumactl_json_member_uint(json, "size", G_MAXUINT64);
+        zumactl_json_member_int(json, "priority", -3);
+        zumactl_json_member_bool(json, "pinned", TRUE);
+        zumactl_json_member_double(json, "used", 12.5);
+        zumactl_json_member_string(json, "device", NULL);
+        zumactl_json_key(json, "empty");
+        zumactl_json_begin_array(json);
+        zumactl_json_end_array(json);
+        zumactl_json_key(json, "list");
+        zumactl_json_begin_array(json);
+        zumactl_json_string(json, "a");
+        zumactl_json_begin_object(json);
+        zumactl_json_end_object(json);
+        zumactl_json_null(json);
+        zumactl_json_end_array(json);
+        zumactl_json_end_object(json);
+        text = zumactl_json_finish(json);
+        g_assert_cmpstr(text, ==,
+                        "{\n"
+                        "  \"name\": \"vol\\\"0\",\n"
+                        "  \"size\": 18446744073709551615,\n"
+                        "  \"priority\": -3,\n"
+                        "  \"pinned\": true,\n"
+                        "  \"used\": 12.5,\n"
+                        "  \"device\": null,\n"
+                        "  \"empty\": [],\n"
+                        "  \"list\": [\n"
+                        "    \"a\",\n"
+                        "    {},\n"
+                        "    null\n"
+                        "  ]\n"
+                        "}\n");
+}
+
+static void test_json_top_level_array(void)
+{
+        g_autoptr(ZumactlJson) json = zumactl_json_new();
+        g_autofree char *text = NULL;
+
+        zumactl_json_begin_array(json);
+        zumactl_json_double(json, 1.0 / 0.0);
+        zumactl_json_double(json, 0.1);
+        zumactl_json_double(json, 25.2);
+        zumactl_json_double(json, 1.0);
+        zumactl_json_double(json, 1.0 / 3.0);
+        zumactl_json_double(json, -2.5e-300);
+        zumactl_json_end_array(json);
+        text = zumactl_json_finish(json);
+        g_assert_cmpstr(text, ==,
+                        "[\n  null,\n  0.1,\n  25.2,\n  1,\n  0.33333333333333331,\n"
+                        "  -2.5e-300\n]\n");
+}
+
+static void test_time(void)
+{
+        g_autofree char *iso = zumactl_format_time_iso8601(0);
+        g_autofree char *iso2 = zumactl_format_time_iso8601(1714567890);
+        g_autofree char *local = NULL;
+
+        g_assert_cmpstr(iso, ==, "1970-01-01T00:00:00Z");
+        g_assert_cmpstr(iso2, ==, "2024-05-01T12:51:30Z");
+        g_setenv("TZ", "UTC", TRUE);
+        local = zumactl_format_time_local(1714567890);
+        g_assert_cmpstr(local, ==, "2024-05-01 12:51:30");
+        g_assert_cmpfloat(zumactl_percent(1, 3), ==, 33.3);
+        g_assert_cmpfloat(zumactl_percent(5, 0), ==, 0.0);
+        g_assert_cmpfloat(zumactl_percent(10, 10), ==, 100.0);
+}
+
+static void test_table(void)
+{
+        g_autoptr(ZumactlTable) table = zumactl_table_new("ID", "NAME", "FLAGS", NULL);
+        g_autofree char *text = NULL;
+        const char *row1[] = { "1", "first", "pinned" };
+        const char *row2[] = { "12", "caf\xc3\xa9", "" };
+
+        zumactl_table_set_numeric(table, 0);
+        zumactl_table_add_row(table, row1);
+        zumactl_table_add_row(table, row2);
+        text = zumactl_table_render(table);
+        g_assert_cmpstr(text, ==,
+                        "ID  NAME   FLAGS\n"
+                        " 1  first  pinned\n"
+                        "12  caf\xc3\xa9   -\n");
+}
+
+static void test_exit_codes(void)
+{
+        static const struct {
+                ZumaError code;
+                ZumactlExit exit;
+        } zuma[] = {
+                { ZUMA_ERROR_FAILED, ZUMACTL_EXIT_FAILURE },
+                { ZUMA_ERROR_NOT_FOUND, ZUMACTL_EXIT_NOT_FOUND },
+                { ZUMA_ERROR_ALREADY_EXISTS, ZUMACTL_EXIT_ALREADY_EXISTS },
+                { ZUMA_ERROR_BUSY, ZUMACTL_EXIT_BUSY },
+                { ZUMA_ERROR_NO_SPACE, ZUMACTL_EXIT_NO_SPACE },
+                { ZUMA_ERROR_INVALID_ARGUMENT, ZUMACTL_EXIT_INVALID_ARGUMENT },
+                { ZUMA_ERROR_CORRUPT, ZUMACTL_EXIT_CORRUPT },
+                { ZUMA_ERROR_ACCESS_DENIED, ZUMACTL_EXIT_ACCESS_DENIED },
+                { ZUMA_ERROR_IO, ZUMACTL_EXIT_FAILURE },
+                { ZUMA_ERROR_NOT_RUNNING, ZUMACTL_EXIT_NOT_RUNNING },
+                { ZUMA_ERROR_CANCELLED, ZUMACTL_EXIT_FAILURE },
+                { ZUMA_ERROR_LIMIT_EXCEEDED, ZUMACTL_EXIT_NO_SPACE },
+                { ZUMA_ERROR_READ_ONLY, ZUMACTL_EXIT_FAILURE },
+                { ZUMA_ERROR_NOT_SUPPORTED, ZUMACTL_EXIT_FAILURE },
+        };
+        G_STATIC_ASSERT(G_N_ELEMENTS(zuma) == ZUMA_ERROR_N_CODES);
+
+        for (guint i = 0; i < G_N_ELEMENTS(zuma); i++) {
+                g_autoptr(GError) error = g_error_new(ZUMA_ERROR, zuma[i].code, "x");
+                g_autofree char *name =
+                        g_strconcat(ZUMA_ERROR_PREFIX, zuma_error_code_name(zuma[i].code), NULL);
+                /* As it arrives from the bus: mapped back through the
+                 * registered domain, with the remote prefix. */
+                g_autoptr(GError) remote = g_dbus_error_new_for_dbus_error(name, "it broke");
+                g_autofree char *words = zumactl_error_words(remote);
+
+                g_assert_cmpint(zumactl_exit_code(error), ==, zuma[i].exit);
+                g_assert_error(remote, ZUMA_ERROR, (gint)zuma[i].code);
+                g_assert_cmpint(zumactl_exit_code(remote), ==, zuma[i].exit);
+                g_assert_cmpstr(words, ==, "it broke");
+        }
+
+        {
+                g_autoptr(GError) denied = g_dbus_error_new_for_dbus_error(
+                        "org.freedesktop.DBus.Error.AccessDenied", "Rejected send message");
+                g_autoptr(GError) unknown = g_dbus_error_new_for_dbus_error(
+                        "org.freedesktop.DBus.Error.ServiceUnknown", "The name is not activatable");
+                g_autoptr(GError) noreply = g_dbus_error_new_for_dbus_error(
+                        "org.freedesktop.DBus.Error.NoReply", "Remote peer disconnected");
+                g_autoptr(GError) other = g_dbus_error_new_for_dbus_error("com.example.Odd", "odd");
+                g_autoptr(GError) usage = g_error_new(G_OPTION_ERROR, G_OPTION_ERROR_FAILED, "u");
+                g_autoptr(GError) noserver =
+                        g_error_new(G_DBUS_ERROR, G_DBUS_ERROR_NO_SERVER, "no bus");
+                g_autofree char *denied_words = zumactl_error_words(denied);
+                g_autofree char *other_words = zumactl_error_words(other);
+
+                g_assert_cmpint(zumactl_exit_code(NULL), ==, ZUMACTL_EXIT_OK);
+                g_assert_cmpint(zumactl_exit_code(denied), ==, ZUMACTL_EXIT_ACCESS_DENIED);
+                g_assert_null(strstr(denied_words, "Rejected"));
+                g_assert_cmpint(zumactl_exit_code(unknown), ==, ZUMACTL_EXIT_UNREACHABLE);
+                g_assert_cmpint(zumactl_exit_code(noreply), ==, ZUMACTL_EXIT_UNREACHABLE);
+                g_assert_cmpint(zumactl_exit_code(noserver), ==, ZUMACTL_EXIT_UNREACHABLE);
+                g_assert_cmpint(zumactl_exit_code(other), ==, ZUMACTL_EXIT_FAILURE);
+                g_assert_cmpstr(other_words, ==, "odd");
+                g_assert_cmpint(zumactl_exit_code(usage), ==, ZUMACTL_EXIT_USAGE);
+        }
+}
+
+static void test_error_propagate(void)
+{
+        g_autoptr(GError) error = NULL;
+        GError *remote =
+                g_dbus_error_new_for_dbus_error(ZUMA_ERROR_PREFIX "NotFound", "no snapshot 'x'");
+        GError *empty = g_error_new_literal(ZUMA_ERROR, ZUMA_ERROR_BUSY, "");
+
+        zumactl_error_propagate(&error, remote, "deleting snapshot '%s'", "x");
+        g_assert_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND);
+        g_assert_cmpstr(error->message, ==, "deleting snapshot 'x': no snapshot 'x'");
+        g_clear_error(&error);
+        zumactl_error_propagate(&error, empty, "stopping");
+        g_assert_cmpstr(error->message, ==, "stopping: busy (open or mounted)");
+        g_clear_error(&error);
+        g_assert_false(zumactl_usage_error(&error, "missing %s", "VOL"));
+        g_assert_cmpint(zumactl_exit_code(error), ==, ZUMACTL_EXIT_USAGE);
+}
+
+/* Runs zumactl with args; returns its exit status, stderr in *ret_err. */
+static int run_zumactl(const char *const *args, char **ret_out, char **ret_err)
+{
+        const char *zumactl = g_getenv("ZUMACTL");
+        g_autoptr(GPtrArray) argv = g_ptr_array_new();
+        g_autoptr(GError) error = NULL;
+        g_auto(GStrv) envp = g_get_environ();
+        int status = -1;
+
+        g_ptr_array_add(argv, (gpointer)zumactl);
+        for (guint i = 0; args[i] != NULL; i++)
+                g_ptr_array_add(argv, (gpointer)args[i]);
+        g_ptr_array_add(argv, NULL);
+        /* Any attempt to reach a server fails fast and distinctly (11). */
+        envp = g_environ_setenv(envp, "DBUS_SYSTEM_BUS_ADDRESS",
+                                "unix:path=/nonexistent/zumactl-test-bus", TRUE);
+        g_assert_true(g_spawn_sync(NULL, (char **)argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
+                                   ret_out, ret_err, &status, &error));
+        g_assert_no_error(error);
+        g_assert_true(WIFEXITED(status));
+        return WEXITSTATUS(status);
+}
+
+static void test_command_line(void)
+{
+        static const struct {
+                const char *args[8];
+                int exit;
+                const char *stderr_has;
+        } cases[] = {
+                { { NULL }, 2, "no command given" },
+                { { "frobnicate", NULL }, 2, "unknown command 'frobnicate'" },
+                { { "start", NULL }, 2, "missing VOL" },
+                { { "start", "a", "b", NULL }, 2, "unexpected argument 'b'" },
+                { { "status", "--frob", NULL }, 2, "Unknown option --frob" },
+                { { "define", "vol0", NULL }, 2, "expected volume" },
+                { { "define", "volume", "vol0", "/o", NULL }, 2, "missing STORE" },
+                { { "define", "volume", "v", "/o", "/s", "--chunk-size", "16Q", NULL },
+                  2,
+                  "invalid chunk size" },
+                { { "define", "volume", "v", "/o", "/s", "--full-policy", "never", NULL },
+                  2,
+                  "invalid full policy" },
+                { { "forget", "volume", NULL }, 2, "missing VOL" },
+                { { "snapshot", "vol0", "--priority", "high", NULL }, 2, "invalid priority" },
+                { { "snapshot", "vol0", "--priority", "2147483648", NULL }, 2, "out of range" },
+                { { "delete", "vol0", NULL }, 2, "missing SNAP" },
+                { { "priority", "vol0", "s", "1.5", NULL }, 2, "not a whole number" },
+                { { "priority", "vol0", "s", "-5", "--bogus", NULL },
+                  2,
+                  "unexpected argument '--bogus'" },
+                { { "writable", "vol0", "s", "maybe", NULL }, 2, "expected on or off" },
+                { { "resize", "vol0", NULL }, 2, "nothing to resize" },
+                { { "policy", "vol0", "sometimes", NULL }, 2, "invalid full policy" },
+                { { "status", "a", "b", "c", NULL }, 2, "unexpected argument 'c'" },
+                { { "help", "nope", NULL }, 2, "unknown command 'nope'" },
+                /* Well-formed: reaches for the (absent) bus. */
+                { { "status", NULL }, 11, "is DBUS_SYSTEM_BUS_ADDRESS right?" },
+                { { "priority", "vol0", "s", "-5", NULL }, 11, "cannot connect" },
+                { { "--bus-address", "unix:path=/nonexistent/x", "list", NULL },
+                  11,
+                  "is --bus-address right?" },
+        };
+
+        if (g_getenv("ZUMACTL") == NULL) {
+                g_test_skip("ZUMACTL is not set");
+                return;
+        }
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *out = NULL;
+                g_autofree char *err = NULL;
+                int exit = run_zumactl(cases[i].args, &out, &err);
+
+                g_test_message("zumactl %s -> %d: %s", cases[i].args[0] ? cases[i].args[0] : "",
+                               exit, err);
+                g_assert_cmpint(exit, ==, cases[i].exit);
+                g_assert_nonnull(strstr(err, cases[i].stderr_has));
+                g_assert_cmpstr(out, ==, "");
+        }
+}
+
+static void test_help(void)
+{
+        static const char *const commands[] = {
+                "define", "forget", "start",  "stop",     "snapshot", "delete",
+                "rename", "pin",    "unpin",  "priority", "writable", "attach",
+                "detach", "revert", "resize", "policy",   "status",   "list",
+        };
+        const char *version[] = { "--version", NULL };
+        const char *help[] = { "--help", NULL };
+        g_autofree char *out = NULL;
+        g_autofree char *err = NULL;
+
+        if (g_getenv("ZUMACTL") == NULL) {
+                g_test_skip("ZUMACTL is not set");
+                return;
+        }
+        g_assert_cmpint(run_zumactl(version, &out, &err), ==, 0);
+        g_assert_true(g_str_has_prefix(out, "zumactl "));
+        g_clear_pointer(&out, g_free);
+        g_clear_pointer(&err, g_free);
+        g_assert_cmpint(run_zumactl(help, &out, &err), ==, 0);
+        for (guint i = 0; i < G_N_ELEMENTS(commands); i++)
+                g_assert_nonnull(strstr(out, commands[i]));
+        for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
+                const char *args[] = { "help", commands[i], NULL };
+                const char *args2[] = { commands[i], "--help", NULL };
+                g_autofree char *out1 = NULL;
+                g_autofree char *out2 = NULL;
+                g_autofree char *usage = g_strdup_printf("zumactl [OPTION…] %s", commands[i]);
+
+                g_clear_pointer(&err, g_free);
+                g_assert_cmpint(run_zumactl(args, &out1, &err), ==, 0);
+                g_clear_pointer(&err, g_free);
+                g_assert_cmpint(run_zumactl(args2, &out2, &err), ==, 0);
+                g_assert_cmpstr(out1, ==, out2);
+                g_assert_nonnull(strstr(out1, usage));
+                g_assert_nonnull(strstr(out1, "Example"));
+        }
+}
+
+int main(int argc, char **argv)
+{
+        g_setenv("LC_ALL", "C.UTF-8", TRUE);
+        g_test_init(&argc, &argv, NULL);
+        (void)zuma_error_quark();
+
+        g_test_add_func("/zumactl/format-size", test_format_size);
+        g_test_add_func("/zumactl/parse-size", test_parse_size);
+        g_test_add_func("/zumactl/parse-int", test_parse_int);
+        g_test_add_func("/zumactl/parse-switch", test_parse_switch);
+        g_test_add_func("/zumactl/absolute-path", test_absolute_path);
+        g_test_add_func("/zumactl/json-escape", test_json_escape);
+        g_test_add_func("/zumactl/json-builder", test_json_builder);
+        g_test_add_func("/zumactl/json-top-level-array", test_json_top_level_array);
+        g_test_add_func("/zumactl/time", test_time);
+        g_test_add_func("/zumactl/table", test_table);
+        g_test_add_func("/zumactl/exit-codes", test_exit_codes);
+        g_test_add_func("/zumactl/error-propagate", test_error_propagate);
+        g_test_add_func("/zumactl/command-line", test_command_line);
+        g_test_add_func("/zumactl/help", test_help);
+        return g_test_run();
+}

@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Reaching zuma-snapshotd and finding its objects.  One
+ * GetManagedObjects call at connect time gives every volume and snapshot
+ * with its properties; objects created or changed by this run's own calls
+ * are read again through a fresh proxy (zumactl_bus_reload_*), since the
+ * object manager learns of them only from signals we do not wait for.
+ */
+#pragma once
+
+#include "zumactl.h"
+
+G_BEGIN_DECLS
+
+#define ZUMACTL_BUS_NAME "org.zumastor.Zumastor1"
+#define ZUMACTL_ROOT_PATH "/org/zumastor/Zumastor1"
+#define ZUMACTL_MANAGER_PATH "/org/zumastor/Zumastor1/Manager"
+
+/* For calls that open, initialize or flush devices, which may take longer
+ * than D-Bus's default 25 s (starting a volume finishes an interrupted
+ * revert). */
+#define ZUMACTL_DEVICE_CALL_TIMEOUT_MS (30 * 60 * 1000)
+
+/* Connects to the bus and loads the server's objects; fails with an
+ * "unreachable" error (exit code 11) when the server is not there. */
+gboolean zumactl_bus_connect(ZumactlContext *ctx, GError **error);
+
+ZumaBusManager *zumactl_bus_get_manager(ZumactlContext *ctx, GError **error);
+
+/* The volume called name: from the object manager, else as the server's
+ * FindVolume answers (which also judges the name). */
+ZumaBusVolume *zumactl_bus_find_volume(ZumactlContext *ctx, const char *name, GError **error);
+
+/* Every volume, sorted by name (ZumaBusVolume refs). */
+GList *zumactl_bus_list_volumes(ZumactlContext *ctx);
+
+/* The snapshots of volume, sorted by id (ZumaBusSnapshot refs). */
+GList *zumactl_bus_list_snapshots(ZumactlContext *ctx, ZumaBusVolume *volume);
+
+gboolean zumactl_bus_volume_is_running(ZumaBusVolume *volume);
+
+/* Fails with NotRunning unless volume runs: its snapshots are on the bus
+ * only then. */
+gboolean zumactl_bus_require_running(ZumaBusVolume *volume, GError **error);
+
+/* The snapshot of volume called name; NotRunning if the volume is not
+ * running (snapshot objects exist only then), NotFound otherwise. */
+ZumaBusSnapshot *zumactl_bus_find_snapshot(ZumactlContext *ctx, ZumaBusVolume *volume,
+                                           const char *name, GError **error);
+
+/* The object at path with its properties read now. */
+ZumaBusVolume *zumactl_bus_reload_volume(ZumactlContext *ctx, const char *path, GError **error);
+ZumaBusSnapshot *zumactl_bus_reload_snapshot(ZumactlContext *ctx, const char *path, GError **error);
+
+const char *zumactl_bus_path(gpointer proxy);
+
+/* An empty a{sv} options argument (floating, as the calls take it). */
+GVariant *zumactl_bus_no_options(void);
+
+G_END_DECLS

@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Waiting for a server Job: until its Completed signal, with a progress
+ * bar on stderr when stderr is a terminal.
+ */
+#pragma once
+
+#include "zumactl.h"
+
+G_BEGIN_DECLS
+
+/* The job at path with its properties read now. */
+ZumaBusJob *zumactl_job_load(ZumactlContext *ctx, const char *path, GError **error);
+
+/* Waits until the job at path completes.  A job that failed sets error as
+ * a method call would (its ErrorName mapped back to the error domain).
+ * ret_job, if not NULL, receives the job as it ended. */
+gboolean zumactl_job_wait(ZumactlContext *ctx, const char *path, ZumaBusJob **ret_job,
+                          GError **error);
+
+G_END_DECLS

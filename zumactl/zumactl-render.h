@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The server's objects as zumactl shows them: JSON members (the stable
+ * schema documented in zumactl(1)) and human-readable detail blocks.
+ */
+#pragma once
+
+#include "zumactl-output.h"
+#include "zumactl.h"
+
+G_BEGIN_DECLS
+
+/* Members of the JSON object of each kind, written into an open object. */
+void zumactl_render_server_json(ZumactlJson *json, ZumaBusManager *manager);
+void zumactl_render_volume_json(ZumactlJson *json, ZumaBusVolume *volume);
+void zumactl_render_snapshot_json(ZumactlJson *json, ZumaBusSnapshot *snapshot,
+                                  const char *volume_name);
+/* usage is the a{sv} of Snapshot.GetUsage. */
+void zumactl_render_usage_json(ZumactlJson *json, GVariant *usage);
+void zumactl_render_job_json(ZumactlJson *json, ZumaBusJob *job);
+
+/* Prints one object as a whole JSON value on stdout. */
+void zumactl_print_volume_json(ZumaBusVolume *volume);
+void zumactl_print_snapshot_json(ZumaBusSnapshot *snapshot, const char *volume_name);
+void zumactl_print_job_json(ZumaBusJob *job);
+
+/* "Label:  value" lines. */
+void zumactl_render_volume_human(GString *out, ZumaBusVolume *volume);
+void zumactl_render_snapshot_human(GString *out, ZumaBusSnapshot *snapshot, const char *volume_name,
+                                   GVariant *usage);
+
+/* "pinned,writable" or "" for a snapshot's flags. */
+char *zumactl_snapshot_flags(ZumaBusSnapshot *snapshot);
+
+/* Store bytes in use in percent of the store. */
+double zumactl_volume_used_percent(ZumaBusVolume *volume);
+
+/* A value of the GetUsage dictionary, 0 if absent. */
+guint64 zumactl_usage_get(GVariant *usage, const char *key);
+
+G_END_DECLS

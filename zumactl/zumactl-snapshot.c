@@ -1,0 +1,370 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Commands on snapshots: snapshot, delete, rename, pin, unpin, priority,
+ * writable, attach, detach, revert.
+ */
+#define G_LOG_DOMAIN "zumactl"
+
+#include "zumactl.h"
+
+#include "zumactl-bus.h"
+#include "zumactl-errors.h"
+#include "zumactl-job.h"
+#include "zumactl-parse.h"
+#include "zumactl-render.h"
+
+/* One call on a snapshot proxy; sets *ret_output to text to print, if any. */
+typedef gboolean (*SnapshotCall)(ZumaBusSnapshot *snapshot, gconstpointer data, char **ret_output,
+                                 GError **error);
+
+/* Finds snapshot snap_name of volume vol_name, runs call on it and, with
+ * --json, prints the snapshot as it is afterwards. */
+static gboolean snapshot_run(ZumactlContext *ctx, const char *vol_name, const char *snap_name,
+                             const char *what, SnapshotCall call, gconstpointer data,
+                             GError **error)
+{
+        g_autoptr(ZumaBusVolume) volume = NULL;
+        g_autoptr(ZumaBusSnapshot) snapshot = NULL;
+        g_autoptr(ZumaBusSnapshot) after = NULL;
+        g_autoptr(GError) error_local = NULL;
+        g_autofree char *output = NULL;
+
+        volume = zumactl_bus_find_volume(ctx, vol_name, &error_local);
+        if (volume != NULL)
+                snapshot = zumactl_bus_find_snapshot(ctx, volume, snap_name, &error_local);
+        if (snapshot == NULL || !call(snapshot, data, &output, &error_local)) {
+                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
+                return FALSE;
+        }
+        if (!ctx->json) {
+                if (output != NULL)
+                        zumactl_print(output);
+                return TRUE;
+        }
+        /* The call may have renamed it: read it again by path. */
+        after = zumactl_bus_reload_snapshot(ctx, zumactl_bus_path(snapshot), &error_local);
+        if (after == NULL) {
+                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
+                return FALSE;
+        }
+        zumactl_print_snapshot_json(after, vol_name);
+        return TRUE;
+}
+
+/* Prints the job (path, or object with --json) or waits for it. */
+static gboolean job_finish(ZumactlContext *ctx, const char *job_path, gboolean no_wait,
+                           const char *what, GError **error)
+{
+        g_autoptr(ZumaBusJob) job = NULL;
+        g_autoptr(GError) error_local = NULL;
+
+        if (no_wait && !ctx->json) {
+                g_autofree char *line = g_strdup_printf("%s\n", job_path);
+
+                zumactl_print(line);
+                return TRUE;
+        }
+        if (no_wait)
+                job = zumactl_job_load(ctx, job_path, &error_local);
+        else
+                zumactl_job_wait(ctx, job_path, &job, &error_local);
+        if (job == NULL) {
+                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
+                return FALSE;
+        }
+        if (ctx->json)
+                zumactl_print_job_json(job);
+        return TRUE;
+}
+
+gboolean zumactl_cmd_snapshot(ZumactlContext *ctx, int argc, char **argv, GError **error)
+{
+        g_autofree char *priority_text = NULL;
+        gboolean pin = FALSE;
+        gboolean writable = FALSE;
+        gboolean no_attach = FALSE;
+        const GOptionEntry entries[] = {
+                { "priority", 0, 0, G_OPTION_ARG_STRING, &priority_text,
+                  "Auto-delete priority: lower goes first (default 0)", "N" },
+                { "pin", 0, 0, G_OPTION_ARG_NONE, &pin, "Never auto-delete the snapshot", NULL },
+                { "writable", 0, 0, G_OPTION_ARG_NONE, &writable,
+                  "Let the snapshot's device accept writes", NULL },
+                { "no-attach", 0, 0, G_OPTION_ARG_NONE, &no_attach,
+                  "Attach no block device to the snapshot", NULL },
+                G_OPTION_ENTRY_NULL,
+        };
+        g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
+        g_autoptr(ZumaBusVolume) volume = NULL;
+        g_autoptr(ZumaBusSnapshot) snapshot = NULL;
+        g_autoptr(GError) error_local = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *what = NULL;
+        gint64 priority;
+
+        if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error))
+                return FALSE;
+        if (!zumactl_expect_arguments(ctx, argc, argv, 1, 2, error))
+                return FALSE;
+        if (priority_text != NULL) {
+                if (!zumactl_parse_int(priority_text, "priority", G_MININT32, G_MAXINT32, &priority,
+                                       error))
+                        return FALSE;
+                g_variant_dict_insert(options, "priority", "i", (gint32)priority);
+        }
+        if (pin)
+                g_variant_dict_insert(options, "pinned", "b", TRUE);
+        if (writable)
+                g_variant_dict_insert(options, "writable", "b", TRUE);
+        if (no_attach)
+                g_variant_dict_insert(options, "attach", "b", FALSE);
+
+        what = g_strdup_printf("taking a snapshot of volume '%s'", argv[1]);
+        volume = zumactl_bus_find_volume(ctx, argv[1], &error_local);
+        if (volume == NULL || !zuma_bus_volume_call_create_snapshot_sync(
+                                      volume, argc > 2 ? argv[2] : "", g_variant_dict_end(options),
+                                      &path, NULL, &error_local)) {
+                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
+                return FALSE;
+        }
+        snapshot = zumactl_bus_reload_snapshot(ctx, path, &error_local);
+        if (snapshot == NULL) {
+                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
+                return FALSE;
+        }
+        if (ctx->json) {
+                zumactl_print_snapshot_json(snapshot, argv[1]);
+        } else {
+                g_autofree char *line =
+                        g_strdup_printf("%s\n", zuma_bus_snapshot_get_name(snapshot));
+
+                zumactl_print(line);
+        }
+        return TRUE;
+}
+
+gboolean zumactl_cmd_delete(ZumactlContext *ctx, int argc, char **argv, GError **error)
+{
+        gboolean force = FALSE;
+        gboolean no_wait = FALSE;
+        const GOptionEntry entries[] = {
+                { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+                  "Detach the devices of snapshots even if they are open", NULL },
+                { "no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait,
+                  "Print the job and return without waiting for it", NULL },
+                G_OPTION_ENTRY_NULL,
+        };
+        g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
+        g_autoptr(ZumaBusVolume) volume = NULL;
+        g_autoptr(GError) error_local = NULL;
+        g_autofree char *job_path = NULL;
+        g_autofree char *what = NULL;
+
+        if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error))
+                return FALSE;
+        if (!zumactl_expect_arguments(ctx, argc, argv, 2, -1, error))
+                return FALSE;
+        if (force)
+                g_variant_dict_insert(options, "force", "b", TRUE);
+        if (argc == 3)
+                what = g_strdup_printf("deleting snapshot '%s' of volume '%s'", argv[2], argv[1]);
+        else
+                what = g_strdup_printf("deleting %d snapshots of volume '%s'", argc - 2, argv[1]);
+        volume = zumactl_bus_find_volume(ctx, argv[1], &error_local);
+        if (volume == NULL || !zuma_bus_volume_call_delete_snapshots_sync(
+                                      volume, (const char *const *)argv + 2,
+                                      g_variant_dict_end(options), &job_path, NULL, &error_local)) {
+                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
+                return FALSE;
+        }
+        return job_finish(ctx, job_path, no_wait, what, error);
+}
+
+static gboolean call_rename(ZumaBusSnapshot *snapshot, gconstpointer data, char **ret_output,
+                            GError **error)
+{
+        return zuma_bus_snapshot_call_rename_sync(snapshot, data, zumactl_bus_no_options(), NULL,
+                                                  error);
+}
+
+gboolean zumactl_cmd_rename(ZumactlContext *ctx, int argc, char **argv, GError **error)
+{
+        g_autofree char *what = NULL;
+
+        if (!zumactl_parse_options(ctx, NULL, FALSE, &argc, &argv, error))
+                return FALSE;
+        if (!zumactl_expect_arguments(ctx, argc, argv, 3, 3, error))
+                return FALSE;
+        what = g_strdup_printf("renaming snapshot '%s' of volume '%s' to '%s'", argv[2], argv[1],
+                               argv[3]);
+        return snapshot_run(ctx, argv[1], argv[2], what, call_rename, argv[3], error);
+}
+
+static gboolean call_set_pinned(ZumaBusSnapshot *snapshot, gconstpointer data, char **ret_output,
+                                GError **error)
+{
+        return zuma_bus_snapshot_call_set_pinned_sync(snapshot, *(const gboolean *)data,
+                                                      zumactl_bus_no_options(), NULL, error);
+}
+
+static gboolean pin_run(ZumactlContext *ctx, int argc, char **argv, gboolean pinned, GError **error)
+{
+        g_autofree char *what = NULL;
+
+        if (!zumactl_parse_options(ctx, NULL, FALSE, &argc, &argv, error))
+                return FALSE;
+        if (!zumactl_expect_arguments(ctx, argc, argv, 2, 2, error))
+                return FALSE;
+        what = g_strdup_printf("%s snapshot '%s' of volume '%s'", pinned ? "pinning" : "unpinning",
+                               argv[2], argv[1]);
+        return snapshot_run(ctx, argv[1], argv[2], what, call_set_pinned, &pinned, error);
+}
+
+gboolean zumactl_cmd_pin(ZumactlContext *ctx, int argc, char **argv, GError **error)
+{
+        return pin_run(ctx, argc, argv, TRUE, error);
+}
+
+gboolean zumactl_cmd_unpin(ZumactlContext *ctx, int argc, char **argv, GError **error)
+{
+        return pin_run(ctx, argc, argv, FALSE, error);
+}
+
+static gboolean call_set_priority(ZumaBusSnapshot *snapshot, gconstpointer data, char **ret_output,
+                                  GError **error)
+{
+        return zuma_bus_snapshot_call_set_priority_sync(snapshot, *(const gint32 *)data,
+                                                        zumactl_bus_no_options(), NULL, error);
+}
+
+gboolean zumactl_cmd_priority(ZumactlContext *ctx, int argc, char **argv, GError **error)
+{
+        g_autofree char *what = NULL;
+        gint64 value;
+        gint32 priority;
+
+        /* Negative priorities look like options: let them through. */
+        if (!zumactl_parse_options(ctx, NULL, TRUE, &argc, &argv, error))
+                return FALSE;
+        if (!zumactl_expect_arguments(ctx, argc, argv, 3, 3, error))
+                return FALSE;
+        for (int i = 1; i < 3; i++) {
+                if (argv[i][0] == '-')
+                        return zumactl_usage_error(error, "unknown option %s", argv[i]);
+        }
+        if (!zumactl_parse_int(argv[3], "priority", G_MININT32, G_MAXINT32, &value, error))
+                return FALSE;
+        priority = (gint32)value;
+        what = g_strdup_printf("setting the priority of snapshot '%s' of volume '%s'", argv[2],
+                               argv[1]);
+        return snapshot_run(ctx, argv[1], argv[2], what, call_set_priority, &priority, error);
+}
+
+static gboolean call_set_writable(ZumaBusSnapshot *snapshot, gconstpointer data, char **ret_output,
+                                  GError **error)
+{
+        return zuma_bus_snapshot_call_set_writable_sync(snapshot, *(const gboolean *)data,
+                                                        zumactl_bus_no_options(), NULL, error);
+}
+
+gboolean zumactl_cmd_writable(ZumactlContext *ctx, int argc, char **argv, GError **error)
+{
+        g_autofree char *what = NULL;
+        gboolean writable;
+
+        if (!zumactl_parse_options(ctx, NULL, FALSE, &argc, &argv, error))
+                return FALSE;
+        if (!zumactl_expect_arguments(ctx, argc, argv, 3, 3, error))
+                return FALSE;
+        if (!zumactl_parse_switch(argv[3], "writable setting", &writable, error))
+                return FALSE;
+        what = g_strdup_printf("making snapshot '%s' of volume '%s' %s", argv[2], argv[1],
+                               writable ? "writable" : "read-only");
+        return snapshot_run(ctx, argv[1], argv[2], what, call_set_writable, &writable, error);
+}
+
+static gboolean call_attach(ZumaBusSnapshot *snapshot, gconstpointer data, char **ret_output,
+                            GError **error)
+{
+        g_autofree char *device = NULL;
+
+        if (!zuma_bus_snapshot_call_attach_sync(snapshot, zumactl_bus_no_options(), &device, NULL,
+                                                error))
+                return FALSE;
+        *ret_output = g_strdup_printf("%s\n", device);
+        return TRUE;
+}
+
+gboolean zumactl_cmd_attach(ZumactlContext *ctx, int argc, char **argv, GError **error)
+{
+        g_autofree char *what = NULL;
+
+        if (!zumactl_parse_options(ctx, NULL, FALSE, &argc, &argv, error))
+                return FALSE;
+        if (!zumactl_expect_arguments(ctx, argc, argv, 2, 2, error))
+                return FALSE;
+        what = g_strdup_printf("attaching snapshot '%s' of volume '%s'", argv[2], argv[1]);
+        return snapshot_run(ctx, argv[1], argv[2], what, call_attach, NULL, error);
+}
+
+static gboolean call_detach(ZumaBusSnapshot *snapshot, gconstpointer data, char **ret_output,
+                            GError **error)
+{
+        g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
+
+        if (*(const gboolean *)data)
+                g_variant_dict_insert(options, "force", "b", TRUE);
+        return zuma_bus_snapshot_call_detach_sync(snapshot, g_variant_dict_end(options), NULL,
+                                                  error);
+}
+
+gboolean zumactl_cmd_detach(ZumactlContext *ctx, int argc, char **argv, GError **error)
+{
+        gboolean force = FALSE;
+        const GOptionEntry entries[] = {
+                { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+                  "Detach even if open (a mounted file system sees I/O errors)", NULL },
+                G_OPTION_ENTRY_NULL,
+        };
+        g_autofree char *what = NULL;
+
+        if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error))
+                return FALSE;
+        if (!zumactl_expect_arguments(ctx, argc, argv, 2, 2, error))
+                return FALSE;
+        what = g_strdup_printf("detaching snapshot '%s' of volume '%s'", argv[2], argv[1]);
+        return snapshot_run(ctx, argv[1], argv[2], what, call_detach, &force, error);
+}
+
+gboolean zumactl_cmd_revert(ZumactlContext *ctx, int argc, char **argv, GError **error)
+{
+        gboolean force = FALSE;
+        gboolean no_wait = FALSE;
+        const GOptionEntry entries[] = {
+                { "force", 0, 0, G_OPTION_ARG_NONE, &force,
+                  "Detach the origin device even if it is open", NULL },
+                { "no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait,
+                  "Print the job and return without waiting for it", NULL },
+                G_OPTION_ENTRY_NULL,
+        };
+        g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
+        g_autoptr(ZumaBusVolume) volume = NULL;
+        g_autoptr(GError) error_local = NULL;
+        g_autofree char *job_path = NULL;
+        g_autofree char *what = NULL;
+
+        if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error))
+                return FALSE;
+        if (!zumactl_expect_arguments(ctx, argc, argv, 2, 2, error))
+                return FALSE;
+        if (force)
+                g_variant_dict_insert(options, "force", "b", TRUE);
+        what = g_strdup_printf("reverting volume '%s' to snapshot '%s'", argv[1], argv[2]);
+        volume = zumactl_bus_find_volume(ctx, argv[1], &error_local);
+        if (volume == NULL ||
+            !zuma_bus_volume_call_revert_sync(volume, argv[2], g_variant_dict_end(options),
+                                              &job_path, NULL, &error_local)) {
+                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
+                return FALSE;
+        }
+        return job_finish(ctx, job_path, no_wait, what, error);
+}

@@ -1,0 +1,346 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Read-only commands: status (tables and details) and list (names).
+ */
+#define G_LOG_DOMAIN "zumactl"
+
+#include "zumactl.h"
+
+#include "zumactl-bus.h"
+#include "zumactl-errors.h"
+#include "zumactl-render.h"
+
+/* Snapshot.GetUsage of each snapshot, in list order (NULL entries never:
+ * the first failure fails the command). */
+static GPtrArray *snapshots_usage(GList *snapshots, const char *vol_name, GError **error)
+{
+        g_autoptr(GPtrArray) usages =
+                g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
+
+        for (GList *l = snapshots; l != NULL; l = l->next) {
+                g_autoptr(GError) error_local = NULL;
+                GVariant *usage = NULL;
+
+                /* Costs time in proportion to the snapshot's chunks. */
+                g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(l->data),
+                                                 ZUMACTL_DEVICE_CALL_TIMEOUT_MS);
+                if (!zuma_bus_snapshot_call_get_usage_sync(l->data, zumactl_bus_no_options(),
+                                                           &usage, NULL, &error_local)) {
+                        zumactl_error_propagate(error, g_steal_pointer(&error_local),
+                                                "reading the usage of snapshot '%s' of volume "
+                                                "'%s'",
+                                                zuma_bus_snapshot_get_name(l->data), vol_name);
+                        return NULL;
+                }
+                g_ptr_array_add(usages, usage);
+        }
+        return g_steal_pointer(&usages);
+}
+
+static char *volumes_table(GList *volumes)
+{
+        g_autoptr(ZumactlTable) table =
+                zumactl_table_new("NAME", "STATE", "SIZE", "STORE", "USED", "SNAPSHOTS", "DEVICE",
+                                  "ORIGIN", "STORE DEVICE", NULL);
+
+        zumactl_table_set_numeric(table, 2);
+        zumactl_table_set_numeric(table, 3);
+        zumactl_table_set_numeric(table, 4);
+        zumactl_table_set_numeric(table, 5);
+        for (GList *l = volumes; l != NULL; l = l->next) {
+                ZumaBusVolume *volume = l->data;
+                /* Store figures are 0 while a volume is stopped: show "-". */
+                guint64 origin_size = zuma_bus_volume_get_origin_size(volume);
+                guint64 store_size = zuma_bus_volume_get_store_size(volume);
+                gboolean running = zumactl_bus_volume_is_running(volume);
+                g_autofree char *size = origin_size > 0 ? zumactl_format_size(origin_size) : NULL;
+                g_autofree char *store = store_size > 0 ? zumactl_format_size(store_size) : NULL;
+                g_autofree char *used =
+                        store_size > 0
+                                ? g_strdup_printf("%.1f%%", zumactl_volume_used_percent(volume))
+                                : NULL;
+                g_autofree char *count =
+                        running ? g_strdup_printf("%u", zuma_bus_volume_get_snapshot_count(volume))
+                                : NULL;
+                const char *cells[] = {
+                        zuma_bus_volume_get_name(volume),
+                        zuma_bus_volume_get_state(volume),
+                        size,
+                        store,
+                        used,
+                        count,
+                        zuma_bus_volume_get_device(volume),
+                        zuma_bus_volume_get_origin_device(volume),
+                        zuma_bus_volume_get_store_device(volume),
+                };
+
+                zumactl_table_add_row(table, cells);
+        }
+        return zumactl_table_render(table);
+}
+
+static char *snapshots_table(GList *snapshots, GPtrArray *usages)
+{
+        g_autoptr(ZumactlTable) table = NULL;
+        guint i = 0;
+
+        if (usages != NULL)
+                table = zumactl_table_new("ID", "NAME", "CREATED", "PRIORITY", "FLAGS", "DEVICE",
+                                          "EXCLUSIVE", NULL);
+        else
+                table = zumactl_table_new("ID", "NAME", "CREATED", "PRIORITY", "FLAGS", "DEVICE",
+                                          NULL);
+        zumactl_table_set_numeric(table, 0);
+        zumactl_table_set_numeric(table, 3);
+        if (usages != NULL)
+                zumactl_table_set_numeric(table, 6);
+        for (GList *l = snapshots; l != NULL; l = l->next, i++) {
+                ZumaBusSnapshot *snapshot = l->data;
+                g_autofree char *id = g_strdup_printf("%u", zuma_bus_snapshot_get_id(snapshot));
+                g_autofree char *created =
+                        zumactl_format_time_local(zuma_bus_snapshot_get_creation_time(snapshot));
+                g_autofree char *priority =
+                        g_strdup_printf("%d", zuma_bus_snapshot_get_priority(snapshot));
+                g_autofree char *flags = zumactl_snapshot_flags(snapshot);
+                g_autofree char *exclusive =
+                        usages != NULL ? zumactl_format_size(zumactl_usage_get(
+                                                 g_ptr_array_index(usages, i), "exclusive_bytes"))
+                                       : NULL;
+                const char *cells[] = {
+                        id,    zuma_bus_snapshot_get_name(snapshot),   created,   priority,
+                        flags, zuma_bus_snapshot_get_device(snapshot), exclusive,
+                };
+
+                zumactl_table_add_row(table, cells);
+        }
+        return zumactl_table_render(table);
+}
+
+static gboolean status_server(ZumactlContext *ctx, GError **error)
+{
+        g_autoptr(ZumaBusManager) manager = NULL;
+        g_autoptr(GError) error_local = NULL;
+        GList *volumes;
+
+        manager = zumactl_bus_get_manager(ctx, &error_local);
+        if (manager == NULL) {
+                zumactl_error_propagate(error, g_steal_pointer(&error_local),
+                                        "reading the status of zuma-snapshotd");
+                return FALSE;
+        }
+        volumes = zumactl_bus_list_volumes(ctx);
+        if (ctx->json) {
+                g_autoptr(ZumactlJson) json = zumactl_json_new();
+                g_autofree char *text = NULL;
+
+                zumactl_json_begin_object(json);
+                zumactl_json_key(json, "server");
+                zumactl_json_begin_object(json);
+                zumactl_render_server_json(json, manager);
+                zumactl_json_end_object(json);
+                zumactl_json_key(json, "volumes");
+                zumactl_json_begin_array(json);
+                for (GList *l = volumes; l != NULL; l = l->next) {
+                        zumactl_json_begin_object(json);
+                        zumactl_render_volume_json(json, l->data);
+                        zumactl_json_end_object(json);
+                }
+                zumactl_json_end_array(json);
+                zumactl_json_end_object(json);
+                text = zumactl_json_finish(json);
+                zumactl_print(text);
+        } else if (volumes == NULL) {
+                zumactl_print("No volumes defined.\n");
+        } else {
+                g_autofree char *text = volumes_table(volumes);
+
+                zumactl_print(text);
+        }
+        g_list_free_full(volumes, g_object_unref);
+        return TRUE;
+}
+
+static gboolean status_volume(ZumactlContext *ctx, ZumaBusVolume *volume, gboolean usage,
+                              GError **error)
+{
+        const char *vol_name = zuma_bus_volume_get_name(volume);
+        GList *snapshots = zumactl_bus_list_snapshots(ctx, volume);
+        g_autoptr(GPtrArray) usages = NULL;
+        gboolean ok = TRUE;
+
+        if (usage) {
+                usages = snapshots_usage(snapshots, vol_name, error);
+                ok = usages != NULL;
+        }
+        if (ok && ctx->json) {
+                g_autoptr(ZumactlJson) json = zumactl_json_new();
+                g_autofree char *text = NULL;
+                guint i = 0;
+
+                zumactl_json_begin_object(json);
+                zumactl_render_volume_json(json, volume);
+                zumactl_json_key(json, "snapshots");
+                if (!zumactl_bus_volume_is_running(volume))
+                        /* Not known, rather than none. */
+                        zumactl_json_null(json);
+                else
+                        zumactl_json_begin_array(json);
+                for (GList *l = snapshots; l != NULL; l = l->next, i++) {
+                        zumactl_json_begin_object(json);
+                        zumactl_render_snapshot_json(json, l->data, vol_name);
+                        if (usages != NULL) {
+                                zumactl_json_key(json, "usage");
+                                zumactl_json_begin_object(json);
+                                zumactl_render_usage_json(json, g_ptr_array_index(usages, i));
+                                zumactl_json_end_object(json);
+                        }
+                        zumactl_json_end_object(json);
+                }
+                if (zumactl_bus_volume_is_running(volume))
+                        zumactl_json_end_array(json);
+                zumactl_json_end_object(json);
+                text = zumactl_json_finish(json);
+                zumactl_print(text);
+        } else if (ok) {
+                g_autoptr(GString) out = g_string_new(NULL);
+
+                zumactl_render_volume_human(out, volume);
+                if (snapshots != NULL) {
+                        g_autofree char *table = snapshots_table(snapshots, usages);
+
+                        g_string_append_printf(out, "\n%s", table);
+                }
+                zumactl_print(out->str);
+        }
+        g_list_free_full(snapshots, g_object_unref);
+        return ok;
+}
+
+static gboolean status_snapshot(ZumactlContext *ctx, ZumaBusVolume *volume,
+                                ZumaBusSnapshot *snapshot, GError **error)
+{
+        const char *vol_name = zuma_bus_volume_get_name(volume);
+        g_autoptr(GVariant) usage = NULL;
+        g_autoptr(GError) error_local = NULL;
+
+        g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(snapshot), ZUMACTL_DEVICE_CALL_TIMEOUT_MS);
+        if (!zuma_bus_snapshot_call_get_usage_sync(snapshot, zumactl_bus_no_options(), &usage, NULL,
+                                                   &error_local)) {
+                zumactl_error_propagate(error, g_steal_pointer(&error_local),
+                                        "reading the usage of snapshot '%s' of volume '%s'",
+                                        zuma_bus_snapshot_get_name(snapshot), vol_name);
+                return FALSE;
+        }
+        if (ctx->json) {
+                g_autoptr(ZumactlJson) json = zumactl_json_new();
+                g_autofree char *text = NULL;
+
+                zumactl_json_begin_object(json);
+                zumactl_render_snapshot_json(json, snapshot, vol_name);
+                zumactl_json_key(json, "usage");
+                zumactl_json_begin_object(json);
+                zumactl_render_usage_json(json, usage);
+                zumactl_json_end_object(json);
+                zumactl_json_end_object(json);
+                text = zumactl_json_finish(json);
+                zumactl_print(text);
+        } else {
+                g_autoptr(GString) out = g_string_new(NULL);
+
+                zumactl_render_snapshot_human(out, snapshot, vol_name, usage);
+                zumactl_print(out->str);
+        }
+        return TRUE;
+}
+
+gboolean zumactl_cmd_status(ZumactlContext *ctx, int argc, char **argv, GError **error)
+{
+        gboolean usage = FALSE;
+        const GOptionEntry entries[] = {
+                { "usage", 0, 0, G_OPTION_ARG_NONE, &usage,
+                  "Also show the store space each snapshot alone holds (slower)", NULL },
+                G_OPTION_ENTRY_NULL,
+        };
+        g_autoptr(ZumaBusVolume) volume = NULL;
+        g_autoptr(ZumaBusSnapshot) snapshot = NULL;
+        g_autoptr(GError) error_local = NULL;
+
+        if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error))
+                return FALSE;
+        if (!zumactl_expect_arguments(ctx, argc, argv, 0, 2, error))
+                return FALSE;
+        if (argc == 1)
+                return status_server(ctx, error);
+
+        volume = zumactl_bus_find_volume(ctx, argv[1], &error_local);
+        if (volume != NULL && argc == 3)
+                snapshot = zumactl_bus_find_snapshot(ctx, volume, argv[2], &error_local);
+        if (volume == NULL || (argc == 3 && snapshot == NULL)) {
+                zumactl_error_propagate(error, g_steal_pointer(&error_local),
+                                        "reading the status of %s '%s'",
+                                        argc == 3 ? "snapshot" : "volume", argv[argc - 1]);
+                return FALSE;
+        }
+        if (snapshot != NULL)
+                return status_snapshot(ctx, volume, snapshot, error);
+        return status_volume(ctx, volume, usage, error);
+}
+
+static void print_names(ZumactlContext *ctx, GPtrArray *names)
+{
+        if (ctx->json) {
+                g_autoptr(ZumactlJson) json = zumactl_json_new();
+                g_autofree char *text = NULL;
+
+                zumactl_json_begin_array(json);
+                for (guint i = 0; i < names->len; i++)
+                        zumactl_json_string(json, g_ptr_array_index(names, i));
+                zumactl_json_end_array(json);
+                text = zumactl_json_finish(json);
+                zumactl_print(text);
+                return;
+        }
+        for (guint i = 0; i < names->len; i++) {
+                g_autofree char *line =
+                        g_strdup_printf("%s\n", (char *)g_ptr_array_index(names, i));
+
+                zumactl_print(line);
+        }
+}
+
+gboolean zumactl_cmd_list(ZumactlContext *ctx, int argc, char **argv, GError **error)
+{
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GError) error_local = NULL;
+        GList *objects;
+
+        if (!zumactl_parse_options(ctx, NULL, FALSE, &argc, &argv, error))
+                return FALSE;
+        if (!zumactl_expect_arguments(ctx, argc, argv, 0, 1, error))
+                return FALSE;
+        if (argc == 1) {
+                if (!zumactl_bus_connect(ctx, &error_local)) {
+                        zumactl_error_propagate(error, g_steal_pointer(&error_local),
+                                                "listing volumes");
+                        return FALSE;
+                }
+                objects = zumactl_bus_list_volumes(ctx);
+                for (GList *l = objects; l != NULL; l = l->next)
+                        g_ptr_array_add(names, g_strdup(zuma_bus_volume_get_name(l->data)));
+        } else {
+                g_autoptr(ZumaBusVolume) volume =
+                        zumactl_bus_find_volume(ctx, argv[1], &error_local);
+
+                if (volume == NULL || !zumactl_bus_require_running(volume, &error_local)) {
+                        zumactl_error_propagate(error, g_steal_pointer(&error_local),
+                                                "listing the snapshots of volume '%s'", argv[1]);
+                        return FALSE;
+                }
+                objects = zumactl_bus_list_snapshots(ctx, volume);
+                for (GList *l = objects; l != NULL; l = l->next)
+                        g_ptr_array_add(names, g_strdup(zuma_bus_snapshot_get_name(l->data)));
+        }
+        g_list_free_full(objects, g_object_unref);
+        print_names(ctx, names);
+        return TRUE;
+}

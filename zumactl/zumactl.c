@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+#define G_LOG_DOMAIN "zumactl"
+
+#include "zumactl.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zuma-config.h"
+#include "zuma-error.h"
+#include "zumactl-errors.h"
+
+static const ZumactlCommand commands[] = {
+        { "define", "volume VOL ORIGIN STORE", "Define a volume (origin and snapshot store)",
+          "Records volume VOL on the ORIGIN and STORE devices and starts it.\n"
+          "Relative device paths are taken from the working directory.\n"
+          "\n"
+          "Example:\n"
+          "  zumactl define volume vol0 /dev/vg/data /dev/vg/snapstore --initialize",
+          zumactl_cmd_define },
+        { "forget", "volume VOL", "Forget a volume (its devices are left as they are)",
+          "Removes the definition of VOL; define it again (without --initialize)\n"
+          "to bring it back.\n"
+          "\n"
+          "Example:\n"
+          "  zumactl forget volume vol0 --force",
+          zumactl_cmd_forget },
+        { "start", "VOL", "Start a volume", "Example:\n  zumactl start vol0", zumactl_cmd_start },
+        { "stop", "VOL", "Stop a volume", "Example:\n  zumactl stop vol0", zumactl_cmd_stop },
+        { "snapshot", "VOL [NAME]", "Take a snapshot and print its name",
+          "Without NAME the server names it VOL-YYYY-MM-DD-HH:MM:SS (UTC).\n"
+          "\n"
+          "Examples:\n"
+          "  zumactl snapshot vol0\n"
+          "  zumactl snapshot vol0 before-upgrade --pin --priority 10",
+          zumactl_cmd_snapshot },
+        { "delete", "VOL SNAP...", "Delete snapshots",
+          "Deletes every SNAP named, or none if one is missing or busy.\n"
+          "\n"
+          "Example:\n"
+          "  zumactl delete vol0 daily-1 daily-2",
+          zumactl_cmd_delete },
+        { "rename", "VOL SNAP NEWNAME", "Rename a snapshot",
+          "Example:\n  zumactl rename vol0 vol0-2024-05-01-12:00:00 release-1.0",
+          zumactl_cmd_rename },
+        { "pin", "VOL SNAP", "Keep a snapshot from auto-deletion",
+          "Example:\n  zumactl pin vol0 release-1.0", zumactl_cmd_pin },
+        { "unpin", "VOL SNAP", "Let auto-deletion take a snapshot again",
+          "Example:\n  zumactl unpin vol0 release-1.0", zumactl_cmd_unpin },
+        { "priority", "VOL SNAP N", "Set a snapshot's auto-delete priority",
+          "Lower priorities are auto-deleted first; N may be negative.\n"
+          "\n"
+          "Example:\n"
+          "  zumactl priority vol0 hourly-3 -5",
+          zumactl_cmd_priority },
+        { "writable", "VOL SNAP on|off", "Make a snapshot's device writable or read-only",
+          "Example:\n  zumactl writable vol0 test on", zumactl_cmd_writable },
+        { "attach", "VOL SNAP", "Attach a block device to a snapshot and print it",
+          "Example:\n  zumactl attach vol0 release-1.0", zumactl_cmd_attach },
+        { "detach", "VOL SNAP", "Detach a snapshot's block device",
+          "Example:\n  zumactl detach vol0 release-1.0", zumactl_cmd_detach },
+        { "revert", "VOL SNAP", "Rewrite the origin to a snapshot's image",
+          "The origin device is detached while the revert runs; unmount it first.\n"
+          "Every snapshot stays intact.\n"
+          "\n"
+          "Example:\n"
+          "  zumactl revert vol0 before-upgrade",
+          zumactl_cmd_revert },
+        { "resize", "VOL", "Take the grown size of the origin or store device",
+          "Example:\n  lvextend -L +10G /dev/vg/snapstore && zumactl resize vol0 --store",
+          zumactl_cmd_resize },
+        { "policy", "VOL [refuse|autodelete]", "Show or set what happens when the store is full",
+          "refuse: origin writes that need store space fail.\n"
+          "autodelete: the lowest-priority, then oldest, unpinned snapshot is deleted.\n"
+          "\n"
+          "Example:\n"
+          "  zumactl policy vol0 refuse",
+          zumactl_cmd_policy },
+        { "status", "[VOL [SNAP]]", "Show volumes, a volume and its snapshots, or a snapshot",
+          "Examples:\n"
+          "  zumactl status\n"
+          "  zumactl status vol0 --usage\n"
+          "  zumactl --json status vol0 release-1.0",
+          zumactl_cmd_status },
+        { "list", "[VOL]", "List volume names, or the snapshot names of VOL",
+          "Examples:\n  zumactl list\n  zumactl list vol0", zumactl_cmd_list },
+        { "help", "[COMMAND]", "Show help on zumactl or a command", NULL, NULL },
+};
+
+void zumactl_print(const char *text)
+{
+        fputs(text, stdout);
+}
+
+static const ZumactlCommand *command_find(const char *name)
+{
+        for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
+                if (g_strcmp0(commands[i].name, name) == 0)
+                        return &commands[i];
+        }
+        return NULL;
+}
+
+#define N_GLOBAL_ENTRIES 5
+
+/* Fills entries (room for N_GLOBAL_ENTRIES) with the global options. */
+static void global_entries_fill(ZumactlContext *ctx, GOptionEntry *entries, gboolean with_version)
+{
+        const GOptionEntry all[] = {
+                { "bus-address", 0, 0, G_OPTION_ARG_STRING, &ctx->bus_address,
+                  "Talk to the server on the bus at ADDRESS, not the system bus", "ADDRESS" },
+                { "json", 0, 0, G_OPTION_ARG_NONE, &ctx->json, "Print the result as JSON", NULL },
+                { "no-progress", 0, 0, G_OPTION_ARG_NONE, &ctx->no_progress,
+                  "Draw no progress bar while waiting for a job", NULL },
+                /* Only before the command. */
+                { "version", 0, 0, G_OPTION_ARG_NONE, &ctx->version, "Print the version", NULL },
+                G_OPTION_ENTRY_NULL,
+        };
+        guint n = G_N_ELEMENTS(all) - (with_version ? 1 : 2);
+
+        memcpy(entries, all, n * sizeof(GOptionEntry));
+        entries[n] = (GOptionEntry)G_OPTION_ENTRY_NULL;
+}
+
+gboolean zumactl_parse_options(ZumactlContext *ctx, const GOptionEntry *entries,
+                               gboolean allow_negative, int *argc, char ***argv, GError **error)
+{
+        const ZumactlCommand *command = ctx->command;
+        g_autofree char *parameters = g_strdup_printf("%s %s", command->name, command->parameters);
+        g_autoptr(GOptionContext) context = g_option_context_new(parameters);
+        g_autoptr(GOptionGroup) global = NULL;
+        GOptionEntry global_entries[N_GLOBAL_ENTRIES];
+
+        global_entries_fill(ctx, global_entries, FALSE);
+        global = g_option_group_new("global", "Global options:", "Show global options", NULL, NULL);
+        g_option_group_add_entries(global, global_entries);
+        g_option_context_add_group(context, g_steal_pointer(&global));
+        g_option_context_set_summary(context, command->summary);
+        if (command->description != NULL)
+                g_option_context_set_description(context, command->description);
+        if (entries != NULL)
+                g_option_context_add_main_entries(context, entries, NULL);
+        /* "priority vol snap -5": leave what looks like an option but is not
+         * one for the command to read (and reject) as a positional. */
+        g_option_context_set_ignore_unknown_options(context, allow_negative);
+        return g_option_context_parse(context, argc, argv, error);
+}
+
+gboolean zumactl_expect_arguments(ZumactlContext *ctx, int argc, char **argv, int min, int max,
+                                  GError **error)
+{
+        g_auto(GStrv) words = g_strsplit(ctx->command->parameters, " ", -1);
+        int given = argc - 1;
+
+        if (given < min) {
+                const char *missing = given < (int)g_strv_length(words) ? words[given] : "";
+                g_autofree char *name = g_strdelimit(g_strdup(missing), "[].", ' ');
+
+                return zumactl_usage_error(error, "missing %s", g_strstrip(name));
+        }
+        if (max >= 0 && given > max)
+                return zumactl_usage_error(error, "unexpected argument '%s'", argv[max + 1]);
+        return TRUE;
+}
+
+static char *commands_description(void)
+{
+        GString *out = g_string_new("Commands:\n");
+
+        for (guint i = 0; i < G_N_ELEMENTS(commands); i++) {
+                g_autofree char *usage =
+                        g_strdup_printf("%s %s", commands[i].name, commands[i].parameters);
+
+                g_string_append_printf(out, "  %-36s %s\n", usage, commands[i].summary);
+        }
+        g_string_append(out, "\nRun 'zumactl help COMMAND' for the options of a command.\n"
+                             "Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 already "
+                             "exists,\n5 busy, 6 access denied, 7 no space, 8 invalid argument, "
+                             "9 corrupt,\n10 not running, 11 server unreachable.  See "
+                             "zumactl(1).");
+        return g_string_free(out, FALSE);
+}
+
+static GOptionContext *main_context_new(ZumactlContext *ctx, GOptionEntry *entries)
+{
+        GOptionContext *context = g_option_context_new("COMMAND [ARGUMENT...]");
+        g_autofree char *description = commands_description();
+
+        global_entries_fill(ctx, entries, TRUE);
+        g_option_context_add_main_entries(context, entries, NULL);
+        g_option_context_set_summary(context, "Control zuma-snapshotd: volumes and snapshots.");
+        g_option_context_set_description(context, description);
+        /* Options after the command belong to the command. */
+        g_option_context_set_strict_posix(context, TRUE);
+        return context;
+}
+
+static gboolean run_help(ZumactlContext *ctx, int argc, char **argv, GOptionContext *main_context,
+                         GError **error)
+{
+        const ZumactlCommand *command;
+        char *help_argv[] = { NULL, (char *)"--help", NULL };
+        char **help_argvp = help_argv;
+        int help_argc = 2;
+
+        if (argc < 2 || g_strcmp0(argv[1], "help") == 0) {
+                g_autofree char *text = g_option_context_get_help(main_context, TRUE, NULL);
+
+                zumactl_print(text);
+                return TRUE;
+        }
+        if (argc > 2)
+                return zumactl_usage_error(error, "help takes one command");
+        command = command_find(argv[1]);
+        if (command == NULL || command->func == NULL)
+                return zumactl_usage_error(error, "unknown command '%s'", argv[1]);
+        /* The command's own option parser prints its help and exits. */
+        ctx->command = command;
+        help_argv[0] = (char *)command->name;
+        return command->func(ctx, help_argc, help_argvp, error);
+}
+
+/* "zumactl: what was being done: why" on stderr, with a hint where one
+ * helps. */
+static void report_error(ZumactlContext *ctx, const ZumactlCommand *command, const GError *error)
+{
+        switch (zumactl_exit_code(error)) {
+        case ZUMACTL_EXIT_USAGE:
+                if (command == NULL) {
+                        fprintf(stderr, "zumactl: %s\n", error->message);
+                        fprintf(stderr, "Try 'zumactl --help' for the commands.\n");
+                        return;
+                }
+                fprintf(stderr, "zumactl: %s: %s\n", command->name, error->message);
+                fprintf(stderr, "Usage: zumactl %s %s\n", command->name, command->parameters);
+                fprintf(stderr, "Try 'zumactl help %s' for more.\n", command->name);
+                return;
+        case ZUMACTL_EXIT_UNREACHABLE:
+                fprintf(stderr, "zumactl: %s (is zuma-snapshotd running? %s)\n", error->message,
+                        ctx->bus_address != NULL ? "is --bus-address right?"
+                                                 : "is DBUS_SYSTEM_BUS_ADDRESS right?");
+                return;
+        default:
+                fprintf(stderr, "zumactl: %s\n", error->message);
+                return;
+        }
+}
+
+static void context_clear(ZumactlContext *ctx)
+{
+        g_clear_object(&ctx->object_manager);
+        g_clear_object(&ctx->connection);
+        g_clear_pointer(&ctx->bus_address, g_free);
+}
+
+int main(int argc, char **argv)
+{
+        ZumactlContext ctx = { 0 };
+        g_autoptr(GOptionContext) main_context = NULL;
+        g_autoptr(GError) error = NULL;
+        GOptionEntry entries[N_GLOBAL_ENTRIES];
+        const ZumactlCommand *command = NULL;
+        ZumactlExit code;
+        gboolean ok;
+
+        setlocale(LC_ALL, "");
+        g_set_prgname("zumactl");
+        /* Register the error domain before any reply can carry one. */
+        (void)zuma_error_quark();
+
+        main_context = main_context_new(&ctx, entries);
+        if (!g_option_context_parse(main_context, &argc, &argv, &error)) {
+                ok = FALSE;
+        } else if (ctx.version) {
+                zumactl_print("zumactl " ZUMA_VERSION "\n");
+                ok = TRUE;
+        } else if (argc < 2) {
+                ok = zumactl_usage_error(&error, "no command given");
+        } else if (g_strcmp0(argv[1], "help") == 0) {
+                ok = run_help(&ctx, argc - 1, argv + 1, main_context, &error);
+                command = ctx.command;
+        } else {
+                command = command_find(argv[1]);
+                if (command == NULL || command->func == NULL) {
+                        ok = zumactl_usage_error(&error, "unknown command '%s'", argv[1]);
+                } else {
+                        ctx.command = command;
+                        ok = command->func(&ctx, argc - 1, argv + 1, &error);
+                }
+        }
+        fflush(stdout);
+
+        code = ok ? ZUMACTL_EXIT_OK : zumactl_exit_code(error);
+        if (!ok)
+                report_error(&ctx, command, error);
+        context_clear(&ctx);
+        return (int)code;
+}

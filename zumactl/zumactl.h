@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * zumactl: the command line of zuma-snapshotd.  It talks to the server
+ * over D-Bus only (org.zumastor.Zumastor1 on the system bus, or the bus
+ * given with --bus-address) and holds no state of its own.
+ *
+ * Each command is a function taking the words after the command name.
+ * It parses its options with zumactl_parse_options() (which adds the
+ * global options, so they may follow the command too), checks what it can
+ * check locally (usage errors, exit code 2, before any bus traffic),
+ * then connects and asks the server.  Errors travel as GError up to
+ * main(), which prints them and picks the exit code (zumactl-errors.h).
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "zuma-bus-generated.h"
+
+G_BEGIN_DECLS
+
+typedef struct ZumactlContext ZumactlContext;
+
+typedef gboolean (*ZumactlCommandFunc)(ZumactlContext *ctx, int argc, char **argv, GError **error);
+
+typedef struct {
+        const char *name;        /* "status" */
+        const char *parameters;  /* "[VOL [SNAP]]" */
+        const char *summary;     /* one line for the command list */
+        const char *description; /* details and examples for --help */
+        ZumactlCommandFunc func;
+} ZumactlCommand;
+
+struct ZumactlContext {
+        /* Global options. */
+        char *bus_address;
+        gboolean json;
+        gboolean no_progress;
+        gboolean version;
+        /* The command being run. */
+        const ZumactlCommand *command;
+        /* Set by zumactl_bus_connect(). */
+        GDBusConnection *connection;
+        GDBusObjectManager *object_manager;
+};
+
+/* Parses the options of ctx->command (entries may be NULL) plus the
+ * global ones; leaves the command name and its positional arguments in
+ * argc/argv.  Negative numbers stay positional when allow_negative. */
+gboolean zumactl_parse_options(ZumactlContext *ctx, const GOptionEntry *entries,
+                               gboolean allow_negative, int *argc, char ***argv, GError **error);
+
+/* Fails with a usage error unless the command got from min to max
+ * positional arguments (max -1: no limit). */
+gboolean zumactl_expect_arguments(ZumactlContext *ctx, int argc, char **argv, int min, int max,
+                                  GError **error);
+
+/* Prints text as the command's result on stdout. */
+void zumactl_print(const char *text);
+
+/* The commands, one function each (zumactl-volume.c, zumactl-snapshot.c,
+ * zumactl-status.c). */
+gboolean zumactl_cmd_define(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_forget(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_start(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_stop(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_resize(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_policy(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_snapshot(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_delete(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_rename(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_pin(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_unpin(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_priority(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_writable(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_attach(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_detach(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_revert(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_status(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_list(ZumactlContext *ctx, int argc, char **argv, GError **error);
+
+G_END_DECLS
