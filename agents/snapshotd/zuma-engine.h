@@ -68,8 +68,7 @@ gboolean zuma_engine_initialize(const char *origin_path, const char *store_path,
 /* Opens both devices exclusively (O_EXCL on block devices, so nothing else
  * can write the origin behind the server's back) and the store. */
 ZumaEngine *zuma_engine_open(const char *origin_path, const char *store_path,
-                             const ZumaEngineCallbacks *callbacks, gpointer user,
-                             GError **error);
+                             const ZumaEngineCallbacks *callbacks, gpointer user, GError **error);
 
 /* Flushes and closes the store and both devices; frees the engine.  The
  * frontend must have stopped using it. */

@@ -99,8 +99,8 @@ static int do_write(const char *device, const char *log_path, uint64_t seed, uin
                         strerror(errno));
                 return 1;
         }
-        fprintf(stderr, "zuma-stamp: writing %s, seed %" PRIu64 ", %" PRIu64 " blocks\n",
-                device, seed, blocks);
+        fprintf(stderr, "zuma-stamp: writing %s, seed %" PRIu64 ", %" PRIu64 " blocks\n", device,
+                seed, blocks);
         while (!deadline || now() < deadline) {
                 uint64_t block = splitmix(&state) % blocks;
                 uint64_t gen = ++generation[block];
@@ -158,8 +158,8 @@ static int do_verify(const char *device, const char *log_path)
                         continue;
                 checked++;
                 if (pread(fd, buf, BLOCK, (off_t)(block * BLOCK)) != (ssize_t)BLOCK) {
-                        fprintf(stderr, "zuma-stamp: read of block %" PRIu64 " failed: %s\n",
-                                block, strerror(errno));
+                        fprintf(stderr, "zuma-stamp: read of block %" PRIu64 " failed: %s\n", block,
+                                strerror(errno));
                         bad++;
                 } else if (!block_valid(buf, block, &st)) {
                         fprintf(stderr,
@@ -169,8 +169,8 @@ static int do_verify(const char *device, const char *log_path)
                         bad++;
                 } else if (st.generation < acked[block]) {
                         fprintf(stderr,
-                                "zuma-stamp: block %" PRIu64 ": generation %" PRIu64
-                                " but %" PRIu64 " was acknowledged\n",
+                                "zuma-stamp: block %" PRIu64 ": generation %" PRIu64 " but %" PRIu64
+                                " was acknowledged\n",
                                 block, st.generation, acked[block]);
                         bad++;
                 }
