@@ -22,6 +22,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "bus-test-util.h"
@@ -818,6 +819,20 @@ static void test_unprivileged(void)
         g_subprocess_launcher_setenv(launcher, "ZUMA_TEST_STORE", T.spare_store, TRUE);
         /* No leak report of a child that only makes calls. */
         g_subprocess_launcher_setenv(launcher, "ASAN_OPTIONS", "detect_leaks=0", TRUE);
+        /* The build tree may sit in a directory nobody cannot enter (a clone
+         * under mktemp -d): run a copy from the harness's 0755 directory. */
+        {
+                g_autoptr(GFile) from = g_file_new_for_path(self);
+                g_autofree char *copy =
+                        g_build_filename(g_getenv("ZUMA_TEST_DIR"), "test-snapshotd-nobody", NULL);
+                g_autoptr(GFile) to = g_file_new_for_path(copy);
+
+                g_file_copy(from, to, G_FILE_COPY_OVERWRITE, NULL, NULL, NULL, &error);
+                g_assert_no_error(error);
+                g_assert_cmpint(chmod(copy, 0755), ==, 0);
+                g_free(self);
+                self = g_steal_pointer(&copy);
+        }
         child = g_subprocess_launcher_spawn(launcher, &error, self, "--unprivileged", NULL);
         g_assert_no_error(error);
         g_subprocess_communicate_utf8(child, NULL, NULL, &out, &err, &error);
