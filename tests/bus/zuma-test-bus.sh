@@ -32,6 +32,10 @@
 #   zuma_test_restart_daemon [ARGS...]  stop + start
 #   zuma_test_wait_name NAME [SECONDS]  poll until NAME has an owner
 #   zuma_test_loop_device NAME SIZE     sparse file + loop device; prints /dev/loopN
+#   zuma_test_start_udev                systemd-udevd (started when none runs) with
+#                                       the build tree's rules; 1 if it cannot run
+#   zuma_test_settle                    udevadm settle
+#   zuma_test_wait_link LINK DEV [SECS] poll until the symlink LINK resolves to DEV
 #   zuma_test_cleanup                   everything back as it was (also on EXIT)
 #
 # Environment read:
@@ -245,11 +249,16 @@ zuma_test_wait_exit() {
         return $status
 }
 
+# zuma_test_unmount_leftovers [filesystems]: every mount under our own
+# directory, innermost first; with "filesystems", all but the daemon's FUSE
+# mount (the filesystems a test left on its devices, before the daemon stops).
 zuma_test_unmount_leftovers() {
-        local mnt
+        local mnt skip=
 
-        # Innermost first; only what lies under our own directory.
-        awk -v dir="$ZUMA_TEST_DIR/" 'index($2, dir) == 1 { print $2 }' /proc/self/mounts |
+        [ "${1:-}" = filesystems ] && skip=fuse.zumastor
+        awk -v dir="$ZUMA_TEST_DIR/" -v skip="$skip" \
+                'index($2, dir) == 1 && (skip == "" || index($3, "fuse") != 1) { print $2 }' \
+                /proc/self/mounts |
                 sort -r | while read -r mnt; do
                 umount -l "$mnt" 2>/dev/null || true
         done
@@ -308,6 +317,75 @@ zuma_test_loop_device() {
         echo "$dev"
 }
 
+# The build tree's rules go to the runtime rules directory under a name of
+# this test's own, and leave with it; a udevd this test started stops with it.
+zuma_test_start_udev() {
+        local rules=$ZUMA_BUILD_DIR/udev/60-zumastor-uninstalled.rules
+        local udevd=/lib/systemd/systemd-udevd deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
+        local installed=/run/udev/rules.d/60-zumastor-$(basename "$ZUMA_TEST_DIR").rules
+
+        if [ ! -f "$rules" ]; then
+                zuma_test_log "no build-tree udev rules at $rules"
+                return 1
+        fi
+        if ! command -v udevadm >/dev/null || [ ! -x "$udevd" ]; then
+                zuma_test_log "systemd-udevd is not installed"
+                return 1
+        fi
+        if ! pgrep -x systemd-udevd >/dev/null; then
+                "$udevd" --daemon || {
+                        zuma_test_log "systemd-udevd --daemon failed"
+                        return 1
+                }
+                pgrep -x -n systemd-udevd >"$ZUMA_TEST_DIR/udevd.pid"
+        fi
+        until udevadm control --ping 2>/dev/null; do
+                if [ $SECONDS -ge $deadline ]; then
+                        zuma_test_log "systemd-udevd does not answer udevadm control --ping"
+                        return 1
+                fi
+                sleep 0.1
+        done
+        mkdir -p /run/udev/rules.d
+        cp "$rules" "$installed" || return 1
+        echo "$installed" >"$ZUMA_TEST_DIR/udev-rules"
+        udevadm control --reload
+}
+
+zuma_test_settle() {
+        udevadm settle --timeout=30
+}
+
+zuma_test_wait_link() {
+        local link=$1 dev=$2 deadline=$((SECONDS + ${3:-$ZUMA_TEST_TIMEOUT}))
+
+        zuma_test_settle || true
+        until [ "$(readlink -f "$link" 2>/dev/null)" = "$(readlink -f "$dev")" ]; do
+                if [ $SECONDS -ge $deadline ]; then
+                        zuma_test_log "$link does not point at $dev (it is: $(readlink "$link" 2>&1))"
+                        return 1
+                fi
+                sleep 0.1
+        done
+}
+
+zuma_test_stop_udev() {
+        local rules pid
+
+        rules=$(cat "$ZUMA_TEST_DIR/udev-rules" 2>/dev/null) || true
+        if [ -n "$rules" ]; then
+                rm -f "$rules"
+                udevadm control --reload 2>/dev/null || true
+                rm -f "$ZUMA_TEST_DIR/udev-rules"
+        fi
+        pid=$(zuma_test_pid udevd)
+        if zuma_test_alive "$pid"; then
+                kill -TERM "$pid"
+                zuma_test_wait_exit "$pid" 10 || true
+        fi
+        rm -f "$ZUMA_TEST_DIR/udevd.pid"
+}
+
 zuma_test_detach_loops() {
         local dev file
 
@@ -331,6 +409,7 @@ zuma_test_cleanup() {
 
         trap - EXIT
         [ -n "${ZUMA_TEST_DIR:-}" ] && [ -d "$ZUMA_TEST_DIR" ] || exit $status
+        zuma_test_unmount_leftovers filesystems
         zuma_test_stop_daemon || true
         pid=$(zuma_test_pid bus)
         if zuma_test_alive "$pid"; then
@@ -340,6 +419,7 @@ zuma_test_cleanup() {
         rm -f "$ZUMA_TEST_DIR/bus.pid"
         zuma_test_unmount_leftovers
         zuma_test_detach_loops
+        zuma_test_stop_udev
         if [ "${ZUMA_TEST_KEEP:-0}" = 1 ] || [ $status != 0 ]; then
                 zuma_test_log "kept $ZUMA_TEST_DIR (daemon log: $ZUMA_TEST_DIR/snapshotd.log)"
         else
