@@ -1,18 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The engine demo (make demo): two loop devices over sparse files, the
-# snapshot store created on them by build/tests/zuma-demo, then the offline
-# tools zumastor-dump and zumastor-check run on the result.  Everything it
-# makes is removed on exit, also on failure or Ctrl-C.  Needs root (losetup).
+# The demo (make demo): zuma-snapshotd from the build tree on a private
+# system bus, a volume on two loop devices driven with zumactl, ext4 on
+# /dev/zumastor/demo, snapshots taken between changes to real files and
+# mounted read-only to show what each one kept.
+#
+# It reuses the bus tests' harness (tests/bus/zuma-test-bus.sh) for the
+# private dbus-daemon with the shipped policy, the server, udev with the
+# build tree's rules and the loop devices; everything lives under one
+# /tmp/zuma-test.XXXXXX directory and is removed on exit, also on failure
+# or Ctrl-C (after a failure the directory is kept, with the server's log).
+# Needs root, /dev/fuse and losetup; takes a few seconds.
 #
 #   build-aux/demo.sh [BUILDDIR]
 set -euo pipefail
 
-BUILD=${1:-build}
-DEMO=$BUILD/tests/zuma-demo
-DUMP=$BUILD/snapstore/zumastor-dump
-CHECK=$BUILD/snapstore/zumastor-check
+SOURCE_DIR=$(realpath "$(dirname "${BASH_SOURCE[0]}")/..")
+BUILD_DIR=$(realpath "${1:-build}")
+ZUMACTL_BIN=$BUILD_DIR/zumactl/zumactl
+VOLUME=demo
 
 if [ -t 1 ]; then
         BOLD=$(printf '\033[1m') PLAIN=$(printf '\033[0m')
@@ -24,56 +31,252 @@ say() {
         printf '\n%s== %s%s\n' "$BOLD" "$*" "$PLAIN"
 }
 
-for tool in "$DEMO" "$DUMP" "$CHECK"; do
-        if [ ! -x "$tool" ]; then
-                echo "demo: $tool is missing: run 'make build' (or 'meson compile -C $BUILD')" >&2
-                exit 1
-        fi
-done
-if [ "$(id -u)" -ne 0 ]; then
-        echo "demo: loop devices need root: run as root (e.g. sudo make demo)" >&2
+die() {
+        echo "demo: $*" >&2
         exit 1
+}
+
+# The command as an administrator would type it, then the command.
+show() {
+        local arg line='$'
+
+        for arg in "$@"; do
+                if [[ $arg =~ ^[A-Za-z0-9_@%+=:,./-]+$ ]]; then
+                        line+=" $arg"
+                else
+                        line+=" $(printf '%q' "$arg")"
+                fi
+        done
+        echo "$line"
+}
+
+# A command line printed as it is, for pipes and redirections.
+show_line() {
+        echo "\$ $*"
+}
+
+run() {
+        show "$@"
+        "$@"
+}
+
+# Commands whose failure is the point (a file that is gone, files that differ).
+run_may_fail() {
+        show "$@"
+        "$@" || true
+}
+
+zumactl() {
+        "$ZUMACTL_BIN" "$@"
+}
+
+# ---- prerequisites ----
+
+for tool in "$ZUMACTL_BIN" "$BUILD_DIR/agents/snapshotd/zuma-snapshotd"; do
+        [ -x "$tool" ] || die "$tool is missing: run 'make build' (or 'meson compile -C $BUILD_DIR')"
+done
+[ "$(id -u)" -eq 0 ] || die "loop devices and mounts need root: run as root (e.g. sudo make demo)"
+[ -c /dev/fuse ] || die "/dev/fuse is missing: the server serves its devices through FUSE (modprobe fuse)"
+for tool in dbus-daemon gdbus losetup mkfs.ext4 fsfreeze diff gunzip python3; do
+        command -v "$tool" >/dev/null || die "$tool is not installed (run build-aux/install-deps.sh)"
+done
+
+export ZUMA_BUILD_DIR=$BUILD_DIR ZUMA_SOURCE_DIR=$SOURCE_DIR ZUMA_TEST_FRONTEND=fuse
+# shellcheck source=../tests/bus/zuma-test-bus.sh
+. "$SOURCE_DIR/tests/bus/zuma-test-bus.sh"
+
+zuma_test_setup
+DIR=$ZUMA_TEST_DIR
+MNT=$DIR/mnt
+FROZEN=""
+
+# The harness undoes everything on exit.  First thaw a file system that an
+# interrupted snapshot left frozen, so that it can be unmounted; after a
+# failure keep the server's log (the harness keeps its directory) but not the
+# images, after Ctrl-C keep nothing.
+demo_exit() {
+        local status=$?
+
+        set +e
+        [ -n "$FROZEN" ] && fsfreeze --unfreeze "$FROZEN" 2>/dev/null
+        case $status in
+        0)
+                true
+                ;;
+        130 | 143)
+                echo "demo: interrupted; cleaning up" >&2
+                true
+                ;;
+        *)
+                echo "demo: failed (exit $status); cleaning up" >&2
+                if [ -s "$DIR/snapshotd.log" ]; then
+                        echo "demo: the last lines of zuma-snapshotd's log:" >&2
+                        tail -n 15 "$DIR/snapshotd.log" | sed 's/^/  /' >&2
+                fi
+                false
+                ;;
+        esac
+        (zuma_test_cleanup)
+        rm -rf "$DIR/images"
+        exit "$status"
+}
+trap demo_exit EXIT
+
+# ---- the server ----
+
+say "A private system bus with Zumastor's D-Bus policy, and zuma-snapshotd on it"
+zuma_test_start_bus || die "dbus-daemon did not start"
+zuma_test_start_daemon || die "zuma-snapshotd did not start"
+echo "bus:    $DBUS_SYSTEM_BUS_ADDRESS (zumactl finds it through DBUS_SYSTEM_BUS_ADDRESS)"
+echo "server: $ZUMA_SNAPSHOTD (pid $ZUMA_SNAPSHOTD_PID), state in $ZUMA_TEST_STATE_DIR"
+
+say "udev with the build tree's rules, for the /dev/zumastor/ names"
+UDEV=1
+# udevd answers within a second; when it does not, go on without names.
+if ZUMA_TEST_TIMEOUT=5 zuma_test_start_udev; then
+        echo "rules: $(cat "$DIR/udev-rules")"
+else
+        UDEV=0
+        echo "udev cannot run here: the demo uses the devices zumactl prints instead of the names"
 fi
 
-WORK=$(mktemp -d "${TMPDIR:-/var/tmp}/zuma-demo.XXXXXX")
-ORIGIN_DEV=""
-STORE_DEV=""
-
-cleanup() {
-        local rc=$?
-        [ -n "$STORE_DEV" ] && losetup -d "$STORE_DEV" 2>/dev/null || true
-        [ -n "$ORIGIN_DEV" ] && losetup -d "$ORIGIN_DEV" 2>/dev/null || true
-        rm -rf "$WORK"
-        if [ "$rc" -eq 0 ]; then
-                say "Demo finished: loop devices detached, $WORK removed"
+# device_name DEV LINK: LINK once udev made it point at DEV, else DEV.
+device_name() {
+        if [ "$UDEV" = 1 ] && zuma_test_wait_link "$2" "$1"; then
+                echo "$2"
         else
-                echo "demo: failed (exit $rc); loop devices detached, $WORK removed" >&2
+                echo "$1"
         fi
-        exit "$rc"
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
 
-say "Two sparse files in $WORK: origin 64 MiB, store 128 MiB"
-truncate -s 64M "$WORK/origin.img"
-truncate -s 128M "$WORK/store.img"
-ORIGIN_DEV=$(losetup -f --show "$WORK/origin.img")
-STORE_DEV=$(losetup -f --show "$WORK/store.img")
-echo "origin: $ORIGIN_DEV -> $WORK/origin.img"
-echo "store:  $STORE_DEV -> $WORK/store.img"
+# ---- the volume ----
 
-say "zuma-demo: create a store, take snapshots, overwrite, read them back"
-"$DEMO" "$ORIGIN_DEV" "$STORE_DEV"
+say "Two loop devices over sparse files: a 64 MiB origin and a 128 MiB snapshot store"
+ORIGIN=$(zuma_test_loop_device origin 64M)
+STORE=$(zuma_test_loop_device store 128M)
+echo "origin: $ORIGIN -> $DIR/images/origin.img"
+echo "store:  $STORE -> $DIR/images/store.img"
 
-say "zumastor-dump --origin $ORIGIN_DEV $STORE_DEV"
-"$DUMP" --origin "$ORIGIN_DEV" "$STORE_DEV"
+say "Define the volume (a new, empty store) and start it: the server serves its origin"
+run zumactl define volume "$VOLUME" "$ORIGIN" "$STORE" --initialize --no-start
+run zumactl start "$VOLUME"
+run zumactl status
+dev=$(zumactl --json status "$VOLUME" | python3 -c 'import json,sys; print(json.load(sys.stdin)["device"])')
+VOLUME_DEV=$(device_name "$dev" "/dev/zumastor/$VOLUME")
+run ls -l "$VOLUME_DEV"
 
-say "zumastor-dump --json --exceptions (first lines; the full dump is valid JSON)"
-"$DUMP" --json --exceptions --origin "$ORIGIN_DEV" "$STORE_DEV" > "$WORK/dump.json"
-python3 -m json.tool "$WORK/dump.json" > /dev/null
-head -n 20 "$WORK/dump.json"
-echo "... ($(wc -l < "$WORK/dump.json") lines, parsed by python3 -m json.tool)"
+say "ext4 on $VOLUME_DEV, mounted, and real files copied in"
+# Mount points named after the volume and its snapshots, in a directory of
+# the demo's own: the paths below are relative to it.
+mkdir "$MNT"
+run cd "$MNT"
+run mkfs.ext4 -q -L demo "$VOLUME_DEV"
+run mkdir "$VOLUME"
+run mount "$VOLUME_DEV" "$VOLUME"
+run mkdir "$VOLUME/doc" "$VOLUME/etc"
+show_line "cp -rL /usr/share/doc/{bash,coreutils,dpkg,util-linux,...} $VOLUME/doc/"
+for pkg in bash coreutils dpkg apt base-files util-linux e2fsprogs dbus libc6 gcc-12-base; do
+        if [ -d "/usr/share/doc/$pkg" ]; then
+                cp -rL "/usr/share/doc/$pkg" "$VOLUME/doc/"
+        fi
+done
+run cp -L /etc/services /etc/protocols /etc/os-release "$VOLUME/etc/"
+run df -h "$VOLUME"
 
-say "zumastor-check --origin $ORIGIN_DEV $STORE_DEV"
-"$CHECK" --origin "$ORIGIN_DEV" "$STORE_DEV"
-echo "zumastor-check exit status: 0 (clean)"
+# snapshot [NAME [OPTION...]]: a snapshot of the mounted volume, taken with
+# the file system frozen so that it is clean; sets SNAP to its name.
+snapshot() {
+        run fsfreeze --freeze "$VOLUME"
+        FROZEN=$MNT/$VOLUME
+        show zumactl snapshot "$VOLUME" "$@"
+        SNAP=$(zumactl snapshot "$VOLUME" "$@")
+        echo "$SNAP"
+        run fsfreeze --unfreeze "$VOLUME"
+        FROZEN=""
+}
+
+say "First snapshot, file system frozen around it; without a name the server names it after the time"
+snapshot
+FIRST=$SNAP
+
+say "Change files: a new service line, a new file, a rewritten changelog"
+show_line "echo 'zumastor  7000/tcp  # snapshot demo' >> $VOLUME/etc/services"
+echo 'zumastor        7000/tcp                        # snapshot demo' >>"$VOLUME/etc/services"
+show_line "date > $VOLUME/etc/last-change"
+date >"$VOLUME/etc/last-change"
+show_line "gunzip $VOLUME/doc/dpkg/changelog.gz"
+gunzip "$VOLUME/doc/dpkg/changelog.gz"
+
+say "Second snapshot, named and pinned (auto-deletion will never take it)"
+snapshot before-cleanup --pin
+SECOND=$SNAP
+run zumactl status "$VOLUME"
+
+say "More changes on the volume: delete two directories and a file"
+run rm -r "$VOLUME/doc/bash" "$VOLUME/doc/coreutils"
+run rm "$VOLUME/etc/protocols"
+run ls "$VOLUME/doc"
+
+# ---- the snapshots ----
+
+say "Mount both snapshots read-only (taken attached, so attach only prints their devices)"
+for snap in "$FIRST" "$SECOND"; do
+        show zumactl attach "$VOLUME" "$snap"
+        dev=$(zumactl attach "$VOLUME" "$snap")
+        echo "$dev"
+        name=$(device_name "$dev" "/dev/zumastor/$VOLUME@$snap")
+        run mkdir "$snap"
+        run mount -o ro,noload "$name" "$snap"
+done
+run ls "$FIRST/doc"
+
+say "What was deleted from the volume is still in both snapshots"
+run_may_fail ls -d "$VOLUME/doc/bash" "$VOLUME/etc/protocols"
+run ls -d "$FIRST/doc/bash" "$FIRST/etc/protocols"
+run ls -d "$SECOND/doc/bash" "$SECOND/etc/protocols"
+
+say "Each snapshot holds its own moment: the first lacks the changes the second has"
+run_may_fail diff -u "$FIRST/etc/services" "$SECOND/etc/services"
+run_may_fail diff -r -q "$FIRST" "$SECOND"
+run_may_fail diff -r -q "$SECOND" "$VOLUME"
+
+# ---- status ----
+
+say "Volumes, one volume with its snapshots, and the store space each snapshot alone holds"
+run zumactl status
+run zumactl status "$VOLUME" --usage
+run zumactl list "$VOLUME"
+
+say "The same for scripts, as JSON (first lines)"
+show_line "zumactl --json status $VOLUME | head -n 16"
+json=$(zumactl --json status "$VOLUME")
+head -n 16 <<<"$json"
+
+# ---- cleanup ----
+
+say "Clean up: unmount, stop the volume, stop the server, detach the loop devices"
+run umount "$FIRST" "$SECOND" "$VOLUME"
+cd /
+run zumactl stop "$VOLUME"
+run zumactl forget volume "$VOLUME"
+zuma_test_stop_daemon || die "zuma-snapshotd did not stop cleanly (log: $DIR/snapshotd.log)"
+echo "zuma-snapshotd stopped"
+if [ "$UDEV" = 1 ]; then
+        zuma_test_settle
+fi
+# The bus, the loop devices, the udev rules (and a udevd the demo started)
+# and the directory; in a subshell, so that the demo can check the result.
+(zuma_test_cleanup)
+trap - EXIT
+
+left=$(
+        losetup -n -O NAME,BACK-FILE -l | grep -F "$DIR/" || true
+        grep -F "$DIR/" /proc/self/mounts || true
+        ls -d "$DIR" /run/udev/rules.d/60-zumastor-"$(basename "$DIR")".rules 2>/dev/null || true
+)
+if [ -n "$left" ]; then
+        echo "demo: left behind:" >&2
+        echo "$left" >&2
+        exit 1
+fi
+say "Demo finished in $SECONDS s: no mount, loop device, server or udev rule of it is left"
