@@ -12,20 +12,9 @@
 #include <unistd.h>
 
 #include "snapstore.h"
+#include "test-check.h"
 
 #define FILE_SIZE (4u << 20)
-
-static int failures;
-
-#define CHECK(cond, ...) \
-        do { \
-                if (!(cond)) { \
-                        printf("FAIL: %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-                        printf(__VA_ARGS__); \
-                        printf("\n"); \
-                        failures++; \
-                } \
-        } while (0)
 
 static char path[] = "/var/tmp/test-blockdev-XXXXXX";
 
@@ -258,8 +247,8 @@ int main(void)
         test_odd_size();
 
         unlink(path);
-        if (failures) {
-                printf("%d check(s) failed\n", failures);
+        if (check_failures) {
+                printf("%d check(s) failed\n", check_failures);
                 return 1;
         }
         return 0;

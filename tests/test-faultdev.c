@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "faultdev.h"
+#include "test-check.h"
 
 /* The device's own answers, without the engine's mapping of -ENOSPC. */
 static int raw_pread(SsBlockDev *d, void *buf, size_t len, uint64_t off)
@@ -32,18 +33,6 @@ static int raw_flush(SsBlockDev *d)
 
 #define DEV_SIZE (64u << 10)
 #define SECTOR 512u
-
-static int failures;
-
-#define CHECK(cond, ...) \
-        do { \
-                if (!(cond)) { \
-                        printf("FAIL: %s:%d: %s: ", __FILE__, __LINE__, #cond); \
-                        printf(__VA_ARGS__); \
-                        printf("\n"); \
-                        failures++; \
-                } \
-        } while (0)
 
 static uint8_t wbuf[DEV_SIZE], rbuf[DEV_SIZE];
 
@@ -394,8 +383,8 @@ int main(int argc, char **argv)
         test_cut_at_write();
         test_counters();
 
-        if (failures) {
-                printf("%d check(s) failed (seed %" PRIu64 ")\n", failures, seed);
+        if (check_failures) {
+                printf("%d check(s) failed (seed %" PRIu64 ")\n", check_failures, seed);
                 return 1;
         }
         return 0;
