@@ -4,7 +4,9 @@
 # these targets install missing Debian packages first, so they work as root
 # on a fresh Debian 12 clone.
 #
-#   make demo              build and run the engine demo on loop devices
+#   make demo              build, then run the demo: zuma-snapshotd on a private
+#                          bus, a volume on loop devices driven with zumactl,
+#                          ext4 snapshots mounted read-only (root, seconds)
 #   make check             build and run every test suite
 #   make bench [QUICK=1]   build and run the benchmarks (QUICK=1: short run)
 #   make build             configure (once) and compile into build/

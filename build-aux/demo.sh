@@ -10,8 +10,8 @@
 # private dbus-daemon with the shipped policy, the server, udev with the
 # build tree's rules and the loop devices; everything lives under one
 # /tmp/zuma-test.XXXXXX directory and is removed on exit, also on failure
-# or Ctrl-C (after a failure the directory is kept, with the server's log).
-# Needs root, /dev/fuse and losetup; takes a few seconds.
+# or Ctrl-C (after a failure the directory stays, with the server's log but
+# without the images).  Needs root, /dev/fuse and losetup; takes seconds.
 #
 #   build-aux/demo.sh [BUILDDIR]
 set -euo pipefail
@@ -157,7 +157,7 @@ STORE=$(zuma_test_loop_device store 128M)
 echo "origin: $ORIGIN -> $DIR/images/origin.img"
 echo "store:  $STORE -> $DIR/images/store.img"
 
-say "Define the volume (a new, empty store) and start it: the server serves its origin"
+say "Define the volume with a new, empty store and start it: its origin becomes /dev/zumastor/$VOLUME"
 run zumactl define volume "$VOLUME" "$ORIGIN" "$STORE" --initialize --no-start
 run zumactl start "$VOLUME"
 run zumactl status
@@ -199,7 +199,7 @@ say "First snapshot, file system frozen around it; without a name the server nam
 snapshot
 FIRST=$SNAP
 
-say "Change files: a new service line, a new file, a rewritten changelog"
+say "Change files: a line added to a file, a new file, a changelog unpacked"
 show_line "echo 'zumastor  7000/tcp  # snapshot demo' >> $VOLUME/etc/services"
 echo 'zumastor        7000/tcp                        # snapshot demo' >>"$VOLUME/etc/services"
 show_line "date > $VOLUME/etc/last-change"

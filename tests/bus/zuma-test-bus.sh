@@ -332,12 +332,12 @@ zuma_test_start_udev() {
                 zuma_test_log "systemd-udevd is not installed"
                 return 1
         fi
-        if ! pgrep -x systemd-udevd >/dev/null; then
+        if ! pgrep -x -r D,R,S systemd-udevd >/dev/null; then
                 "$udevd" --daemon || {
                         zuma_test_log "systemd-udevd --daemon failed"
                         return 1
                 }
-                pgrep -x -n systemd-udevd >"$ZUMA_TEST_DIR/udevd.pid"
+                pgrep -x -n -r D,R,S systemd-udevd >"$ZUMA_TEST_DIR/udevd.pid"
         fi
         until udevadm control --ping 2>/dev/null; do
                 if [ $SECONDS -ge $deadline ]; then
