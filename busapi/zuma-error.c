@@ -61,6 +61,7 @@ ZumaError zuma_error_from_errno(int neg_errno)
                 return ZUMA_ERROR_INVALID_ARGUMENT;
         case EUCLEAN:
         case EILSEQ:
+        case ENODATA: /* the engine: no store on the device */
         case EBADMSG:
         case EPROTO:
                 return ZUMA_ERROR_CORRUPT;

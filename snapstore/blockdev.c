@@ -12,11 +12,20 @@
  * offsets and lengths that are not multiples of 512, and ranges beyond the
  * device size, with -EINVAL.  A regular file is never extended by a write.
  * The size of a regular file is rounded down to a multiple of 512.
+ *
+ * Threads.  One device may be used by several threads at once without a
+ * lock: zuma-snapshotd's frontend reads and writes the origin from many
+ * threads while the engine (under its own lock) asks for the size.  The
+ * fields those calls may change, the cached size and the O_DIRECT flag,
+ * are atomics, read once per decision; both only cache a fact about the
+ * file (its size, whether the kernel takes O_DIRECT), so relaxed order is
+ * enough: any value a thread sees was true at some point.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <linux/fs.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -32,15 +41,30 @@
 typedef struct FileDev {
         SsBlockDev dev;
         int fd;
-        bool direct;
+        _Atomic bool direct; /* O_DIRECT still on; see drop_direct() */
         bool readonly;
         bool is_blockdev;
-        uint64_t size; /* bytes, multiple of 512; refreshed by size() */
+        _Atomic uint64_t size; /* bytes, multiple of 512; last size seen */
 } FileDev;
 
 static FileDev *file_dev(SsBlockDev *dev)
 {
         return (FileDev *)dev;
+}
+
+static uint64_t known_size(FileDev *f)
+{
+        return atomic_load_explicit(&f->size, memory_order_relaxed);
+}
+
+static void remember_size(FileDev *f, uint64_t size)
+{
+        atomic_store_explicit(&f->size, size, memory_order_relaxed);
+}
+
+static bool direct_io(FileDev *f)
+{
+        return atomic_load_explicit(&f->direct, memory_order_relaxed);
 }
 
 static int query_size(int fd, bool is_blockdev, uint64_t *ret_size)
@@ -65,36 +89,37 @@ static int query_size(int fd, bool is_blockdev, uint64_t *ret_size)
  * again before refusing, so a device grown since open is usable at once. */
 static int check_range(FileDev *f, const char *what, size_t len, uint64_t off)
 {
-        uint64_t size = 0;
+        uint64_t size = known_size(f);
 
         if (off % SECTOR_SIZE != 0 || len % SECTOR_SIZE != 0)
                 return ss_error(-EINVAL,
                                 "%s: %s of %zu bytes at %" PRIu64
                                 " refused: not a multiple of %u bytes",
                                 f->dev.name, what, len, off, SECTOR_SIZE);
-        if (off <= f->size && len <= f->size - off)
+        if (off <= size && len <= size - off)
                 return 0;
         if (query_size(f->fd, f->is_blockdev, &size) == 0)
-                f->size = size;
-        if (off <= f->size && len <= f->size - off)
+                remember_size(f, size);
+        if (off <= size && len <= size - off)
                 return 0;
         return ss_error(-EINVAL,
                         "%s: %s of %zu bytes at %" PRIu64 " refused: beyond the end (%" PRIu64
                         " bytes)",
-                        f->dev.name, what, len, off, f->size);
+                        f->dev.name, what, len, off, size);
 }
 
-/* Called once a transfer failed with EINVAL under O_DIRECT: go on buffered. */
+/* Called once a transfer failed with EINVAL under O_DIRECT: go on buffered.
+ * Several threads may get here at once; each retries its transfer. */
 static bool drop_direct(FileDev *f)
 {
         int fl;
 
-        if (!f->direct)
+        if (!direct_io(f))
                 return false;
         fl = fcntl(f->fd, F_GETFL);
         if (fl < 0 || fcntl(f->fd, F_SETFL, fl & ~O_DIRECT) < 0)
                 return false;
-        f->direct = false;
+        atomic_store_explicit(&f->direct, false, memory_order_relaxed);
         return true;
 }
 
@@ -131,7 +156,7 @@ static int transfer_any(FileDev *f, bool write, void *buf, size_t len, uint64_t 
         size_t done = 0;
         int r = 0;
 
-        if (!f->direct || len == 0 || (uintptr_t)buf % SS_IO_ALIGN == 0)
+        if (!direct_io(f) || len == 0 || (uintptr_t)buf % SS_IO_ALIGN == 0)
                 return transfer(f, write, buf, len, off);
 
         bounce = ss_alloc_io_buffer(MIN(len, BOUNCE_MAX));
@@ -179,6 +204,10 @@ static int file_pwrite(SsBlockDev *dev, const void *buf, size_t len, uint64_t of
                 return r;
         /* transfer() never writes through buf; the cast only shares code. */
         r = transfer_any(f, true, (void *)buf, len, off);
+        /* A block device made read-only under us (BLKROSET) refuses with
+         * EPERM: a read-only device, not a permission the caller lacks. */
+        if (r == -EPERM && f->is_blockdev)
+                r = -EROFS;
         if (r < 0)
                 ss_set_error("%s: write of %zu bytes at %" PRIu64 " failed: %s", dev->name, len,
                              off, strerror(-r));
@@ -203,9 +232,10 @@ static uint64_t file_size(SsBlockDev *dev)
         FileDev *f = file_dev(dev);
         uint64_t size = 0;
 
-        if (query_size(f->fd, f->is_blockdev, &size) == 0)
-                f->size = size;
-        return f->size;
+        if (query_size(f->fd, f->is_blockdev, &size) < 0)
+                return known_size(f);
+        remember_size(f, size);
+        return size;
 }
 
 static void file_close(SsBlockDev *dev)
@@ -250,6 +280,7 @@ static int open_fd(const char *path, int oflags, bool want_direct, bool *ret_dir
 /* Wraps an open fd in a FileDev; the caller closes fd on failure. */
 static int file_dev_new(const char *path, int fd, bool direct, bool readonly, SsBlockDev **ret_dev)
 {
+        uint64_t size = 0;
         struct stat st;
         FileDev *f;
         int r;
@@ -268,17 +299,18 @@ static int file_dev_new(const char *path, int fd, bool direct, bool readonly, Ss
                 return ss_error(-ENOMEM, "%s: cannot open: %s", path, strerror(ENOMEM));
         f->dev.ops = &file_ops;
         f->fd = fd;
-        f->direct = direct;
+        atomic_init(&f->direct, direct);
         f->readonly = readonly;
         f->is_blockdev = S_ISBLK(st.st_mode);
         f->dev.name = strdup(path);
-        r = f->dev.name ? query_size(fd, f->is_blockdev, &f->size) : -ENOMEM;
+        r = f->dev.name ? query_size(fd, f->is_blockdev, &size) : -ENOMEM;
         if (r < 0) {
                 ss_set_error("%s: cannot read the size: %s", path, strerror(-r));
                 free(f->dev.name);
                 free(f);
                 return r;
         }
+        atomic_init(&f->size, size);
         *ret_dev = &f->dev;
         return 0;
 }

@@ -14,6 +14,9 @@
  *  - size() is the device size in bytes (a multiple of 512).
  *  - Buffers handed to pread/pwrite are aligned to SS_IO_ALIGN and lengths
  *    and offsets are multiples of 512, so backends may use O_DIRECT.
+ *  - The file backend takes pread, pwrite, flush and size from several
+ *    threads at once (zuma-snapshotd's origin I/O holds no lock); see
+ *    blockdev.c.
  */
 #pragma once
 

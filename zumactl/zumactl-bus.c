@@ -171,6 +171,17 @@ ZumaBusVolume *zumactl_bus_find_volume(ZumactlContext *ctx, const char *name, GE
         return zumactl_bus_reload_volume(ctx, path, error);
 }
 
+ZumaBusVolume *zumactl_bus_find_volume_for(ZumactlContext *ctx, const char *name, const char *what,
+                                           GError **error)
+{
+        g_autoptr(GError) error_local = NULL;
+        ZumaBusVolume *volume = zumactl_bus_find_volume(ctx, name, &error_local);
+
+        if (volume == NULL)
+                zumactl_fail(error, g_steal_pointer(&error_local), what);
+        return volume;
+}
+
 gboolean zumactl_bus_volume_is_running(ZumaBusVolume *volume)
 {
         return g_strcmp0(zuma_bus_volume_get_state(volume), "running") == 0;
@@ -245,4 +256,13 @@ ZumaBusSnapshot *zumactl_bus_reload_snapshot(ZumactlContext *ctx, const char *pa
 GVariant *zumactl_bus_no_options(void)
 {
         return g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0);
+}
+
+GVariant *zumactl_bus_force_options(gboolean force)
+{
+        g_auto(GVariantBuilder) options = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+
+        if (force)
+                g_variant_builder_add(&options, "{sv}", "force", g_variant_new_boolean(TRUE));
+        return g_variant_builder_end(&options);
 }

@@ -31,6 +31,11 @@ ZumaBusManager *zumactl_bus_get_manager(ZumactlContext *ctx, GError **error);
  * FindVolume answers (which also judges the name). */
 ZumaBusVolume *zumactl_bus_find_volume(ZumactlContext *ctx, const char *name, GError **error);
 
+/* The same, with a failure reported as zumactl does: "what: why" (what
+ * the command was doing, "stopping volume 'vol0'"). */
+ZumaBusVolume *zumactl_bus_find_volume_for(ZumactlContext *ctx, const char *name, const char *what,
+                                           GError **error);
+
 /* Every volume, sorted by name (ZumaBusVolume refs). */
 GList *zumactl_bus_list_volumes(ZumactlContext *ctx);
 
@@ -56,5 +61,8 @@ const char *zumactl_bus_path(gpointer proxy);
 
 /* An empty a{sv} options argument (floating, as the calls take it). */
 GVariant *zumactl_bus_no_options(void);
+
+/* Options with "force" (b) when force is TRUE, else empty (floating). */
+GVariant *zumactl_bus_force_options(gboolean force);
 
 G_END_DECLS

@@ -164,6 +164,12 @@ void zumactl_error_propagate(GError **dest, GError *src, const char *format, ...
         g_propagate_error(dest, src);
 }
 
+gboolean zumactl_fail(GError **dest, GError *src, const char *what)
+{
+        zumactl_error_propagate(dest, src, "%s", what);
+        return FALSE;
+}
+
 gboolean zumactl_usage_error(GError **error, const char *format, ...)
 {
         g_autofree char *message = NULL;

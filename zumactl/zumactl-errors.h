@@ -51,6 +51,10 @@ char *zumactl_error_words(const GError *error);
 void zumactl_error_propagate(GError **dest, GError *src, const char *format, ...)
         G_GNUC_PRINTF(3, 4);
 
+/* zumactl_error_propagate() with what as the prefix; returns FALSE, for
+ * `return zumactl_fail(error, g_steal_pointer(&local), what);`. */
+gboolean zumactl_fail(GError **dest, GError *src, const char *what);
+
 /* Sets a usage error (exit code 2) and returns FALSE. */
 gboolean zumactl_usage_error(GError **error, const char *format, ...) G_GNUC_PRINTF(2, 3);
 

@@ -18,6 +18,8 @@
 
 #include "zuma-error.h"
 #include "zumactl-bus.h"
+#include "zumactl-errors.h"
+#include "zumactl-render.h"
 
 typedef enum {
         PROGRESS_NONE,
@@ -258,5 +260,36 @@ gboolean zumactl_job_wait(ZumactlContext *ctx, const char *path, ZumaBusJob **re
                 if (*ret_job == NULL)
                         *ret_job = g_steal_pointer(&wait.job);
         }
+        return TRUE;
+}
+
+GOptionEntry zumactl_job_no_wait_option(gboolean *no_wait)
+{
+        return (GOptionEntry){ "no-wait", 0,
+                               0,         G_OPTION_ARG_NONE,
+                               no_wait,   "Print the job and return without waiting for it",
+                               NULL };
+}
+
+gboolean zumactl_job_finish(ZumactlContext *ctx, const char *path, gboolean no_wait,
+                            const char *what, GError **error)
+{
+        g_autoptr(ZumaBusJob) job = NULL;
+        g_autoptr(GError) error_local = NULL;
+
+        if (no_wait && !ctx->json) {
+                g_autofree char *line = g_strdup_printf("%s\n", path);
+
+                zumactl_print(line);
+                return TRUE;
+        }
+        if (no_wait)
+                job = zumactl_job_load(ctx, path, &error_local);
+        else
+                zumactl_job_wait(ctx, path, &job, &error_local);
+        if (job == NULL)
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
+        if (ctx->json)
+                zumactl_print_job_json(job);
         return TRUE;
 }

@@ -18,4 +18,14 @@ ZumaBusJob *zumactl_job_load(ZumactlContext *ctx, const char *path, GError **err
 gboolean zumactl_job_wait(ZumactlContext *ctx, const char *path, ZumaBusJob **ret_job,
                           GError **error);
 
+/* The --no-wait option of the commands that start a job, setting
+ * *no_wait. */
+GOptionEntry zumactl_job_no_wait_option(gboolean *no_wait);
+
+/* What a command that started the job at path prints: with no_wait the
+ * job's path (or, with --json, the job); otherwise it waits for the job
+ * and, with --json, prints it as it ended.  A failure is "what: why". */
+gboolean zumactl_job_finish(ZumactlContext *ctx, const char *path, gboolean no_wait,
+                            const char *what, GError **error);
+
 G_END_DECLS

@@ -32,10 +32,8 @@ static gboolean snapshot_run(ZumactlContext *ctx, const char *vol_name, const ch
         volume = zumactl_bus_find_volume(ctx, vol_name, &error_local);
         if (volume != NULL)
                 snapshot = zumactl_bus_find_snapshot(ctx, volume, snap_name, &error_local);
-        if (snapshot == NULL || !call(snapshot, data, &output, &error_local)) {
-                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
-                return FALSE;
-        }
+        if (snapshot == NULL || !call(snapshot, data, &output, &error_local))
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
         if (!ctx->json) {
                 if (output != NULL)
                         zumactl_print(output);
@@ -43,37 +41,9 @@ static gboolean snapshot_run(ZumactlContext *ctx, const char *vol_name, const ch
         }
         /* The call may have renamed it: read it again by path. */
         after = zumactl_bus_reload_snapshot(ctx, zumactl_bus_path(snapshot), &error_local);
-        if (after == NULL) {
-                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
-                return FALSE;
-        }
+        if (after == NULL)
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
         zumactl_print_snapshot_json(after, vol_name);
-        return TRUE;
-}
-
-/* Prints the job (path, or object with --json) or waits for it. */
-static gboolean job_finish(ZumactlContext *ctx, const char *job_path, gboolean no_wait,
-                           const char *what, GError **error)
-{
-        g_autoptr(ZumaBusJob) job = NULL;
-        g_autoptr(GError) error_local = NULL;
-
-        if (no_wait && !ctx->json) {
-                g_autofree char *line = g_strdup_printf("%s\n", job_path);
-
-                zumactl_print(line);
-                return TRUE;
-        }
-        if (no_wait)
-                job = zumactl_job_load(ctx, job_path, &error_local);
-        else
-                zumactl_job_wait(ctx, job_path, &job, &error_local);
-        if (job == NULL) {
-                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
-                return FALSE;
-        }
-        if (ctx->json)
-                zumactl_print_job_json(job);
         return TRUE;
 }
 
@@ -119,18 +89,16 @@ gboolean zumactl_cmd_snapshot(ZumactlContext *ctx, int argc, char **argv, GError
                 g_variant_dict_insert(options, "attach", "b", FALSE);
 
         what = g_strdup_printf("taking a snapshot of volume '%s'", argv[1]);
-        volume = zumactl_bus_find_volume(ctx, argv[1], &error_local);
-        if (volume == NULL || !zuma_bus_volume_call_create_snapshot_sync(
-                                      volume, argc > 2 ? argv[2] : "", g_variant_dict_end(options),
-                                      &path, NULL, &error_local)) {
-                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
+        volume = zumactl_bus_find_volume_for(ctx, argv[1], what, error);
+        if (volume == NULL)
                 return FALSE;
-        }
+        if (!zuma_bus_volume_call_create_snapshot_sync(volume, argc > 2 ? argv[2] : "",
+                                                       g_variant_dict_end(options), &path, NULL,
+                                                       &error_local))
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
         snapshot = zumactl_bus_reload_snapshot(ctx, path, &error_local);
-        if (snapshot == NULL) {
-                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
-                return FALSE;
-        }
+        if (snapshot == NULL)
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
         if (ctx->json) {
                 zumactl_print_snapshot_json(snapshot, argv[1]);
         } else {
@@ -149,11 +117,9 @@ gboolean zumactl_cmd_delete(ZumactlContext *ctx, int argc, char **argv, GError *
         const GOptionEntry entries[] = {
                 { "force", 0, 0, G_OPTION_ARG_NONE, &force,
                   "Detach the devices of snapshots even if they are open", NULL },
-                { "no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait,
-                  "Print the job and return without waiting for it", NULL },
+                zumactl_job_no_wait_option(&no_wait),
                 G_OPTION_ENTRY_NULL,
         };
-        g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
         g_autoptr(ZumaBusVolume) volume = NULL;
         g_autoptr(GError) error_local = NULL;
         g_autofree char *job_path = NULL;
@@ -163,20 +129,18 @@ gboolean zumactl_cmd_delete(ZumactlContext *ctx, int argc, char **argv, GError *
                 return FALSE;
         if (!zumactl_expect_arguments(ctx, argc, argv, 2, -1, error))
                 return FALSE;
-        if (force)
-                g_variant_dict_insert(options, "force", "b", TRUE);
         if (argc == 3)
                 what = g_strdup_printf("deleting snapshot '%s' of volume '%s'", argv[2], argv[1]);
         else
                 what = g_strdup_printf("deleting %d snapshots of volume '%s'", argc - 2, argv[1]);
-        volume = zumactl_bus_find_volume(ctx, argv[1], &error_local);
-        if (volume == NULL || !zuma_bus_volume_call_delete_snapshots_sync(
-                                      volume, (const char *const *)argv + 2,
-                                      g_variant_dict_end(options), &job_path, NULL, &error_local)) {
-                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
+        volume = zumactl_bus_find_volume_for(ctx, argv[1], what, error);
+        if (volume == NULL)
                 return FALSE;
-        }
-        return job_finish(ctx, job_path, no_wait, what, error);
+        if (!zuma_bus_volume_call_delete_snapshots_sync(volume, (const char *const *)argv + 2,
+                                                        zumactl_bus_force_options(force), &job_path,
+                                                        NULL, &error_local))
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
+        return zumactl_job_finish(ctx, job_path, no_wait, what, error);
 }
 
 static gboolean call_rename(ZumaBusSnapshot *snapshot, gconstpointer data, char **ret_output,
@@ -309,12 +273,8 @@ gboolean zumactl_cmd_attach(ZumactlContext *ctx, int argc, char **argv, GError *
 static gboolean call_detach(ZumaBusSnapshot *snapshot, gconstpointer data, char **ret_output,
                             GError **error)
 {
-        g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
-
-        if (*(const gboolean *)data)
-                g_variant_dict_insert(options, "force", "b", TRUE);
-        return zuma_bus_snapshot_call_detach_sync(snapshot, g_variant_dict_end(options), NULL,
-                                                  error);
+        return zuma_bus_snapshot_call_detach_sync(
+                snapshot, zumactl_bus_force_options(*(const gboolean *)data), NULL, error);
 }
 
 gboolean zumactl_cmd_detach(ZumactlContext *ctx, int argc, char **argv, GError **error)
@@ -342,11 +302,9 @@ gboolean zumactl_cmd_revert(ZumactlContext *ctx, int argc, char **argv, GError *
         const GOptionEntry entries[] = {
                 { "force", 0, 0, G_OPTION_ARG_NONE, &force,
                   "Detach the origin device even if it is open", NULL },
-                { "no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait,
-                  "Print the job and return without waiting for it", NULL },
+                zumactl_job_no_wait_option(&no_wait),
                 G_OPTION_ENTRY_NULL,
         };
-        g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
         g_autoptr(ZumaBusVolume) volume = NULL;
         g_autoptr(GError) error_local = NULL;
         g_autofree char *job_path = NULL;
@@ -356,15 +314,12 @@ gboolean zumactl_cmd_revert(ZumactlContext *ctx, int argc, char **argv, GError *
                 return FALSE;
         if (!zumactl_expect_arguments(ctx, argc, argv, 2, 2, error))
                 return FALSE;
-        if (force)
-                g_variant_dict_insert(options, "force", "b", TRUE);
         what = g_strdup_printf("reverting volume '%s' to snapshot '%s'", argv[1], argv[2]);
-        volume = zumactl_bus_find_volume(ctx, argv[1], &error_local);
-        if (volume == NULL ||
-            !zuma_bus_volume_call_revert_sync(volume, argv[2], g_variant_dict_end(options),
-                                              &job_path, NULL, &error_local)) {
-                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
+        volume = zumactl_bus_find_volume_for(ctx, argv[1], what, error);
+        if (volume == NULL)
                 return FALSE;
-        }
-        return job_finish(ctx, job_path, no_wait, what, error);
+        if (!zuma_bus_volume_call_revert_sync(volume, argv[2], zumactl_bus_force_options(force),
+                                              &job_path, NULL, &error_local))
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
+        return zumactl_job_finish(ctx, job_path, no_wait, what, error);
 }

@@ -34,24 +34,10 @@ static gboolean print_volume_after(ZumactlContext *ctx, const char *path, const 
         if (!ctx->json)
                 return TRUE;
         volume = zumactl_bus_reload_volume(ctx, path, &error_local);
-        if (volume == NULL) {
-                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
-                return FALSE;
-        }
+        if (volume == NULL)
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
         zumactl_print_volume_json(volume);
         return TRUE;
-}
-
-/* The named volume, or error prefixed with what. */
-static ZumaBusVolume *volume_find(ZumactlContext *ctx, const char *name, const char *what,
-                                  GError **error)
-{
-        g_autoptr(GError) error_local = NULL;
-        ZumaBusVolume *volume = zumactl_bus_find_volume(ctx, name, &error_local);
-
-        if (volume == NULL)
-                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
-        return volume;
 }
 
 gboolean zumactl_cmd_define(ZumactlContext *ctx, int argc, char **argv, GError **error)
@@ -125,10 +111,8 @@ gboolean zumactl_cmd_define(ZumactlContext *ctx, int argc, char **argv, GError *
                                                  ZUMACTL_DEVICE_CALL_TIMEOUT_MS);
         if (manager == NULL || !zuma_bus_manager_call_define_volume_sync(
                                        manager, argv[2], origin, store, g_variant_dict_end(options),
-                                       &path, NULL, &error_local)) {
-                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
-                return FALSE;
-        }
+                                       &path, NULL, &error_local))
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
         return print_volume_after(ctx, path, what, error);
 }
 
@@ -140,7 +124,6 @@ gboolean zumactl_cmd_forget(ZumactlContext *ctx, int argc, char **argv, GError *
                   "Stop the volume first, even if its devices are open", NULL },
                 G_OPTION_ENTRY_NULL,
         };
-        g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
         g_autoptr(ZumaBusManager) manager = NULL;
         g_autoptr(GError) error_local = NULL;
 
@@ -150,15 +133,13 @@ gboolean zumactl_cmd_forget(ZumactlContext *ctx, int argc, char **argv, GError *
                 return FALSE;
         if (!zumactl_expect_arguments(ctx, argc, argv, 2, 2, error))
                 return FALSE;
-        if (force)
-                g_variant_dict_insert(options, "force", "b", TRUE);
         manager = zumactl_bus_get_manager(ctx, &error_local);
         if (manager != NULL)
                 g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(manager),
                                                  ZUMACTL_DEVICE_CALL_TIMEOUT_MS);
         if (manager == NULL ||
-            !zuma_bus_manager_call_forget_volume_sync(manager, argv[2], g_variant_dict_end(options),
-                                                      NULL, &error_local)) {
+            !zuma_bus_manager_call_forget_volume_sync(
+                    manager, argv[2], zumactl_bus_force_options(force), NULL, &error_local)) {
                 zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                         "forgetting volume '%s'", argv[2]);
                 return FALSE;
@@ -188,15 +169,12 @@ gboolean zumactl_cmd_start(ZumactlContext *ctx, int argc, char **argv, GError **
         if (!zumactl_expect_arguments(ctx, argc, argv, 1, 1, error))
                 return FALSE;
         what = g_strdup_printf("starting volume '%s'", argv[1]);
-        volume = volume_find(ctx, argv[1], what, error);
+        volume = zumactl_bus_find_volume_for(ctx, argv[1], what, error);
         if (volume == NULL)
                 return FALSE;
         g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(volume), ZUMACTL_DEVICE_CALL_TIMEOUT_MS);
-        if (!zuma_bus_volume_call_start_sync(volume, zumactl_bus_no_options(), NULL,
-                                             &error_local)) {
-                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
-                return FALSE;
-        }
+        if (!zuma_bus_volume_call_start_sync(volume, zumactl_bus_no_options(), NULL, &error_local))
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
         return print_volume_after(ctx, zumactl_bus_path(volume), what, error);
 }
 
@@ -208,7 +186,6 @@ gboolean zumactl_cmd_stop(ZumactlContext *ctx, int argc, char **argv, GError **e
                   "Detach devices even if open (a mounted file system sees I/O errors)", NULL },
                 G_OPTION_ENTRY_NULL,
         };
-        g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
         g_autoptr(ZumaBusVolume) volume = NULL;
         g_autoptr(GError) error_local = NULL;
         g_autofree char *what = NULL;
@@ -217,18 +194,14 @@ gboolean zumactl_cmd_stop(ZumactlContext *ctx, int argc, char **argv, GError **e
                 return FALSE;
         if (!zumactl_expect_arguments(ctx, argc, argv, 1, 1, error))
                 return FALSE;
-        if (force)
-                g_variant_dict_insert(options, "force", "b", TRUE);
         what = g_strdup_printf("stopping volume '%s'", argv[1]);
-        volume = volume_find(ctx, argv[1], what, error);
+        volume = zumactl_bus_find_volume_for(ctx, argv[1], what, error);
         if (volume == NULL)
                 return FALSE;
         g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(volume), ZUMACTL_DEVICE_CALL_TIMEOUT_MS);
-        if (!zuma_bus_volume_call_stop_sync(volume, g_variant_dict_end(options), NULL,
-                                            &error_local)) {
-                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
-                return FALSE;
-        }
+        if (!zuma_bus_volume_call_stop_sync(volume, zumactl_bus_force_options(force), NULL,
+                                            &error_local))
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
         return print_volume_after(ctx, zumactl_bus_path(volume), what, error);
 }
 
@@ -242,13 +215,11 @@ gboolean zumactl_cmd_resize(ZumactlContext *ctx, int argc, char **argv, GError *
                   "Take the origin device's current size", NULL },
                 { "store", 0, 0, G_OPTION_ARG_NONE, &store, "Take the store device's current size",
                   NULL },
-                { "no-wait", 0, 0, G_OPTION_ARG_NONE, &no_wait,
-                  "Print the job and return without waiting for it", NULL },
+                zumactl_job_no_wait_option(&no_wait),
                 G_OPTION_ENTRY_NULL,
         };
         g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
         g_autoptr(ZumaBusVolume) volume = NULL;
-        g_autoptr(ZumaBusJob) job = NULL;
         g_autoptr(GError) error_local = NULL;
         g_autofree char *job_path = NULL;
         g_autofree char *what = NULL;
@@ -263,33 +234,18 @@ gboolean zumactl_cmd_resize(ZumactlContext *ctx, int argc, char **argv, GError *
         g_variant_dict_insert(options, "origin", "b", origin);
         g_variant_dict_insert(options, "store", "b", store);
         what = g_strdup_printf("resizing volume '%s'", argv[1]);
-        volume = volume_find(ctx, argv[1], what, error);
+        volume = zumactl_bus_find_volume_for(ctx, argv[1], what, error);
         if (volume == NULL)
                 return FALSE;
         if (!zuma_bus_volume_call_resize_sync(volume, g_variant_dict_end(options), &job_path, NULL,
-                                              &error_local)) {
-                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
-                return FALSE;
-        }
-        if (no_wait) {
-                if (!ctx->json) {
-                        g_autofree char *line = g_strdup_printf("%s\n", job_path);
-
-                        zumactl_print(line);
-                        return TRUE;
-                }
-                job = zumactl_job_load(ctx, job_path, &error_local);
-                if (job != NULL) {
-                        zumactl_print_job_json(job);
-                        return TRUE;
-                }
-        } else {
-                zumactl_job_wait(ctx, job_path, &job, &error_local);
-        }
-        if (job == NULL) {
-                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
-                return FALSE;
-        }
+                                              &error_local))
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
+        /* With --json, a finished resize shows the volume with its new
+         * sizes rather than the job. */
+        if (no_wait || !ctx->json)
+                return zumactl_job_finish(ctx, job_path, no_wait, what, error);
+        if (!zumactl_job_wait(ctx, job_path, NULL, &error_local))
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
         return print_volume_after(ctx, zumactl_bus_path(volume), what, error);
 }
 
@@ -308,7 +264,7 @@ gboolean zumactl_cmd_policy(ZumactlContext *ctx, int argc, char **argv, GError *
 
         if (argc == 2) {
                 what = g_strdup_printf("reading the full policy of volume '%s'", argv[1]);
-                volume = volume_find(ctx, argv[1], what, error);
+                volume = zumactl_bus_find_volume_for(ctx, argv[1], what, error);
                 if (volume == NULL)
                         return FALSE;
                 if (ctx->json) {
@@ -322,13 +278,11 @@ gboolean zumactl_cmd_policy(ZumactlContext *ctx, int argc, char **argv, GError *
                 return TRUE;
         }
         what = g_strdup_printf("setting the full policy of volume '%s'", argv[1]);
-        volume = volume_find(ctx, argv[1], what, error);
+        volume = zumactl_bus_find_volume_for(ctx, argv[1], what, error);
         if (volume == NULL)
                 return FALSE;
         if (!zuma_bus_volume_call_set_full_policy_sync(volume, argv[2], zumactl_bus_no_options(),
-                                                       NULL, &error_local)) {
-                zumactl_error_propagate(error, g_steal_pointer(&error_local), "%s", what);
-                return FALSE;
-        }
+                                                       NULL, &error_local))
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
         return print_volume_after(ctx, zumactl_bus_path(volume), what, error);
 }

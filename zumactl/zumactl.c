@@ -56,11 +56,18 @@ static const ZumactlCommand commands[] = {
           "  zumactl priority vol0 hourly-3 -5",
           zumactl_cmd_priority },
         { "writable", "VOL SNAP on|off", "Make a snapshot's device writable or read-only",
-          "Example:\n  zumactl writable vol0 test on", zumactl_cmd_writable },
+          "An attached snapshot gets its device attached again in the new mode\n"
+          "(the /dev/zumastor link follows); refused while the device is open.\n"
+          "Example:\n  zumactl writable vol0 test on",
+          zumactl_cmd_writable },
         { "attach", "VOL SNAP", "Attach a block device to a snapshot and print it",
-          "Example:\n  zumactl attach vol0 release-1.0", zumactl_cmd_attach },
+          "The snapshot stays attached across restarts until it is detached.\n"
+          "Example:\n  zumactl attach vol0 release-1.0",
+          zumactl_cmd_attach },
         { "detach", "VOL SNAP", "Detach a snapshot's block device",
-          "Example:\n  zumactl detach vol0 release-1.0", zumactl_cmd_detach },
+          "The snapshot stays detached when the volume starts again.\n"
+          "Example:\n  zumactl detach vol0 release-1.0",
+          zumactl_cmd_detach },
         { "revert", "VOL SNAP", "Rewrite the origin to a snapshot's image",
           "The origin device is detached while the revert runs; unmount it first.\n"
           "Every snapshot stays intact.\n"

@@ -254,10 +254,6 @@ ZumaEngine *zuma_engine_open(const char *origin_path, const char *store_path,
         if (r == 0)
                 r = ss_store_info(engine->store, &info);
         if (r < 0) {
-                /* No store on the device is, for the caller, a store that
-                 * is not a valid one of this volume. */
-                if (r == -ENODATA)
-                        r = -EUCLEAN;
                 zuma_engine_set_error(error, r, "cannot open the store");
                 if (engine->store)
                         ss_store_close(engine->store);
@@ -285,6 +281,18 @@ gboolean zuma_engine_close(ZumaEngine *engine, GError **error)
         priv->closed = TRUE;
         engine_unref(engine);
         return r == 0;
+}
+
+void zuma_engine_lock_exclusive(ZumaEngine *engine)
+{
+        g_rw_lock_writer_lock(&engine->write_gate);
+        g_mutex_lock(&engine->lock);
+}
+
+void zuma_engine_unlock_exclusive(ZumaEngine *engine)
+{
+        g_mutex_unlock(&engine->lock);
+        g_rw_lock_writer_unlock(&engine->write_gate);
 }
 
 int zuma_engine_flush(ZumaEngine *engine)

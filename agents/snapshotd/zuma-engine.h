@@ -61,6 +61,13 @@ struct ZumaEngine {
         gpointer user;
 };
 
+/* For an engine call that must not run between a copy-out and the origin
+ * write it protects (snapshot create and delete, revert steps, growing
+ * the origin): write_gate exclusively, then lock, in the contract's
+ * order; and their release. */
+void zuma_engine_lock_exclusive(ZumaEngine *engine);
+void zuma_engine_unlock_exclusive(ZumaEngine *engine);
+
 /* Writes a new, empty store on store_path for the origin at origin_path. */
 gboolean zuma_engine_initialize(const char *origin_path, const char *store_path,
                                 const SsCreateOptions *options, GError **error);

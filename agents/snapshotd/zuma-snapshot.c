@@ -82,218 +82,205 @@ static ZumaVolume *volume_or_reply(ZumaSnapshot *self, GDBusMethodInvocation *in
         return self->volume;
 }
 
-/* Reads the trailing options of a call (its last argument). */
-static GVariant *call_options(GDBusMethodInvocation *invocation)
-{
-        GVariant *params = g_dbus_method_invocation_get_parameters(invocation);
+/* --- the methods ---
+ *
+ * Each reads its arguments (params, the call's tuple) and options, asks
+ * the volume and returns the reply tuple (floating), or NULL with error
+ * set.  run_method() does what every call shares. */
 
-        return g_variant_get_child_value(params, g_variant_n_children(params) - 1);
-}
+typedef GVariant *(*SnapshotMethodFunc)(ZumaSnapshot *self, ZumaVolume *volume, GVariant *params,
+                                        GVariant *options, GError **error);
 
-static void delete_authorized(gpointer object, GDBusMethodInvocation *invocation)
+static GVariant *delete_method(ZumaSnapshot *self, ZumaVolume *volume, GVariant *params,
+                               GVariant *options, GError **error)
 {
-        ZumaSnapshot *self = object;
-        g_autoptr(GVariant) options = call_options(invocation);
-        g_autoptr(GError) error = NULL;
         gboolean force = FALSE;
-        ZumaVolume *volume = volume_or_reply(self, invocation);
 
-        if (!volume)
-                return;
-        if (!zuma_options_parse(options, &error, "force", "b", &force, NULL) ||
-            !zuma_volume_delete_snapshot(volume, self->id, force, &error)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_snapshot_complete_delete(self->iface, invocation);
+        if (!zuma_options_parse(options, error, "force", "b", &force, NULL) ||
+            !zuma_volume_delete_snapshot(volume, self->id, force, error))
+                return NULL;
+        return g_variant_new("()");
 }
 
-static void rename_authorized(gpointer object, GDBusMethodInvocation *invocation)
+static GVariant *rename_method(ZumaSnapshot *self, ZumaVolume *volume, GVariant *params,
+                               GVariant *options, GError **error)
 {
-        ZumaSnapshot *self = object;
-        g_autoptr(GVariant) options = call_options(invocation);
-        g_autoptr(GError) error = NULL;
         const char *name = NULL;
-        ZumaVolume *volume = volume_or_reply(self, invocation);
 
-        if (!volume)
-                return;
-        g_variant_get_child(g_dbus_method_invocation_get_parameters(invocation), 0, "&s", &name);
-        if (!zuma_options_parse(options, &error, NULL) ||
-            !zuma_volume_rename_snapshot(volume, self->id, name, &error)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_snapshot_complete_rename(self->iface, invocation);
+        g_variant_get_child(params, 0, "&s", &name);
+        if (!zuma_options_parse(options, error, NULL) ||
+            !zuma_volume_rename_snapshot(volume, self->id, name, error))
+                return NULL;
+        return g_variant_new("()");
 }
 
-static void set_priority_authorized(gpointer object, GDBusMethodInvocation *invocation)
+static GVariant *set_priority_method(ZumaSnapshot *self, ZumaVolume *volume, GVariant *params,
+                                     GVariant *options, GError **error)
 {
-        ZumaSnapshot *self = object;
-        g_autoptr(GVariant) options = call_options(invocation);
-        g_autoptr(GError) error = NULL;
         gint32 priority = 0;
-        ZumaVolume *volume = volume_or_reply(self, invocation);
 
-        if (!volume)
-                return;
-        g_variant_get_child(g_dbus_method_invocation_get_parameters(invocation), 0, "i", &priority);
-        if (!zuma_options_parse(options, &error, NULL) ||
-            !zuma_volume_set_snapshot_priority(volume, self->id, priority, &error)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_snapshot_complete_set_priority(self->iface, invocation);
+        g_variant_get_child(params, 0, "i", &priority);
+        if (!zuma_options_parse(options, error, NULL) ||
+            !zuma_volume_set_snapshot_priority(volume, self->id, priority, error))
+                return NULL;
+        return g_variant_new("()");
 }
 
-static void set_pinned_authorized(gpointer object, GDBusMethodInvocation *invocation)
+static GVariant *set_pinned_method(ZumaSnapshot *self, ZumaVolume *volume, GVariant *params,
+                                   GVariant *options, GError **error)
 {
-        ZumaSnapshot *self = object;
-        g_autoptr(GVariant) options = call_options(invocation);
-        g_autoptr(GError) error = NULL;
         gboolean pinned = FALSE;
-        ZumaVolume *volume = volume_or_reply(self, invocation);
 
-        if (!volume)
-                return;
-        g_variant_get_child(g_dbus_method_invocation_get_parameters(invocation), 0, "b", &pinned);
-        if (!zuma_options_parse(options, &error, NULL) ||
-            !zuma_volume_set_snapshot_pinned(volume, self->id, pinned, &error)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_snapshot_complete_set_pinned(self->iface, invocation);
+        g_variant_get_child(params, 0, "b", &pinned);
+        if (!zuma_options_parse(options, error, NULL) ||
+            !zuma_volume_set_snapshot_pinned(volume, self->id, pinned, error))
+                return NULL;
+        return g_variant_new("()");
 }
 
-static void set_writable_authorized(gpointer object, GDBusMethodInvocation *invocation)
+static GVariant *set_writable_method(ZumaSnapshot *self, ZumaVolume *volume, GVariant *params,
+                                     GVariant *options, GError **error)
 {
-        ZumaSnapshot *self = object;
-        g_autoptr(GVariant) options = call_options(invocation);
-        g_autoptr(GError) error = NULL;
         gboolean writable = FALSE;
-        ZumaVolume *volume = volume_or_reply(self, invocation);
 
-        if (!volume)
-                return;
-        g_variant_get_child(g_dbus_method_invocation_get_parameters(invocation), 0, "b", &writable);
-        if (!zuma_options_parse(options, &error, NULL) ||
-            !zuma_volume_set_snapshot_writable(volume, self->id, writable, &error)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_snapshot_complete_set_writable(self->iface, invocation);
+        g_variant_get_child(params, 0, "b", &writable);
+        if (!zuma_options_parse(options, error, NULL) ||
+            !zuma_volume_set_snapshot_writable(volume, self->id, writable, error))
+                return NULL;
+        return g_variant_new("()");
 }
 
-static void attach_authorized(gpointer object, GDBusMethodInvocation *invocation)
+static GVariant *attach_method(ZumaSnapshot *self, ZumaVolume *volume, GVariant *params,
+                               GVariant *options, GError **error)
 {
-        ZumaSnapshot *self = object;
-        g_autoptr(GVariant) options = call_options(invocation);
-        g_autoptr(GError) error = NULL;
         g_autofree char *device = NULL;
-        ZumaVolume *volume = volume_or_reply(self, invocation);
 
-        if (!volume)
-                return;
-        if (!zuma_options_parse(options, &error, NULL) ||
-            !zuma_volume_attach_snapshot(volume, self->id, &device, &error)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_snapshot_complete_attach(self->iface, invocation, device);
+        if (!zuma_options_parse(options, error, NULL) ||
+            !zuma_volume_attach_snapshot(volume, self->id, &device, error))
+                return NULL;
+        return g_variant_new("(s)", device);
 }
 
-static void detach_authorized(gpointer object, GDBusMethodInvocation *invocation)
+static GVariant *detach_method(ZumaSnapshot *self, ZumaVolume *volume, GVariant *params,
+                               GVariant *options, GError **error)
 {
-        ZumaSnapshot *self = object;
-        g_autoptr(GVariant) options = call_options(invocation);
-        g_autoptr(GError) error = NULL;
         gboolean force = FALSE;
-        ZumaVolume *volume = volume_or_reply(self, invocation);
 
-        if (!volume)
-                return;
-        if (!zuma_options_parse(options, &error, "force", "b", &force, NULL) ||
-            !zuma_volume_detach_snapshot(volume, self->id, force, &error)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_snapshot_complete_detach(self->iface, invocation);
+        if (!zuma_options_parse(options, error, "force", "b", &force, NULL) ||
+            !zuma_volume_detach_snapshot(volume, self->id, force, error))
+                return NULL;
+        return g_variant_new("()");
 }
 
-/* Every mutating method goes through the caller check first. */
-static gboolean require_root(ZumaSnapshot *self, GDBusMethodInvocation *invocation,
-                             const char *action, ZumaAuthFunc func)
+static GVariant *get_usage_method(ZumaSnapshot *self, ZumaVolume *volume, GVariant *params,
+                                  GVariant *options, GError **error)
 {
-        if (!volume_or_reply(self, invocation))
-                return TRUE;
-        zuma_auth_require_root(zuma_volume_get_auth(self->volume), invocation, action, self, func);
-        return TRUE;
-}
-
-static gboolean on_handle_delete(ZumaBusSnapshot *iface, GDBusMethodInvocation *invocation,
-                                 GVariant *options, ZumaSnapshot *self)
-{
-        return require_root(self, invocation, "delete snapshots", delete_authorized);
-}
-
-static gboolean on_handle_rename(ZumaBusSnapshot *iface, GDBusMethodInvocation *invocation,
-                                 const char *name, GVariant *options, ZumaSnapshot *self)
-{
-        return require_root(self, invocation, "rename snapshots", rename_authorized);
-}
-
-static gboolean on_handle_set_priority(ZumaBusSnapshot *iface, GDBusMethodInvocation *invocation,
-                                       gint priority, GVariant *options, ZumaSnapshot *self)
-{
-        return require_root(self, invocation, "change snapshots", set_priority_authorized);
-}
-
-static gboolean on_handle_set_pinned(ZumaBusSnapshot *iface, GDBusMethodInvocation *invocation,
-                                     gboolean pinned, GVariant *options, ZumaSnapshot *self)
-{
-        return require_root(self, invocation, "change snapshots", set_pinned_authorized);
-}
-
-static gboolean on_handle_set_writable(ZumaBusSnapshot *iface, GDBusMethodInvocation *invocation,
-                                       gboolean writable, GVariant *options, ZumaSnapshot *self)
-{
-        return require_root(self, invocation, "change snapshots", set_writable_authorized);
-}
-
-static gboolean on_handle_attach(ZumaBusSnapshot *iface, GDBusMethodInvocation *invocation,
-                                 GVariant *options, ZumaSnapshot *self)
-{
-        return require_root(self, invocation, "attach snapshots", attach_authorized);
-}
-
-static gboolean on_handle_detach(ZumaBusSnapshot *iface, GDBusMethodInvocation *invocation,
-                                 GVariant *options, ZumaSnapshot *self)
-{
-        return require_root(self, invocation, "detach snapshots", detach_authorized);
-}
-
-static gboolean on_handle_get_usage(ZumaBusSnapshot *iface, GDBusMethodInvocation *invocation,
-                                    GVariant *options, ZumaSnapshot *self)
-{
-        g_autoptr(GError) error = NULL;
         g_auto(GVariantBuilder) usage = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
         SsSnapshotUsage u;
-        ZumaVolume *volume = volume_or_reply(self, invocation);
 
-        if (!volume)
-                return TRUE;
-        if (!zuma_options_parse(options, &error, NULL) ||
-            !zuma_volume_get_snapshot_usage(volume, self->id, &u, &error)) {
-                zuma_reply_gerror(invocation, error);
-                return TRUE;
-        }
+        if (!zuma_options_parse(options, error, NULL) ||
+            !zuma_volume_get_snapshot_usage(volume, self->id, &u, error))
+                return NULL;
         g_variant_builder_add(&usage, "{sv}", "exclusive_bytes",
                               g_variant_new_uint64(u.exclusive_bytes));
         g_variant_builder_add(&usage, "{sv}", "shared_chunks",
                               g_variant_new_uint64(u.shared_chunks));
         g_variant_builder_add(&usage, "{sv}", "private_chunks",
                               g_variant_new_uint64(u.private_chunks));
-        zuma_bus_snapshot_complete_get_usage(iface, invocation, g_variant_builder_end(&usage));
+        return g_variant_new("(@a{sv})", g_variant_builder_end(&usage));
+}
+
+/* The mutating methods, found by name once the caller check passed; action
+ * completes "only root may ...". */
+static const struct {
+        const char *name;
+        const char *action;
+        SnapshotMethodFunc func;
+} mutating_methods[] = {
+        { "Delete", "delete snapshots", delete_method },
+        { "Rename", "rename snapshots", rename_method },
+        { "SetPriority", "change snapshots", set_priority_method },
+        { "SetPinned", "change snapshots", set_pinned_method },
+        { "SetWritable", "change snapshots", set_writable_method },
+        { "Attach", "attach snapshots", attach_method },
+        { "Detach", "detach snapshots", detach_method },
+};
+
+static guint mutating_method_index(GDBusMethodInvocation *invocation)
+{
+        const char *name = g_dbus_method_invocation_get_method_name(invocation);
+
+        for (guint i = 0; i < G_N_ELEMENTS(mutating_methods); i++)
+                if (g_str_equal(mutating_methods[i].name, name))
+                        return i;
+        g_assert_not_reached();
+}
+
+/* What every call shares: the snapshot must still exist, the options are
+ * the call's last argument, and the method's answer or error is the
+ * reply. */
+static void run_method(ZumaSnapshot *self, GDBusMethodInvocation *invocation,
+                       SnapshotMethodFunc func)
+{
+        GVariant *params = g_dbus_method_invocation_get_parameters(invocation);
+        g_autoptr(GVariant) options =
+                g_variant_get_child_value(params, g_variant_n_children(params) - 1);
+        g_autoptr(GError) error = NULL;
+        ZumaVolume *volume = volume_or_reply(self, invocation);
+        GVariant *reply;
+
+        if (!volume)
+                return;
+        reply = func(self, volume, params, options, &error);
+        if (!reply) {
+                zuma_reply_gerror(invocation, error);
+                return;
+        }
+        g_dbus_method_invocation_return_value(invocation, reply);
+}
+
+static void mutating_authorized(gpointer object, GDBusMethodInvocation *invocation)
+{
+        run_method(object, invocation, mutating_methods[mutating_method_index(invocation)].func);
+}
+
+/* Every mutating method goes through the caller check first. */
+static gboolean on_handle_mutating(ZumaSnapshot *self, GDBusMethodInvocation *invocation)
+{
+        if (!volume_or_reply(self, invocation))
+                return TRUE;
+        zuma_auth_require_root(zuma_volume_get_auth(self->volume), invocation,
+                               mutating_methods[mutating_method_index(invocation)].action, self,
+                               mutating_authorized);
+        return TRUE;
+}
+
+/* The generated signals differ in their arguments; the methods read them
+ * from the invocation. */
+
+static gboolean on_handle_rename(ZumaBusSnapshot *iface, GDBusMethodInvocation *invocation,
+                                 const char *name, GVariant *options, ZumaSnapshot *self)
+{
+        return on_handle_mutating(self, invocation);
+}
+
+/* SetPriority (i), SetPinned and SetWritable (b): a gboolean is a gint. */
+static gboolean on_handle_int_argument(ZumaBusSnapshot *iface, GDBusMethodInvocation *invocation,
+                                       gint value, GVariant *options, ZumaSnapshot *self)
+{
+        return on_handle_mutating(self, invocation);
+}
+
+static gboolean on_handle_options_only(ZumaBusSnapshot *iface, GDBusMethodInvocation *invocation,
+                                       GVariant *options, ZumaSnapshot *self)
+{
+        return on_handle_mutating(self, invocation);
+}
+
+static gboolean on_handle_get_usage(ZumaBusSnapshot *iface, GDBusMethodInvocation *invocation,
+                                    GVariant *options, ZumaSnapshot *self)
+{
+        run_method(self, invocation, get_usage_method);
         return TRUE;
 }
 
@@ -311,15 +298,16 @@ ZumaSnapshot *zuma_snapshot_new(ZumaVolume *volume, const SsSnapshotInfo *info)
         zuma_bus_snapshot_set_id(self->iface, info->id);
         zuma_bus_snapshot_set_device(self->iface, "");
         zuma_snapshot_update(self, info);
-        g_signal_connect(self->iface, "handle-delete", G_CALLBACK(on_handle_delete), self);
+        g_signal_connect(self->iface, "handle-delete", G_CALLBACK(on_handle_options_only), self);
         g_signal_connect(self->iface, "handle-rename", G_CALLBACK(on_handle_rename), self);
-        g_signal_connect(self->iface, "handle-set-priority", G_CALLBACK(on_handle_set_priority),
+        g_signal_connect(self->iface, "handle-set-priority", G_CALLBACK(on_handle_int_argument),
                          self);
-        g_signal_connect(self->iface, "handle-set-pinned", G_CALLBACK(on_handle_set_pinned), self);
-        g_signal_connect(self->iface, "handle-set-writable", G_CALLBACK(on_handle_set_writable),
+        g_signal_connect(self->iface, "handle-set-pinned", G_CALLBACK(on_handle_int_argument),
                          self);
-        g_signal_connect(self->iface, "handle-attach", G_CALLBACK(on_handle_attach), self);
-        g_signal_connect(self->iface, "handle-detach", G_CALLBACK(on_handle_detach), self);
+        g_signal_connect(self->iface, "handle-set-writable", G_CALLBACK(on_handle_int_argument),
+                         self);
+        g_signal_connect(self->iface, "handle-attach", G_CALLBACK(on_handle_options_only), self);
+        g_signal_connect(self->iface, "handle-detach", G_CALLBACK(on_handle_options_only), self);
         g_signal_connect(self->iface, "handle-get-usage", G_CALLBACK(on_handle_get_usage), self);
         zuma_bus_object_skeleton_set_snapshot(self->object, self->iface);
         return self;

@@ -27,6 +27,7 @@ ZumaVolumeConfig *zuma_volume_config_new(const char *name, const char *origin_de
         config->mount_point = g_strdup("");
         config->full_policy = g_strdup("autodelete");
         config->uuid = g_strdup("");
+        config->attached_snapshots = g_array_new(FALSE, FALSE, sizeof(guint32));
         return config;
 }
 
@@ -40,6 +41,8 @@ void zuma_volume_config_free(ZumaVolumeConfig *config)
         g_free(config->mount_point);
         g_free(config->full_policy);
         g_free(config->uuid);
+        if (config->attached_snapshots)
+                g_array_unref(config->attached_snapshots);
         g_free(config);
 }
 
@@ -60,6 +63,72 @@ static char *config_path(const char *dir, const char *name)
         g_autofree char *file = g_strconcat(name, SUFFIX, NULL);
 
         return g_build_filename(dir, file, NULL);
+}
+
+/* Where id is, or would go, in the ascending list. */
+static gboolean find_attached(const ZumaVolumeConfig *config, guint32 id, guint *ret_index)
+{
+        guint lo = 0, hi = config->attached_snapshots->len;
+
+        while (lo < hi) {
+                guint mid = lo + (hi - lo) / 2;
+                guint32 here = g_array_index(config->attached_snapshots, guint32, mid);
+
+                if (here == id) {
+                        *ret_index = mid;
+                        return TRUE;
+                }
+                if (here < id)
+                        lo = mid + 1;
+                else
+                        hi = mid;
+        }
+        *ret_index = lo;
+        return FALSE;
+}
+
+gboolean zuma_volume_config_get_snapshot_attached(const ZumaVolumeConfig *config, guint32 id)
+{
+        guint index;
+
+        return find_attached(config, id, &index);
+}
+
+gboolean zuma_volume_config_set_snapshot_attached(ZumaVolumeConfig *config, guint32 id,
+                                                  gboolean attached)
+{
+        guint index;
+        gboolean found = find_attached(config, id, &index);
+
+        if (found == attached)
+                return FALSE;
+        if (attached)
+                g_array_insert_val(config->attached_snapshots, index, id);
+        else
+                g_array_remove_index(config->attached_snapshots, index);
+        return TRUE;
+}
+
+/* AttachedSnapshots: decimal snapshot ids (1..2^32-1). */
+static gboolean load_attached(GKeyFile *kf, ZumaVolumeConfig *config, const char *path,
+                              GError **error)
+{
+        g_auto(GStrv) ids = g_key_file_get_string_list(kf, GROUP, "AttachedSnapshots", NULL, NULL);
+
+        for (guint i = 0; ids && ids[i]; i++) {
+                guint64 id;
+
+                if (!g_ascii_string_to_unsigned(ids[i], 10, 1, G_MAXUINT32, &id, NULL)) {
+                        g_autofree char *quoted = zuma_quote(ids[i]);
+
+                        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT,
+                                    "%s: AttachedSnapshots holds %s, not a snapshot id", path,
+                                    quoted);
+                        return FALSE;
+                }
+                zuma_volume_config_set_snapshot_attached(config, (guint32)id, TRUE);
+        }
+        return TRUE;
 }
 
 static gboolean chunk_size_valid(guint32 cs)
@@ -129,6 +198,9 @@ ZumaVolumeConfig *zuma_volume_config_load(const char *path, GError **error)
                 config->uuid = g_strdup("");
         chunk_size = g_key_file_get_uint64(kf, GROUP, "ChunkSize", NULL);
         config->running = g_key_file_get_boolean(kf, GROUP, "Running", NULL);
+        config->attached_snapshots = g_array_new(FALSE, FALSE, sizeof(guint32));
+        if (!load_attached(kf, config, path, error))
+                return NULL;
 
         if (!check_config(config, base, error)) {
                 g_prefix_error(error, "%s: ", path);
@@ -200,6 +272,16 @@ gboolean zuma_volume_config_save(const ZumaVolumeConfig *config, const char *dir
         g_key_file_set_uint64(kf, GROUP, "ChunkSize", config->chunk_size);
         g_key_file_set_string(kf, GROUP, "Uuid", config->uuid);
         g_key_file_set_boolean(kf, GROUP, "Running", config->running);
+        if (config->attached_snapshots->len > 0) {
+                g_auto(GStrv) ids = g_new0(char *, config->attached_snapshots->len + 1);
+
+                for (guint i = 0; i < config->attached_snapshots->len; i++)
+                        ids[i] = g_strdup_printf(
+                                "%" G_GUINT32_FORMAT,
+                                g_array_index(config->attached_snapshots, guint32, i));
+                g_key_file_set_string_list(kf, GROUP, "AttachedSnapshots", (const char *const *)ids,
+                                           config->attached_snapshots->len);
+        }
         data = g_key_file_to_data(kf, &len, NULL);
         if (g_mkdir_with_parents(dir, 0755) < 0) {
                 int e = errno;

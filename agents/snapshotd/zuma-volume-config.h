@@ -14,10 +14,17 @@
  *   ChunkSize=16384
  *   Uuid=0f0e...            (from the store, once started)
  *   Running=true            (desired state: start it when the server starts)
+ *   AttachedSnapshots=3;17; (snapshot ids whose device is attached)
  *
  * Running records what the administrator asked for, not what happened: a
  * volume that was running when the server stopped or died starts again
  * with the server, one stopped with Stop stays stopped.
+ *
+ * AttachedSnapshots likewise: a volume starts with its origin attached and
+ * only the snapshots that were attached when it last ran (Attach,
+ * CreateSnapshot with "attach" add one, Detach and deletion remove it),
+ * so a volume with thousands of snapshots does not need a loop device for
+ * each.  Older servers ignore the key.
  */
 #pragma once
 
@@ -29,17 +36,26 @@ typedef struct ZumaVolumeConfig {
         char *name;
         char *origin_device;
         char *store_device;
-        char *mount_point;  /* "" if none */
-        char *full_policy;  /* "refuse" or "autodelete" */
-        guint32 chunk_size; /* bytes, 0 until known */
-        char *uuid;         /* "" until first started */
-        gboolean running;   /* desired state */
+        char *mount_point;          /* "" if none */
+        char *full_policy;          /* "refuse" or "autodelete" */
+        guint32 chunk_size;         /* bytes, 0 until known */
+        char *uuid;                 /* "" until first started */
+        gboolean running;           /* desired state */
+        GArray *attached_snapshots; /* guint32 ids, ascending, no duplicates */
 } ZumaVolumeConfig;
 
 ZumaVolumeConfig *zuma_volume_config_new(const char *name, const char *origin_device,
                                          const char *store_device);
 void zuma_volume_config_free(ZumaVolumeConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ZumaVolumeConfig, zuma_volume_config_free)
+
+/* Whether snapshot id is to be attached when the volume starts. */
+gboolean zuma_volume_config_get_snapshot_attached(const ZumaVolumeConfig *config, guint32 id);
+
+/* Records whether snapshot id is attached; returns whether that changed
+ * anything (and the definition needs saving). */
+gboolean zuma_volume_config_set_snapshot_attached(ZumaVolumeConfig *config, guint32 id,
+                                                  gboolean attached);
 
 /* Reads and checks one definition. */
 ZumaVolumeConfig *zuma_volume_config_load(const char *path, GError **error);

@@ -16,7 +16,8 @@
  *    attached again when it is done; after a failure it stays detached
  *    until Stop and Start finish the revert.
  *  - resize: takes the grown size of the origin and/or store device in one
- *    step; shrinking is refused before the job starts.
+ *    step, then makes the attached origin device take the new size;
+ *    shrinking is refused before the job starts.
  */
 #define G_LOG_DOMAIN "zuma-volume"
 
@@ -112,12 +113,8 @@ gboolean volume_delete_snapshots(ZumaVolume *self, const char *const *names, GVa
         }
         if (!check_job_possible(self, error))
                 return FALSE;
-        if (self->revert_job) {
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
-                            "volume %s is being reverted; delete snapshots when it is done",
-                            self->config->name);
+        if (!volume_require_no_revert(self, "delete snapshots", error))
                 return FALSE;
-        }
         /* Everything is checked before anything is deleted. */
         for (guint i = 0; i < n; i++) {
                 ZumaSnapshot *snapshot = volume_find_snapshot(self, names[i], error);
@@ -213,13 +210,11 @@ static gboolean revert_step(ZumaJob *job, gpointer data, gboolean *ret_finished,
                 return TRUE;
         }
         budget = MAX(1u, REVERT_STEP_BYTES / engine->chunk_size);
-        g_rw_lock_writer_lock(&engine->write_gate);
-        g_mutex_lock(&engine->lock);
+        zuma_engine_lock_exclusive(engine);
         r = ss_revert_step(engine->store, budget, &done);
         if (r < 0)
                 volume_engine_error(self, r, "reverting failed", error);
-        g_mutex_unlock(&engine->lock);
-        g_rw_lock_writer_unlock(&engine->write_gate);
+        zuma_engine_unlock_exclusive(engine);
         if (r < 0)
                 return FALSE;
         d->done = done;
@@ -330,13 +325,11 @@ gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, ch
         }
         target = zuma_snapshot_get_id(snapshot);
         engine = self->engine;
-        g_rw_lock_writer_lock(&engine->write_gate);
-        g_mutex_lock(&engine->lock);
+        zuma_engine_lock_exclusive(engine);
         r = ss_revert_begin(engine->store, target);
         if (r < 0)
                 volume_engine_error(self, r, "cannot start the revert", error);
-        g_mutex_unlock(&engine->lock);
-        g_rw_lock_writer_unlock(&engine->write_gate);
+        zuma_engine_unlock_exclusive(engine);
         if (r < 0) {
                 g_autoptr(GError) local = NULL;
 
@@ -364,11 +357,28 @@ static void resize_job_free(gpointer data)
         g_free(job);
 }
 
+/* The origin image (its FUSE file and loop device) takes the size the store
+ * now records, so the grown space is usable once the job is done. */
+static gboolean resize_origin_device(ZumaVolume *self, guint64 origin_size, GError **error)
+{
+        ZumaFrontend *frontend = volume_frontend(self);
+
+        if (!frontend || !self->frontend_added)
+                return TRUE;
+        if (!zuma_frontend_set_size(frontend, self->config->name, SS_ORIGIN_ID, origin_size,
+                                    error)) {
+                g_prefix_error(error, "the store took the new origin size, but ");
+                return FALSE;
+        }
+        return TRUE;
+}
+
 static gboolean resize_step(ZumaJob *job, gpointer data, gboolean *ret_finished, GError **error)
 {
         ResizeJob *d = data;
         ZumaVolume *self = d->volume;
         ZumaEngine *engine;
+        SsStoreInfo info;
         int r = 0;
 
         if (!volume_require_running(self, error))
@@ -376,8 +386,7 @@ static gboolean resize_step(ZumaJob *job, gpointer data, gboolean *ret_finished,
         engine = self->engine;
         /* Snapshots record the origin size they were taken at, so growing
          * the origin is ordered against snapshot creation like a write. */
-        g_rw_lock_writer_lock(&engine->write_gate);
-        g_mutex_lock(&engine->lock);
+        zuma_engine_lock_exclusive(engine);
         if (d->origin_size)
                 r = ss_origin_grow(engine->store, d->origin_size);
         if (r < 0)
@@ -387,9 +396,15 @@ static gboolean resize_step(ZumaJob *job, gpointer data, gboolean *ret_finished,
                 if (r < 0)
                         volume_engine_error(self, r, "cannot grow the store", error);
         }
-        g_mutex_unlock(&engine->lock);
-        g_rw_lock_writer_unlock(&engine->write_gate);
-        if (r < 0)
+        if (r == 0) {
+                r = ss_store_info(engine->store, &info);
+                if (r < 0)
+                        volume_engine_error(self, r, "cannot read the store", error);
+        }
+        zuma_engine_unlock_exclusive(engine);
+        /* The frontend is called with no engine lock held (its workers may
+         * need them to answer the kernel). */
+        if (r < 0 || (d->origin_size && !resize_origin_device(self, info.origin_size, error)))
                 return FALSE;
         zuma_job_set_progress(job, 1, 1);
         *ret_finished = TRUE;

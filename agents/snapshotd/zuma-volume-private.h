@@ -43,9 +43,17 @@ struct _ZumaVolume {
 };
 
 /* zuma-volume.c */
+/* NotFound once the definition was forgotten (a call still on its way). */
+gboolean volume_require_known(ZumaVolume *self, GError **error);
 gboolean volume_require_running(ZumaVolume *self, GError **error);
+/* Busy while a revert runs; what_next names what the caller may do once
+ * it is done ("delete snapshots"). */
+gboolean volume_require_no_revert(ZumaVolume *self, const char *what_next, GError **error);
 /* Call with engine->lock held right after the failing call r. */
 gboolean volume_engine_error(ZumaVolume *self, int r, const char *what, GError **error);
+/* Saves the definition; a failure is logged (the running state is right,
+ * only the next start would differ). */
+void volume_save_config_or_warn(ZumaVolume *self);
 /* Store figures to properties, usage thresholds, background cleanup. */
 void volume_refresh(ZumaVolume *self);
 /* Lets a job of this volume be ended when the volume stops. */
@@ -54,10 +62,17 @@ ZumaFrontend *volume_frontend(ZumaVolume *self);
 void volume_set_device(ZumaVolume *self, const char *device);
 gboolean volume_attach_origin(ZumaVolume *self, GError **error);
 
+/* "refuse" or "autodelete"; a stopped volume's store takes it at start. */
+gboolean volume_set_full_policy(ZumaVolume *self, const char *policy, GError **error);
+
+/* zuma-volume-methods.c: answers the Volume interface's calls. */
+void volume_connect_methods(ZumaVolume *self);
+
 /* zuma-volume-snapshots.c */
 ZumaSnapshot *volume_lookup_snapshot(ZumaVolume *self, guint32 id, GError **error);
 ZumaSnapshot *volume_find_snapshot(ZumaVolume *self, const char *name, GError **error);
 gboolean volume_load_snapshots(ZumaVolume *self, GError **error);
+/* Attaches the snapshots the definition lists as attached. */
 void volume_attach_snapshots(ZumaVolume *self);
 /* Forgets a snapshot the engine no longer has: detaches its device,
  * removes the object and, with a reason, emits SnapshotDeleted. */

@@ -8,6 +8,11 @@
  * see: arguments are checked first, then the device (a busy device fails
  * before the store changes), then the engine, then the bus objects and
  * signals.
+ *
+ * Attachment is on demand: a snapshot gets a device when it is created
+ * with "attach", or by Attach, and keeps it across restarts (the volume's
+ * definition lists it) until Detach or its deletion.  Stopping the volume
+ * detaches every device but forgets none of that.
  */
 #define G_LOG_DOMAIN "zuma-volume"
 
@@ -79,6 +84,13 @@ gboolean volume_load_snapshots(ZumaVolume *self, GError **error)
         }
 }
 
+/* Records whether the snapshot is to be attached when the volume starts. */
+static void remember_attached(ZumaVolume *self, guint32 id, gboolean attached)
+{
+        if (zuma_volume_config_set_snapshot_attached(self->config, id, attached))
+                volume_save_config_or_warn(self);
+}
+
 static gboolean attach_snapshot(ZumaVolume *self, ZumaSnapshot *snapshot, GError **error)
 {
         ZumaFrontend *frontend = volume_frontend(self);
@@ -97,43 +109,49 @@ static gboolean attach_snapshot(ZumaVolume *self, ZumaSnapshot *snapshot, GError
                 g_message("volume %s: snapshot %s attached as %s", self->config->name,
                           zuma_snapshot_get_name(snapshot), device);
         zuma_snapshot_set_device(snapshot, device);
+        remember_attached(self, zuma_snapshot_get_id(snapshot), TRUE);
         return TRUE;
-}
-
-static gint compare_ids(gconstpointer a, gconstpointer b)
-{
-        guint32 ia = zuma_snapshot_get_id((ZumaSnapshot *)a);
-        guint32 ib = zuma_snapshot_get_id((ZumaSnapshot *)b);
-
-        return ia < ib ? -1 : ia > ib;
 }
 
 void volume_attach_snapshots(ZumaVolume *self)
 {
-        g_autoptr(GList) snapshots = NULL;
-        guint failed = 0;
+        /* A copy: the loop may forget ids of snapshots that are gone. */
+        g_autoptr(GArray) ids = NULL;
+        guint failed = 0, gone = 0;
 
         if (!volume_frontend(self))
                 return;
+        ids = g_array_copy(self->config->attached_snapshots);
         /* In id order, so device numbers follow snapshot age. */
-        snapshots = g_list_sort(g_hash_table_get_values(self->snapshots), compare_ids);
-        for (GList *l = snapshots; l; l = l->next) {
+        for (guint i = 0; i < ids->len; i++) {
+                guint32 id = g_array_index(ids, guint32, i);
+                ZumaSnapshot *snapshot = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(id));
                 g_autoptr(GError) error = NULL;
 
+                /* Gone from the store, and the definition missed it (it
+                 * could not be saved, or the server died in between). */
+                if (!snapshot) {
+                        zuma_volume_config_set_snapshot_attached(self->config, id, FALSE);
+                        gone++;
+                        continue;
+                }
                 /* One snapshot without a device (no free loop device) does
-                 * not keep the volume from serving the others. */
-                if (attach_snapshot(self, l->data, &error))
+                 * not keep the volume from serving the others; it stays
+                 * listed, so the next start tries again. */
+                if (attach_snapshot(self, snapshot, &error))
                         continue;
                 if (++failed <= ATTACH_WARNINGS)
                         g_warning("volume %s: cannot attach snapshot %s: %s", self->config->name,
-                                  zuma_snapshot_get_name(l->data), error->message);
+                                  zuma_snapshot_get_name(snapshot), error->message);
                 else
                         g_debug("volume %s: cannot attach snapshot %s: %s", self->config->name,
-                                zuma_snapshot_get_name(l->data), error->message);
+                                zuma_snapshot_get_name(snapshot), error->message);
         }
         if (failed > ATTACH_WARNINGS)
                 g_warning("volume %s: %u snapshots have no device (Attach retries)",
                           self->config->name, failed);
+        if (gone > 0)
+                volume_save_config_or_warn(self);
 }
 
 static gboolean detach_snapshot(ZumaVolume *self, ZumaSnapshot *snapshot, gboolean force,
@@ -170,8 +188,11 @@ void volume_drop_snapshot(ZumaVolume *self, ZumaSnapshot *snapshot, const char *
                                               zuma_snapshot_get_object_path(snap));
         zuma_snapshot_orphan(snap);
         g_hash_table_remove(self->snapshots, GUINT_TO_POINTER(id));
-        if (reason)
+        if (reason) {
+                /* Deleted, not just stopped: nothing to attach next time. */
+                remember_attached(self, id, FALSE);
                 zuma_bus_volume_emit_snapshot_deleted(self->iface, id, name, reason);
+        }
 }
 
 void volume_drop_all_snapshots(ZumaVolume *self)
@@ -192,13 +213,11 @@ gboolean volume_delete_one(ZumaVolume *self, ZumaSnapshot *snapshot, gboolean fo
 
         if (!detach_snapshot(self, snapshot, force, error))
                 return FALSE;
-        g_rw_lock_writer_lock(&engine->write_gate);
-        g_mutex_lock(&engine->lock);
+        zuma_engine_lock_exclusive(engine);
         r = ss_snapshot_delete(engine->store, id);
         if (r < 0)
                 volume_engine_error(self, r, "cannot delete the snapshot", error);
-        g_mutex_unlock(&engine->lock);
-        g_rw_lock_writer_unlock(&engine->write_gate);
+        zuma_engine_unlock_exclusive(engine);
         if (r < 0) {
                 g_autoptr(GError) local = NULL;
 
@@ -232,12 +251,8 @@ gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *op
                 return FALSE;
         if (!volume_require_running(self, error))
                 return FALSE;
-        if (self->revert_job) {
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
-                            "volume %s is being reverted; snapshot it when the revert is done",
-                            self->config->name);
+        if (!volume_require_no_revert(self, "snapshot it", error))
                 return FALSE;
-        }
         if (g_hash_table_size(self->snapshots) >= ZUMA_MAX_SNAPSHOTS) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_LIMIT_EXCEEDED,
                             "volume %s holds %u snapshots, the most this server allows",
@@ -245,8 +260,7 @@ gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *op
                 return FALSE;
         }
         engine = self->engine;
-        g_rw_lock_writer_lock(&engine->write_gate);
-        g_mutex_lock(&engine->lock);
+        zuma_engine_lock_exclusive(engine);
         r = ss_snapshot_create(engine->store, name[0] ? name : NULL,
                                (writable ? SS_SNAP_WRITABLE : 0) | (pinned ? SS_SNAP_PINNED : 0),
                                priority, &id);
@@ -254,8 +268,7 @@ gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *op
                 r = ss_snapshot_get(engine->store, id, &info);
         if (r < 0)
                 volume_engine_error(self, r, "cannot create the snapshot", error);
-        g_mutex_unlock(&engine->lock);
-        g_rw_lock_writer_unlock(&engine->write_gate);
+        zuma_engine_unlock_exclusive(engine);
         if (r < 0)
                 return FALSE;
 
@@ -283,24 +296,26 @@ gboolean zuma_volume_delete_snapshot(ZumaVolume *self, guint32 id, gboolean forc
 
         if (!snapshot)
                 return FALSE;
-        if (self->revert_job) {
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
-                            "volume %s is being reverted; delete snapshots when it is done",
-                            self->config->name);
+        if (!volume_require_no_revert(self, "delete snapshots", error))
                 return FALSE;
-        }
         return volume_delete_one(self, snapshot, force, error);
 }
 
-/* Reads snapshot id back from the engine into its object; lock held. */
-static int reload_locked(ZumaVolume *self, ZumaSnapshot *snapshot)
+/* Ends a change of a snapshot's record, with engine->lock held right
+ * after the engine call that returned r: the object takes the record back
+ * from the engine, or error says what failed.  Returns whether the change
+ * was made. */
+static gboolean change_done_locked(ZumaVolume *self, ZumaSnapshot *snapshot, int r,
+                                   const char *what, GError **error)
 {
         SsSnapshotInfo info;
-        int r = ss_snapshot_get(self->engine->store, zuma_snapshot_get_id(snapshot), &info);
 
         if (r == 0)
-                zuma_snapshot_update(snapshot, &info);
-        return r;
+                r = ss_snapshot_get(self->engine->store, zuma_snapshot_get_id(snapshot), &info);
+        if (r < 0)
+                return volume_engine_error(self, r, what, error);
+        zuma_snapshot_update(snapshot, &info);
+        return TRUE;
 }
 
 static void update_frontend(ZumaVolume *self, ZumaSnapshot *snapshot)
@@ -321,7 +336,7 @@ gboolean zuma_volume_rename_snapshot(ZumaVolume *self, guint32 id, const char *n
 {
         ZumaSnapshot *snapshot;
         g_autofree char *old_name = NULL;
-        int r;
+        gboolean done;
 
         if (!zuma_check_snapshot_name(name, error))
                 return FALSE;
@@ -330,13 +345,10 @@ gboolean zuma_volume_rename_snapshot(ZumaVolume *self, guint32 id, const char *n
                 return FALSE;
         old_name = g_strdup(zuma_snapshot_get_name(snapshot));
         g_mutex_lock(&self->engine->lock);
-        r = ss_snapshot_rename(self->engine->store, id, name);
-        if (r == 0)
-                r = reload_locked(self, snapshot);
-        if (r < 0)
-                volume_engine_error(self, r, "cannot rename the snapshot", error);
+        done = change_done_locked(self, snapshot, ss_snapshot_rename(self->engine->store, id, name),
+                                  "cannot rename the snapshot", error);
         g_mutex_unlock(&self->engine->lock);
-        if (r < 0)
+        if (!done)
                 return FALSE;
         g_message("volume %s: snapshot %u renamed from %s to %s", self->config->name, id, old_name,
                   name);
@@ -348,18 +360,16 @@ gboolean zuma_volume_set_snapshot_priority(ZumaVolume *self, guint32 id, gint32 
                                            GError **error)
 {
         ZumaSnapshot *snapshot = volume_lookup_snapshot(self, id, error);
-        int r;
+        gboolean done;
 
         if (!snapshot)
                 return FALSE;
         g_mutex_lock(&self->engine->lock);
-        r = ss_snapshot_set_priority(self->engine->store, id, priority);
-        if (r == 0)
-                r = reload_locked(self, snapshot);
-        if (r < 0)
-                volume_engine_error(self, r, "cannot set the snapshot's priority", error);
+        done = change_done_locked(self, snapshot,
+                                  ss_snapshot_set_priority(self->engine->store, id, priority),
+                                  "cannot set the snapshot's priority", error);
         g_mutex_unlock(&self->engine->lock);
-        if (r < 0)
+        if (!done)
                 return FALSE;
         g_message("volume %s: snapshot %s priority %d", self->config->name,
                   zuma_snapshot_get_name(snapshot), priority);
@@ -369,17 +379,16 @@ gboolean zuma_volume_set_snapshot_priority(ZumaVolume *self, guint32 id, gint32 
 static gboolean set_flag(ZumaVolume *self, ZumaSnapshot *snapshot, guint32 flag, gboolean on,
                          GError **error)
 {
-        int r;
+        gboolean done;
 
         g_mutex_lock(&self->engine->lock);
-        r = ss_snapshot_set_flags(self->engine->store, zuma_snapshot_get_id(snapshot),
-                                  on ? flag : 0, on ? 0 : flag);
-        if (r == 0)
-                r = reload_locked(self, snapshot);
-        if (r < 0)
-                volume_engine_error(self, r, "cannot change the snapshot", error);
+        done = change_done_locked(self, snapshot,
+                                  ss_snapshot_set_flags(self->engine->store,
+                                                        zuma_snapshot_get_id(snapshot),
+                                                        on ? flag : 0, on ? 0 : flag),
+                                  "cannot change the snapshot", error);
         g_mutex_unlock(&self->engine->lock);
-        return r == 0;
+        return done;
 }
 
 gboolean zuma_volume_set_snapshot_pinned(ZumaVolume *self, guint32 id, gboolean pinned,
@@ -394,11 +403,18 @@ gboolean zuma_volume_set_snapshot_pinned(ZumaVolume *self, guint32 id, gboolean 
         return TRUE;
 }
 
+/* A loop device's mode is fixed when it is configured (its backing file is
+ * opened read-only or read-write), so an attached snapshot changes mode by
+ * being detached and attached again: its device may get another number,
+ * the /dev/zumastor link follows.  A device in use is never pulled from
+ * under its user: that is Busy, and the mode stays. */
 gboolean zuma_volume_set_snapshot_writable(ZumaVolume *self, guint32 id, gboolean writable,
                                            GError **error)
 {
         ZumaSnapshot *snapshot = volume_lookup_snapshot(self, id, error);
         ZumaFrontend *frontend = volume_frontend(self);
+        g_autoptr(GError) local = NULL;
+        gboolean attached;
 
         if (!snapshot)
                 return FALSE;
@@ -406,15 +422,34 @@ gboolean zuma_volume_set_snapshot_writable(ZumaVolume *self, guint32 id, gboolea
                 return TRUE;
         if (frontend && zuma_frontend_is_busy(frontend, self->config->name, id)) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
-                            "snapshot %s: device %s is open or mounted",
+                            "snapshot %s: device %s is open or mounted; unmount it first (its "
+                            "device is attached again in the new mode)",
                             zuma_snapshot_get_name(snapshot), zuma_snapshot_get_device(snapshot));
                 return FALSE;
         }
-        if (!set_flag(self, snapshot, SS_SNAP_WRITABLE, writable, error))
+        attached = zuma_snapshot_get_device(snapshot)[0] != '\0';
+        if (attached && !detach_snapshot(self, snapshot, FALSE, error))
                 return FALSE;
+        if (!set_flag(self, snapshot, SS_SNAP_WRITABLE, writable, error)) {
+                if (attached && self->state == VOLUME_RUNNING &&
+                    !attach_snapshot(self, snapshot, &local))
+                        g_warning("volume %s: cannot attach snapshot %s again: %s",
+                                  self->config->name, zuma_snapshot_get_name(snapshot),
+                                  local->message);
+                return FALSE;
+        }
         g_message("volume %s: snapshot %s %s", self->config->name, zuma_snapshot_get_name(snapshot),
                   writable ? "writable" : "read-only");
         update_frontend(self, snapshot);
+        if (attached && !attach_snapshot(self, snapshot, &local)) {
+                g_set_error(error, ZUMA_ERROR,
+                            local->domain == ZUMA_ERROR ? local->code : ZUMA_ERROR_FAILED,
+                            "snapshot %s is now %s, but its device could not be attached again "
+                            "(Attach retries): %s",
+                            zuma_snapshot_get_name(snapshot), writable ? "writable" : "read-only",
+                            local->message);
+                return FALSE;
+        }
         return TRUE;
 }
 
@@ -433,7 +468,10 @@ gboolean zuma_volume_detach_snapshot(ZumaVolume *self, guint32 id, gboolean forc
 {
         ZumaSnapshot *snapshot = volume_lookup_snapshot(self, id, error);
 
-        return snapshot && detach_snapshot(self, snapshot, force, error);
+        if (!snapshot || !detach_snapshot(self, snapshot, force, error))
+                return FALSE;
+        remember_attached(self, id, FALSE);
+        return TRUE;
 }
 
 gboolean zuma_volume_get_snapshot_usage(ZumaVolume *self, guint32 id, SsSnapshotUsage *ret_usage,

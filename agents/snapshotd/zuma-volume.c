@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ZumaVolume life cycle: start, stop, failure, store figures and usage
- * thresholds, background cleanup, and the Volume interface's methods.
+ * thresholds, background cleanup.  The Volume interface's methods are in
+ * zuma-volume-methods.c.
  *
  * Start opens both devices exclusively through ZumaEngine, checks that the
  * store belongs to this volume, makes the volume known to the frontend,
- * exports one object per snapshot and attaches the origin and every
- * snapshot.  A revert that a crash interrupted is finished first, by a
+ * exports one object per snapshot and attaches the origin and the
+ * snapshots that were attached when the volume last ran (the definition
+ * keeps their ids; see zuma-volume-config.h).  A revert that a crash interrupted is finished first, by a
  * revert job; the origin is attached when it is done.
  *
  * Stop refuses while a device of the volume is open (unless forced), then
@@ -34,7 +36,6 @@
 
 #include "zuma-error.h"
 #include "zuma-options.h"
-#include "zuma-reply.h"
 
 #define REFRESH_INTERVAL_S 1
 #define CLEANUP_INTERVAL_MS 2
@@ -122,7 +123,7 @@ gboolean zuma_volume_save_config(ZumaVolume *self, GError **error)
                                        error);
 }
 
-static void save_config_or_warn(ZumaVolume *self)
+void volume_save_config_or_warn(ZumaVolume *self)
 {
         g_autoptr(GError) error = NULL;
 
@@ -155,19 +156,35 @@ gboolean zuma_volume_uses_device(ZumaVolume *self, const char *path)
                same_file(self->config->store_device, &st);
 }
 
+gboolean volume_require_known(ZumaVolume *self, GError **error)
+{
+        if (!self->forgotten)
+                return TRUE;
+        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND, "volume %s no longer exists",
+                    self->config->name);
+        return FALSE;
+}
+
 gboolean volume_require_running(ZumaVolume *self, GError **error)
 {
-        if (self->forgotten) {
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND, "volume %s no longer exists",
-                            self->config->name);
+        if (!volume_require_known(self, error))
                 return FALSE;
-        }
         if (self->state != VOLUME_RUNNING) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING, "volume %s is %s",
                             self->config->name, state_name(self->state));
                 return FALSE;
         }
         return TRUE;
+}
+
+gboolean volume_require_no_revert(ZumaVolume *self, const char *what_next, GError **error)
+{
+        if (!self->revert_job)
+                return TRUE;
+        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
+                    "volume %s is being reverted; %s when the revert is done", self->config->name,
+                    what_next);
+        return FALSE;
 }
 
 gboolean volume_engine_error(ZumaVolume *self, int r, const char *what, GError **error)
@@ -490,11 +507,8 @@ gboolean zuma_volume_start(ZumaVolume *self, GError **error)
         g_autofree char *uuid = NULL;
         SsStoreInfo info;
 
-        if (self->forgotten) {
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND, "volume %s no longer exists",
-                            self->config->name);
+        if (!volume_require_known(self, error))
                 return FALSE;
-        }
         if (self->state == VOLUME_RUNNING) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_ALREADY_EXISTS,
                             "volume %s is already running", self->config->name);
@@ -532,7 +546,7 @@ gboolean zuma_volume_start(ZumaVolume *self, GError **error)
         }
         set_last_error(self, "");
         self->config->running = TRUE;
-        save_config_or_warn(self);
+        volume_save_config_or_warn(self);
         refresh(self, FALSE);
         self->refresh_id = g_timeout_add_seconds(REFRESH_INTERVAL_S, on_refresh, self);
         if (info.revert_target)
@@ -591,7 +605,7 @@ gboolean zuma_volume_stop(ZumaVolume *self, gboolean force, const char *reason, 
         }
         if (requested && self->config->running) {
                 self->config->running = FALSE;
-                save_config_or_warn(self);
+                volume_save_config_or_warn(self);
         }
         if (was_running) {
                 g_message("volume %s stopped", self->config->name);
@@ -606,128 +620,9 @@ void zuma_volume_forget(ZumaVolume *self)
         self->forgotten = TRUE;
 }
 
-/* --- Volume methods --- */
+/* --- full policy --- */
 
-static gboolean volume_or_reply(ZumaVolume *self, GDBusMethodInvocation *invocation)
-{
-        if (self->forgotten) {
-                zuma_reply_error(invocation, ZUMA_ERROR_NOT_FOUND, "volume %s no longer exists",
-                                 self->config->name);
-                return FALSE;
-        }
-        return TRUE;
-}
-
-static GVariant *call_options(GDBusMethodInvocation *invocation)
-{
-        GVariant *params = g_dbus_method_invocation_get_parameters(invocation);
-
-        return g_variant_get_child_value(params, g_variant_n_children(params) - 1);
-}
-
-static void start_authorized(gpointer object, GDBusMethodInvocation *invocation)
-{
-        ZumaVolume *self = object;
-        g_autoptr(GVariant) options = call_options(invocation);
-        g_autoptr(GError) error = NULL;
-
-        if (!volume_or_reply(self, invocation))
-                return;
-        if (!zuma_options_parse(options, &error, NULL) || !zuma_volume_start(self, &error)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_volume_complete_start(self->iface, invocation);
-}
-
-static void stop_authorized(gpointer object, GDBusMethodInvocation *invocation)
-{
-        ZumaVolume *self = object;
-        g_autoptr(GVariant) options = call_options(invocation);
-        g_autoptr(GError) error = NULL;
-        gboolean force = FALSE;
-
-        if (!volume_or_reply(self, invocation))
-                return;
-        if (!zuma_options_parse(options, &error, "force", "b", &force, NULL) ||
-            !zuma_volume_stop(self, force, "requested", &error)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_volume_complete_stop(self->iface, invocation);
-}
-
-static void create_snapshot_authorized(gpointer object, GDBusMethodInvocation *invocation)
-{
-        ZumaVolume *self = object;
-        g_autoptr(GVariant) options = call_options(invocation);
-        g_autoptr(GError) error = NULL;
-        g_autofree char *path = NULL;
-        const char *name = NULL;
-
-        if (!volume_or_reply(self, invocation))
-                return;
-        g_variant_get_child(g_dbus_method_invocation_get_parameters(invocation), 0, "&s", &name);
-        if (!volume_create_snapshot(self, name, options, &path, &error)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_volume_complete_create_snapshot(self->iface, invocation, path);
-}
-
-static void delete_snapshots_authorized(gpointer object, GDBusMethodInvocation *invocation)
-{
-        ZumaVolume *self = object;
-        g_autoptr(GVariant) options = call_options(invocation);
-        g_autoptr(GError) error = NULL;
-        g_autofree char *job = NULL;
-        g_autofree const char **names = NULL;
-
-        if (!volume_or_reply(self, invocation))
-                return;
-        g_variant_get_child(g_dbus_method_invocation_get_parameters(invocation), 0, "^a&s", &names);
-        if (!volume_delete_snapshots(self, names, options, &job, &error)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_volume_complete_delete_snapshots(self->iface, invocation, job);
-}
-
-static void revert_authorized(gpointer object, GDBusMethodInvocation *invocation)
-{
-        ZumaVolume *self = object;
-        g_autoptr(GVariant) options = call_options(invocation);
-        g_autoptr(GError) error = NULL;
-        g_autofree char *job = NULL;
-        const char *name = NULL;
-
-        if (!volume_or_reply(self, invocation))
-                return;
-        g_variant_get_child(g_dbus_method_invocation_get_parameters(invocation), 0, "&s", &name);
-        if (!volume_revert(self, name, options, &job, &error)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_volume_complete_revert(self->iface, invocation, job);
-}
-
-static void resize_authorized(gpointer object, GDBusMethodInvocation *invocation)
-{
-        ZumaVolume *self = object;
-        g_autoptr(GVariant) options = call_options(invocation);
-        g_autoptr(GError) error = NULL;
-        g_autofree char *job = NULL;
-
-        if (!volume_or_reply(self, invocation))
-                return;
-        if (!volume_resize(self, options, &job, &error)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_volume_complete_resize(self->iface, invocation, job);
-}
-
-static gboolean set_full_policy(ZumaVolume *self, const char *policy, GError **error)
+gboolean volume_set_full_policy(ZumaVolume *self, const char *policy, GError **error)
 {
         int r = 0;
 
@@ -751,76 +646,9 @@ static gboolean set_full_policy(ZumaVolume *self, const char *policy, GError **e
         g_free(self->config->full_policy);
         self->config->full_policy = g_strdup(policy);
         zuma_bus_volume_set_full_policy(self->iface, policy);
-        save_config_or_warn(self);
+        volume_save_config_or_warn(self);
         g_message("volume %s: full policy %s", self->config->name, policy);
         return TRUE;
-}
-
-static void set_full_policy_authorized(gpointer object, GDBusMethodInvocation *invocation)
-{
-        ZumaVolume *self = object;
-        g_autoptr(GVariant) options = call_options(invocation);
-        g_autoptr(GError) error = NULL;
-        const char *policy = NULL;
-
-        if (!volume_or_reply(self, invocation))
-                return;
-        g_variant_get_child(g_dbus_method_invocation_get_parameters(invocation), 0, "&s", &policy);
-        if (!zuma_options_parse(options, &error, NULL) || !set_full_policy(self, policy, &error)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_volume_complete_set_full_policy(self->iface, invocation);
-}
-
-static gboolean require_root(ZumaVolume *self, GDBusMethodInvocation *invocation,
-                             const char *action, ZumaAuthFunc func)
-{
-        zuma_auth_require_root(zuma_volume_get_auth(self), invocation, action, self, func);
-        return TRUE;
-}
-
-static gboolean on_handle_start(ZumaBusVolume *iface, GDBusMethodInvocation *invocation,
-                                GVariant *options, ZumaVolume *self)
-{
-        return require_root(self, invocation, "start volumes", start_authorized);
-}
-
-static gboolean on_handle_stop(ZumaBusVolume *iface, GDBusMethodInvocation *invocation,
-                               GVariant *options, ZumaVolume *self)
-{
-        return require_root(self, invocation, "stop volumes", stop_authorized);
-}
-
-static gboolean on_handle_create_snapshot(ZumaBusVolume *iface, GDBusMethodInvocation *invocation,
-                                          const char *name, GVariant *options, ZumaVolume *self)
-{
-        return require_root(self, invocation, "create snapshots", create_snapshot_authorized);
-}
-
-static gboolean on_handle_delete_snapshots(ZumaBusVolume *iface, GDBusMethodInvocation *invocation,
-                                           const char *const *names, GVariant *options,
-                                           ZumaVolume *self)
-{
-        return require_root(self, invocation, "delete snapshots", delete_snapshots_authorized);
-}
-
-static gboolean on_handle_revert(ZumaBusVolume *iface, GDBusMethodInvocation *invocation,
-                                 const char *snapshot, GVariant *options, ZumaVolume *self)
-{
-        return require_root(self, invocation, "revert volumes", revert_authorized);
-}
-
-static gboolean on_handle_resize(ZumaBusVolume *iface, GDBusMethodInvocation *invocation,
-                                 GVariant *options, ZumaVolume *self)
-{
-        return require_root(self, invocation, "resize volumes", resize_authorized);
-}
-
-static gboolean on_handle_set_full_policy(ZumaBusVolume *iface, GDBusMethodInvocation *invocation,
-                                          const char *policy, GVariant *options, ZumaVolume *self)
-{
-        return require_root(self, invocation, "change volumes", set_full_policy_authorized);
 }
 
 static void on_job_completed(ZumaJob *job, ZumaVolume *self)
@@ -848,16 +676,7 @@ ZumaVolume *zuma_volume_new(ZumaManager *manager, ZumaVolumeConfig *config)
         zuma_bus_volume_set_device(self->iface, "");
         zuma_bus_volume_set_chunk_size(self->iface, config->chunk_size);
         zuma_bus_volume_set_full_policy(self->iface, config->full_policy);
-        g_signal_connect(self->iface, "handle-start", G_CALLBACK(on_handle_start), self);
-        g_signal_connect(self->iface, "handle-stop", G_CALLBACK(on_handle_stop), self);
-        g_signal_connect(self->iface, "handle-create-snapshot",
-                         G_CALLBACK(on_handle_create_snapshot), self);
-        g_signal_connect(self->iface, "handle-delete-snapshots",
-                         G_CALLBACK(on_handle_delete_snapshots), self);
-        g_signal_connect(self->iface, "handle-revert", G_CALLBACK(on_handle_revert), self);
-        g_signal_connect(self->iface, "handle-resize", G_CALLBACK(on_handle_resize), self);
-        g_signal_connect(self->iface, "handle-set-full-policy",
-                         G_CALLBACK(on_handle_set_full_policy), self);
+        volume_connect_methods(self);
         zuma_bus_object_skeleton_set_volume(self->object, self->iface);
         return self;
 }

@@ -7,9 +7,9 @@
  * attached, one ZumaSnapshot object per snapshot) and "failed" (the store
  * failed an I/O or refused to open; LastError says why; Stop then Start
  * retries).  The implementation is split along its jobs:
- * zuma-volume.c (life cycle, properties, usage, bus glue),
- * zuma-volume-snapshots.c (snapshot operations) and zuma-volume-jobs.c
- * (DeleteSnapshots, Revert, Resize).
+ * zuma-volume.c (life cycle, properties, usage), zuma-volume-methods.c
+ * (the bus methods), zuma-volume-snapshots.c (snapshot operations) and
+ * zuma-volume-jobs.c (DeleteSnapshots, Revert, Resize).
  */
 #pragma once
 

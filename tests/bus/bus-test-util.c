@@ -3,7 +3,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/fs.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 typedef struct Signal {
@@ -389,4 +391,42 @@ void test_bus_fini(void)
         subscription = 0;
         g_queue_clear_full(&signals, (GDestroyNotify)signal_free);
         g_clear_object(&test_bus);
+}
+
+guint64 device_size(const char *device)
+{
+        guint64 size = 0;
+        int fd = open(device, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                g_error("open %s: %s", device, g_strerror(errno));
+        if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+                g_error("BLKGETSIZE64 %s: %s", device, g_strerror(errno));
+        close(fd);
+        return size;
+}
+
+gboolean device_read_only(const char *device)
+{
+        int read_only = 0;
+        int fd = open(device, O_RDONLY | O_CLOEXEC);
+
+        if (fd < 0)
+                g_error("open %s: %s", device, g_strerror(errno));
+        if (ioctl(fd, BLKROGET, &read_only) < 0)
+                g_error("BLKROGET %s: %s", device, g_strerror(errno));
+        close(fd);
+        return read_only != 0;
+}
+
+char *loop_backing_file(const char *device)
+{
+        g_autofree char *name = g_path_get_basename(device);
+        g_autofree char *sys = g_strdup_printf("/sys/block/%s/loop/backing_file", name);
+        g_autoptr(GError) error = NULL;
+        char *contents = NULL;
+
+        if (!g_file_get_contents(sys, &contents, NULL, &error))
+                g_error("%s: %s", sys, error->message);
+        return g_strchomp(contents);
 }

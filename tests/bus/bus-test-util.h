@@ -100,6 +100,12 @@ void run(const char *command);
 /* Writes, or checks, len bytes of one value at offset (O_DIRECT). */
 void write_device(const char *device, guint64 offset, gsize len, guint8 value);
 gboolean device_holds(const char *device, guint64 offset, gsize len, guint8 value);
+/* What the kernel says of a block device: its size in bytes
+ * (BLKGETSIZE64) and whether it is read-only (BLKROGET). */
+guint64 device_size(const char *device);
+gboolean device_read_only(const char *device);
+/* The file a loop device is attached to (/sys/block/loopN/loop/backing_file). */
+char *loop_backing_file(const char *device);
 
 char *define(const char *name, const char *origin, const char *store, const char *options,
              GError **error);

@@ -11,8 +11,10 @@
  *
  * The cases run in order and build on each other: bad input of every
  * method (checked by exact D-Bus error name), then the happy paths with
- * their properties and signals, the store-full policy, restarts, and an
- * unprivileged caller.  With --frontend=none the parts that write a
+ * their properties and signals, the store-full policy, restarts, an
+ * unprivileged caller, devices attached on demand (and kept across
+ * restarts), writability changes of attached snapshots, and stores whose
+ * device fails.  With --frontend=none the parts that write a
  * volume's device are skipped with a reason.
  *
  * Run as `nobody` with --unprivileged (the test does that itself), the
@@ -587,6 +589,15 @@ static void test_resize_job(void)
         wait_job(job_path, "");
         g_assert_cmpuint(prop_t(T.vol_path, IFACE_VOLUME, "OriginSize"), ==, 96 * MiB);
         g_assert_cmpuint(prop_t(T.vol_path, IFACE_VOLUME, "StoreSize"), ==, 96 * MiB);
+        if (T.fuse) {
+                /* The attached origin device grew with it: the new space
+                 * is usable at once, without detaching. */
+                g_autofree char *device = prop_s(T.vol_path, IFACE_VOLUME, "Device");
+
+                g_assert_cmpuint(device_size(device), ==, 96 * MiB);
+                write_device(device, 95 * MiB, 1 * MiB, 0x96);
+                g_assert_true(device_holds(device, 95 * MiB, 1 * MiB, 0x96));
+        }
 }
 
 static void test_full_policy(void)
@@ -983,6 +994,272 @@ static void test_forget(void)
         assert_prop_s(again, IFACE_VOLUME, "FullPolicy", "refuse");
 }
 
+/* --- devices on demand --- */
+
+/* The Device of a snapshot, by volume path and snapshot name. */
+static char *snapshot_device(const char *snapshot_path)
+{
+        return prop_s(snapshot_path, IFACE_SNAPSHOT, "Device");
+}
+
+static void assert_attached(const char *snapshot_path, gboolean attached)
+{
+        g_autofree char *device = snapshot_device(snapshot_path);
+
+        if (attached != (device[0] != '\0'))
+                g_error("%s: Device is \"%s\", expected it %s", snapshot_path, device,
+                        attached ? "attached" : "detached");
+}
+
+static void test_attach_on_demand(void)
+{
+        g_autofree char *origin = NULL;
+        g_autofree char *store = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *a = NULL;
+        g_autofree char *b = NULL;
+        g_autofree char *c = NULL;
+        g_autoptr(ZumaBusSnapshot) pa = NULL;
+        g_autoptr(ZumaBusSnapshot) pc = NULL;
+        g_autoptr(ZumaBusVolume) v = NULL;
+        g_autofree char *device = NULL;
+
+        if (!T.fuse) {
+                g_test_skip("the server runs with --frontend=none: nothing is ever attached");
+                return;
+        }
+        origin = loop_device("demand-origin", "32M");
+        store = loop_device("demand-store", "32M");
+        path = define("demand", origin, store, "{'initialize': <true>}", NULL);
+        g_assert_nonnull(path);
+        v = volume(path);
+        a = create_snapshot(path, "a", "{'attach': <false>}");
+        b = create_snapshot(path, "b", "{'attach': <false>}");
+        c = create_snapshot(path, "c", "{}");
+        pa = snapshot(a);
+        pc = snapshot(c);
+        assert_attached(a, FALSE);
+        assert_attached(b, FALSE);
+        assert_attached(c, TRUE);
+        assert_ok(zuma_bus_snapshot_call_attach_sync(pa, NO_OPTS, &device, NULL, &error_));
+        assert_ok(zuma_bus_snapshot_call_detach_sync(pc, NO_OPTS, NULL, &error_));
+
+        /* A restart of the server attaches a, not b nor c. */
+        g_free(harness("restart-daemon", NULL, NULL));
+        assert_prop_s(path, IFACE_VOLUME, "State", "running");
+        assert_attached(a, TRUE);
+        assert_attached(b, FALSE);
+        assert_attached(c, FALSE);
+        g_clear_pointer(&device, g_free);
+        device = snapshot_device(a);
+        g_assert_true(device_read_only(device));
+
+        /* So does Stop and Start of the volume. */
+        g_clear_object(&v);
+        g_clear_object(&pa);
+        v = volume(path);
+        assert_ok(zuma_bus_volume_call_stop_sync(v, NO_OPTS, NULL, &error_));
+        g_assert_false(object_exists(a));
+        assert_ok(zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
+        assert_attached(a, TRUE);
+        assert_attached(b, FALSE);
+
+        /* A deleted snapshot is not attached again (nor an error). */
+        pa = snapshot(a);
+        assert_ok(zuma_bus_snapshot_call_delete_sync(pa, NO_OPTS, NULL, &error_));
+        g_free(harness("restart-daemon", NULL, NULL));
+        assert_prop_s(path, IFACE_VOLUME, "State", "running");
+        assert_prop_s(path, IFACE_VOLUME, "LastError", "");
+        g_assert_false(object_exists(a));
+        assert_attached(b, FALSE);
+        assert_attached(c, FALSE);
+}
+
+/* SetWritable on an attached snapshot: the device is attached again in
+ * the new mode, and the image file's mode follows. */
+static void test_writable_toggle(void)
+{
+        const char *path = ROOT_PATH "/volumes/demand";
+        g_autofree char *w = NULL;
+        g_autofree char *first = NULL;
+        g_autofree char *second = NULL;
+        g_autofree char *third = NULL;
+        g_autofree char *file = NULL;
+        g_autoptr(ZumaBusSnapshot) p = NULL;
+        struct stat st;
+        int fd;
+
+        if (!T.fuse) {
+                g_test_skip("the server runs with --frontend=none: nothing is ever attached");
+                return;
+        }
+        w = create_snapshot(path, "w", "{'writable': <true>}");
+        p = snapshot(w);
+        first = snapshot_device(w);
+        g_assert_false(device_read_only(first));
+        write_device(first, 0, 1 * MiB, 0x3c);
+
+        /* to read-only */
+        assert_ok(zuma_bus_snapshot_call_set_writable_sync(p, FALSE, NO_OPTS, NULL, &error_));
+        g_assert_false(prop_b(w, IFACE_SNAPSHOT, "Writable"));
+        second = snapshot_device(w);
+        g_assert_true(g_str_has_prefix(second, "/dev/"));
+        g_assert_true(device_read_only(second));
+        fd = open(second, O_WRONLY | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(pwrite(fd, "x", 1, 0), ==, -1);
+        close(fd);
+        g_assert_true(device_holds(second, 0, 1 * MiB, 0x3c));
+        file = loop_backing_file(second);
+        g_assert_cmpint(stat(file, &st), ==, 0);
+        g_assert_cmpint(st.st_mode & 0777, ==, 0400);
+
+        /* and back */
+        assert_ok(zuma_bus_snapshot_call_set_writable_sync(p, TRUE, NO_OPTS, NULL, &error_));
+        g_assert_true(prop_b(w, IFACE_SNAPSHOT, "Writable"));
+        third = snapshot_device(w);
+        g_assert_false(device_read_only(third));
+        g_assert_cmpint(stat(file, &st), ==, 0);
+        g_assert_cmpint(st.st_mode & 0777, ==, 0600);
+        write_device(third, 1 * MiB, 1 * MiB, 0xc3);
+        g_assert_true(device_holds(third, 0, 1 * MiB, 0x3c));
+        g_assert_true(device_holds(third, 1 * MiB, 1 * MiB, 0xc3));
+
+        /* Open: Busy, and nothing changes. */
+        fd = open(third, O_RDONLY | O_EXCL | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        assert_fails_mentioning(
+                "Busy", "unmount",
+                zuma_bus_snapshot_call_set_writable_sync(p, FALSE, NO_OPTS, NULL, &error_));
+        g_assert_true(prop_b(w, IFACE_SNAPSHOT, "Writable"));
+        assert_prop_s(w, IFACE_SNAPSHOT, "Device", third);
+        close(fd);
+
+        /* An unattached snapshot changes mode and stays unattached. */
+        {
+                g_autoptr(ZumaBusSnapshot) pb = snapshot(ROOT_PATH "/volumes/demand/snapshots/2");
+
+                assert_ok(
+                        zuma_bus_snapshot_call_set_writable_sync(pb, TRUE, NO_OPTS, NULL, &error_));
+                assert_attached(ROOT_PATH "/volumes/demand/snapshots/2", FALSE);
+        }
+}
+
+/* --- a failing store --- */
+
+/* Takes snapshots of the volume at path until one fails, which must be
+ * with error_name; the volume must then be failed, saying why, refuse
+ * further calls, and leave the good volume running. */
+static void expect_store_failure(const char *path, const char *error_name)
+{
+        g_autoptr(ZumaBusVolume) v = volume(path);
+        g_autofree char *last_error = NULL;
+        gboolean failed = FALSE;
+
+        drain_signals();
+        for (guint i = 0; i < 64 && !failed; i++) {
+                g_autofree char *name = g_strdup_printf("s%u", i);
+                g_autoptr(GError) error = NULL;
+
+                if (zuma_bus_volume_call_create_snapshot_sync(v, name, opts("{'attach': <false>}"),
+                                                              NULL, NULL, &error))
+                        continue;
+                g_test_message("snapshot %u failed: %s", i, error->message);
+                assert_error_name(error, error_name);
+                failed = TRUE;
+        }
+        g_assert_true(failed);
+        g_variant_unref(wait_signal(path, "Stopped", "('failed',)"));
+        assert_prop_s(path, IFACE_VOLUME, "State", "failed");
+        last_error = prop_s(path, IFACE_VOLUME, "LastError");
+        g_assert_nonnull(strstr(last_error, "failed"));
+        assert_fails("NotRunning", zuma_bus_volume_call_create_snapshot_sync(v, "after", NO_OPTS,
+                                                                             NULL, NULL, &error_));
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "State", "running");
+}
+
+/* A store device someone made read-only (BLKROSET) under the server: the
+ * call gets ReadOnly (not AccessDenied: the caller lacks no permission)
+ * and the volume fails. */
+static void test_store_read_only(void)
+{
+        g_autofree char *origin = loop_device("ro-origin", "32M");
+        g_autofree char *store = loop_device("ro-store", "32M");
+        g_autofree char *path = define("rostore", origin, store, "{'initialize': <true>}", NULL);
+        g_autofree char *setro = g_strdup_printf("blockdev --setro %s", store);
+        g_autofree char *setrw = g_strdup_printf("blockdev --setrw %s", store);
+        g_autoptr(ZumaBusVolume) v = NULL;
+        g_autoptr(ZumaBusManager) m = manager();
+
+        g_assert_nonnull(path);
+        v = volume(path);
+        run(setro);
+        expect_store_failure(path, "ReadOnly");
+        assert_ok(zuma_bus_volume_call_stop_sync(v, opts("{'force': <true>}"), NULL, &error_));
+        assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "rostore", NO_OPTS, NULL, &error_));
+        run(setrw);
+}
+
+/* A store whose device fails its writes: the loop device's file lies on a
+ * small tmpfs that is then filled, so the loop device answers ENOSPC,
+ * which the engine takes as a failed I/O (zuma's own ENOSPC means "the
+ * store is full", handled by the full policy).  The call that hits it gets
+ * IoError, the volume fails with a reason, and another volume goes on. */
+static void test_store_io_error(void)
+{
+        g_autofree char *dir = g_build_filename(g_getenv("ZUMA_TEST_DIR"), "tiny", NULL);
+        g_autofree char *mount = g_strdup_printf("mount -t tmpfs -o size=4M zuma-tiny %s", dir);
+        g_autofree char *attach = g_strdup_printf("truncate -s 32M %s/store.img && losetup -f "
+                                                  "--show %s/store.img",
+                                                  dir, dir);
+        g_autofree char *fill =
+                g_strdup_printf("dd if=/dev/zero of=%s/filler bs=64k 2>/dev/null; true", dir);
+        g_autofree char *store = NULL;
+        g_autofree char *origin = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *cleanup = NULL;
+        g_autoptr(ZumaBusVolume) v = NULL;
+        g_autoptr(ZumaBusManager) m = manager();
+        g_autoptr(GError) error = NULL;
+        int status = 0;
+
+        g_assert_cmpint(g_mkdir_with_parents(dir, 0755), ==, 0);
+        run(mount);
+        g_assert_true(g_spawn_sync(NULL, (char *[]){ "sh", "-c", attach, NULL }, NULL,
+                                   G_SPAWN_SEARCH_PATH, NULL, NULL, &store, NULL, &status, &error));
+        g_assert_no_error(error);
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+        g_strstrip(store);
+        origin = loop_device("ioerr-origin", "32M");
+        path = define("ioerr", origin, store, "{'initialize': <true>, 'chunk_size': <uint32 4096>}",
+                      NULL);
+        g_assert_nonnull(path);
+        v = volume(path);
+        run(fill);
+        drain_signals();
+
+        /* Each snapshot commits new metadata: one of the first few needs a
+         * page the file system no longer has. */
+        expect_store_failure(path, "IoError");
+
+        /* The other volume is untouched. */
+        assert_prop_s(T.vol_path, IFACE_VOLUME, "State", "running");
+        g_free(create_snapshot(T.vol_path, "beside-a-failed-one", "{'attach': <false>}"));
+        if (T.fuse) {
+                g_autofree char *device = prop_s(T.vol_path, IFACE_VOLUME, "Device");
+
+                write_device(device, 0, 1 * MiB, 0x71);
+                g_assert_true(device_holds(device, 0, 1 * MiB, 0x71));
+        }
+
+        assert_ok(zuma_bus_volume_call_stop_sync(v, opts("{'force': <true>}"), NULL, &error_));
+        assert_prop_s(path, IFACE_VOLUME, "State", "stopped");
+        assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "ioerr", NO_OPTS, NULL, &error_));
+        /* Lazily: the loop device lets go of its file asynchronously. */
+        cleanup = g_strdup_printf("losetup -d %s && umount -l %s", store, dir);
+        run(cleanup);
+}
+
 int main(int argc, char **argv)
 {
         int status;
@@ -1017,6 +1294,10 @@ int main(int argc, char **argv)
         g_test_add_func("/bus/15-daemon-restart", test_restart);
         g_test_add_func("/bus/16-auth-unprivileged", test_unprivileged);
         g_test_add_func("/bus/17-manager-forget", test_forget);
+        g_test_add_func("/bus/18-attach-on-demand", test_attach_on_demand);
+        g_test_add_func("/bus/19-writable-toggle", test_writable_toggle);
+        g_test_add_func("/bus/20-store-io-error", test_store_io_error);
+        g_test_add_func("/bus/21-store-read-only", test_store_read_only);
         status = g_test_run();
 
         test_bus_fini();

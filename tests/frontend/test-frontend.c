@@ -807,6 +807,111 @@ static void test_concurrent_snapshots(Fixture *f, gconstpointer data)
         detach(f, 0);
 }
 
+/* ---- growing the origin under I/O ---- */
+
+#define GROW_READERS 2
+#define GROW_ROUNDS 200
+
+typedef struct Reader {
+        const char *device;
+        guint32 seed;
+        gint *stop;    /* atomic */
+        gint reads;    /* atomic: completed reads */
+        gint failures; /* atomic: reads that returned less than asked */
+} Reader;
+
+/* Reads random 64 KiB pieces of the first ORIGIN_SIZE bytes until told to
+ * stop: the frontend serves them straight from the origin, without a lock,
+ * while the main thread grows the origin. */
+static gpointer reader_thread(gpointer data)
+{
+        Reader *r = data;
+        g_autoptr(GRand) own = g_rand_new_with_seed(r->seed);
+        guint8 *buf = aligned_buffer(64 * 1024);
+        int fd = open(r->device, O_RDONLY | O_DIRECT | O_CLOEXEC);
+
+        g_assert_cmpint(fd, >=, 0);
+        while (!g_atomic_int_get(r->stop)) {
+                guint64 offset = (guint64)g_rand_int_range(own, 0, ORIGIN_SIZE / 65536) * 65536;
+
+                if (pread(fd, buf, 65536, (off_t)offset) != 65536)
+                        g_atomic_int_inc(&r->failures);
+                g_atomic_int_inc(&r->reads);
+        }
+        close(fd);
+        free(buf);
+        return NULL;
+}
+
+/* Resize's path (zuma-volume-jobs.c): the engine takes the grown origin
+ * while readers use it, then the attached device takes the new size.  Run
+ * under ThreadSanitizer this also checks that the block device layer's
+ * cached size is safe to refresh while other threads do origin I/O. */
+static void test_grow_origin(Fixture *f, gconstpointer data)
+{
+        g_autofree char *dev0 = attach(f, 0, NULL, TRUE);
+        g_autofree char *origin_file = image_file(f, "origin");
+        g_autoptr(GError) error = NULL;
+        const guint64 grown = 2 * (guint64)ORIGIN_SIZE;
+        g_autofree guint8 *tail = g_malloc(MiB);
+        Reader readers[GROW_READERS];
+        GThread *threads[GROW_READERS];
+        gint stop = 0;
+        guint64 size = 0;
+        struct stat st;
+        int fd, r;
+
+        for (guint i = 0; i < GROW_READERS; i++) {
+                readers[i] = (Reader){ .device = dev0, .seed = seed + i + 1, .stop = &stop };
+                threads[i] = g_thread_new("reader", reader_thread, &readers[i]);
+        }
+        fd = open(f->origin_path, O_WRONLY | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(ftruncate(fd, (off_t)grown), ==, 0);
+        close(fd);
+        /* The engine asks for the device size repeatedly, as Resize and the
+         * store's checks do, while the readers run. */
+        for (guint round = 0; round < GROW_ROUNDS; round++) {
+                g_mutex_lock(&f->engine->lock);
+                size = ss_dev_size(f->engine->origin_dev);
+                g_mutex_unlock(&f->engine->lock);
+                g_assert_cmpuint(size, ==, grown);
+        }
+        g_rw_lock_writer_lock(&f->engine->write_gate);
+        g_mutex_lock(&f->engine->lock);
+        r = ss_origin_grow(f->engine->store, grown);
+        if (r < 0)
+                g_error("growing the origin: %s (%s)", g_strerror(-r), ss_last_error());
+        g_mutex_unlock(&f->engine->lock);
+        g_rw_lock_writer_unlock(&f->engine->write_gate);
+        g_assert_true(zuma_frontend_set_size(f->frontend, VOLUME, 0, grown, &error));
+        g_assert_no_error(error);
+
+        /* The file and the device have the new size, and it is usable. */
+        g_assert_cmpint(stat(origin_file, &st), ==, 0);
+        g_assert_cmpuint((guint64)st.st_size, ==, grown);
+        fd = open(dev0, O_RDONLY | O_CLOEXEC);
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(ioctl(fd, BLKGETSIZE64, &size), ==, 0);
+        close(fd);
+        g_assert_cmpuint(size, ==, grown);
+        fill_random(tail, MiB);
+        device_write(dev0, tail, grown - MiB, MiB);
+        {
+                g_autofree guint8 *got = device_read(dev0, grown - MiB, MiB);
+
+                assert_same(got, tail, MiB, "the grown tail of the origin");
+        }
+
+        g_atomic_int_set(&stop, 1);
+        for (guint i = 0; i < GROW_READERS; i++) {
+                g_thread_join(threads[i]);
+                g_test_message("reader %u: %d reads", i, g_atomic_int_get(&readers[i].reads));
+                g_assert_cmpint(g_atomic_int_get(&readers[i].failures), ==, 0);
+        }
+        detach(f, 0);
+}
+
 /* ---- udev names ---- */
 
 static gboolean udevd_running(void)
@@ -1056,6 +1161,8 @@ int main(int argc, char **argv)
         g_test_add("/frontend/ext4", Fixture, NULL, fixture_setup, test_ext4, fixture_teardown);
         g_test_add("/frontend/concurrent-snapshots", Fixture, NULL, fixture_setup,
                    test_concurrent_snapshots, fixture_teardown);
+        g_test_add("/frontend/grow-origin", Fixture, NULL, fixture_setup, test_grow_origin,
+                   fixture_teardown);
         g_test_add("/frontend/udev", Fixture, NULL, fixture_setup, test_udev, fixture_teardown);
         g_test_add("/frontend/stale", Fixture, NULL, fixture_setup_files_later, test_stale,
                    fixture_teardown);

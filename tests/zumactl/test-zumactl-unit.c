@@ -7,6 +7,7 @@
  */
 #define G_LOG_DOMAIN "test-zumactl"
 
+#include <errno.h>
 #include <glib.h>
 #include <stdlib.h>
 #include <string.h>
@@ -344,6 +345,39 @@ static void test_exit_codes(void)
         }
 }
 
+/* busapi's one -errno to error code helper, which the engine's errors go
+ * through (ENODATA is the engine's "no store on this device"). */
+static void test_errno_codes(void)
+{
+        static const struct {
+                int neg_errno;
+                ZumaError code;
+        } map[] = {
+                { -ENOENT, ZUMA_ERROR_NOT_FOUND },
+                { -EEXIST, ZUMA_ERROR_ALREADY_EXISTS },
+                { -EBUSY, ZUMA_ERROR_BUSY },
+                { -ENOSPC, ZUMA_ERROR_NO_SPACE },
+                { -EINVAL, ZUMA_ERROR_INVALID_ARGUMENT },
+                { -EUCLEAN, ZUMA_ERROR_CORRUPT },
+                { -EILSEQ, ZUMA_ERROR_CORRUPT },
+                { -ENODATA, ZUMA_ERROR_CORRUPT },
+                { -EPERM, ZUMA_ERROR_ACCESS_DENIED },
+                { -EIO, ZUMA_ERROR_IO },
+                { -EROFS, ZUMA_ERROR_READ_ONLY },
+                { -EOPNOTSUPP, ZUMA_ERROR_NOT_SUPPORTED },
+                { -ENOMEM, ZUMA_ERROR_FAILED },
+                { 0, ZUMA_ERROR_FAILED },
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(map); i++) {
+                g_autoptr(GError) error = NULL;
+
+                g_assert_cmpint(zuma_error_from_errno(map[i].neg_errno), ==, map[i].code);
+                zuma_error_set_errno(&error, map[i].neg_errno, "what %d", i);
+                g_assert_error(error, ZUMA_ERROR, (gint)map[i].code);
+        }
+}
+
 static void test_error_propagate(void)
 {
         g_autoptr(GError) error = NULL;
@@ -500,6 +534,7 @@ int main(int argc, char **argv)
         g_test_add_func("/zumactl/time", test_time);
         g_test_add_func("/zumactl/table", test_table);
         g_test_add_func("/zumactl/exit-codes", test_exit_codes);
+        g_test_add_func("/zumactl/errno-codes", test_errno_codes);
         g_test_add_func("/zumactl/error-propagate", test_error_propagate);
         g_test_add_func("/zumactl/command-line", test_command_line);
         g_test_add_func("/zumactl/help", test_help);

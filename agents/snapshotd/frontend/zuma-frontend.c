@@ -74,7 +74,9 @@
 #include "zuma-frontend.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "zuma-error.h"
 #include "zuma-fuse-server.h"
@@ -403,6 +405,53 @@ gboolean zuma_frontend_detach(ZumaFrontend *frontend, const char *volume, guint3
         what = describe_image(volume, id, image->snapshot_name);
         g_prefix_error(error, "cannot detach %s: ", what);
         return FALSE;
+}
+
+/* The kernel keeps the size of a FUSE file in its inode, and a loop
+ * device sizes itself from the file: a forced getattr (answered by a
+ * worker; no lock is held here) makes the inode take the image's new size
+ * first, then LOOP_SET_CAPACITY makes the device follow. */
+gboolean zuma_frontend_set_size(ZumaFrontend *frontend, const char *volume, guint32 id,
+                                guint64 size, GError **error)
+{
+        g_autoptr(ZumaVolume) found = find_volume(frontend, volume, error);
+        g_autoptr(ZumaImage) image = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *what = NULL;
+        struct statx stx;
+        guint64 device_size;
+
+        if (!found)
+                return FALSE;
+        image = zuma_image_table_find_image(frontend->table, found, id);
+        if (!image)
+                return TRUE; /* never attached: the next attach reads the size afresh */
+        zuma_image_set_size(image, size);
+        if (!image->loop)
+                return TRUE;
+        what = describe_image(volume, id, NULL);
+        path = image_file_path(frontend, found, id);
+        if (statx(AT_FDCWD, path, AT_STATX_FORCE_SYNC, STATX_SIZE, &stx) < 0) {
+                int e = errno;
+
+                zuma_error_set_errno(error, -e, "%s: cannot refresh the size of %s: %s", what, path,
+                                     g_strerror(e));
+                return FALSE;
+        }
+        if (!zuma_loop_device_refresh_capacity(image->loop, &device_size, error)) {
+                g_prefix_error(error, "%s: ", what);
+                return FALSE;
+        }
+        if (device_size != size) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_FAILED,
+                            "%s: device %s is %" G_GUINT64_FORMAT
+                            " bytes after the resize, not %" G_GUINT64_FORMAT,
+                            what, zuma_loop_device_get_path(image->loop), device_size, size);
+                return FALSE;
+        }
+        g_message("%s: device %s resized to %" G_GUINT64_FORMAT " bytes", what,
+                  zuma_loop_device_get_path(image->loop), size);
+        return TRUE;
 }
 
 gboolean zuma_frontend_update(ZumaFrontend *frontend, const char *volume, guint32 id,

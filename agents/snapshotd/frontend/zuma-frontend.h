@@ -60,6 +60,11 @@ gboolean zuma_frontend_is_busy(ZumaFrontend *frontend, const char *volume, guint
 gboolean zuma_frontend_detach(ZumaFrontend *frontend, const char *volume, guint32 id,
                               gboolean force, GError **error);
 
+/* The image's size changed (the origin grew): its file and its attached
+ * device take the new size (bytes) before this returns. */
+gboolean zuma_frontend_set_size(ZumaFrontend *frontend, const char *volume, guint32 id,
+                                guint64 size, GError **error);
+
 /* A snapshot was renamed or changed writability: updates what udev sees
  * (and re-triggers its rules so /dev/zumastor links follow) and whether
  * writes are accepted. */

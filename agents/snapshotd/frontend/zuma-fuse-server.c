@@ -77,6 +77,16 @@ static ZumaImageHandle *handle_of(struct fuse_file_info *fi)
         return (ZumaImageHandle *)(uintptr_t)fi->fh;
 }
 
+/* What inode ino stands for; answers ENOENT and returns FALSE when it is
+ * gone (a volume or image removed since the kernel looked it up). */
+static gboolean resolve_or_reply(fuse_req_t req, fuse_ino_t ino, ZumaNode *ret_node)
+{
+        if (zuma_image_table_resolve(server_of(req)->table, ino, ret_node))
+                return TRUE;
+        fuse_reply_err(req, ENOENT);
+        return FALSE;
+}
+
 /* ---- attributes ---- */
 
 static void fill_attr(ZumaFuseServer *server, const ZumaNode *node, struct stat *st)
@@ -142,10 +152,8 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
         g_auto(ZumaNode) node = { 0 };
         struct stat st;
 
-        if (!zuma_image_table_resolve(server->table, ino, &node)) {
-                fuse_reply_err(req, ENOENT);
+        if (!resolve_or_reply(req, ino, &node))
                 return;
-        }
         fill_attr(server, &node, &st);
         fuse_reply_attr(req, &st, 0.0);
 }
@@ -157,10 +165,8 @@ static void op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to
         g_auto(ZumaNode) node = { 0 };
         struct stat st;
 
-        if (!zuma_image_table_resolve(server->table, ino, &node)) {
-                fuse_reply_err(req, ENOENT);
+        if (!resolve_or_reply(req, ino, &node))
                 return;
-        }
         fill_attr(server, &node, &st);
         if (to_set & (FUSE_SET_ATTR_MODE | FUSE_SET_ATTR_UID | FUSE_SET_ATTR_GID)) {
                 fuse_reply_err(req, EPERM);
@@ -214,15 +220,12 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-        ZumaFuseServer *server = server_of(req);
         gboolean for_write = (fi->flags & O_ACCMODE) != O_RDONLY;
         g_auto(ZumaNode) node = { 0 };
         ZumaImageHandle *handle;
 
-        if (!zuma_image_table_resolve(server->table, ino, &node)) {
-                fuse_reply_err(req, ENOENT);
+        if (!resolve_or_reply(req, ino, &node))
                 return;
-        }
         if (node.kind != ZUMA_NODE_IMAGE) {
                 fuse_reply_err(req, EISDIR);
                 return;
@@ -347,10 +350,8 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
         g_auto(ZumaNode) node = { 0 };
         g_autofree char *value = NULL;
 
-        if (!zuma_image_table_resolve(server->table, ino, &node)) {
-                fuse_reply_err(req, ENOENT);
+        if (!resolve_or_reply(req, ino, &node))
                 return;
-        }
         if (node.kind == ZUMA_NODE_IMAGE)
                 value = zuma_image_table_get_xattr(server->table, node.image, name);
         if (!value) {
@@ -362,16 +363,13 @@ static void op_getxattr(fuse_req_t req, fuse_ino_t ino, const char *name, size_t
 
 static void op_listxattr(fuse_req_t req, fuse_ino_t ino, size_t size)
 {
-        ZumaFuseServer *server = server_of(req);
         g_auto(ZumaNode) node = { 0 };
         g_autoptr(GBytes) names = NULL;
         gsize length;
         const char *data;
 
-        if (!zuma_image_table_resolve(server->table, ino, &node)) {
-                fuse_reply_err(req, ENOENT);
+        if (!resolve_or_reply(req, ino, &node))
                 return;
-        }
         if (node.kind != ZUMA_NODE_IMAGE) {
                 reply_xattr_value(req, "", 0, size);
                 return;
@@ -400,6 +398,8 @@ static const struct fuse_lowlevel_ops ops = {
 
 /* ---- session ---- */
 
+/* libfuse's log callback: format and args come from libfuse's own calls. */
+G_GNUC_PRINTF(2, 0)
 static void fuse_log_to_glib(enum fuse_log_level level, const char *format, va_list args)
 {
         g_autofree char *text = g_strdup_vprintf(format, args);

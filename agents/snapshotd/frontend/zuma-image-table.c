@@ -16,6 +16,10 @@
 #include "zuma-error.h"
 #include "zuma-image-xattr.h"
 
+/* Holds the table's mutex until the end of the enclosing block. */
+#define TABLE_LOCKED_IN_SCOPE(table) \
+        G_GNUC_UNUSED g_autoptr(GMutexLocker) table_locker = g_mutex_locker_new(&(table)->lock)
+
 #define VOLUME_SHIFT 33
 #define VOLUME_INDEX_MAX (1u << 29)
 
@@ -125,7 +129,7 @@ void zuma_image_table_free(ZumaImageTable *table)
 ZumaVolume *zuma_image_table_add_volume(ZumaImageTable *table, const char *name, const char *uuid,
                                         ZumaEngine *engine, GError **error)
 {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&table->lock);
+        TABLE_LOCKED_IN_SCOPE(table);
         ZumaVolume *volume;
 
         if (g_hash_table_contains(table->volumes, name)) {
@@ -154,7 +158,7 @@ ZumaVolume *zuma_image_table_add_volume(ZumaImageTable *table, const char *name,
 
 ZumaVolume *zuma_image_table_find_volume(ZumaImageTable *table, const char *name)
 {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&table->lock);
+        TABLE_LOCKED_IN_SCOPE(table);
         ZumaVolume *volume = g_hash_table_lookup(table->volumes, name);
 
         return volume ? zuma_volume_ref(volume) : NULL;
@@ -176,7 +180,7 @@ void zuma_image_table_remove_volume(ZumaImageTable *table, ZumaVolume *volume)
 
 GPtrArray *zuma_image_table_list_volumes(ZumaImageTable *table)
 {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&table->lock);
+        TABLE_LOCKED_IN_SCOPE(table);
         GPtrArray *volumes = g_ptr_array_new_with_free_func((GDestroyNotify)zuma_volume_unref);
         GHashTableIter iter;
         gpointer value;
@@ -189,7 +193,7 @@ GPtrArray *zuma_image_table_list_volumes(ZumaImageTable *table)
 
 GPtrArray *zuma_image_table_list_images(ZumaImageTable *table, ZumaVolume *volume)
 {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&table->lock);
+        TABLE_LOCKED_IN_SCOPE(table);
         GPtrArray *images = g_ptr_array_new_with_free_func((GDestroyNotify)zuma_image_unref);
         GHashTableIter iter;
         gpointer value;
@@ -211,7 +215,7 @@ static ZumaImage *find_image_locked(ZumaVolume *volume, guint32 id)
 
 ZumaImage *zuma_image_table_find_image(ZumaImageTable *table, ZumaVolume *volume, guint32 id)
 {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&table->lock);
+        TABLE_LOCKED_IN_SCOPE(table);
         ZumaImage *image = find_image_locked(volume, id);
 
         return image ? zuma_image_ref(image) : NULL;
@@ -220,7 +224,7 @@ ZumaImage *zuma_image_table_find_image(ZumaImageTable *table, ZumaVolume *volume
 ZumaImage *zuma_image_table_add_image(ZumaImageTable *table, ZumaVolume *volume, guint32 id,
                                       guint64 size, const char *snapshot_name, gboolean writable)
 {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&table->lock);
+        TABLE_LOCKED_IN_SCOPE(table);
         ZumaImage *image = find_image_locked(volume, id);
 
         if (image)
@@ -241,7 +245,7 @@ ZumaImage *zuma_image_table_add_image(ZumaImageTable *table, ZumaVolume *volume,
 void zuma_image_table_set_snapshot_name(ZumaImageTable *table, ZumaImage *image,
                                         const char *snapshot_name)
 {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&table->lock);
+        TABLE_LOCKED_IN_SCOPE(table);
 
         if (image->id == 0)
                 return;
@@ -258,7 +262,7 @@ void zuma_node_clear(ZumaNode *node)
 
 gboolean zuma_image_table_resolve(ZumaImageTable *table, guint64 ino, ZumaNode *ret_node)
 {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&table->lock);
+        TABLE_LOCKED_IN_SCOPE(table);
         ZumaVolume *volume;
         ZumaImage *image = NULL;
         guint64 low = ino & ((G_GUINT64_CONSTANT(1) << VOLUME_SHIFT) - 1);
@@ -321,7 +325,7 @@ gboolean zuma_image_table_lookup(ZumaImageTable *table, guint64 parent, const ch
         guint32 id;
 
         if (parent == ZUMA_INO_ROOT) {
-                g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&table->lock);
+                TABLE_LOCKED_IN_SCOPE(table);
 
                 volume = g_hash_table_lookup(table->volumes, name);
                 if (!volume)
@@ -400,7 +404,7 @@ GPtrArray *zuma_image_table_list_dir(ZumaImageTable *table, guint64 ino)
 
 char *zuma_image_table_get_xattr(ZumaImageTable *table, ZumaImage *image, const char *name)
 {
-        g_autoptr(GMutexLocker) locker = g_mutex_locker_new(&table->lock);
+        TABLE_LOCKED_IN_SCOPE(table);
 
         if (strcmp(name, ZUMA_XATTR_VOLUME) == 0)
                 return g_strdup(image->volume->name);

@@ -203,6 +203,21 @@ gboolean zuma_loop_device_set_read_only(ZumaLoopDevice *loop, gboolean read_only
         return TRUE;
 }
 
+gboolean zuma_loop_device_refresh_capacity(ZumaLoopDevice *loop, guint64 *ret_size, GError **error)
+{
+        guint64 size = 0;
+
+        if (ioctl(loop->fd, LOOP_SET_CAPACITY, 0) < 0 || ioctl(loop->fd, BLKGETSIZE64, &size) < 0) {
+                int e = errno;
+
+                zuma_error_set_errno(error, -e, "%s: cannot take the new size of its file: %s",
+                                     loop->path, g_strerror(e));
+                return FALSE;
+        }
+        *ret_size = size;
+        return TRUE;
+}
+
 gboolean zuma_loop_device_trigger_change(ZumaLoopDevice *loop, GError **error)
 {
         g_autofree char *uevent = g_strdup_printf("/sys/block/loop%d/uevent", loop->index);

@@ -36,6 +36,10 @@ gboolean zuma_loop_device_detach(ZumaLoopDevice *loop, gboolean force, GError **
 /* Marks the block device read-only (writes then fail with EPERM/EROFS). */
 gboolean zuma_loop_device_set_read_only(ZumaLoopDevice *loop, gboolean read_only, GError **error);
 
+/* Makes the device take its backing file's current size (the image
+ * grew); returns the device's size in bytes in *ret_size. */
+gboolean zuma_loop_device_refresh_capacity(ZumaLoopDevice *loop, guint64 *ret_size, GError **error);
+
 /* Asks udev to run its rules again ("change" uevent). */
 gboolean zuma_loop_device_trigger_change(ZumaLoopDevice *loop, GError **error);
 
