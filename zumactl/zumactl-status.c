@@ -269,6 +269,9 @@ gboolean zumactl_cmd_status(ZumactlContext *ctx, int argc, char **argv, GError *
                 return FALSE;
         if (!zumactl_expect_arguments(ctx, argc, argv, 0, 2, error))
                 return FALSE;
+        if (argc == 1 && usage)
+                return zumactl_usage_error(error, "--usage shows what each snapshot holds: "
+                                                  "name the volume (zumactl status VOL --usage)");
         if (argc == 1)
                 return status_server(ctx, error);
 

@@ -246,6 +246,8 @@ run 0 --json status vol0 --usage && {
 }
 run 0 status vol0 --usage && [[ $OUT == *EXCLUSIVE* && $OUT == *pinned,writable* ]] ||
     fail "status vol0 --usage: $OUT"
+# Per-snapshot usage needs a volume: refused, not silently dropped.
+run 2 status --usage && [[ $ERR == *"name the volume"* ]] || fail "status --usage: $ERR"
 run 0 --json status vol0 first && {
     expect 'd["name"]' first
     expect '"exclusive_bytes" in d["usage"]' True
