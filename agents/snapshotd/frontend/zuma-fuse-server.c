@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Why the file system looks the way it does (see also tests/testfront.c,
- * where these facts were found):
+ * Why the file system looks the way it does (facts found with the first
+ * test frontend, since retired):
  *  - Lowlevel API, inode numbers fixed by zuma-image-table.c, so an inode
  *    never changes meaning and forget has nothing to do.
  *  - Every open gets direct_io and the writeback cache stays off: the
