@@ -318,7 +318,8 @@ zuma_test_loop_device() {
 }
 
 # The build tree's rules go to the runtime rules directory under a name of
-# this test's own, and leave with it; a udevd this test started stops with it.
+# this test's own, and leave with it; a udevd this test started stops with
+# it, unless another test run's rules are still installed.
 zuma_test_start_udev() {
         local rules=$ZUMA_BUILD_DIR/udev/60-zumastor-uninstalled.rules
         local udevd=/lib/systemd/systemd-udevd deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
@@ -379,6 +380,11 @@ zuma_test_stop_udev() {
                 rm -f "$ZUMA_TEST_DIR/udev-rules"
         fi
         pid=$(zuma_test_pid udevd)
+        # Another test run still holding its rules still needs this udevd.
+        if compgen -G "/run/udev/rules.d/60-zumastor-zuma-test.*.rules" >/dev/null; then
+                zuma_test_log "leaving systemd-udevd (pid $pid) to the other test runs using it"
+                pid=
+        fi
         if zuma_test_alive "$pid"; then
                 kill -TERM "$pid"
                 zuma_test_wait_exit "$pid" 10 || true
