@@ -398,7 +398,7 @@ zuma_test_detach_loops() {
         # Ours only: those listed, and any loop device whose backing file
         # lies under our directory (the frontend's, after a crash).
         {
-                cat "$ZUMA_TEST_DIR/loops" 2>/dev/null
+                cat "$ZUMA_TEST_DIR/loops" 2>/dev/null || true
                 losetup -n -O NAME,BACK-FILE -l 2>/dev/null |
                         awk -v dir="$ZUMA_TEST_DIR/" 'index($2, dir) == 1 { print $1 }'
         } | sort -u | while read -r dev; do
