@@ -65,11 +65,31 @@ struct ZumaFuseServer {
         int root_fd;
         time_t start_time;
         gint stopping; /* atomic */
+        /* Every handle opened and not yet released: a file still open
+         * (a loop device someone holds) when the session ends gets no
+         * RELEASE, so stopping frees what is left here. */
+        GMutex handles_lock;
+        GHashTable *open_handles;
 };
 
 static ZumaFuseServer *server_of(fuse_req_t req)
 {
         return fuse_req_userdata(req);
+}
+
+static void handle_track(ZumaFuseServer *server, ZumaImageHandle *handle)
+{
+        g_mutex_lock(&server->handles_lock);
+        g_hash_table_add(server->open_handles, handle);
+        g_mutex_unlock(&server->handles_lock);
+}
+
+static void handle_release(ZumaFuseServer *server, ZumaImageHandle *handle)
+{
+        g_mutex_lock(&server->handles_lock);
+        g_hash_table_remove(server->open_handles, handle);
+        g_mutex_unlock(&server->handles_lock);
+        zuma_image_handle_free(handle);
 }
 
 static ZumaImageHandle *handle_of(struct fuse_file_info *fi)
@@ -235,18 +255,19 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
                 return;
         }
         handle = zuma_image_handle_new(node.image, for_write);
+        handle_track(server_of(req), handle);
         fi->fh = (uint64_t)(uintptr_t)handle;
         fi->direct_io = 1;
         fi->keep_cache = 0;
         fi->noflush = !for_write;
         /* O_TRUNC is ignored, as a block device ignores it. */
         if (fuse_reply_open(req, fi) != 0)
-                zuma_image_handle_free(handle); /* interrupted: no release follows */
+                handle_release(server_of(req), handle); /* interrupted: no release follows */
 }
 
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-        zuma_image_handle_free(handle_of(fi));
+        handle_release(server_of(req), handle_of(fi));
         fuse_reply_err(req, 0);
 }
 
@@ -518,6 +539,8 @@ ZumaFuseServer *zuma_fuse_server_start(const char *mount_dir, ZumaImageTable *ta
         server->mount_dir = g_strdup(mount_dir);
         server->start_time = time(NULL);
         server->root_fd = -1;
+        g_mutex_init(&server->handles_lock);
+        server->open_handles = g_hash_table_new(NULL, NULL);
         server->session = fuse_session_new(&args, &ops, sizeof(ops), server);
         fuse_opt_free_args(&args);
         if (!server->session) {
@@ -547,9 +570,16 @@ ZumaFuseServer *zuma_fuse_server_start(const char *mount_dir, ZumaImageTable *ta
         g_message("FUSE frontend mounted on %s", mount_dir);
         return server;
 fail:
+        g_hash_table_unref(server->open_handles);
+        g_mutex_clear(&server->handles_lock);
         g_free(server->mount_dir);
         g_free(server);
         return NULL;
+}
+
+static void free_handle(gpointer handle, gpointer value, gpointer user_data)
+{
+        zuma_image_handle_free(handle);
 }
 
 void zuma_fuse_server_stop(ZumaFuseServer *server)
@@ -578,6 +608,13 @@ void zuma_fuse_server_stop(ZumaFuseServer *server)
         fuse_session_unmount(server->session);
         fuse_session_destroy(server->session);
         g_message("FUSE frontend on %s unmounted", server->mount_dir);
+        /* The workers are gone: no lock needed. */
+        if (g_hash_table_size(server->open_handles) > 0)
+                g_debug("%u image file(s) were still open at unmount",
+                        g_hash_table_size(server->open_handles));
+        g_hash_table_foreach(server->open_handles, free_handle, NULL);
+        g_hash_table_unref(server->open_handles);
+        g_mutex_clear(&server->handles_lock);
         g_free(server->mount_dir);
         g_free(server);
 }
