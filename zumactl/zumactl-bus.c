@@ -217,6 +217,40 @@ ZumaBusSnapshot *zumactl_bus_find_snapshot(ZumactlContext *ctx, ZumaBusVolume *v
         return NULL;
 }
 
+/* TRUE while the server owns its name, asked of the bus now: a proxy's
+ * cached owner learns of a departure only from a signal zumactl does not
+ * wait for. */
+static gboolean server_on_bus(ZumactlContext *ctx)
+{
+        g_autoptr(GVariant) reply = NULL;
+        gboolean has_owner = FALSE;
+
+        reply = g_dbus_connection_call_sync(
+                ctx->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                "org.freedesktop.DBus", "NameHasOwner", g_variant_new("(s)", ZUMACTL_BUS_NAME),
+                G_VARIANT_TYPE("(b)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, NULL);
+        if (reply != NULL)
+                g_variant_get(reply, "(b)", &has_owner);
+        return has_owner;
+}
+
+/* The proxy of the object at path came back without properties: the
+ * server has no such object (NotFound), or it left the bus before
+ * answering (unreachable, exit code 11), which says nothing about the
+ * object. */
+static void set_unread_error(ZumactlContext *ctx, gpointer proxy, const char *kind,
+                             const char *path, GError **error)
+{
+        g_autofree char *owner = g_dbus_proxy_get_name_owner(G_DBUS_PROXY(proxy));
+
+        if (owner == NULL || !server_on_bus(ctx))
+                g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_NO_SERVER,
+                            "zuma-snapshotd left the bus before the %s at %s could be read", kind,
+                            path);
+        else
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND, "no %s at %s", kind, path);
+}
+
 ZumaBusVolume *zumactl_bus_reload_volume(ZumactlContext *ctx, const char *path, GError **error)
 {
         ZumaBusVolume *volume;
@@ -228,7 +262,7 @@ ZumaBusVolume *zumactl_bus_reload_volume(ZumactlContext *ctx, const char *path, 
         if (volume == NULL)
                 return NULL;
         if (zuma_bus_volume_get_name(volume) == NULL) {
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND, "no volume at %s", path);
+                set_unread_error(ctx, volume, "volume", path, error);
                 g_object_unref(volume);
                 return NULL;
         }
@@ -246,11 +280,109 @@ ZumaBusSnapshot *zumactl_bus_reload_snapshot(ZumactlContext *ctx, const char *pa
         if (snapshot == NULL)
                 return NULL;
         if (zuma_bus_snapshot_get_name(snapshot) == NULL) {
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND, "no snapshot at %s", path);
+                set_unread_error(ctx, snapshot, "snapshot", path, error);
                 g_object_unref(snapshot);
                 return NULL;
         }
         return snapshot;
+}
+
+/* A failure to read an object whose creation the server acknowledged
+ * never reads as NotFound: the object was created. */
+static void set_created_error(GError **error, GError *src, const char *kind, const char *path)
+{
+        g_autofree char *words = zumactl_error_words(src);
+
+        if (g_error_matches(src, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND))
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_FAILED,
+                            "the %s was created at %s, but it is gone already (deleted since)",
+                            kind, path);
+        else if (g_error_matches(src, G_DBUS_ERROR, G_DBUS_ERROR_NO_SERVER))
+                g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_NO_SERVER,
+                            "the %s WAS created at %s, but zuma-snapshotd left the bus before "
+                            "answering what it is",
+                            kind, path);
+        else
+                g_set_error(error, src->domain, src->code,
+                            "the %s WAS created at %s, but reading it failed: %s", kind, path,
+                            words);
+        g_error_free(src);
+}
+
+ZumaBusVolume *zumactl_bus_reload_created_volume(ZumactlContext *ctx, const char *path,
+                                                 GError **error)
+{
+        GError *error_local = NULL;
+        ZumaBusVolume *volume = zumactl_bus_reload_volume(ctx, path, &error_local);
+
+        if (volume == NULL)
+                set_created_error(error, error_local, "volume", path);
+        return volume;
+}
+
+ZumaBusSnapshot *zumactl_bus_reload_created_snapshot(ZumactlContext *ctx, const char *path,
+                                                     GError **error)
+{
+        GError *error_local = NULL;
+        ZumaBusSnapshot *snapshot = zumactl_bus_reload_snapshot(ctx, path, &error_local);
+
+        if (snapshot == NULL)
+                set_created_error(error, error_local, "snapshot", path);
+        return snapshot;
+}
+
+struct ZumactlCreatedWatch {
+        GDBusConnection *connection;
+        guint subscription;
+        GHashTable *names; /* object path → name */
+};
+
+static void on_snapshot_created(GDBusConnection *connection, const char *sender,
+                                const char *object_path, const char *interface_name,
+                                const char *signal_name, GVariant *parameters, gpointer data)
+{
+        ZumactlCreatedWatch *watch = data;
+        const char *path = NULL, *name = NULL;
+
+        if (!g_variant_is_of_type(parameters, G_VARIANT_TYPE("(os)")))
+                return;
+        g_variant_get(parameters, "(&o&s)", &path, &name);
+        g_hash_table_replace(watch->names, g_strdup(path), g_strdup(name));
+}
+
+ZumactlCreatedWatch *zumactl_bus_watch_created(ZumactlContext *ctx, ZumaBusVolume *volume)
+{
+        ZumactlCreatedWatch *watch = g_new0(ZumactlCreatedWatch, 1);
+        g_autofree char *owner = g_dbus_proxy_get_name_owner(G_DBUS_PROXY(volume));
+
+        watch->connection = g_object_ref(ctx->connection);
+        watch->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        /* From the server's unique name only (a well-known sender would
+         * be resolved asynchronously, and any peer may send a signal). */
+        watch->subscription = g_dbus_connection_signal_subscribe(
+                ctx->connection, owner, VOLUME_INTERFACE, "SnapshotCreated",
+                zumactl_bus_path(volume), NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_snapshot_created,
+                watch, NULL);
+        return watch;
+}
+
+const char *zumactl_bus_created_name(ZumactlCreatedWatch *watch, const char *path)
+{
+        /* Signals are dispatched on this thread's main context, which a
+         * synchronous call does not run: deliver those received so far. */
+        while (g_main_context_iteration(NULL, FALSE))
+                ;
+        return g_hash_table_lookup(watch->names, path);
+}
+
+void zumactl_bus_created_watch_free(ZumactlCreatedWatch *watch)
+{
+        if (watch == NULL)
+                return;
+        g_dbus_connection_signal_unsubscribe(watch->connection, watch->subscription);
+        g_object_unref(watch->connection);
+        g_hash_table_unref(watch->names);
+        g_free(watch);
 }
 
 GVariant *zumactl_bus_no_options(void)

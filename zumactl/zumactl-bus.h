@@ -53,9 +53,34 @@ gboolean zumactl_bus_require_running(ZumaBusVolume *volume, GError **error);
 ZumaBusSnapshot *zumactl_bus_find_snapshot(ZumactlContext *ctx, ZumaBusVolume *volume,
                                            const char *name, GError **error);
 
-/* The object at path with its properties read now. */
+/* The object at path with its properties read now.  NotFound when the
+ * server has no such object; unreachable (exit code 11) when it left the
+ * bus before answering. */
 ZumaBusVolume *zumactl_bus_reload_volume(ZumactlContext *ctx, const char *path, GError **error);
 ZumaBusSnapshot *zumactl_bus_reload_snapshot(ZumactlContext *ctx, const char *path, GError **error);
+
+/* The same for an object the server has just acknowledged creating at
+ * path (DefineVolume, CreateSnapshot); a failure never reads as NotFound
+ * and its message says the object WAS created at path: unreachable (exit
+ * code 11) when the server left the bus before answering, Failed when it
+ * is there but the object is gone already. */
+ZumaBusVolume *zumactl_bus_reload_created_volume(ZumactlContext *ctx, const char *path,
+                                                 GError **error);
+ZumaBusSnapshot *zumactl_bus_reload_created_snapshot(ZumactlContext *ctx, const char *path,
+                                                     GError **error);
+
+/* The names the server announces in volume's SnapshotCreated signals.
+ * The server emits the signal before it answers CreateSnapshot, and the
+ * bus keeps one sender's messages in order, so a watch made before the
+ * call knows the generated name of the new snapshot once the call
+ * returned, even if the server left the bus right after answering. */
+typedef struct ZumactlCreatedWatch ZumactlCreatedWatch;
+
+ZumactlCreatedWatch *zumactl_bus_watch_created(ZumactlContext *ctx, ZumaBusVolume *volume);
+/* The name announced for the snapshot at path, or NULL. */
+const char *zumactl_bus_created_name(ZumactlCreatedWatch *watch, const char *path);
+void zumactl_bus_created_watch_free(ZumactlCreatedWatch *watch);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ZumactlCreatedWatch, zumactl_bus_created_watch_free)
 
 const char *zumactl_bus_path(gpointer proxy);
 

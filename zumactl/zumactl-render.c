@@ -151,6 +151,19 @@ void zumactl_print_snapshot_json(ZumaBusSnapshot *snapshot, const char *volume_n
         print_json(json);
 }
 
+void zumactl_print_created_json(const char *name, const char *volume_name, const char *path)
+{
+        g_autoptr(ZumactlJson) json = zumactl_json_new();
+
+        zumactl_json_begin_object(json);
+        zumactl_json_member_string(json, "name", name);
+        if (volume_name != NULL)
+                zumactl_json_member_string(json, "volume", volume_name);
+        zumactl_json_member_string(json, "object_path", path);
+        zumactl_json_end_object(json);
+        print_json(json);
+}
+
 void zumactl_print_job_json(ZumaBusJob *job)
 {
         g_autoptr(ZumactlJson) json = zumactl_json_new();

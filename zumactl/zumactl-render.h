@@ -23,6 +23,10 @@ void zumactl_render_job_json(ZumactlJson *json, ZumaBusJob *job);
 void zumactl_print_volume_json(ZumaBusVolume *volume);
 void zumactl_print_snapshot_json(ZumaBusSnapshot *snapshot, const char *volume_name);
 void zumactl_print_job_json(ZumaBusJob *job);
+/* What is known of an object the server acknowledged creating but left
+ * the bus before it could be read: name, volume (for a snapshot; NULL for
+ * a volume) and object_path, the other members left out. */
+void zumactl_print_created_json(const char *name, const char *volume_name, const char *path);
 
 /* "Label:  value" lines. */
 void zumactl_render_volume_human(GString *out, ZumaBusVolume *volume);

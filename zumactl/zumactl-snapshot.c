@@ -7,6 +7,8 @@
 
 #include "zumactl.h"
 
+#include <stdio.h>
+
 #include "zumactl-bus.h"
 #include "zumactl-errors.h"
 #include "zumactl-job.h"
@@ -47,6 +49,32 @@ static gboolean snapshot_run(ZumactlContext *ctx, const char *vol_name, const ch
         return TRUE;
 }
 
+/* The server acknowledged the snapshot at path, and then its properties
+ * could not be read (src says why).  Exit code 0 must mean "the snapshot
+ * exists", and stdout carries its name: so when the server merely left the
+ * bus and the name is known (given, or announced by SnapshotCreated), that
+ * is success, with a warning; otherwise the error, which says the snapshot
+ * was created at path (zumactl_bus_reload_created_snapshot). */
+static gboolean report_created(ZumactlContext *ctx, const char *what, const char *vol_name,
+                               const char *name, const char *path, GError *src, GError **error)
+{
+        if (name == NULL || zumactl_exit_code(src) != ZUMACTL_EXIT_UNREACHABLE)
+                return zumactl_fail(error, src, what);
+        fprintf(stderr,
+                "zumactl: warning: %s: zuma-snapshotd left the bus right after creating "
+                "snapshot '%s' at %s; its other properties are unknown\n",
+                what, name, path);
+        g_error_free(src);
+        if (ctx->json) {
+                zumactl_print_created_json(name, vol_name, path);
+        } else {
+                g_autofree char *line = g_strdup_printf("%s\n", name);
+
+                zumactl_print(line);
+        }
+        return TRUE;
+}
+
 gboolean zumactl_cmd_snapshot(ZumactlContext *ctx, int argc, char **argv, GError **error)
 {
         g_autofree char *priority_text = NULL;
@@ -66,6 +94,7 @@ gboolean zumactl_cmd_snapshot(ZumactlContext *ctx, int argc, char **argv, GError
         g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
         g_autoptr(ZumaBusVolume) volume = NULL;
         g_autoptr(ZumaBusSnapshot) snapshot = NULL;
+        g_autoptr(ZumactlCreatedWatch) watch = NULL;
         g_autoptr(GError) error_local = NULL;
         g_autofree char *path = NULL;
         g_autofree char *what = NULL;
@@ -92,13 +121,18 @@ gboolean zumactl_cmd_snapshot(ZumactlContext *ctx, int argc, char **argv, GError
         volume = zumactl_bus_find_volume_for(ctx, argv[1], what, error);
         if (volume == NULL)
                 return FALSE;
+        if (argc <= 2)
+                watch = zumactl_bus_watch_created(ctx, volume);
         if (!zuma_bus_volume_call_create_snapshot_sync(volume, argc > 2 ? argv[2] : "",
                                                        g_variant_dict_end(options), &path, NULL,
                                                        &error_local))
                 return zumactl_fail(error, g_steal_pointer(&error_local), what);
-        snapshot = zumactl_bus_reload_snapshot(ctx, path, &error_local);
+        /* From here on the snapshot exists: the server said so. */
+        snapshot = zumactl_bus_reload_created_snapshot(ctx, path, &error_local);
         if (snapshot == NULL)
-                return zumactl_fail(error, g_steal_pointer(&error_local), what);
+                return report_created(ctx, what, argv[1],
+                                      argc > 2 ? argv[2] : zumactl_bus_created_name(watch, path),
+                                      path, g_steal_pointer(&error_local), error);
         if (ctx->json) {
                 zumactl_print_snapshot_json(snapshot, argv[1]);
         } else {

@@ -6,6 +6,8 @@
 
 #include "zumactl.h"
 
+#include <stdio.h>
+
 #include "zumactl-bus.h"
 #include "zumactl-errors.h"
 #include "zumactl-job.h"
@@ -37,6 +39,34 @@ static gboolean print_volume_after(ZumactlContext *ctx, const char *path, const 
         if (volume == NULL)
                 return zumactl_fail(error, g_steal_pointer(&error_local), what);
         zumactl_print_volume_json(volume);
+        return TRUE;
+}
+
+/* The same after DefineVolume: the volume exists once the server
+ * answered with its path, so exit code 0 whenever that is all that is
+ * known (the server left the bus before its properties could be read:
+ * a warning, and JSON with the name and path only), and never NotFound
+ * (zumactl_bus_reload_created_volume). */
+static gboolean print_defined_volume(ZumactlContext *ctx, const char *name, const char *path,
+                                     const char *what, GError **error)
+{
+        g_autoptr(ZumaBusVolume) volume = NULL;
+        g_autoptr(GError) error_local = NULL;
+
+        if (!ctx->json)
+                return TRUE;
+        volume = zumactl_bus_reload_created_volume(ctx, path, &error_local);
+        if (volume != NULL) {
+                zumactl_print_volume_json(volume);
+                return TRUE;
+        }
+        if (zumactl_exit_code(error_local) != ZUMACTL_EXIT_UNREACHABLE)
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
+        fprintf(stderr,
+                "zumactl: warning: %s: zuma-snapshotd left the bus right after defining "
+                "volume '%s' at %s; its other properties are unknown\n",
+                what, name, path);
+        zumactl_print_created_json(name, NULL, path);
         return TRUE;
 }
 
@@ -113,7 +143,7 @@ gboolean zumactl_cmd_define(ZumactlContext *ctx, int argc, char **argv, GError *
                                        manager, argv[2], origin, store, g_variant_dict_end(options),
                                        &path, NULL, &error_local))
                 return zumactl_fail(error, g_steal_pointer(&error_local), what);
-        return print_volume_after(ctx, path, what, error);
+        return print_defined_volume(ctx, argv[2], path, what, error);
 }
 
 gboolean zumactl_cmd_forget(ZumactlContext *ctx, int argc, char **argv, GError **error)

@@ -145,6 +145,19 @@ typedef struct EnginePrivate {
         gboolean closed;
 } EnginePrivate;
 
+/* Writer preference, so that snapshot creation does not starve behind
+ * origin writes (the contract in zuma-engine.h says why this is safe). */
+static void write_gate_init(pthread_rwlock_t *gate)
+{
+        pthread_rwlockattr_t attr;
+
+        pthread_rwlockattr_init(&attr);
+        pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+        if (pthread_rwlock_init(gate, &attr) != 0)
+                g_error("cannot initialize the engine write gate");
+        pthread_rwlockattr_destroy(&attr);
+}
+
 static ZumaEngine *engine_ref(ZumaEngine *engine)
 {
         g_atomic_int_inc(&((EnginePrivate *)engine)->refs);
@@ -158,7 +171,7 @@ static void engine_unref(ZumaEngine *engine)
         if (!g_atomic_int_dec_and_test(&priv->refs))
                 return;
         g_mutex_clear(&engine->lock);
-        g_rw_lock_clear(&engine->write_gate);
+        pthread_rwlock_destroy(&engine->write_gate);
         g_main_context_unref(engine->context);
         g_free(priv);
 }
@@ -246,7 +259,7 @@ ZumaEngine *zuma_engine_open(const char *origin_path, const char *store_path,
                 engine->callbacks = *callbacks;
         engine->user = user;
         g_mutex_init(&engine->lock);
-        g_rw_lock_init(&engine->write_gate);
+        write_gate_init(&engine->write_gate);
 
         r = ss_store_open(engine->origin_dev, engine->store_dev,
                           &(SsOpenOptions){ .on_autodelete = on_autodelete, .user = engine },
@@ -283,16 +296,35 @@ gboolean zuma_engine_close(ZumaEngine *engine, GError **error)
         return r == 0;
 }
 
+/* The calls below fail only on misuse (EDEADLK: this thread holds the
+ * exclusive side already; EAGAIN: 2^30 shared holders); a broken lock
+ * contract is a bug to stop at, not an error to answer. */
+static void write_gate_check(int r, const char *what)
+{
+        if (r != 0)
+                g_error("engine write gate: %s: %s", what, g_strerror(r));
+}
+
 void zuma_engine_lock_exclusive(ZumaEngine *engine)
 {
-        g_rw_lock_writer_lock(&engine->write_gate);
+        write_gate_check(pthread_rwlock_wrlock(&engine->write_gate), "exclusive lock");
         g_mutex_lock(&engine->lock);
 }
 
 void zuma_engine_unlock_exclusive(ZumaEngine *engine)
 {
         g_mutex_unlock(&engine->lock);
-        g_rw_lock_writer_unlock(&engine->write_gate);
+        write_gate_check(pthread_rwlock_unlock(&engine->write_gate), "exclusive unlock");
+}
+
+void zuma_engine_gate_shared(ZumaEngine *engine)
+{
+        write_gate_check(pthread_rwlock_rdlock(&engine->write_gate), "shared lock");
+}
+
+void zuma_engine_ungate_shared(ZumaEngine *engine)
+{
+        write_gate_check(pthread_rwlock_unlock(&engine->write_gate), "shared unlock");
 }
 
 int zuma_engine_flush(ZumaEngine *engine)

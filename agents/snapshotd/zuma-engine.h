@@ -16,6 +16,24 @@
  *    between a copy-out and the write that copy-out protects, while origin
  *    writes to different chunks still run in parallel.
  *    Lock order: write_gate before lock.
+ *    It prefers the writer: once snapshot creation waits for it, new
+ *    shared holders queue behind it, so a stream of overlapping origin
+ *    writes from many FUSE threads cannot starve CreateSnapshot (glibc's
+ *    default rwlock, and GRWLock, admit readers as long as any is inside;
+ *    one create once waited 2.2 s that way).  The price: a thread must
+ *    never take the shared side while it holds it already, since the
+ *    second request would wait behind the queued writer, which waits for
+ *    the first.  Nobody does: the only shared holders are
+ *    zuma-image-io.c's write_origin_sectors() and
+ *    write_snapshot_sectors(), each one take and one release around
+ *    engine calls and an origin pwrite that never come back into the
+ *    frontend; a request that writes several pieces (unaligned edges,
+ *    write-zeroes) releases it between pieces.  A shared holder waits
+ *    for nothing but `lock` and the devices (FUSE threads never wait for
+ *    the main thread), so a queued writer's wait always ends.  The
+ *    exclusive side is taken only by the main thread, holding no other
+ *    engine lock, around ss_* calls that wait for nothing but the store's
+ *    own I/O.  Take either side only through the helpers below.
  *  - Origin reads go straight to origin_dev without a lock (pread is
  *    thread-safe and a block device gives no ordering between concurrent
  *    reads and writes of the same sectors either).
@@ -31,6 +49,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <pthread.h>
 
 #include "snapstore.h"
 
@@ -51,7 +70,7 @@ struct ZumaEngine {
         SsBlockDev *origin_dev;
         SsBlockDev *store_dev;
         GMutex lock;
-        GRWLock write_gate;
+        pthread_rwlock_t write_gate; /* writer-preferring: see above */
         guint32 chunk_size;
         /* Set once, under lock, when an engine call fails with -EIO/-EROFS. */
         gboolean failed;
@@ -67,6 +86,11 @@ struct ZumaEngine {
  * order; and their release. */
 void zuma_engine_lock_exclusive(ZumaEngine *engine);
 void zuma_engine_unlock_exclusive(ZumaEngine *engine);
+
+/* For an origin or snapshot write on an I/O thread: write_gate shared
+ * (never twice on one thread), and its release.  Take lock after it. */
+void zuma_engine_gate_shared(ZumaEngine *engine);
+void zuma_engine_ungate_shared(ZumaEngine *engine);
 
 /* Writes a new, empty store on store_path for the origin at origin_path. */
 gboolean zuma_engine_initialize(const char *origin_path, const char *store_path,

@@ -7,7 +7,12 @@
 # frontend it also writes data through the volume's device and checks
 # that a snapshot keeps it and that revert brings it back.
 #
-#   test-zumactl.sh ZUMACTL ZUMA-SNAPSHOTD
+#   test-zumactl.sh ZUMACTL ZUMA-SNAPSHOTD [ZUMACTL-FAKE-SERVER]
+#
+# With the fake server (tests/zumactl/zumactl-fake-server.c, a mock that
+# answers CreateSnapshot/DefineVolume and leaves the bus before the new
+# object can be read) it also checks that an acknowledged creation is
+# never reported as NotFound.
 #
 # Needs root (loop devices; the AccessDenied check runs zumactl as nobody).
 # Uses the bus tests' harness (tests/bus/zuma-test-bus.sh; ZUMA_TEST_FRONTEND
@@ -17,6 +22,7 @@ set -u
 
 ZUMACTL=${1:?usage: test-zumactl.sh ZUMACTL ZUMA-SNAPSHOTD}
 SNAPSHOTD=${2:?usage: test-zumactl.sh ZUMACTL ZUMA-SNAPSHOTD}
+FAKE_SERVER=${3:-}
 HARNESS=$(dirname "$(realpath "$0")")/../bus/zuma-test-bus.sh
 
 skip() { echo "SKIP: $*"; exit 77; }
@@ -376,6 +382,83 @@ if [[ $FRONTEND == fuse ]]; then
     run 0 --json status data && DEV=$(json 'd["device"]')
     cmp -n 4M "$T/before.bin" "${DEV:-/nonexistent}" || fail "revert did not bring the data back"
     run 0 forget volume data --force
+fi
+
+# --- a server that leaves right after acknowledging a creation ---------------------
+# "exit 0 <=> the snapshot exists": once the server answered CreateSnapshot
+# (or DefineVolume) with a path, zumactl must not say NotFound (3) if the
+# server is gone before the new object's properties can be read.  The real
+# server cannot be made to die in that window on purpose, so a mock plays
+# it (zumactl-fake-server.c says how it avoids any race).
+if [[ -n $FAKE_SERVER && -x $FAKE_SERVER ]]; then
+    SNAP7=/org/zumastor/Zumastor1/volumes/vol0/snapshots/7
+    stop_server
+    # fake MODE: starts the mock and polls (with a deadline) until it answers.
+    fake() {
+        "$FAKE_SERVER" "$1" >>"$T/fake-server.log" 2>&1 &
+        FAKE_PID=$!
+        for _ in $(seq 200); do
+            [[ $("$ZUMACTL" list 2>/dev/null) == vol0 ]] && return 0
+            kill -0 "$FAKE_PID" 2>/dev/null || break
+            sleep 0.05
+        done
+        cat "$T/fake-server.log"
+        fail "zumactl-fake-server $1 did not come up"
+        return 1
+    }
+    fake_done() {
+        kill "$FAKE_PID" 2>/dev/null
+        wait "$FAKE_PID" 2>/dev/null
+    }
+
+    # The name was given: the snapshot and its name are known.
+    fake leave && {
+        run 0 snapshot vol0 given && [[ $OUT == given ]] || fail "snapshot, server left: '$OUT'"
+        [[ $ERR == *warning*"left the bus"*"'given'"*"$SNAP7"* ]] ||
+            fail "snapshot, server left: no warning: $ERR"
+        fake_done
+    }
+    fake leave && {
+        run 0 --json snapshot vol0 given && {
+            expect 'd["name"], d["volume"], d["object_path"]' "('given', 'vol0', '$SNAP7')"
+        }
+        fake_done
+    }
+    # A generated name: known from the SnapshotCreated signal, which the
+    # server sends before its answer.
+    fake leave && {
+        run 0 snapshot vol0 && [[ $OUT == vol0-generated ]] ||
+            fail "generated snapshot, server left: '$OUT'"
+        fake_done
+    }
+    # Without the signal the name is unknown: unreachable, saying where
+    # the snapshot was created.
+    fake leave-silent && {
+        run 11 snapshot vol0 && [[ $ERR == *"WAS created at $SNAP7"*"left the bus"* ]] ||
+            fail "generated snapshot, silent server left: $ERR"
+        fake_done
+    }
+    # The server stays, the object is not there: gone, not "no snapshot".
+    fake stay && {
+        run 1 snapshot vol0 given && [[ $ERR == *"created at $SNAP7"*"gone already"* ]] ||
+            fail "snapshot gone at once: $ERR"
+        fake_done
+    }
+    # DefineVolume: without --json nothing is read after it; with --json
+    # what is known.
+    fake leave && {
+        run 0 --json define volume vol1 "$ORIGIN" "$STORE" && {
+            expect 'd["name"], d["object_path"]' "('vol1', '/org/zumastor/Zumastor1/volumes/vol1')"
+        }
+        [[ $ERR == *warning*"left the bus"* ]] || fail "define, server left: no warning: $ERR"
+        fake_done
+    }
+    fake stay && {
+        run 1 --json define volume vol1 "$ORIGIN" "$STORE" &&
+            [[ $ERR == *"volume was created at"*"gone already"* ]] ||
+            fail "volume gone at once: $ERR"
+        fake_done
+    }
 fi
 
 # --- help --------------------------------------------------------------------------

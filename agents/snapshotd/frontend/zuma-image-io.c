@@ -176,7 +176,7 @@ static int write_origin_sectors(ZumaImage *image, ZumaEngine *engine, const void
 {
         int r;
 
-        g_rw_lock_reader_lock(&engine->write_gate);
+        zuma_engine_gate_shared(engine);
         g_mutex_lock(&engine->lock);
         r = engine->failed ? -EIO : ss_origin_prepare_write(engine->store, offset, length);
         if (r < 0 && !engine->failed)
@@ -187,7 +187,7 @@ static int write_origin_sectors(ZumaImage *image, ZumaEngine *engine, const void
                 if (r < 0)
                         r = device_failure(image, r, "origin write", offset, length);
         }
-        g_rw_lock_reader_unlock(&engine->write_gate);
+        zuma_engine_ungate_shared(engine);
         return r < 0 ? r : 0;
 }
 
@@ -197,7 +197,7 @@ static int write_snapshot_sectors(ZumaImage *image, ZumaEngine *engine, const vo
         SsSnapshotInfo info;
         int r;
 
-        g_rw_lock_reader_lock(&engine->write_gate);
+        zuma_engine_gate_shared(engine);
         g_mutex_lock(&engine->lock);
         r = engine->failed ? -EIO
                            : ss_snapshot_write(engine->store, image->id, buf, offset, length);
@@ -209,7 +209,7 @@ static int write_snapshot_sectors(ZumaImage *image, ZumaEngine *engine, const vo
         else if (r < 0 && !engine->failed)
                 r = engine_failure(image, engine, r, "snapshot write", offset, length);
         g_mutex_unlock(&engine->lock);
-        g_rw_lock_reader_unlock(&engine->write_gate);
+        zuma_engine_ungate_shared(engine);
         return r < 0 ? r : 0;
 }
 

@@ -1,0 +1,185 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * zumactl-fake-server: a stand-in for zuma-snapshotd that answers
+ * CreateSnapshot and DefineVolume with an object path and then leaves the
+ * bus without ever exporting that object.  That is what zumactl sees when
+ * the real server dies after answering and before zumactl asks for the new
+ * object's properties; the real daemon cannot be made to die in that
+ * window deterministically (a SIGKILL would have to land between its
+ * reply and zumactl's next call), so test-zumactl.sh uses this mock.
+ *
+ * No race either way: it gives up the name org.zumastor.Zumastor1 (and
+ * waits for the bus to confirm) before it sends the answer, so the bus
+ * knows the server is gone before zumactl has the path.
+ *
+ *   zumactl-fake-server MODE
+ *
+ *   leave         like the server: SnapshotCreated(path, name) first, then
+ *                 leave the bus, answer, exit
+ *   leave-silent  the same without the signal: the name of a snapshot
+ *                 made with a generated name stays unknown to zumactl
+ *   stay          answer (and signal), never export the object, stay on
+ *                 the bus: the snapshot is "gone already"
+ *
+ * It exports the object manager at ROOT, ROOT/Manager, and one running
+ * volume vol0 at ROOT/volumes/vol0.  A created snapshot is always
+ * ROOT/volumes/vol0/snapshots/7; a generated name is "vol0-generated".
+ * SIGTERM ends it.  Uses the system bus (DBUS_SYSTEM_BUS_ADDRESS).
+ */
+#define G_LOG_DOMAIN "zumactl-fake-server"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "zuma-bus-generated.h"
+
+#define BUS_NAME "org.zumastor.Zumastor1"
+#define ROOT "/org/zumastor/Zumastor1"
+#define SNAPSHOT_PATH ROOT "/volumes/vol0/snapshots/7"
+
+typedef enum { MODE_LEAVE, MODE_LEAVE_SILENT, MODE_STAY } Mode;
+
+typedef struct Fake {
+        Mode mode;
+        GDBusConnection *connection;
+        GMainLoop *loop;
+} Fake;
+
+static gboolean request_name(GDBusConnection *connection, GError **error)
+{
+        g_autoptr(GVariant) reply = NULL;
+        guint32 result = 0;
+
+        reply = g_dbus_connection_call_sync(
+                connection, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                "RequestName", g_variant_new("(su)", BUS_NAME, 4u), G_VARIANT_TYPE("(u)"),
+                G_DBUS_CALL_FLAGS_NONE, -1, NULL, error);
+        if (reply == NULL)
+                return FALSE;
+        g_variant_get(reply, "(u)", &result);
+        if (result != 1) { /* DBUS_REQUEST_NAME_REPLY_PRIMARY_OWNER */
+                g_set_error(error, G_IO_ERROR, G_IO_ERROR_EXISTS, "%s is owned already", BUS_NAME);
+                return FALSE;
+        }
+        return TRUE;
+}
+
+/* Before the answer: the bus has processed the release once this returns. */
+static void leave_bus(Fake *fake)
+{
+        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GError) error = NULL;
+
+        reply = g_dbus_connection_call_sync(
+                fake->connection, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                "org.freedesktop.DBus", "ReleaseName", g_variant_new("(s)", BUS_NAME),
+                G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        if (reply == NULL)
+                g_error("ReleaseName: %s", error->message);
+}
+
+/* After the answer: make sure it left, then end. */
+static void finish(Fake *fake)
+{
+        if (fake->mode == MODE_STAY)
+                return;
+        g_dbus_connection_flush_sync(fake->connection, NULL, NULL);
+        g_main_loop_quit(fake->loop);
+}
+
+static gboolean on_create_snapshot(ZumaBusVolume *volume, GDBusMethodInvocation *invocation,
+                                   const char *name, GVariant *options, gpointer data)
+{
+        Fake *fake = data;
+
+        if (fake->mode != MODE_LEAVE_SILENT)
+                zuma_bus_volume_emit_snapshot_created(volume, SNAPSHOT_PATH,
+                                                      name[0] ? name : "vol0-generated");
+        if (fake->mode != MODE_STAY)
+                leave_bus(fake);
+        zuma_bus_volume_complete_create_snapshot(volume, invocation, SNAPSHOT_PATH);
+        finish(fake);
+        return TRUE;
+}
+
+static gboolean on_define_volume(ZumaBusManager *manager, GDBusMethodInvocation *invocation,
+                                 const char *name, const char *origin, const char *store,
+                                 GVariant *options, gpointer data)
+{
+        Fake *fake = data;
+        g_autofree char *path = NULL;
+
+        if (!g_regex_match_simple("^[A-Za-z0-9_]+$", name, 0, 0)) {
+                g_dbus_method_invocation_return_error(invocation, G_DBUS_ERROR,
+                                                      G_DBUS_ERROR_INVALID_ARGS,
+                                                      "the fake server takes [A-Za-z0-9_] names");
+                return TRUE;
+        }
+        path = g_strdup_printf(ROOT "/volumes/%s", name);
+        if (fake->mode != MODE_STAY)
+                leave_bus(fake);
+        zuma_bus_manager_complete_define_volume(manager, invocation, path);
+        finish(fake);
+        return TRUE;
+}
+
+static gboolean on_sigterm(gpointer data)
+{
+        g_main_loop_quit(data);
+        return G_SOURCE_REMOVE;
+}
+
+int main(int argc, char **argv)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GDBusObjectManagerServer) server = NULL;
+        g_autoptr(ZumaBusObjectSkeleton) manager_object = NULL, volume_object = NULL;
+        g_autoptr(ZumaBusManager) manager = NULL;
+        g_autoptr(ZumaBusVolume) volume = NULL;
+        Fake fake = { 0 };
+
+        if (argc != 2) {
+                fprintf(stderr, "usage: %s leave|leave-silent|stay\n", argv[0]);
+                return 2;
+        }
+        if (strcmp(argv[1], "leave") == 0)
+                fake.mode = MODE_LEAVE;
+        else if (strcmp(argv[1], "leave-silent") == 0)
+                fake.mode = MODE_LEAVE_SILENT;
+        else if (strcmp(argv[1], "stay") == 0)
+                fake.mode = MODE_STAY;
+        else {
+                fprintf(stderr, "%s: unknown mode %s\n", argv[0], argv[1]);
+                return 2;
+        }
+        fake.loop = g_main_loop_new(NULL, FALSE);
+        fake.connection = g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, &error);
+        if (fake.connection == NULL)
+                g_error("cannot connect to the system bus: %s", error->message);
+
+        server = g_dbus_object_manager_server_new(ROOT);
+        manager_object = zuma_bus_object_skeleton_new(ROOT "/Manager");
+        manager = zuma_bus_manager_skeleton_new();
+        zuma_bus_object_skeleton_set_manager(manager_object, manager);
+        g_signal_connect(manager, "handle-define-volume", G_CALLBACK(on_define_volume), &fake);
+        g_dbus_object_manager_server_export(server, G_DBUS_OBJECT_SKELETON(manager_object));
+
+        volume_object = zuma_bus_object_skeleton_new(ROOT "/volumes/vol0");
+        volume = zuma_bus_volume_skeleton_new();
+        zuma_bus_volume_set_name(volume, "vol0");
+        zuma_bus_volume_set_state(volume, "running");
+        zuma_bus_object_skeleton_set_volume(volume_object, volume);
+        g_signal_connect(volume, "handle-create-snapshot", G_CALLBACK(on_create_snapshot), &fake);
+        g_dbus_object_manager_server_export(server, G_DBUS_OBJECT_SKELETON(volume_object));
+
+        g_dbus_object_manager_server_set_connection(server, fake.connection);
+        if (!request_name(fake.connection, &error))
+                g_error("%s", error->message);
+        g_unix_signal_add(SIGTERM, on_sigterm, fake.loop);
+        g_main_loop_run(fake.loop);
+        g_object_unref(fake.connection);
+        g_main_loop_unref(fake.loop);
+        return 0;
+}
