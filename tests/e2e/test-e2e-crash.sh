@@ -16,17 +16,18 @@
 #   - kills the daemon with SIGKILL while all of that runs, at a time drawn
 #     from the seed and counted from the round's first acknowledged snapshot
 #     (see the round kinds below);
-#   - requires every writer to end (with an I/O error) instead of hanging on
-#     the loop device of the dead FUSE mount;
+#   - requires every writer to end with a failed write (zuma-stamp exit 3)
+#     instead of hanging on the loop device of the dead FUSE mount;
 #   - runs zumastor-check on the store and origin with the daemon down;
 #   - restarts the daemon, which starts the volume again from its state;
 #   - requires every acknowledged snapshot to be listed, and every snapshot
 #     the daemon logged as created, and no snapshot that was never asked for;
 #   - verifies the origin and the writable snapshot against their logs, and
 #     snapshots against the origin log: every write acknowledged before
-#     `zumactl snapshot` began is in the snapshot (zuma-stamp verify on a
-#     prefix of the log), and nothing written after it returned is (see
-#     check_image);
+#     `zumactl snapshot` began is in the snapshot, and nothing written after
+#     it returned is (zuma-stamp verify-range, see check_image);
+#   - shows that this verification can fail: against the log under another
+#     seed, and once a block of the origin is damaged (check_catches);
 #   - keeps one verified snapshot per round and verifies the kept snapshots
 #     of earlier rounds again after every later crash (their chunks were
 #     copied out while the later rounds wrote).
@@ -45,11 +46,6 @@
 # is asserted.  A kill -9 is a process crash, not a power cut: what the
 # daemon wrote to its devices survives it in the page cache; the library's
 # power-cut tests cover lost device caches.
-#
-# zuma-stamp verify checks only "at least the acknowledged generation" and
-# does not check a stamp's seed; the bounds from above, the seed and the
-# zeroes of never-written blocks are checked here with od and awk
-# (check_image).
 
 set -euo pipefail
 
@@ -68,9 +64,6 @@ BLOCK=4096
 STAMP_BLOCKS=128
 CHURN_SEEK_MIB=8 # the churn region: origin MiB [8, 16)
 CHURN_MIB=8
-# "ZUMASTMP", the stamp's magic as od -t u8 prints it (compared as a string:
-# awk's numbers are doubles).
-STAMP_MAGIC=6509193779400166736
 
 round=0
 BACKGROUND=() # pids of this round's writers and loops
@@ -87,7 +80,8 @@ log_lines() {
         wc -l <"$1"
 }
 
-# wait_gone PID WHAT SECONDS: PID must end before the deadline.
+# wait_gone PID WHAT SECONDS: PID must end before the deadline; returns its
+# exit status.
 wait_gone() {
         local status=0
 
@@ -98,14 +92,15 @@ wait_gone() {
                 kill -KILL "$1" 2>/dev/null || true
                 fail "$2 (pid $1) still runs $3 s after the daemon was killed"
         fi
+        return $status
 }
 
 # check_image WHAT DEV LOG LO HI SLACK
 #
 # DEV holds, in the stamp region, what the writer of LOG wrote up to some
-# point, starting from zeroes:
+# point, starting from zeroes (zuma-stamp verify-range):
 #   - every write acknowledged in the first LO lines of LOG is there, or a
-#     later generation of its block (zuma-stamp verify on that prefix);
+#     later generation of its block;
 #   - every stamped block is intact and the writer's own (its seed), and is
 #     no newer than the last generation of its block in the first HI lines
 #     of LOG, except for at most SLACK blocks one generation newer (a write
@@ -115,83 +110,60 @@ wait_gone() {
 # is the log's length when `zumactl snapshot` returned, plus the one write
 # that may have been in flight then), so none of them may show.
 check_image() {
-        local what=$1 dev=$2 log=$3 lo=$4 hi=$5 slack=$6
-        local tmp=$ZUMA_TEST_DIR/check seed out status=0
+        local what=$1 dev=$2 log=$3 lo=$4 hi=$5 slack=$6 out status=0
 
-        seed=$(cat "$log.seed")
-        head -n "$lo" "$log" >"$tmp.lo"
-        dd if="$dev" of="$tmp.img" bs=$((STAMP_BLOCKS * BLOCK)) count=1 iflag=direct status=none ||
-                fail "$what: cannot read $dev"
-        # One line per 32 bytes: offset, then four 64-bit words.
-        od -A d -t u8 -v -w32 "$tmp.img" >"$tmp.od"
-        awk -v hi_lines="$hi" -v slack="$slack" \
-                -v seed="$seed" -v magic="$STAMP_MAGIC" -v blocks="$STAMP_BLOCKS" \
-                -v size="$BLOCK" -v stamped="$tmp.stamped" '
-                FILENAME == ARGV[1] {
-                        if (FNR <= hi_lines && $2 + 0 > hi[$1] + 0)
-                                hi[$1] = $2
-                        next
-                }
-                {
-                        b = int($1 / size)
-                        if ($1 % size == 0) {
-                                head[b] = $2 ""
-                                blk[b] = $3
-                                gen[b] = $4
-                                sd[b] = $5 ""
-                        } else if ($2 != 0 || $3 != 0 || $4 != 0 || $5 != 0) {
-                                dirty[b] = 1
-                        }
-                }
-                END {
-                        bad = 0
-                        newer = 0
-                        count = 0
-                        printf "" >stamped
-                        for (b = 0; b < blocks; b++) {
-                                if (head[b] != magic) {
-                                        if (head[b] != 0 || blk[b] != 0 || gen[b] != 0 ||
-                                            sd[b] != 0 || dirty[b]) {
-                                                printf "block %d: neither zeroes nor a stamp\n", b
-                                                bad++
-                                        }
-                                        continue
-                                }
-                                print b, 1 >stamped
-                                count++
-                                if (blk[b] != b || sd[b] != seed) {
-                                        printf "block %d: stamp of block %s, seed %s (want %d, %s)\n",
-                                               b, blk[b], sd[b], b, seed
-                                        bad++
-                                } else if (gen[b] > hi[b] + 1) {
-                                        printf "block %d: generation %d, never written by then (last %d)\n",
-                                               b, gen[b], hi[b] + 0
-                                        bad++
-                                } else if (gen[b] == hi[b] + 1) {
-                                        newer++
-                                }
-                        }
-                        if (newer > slack) {
-                                printf "%d blocks hold writes issued after the image was fixed (at most %d may)\n",
-                                       newer, slack
-                                bad++
-                        }
-                        printf "%d blocks stamped, %d of them one generation past the log\n", count, newer
-                        exit bad ? 1 : 0
-                }' "$log" "$tmp.od" >"$tmp.awk" || status=$?
-        if [ $status != 0 ]; then
-                cat "$tmp.awk" >&2
-                fail "$what ($dev): the image holds data it must not"
-        fi
-        # Stamps found but not in the prefix get generation 1: zuma-stamp then
-        # checks that they are intact as well.
-        cat "$tmp.stamped" >>"$tmp.lo"
-        out=$("$ZUMA_STAMP" verify "$dev" "$tmp.lo" 2>&1) || status=$?
+        out=$("$ZUMA_STAMP" verify-range "$dev" "$log" "$lo" "$hi" "$slack" 2>&1) || status=$?
         if [ $status != 0 ]; then
                 printf '%s\n' "$out" | head -n 40 >&2
-                fail "$what ($dev): acknowledged writes are missing (zuma-stamp verify exit $status)"
+                case $status in
+                1) fail "$what ($dev): acknowledged writes are missing or the image holds data it must not" ;;
+                *) fail "$what ($dev): zuma-stamp verify-range exit $status" ;;
+                esac
         fi
-        echo "   $what: log lines $lo..$hi: ${out#zuma-stamp: }; $(cat "$tmp.awk")"
+        echo "   $what: ${out#"zuma-stamp: $dev: "}"
+}
+
+# check_catches DEV LOG: the checks above can fail.  zuma-stamp must reject
+# DEV (the origin, just verified against LOG) against LOG under another seed,
+# and DEV once the block of LOG's last write is damaged.  The damage stays in
+# this round: the next one zeroes the stamp region again, and the snapshots
+# keep what they had (copy-out).
+check_catches() {
+        local dev=$1 log=$2 tmp=$ZUMA_TEST_DIR/catch lines block mode out status
+
+        lines=$(log_lines "$log")
+        if [ "$lines" -lt 2 ]; then
+                echo "   (no write acknowledged on the origin: nothing to damage)"
+                return 0
+        fi
+        # Another seed: "1" put in front of it.
+        sed '1s/ seed / seed 1/' "$log" >"$tmp.log"
+        status=0
+        out=$("$ZUMA_STAMP" verify-range "$dev" "$tmp.log" "$lines" "$lines" 1 2>&1) || status=$?
+        [ $status = 1 ] ||
+                fail "zuma-stamp verify-range exit $status, not 1, with the wrong seed: $out"
+        echo "   another seed: verify-range exit 1: $(head -n 1 <<<"$out")"
+
+        # 8 bytes of the block's filler, written back with direct I/O.
+        block=$(tail -n 1 "$log" | cut -d ' ' -f 1)
+        dd if="$dev" of="$tmp.block" bs=$BLOCK skip="$block" count=1 iflag=direct status=none ||
+                fail "cannot read block $block of $dev"
+        printf 'DAMAGED!' | dd of="$tmp.block" bs=1 seek=2048 conv=notrunc status=none
+        dd if="$tmp.block" of="$dev" bs=$BLOCK seek="$block" count=1 oflag=direct conv=fsync \
+                status=none || fail "cannot write block $block of $dev"
+        for mode in verify verify-range; do
+                status=0
+                if [ $mode = verify ]; then
+                        out=$("$ZUMA_STAMP" verify "$dev" "$log" 2>&1) || status=$?
+                else
+                        out=$("$ZUMA_STAMP" verify-range "$dev" "$log" "$lines" "$lines" 1 2>&1) ||
+                                status=$?
+                fi
+                if [ $status != 1 ] || ! grep -q "block $block: .* differs at byte 2048" <<<"$out"; then
+                        fail "zuma-stamp $mode exit $status on block $block damaged: $out"
+                fi
+        done
+        echo "   block $block damaged: verify and verify-range exit 1: $(head -n 1 <<<"$out")"
 }
 
 # Snapshot NAME -> "LOG LO AFTER [NOTE]": the origin's log of its round, its
@@ -294,7 +266,6 @@ declare -A WRITER_PIDS=()
 start_stamp() {
         local name=$1 dev=$2 seed=$3 dir=$ZUMA_TEST_DIR/round$round
 
-        echo "$seed" >"$dir/$name.log.seed"
         # A bound of 120 s in case no write ever fails.
         "$ZUMA_STAMP" write "$dev" "$dir/$name.log" "$seed" "$STAMP_BLOCKS" 120 \
                 2>"$dir/$name.err" &
@@ -362,7 +333,7 @@ run_round() {
         done
         if [ $kind != writes ]; then
                 touch "$dir/stop-snapshots"
-                wait_gone $snap_pid "the snapshot loop" 60
+                wait_gone $snap_pid "the snapshot loop" 60 || true
                 lo=$(log_lines "$dir/origin.log")
                 echo "$crash_name" >>"$dir/snap-attempted"
                 echo "$crash_name $lo" >>"$dir/snap-started"
@@ -390,13 +361,14 @@ run_round() {
         # fail with EIO and they exit; the devices clear themselves (autoclear)
         # when the last of them closes.
         for w in "${!WRITER_PIDS[@]}"; do
-                wait_gone "${WRITER_PIDS[$w]}" "the $w writer" 60
-                grep -q 'failed' "$dir/$w.err" ||
-                        fail "the $w writer ended without a failed write: $(cat "$dir/$w.err")"
+                rc=0
+                wait_gone "${WRITER_PIDS[$w]}" "the $w writer" 60 || rc=$?
+                [ $rc = 3 ] ||
+                        fail "the $w writer ended with exit $rc, not 3 (a failed write): $(cat "$dir/$w.err")"
         done
         touch "$dir/stop" "$dir/stop-snapshots"
-        wait_gone $churn_pid "the churn writer" 60
-        wait_gone $snap_pid "the snapshot loop" 60
+        wait_gone $churn_pid "the churn writer" 60 || true
+        wait_gone $snap_pid "the snapshot loop" 60 || true
         if [ -s "$dir/snap-unexpected" ]; then
                 cat "$dir/snap.err" >&2
                 fail "zumactl snapshot failed before the crash: $(cat "$dir/snap-unexpected")"
@@ -474,6 +446,7 @@ run_round() {
         for name in "${KEEPERS[@]}"; do
                 check_snapshot "$name"
         done
+        check_catches "$origin" "$dir/origin.log"
 
         # Keep one; the others go (their space is freed in the background,
         # where the next crash may find it).
