@@ -77,9 +77,14 @@ static int write_zero_headers(SsBlockDev *dev, void *buf)
         return 0;
 }
 
-static int fill_random(uint8_t *p, size_t len)
+/* A random (version 4, RFC 4122 variant) UUID, as blkid and udev expect. */
+static int random_uuid(uint8_t uuid[16])
 {
-        return getrandom(p, len, 0) == (ssize_t)len ? 0 : -errno;
+        if (getrandom(uuid, 16, 0) != 16)
+                return -errno;
+        uuid[6] = (uint8_t)((uuid[6] & 0x0f) | 0x40);
+        uuid[8] = (uint8_t)((uuid[8] & 0x3f) | 0x80);
+        return 0;
 }
 
 static int check_create_options(SsBlockDev *origin, SsBlockDev *store, const SsCreateOptions *opts,
@@ -157,12 +162,12 @@ int ss_store_create(SsBlockDev *origin, SsBlockDev *store, const SsCreateOptions
         sb->next_snapshot = 1;
         sb->group_count = (uint32_t)((blocks + SS_GROUP_BLOCKS - 1) / SS_GROUP_BLOCKS);
         snprintf(sb->volume_name, sizeof(sb->volume_name), "%s", opts->volume_name);
-        r = fill_random(sb->uuid, 16);
+        r = random_uuid(sb->uuid);
         if (r < 0)
                 return ss_error(r, "cannot get random bytes for the store uuid");
         if (opts->volume_uuid)
                 memcpy(sb->volume_uuid, opts->volume_uuid, 16);
-        else if ((r = fill_random(sb->volume_uuid, 16)) < 0)
+        else if ((r = random_uuid(sb->volume_uuid)) < 0)
                 return ss_error(r, "cannot get random bytes for the volume uuid");
         sb->slot_bits = calloc(1, ss_super_bytes(sb->group_count));
         sb->group_free = calloc(sb->group_count + 1, sizeof(uint16_t));

@@ -346,8 +346,23 @@ static void test_grow_and_size_mismatch(void)
         env_free(&e);
 }
 
+/* Both UUIDs are random version 4 UUIDs of the RFC 4122 variant, and differ. */
+static void test_uuids(void)
+{
+        Env e;
+        SsStoreInfo info;
+
+        env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
+        CHECK(ss_store_info(e.s, &info) == 0);
+        CHECK(info.uuid[6] >> 4 == 4 && info.uuid[8] >> 6 == 2);
+        CHECK(info.volume_uuid[6] >> 4 == 4 && info.volume_uuid[8] >> 6 == 2);
+        CHECK(memcmp(info.uuid, info.volume_uuid, 16) != 0);
+        env_free(&e);
+}
+
 int main(void)
 {
+        test_uuids();
         test_copy_out_and_sharing();
         test_names_and_bad_input();
         test_writable_snapshot();
