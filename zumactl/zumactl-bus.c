@@ -42,8 +42,9 @@ gboolean zumactl_bus_connect(ZumactlContext *ctx, GError **error)
 {
         g_autoptr(GError) error_local = NULL;
         g_autofree char *owner = NULL;
+        ZumaBusManager *manager;
 
-        if (ctx->object_manager != NULL)
+        if (ctx->manager != NULL)
                 return TRUE;
         if (ctx->connection == NULL) {
                 ctx->connection = bus_open(ctx, error);
@@ -52,9 +53,45 @@ gboolean zumactl_bus_connect(ZumactlContext *ctx, GError **error)
         }
         /* Without DO_NOT_AUTO_START, so that a bus with an activation file
          * starts the server. */
+        manager = zuma_bus_manager_proxy_new_sync(
+                ctx->connection, G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS, ZUMACTL_BUS_NAME,
+                ZUMACTL_MANAGER_PATH, NULL, &error_local);
+        if (manager == NULL) {
+                zumactl_error_propagate(error, g_steal_pointer(&error_local),
+                                        "reaching zuma-snapshotd");
+                return FALSE;
+        }
+        owner = g_dbus_proxy_get_name_owner(G_DBUS_PROXY(manager));
+        if (owner == NULL) {
+                g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN,
+                            "no zuma-snapshotd (%s) on the %s", ZUMACTL_BUS_NAME,
+                            ctx->bus_address != NULL ? "bus" : "system bus");
+                g_object_unref(manager);
+                return FALSE;
+        }
+        if (zuma_bus_manager_get_version(manager) == NULL) {
+                g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN,
+                            "%s on the bus has no manager object at %s", ZUMACTL_BUS_NAME,
+                            ZUMACTL_MANAGER_PATH);
+                g_object_unref(manager);
+                return FALSE;
+        }
+        ctx->manager = manager;
+        return TRUE;
+}
+
+gboolean zumactl_bus_load_objects(ZumactlContext *ctx, GError **error)
+{
+        g_autoptr(GError) error_local = NULL;
+        g_autofree char *owner = NULL;
+
+        if (ctx->object_manager != NULL)
+                return TRUE;
+        if (!zumactl_bus_connect(ctx, error))
+                return FALSE;
         ctx->object_manager = zuma_bus_object_manager_client_new_sync(
-                ctx->connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_NONE, ZUMACTL_BUS_NAME,
-                ZUMACTL_ROOT_PATH, NULL, &error_local);
+                ctx->connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
+                ZUMACTL_BUS_NAME, ZUMACTL_ROOT_PATH, NULL, &error_local);
         if (ctx->object_manager == NULL) {
                 zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                         "reading the objects of zuma-snapshotd");
@@ -63,8 +100,8 @@ gboolean zumactl_bus_connect(ZumactlContext *ctx, GError **error)
         owner = g_dbus_object_manager_client_get_name_owner(
                 G_DBUS_OBJECT_MANAGER_CLIENT(ctx->object_manager));
         if (owner == NULL) {
-                g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN,
-                            "no zuma-snapshotd (%s) on the %s", ZUMACTL_BUS_NAME,
+                g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_NO_SERVER,
+                            "zuma-snapshotd left the %s before its objects could be read",
                             ctx->bus_address != NULL ? "bus" : "system bus");
                 g_clear_object(&ctx->object_manager);
                 return FALSE;
@@ -74,19 +111,9 @@ gboolean zumactl_bus_connect(ZumactlContext *ctx, GError **error)
 
 ZumaBusManager *zumactl_bus_get_manager(ZumactlContext *ctx, GError **error)
 {
-        GDBusInterface *iface;
-
         if (!zumactl_bus_connect(ctx, error))
                 return NULL;
-        iface = g_dbus_object_manager_get_interface(ctx->object_manager, ZUMACTL_MANAGER_PATH,
-                                                    MANAGER_INTERFACE);
-        if (iface == NULL) {
-                g_set_error(error, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN,
-                            "%s on the bus has no manager object at %s", ZUMACTL_BUS_NAME,
-                            ZUMACTL_MANAGER_PATH);
-                return NULL;
-        }
-        return ZUMA_BUS_MANAGER(iface);
+        return g_object_ref(ctx->manager);
 }
 
 const char *zumactl_bus_path(gpointer proxy)
@@ -97,8 +124,11 @@ const char *zumactl_bus_path(gpointer proxy)
 /* The objects of the object manager carrying interface_name. */
 static GList *bus_interfaces(ZumactlContext *ctx, const char *interface_name)
 {
-        GList *objects = g_dbus_object_manager_get_objects(ctx->object_manager);
+        GList *objects;
         GList *found = NULL;
+
+        g_return_val_if_fail(ctx->object_manager != NULL, NULL);
+        objects = g_dbus_object_manager_get_objects(ctx->object_manager);
 
         for (GList *l = objects; l != NULL; l = l->next) {
                 GDBusInterface *iface = g_dbus_object_get_interface(l->data, interface_name);
@@ -145,28 +175,13 @@ GList *zumactl_bus_list_snapshots(ZumactlContext *ctx, ZumaBusVolume *volume)
 
 ZumaBusVolume *zumactl_bus_find_volume(ZumactlContext *ctx, const char *name, GError **error)
 {
-        g_autoptr(ZumaBusManager) manager = NULL;
         g_autofree char *path = NULL;
-        GList *volumes;
-        ZumaBusVolume *found = NULL;
 
+        /* The server judges the name and says why it is unknown. */
         if (!zumactl_bus_connect(ctx, error))
                 return NULL;
-        volumes = zumactl_bus_list_volumes(ctx);
-        for (GList *l = volumes; l != NULL && found == NULL; l = l->next) {
-                if (g_strcmp0(zuma_bus_volume_get_name(l->data), name) == 0)
-                        found = g_object_ref(l->data);
-        }
-        g_list_free_full(volumes, g_object_unref);
-        if (found != NULL)
-                return found;
-
-        /* Let the server judge the name and say why it is unknown. */
-        manager = zumactl_bus_get_manager(ctx, error);
-        if (manager == NULL)
-                return NULL;
-        if (!zuma_bus_manager_call_find_volume_sync(manager, name, zumactl_bus_no_options(), &path,
-                                                    NULL, error))
+        if (!zuma_bus_manager_call_find_volume_sync(ctx->manager, name, zumactl_bus_no_options(),
+                                                    &path, NULL, error))
                 return NULL;
         return zumactl_bus_reload_volume(ctx, path, error);
 }
@@ -200,20 +215,25 @@ gboolean zumactl_bus_require_running(ZumaBusVolume *volume, GError **error)
 ZumaBusSnapshot *zumactl_bus_find_snapshot(ZumactlContext *ctx, ZumaBusVolume *volume,
                                            const char *name, GError **error)
 {
-        GList *snapshots = zumactl_bus_list_snapshots(ctx, volume);
-        ZumaBusSnapshot *found = NULL;
+        g_autoptr(GError) error_local = NULL;
+        g_autofree char *path = NULL;
 
-        for (GList *l = snapshots; l != NULL && found == NULL; l = l->next) {
-                if (g_strcmp0(zuma_bus_snapshot_get_name(l->data), name) == 0)
-                        found = g_object_ref(l->data);
-        }
-        g_list_free_full(snapshots, g_object_unref);
-        if (found != NULL)
-                return found;
-        if (!zumactl_bus_require_running(volume, error))
+        if (zuma_bus_volume_call_find_snapshot_sync(volume, name, zumactl_bus_no_options(), &path,
+                                                    NULL, &error_local))
+                return zumactl_bus_reload_snapshot(ctx, path, error);
+        /* The words zumactl always used; a name the server finds invalid
+         * cannot be a snapshot's, so that too is "no snapshot". */
+        if (g_error_matches(error_local, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING) &&
+            !zumactl_bus_require_running(volume, error))
                 return NULL;
-        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND, "volume '%s' has no snapshot '%s'",
-                    zuma_bus_volume_get_name(volume), name);
+        if (g_error_matches(error_local, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND) ||
+            g_error_matches(error_local, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT)) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
+                            "volume '%s' has no snapshot '%s'", zuma_bus_volume_get_name(volume),
+                            name);
+                return NULL;
+        }
+        g_propagate_error(error, g_steal_pointer(&error_local));
         return NULL;
 }
 
@@ -329,60 +349,6 @@ ZumaBusSnapshot *zumactl_bus_reload_created_snapshot(ZumactlContext *ctx, const 
         if (snapshot == NULL)
                 set_created_error(error, error_local, "snapshot", path);
         return snapshot;
-}
-
-struct ZumactlCreatedWatch {
-        GDBusConnection *connection;
-        guint subscription;
-        GHashTable *names; /* object path → name */
-};
-
-static void on_snapshot_created(GDBusConnection *connection, const char *sender,
-                                const char *object_path, const char *interface_name,
-                                const char *signal_name, GVariant *parameters, gpointer data)
-{
-        ZumactlCreatedWatch *watch = data;
-        const char *path = NULL, *name = NULL;
-
-        if (!g_variant_is_of_type(parameters, G_VARIANT_TYPE("(os)")))
-                return;
-        g_variant_get(parameters, "(&o&s)", &path, &name);
-        g_hash_table_replace(watch->names, g_strdup(path), g_strdup(name));
-}
-
-ZumactlCreatedWatch *zumactl_bus_watch_created(ZumactlContext *ctx, ZumaBusVolume *volume)
-{
-        ZumactlCreatedWatch *watch = g_new0(ZumactlCreatedWatch, 1);
-        g_autofree char *owner = g_dbus_proxy_get_name_owner(G_DBUS_PROXY(volume));
-
-        watch->connection = g_object_ref(ctx->connection);
-        watch->names = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-        /* From the server's unique name only (a well-known sender would
-         * be resolved asynchronously, and any peer may send a signal). */
-        watch->subscription = g_dbus_connection_signal_subscribe(
-                ctx->connection, owner, VOLUME_INTERFACE, "SnapshotCreated",
-                zumactl_bus_path(volume), NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_snapshot_created,
-                watch, NULL);
-        return watch;
-}
-
-const char *zumactl_bus_created_name(ZumactlCreatedWatch *watch, const char *path)
-{
-        /* Signals are dispatched on this thread's main context, which a
-         * synchronous call does not run: deliver those received so far. */
-        while (g_main_context_iteration(NULL, FALSE))
-                ;
-        return g_hash_table_lookup(watch->names, path);
-}
-
-void zumactl_bus_created_watch_free(ZumactlCreatedWatch *watch)
-{
-        if (watch == NULL)
-                return;
-        g_dbus_connection_signal_unsubscribe(watch->connection, watch->subscription);
-        g_object_unref(watch->connection);
-        g_hash_table_unref(watch->names);
-        g_free(watch);
 }
 
 GVariant *zumactl_bus_no_options(void)

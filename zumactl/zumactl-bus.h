@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Reaching zuma-snapshotd and finding its objects.  One
- * GetManagedObjects call at connect time gives every volume and snapshot
- * with its properties; objects created or changed by this run's own calls
- * are read again through a fresh proxy (zumactl_bus_reload_*), since the
- * object manager learns of them only from signals we do not wait for.
+ * Reaching zuma-snapshotd and finding its objects.  A command that names
+ * a volume or a snapshot asks the server for that one object
+ * (Manager.FindVolume, Volume.FindSnapshot) and reads its properties
+ * through a proxy of its own, so its cost does not grow with the number
+ * of snapshots.  Only the commands that show everything (status, list)
+ * load the object manager: one GetManagedObjects call with every volume
+ * and snapshot and their properties.  Objects created or changed by this
+ * run's own calls are read again through a fresh proxy
+ * (zumactl_bus_reload_*).
  */
 #pragma once
 
@@ -21,14 +25,20 @@ G_BEGIN_DECLS
  * revert). */
 #define ZUMACTL_DEVICE_CALL_TIMEOUT_MS (30 * 60 * 1000)
 
-/* Connects to the bus and loads the server's objects; fails with an
- * "unreachable" error (exit code 11) when the server is not there. */
+/* Connects to the bus and reads the server's Manager object (starting
+ * the server if the bus can activate it); fails with an "unreachable"
+ * error (exit code 11) when the server is not there. */
 gboolean zumactl_bus_connect(ZumactlContext *ctx, GError **error);
 
+/* zumactl_bus_connect(), then every object of the server with its
+ * properties, for zumactl_bus_list_volumes() and _list_snapshots(). */
+gboolean zumactl_bus_load_objects(ZumactlContext *ctx, GError **error);
+
+/* The Manager proxy (a new reference). */
 ZumaBusManager *zumactl_bus_get_manager(ZumactlContext *ctx, GError **error);
 
-/* The volume called name: from the object manager, else as the server's
- * FindVolume answers (which also judges the name). */
+/* The volume called name, as the server's FindVolume answers (which also
+ * judges the name), with its properties read now. */
 ZumaBusVolume *zumactl_bus_find_volume(ZumactlContext *ctx, const char *name, GError **error);
 
 /* The same, with a failure reported as zumactl does: "what: why" (what
@@ -36,10 +46,12 @@ ZumaBusVolume *zumactl_bus_find_volume(ZumactlContext *ctx, const char *name, GE
 ZumaBusVolume *zumactl_bus_find_volume_for(ZumactlContext *ctx, const char *name, const char *what,
                                            GError **error);
 
-/* Every volume, sorted by name (ZumaBusVolume refs). */
+/* Every volume, sorted by name (ZumaBusVolume refs); needs
+ * zumactl_bus_load_objects(). */
 GList *zumactl_bus_list_volumes(ZumactlContext *ctx);
 
-/* The snapshots of volume, sorted by id (ZumaBusSnapshot refs). */
+/* The snapshots of volume, sorted by id (ZumaBusSnapshot refs); needs
+ * zumactl_bus_load_objects(). */
 GList *zumactl_bus_list_snapshots(ZumactlContext *ctx, ZumaBusVolume *volume);
 
 gboolean zumactl_bus_volume_is_running(ZumaBusVolume *volume);
@@ -48,8 +60,10 @@ gboolean zumactl_bus_volume_is_running(ZumaBusVolume *volume);
  * only then. */
 gboolean zumactl_bus_require_running(ZumaBusVolume *volume, GError **error);
 
-/* The snapshot of volume called name; NotRunning if the volume is not
- * running (snapshot objects exist only then), NotFound otherwise. */
+/* The snapshot of volume called name, as the server's FindSnapshot
+ * answers, with its properties read now; NotRunning if the volume is not
+ * running (snapshot objects exist only then), NotFound if it has no such
+ * snapshot (or name could not be one's). */
 ZumaBusSnapshot *zumactl_bus_find_snapshot(ZumactlContext *ctx, ZumaBusVolume *volume,
                                            const char *name, GError **error);
 
@@ -68,19 +82,6 @@ ZumaBusVolume *zumactl_bus_reload_created_volume(ZumactlContext *ctx, const char
                                                  GError **error);
 ZumaBusSnapshot *zumactl_bus_reload_created_snapshot(ZumactlContext *ctx, const char *path,
                                                      GError **error);
-
-/* The names the server announces in volume's SnapshotCreated signals.
- * The server emits the signal before it answers CreateSnapshot, and the
- * bus keeps one sender's messages in order, so a watch made before the
- * call knows the generated name of the new snapshot once the call
- * returned, even if the server left the bus right after answering. */
-typedef struct ZumactlCreatedWatch ZumactlCreatedWatch;
-
-ZumactlCreatedWatch *zumactl_bus_watch_created(ZumactlContext *ctx, ZumaBusVolume *volume);
-/* The name announced for the snapshot at path, or NULL. */
-const char *zumactl_bus_created_name(ZumactlCreatedWatch *watch, const char *path);
-void zumactl_bus_created_watch_free(ZumactlCreatedWatch *watch);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(ZumactlCreatedWatch, zumactl_bus_created_watch_free)
 
 const char *zumactl_bus_path(gpointer proxy);
 

@@ -52,9 +52,10 @@ static gboolean snapshot_run(ZumactlContext *ctx, const char *vol_name, const ch
 /* The server acknowledged the snapshot at path, and then its properties
  * could not be read (src says why).  Exit code 0 must mean "the snapshot
  * exists", and stdout carries its name: so when the server merely left the
- * bus and the name is known (given, or announced by SnapshotCreated), that
- * is success, with a warning; otherwise the error, which says the snapshot
- * was created at path (zumactl_bus_reload_created_snapshot). */
+ * bus and the name is known (CreateSnapshot answers with it; NULL only if
+ * a server answered with none), that is success, with a warning;
+ * otherwise the error, which says the snapshot was created at path
+ * (zumactl_bus_reload_created_snapshot). */
 static gboolean report_created(ZumactlContext *ctx, const char *what, const char *vol_name,
                                const char *name, const char *path, GError *src, GError **error)
 {
@@ -94,9 +95,9 @@ gboolean zumactl_cmd_snapshot(ZumactlContext *ctx, int argc, char **argv, GError
         g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
         g_autoptr(ZumaBusVolume) volume = NULL;
         g_autoptr(ZumaBusSnapshot) snapshot = NULL;
-        g_autoptr(ZumactlCreatedWatch) watch = NULL;
         g_autoptr(GError) error_local = NULL;
         g_autofree char *path = NULL;
+        g_autofree char *created_name = NULL;
         g_autofree char *what = NULL;
         gint64 priority;
 
@@ -121,17 +122,17 @@ gboolean zumactl_cmd_snapshot(ZumactlContext *ctx, int argc, char **argv, GError
         volume = zumactl_bus_find_volume_for(ctx, argv[1], what, error);
         if (volume == NULL)
                 return FALSE;
-        if (argc <= 2)
-                watch = zumactl_bus_watch_created(ctx, volume);
         if (!zuma_bus_volume_call_create_snapshot_sync(volume, argc > 2 ? argv[2] : "",
-                                                       g_variant_dict_end(options), &path, NULL,
-                                                       &error_local))
+                                                       g_variant_dict_end(options), &path,
+                                                       &created_name, NULL, &error_local))
                 return zumactl_fail(error, g_steal_pointer(&error_local), what);
         /* From here on the snapshot exists: the server said so. */
         snapshot = zumactl_bus_reload_created_snapshot(ctx, path, &error_local);
         if (snapshot == NULL)
                 return report_created(ctx, what, argv[1],
-                                      argc > 2 ? argv[2] : zumactl_bus_created_name(watch, path),
+                                      created_name[0] != '\0' ? created_name
+                                      : argc > 2              ? argv[2]
+                                                              : NULL,
                                       path, g_steal_pointer(&error_local), error);
         if (ctx->json) {
                 zumactl_print_snapshot_json(snapshot, argv[1]);

@@ -122,7 +122,8 @@ static gboolean status_server(ZumactlContext *ctx, GError **error)
         g_autoptr(GError) error_local = NULL;
         GList *volumes;
 
-        manager = zumactl_bus_get_manager(ctx, &error_local);
+        if (zumactl_bus_load_objects(ctx, &error_local))
+                manager = zumactl_bus_get_manager(ctx, &error_local);
         if (manager == NULL) {
                 zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                         "reading the status of zuma-snapshotd");
@@ -278,6 +279,9 @@ gboolean zumactl_cmd_status(ZumactlContext *ctx, int argc, char **argv, GError *
         volume = zumactl_bus_find_volume(ctx, argv[1], &error_local);
         if (volume != NULL && argc == 3)
                 snapshot = zumactl_bus_find_snapshot(ctx, volume, argv[2], &error_local);
+        /* One volume shows all its snapshots: read every object. */
+        else if (volume != NULL && !zumactl_bus_load_objects(ctx, &error_local))
+                g_clear_object(&volume);
         if (volume == NULL || (argc == 3 && snapshot == NULL)) {
                 zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                         "reading the status of %s '%s'",
@@ -322,7 +326,7 @@ gboolean zumactl_cmd_list(ZumactlContext *ctx, int argc, char **argv, GError **e
         if (!zumactl_expect_arguments(ctx, argc, argv, 0, 1, error))
                 return FALSE;
         if (argc == 1) {
-                if (!zumactl_bus_connect(ctx, &error_local)) {
+                if (!zumactl_bus_load_objects(ctx, &error_local)) {
                         zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                                 "listing volumes");
                         return FALSE;
@@ -334,7 +338,8 @@ gboolean zumactl_cmd_list(ZumactlContext *ctx, int argc, char **argv, GError **e
                 g_autoptr(ZumaBusVolume) volume =
                         zumactl_bus_find_volume(ctx, argv[1], &error_local);
 
-                if (volume == NULL || !zumactl_bus_require_running(volume, &error_local)) {
+                if (volume == NULL || !zumactl_bus_require_running(volume, &error_local) ||
+                    !zumactl_bus_load_objects(ctx, &error_local)) {
                         zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                                 "listing the snapshots of volume '%s'", argv[1]);
                         return FALSE;

@@ -258,6 +258,7 @@ static void report_error(ZumactlContext *ctx, const ZumactlCommand *command, con
 static void context_clear(ZumactlContext *ctx)
 {
         g_clear_object(&ctx->object_manager);
+        g_clear_object(&ctx->manager);
         g_clear_object(&ctx->connection);
         g_clear_pointer(&ctx->bus_address, g_free);
 }

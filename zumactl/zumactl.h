@@ -41,6 +41,8 @@ struct ZumactlContext {
         const ZumactlCommand *command;
         /* Set by zumactl_bus_connect(). */
         GDBusConnection *connection;
+        ZumaBusManager *manager;
+        /* Set by zumactl_bus_load_objects() (status and list only). */
         GDBusObjectManager *object_manager;
 };
 

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The Volume interface's methods: each checks that the volume still
- * exists and that the caller may change it (root), reads its arguments
+ * exists and that the caller may change it (root; FindSnapshot, which
+ * only reads, is open to all), reads its arguments
  * and options, and asks the volume.  The methods are found by name in one
  * table, so the caller check, the options argument and the reply are
  * written once (run_method()).
@@ -40,12 +41,13 @@ static GVariant *create_snapshot_method(ZumaVolume *self, GVariant *params, GVar
                                         GError **error)
 {
         g_autofree char *path = NULL;
+        g_autofree char *created_name = NULL;
         const char *name = NULL;
 
         g_variant_get_child(params, 0, "&s", &name);
-        if (!volume_create_snapshot(self, name, options, &path, error))
+        if (!volume_create_snapshot(self, name, options, &path, &created_name, error))
                 return NULL;
-        return g_variant_new("(o)", path);
+        return g_variant_new("(os)", path, created_name);
 }
 
 static GVariant *delete_snapshots_method(ZumaVolume *self, GVariant *params, GVariant *options,
@@ -172,6 +174,25 @@ static gboolean on_handle_strv_argument(ZumaBusVolume *iface, GDBusMethodInvocat
         return on_handle_method(self, invocation);
 }
 
+/* FindSnapshot only reads, so it is open to every caller and bypasses the
+ * root check of the table above. */
+static gboolean on_handle_find_snapshot(ZumaBusVolume *iface, GDBusMethodInvocation *invocation,
+                                        const char *name, GVariant *options, ZumaVolume *self)
+{
+        g_autoptr(GError) error = NULL;
+        ZumaSnapshot *snapshot = NULL;
+
+        if (zuma_options_parse(options, &error, NULL))
+                snapshot = volume_find_snapshot(self, name, &error);
+        if (!snapshot) {
+                zuma_reply_gerror(invocation, error);
+                return TRUE;
+        }
+        zuma_bus_volume_complete_find_snapshot(iface, invocation,
+                                               zuma_snapshot_get_object_path(snapshot));
+        return TRUE;
+}
+
 void volume_connect_methods(ZumaVolume *self)
 {
         static const struct {
@@ -189,4 +210,6 @@ void volume_connect_methods(ZumaVolume *self)
 
         for (guint i = 0; i < G_N_ELEMENTS(handlers); i++)
                 g_signal_connect(self->iface, handlers[i].signal, handlers[i].handler, self);
+        g_signal_connect(self->iface, "handle-find-snapshot", G_CALLBACK(on_handle_find_snapshot),
+                         self);
 }

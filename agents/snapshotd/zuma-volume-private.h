@@ -81,8 +81,9 @@ void volume_drop_all_snapshots(ZumaVolume *self);
 /* Detaches (force: even if open) and deletes one snapshot. */
 gboolean volume_delete_one(ZumaVolume *self, ZumaSnapshot *snapshot, gboolean force,
                            GError **error);
+/* Sets *ret_path and *ret_name (the generated one when name is ""). */
 gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *options,
-                                char **ret_path, GError **error);
+                                char **ret_path, char **ret_name, GError **error);
 
 /* zuma-volume-jobs.c */
 gboolean volume_delete_snapshots(ZumaVolume *self, const char *const *names, GVariant *options,

@@ -234,7 +234,7 @@ gboolean volume_delete_one(ZumaVolume *self, ZumaSnapshot *snapshot, gboolean fo
 }
 
 gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *options,
-                                char **ret_path, GError **error)
+                                char **ret_path, char **ret_name, GError **error)
 {
         ZumaEngine *engine;
         ZumaSnapshot *snapshot;
@@ -287,6 +287,7 @@ gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *op
                                               info.name);
         volume_refresh(self);
         *ret_path = g_strdup(zuma_snapshot_get_object_path(snapshot));
+        *ret_name = g_strdup(info.name);
         return TRUE;
 }
 

@@ -342,15 +342,31 @@ gboolean define_fails(const char *name, const char *origin, const char *store, c
         return path != NULL;
 }
 
-char *create_snapshot(const char *vol, const char *name, const char *options)
+char *create_snapshot_named(const char *vol, const char *name, const char *options, char **ret_name)
 {
         g_autoptr(ZumaBusVolume) v = volume(vol);
         g_autoptr(GError) error = NULL;
+        g_autofree char *created_name = NULL;
+        g_autofree char *name_property = NULL;
         char *path = NULL;
 
-        zuma_bus_volume_call_create_snapshot_sync(v, name, opts(options), &path, NULL, &error);
+        zuma_bus_volume_call_create_snapshot_sync(v, name, opts(options), &path, &created_name,
+                                                  NULL, &error);
         g_assert_no_error(error);
+        /* The answer names the snapshot: the name given, or the one the
+         * server generated, as the object says. */
+        if (name[0] != '\0')
+                g_assert_cmpstr(created_name, ==, name);
+        name_property = prop_s(path, IFACE_SNAPSHOT, "Name");
+        g_assert_cmpstr(created_name, ==, name_property);
+        if (ret_name)
+                *ret_name = g_steal_pointer(&created_name);
         return path;
+}
+
+char *create_snapshot(const char *vol, const char *name, const char *options)
+{
+        return create_snapshot_named(vol, name, options, NULL);
 }
 
 /* Waits for a job's Completed; asserts it ended with error name want

@@ -111,7 +111,12 @@ char *define(const char *name, const char *origin, const char *store, const char
              GError **error);
 gboolean define_fails(const char *name, const char *origin, const char *store, const char *options,
                       GError **error);
+/* Volume.CreateSnapshot; asserts it succeeds and answers with the name
+ * given (name not "") and the name the new object has. */
 char *create_snapshot(const char *vol, const char *name, const char *options);
+/* The same, also giving the name the call answered with. */
+char *create_snapshot_named(const char *vol, const char *name, const char *options,
+                            char **ret_name);
 /* Waits for a job's Completed; asserts it ended with error name want
  * ("" for success) and that its properties say the same. */
 void wait_job(const char *job_path, const char *want);

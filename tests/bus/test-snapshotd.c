@@ -231,37 +231,42 @@ static void test_snapshot_create(void)
         g_autofree char *s1 = NULL;
         g_autofree char *s2 = NULL;
         g_autofree char *s3 = NULL;
+        g_autofree char *s1_name = NULL;
         g_autofree char *auto_name = NULL;
+        g_autofree char *auto_want = NULL;
         g_autofree char *want = NULL;
         g_autoptr(GVariant) created = NULL;
 
         /* bad input */
         assert_fails("InvalidArgument", zuma_bus_volume_call_create_snapshot_sync(
-                                                v, "-x", NO_OPTS, NULL, NULL, &error_));
+                                                v, "-x", NO_OPTS, NULL, NULL, NULL, &error_));
         assert_fails("InvalidArgument", zuma_bus_volume_call_create_snapshot_sync(
-                                                v, "a@b", NO_OPTS, NULL, NULL, &error_));
+                                                v, "a@b", NO_OPTS, NULL, NULL, NULL, &error_));
         assert_fails("InvalidArgument", zuma_bus_volume_call_create_snapshot_sync(
-                                                v, "a/b", NO_OPTS, NULL, NULL, &error_));
+                                                v, "a/b", NO_OPTS, NULL, NULL, NULL, &error_));
         assert_fails("InvalidArgument", zuma_bus_volume_call_create_snapshot_sync(
-                                                v, long_name, NO_OPTS, NULL, NULL, &error_));
+                                                v, long_name, NO_OPTS, NULL, NULL, NULL, &error_));
+        assert_fails_mentioning("InvalidArgument", "too long",
+                                zuma_bus_volume_call_create_snapshot_sync(v, huge, NO_OPTS, NULL,
+                                                                          NULL, NULL, &error_));
         assert_fails_mentioning(
-                "InvalidArgument", "too long",
-                zuma_bus_volume_call_create_snapshot_sync(v, huge, NO_OPTS, NULL, NULL, &error_));
-        assert_fails_mentioning("InvalidArgument", "colour",
-                                zuma_bus_volume_call_create_snapshot_sync(
-                                        v, "s", opts("{'colour': <'red'>}"), NULL, NULL, &error_));
+                "InvalidArgument", "colour",
+                zuma_bus_volume_call_create_snapshot_sync(v, "s", opts("{'colour': <'red'>}"), NULL,
+                                                          NULL, NULL, &error_));
         assert_fails_mentioning(
                 "InvalidArgument", "priority",
                 zuma_bus_volume_call_create_snapshot_sync(v, "s", opts("{'priority': <'high'>}"),
-                                                          NULL, NULL, &error_));
+                                                          NULL, NULL, NULL, &error_));
         assert_fails_mentioning(
                 "InvalidArgument", "pinned",
                 zuma_bus_volume_call_create_snapshot_sync(v, "s", opts("{'pinned': <uint32 1>}"),
-                                                          NULL, NULL, &error_));
+                                                          NULL, NULL, NULL, &error_));
         g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 0);
 
         /* good ones */
-        s1 = create_snapshot(T.vol_path, "s1", "{'priority': <5>, 'pinned': <true>}");
+        s1 = create_snapshot_named(T.vol_path, "s1", "{'priority': <5>, 'pinned': <true>}",
+                                   &s1_name);
+        g_assert_cmpstr(s1_name, ==, "s1");
         want = g_strdup_printf("(objectpath '%s', 's1')", s1);
         created = wait_signal(T.vol_path, "SnapshotCreated", want);
         g_assert_cmpstr(s1, ==, "/org/zumastor/Zumastor1/volumes/good/snapshots/1");
@@ -281,16 +286,50 @@ static void test_snapshot_create(void)
         s2 = create_snapshot(T.vol_path, "s2", "{'writable': <true>, 'attach': <false>}");
         g_assert_true(prop_b(s2, IFACE_SNAPSHOT, "Writable"));
         assert_prop_s(s2, IFACE_SNAPSHOT, "Device", "");
-        s3 = create_snapshot(T.vol_path, "", "{}");
-        auto_name = prop_s(s3, IFACE_SNAPSHOT, "Name");
-        g_assert_true(g_str_has_prefix(auto_name, "good-"));
+        /* A generated name comes back in the answer (create_snapshot_named
+         * checks it is the object's Name), and the signal says the same. */
+        s3 = create_snapshot_named(T.vol_path, "", "{}", &auto_name);
+        g_assert_true(g_regex_match_simple(
+                "^good-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}:[0-9]{2}:[0-9]{2}$", auto_name, 0, 0));
+        auto_want = g_strdup_printf("(objectpath '%s', '%s')", s3, auto_name);
+        g_variant_unref(wait_signal(T.vol_path, "SnapshotCreated", auto_want));
         g_assert_cmpuint(prop_u(s3, IFACE_SNAPSHOT, "Id"), ==, 3);
         g_free(create_snapshot(T.vol_path, max_name, "{}"));
         g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 4);
         /* duplicate */
         assert_fails("AlreadyExists", zuma_bus_volume_call_create_snapshot_sync(
-                                              v, "s1", NO_OPTS, NULL, NULL, &error_));
+                                              v, "s1", NO_OPTS, NULL, NULL, NULL, &error_));
         drain_signals();
+
+        /* FindSnapshot */
+        {
+                g_autofree char *found = NULL;
+                g_autofree char *found_auto = NULL;
+
+                assert_ok(zuma_bus_volume_call_find_snapshot_sync(v, "s1", NO_OPTS, &found, NULL,
+                                                                  &error_));
+                g_assert_cmpstr(found, ==, s1);
+                assert_ok(zuma_bus_volume_call_find_snapshot_sync(v, auto_name, NO_OPTS,
+                                                                  &found_auto, NULL, &error_));
+                g_assert_cmpstr(found_auto, ==, s3);
+                assert_fails_mentioning("NotFound", "nope",
+                                        zuma_bus_volume_call_find_snapshot_sync(
+                                                v, "nope", NO_OPTS, NULL, NULL, &error_));
+                assert_fails("InvalidArgument", zuma_bus_volume_call_find_snapshot_sync(
+                                                        v, "", NO_OPTS, NULL, NULL, &error_));
+                assert_fails("InvalidArgument", zuma_bus_volume_call_find_snapshot_sync(
+                                                        v, "a/b", NO_OPTS, NULL, NULL, &error_));
+                assert_fails("InvalidArgument",
+                             zuma_bus_volume_call_find_snapshot_sync(v, long_name, NO_OPTS, NULL,
+                                                                     NULL, &error_));
+                assert_fails_mentioning("InvalidArgument", "too long",
+                                        zuma_bus_volume_call_find_snapshot_sync(
+                                                v, huge, NO_OPTS, NULL, NULL, &error_));
+                assert_fails_mentioning(
+                        "InvalidArgument", "colour",
+                        zuma_bus_volume_call_find_snapshot_sync(
+                                v, "s1", opts("{'colour': <'red'>}"), NULL, NULL, &error_));
+        }
 }
 
 static void test_snapshot_changes(void)
@@ -643,9 +682,11 @@ static void test_stop_start(void)
         g_assert_false(object_exists(s1));
         assert_ok(zuma_bus_volume_call_stop_sync(v, NO_OPTS, NULL, &error_));
         assert_fails("NotRunning", zuma_bus_volume_call_create_snapshot_sync(v, "x", NO_OPTS, NULL,
-                                                                             NULL, &error_));
+                                                                             NULL, NULL, &error_));
         assert_fails("NotRunning",
                      zuma_bus_volume_call_revert_sync(v, "s2", NO_OPTS, NULL, NULL, &error_));
+        assert_fails("NotRunning", zuma_bus_volume_call_find_snapshot_sync(v, "first", NO_OPTS,
+                                                                           NULL, NULL, &error_));
         assert_fails("NotRunning", zuma_bus_volume_call_resize_sync(v, opts("{'store': <true>}"),
                                                                     NULL, NULL, &error_));
         {
@@ -893,9 +934,9 @@ static int unprivileged_main(void)
         assert_fails(denied,
                      zuma_bus_volume_call_stop_sync(v, opts("{'force': <true>}"), NULL, &error_));
         assert_fails(denied, zuma_bus_volume_call_create_snapshot_sync(v, "mine", NO_OPTS, NULL,
-                                                                       NULL, &error_));
+                                                                       NULL, NULL, &error_));
         assert_fails(denied, zuma_bus_volume_call_create_snapshot_sync(
-                                     v, huge, opts("{'bogus': <1>}"), NULL, NULL, &error_));
+                                     v, huge, opts("{'bogus': <1>}"), NULL, NULL, NULL, &error_));
         assert_fails(denied, zuma_bus_volume_call_delete_snapshots_sync(v, names, NO_OPTS, NULL,
                                                                         NULL, &error_));
         assert_fails(denied,
@@ -954,6 +995,14 @@ static int unprivileged_main(void)
         assert_ok(
                 zuma_bus_manager_call_find_volume_sync(m, "good", NO_OPTS, &found, NULL, &error_));
         g_assert_cmpstr(found, ==, vol);
+        {
+                g_autofree char *snap_name = prop_s(snap, IFACE_SNAPSHOT, "Name");
+                g_autofree char *found_snap = NULL;
+
+                assert_ok(zuma_bus_volume_call_find_snapshot_sync(v, snap_name, NO_OPTS,
+                                                                  &found_snap, NULL, &error_));
+                g_assert_cmpstr(found_snap, ==, snap);
+        }
         g_print("status: readable\n");
         return 0;
 }
@@ -1162,7 +1211,7 @@ static void expect_store_failure(const char *path, const char *error_name)
                 g_autoptr(GError) error = NULL;
 
                 if (zuma_bus_volume_call_create_snapshot_sync(v, name, opts("{'attach': <false>}"),
-                                                              NULL, NULL, &error))
+                                                              NULL, NULL, NULL, &error))
                         continue;
                 g_test_message("snapshot %u failed: %s", i, error->message);
                 assert_error_name(error, error_name);
@@ -1173,8 +1222,8 @@ static void expect_store_failure(const char *path, const char *error_name)
         assert_prop_s(path, IFACE_VOLUME, "State", "failed");
         last_error = prop_s(path, IFACE_VOLUME, "LastError");
         g_assert_nonnull(strstr(last_error, "failed"));
-        assert_fails("NotRunning", zuma_bus_volume_call_create_snapshot_sync(v, "after", NO_OPTS,
-                                                                             NULL, NULL, &error_));
+        assert_fails("NotRunning", zuma_bus_volume_call_create_snapshot_sync(
+                                           v, "after", NO_OPTS, NULL, NULL, NULL, &error_));
         assert_prop_s(T.vol_path, IFACE_VOLUME, "State", "running");
 }
 

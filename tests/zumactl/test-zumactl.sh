@@ -424,18 +424,37 @@ if [[ -n $FAKE_SERVER && -x $FAKE_SERVER ]]; then
         }
         fake_done
     }
-    # A generated name: known from the SnapshotCreated signal, which the
-    # server sends before its answer.
+    # A generated name: known from CreateSnapshot's answer.
     fake leave && {
         run 0 snapshot vol0 && [[ $OUT == vol0-generated ]] ||
             fail "generated snapshot, server left: '$OUT'"
         fake_done
     }
-    # Without the signal the name is unknown: unreachable, saying where
-    # the snapshot was created.
+    # The answer alone is enough: zumactl does not need SnapshotCreated.
     fake leave-silent && {
+        run 0 snapshot vol0 && [[ $OUT == vol0-generated ]] ||
+            fail "generated snapshot, silent server left: '$OUT'"
+        [[ $ERR == *warning*"left the bus"*"'vol0-generated'"*"$SNAP7"* ]] ||
+            fail "generated snapshot, silent server left: no warning: $ERR"
+        fake_done
+    }
+    fake leave-silent && {
+        run 0 --json snapshot vol0 && {
+            expect 'd["name"], d["volume"], d["object_path"]' "('vol0-generated', 'vol0', '$SNAP7')"
+        }
+        fake_done
+    }
+    # A server answering without the name: unknown, so unreachable,
+    # saying where the snapshot was created.
+    fake leave-nameless && {
         run 11 snapshot vol0 && [[ $ERR == *"WAS created at $SNAP7"*"left the bus"* ]] ||
-            fail "generated snapshot, silent server left: $ERR"
+            fail "generated snapshot, nameless answer, server left: $ERR"
+        fake_done
+    }
+    # A name given is known even then.
+    fake leave-nameless && {
+        run 0 snapshot vol0 given && [[ $OUT == given ]] ||
+            fail "snapshot, nameless answer, server left: '$OUT'"
         fake_done
     }
     # The server stays, the object is not there: gone, not "no snapshot".

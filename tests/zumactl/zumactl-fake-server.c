@@ -14,16 +14,19 @@
  *
  *   zumactl-fake-server MODE
  *
- *   leave         like the server: SnapshotCreated(path, name) first, then
- *                 leave the bus, answer, exit
- *   leave-silent  the same without the signal: the name of a snapshot
- *                 made with a generated name stays unknown to zumactl
- *   stay          answer (and signal), never export the object, stay on
- *                 the bus: the snapshot is "gone already"
+ *   leave           like the server: SnapshotCreated(path, name) first,
+ *                   then leave the bus, answer (path, name), exit
+ *   leave-silent    the same without the signal: zumactl learns a
+ *                   generated name from the answer alone
+ *   leave-nameless  no signal, and an answer with an empty name (no
+ *                   server does that): a generated name stays unknown
+ *   stay            answer (and signal), never export the object, stay
+ *                   on the bus: the snapshot is "gone already"
  *
- * It exports the object manager at ROOT, ROOT/Manager, and one running
- * volume vol0 at ROOT/volumes/vol0.  A created snapshot is always
- * ROOT/volumes/vol0/snapshots/7; a generated name is "vol0-generated".
+ * It exports the object manager at ROOT, ROOT/Manager (with FindVolume),
+ * and one running volume vol0 at ROOT/volumes/vol0.  A created snapshot
+ * is always ROOT/volumes/vol0/snapshots/7; a generated name is
+ * "vol0-generated".
  * SIGTERM ends it.  Uses the system bus (DBUS_SYSTEM_BUS_ADDRESS).
  */
 #define G_LOG_DOMAIN "zumactl-fake-server"
@@ -39,7 +42,7 @@
 #define ROOT "/org/zumastor/Zumastor1"
 #define SNAPSHOT_PATH ROOT "/volumes/vol0/snapshots/7"
 
-typedef enum { MODE_LEAVE, MODE_LEAVE_SILENT, MODE_STAY } Mode;
+typedef enum { MODE_LEAVE, MODE_LEAVE_SILENT, MODE_LEAVE_NAMELESS, MODE_STAY } Mode;
 
 typedef struct Fake {
         Mode mode;
@@ -93,13 +96,15 @@ static gboolean on_create_snapshot(ZumaBusVolume *volume, GDBusMethodInvocation 
                                    const char *name, GVariant *options, gpointer data)
 {
         Fake *fake = data;
+        const char *created_name = name[0] ? name : "vol0-generated";
 
-        if (fake->mode != MODE_LEAVE_SILENT)
-                zuma_bus_volume_emit_snapshot_created(volume, SNAPSHOT_PATH,
-                                                      name[0] ? name : "vol0-generated");
+        if (fake->mode == MODE_LEAVE || fake->mode == MODE_STAY)
+                zuma_bus_volume_emit_snapshot_created(volume, SNAPSHOT_PATH, created_name);
         if (fake->mode != MODE_STAY)
                 leave_bus(fake);
-        zuma_bus_volume_complete_create_snapshot(volume, invocation, SNAPSHOT_PATH);
+        zuma_bus_volume_complete_create_snapshot(volume, invocation, SNAPSHOT_PATH,
+                                                 fake->mode == MODE_LEAVE_NAMELESS ? ""
+                                                                                   : created_name);
         finish(fake);
         return TRUE;
 }
@@ -125,6 +130,19 @@ static gboolean on_define_volume(ZumaBusManager *manager, GDBusMethodInvocation 
         return TRUE;
 }
 
+static gboolean on_find_volume(ZumaBusManager *manager, GDBusMethodInvocation *invocation,
+                               const char *name, GVariant *options, gpointer data)
+{
+        if (strcmp(name, "vol0") != 0) {
+                g_dbus_method_invocation_return_dbus_error(invocation,
+                                                           "org.zumastor.Zumastor1.Error.NotFound",
+                                                           "the fake server has vol0 only");
+                return TRUE;
+        }
+        zuma_bus_manager_complete_find_volume(manager, invocation, ROOT "/volumes/vol0");
+        return TRUE;
+}
+
 static gboolean on_sigterm(gpointer data)
 {
         g_main_loop_quit(data);
@@ -141,13 +159,15 @@ int main(int argc, char **argv)
         Fake fake = { 0 };
 
         if (argc != 2) {
-                fprintf(stderr, "usage: %s leave|leave-silent|stay\n", argv[0]);
+                fprintf(stderr, "usage: %s leave|leave-silent|leave-nameless|stay\n", argv[0]);
                 return 2;
         }
         if (strcmp(argv[1], "leave") == 0)
                 fake.mode = MODE_LEAVE;
         else if (strcmp(argv[1], "leave-silent") == 0)
                 fake.mode = MODE_LEAVE_SILENT;
+        else if (strcmp(argv[1], "leave-nameless") == 0)
+                fake.mode = MODE_LEAVE_NAMELESS;
         else if (strcmp(argv[1], "stay") == 0)
                 fake.mode = MODE_STAY;
         else {
@@ -164,6 +184,8 @@ int main(int argc, char **argv)
         manager = zuma_bus_manager_skeleton_new();
         zuma_bus_object_skeleton_set_manager(manager_object, manager);
         g_signal_connect(manager, "handle-define-volume", G_CALLBACK(on_define_volume), &fake);
+        g_signal_connect(manager, "handle-find-volume", G_CALLBACK(on_find_volume), NULL);
+        zuma_bus_manager_set_version(manager, "fake");
         g_dbus_object_manager_server_export(server, G_DBUS_OBJECT_SKELETON(manager_object));
 
         volume_object = zuma_bus_object_skeleton_new(ROOT "/volumes/vol0");
