@@ -7,6 +7,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -206,7 +207,33 @@ struct SsStore {
         void *node_buf;  /* aligned, one block: node I/O */
         SsAutodeleteFn on_autodelete;
         void *user;
+        /* ss_store_changes(): read by other threads without the caller's
+         * lock, so an atomic; moved only by store_changed(). */
+        _Atomic uint64_t changes;
 };
+
+/* Call before anything that may change what an extent handed out by
+ * ss_snapshot_map_read() reads: before the data on the devices changes.
+ * Two places do, and between them every such change:
+ *   - txn_commit(), for a dirty transaction, before it writes anything.
+ *     Every change of where a snapshot's chunk lives commits: a copy-out
+ *     (the caller overwrites the origin only after the commit of
+ *     ss_origin_prepare_write(); revert writes the origin only after
+ *     committing its copy-outs), a new private chunk, a snapshot deleted,
+ *     cleanup and autodelete freeing blocks.  A freed block is allocatable
+ *     only once the transaction that freed it committed (spacemap.c), so
+ *     it is rewritten only after that commit moved the count.
+ *   - write_privately(), before it overwrites a writable snapshot's
+ *     private chunk in place, the one write to a block that committed
+ *     metadata references.
+ * The writer's half of a sequence lock: the increment, then a release
+ * fence, then the device writes; the reader's half is in
+ * ss_store_changes(). */
+static inline void store_changed(SsStore *s)
+{
+        atomic_fetch_add_explicit(&s->changes, 1, memory_order_relaxed);
+        atomic_thread_fence(memory_order_release);
+}
 
 static inline uint64_t origin_chunks(const SsStore *s, uint64_t size)
 {

@@ -5,6 +5,14 @@
  * Chunk c of snapshot s comes from, in order: s's private exception of c
  * (writable snapshots), the first shared exception of c whose hi is >= s,
  * or else the origin, which has not been written there since s was taken.
+ *
+ * Reading without the caller's lock.  ss_snapshot_map_read() answers under
+ * the caller's lock, but the reads of its extents need not be: a caller
+ * takes ss_store_changes() with the map, reads the extents unlocked, and
+ * keeps the data only if the count is still the same afterwards.  The count
+ * moves (store_changed() in internal.h) before any change that could make
+ * an extent stale reaches a device, so an unchanged count means no such
+ * change was under way while the extents were read.
  */
 #include <string.h>
 
@@ -57,6 +65,17 @@ static int snapshot_range(SsStore *s, uint32_t id, uint64_t off, uint64_t len,
                                 (unsigned long long)info->origin_size);
         *ret = info;
         return 0;
+}
+
+/* The reader's half of the sequence lock of store_changed(): the acquire
+ * fence keeps the device reads the caller made before this call from
+ * being ordered after the load.  A device write that such a read saw was
+ * issued after its store_changed() and its release fence, so the load sees
+ * that increment. */
+uint64_t ss_store_changes(const SsStore *s)
+{
+        atomic_thread_fence(memory_order_acquire);
+        return atomic_load_explicit(&s->changes, memory_order_relaxed);
 }
 
 int ss_snapshot_map_read(SsStore *s, uint32_t id, uint64_t off, uint64_t len, SsExtent *ext,
@@ -170,6 +189,8 @@ static int write_privately(SsStore *s, uint32_t id, const uint8_t *p, uint64_t o
         int r = txn_commit(s);
         if (r < 0)
                 return r;
+        /* The blocks below may be mapped by an unlocked reader already. */
+        store_changed(s);
         while (off < end) {
                 uint64_t c = off >> s->chunk_shift, in = off & (cs - 1);
                 uint64_t piece = MIN(cs - in, end - off), blk;

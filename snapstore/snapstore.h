@@ -21,8 +21,9 @@
  * returned by ss_snapshot_map_read() stay valid only until the next call
  * that may write (origin write, snapshot create/delete/write, cleanup,
  * revert, grow): a frontend that reads the origin or the store through an
- * extent must finish that read before it lets such a call run for the same
- * chunks.  Separate handles on separate stores are independent.
+ * extent must either finish that read before it lets such a call run for
+ * the same chunks, or check ss_store_changes() (below) after the read.
+ * Separate handles on separate stores are independent.
  *
  * Durability.  Every mutating call commits its metadata before it returns,
  * so a returned 0 survives a power cut.  ss_origin_prepare_write() returns
@@ -183,6 +184,16 @@ int ss_origin_read(SsStore *s, void *buf, uint64_t offset, size_t length);
 int ss_snapshot_map_read(SsStore *s, uint32_t id, uint64_t offset, uint64_t length,
                          SsExtent *ret_extents, size_t max);
 int ss_snapshot_read(SsStore *s, uint32_t id, void *buf, uint64_t offset, size_t length);
+/* A count that moves before any change that may alter what an extent from
+ * ss_snapshot_map_read() reads reaches the devices (a copy-out, a block
+ * freed, a snapshot deleted, an in-place snapshot write; any commit).  The
+ * one call that needs no serialisation: any thread may make it while
+ * another runs a call on the handle.  To read extents without holding the
+ * lock: take the count and the map under the lock, read the extents
+ * without it, then take the count again; if it moved, the data may be
+ * stale and the read must be redone (under the lock).  Never moves for
+ * reads. */
+uint64_t ss_store_changes(const SsStore *s);
 int ss_snapshot_write(SsStore *s, uint32_t id, const void *buf, uint64_t offset, size_t length);
 
 /* Chunks that may differ between snapshot `from` and `to` (to = 0: the

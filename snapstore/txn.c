@@ -74,6 +74,8 @@ int txn_commit(SsStore *s)
         if (!s->txn_dirty)
                 return 0;
 
+        /* Before any write: see store_changed(). */
+        store_changed(s);
         r = write_dirty_nodes(s);
         if (r == 0)
                 r = sm_write_dirty(s);

@@ -2,8 +2,8 @@
 /*
  * Unit tests of the engine through its public API, on memory devices:
  * copy-out, sharing, snapshot reads, writable snapshots, deletion and
- * cleanup, delta, revert, usage, growth, store-full policies, reopen, and
- * refusing bad input.
+ * cleanup, delta, revert, usage, growth, store-full policies, reopen,
+ * refusing bad input, and the change count that unlocked readers check.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -346,6 +346,82 @@ static void test_grow_and_size_mismatch(void)
         env_free(&e);
 }
 
+/* Whether ss_store_changes() moved since *last; remembers where it is now. */
+static bool changes_moved(Env *e, uint64_t *last)
+{
+        uint64_t now = ss_store_changes(e->s);
+        bool moved = now != *last;
+
+        *last = now;
+        return moved;
+}
+
+/* Every kind of call that may change what an extent of
+ * ss_snapshot_map_read() reads moves the change count, before the change
+ * (here: by the time it returns); reads and writes that change no mapping
+ * leave it alone, so they cost unlocked readers nothing. */
+static void test_change_count(void)
+{
+        Env e;
+        uint32_t a, w, b;
+        uint8_t buf[CHUNK];
+        SsExtent ext[4];
+        uint64_t last;
+        uint64_t i;
+        int r = 0;
+
+        env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
+        last = ss_store_changes(e.s);
+        write_chunk(&e, 0, 1); /* no snapshot: nothing to copy out */
+        CHECK(!changes_moved(&e, &last));
+        CHECK(ss_snapshot_create(e.s, "a", 0, 0, &a) == 0);
+        CHECK(changes_moved(&e, &last));
+        CHECK(ss_snapshot_map_read(e.s, a, 0, CHUNK, ext, 4) == 1 &&
+              ext[0].kind == SS_EXTENT_ORIGIN);
+        write_chunk(&e, 0, 2); /* copy-out: the extent above is stale now */
+        CHECK(changes_moved(&e, &last));
+        write_chunk(&e, 0, 3); /* copied already */
+        CHECK(snap_chunk_is(&e, a, 0, 1) && ss_snapshot_map_read(e.s, a, 0, CHUNK, ext, 4) == 1);
+        CHECK(!changes_moved(&e, &last));
+
+        CHECK(ss_snapshot_create(e.s, "w", SS_SNAP_WRITABLE, 0, &w) == 0);
+        CHECK(changes_moved(&e, &last));
+        fill(buf, CHUNK, 4);
+        CHECK(ss_snapshot_write(e.s, w, buf, CHUNK, CHUNK) == 0); /* a new private chunk */
+        CHECK(changes_moved(&e, &last));
+        CHECK(ss_snapshot_write(e.s, w, buf, CHUNK, 512) == 0); /* in place, no commit */
+        CHECK(changes_moved(&e, &last));
+        CHECK(ss_snapshot_rename(e.s, a, "a2") == 0);
+        CHECK(changes_moved(&e, &last));
+        CHECK(ss_revert_origin(e.s, a) == 0);
+        CHECK(changes_moved(&e, &last));
+        CHECK(ss_snapshot_delete(e.s, w) == 0);
+        CHECK(changes_moved(&e, &last));
+        CHECK(ss_cleanup_step(e.s, 100) == 0); /* frees w's private chunk */
+        CHECK(changes_moved(&e, &last));
+        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        CHECK(changes_moved(&e, &last));
+        env_free(&e);
+
+        /* The store-full policy deletes a snapshot and reuses its blocks
+         * inside one origin write. */
+        env_new(&e, (64 + 2 + 48) * 4096, SS_FULL_AUTODELETE);
+        CHECK(ss_snapshot_create(e.s, "old", 0, 0, &a) == 0);
+        for (i = 0; i < 20 && r == 0; i++)
+                r = ss_origin_write(e.s, buf, i * CHUNK, CHUNK);
+        CHECK(r == 0);
+        CHECK(ss_snapshot_create(e.s, "new", SS_SNAP_PINNED, 0, &b) == 0);
+        last = ss_store_changes(e.s);
+        for (i = 0; i < 20 && r == 0; i++) {
+                r = ss_origin_write(e.s, buf, i * CHUNK, CHUNK);
+                CHECK(changes_moved(&e, &last));
+        }
+        SsSnapshotInfo si;
+        CHECK(r == 0 && ss_snapshot_get(e.s, a, &si) == -ENOENT);
+        CHECK(ss_snapshot_get(e.s, b, &si) == 0);
+        env_free(&e);
+}
+
 /* Both UUIDs are random version 4 UUIDs of the RFC 4122 variant, and differ. */
 static void test_uuids(void)
 {
@@ -370,6 +446,7 @@ int main(void)
         test_refuse_and_autodelete();
         test_grow_and_size_mismatch();
         test_many_snapshots();
+        test_change_count();
         if (failures) {
                 fprintf(stderr, "%d check(s) failed\n", failures);
                 return 1;

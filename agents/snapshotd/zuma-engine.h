@@ -37,9 +37,34 @@
  *  - Origin reads go straight to origin_dev without a lock (pread is
  *    thread-safe and a block device gives no ordering between concurrent
  *    reads and writes of the same sectors either).
- *  - A snapshot read holds `lock` from ss_snapshot_map_read() until its
- *    reads of the extents have returned: an extent on the origin may be
- *    copied out and overwritten by the next origin write.
+ *  - A snapshot read maps under `lock` and reads without it: under `lock`
+ *    it takes ss_store_changes() and ss_snapshot_map_read()'s extents,
+ *    releases `lock`, preads the extents from origin_dev and store_dev,
+ *    then takes ss_store_changes() again.  If the count is unchanged the
+ *    data is the snapshot's; if it moved, the read is redone with `lock`
+ *    held from the map until the reads have returned (ss_snapshot_read()),
+ *    and the unlocked data is thrown away.  Why an unchanged count is
+ *    enough: an extent goes stale only when the device range it names is
+ *    rewritten while it no longer holds the snapshot's data for that
+ *    range.  On the origin that is an origin write to a chunk the snapshot
+ *    still reads there; the write's ss_origin_prepare_write() first copies
+ *    the chunk out for the snapshot and commits, and snapshot creation
+ *    cannot slip between the copy-out and the write (write_gate), so no
+ *    origin write prepared before the map can still be in flight for such
+ *    a chunk.  In the store it is a block freed (the snapshot deleted, or
+ *    cleanup) and then reused, which is allocatable only after the commit
+ *    that freed it, or a writable snapshot's private chunk written in
+ *    place.  libsnapstore moves the count before each of these reaches a
+ *    device, at every commit and before every in-place write (internal.h,
+ *    store_changed()), while the writer holds `lock`, and with a release
+ *    fence; ss_store_changes() loads it after an acquire fence.  So if any
+ *    pread saw such a write, the second load sees its increment.  The
+ *    count is taken with the map under one hold of `lock`, so a change
+ *    committed before the map moved it already and the map reflects it.
+ *    A redo does what every read did before, so a store that changes all
+ *    the time costs one wasted unlocked read per request, never wrong data;
+ *    a pread that fails while the count moved is redone too, one that
+ *    fails while it held is the store's failure as under `lock`.
  *  - Flushes call zuma_engine_flush(), which needs no lock.
  *
  * Events the engine raises on an I/O thread (a snapshot auto-deleted by
@@ -74,6 +99,11 @@ struct ZumaEngine {
         guint32 chunk_size;
         /* Set once, under lock, when an engine call fails with -EIO/-EROFS. */
         gboolean failed;
+        /* Atomics, for tests and diagnostics (they wrap): rounds of
+         * snapshot reads served without the lock, and snapshot reads
+         * redone under it because the store changed meanwhile. */
+        gint snapshot_reads_unlocked;
+        gint snapshot_reads_redone;
         /* private */
         GMainContext *context;
         ZumaEngineCallbacks callbacks;

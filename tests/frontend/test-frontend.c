@@ -9,6 +9,8 @@
  * data while the origin is overwritten, ext4 must build and check on the
  * devices, a mounted device must be busy, writable and read-only snapshots
  * must behave, discard and write-zeroes must zero through the copy-out path,
+ * snapshot reads served without the engine lock must stay exact while the
+ * origin is overwritten and snapshots come and go,
  * udev must name the devices (when udevd can run), and a killed server's
  * leftovers must be cleaned up by its successor.
  *
@@ -246,11 +248,12 @@ static void wait_cleared(const char *device, const char *old_backing_file)
 
 /* ---- fixture ---- */
 
-static void fixture_files(Fixture *f)
+/* The files go under base: /var/tmp unless a test asks for another. */
+static void fixture_files(Fixture *f, const char *base)
 {
         GError *error = NULL;
 
-        f->dir = g_strdup("/var/tmp/zuma-frontend-XXXXXX");
+        f->dir = g_build_filename(base ? base : "/var/tmp", "zuma-frontend-XXXXXX", NULL);
         g_assert_nonnull(g_mkdtemp(f->dir));
         f->run_dir = g_build_filename(f->dir, "run", NULL);
         f->origin_path = g_build_filename(f->dir, "origin.img", NULL);
@@ -281,7 +284,7 @@ static void fixture_start(Fixture *f)
 
 static void fixture_setup(Fixture *f, gconstpointer data)
 {
-        fixture_files(f);
+        fixture_files(f, data);
         fixture_start(f);
 }
 
@@ -1157,6 +1160,277 @@ static void test_grow_origin(Fixture *f, gconstpointer data)
         detach(f, 0);
 }
 
+/* ---- snapshot reads without the engine lock ---- */
+
+/* zuma-image-io.c reads a snapshot's extents without engine->lock and keeps
+ * the data only if the store's change count held meanwhile, else reads
+ * again under the lock (zuma-engine.h).  UNLOCKED_READERS threads read one
+ * snapshot at random offsets and lengths, half through its loop device
+ * with O_DIRECT, half through its image file at any byte, while
+ * UNLOCKED_WRITERS threads overwrite the origin (the first write of a chunk
+ * copies it out, and the snapshot's origin extent for it goes stale) and
+ * the main thread creates, deletes and cleans up other snapshots (commits
+ * that move the count, blocks freed and reused).  Every byte read must be
+ * the snapshot's as it was taken.  Each of UNLOCKED_ROUNDS rounds reads a
+ * fresh snapshot of the origin the writers left, and deletes it after, so
+ * that its blocks are reused.  Asserted as well: reads were served without
+ * the lock, and some were redone under it (the count moved under them), so
+ * both paths ran and their data was checked. */
+
+#define UNLOCKED_READERS 4
+#define UNLOCKED_WRITERS 2
+#define UNLOCKED_ROUNDS 4
+#define UNLOCKED_READS 150              /* per reader and round, at least */
+#define UNLOCKED_WRITE_BYTES (8 * MiB)  /* per writer and round */
+#define UNLOCKED_WRITE_MAX (128 * 1024) /* bytes per origin write */
+#define UNLOCKED_REGION (ORIGIN_SIZE / UNLOCKED_WRITERS)
+
+typedef struct UnlockedState {
+        const char *snap_device; /* the snapshot's loop device */
+        const char *snap_file;   /* and its image file */
+        const char *origin_device;
+        const guint8 *snap_model; /* the origin when the snapshot was taken */
+        guint8 *origin_model;     /* each writer updates its own region */
+        guint32 seed;
+        guint round;
+        gint stop;                    /* atomic */
+        gint reads[UNLOCKED_READERS]; /* atomic */
+        gint writers_done;            /* atomic */
+        GMutex mutex;
+        char *failure; /* under mutex: the first thing that went wrong */
+} UnlockedState;
+
+/* A thread failed: the main thread reports it once every thread is
+ * joined.  (Failing on the spot would leave the others waiting forever in
+ * FUSE requests to this very process, which is exiting.) */
+static void unlocked_fail(UnlockedState *s, char *failure)
+{
+        g_mutex_lock(&s->mutex);
+        if (!s->failure)
+                s->failure = g_steal_pointer(&failure);
+        g_mutex_unlock(&s->mutex);
+        g_free(failure);
+        g_atomic_int_set(&s->stop, 1);
+}
+
+typedef struct UnlockedThread {
+        UnlockedState *state;
+        guint index;
+} UnlockedThread;
+
+static gpointer unlocked_reader_thread(gpointer data)
+{
+        UnlockedThread *t = data;
+        UnlockedState *s = t->state;
+        g_autoptr(GRand) own = g_rand_new_with_seed(s->seed + 1000 * s->round + 100 + t->index);
+        gboolean direct = t->index % 2 == 0;
+        guint8 *buf = aligned_buffer(MiB);
+        int fd = open(direct ? s->snap_device : s->snap_file,
+                      O_RDONLY | O_CLOEXEC | (direct ? O_DIRECT : 0));
+
+        g_assert_cmpint(fd, >=, 0);
+        while (!g_atomic_int_get(&s->stop)) {
+                gint32 length, offset, i = 0;
+                gssize n;
+
+                if (direct) {
+                        length = g_rand_int_range(own, 1, MiB / 512 + 1) * 512;
+                        offset = g_rand_int_range(own, 0, (ORIGIN_SIZE - length) / 512 + 1) * 512;
+                } else {
+                        length = g_rand_int_range(own, 1, MiB + 1);
+                        offset = g_rand_int_range(own, 0, ORIGIN_SIZE - length + 1);
+                }
+                n = pread(fd, buf, (size_t)length, offset);
+                if (n != length) {
+                        unlocked_fail(s,
+                                      g_strdup_printf("round %u reader %u: %d bytes at %d of the "
+                                                      "snapshot returned %zd: %s",
+                                                      s->round, t->index, length, offset, n,
+                                                      n < 0 ? g_strerror(errno) : "short read"));
+                        break;
+                }
+                if (memcmp(buf, s->snap_model + offset, (size_t)length) != 0) {
+                        while (buf[i] == s->snap_model[offset + i])
+                                i++;
+                        unlocked_fail(
+                                s, g_strdup_printf("round %u reader %u (%s): %d bytes at %d of "
+                                                   "the snapshot: first difference at byte %d "
+                                                   "(got 0x%02x, want 0x%02x)",
+                                                   s->round, t->index,
+                                                   direct ? "device, O_DIRECT" : "file", length,
+                                                   offset, i, buf[i], s->snap_model[offset + i]));
+                        break;
+                }
+                g_atomic_int_inc(&s->reads[t->index]);
+        }
+        close(fd);
+        free(buf);
+        return NULL;
+}
+
+static gpointer unlocked_writer_thread(gpointer data)
+{
+        UnlockedThread *t = data;
+        UnlockedState *s = t->state;
+        g_autoptr(GRand) own = g_rand_new_with_seed(s->seed + 1000 * s->round + t->index);
+        guint8 *buf = aligned_buffer(UNLOCKED_WRITE_MAX);
+        guint64 region = (guint64)t->index * UNLOCKED_REGION;
+        int fd = open(s->origin_device, O_WRONLY | O_DIRECT | O_CLOEXEC);
+        size_t written = 0;
+
+        g_assert_cmpint(fd, >=, 0);
+        while (written < UNLOCKED_WRITE_BYTES && !g_atomic_int_get(&s->stop)) {
+                size_t length =
+                        (size_t)g_rand_int_range(own, 1, UNLOCKED_WRITE_MAX / 512 + 1) * 512;
+                guint64 offset = region + (guint64)g_rand_int_range(
+                                                  own, 0, (UNLOCKED_REGION - length) / 512 + 1) *
+                                                  512;
+
+                for (size_t i = 0; i < length; i += 4) {
+                        guint32 v = g_rand_int(own);
+
+                        memcpy(buf + i, &v, 4);
+                }
+                if (pwrite(fd, buf, length, (off_t)offset) != (gssize)length) {
+                        unlocked_fail(s, g_strdup_printf("round %u writer %u: writing %zu bytes "
+                                                         "at %" G_GUINT64_FORMAT " failed: %s",
+                                                         s->round, t->index, length, offset,
+                                                         g_strerror(errno)));
+                        break;
+                }
+                memcpy(s->origin_model + offset, buf, length);
+                written += length;
+        }
+        close(fd);
+        free(buf);
+        g_atomic_int_inc(&s->writers_done);
+        return NULL;
+}
+
+static void delete_snapshot(Fixture *f, guint32 id)
+{
+        int r;
+
+        zuma_engine_lock_exclusive(f->engine);
+        r = ss_snapshot_delete(f->engine->store, id);
+        if (r < 0)
+                g_error("deleting snapshot %u: %s (%s)", id, g_strerror(-r), ss_last_error());
+        zuma_engine_unlock_exclusive(f->engine);
+        /* What zuma-volume.c's cleanup does, to the end. */
+        do {
+                g_mutex_lock(&f->engine->lock);
+                r = ss_cleanup_step(f->engine->store, 64);
+                g_mutex_unlock(&f->engine->lock);
+        } while (r > 0);
+        if (r < 0)
+                g_error("cleanup after snapshot %u: %s (%s)", id, g_strerror(-r), ss_last_error());
+}
+
+static gboolean unlocked_round_done(UnlockedState *s)
+{
+        if (g_atomic_int_get(&s->writers_done) < UNLOCKED_WRITERS)
+                return FALSE;
+        for (guint i = 0; i < UNLOCKED_READERS; i++)
+                if (g_atomic_int_get(&s->reads[i]) < UNLOCKED_READS)
+                        return FALSE;
+        return TRUE;
+}
+
+/* On tmpfs (the fixture's data): a copy-out's commit flushes nothing
+ * there, so an origin write can overtake a snapshot read in flight far
+ * more often than on a disk, which is the race this case is after. */
+static void test_snapshot_read_unlocked(Fixture *f, gconstpointer data)
+{
+        g_autofree char *dev0 = attach(f, 0, NULL, TRUE);
+        gint64 deadline = g_get_monotonic_time() + 10 * DEADLINE_US;
+        guint32 other = 0, others = 0;
+        gint unlocked, redone;
+
+        fill_random(f->origin_model, ORIGIN_SIZE);
+        device_write(dev0, f->origin_model, 0, ORIGIN_SIZE);
+        for (guint round = 0; round < UNLOCKED_ROUNDS; round++) {
+                g_autofree char *name = g_strdup_printf("read%u", round);
+                guint32 id = create_snapshot(f, name, 0);
+                g_autofree guint8 *snap_model = g_memdup2(f->origin_model, ORIGIN_SIZE);
+                g_autofree char *device = attach(f, id, NULL, FALSE);
+                g_autofree char *file = id_file(f, id);
+                UnlockedState s = { .snap_device = device,
+                                    .snap_file = file,
+                                    .origin_device = dev0,
+                                    .snap_model = snap_model,
+                                    .origin_model = f->origin_model,
+                                    .seed = seed,
+                                    .round = round };
+                UnlockedThread readers[UNLOCKED_READERS], writers[UNLOCKED_WRITERS];
+                GThread *reader_threads[UNLOCKED_READERS], *writer_threads[UNLOCKED_WRITERS];
+
+                if (round == 0) {
+                        /* Nothing changes the store: served without the lock, not redone. */
+                        unlocked = g_atomic_int_get(&f->engine->snapshot_reads_unlocked);
+                        redone = g_atomic_int_get(&f->engine->snapshot_reads_redone);
+                        assert_device_holds(device, snap_model, 0, 4 * MiB, "quiet snapshot");
+                        g_assert_cmpint(g_atomic_int_get(&f->engine->snapshot_reads_unlocked), >,
+                                        unlocked);
+                        g_assert_cmpint(g_atomic_int_get(&f->engine->snapshot_reads_redone), ==,
+                                        redone);
+                }
+                g_mutex_init(&s.mutex);
+                for (guint i = 0; i < UNLOCKED_READERS; i++) {
+                        readers[i] = (UnlockedThread){ .state = &s, .index = i };
+                        reader_threads[i] =
+                                g_thread_new("reader", unlocked_reader_thread, &readers[i]);
+                }
+                for (guint i = 0; i < UNLOCKED_WRITERS; i++) {
+                        writers[i] = (UnlockedThread){ .state = &s, .index = i };
+                        writer_threads[i] =
+                                g_thread_new("writer", unlocked_writer_thread, &writers[i]);
+                }
+                /* Other snapshots come and go meanwhile; the last round also
+                 * goes on until some read was redone (a bounded poll). */
+                while (!g_atomic_int_get(&s.stop) &&
+                       (!unlocked_round_done(&s) ||
+                        (round == UNLOCKED_ROUNDS - 1 &&
+                         g_atomic_int_get(&f->engine->snapshot_reads_redone) == 0))) {
+                        g_autofree char *other_name = g_strdup_printf("other%u", others++);
+                        guint32 next = create_snapshot(f, other_name, 0);
+
+                        if (other)
+                                delete_snapshot(f, other);
+                        other = next;
+                        if (g_get_monotonic_time() > deadline)
+                                unlocked_fail(&s,
+                                              g_strdup_printf(
+                                                      "round %u: %d writers done, %d "
+                                                      "snapshot reads redone when the time "
+                                                      "was up",
+                                                      round, g_atomic_int_get(&s.writers_done),
+                                                      g_atomic_int_get(
+                                                              &f->engine->snapshot_reads_redone)));
+                        g_usleep(2000);
+                }
+                g_atomic_int_set(&s.stop, 1);
+                for (guint i = 0; i < UNLOCKED_WRITERS; i++)
+                        g_thread_join(writer_threads[i]);
+                for (guint i = 0; i < UNLOCKED_READERS; i++)
+                        g_thread_join(reader_threads[i]);
+                if (s.failure)
+                        g_error("%s; seed %u", s.failure, seed);
+                g_mutex_clear(&s.mutex);
+                g_test_message("round %u: reads %d %d %d %d", round, s.reads[0], s.reads[1],
+                               s.reads[2], s.reads[3]);
+                detach(f, id);
+                delete_snapshot(f, id);
+        }
+        unlocked = g_atomic_int_get(&f->engine->snapshot_reads_unlocked);
+        redone = g_atomic_int_get(&f->engine->snapshot_reads_redone);
+        g_test_message("%u other snapshots; snapshot reads: %d rounds unlocked, %d redone", others,
+                       unlocked, redone);
+        g_assert_cmpint(unlocked, >, 0);
+        g_assert_cmpint(redone, >, 0);
+        assert_device_holds(dev0, f->origin_model, 0, ORIGIN_SIZE, "origin after the writers");
+        detach(f, 0);
+}
+
 /* ---- udev names ---- */
 
 static gboolean udevd_running(void)
@@ -1331,7 +1605,7 @@ static void test_stale(Fixture *f, gconstpointer data)
         struct stat st;
         int hold;
 
-        fixture_files(f);
+        fixture_files(f, NULL);
         mount_dir = g_build_filename(f->run_dir, "fuse", NULL);
         child = g_subprocess_new(G_SUBPROCESS_FLAGS_STDOUT_PIPE, &error, self, "--stale-child",
                                  f->run_dir, f->origin_path, f->store_path, NULL);
@@ -1412,6 +1686,8 @@ int main(int argc, char **argv)
                    test_create_under_writes, fixture_teardown);
         g_test_add("/frontend/grow-origin", Fixture, NULL, fixture_setup, test_grow_origin,
                    fixture_teardown);
+        g_test_add("/frontend/snapshot-read-unlocked", Fixture, "/dev/shm", fixture_setup,
+                   test_snapshot_read_unlocked, fixture_teardown);
         g_test_add("/frontend/udev", Fixture, NULL, fixture_setup, test_udev, fixture_teardown);
         g_test_add("/frontend/stale", Fixture, NULL, fixture_setup_files_later, test_stale,
                    fixture_teardown);

@@ -39,7 +39,9 @@
  *  - Origin write: write_gate shared -> lock -> ss_origin_prepare_write ->
  *    unlock -> ss_dev_pwrite(origin_dev) -> write_gate released.  Origin
  *    read: ss_dev_pread(origin_dev) with no engine lock.  Snapshot read:
- *    ss_snapshot_read under lock.  Writable snapshot write: write_gate
+ *    map under lock, pread unlocked, kept only if the store's change count
+ *    did not move, else redone under lock (zuma-engine.h).  Writable
+ *    snapshot write: write_gate
  *    shared + lock + ss_snapshot_write.  Flush: zuma_engine_flush, no lock.
  *    Engine errors go through zuma_engine_note_error (lock held) and reach
  *    the kernel as EIO; a full store under the refuse policy as ENOSPC.

@@ -10,7 +10,8 @@
  * Locking, per the contract in zuma-engine.h:
  *   origin read      no engine lock; ss_dev_pread on origin_dev
  *   origin write     write_gate shared { lock { prepare_write } ; pwrite }
- *   snapshot read    lock { ss_snapshot_read }
+ *   snapshot read    lock { map, count } ; ss_dev_pread each extent ;
+ *                    count unchanged, or else lock { ss_snapshot_read }
  *   snapshot write   write_gate shared { lock { ss_snapshot_write } }
  *   flush            zuma_engine_flush, no lock
  * and around all of them the volume's io_gate shared, so that removing the
@@ -154,6 +155,93 @@ static void io_end(ZumaImageHandle *handle)
 
 /* ---- whole sectors, aligned buffers ---- */
 
+/* A snapshot read the safe way: the map and the reads of its extents all
+ * under lock, so nothing can change the extents in between. */
+static int read_snapshot_locked(ZumaImage *image, ZumaEngine *engine, void *buf, guint64 offset,
+                                size_t length)
+{
+        int r;
+
+        g_mutex_lock(&engine->lock);
+        r = engine->failed ? -EIO : ss_snapshot_read(engine->store, image->id, buf, offset, length);
+        if (r < 0 && !engine->failed)
+                r = engine_failure(image, engine, r, "snapshot read", offset, length);
+        g_mutex_unlock(&engine->lock);
+        return r < 0 ? -EIO : 0;
+}
+
+/* Extents mapped per round of read_snapshot_unlocked(): 1 MiB of 16 KiB
+ * chunks even if none of them are contiguous in the store. */
+#define READ_EXTENTS_MAX 64
+
+/* Reads a prefix of the range through extents mapped under lock and read
+ * without it (zuma-engine.h says why that is safe).  Returns the bytes
+ * read, 0 if the store changed meanwhile so the data may be stale (the
+ * caller reads again under lock), or -EIO. */
+static gssize read_snapshot_unlocked(ZumaImage *image, ZumaEngine *engine, guint8 *buf,
+                                     guint64 offset, size_t length)
+{
+        SsExtent extents[READ_EXTENTS_MAX];
+        guint64 changes;
+        size_t done = 0;
+        int n, r = 0;
+
+        g_mutex_lock(&engine->lock);
+        if (engine->failed) {
+                g_mutex_unlock(&engine->lock);
+                return -EIO;
+        }
+        changes = ss_store_changes(engine->store);
+        n = ss_snapshot_map_read(engine->store, image->id, offset, length, extents,
+                                 G_N_ELEMENTS(extents));
+        if (n <= 0)
+                engine_failure(image, engine, n < 0 ? n : -EIO, "snapshot read", offset, length);
+        g_mutex_unlock(&engine->lock);
+        if (n <= 0)
+                return -EIO;
+
+        for (int i = 0; i < n && r == 0; i++) {
+                SsBlockDev *dev =
+                        extents[i].kind == SS_EXTENT_STORE ? engine->store_dev : engine->origin_dev;
+
+                r = ss_dev_pread(dev, buf + done, extents[i].length, extents[i].dev_offset);
+                done += extents[i].length;
+        }
+        /* A failed read of a stale extent is no error: the read is redone. */
+        if (ss_store_changes(engine->store) != changes)
+                return 0;
+        if (r < 0) {
+                /* The store's own sentence for it (ss_last_error() is per
+                 * thread), handled as ss_snapshot_read()'s failure is. */
+                g_mutex_lock(&engine->lock);
+                if (!engine->failed)
+                        engine_failure(image, engine, r, "snapshot read", offset, length);
+                g_mutex_unlock(&engine->lock);
+                return -EIO;
+        }
+        return (gssize)done;
+}
+
+static int read_snapshot_sectors(ZumaImage *image, ZumaEngine *engine, guint8 *buf, guint64 offset,
+                                 size_t length)
+{
+        while (length) {
+                gssize n = read_snapshot_unlocked(image, engine, buf, offset, length);
+
+                if (n < 0)
+                        return (int)n;
+                if (n == 0) {
+                        g_atomic_int_inc(&engine->snapshot_reads_redone);
+                        return read_snapshot_locked(image, engine, buf, offset, length);
+                }
+                g_atomic_int_inc(&engine->snapshot_reads_unlocked);
+                buf += n;
+                offset += (guint64)n;
+                length -= (size_t)n;
+        }
+        return 0;
+}
+
 static int read_sectors(ZumaImage *image, ZumaEngine *engine, void *buf, guint64 offset,
                         size_t length)
 {
@@ -163,12 +251,7 @@ static int read_sectors(ZumaImage *image, ZumaEngine *engine, void *buf, guint64
                 r = ss_dev_pread(engine->origin_dev, buf, length, offset);
                 return r < 0 ? device_failure(image, r, "origin read", offset, length) : 0;
         }
-        g_mutex_lock(&engine->lock);
-        r = engine->failed ? -EIO : ss_snapshot_read(engine->store, image->id, buf, offset, length);
-        if (r < 0 && !engine->failed)
-                r = engine_failure(image, engine, r, "snapshot read", offset, length);
-        g_mutex_unlock(&engine->lock);
-        return r < 0 ? -EIO : 0;
+        return read_snapshot_sectors(image, engine, buf, offset, length);
 }
 
 static int write_origin_sectors(ZumaImage *image, ZumaEngine *engine, const void *buf,
