@@ -32,6 +32,7 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -269,14 +270,75 @@ static void fixture_files(Fixture *f, const char *base)
         f->origin_model = g_malloc0(ORIGIN_SIZE);
 }
 
+/* ---- failing without hanging ----
+ *
+ * This process is both the FUSE server and, through the loop devices, a
+ * client of itself.  A failed assertion aborts it while another of its
+ * threads waits in the block layer for a loop request that waits for this
+ * very server: the process can never finish exiting.  So SIGABRT first
+ * aborts the FUSE connection (fusectl), which fails those requests. */
+
+#define FUSECTL_DIR "/sys/fs/fuse/connections"
+
+static char fuse_abort_path[64]; /* the current frontend's, or "" */
+static gboolean fusectl_mounted_here;
+
+static void abort_fuse_connection(int sig)
+{
+        int fd = fuse_abort_path[0] ? open(fuse_abort_path, O_WRONLY | O_CLOEXEC) : -1;
+
+        if (fd >= 0) {
+                if (write(fd, "1", 1) < 0) {
+                        /* nothing more to try from a signal handler */
+                }
+                close(fd);
+        }
+        signal(sig, SIG_DFL);
+        raise(sig);
+}
+
+static void fusectl_unmount(void)
+{
+        if (fusectl_mounted_here)
+                umount2(FUSECTL_DIR, MNT_DETACH);
+}
+
+/* fusectl mounted (by us if it was not) and the SIGABRT handler set. */
+static void fuse_abort_guard_install(void)
+{
+        struct sigaction sa = { .sa_handler = abort_fuse_connection };
+
+        if (mount("fusectl", FUSECTL_DIR, "fusectl", 0, NULL) == 0) {
+                fusectl_mounted_here = TRUE;
+                atexit(fusectl_unmount);
+        } else if (errno != EBUSY) {
+                g_test_message("fusectl is not available (%s): a failed check may hang",
+                               g_strerror(errno));
+        }
+        sigaction(SIGABRT, &sa, NULL);
+}
+
+/* Points the guard at the frontend mounted on mount_dir. */
+static void fuse_abort_guard_arm(const char *mount_dir)
+{
+        struct stat st;
+
+        fuse_abort_path[0] = '\0';
+        if (stat(mount_dir, &st) == 0)
+                snprintf(fuse_abort_path, sizeof(fuse_abort_path), FUSECTL_DIR "/%u/abort",
+                         minor(st.st_dev));
+}
+
 static void fixture_start(Fixture *f)
 {
         GError *error = NULL;
+        g_autofree char *mount_dir = g_build_filename(f->run_dir, "fuse", NULL);
 
         f->engine = zuma_engine_open(f->origin_path, f->store_path, NULL, NULL, &error);
         g_assert_no_error(error);
         f->frontend = zuma_frontend_new(f->run_dir, &error);
         g_assert_no_error(error);
+        fuse_abort_guard_arm(mount_dir);
         g_assert_true(
                 zuma_frontend_add_volume(f->frontend, VOLUME, VOLUME_UUID, f->engine, &error));
         g_assert_no_error(error);
@@ -1670,6 +1732,7 @@ int main(int argc, char **argv)
         seed = seed_text ? (guint32)strtoul(seed_text, NULL, 0) : g_random_int();
         g_print("# seed %u (set ZUMA_TEST_SEED to repeat)\n", seed);
         rng = g_rand_new_with_seed(seed);
+        fuse_abort_guard_install();
 
         g_test_add("/frontend/data-path", Fixture, NULL, fixture_setup, test_data_path,
                    fixture_teardown);
