@@ -15,6 +15,28 @@
 #include "zumactl-parse.h"
 #include "zumactl-render.h"
 
+/* One volume method that starts a job; sets *ret_job_path. */
+typedef gboolean (*VolumeJobCall)(ZumaBusVolume *volume, gconstpointer data, GVariant *options,
+                                  char **ret_job_path, GError **error);
+
+/* Finds volume vol_name, starts the job with call (--force as an option)
+ * and waits for it unless --no-wait. */
+static gboolean volume_job_run(ZumactlContext *ctx, const char *vol_name, const char *what,
+                               VolumeJobCall call, gconstpointer data, gboolean force,
+                               gboolean no_wait, GError **error)
+{
+        g_autoptr(ZumaBusVolume) volume = NULL;
+        g_autoptr(GError) error_local = NULL;
+        g_autofree char *job_path = NULL;
+
+        volume = zumactl_bus_find_volume_for(ctx, vol_name, what, error);
+        if (volume == NULL)
+                return FALSE;
+        if (!call(volume, data, zumactl_bus_force_options(force), &job_path, &error_local))
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
+        return zumactl_job_finish(ctx, job_path, no_wait, what, error);
+}
+
 /* One call on a snapshot proxy; sets *ret_output to text to print, if any. */
 typedef gboolean (*SnapshotCall)(ZumaBusSnapshot *snapshot, gconstpointer data, char **ret_output,
                                  GError **error);
@@ -145,6 +167,13 @@ gboolean zumactl_cmd_snapshot(ZumactlContext *ctx, int argc, char **argv, GError
         return TRUE;
 }
 
+static gboolean call_delete_snapshots(ZumaBusVolume *volume, gconstpointer data, GVariant *options,
+                                      char **ret_job_path, GError **error)
+{
+        return zuma_bus_volume_call_delete_snapshots_sync(volume, data, options, ret_job_path, NULL,
+                                                          error);
+}
+
 gboolean zumactl_cmd_delete(ZumactlContext *ctx, int argc, char **argv, GError **error)
 {
         gboolean force = FALSE;
@@ -155,9 +184,6 @@ gboolean zumactl_cmd_delete(ZumactlContext *ctx, int argc, char **argv, GError *
                 zumactl_job_no_wait_option(&no_wait),
                 G_OPTION_ENTRY_NULL,
         };
-        g_autoptr(ZumaBusVolume) volume = NULL;
-        g_autoptr(GError) error_local = NULL;
-        g_autofree char *job_path = NULL;
         g_autofree char *what = NULL;
 
         if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error))
@@ -168,14 +194,8 @@ gboolean zumactl_cmd_delete(ZumactlContext *ctx, int argc, char **argv, GError *
                 what = g_strdup_printf("deleting snapshot '%s' of volume '%s'", argv[2], argv[1]);
         else
                 what = g_strdup_printf("deleting %d snapshots of volume '%s'", argc - 2, argv[1]);
-        volume = zumactl_bus_find_volume_for(ctx, argv[1], what, error);
-        if (volume == NULL)
-                return FALSE;
-        if (!zuma_bus_volume_call_delete_snapshots_sync(volume, (const char *const *)argv + 2,
-                                                        zumactl_bus_force_options(force), &job_path,
-                                                        NULL, &error_local))
-                return zumactl_fail(error, g_steal_pointer(&error_local), what);
-        return zumactl_job_finish(ctx, job_path, no_wait, what, error);
+        return volume_job_run(ctx, argv[1], what, call_delete_snapshots, argv + 2, force, no_wait,
+                              error);
 }
 
 static gboolean call_rename(ZumaBusSnapshot *snapshot, gconstpointer data, char **ret_output,
@@ -330,6 +350,12 @@ gboolean zumactl_cmd_detach(ZumactlContext *ctx, int argc, char **argv, GError *
         return snapshot_run(ctx, argv[1], argv[2], what, call_detach, &force, error);
 }
 
+static gboolean call_revert(ZumaBusVolume *volume, gconstpointer data, GVariant *options,
+                            char **ret_job_path, GError **error)
+{
+        return zuma_bus_volume_call_revert_sync(volume, data, options, ret_job_path, NULL, error);
+}
+
 gboolean zumactl_cmd_revert(ZumactlContext *ctx, int argc, char **argv, GError **error)
 {
         gboolean force = FALSE;
@@ -340,9 +366,6 @@ gboolean zumactl_cmd_revert(ZumactlContext *ctx, int argc, char **argv, GError *
                 zumactl_job_no_wait_option(&no_wait),
                 G_OPTION_ENTRY_NULL,
         };
-        g_autoptr(ZumaBusVolume) volume = NULL;
-        g_autoptr(GError) error_local = NULL;
-        g_autofree char *job_path = NULL;
         g_autofree char *what = NULL;
 
         if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error))
@@ -350,11 +373,5 @@ gboolean zumactl_cmd_revert(ZumactlContext *ctx, int argc, char **argv, GError *
         if (!zumactl_expect_arguments(ctx, argc, argv, 2, 2, error))
                 return FALSE;
         what = g_strdup_printf("reverting volume '%s' to snapshot '%s'", argv[1], argv[2]);
-        volume = zumactl_bus_find_volume_for(ctx, argv[1], what, error);
-        if (volume == NULL)
-                return FALSE;
-        if (!zuma_bus_volume_call_revert_sync(volume, argv[2], zumactl_bus_force_options(force),
-                                              &job_path, NULL, &error_local))
-                return zumactl_fail(error, g_steal_pointer(&error_local), what);
-        return zumactl_job_finish(ctx, job_path, no_wait, what, error);
+        return volume_job_run(ctx, argv[1], what, call_revert, argv[2], force, no_wait, error);
 }
