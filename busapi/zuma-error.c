@@ -18,6 +18,7 @@ static const GDBusErrorEntry entries[] = {
         { ZUMA_ERROR_LIMIT_EXCEEDED, ZUMA_ERROR_PREFIX "LimitExceeded" },
         { ZUMA_ERROR_READ_ONLY, ZUMA_ERROR_PREFIX "ReadOnly" },
         { ZUMA_ERROR_NOT_SUPPORTED, ZUMA_ERROR_PREFIX "NotSupported" },
+        { ZUMA_ERROR_TIMED_OUT, ZUMA_ERROR_PREFIX "TimedOut" },
 };
 
 G_STATIC_ASSERT(G_N_ELEMENTS(entries) == ZUMA_ERROR_N_CODES);
@@ -80,6 +81,8 @@ ZumaError zuma_error_from_errno(int neg_errno)
                 return ZUMA_ERROR_READ_ONLY;
         case EOPNOTSUPP:
                 return ZUMA_ERROR_NOT_SUPPORTED;
+        case ETIMEDOUT:
+                return ZUMA_ERROR_TIMED_OUT;
         default:
                 return ZUMA_ERROR_FAILED;
         }

@@ -28,9 +28,10 @@ typedef enum {
         ZUMA_ERROR_LIMIT_EXCEEDED,   /* LimitExceeded: too many of something */
         ZUMA_ERROR_READ_ONLY,        /* ReadOnly: the store or image is read-only */
         ZUMA_ERROR_NOT_SUPPORTED,    /* NotSupported: not on this host or build */
+        ZUMA_ERROR_TIMED_OUT,        /* TimedOut: the kernel did not answer in time */
 } ZumaError;
 
-#define ZUMA_ERROR_N_CODES (ZUMA_ERROR_NOT_SUPPORTED + 1)
+#define ZUMA_ERROR_N_CODES (ZUMA_ERROR_TIMED_OUT + 1)
 
 GQuark zuma_error_quark(void);
 

@@ -30,6 +30,7 @@ static ZumactlExit exit_code_zuma(gint code)
         case ZUMA_ERROR_CANCELLED:
         case ZUMA_ERROR_READ_ONLY:
         case ZUMA_ERROR_NOT_SUPPORTED:
+        case ZUMA_ERROR_TIMED_OUT:
         default:
                 return ZUMACTL_EXIT_FAILURE;
         }
@@ -123,6 +124,8 @@ static const char *default_words(const GError *error)
                         return "read-only";
                 case ZUMA_ERROR_NOT_SUPPORTED:
                         return "not supported";
+                case ZUMA_ERROR_TIMED_OUT:
+                        return "timed out";
                 case ZUMA_ERROR_FAILED:
                 default:
                         break;

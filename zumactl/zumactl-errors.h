@@ -6,7 +6,7 @@
  * tell "no such snapshot" from "the server is down" without parsing text:
  *
  *    0  success
- *    1  failure: Failed, IoError, Cancelled, ReadOnly, NotSupported, other
+ *    1  failure: Failed, IoError, Cancelled, ReadOnly, NotSupported, TimedOut, other
  *    2  usage: a bad command line (nothing was asked of the server)
  *    3  NotFound: no such volume, snapshot, device or job
  *    4  AlreadyExists: a name or device is taken, or the volume is running

@@ -23,6 +23,10 @@ ZumaFrontend *zuma_frontend_new(const char *run_dir, GError **error)
         return NULL;
 }
 
+void zuma_frontend_set_timeout(ZumaFrontend *frontend, guint timeout_ms)
+{
+}
+
 void zuma_frontend_free(ZumaFrontend *frontend)
 {
 }

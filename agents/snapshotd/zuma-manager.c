@@ -40,8 +40,9 @@ struct _ZumaManager {
         char *volumes_dir;
         char *run_dir;
         char *frontend_name;
-        GHashTable *volumes; /* name → ZumaVolume */
-        GHashTable *jobs;    /* object path → JobEntry: running or lingering */
+        guint frontend_timeout_s; /* for each frontend call (zuma-frontend.h) */
+        GHashTable *volumes;      /* name → ZumaVolume */
+        GHashTable *jobs;         /* object path → JobEntry: running or lingering */
         guint64 next_job;
         guint running_jobs;
 };
@@ -527,6 +528,7 @@ ZumaManager *zuma_manager_new(GDBusConnection *connection, const char *state_dir
         self->volumes_dir = g_build_filename(state_dir, "volumes", NULL);
         self->run_dir = g_strdup(run_dir);
         self->frontend_name = g_strdup(frontend_name);
+        self->frontend_timeout_s = 20;
         self->auth = zuma_auth_new(connection);
         self->server = g_dbus_object_manager_server_new(ZUMA_OBJECT_ROOT);
         self->object = zuma_bus_object_skeleton_new(ZUMA_MANAGER_PATH);
@@ -547,6 +549,11 @@ ZumaManager *zuma_manager_new(GDBusConnection *connection, const char *state_dir
         return self;
 }
 
+void zuma_manager_set_frontend_timeout(ZumaManager *self, guint seconds)
+{
+        self->frontend_timeout_s = seconds;
+}
+
 gboolean zuma_manager_load(ZumaManager *self, GError **error)
 {
         g_autoptr(GPtrArray) configs = NULL;
@@ -565,6 +572,7 @@ gboolean zuma_manager_load(ZumaManager *self, GError **error)
                         g_prefix_error(error, "cannot start the FUSE frontend: ");
                         return FALSE;
                 }
+                zuma_frontend_set_timeout(self->frontend, self->frontend_timeout_s * 1000);
         }
         configs = zuma_volume_config_load_all(self->volumes_dir);
         for (guint i = 0; i < configs->len; i++) {

@@ -48,6 +48,9 @@ ZumaManager *zuma_manager_new(GDBusConnection *connection, const char *state_dir
  * a killed predecessor left in the run directory: call it only while
  * holding the directories' locks), loads every volume definition and
  * starts the volumes that were running. */
+/* Seconds the main thread waits for one data-frontend call (before load). */
+void zuma_manager_set_frontend_timeout(ZumaManager *self, guint seconds);
+
 gboolean zuma_manager_load(ZumaManager *self, GError **error);
 
 /* Stops every volume (reason "shutdown": they start again with the next

@@ -183,6 +183,7 @@ int main(int argc, char **argv)
         g_autofree char *frontend = NULL;
         g_autofree char *bus_address = NULL;
         gboolean verbose = FALSE, version = FALSE;
+        gint frontend_timeout = 20;
         const GOptionEntry entries[] = {
                 { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
                   "Where volume definitions are kept (default " ZUMA_STATE_DIR ")", "DIR" },
@@ -190,6 +191,9 @@ int main(int argc, char **argv)
                   "Where the data frontend mounts its files (default " ZUMA_RUN_DIR ")", "DIR" },
                 { "frontend", 0, 0, G_OPTION_ARG_STRING, &frontend,
                   "Data frontend: fuse or none (default " ZUMA_FRONTEND_DEFAULT ")", "NAME" },
+                { "frontend-timeout", 0, 0, G_OPTION_ARG_INT, &frontend_timeout,
+                  "Seconds to wait for the kernel to attach or detach a device (default 20)",
+                  "SECONDS" },
                 { "bus-address", 0, 0, G_OPTION_ARG_STRING, &bus_address,
                   "Connect to this bus instead of the system bus", "ADDRESS" },
                 { "verbose", 'v', 0, G_OPTION_ARG_NONE, &verbose, "Log debug messages", NULL },
@@ -224,6 +228,10 @@ int main(int argc, char **argv)
         if (!g_str_equal(frontend, "fuse") && !g_str_equal(frontend, "none")) {
                 g_printerr("zuma-snapshotd: unknown frontend \"%s\" (use fuse or none)\n",
                            frontend);
+                return EXIT_USAGE;
+        }
+        if (frontend_timeout < 1 || frontend_timeout > 3600) {
+                g_printerr("zuma-snapshotd: --frontend-timeout must be 1..3600 seconds\n");
                 return EXIT_USAGE;
         }
         if (!state_dir)
@@ -271,6 +279,7 @@ int main(int argc, char **argv)
         sigterm_id = g_unix_signal_add(SIGTERM, on_quit_signal, &daemon);
         sigint_id = g_unix_signal_add(SIGINT, on_quit_signal, &daemon);
         daemon.manager = zuma_manager_new(daemon.connection, state_dir, run_dir, frontend);
+        zuma_manager_set_frontend_timeout(daemon.manager, (guint)frontend_timeout);
         if (zuma_manager_load(daemon.manager, &error)) {
                 owner_id = g_bus_own_name_on_connection(
                         daemon.connection, ZUMA_BUS_NAME, G_BUS_NAME_OWNER_FLAGS_DO_NOT_QUEUE,

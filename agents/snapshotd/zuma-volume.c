@@ -264,14 +264,22 @@ static void update_thresholds(ZumaVolume *self, const SsStoreInfo *info, gboolea
 
 static void kick_cleanup(ZumaVolume *self);
 
-static void refresh(ZumaVolume *self, gboolean emit)
+/* periodic: a timer's sampling, which skips a round rather than wait for
+ * the engine lock: FUSE workers hold it across copy-outs, and a slow
+ * store must not stall the main loop every second. */
+static void refresh(ZumaVolume *self, gboolean emit, gboolean periodic)
 {
         SsStoreInfo info;
         int r;
 
         if (self->state != VOLUME_RUNNING || !self->engine)
                 return;
-        g_mutex_lock(&self->engine->lock);
+        if (periodic) {
+                if (!g_mutex_trylock(&self->engine->lock))
+                        return;
+        } else {
+                g_mutex_lock(&self->engine->lock);
+        }
         r = ss_store_info(self->engine->store, &info);
         g_mutex_unlock(&self->engine->lock);
         if (r < 0)
@@ -290,12 +298,12 @@ static void refresh(ZumaVolume *self, gboolean emit)
 
 void volume_refresh(ZumaVolume *self)
 {
-        refresh(self, TRUE);
+        refresh(self, TRUE, FALSE);
 }
 
 static gboolean on_refresh(gpointer user_data)
 {
-        volume_refresh(user_data);
+        refresh(user_data, TRUE, TRUE);
         return G_SOURCE_CONTINUE;
 }
 
@@ -309,7 +317,10 @@ static gboolean on_cleanup(gpointer user_data)
                 self->cleanup_id = 0;
                 return G_SOURCE_REMOVE;
         }
-        g_mutex_lock(&self->engine->lock);
+        /* Another round, rather than a main loop waiting for the engine
+         * lock (see refresh()). */
+        if (!g_mutex_trylock(&self->engine->lock))
+                return G_SOURCE_CONTINUE;
         r = ss_cleanup_step(self->engine->store, CLEANUP_BUDGET);
         if (r < 0)
                 volume_engine_error(self, r, "freeing deleted snapshots failed", &error);
@@ -547,7 +558,7 @@ gboolean zuma_volume_start(ZumaVolume *self, GError **error)
         set_last_error(self, "");
         self->config->running = TRUE;
         volume_save_config_or_warn(self);
-        refresh(self, FALSE);
+        refresh(self, FALSE, FALSE);
         self->refresh_id = g_timeout_add_seconds(REFRESH_INTERVAL_S, on_refresh, self);
         if (info.revert_target)
                 volume_resume_revert(self, info.revert_target);

@@ -29,6 +29,8 @@
 #   zuma_test_start_daemon [ARGS...]    start zuma-snapshotd, wait for its name
 #   zuma_test_stop_daemon               SIGTERM, wait; SIGKILL after the deadline
 #   zuma_test_kill_daemon               SIGKILL (a crash), then clean its mount
+#   zuma_test_abort_fuse                abort the daemon's FUSE connection (fusectl), so
+#                                       a server waiting on itself can exit
 #   zuma_test_restart_daemon [ARGS...]  stop + start
 #   zuma_test_wait_name NAME [SECONDS]  poll until NAME has an owner
 #   zuma_test_loop_device NAME SIZE     sparse file + loop device; prints /dev/loopN
@@ -264,6 +266,31 @@ zuma_test_unmount_leftovers() {
         done
 }
 
+# zuma_test_abort_fuse: aborts the FUSE connection of every zumastor mount
+# under our directory.  The daemon is its own FUSE server and, through its
+# loop devices, its own client: a daemon stuck waiting for a request its own
+# (dead or busy) workers hold can be neither stopped nor killed until the
+# connection is aborted, and until then `losetup -a`, `mount` and stat of
+# the mount hang for every process on the machine.
+zuma_test_abort_fuse() {
+        local conn fusectl=/sys/fs/fuse/connections
+
+        [ -n "${ZUMA_TEST_DIR:-}" ] || return 0
+        if [ ! -d "$fusectl" ] || [ -z "$(ls -A "$fusectl" 2>/dev/null)" ]; then
+                mount -t fusectl fusectl "$fusectl" 2>/dev/null || true
+        fi
+        # The connection's number is the minor of the mount's device (from
+        # mountinfo: stat of a hung mount would hang too).
+        awk -v dir="$ZUMA_TEST_DIR/" 'index($5, dir) == 1 && $0 ~ / - fuse\.zumastor / {
+                split($3, d, ":"); print d[2] }' /proc/self/mountinfo |
+                while read -r conn; do
+                        if [ -w "$fusectl/$conn/abort" ]; then
+                                echo 1 >"$fusectl/$conn/abort" 2>/dev/null || true
+                                zuma_test_log "aborted FUSE connection $conn"
+                        fi
+                done
+}
+
 zuma_test_stop_daemon() {
         local pid status=0
 
@@ -274,7 +301,9 @@ zuma_test_stop_daemon() {
         kill -TERM "$pid"
         zuma_test_wait_exit "$pid" 60 || status=$?
         if [ $status = 124 ]; then
-                zuma_test_log "zuma-snapshotd ignored SIGTERM for 60 s; killing it"
+                zuma_test_log "zuma-snapshotd ignored SIGTERM for 60 s; aborting its FUSE" \
+                        "connection and killing it"
+                zuma_test_abort_fuse
                 kill -KILL "$pid" 2>/dev/null
                 zuma_test_wait_exit "$pid" 10 || true
         fi
@@ -291,7 +320,14 @@ zuma_test_kill_daemon() {
         rm -f "$ZUMA_TEST_DIR/snapshotd.pid"
         zuma_test_alive "$pid" || return 0
         kill -KILL "$pid"
-        zuma_test_wait_exit "$pid" 10 || true
+        if ! zuma_test_wait_exit "$pid" 10; then
+                # A thread waits for a FUSE answer that only the killed
+                # workers could give: only aborting the connection ends it.
+                zuma_test_log "zuma-snapshotd survives SIGKILL (state" \
+                        "$(awk '{ print $3 }' "/proc/$pid/stat" 2>/dev/null)); aborting its FUSE connection"
+                zuma_test_abort_fuse
+                zuma_test_wait_exit "$pid" 10 || true
+        fi
         unset ZUMA_SNAPSHOTD_PID
         # Like a crash: the mount stays until a new server cleans it up.
 }
@@ -415,6 +451,9 @@ zuma_test_cleanup() {
 
         trap - EXIT
         [ -n "${ZUMA_TEST_DIR:-}" ] && [ -d "$ZUMA_TEST_DIR" ] || exit $status
+        # A failed test may have failed because the daemon hangs on itself:
+        # never leave it behind to hang the tests after this one.
+        [ $status = 0 ] || zuma_test_abort_fuse
         zuma_test_unmount_leftovers filesystems
         zuma_test_stop_daemon || true
         pid=$(zuma_test_pid bus)

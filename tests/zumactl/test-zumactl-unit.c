@@ -301,6 +301,7 @@ static void test_exit_codes(void)
                 { ZUMA_ERROR_LIMIT_EXCEEDED, ZUMACTL_EXIT_NO_SPACE },
                 { ZUMA_ERROR_READ_ONLY, ZUMACTL_EXIT_FAILURE },
                 { ZUMA_ERROR_NOT_SUPPORTED, ZUMACTL_EXIT_FAILURE },
+                { ZUMA_ERROR_TIMED_OUT, ZUMACTL_EXIT_FAILURE },
         };
         G_STATIC_ASSERT(G_N_ELEMENTS(zuma) == ZUMA_ERROR_N_CODES);
 

@@ -83,15 +83,19 @@
 #include "zuma-error.h"
 #include "zuma-fuse-server.h"
 #include "zuma-image-table.h"
+#include "zuma-kernel-call.h"
 #include "zuma-loop-device.h"
 
 #define UUID_TEXT_MAX 64
+#define CALL_TIMEOUT_MS_DEFAULT 20000
 
 struct ZumaFrontend {
         char *run_dir;
         char *mount_dir;
         ZumaImageTable *table;
         ZumaFuseServer *server;
+        ZumaKernelCaller *caller; /* every call below runs on its thread */
+        guint timeout_ms;
 };
 
 static gboolean volume_name_valid(const char *name)
@@ -194,6 +198,7 @@ ZumaFrontend *zuma_frontend_new(const char *run_dir, GError **error)
         frontend->run_dir = g_strdup(run_dir);
         frontend->mount_dir = g_steal_pointer(&mount_dir);
         frontend->table = zuma_image_table_new();
+        frontend->timeout_ms = CALL_TIMEOUT_MS_DEFAULT;
         frontend->server = zuma_fuse_server_start(frontend->mount_dir, frontend->table, error);
         if (!frontend->server) {
                 zuma_image_table_free(frontend->table);
@@ -202,7 +207,13 @@ ZumaFrontend *zuma_frontend_new(const char *run_dir, GError **error)
                 g_free(frontend);
                 return NULL;
         }
+        frontend->caller = zuma_kernel_caller_new();
         return frontend;
+}
+
+void zuma_frontend_set_timeout(ZumaFrontend *frontend, guint timeout_ms)
+{
+        frontend->timeout_ms = MAX(timeout_ms, 1u);
 }
 
 void zuma_frontend_free(ZumaFrontend *frontend)
@@ -211,6 +222,14 @@ void zuma_frontend_free(ZumaFrontend *frontend)
 
         if (!frontend)
                 return;
+        /* A call the kernel keeps waiting on our own file system would keep
+         * the server from ever exiting: abort the connection, which fails
+         * what it waits for. */
+        if (!zuma_kernel_caller_drain(frontend->caller, frontend->timeout_ms) &&
+            zuma_fuse_server_abort(frontend->server))
+                zuma_kernel_caller_drain(frontend->caller, ZUMA_KERNEL_CALL_FOREVER);
+        zuma_kernel_caller_free(frontend->caller);
+        /* No call runs any more: the images are this thread's now. */
         volumes = zuma_image_table_list_volumes(frontend->table);
         for (guint i = 0; i < volumes->len; i++) {
                 g_autoptr(GPtrArray) images =
@@ -230,8 +249,8 @@ void zuma_frontend_free(ZumaFrontend *frontend)
         g_free(frontend);
 }
 
-gboolean zuma_frontend_add_volume(ZumaFrontend *frontend, const char *volume,
-                                  const char *volume_uuid, ZumaEngine *engine, GError **error)
+static gboolean do_add_volume(ZumaFrontend *frontend, const char *volume, const char *volume_uuid,
+                              ZumaEngine *engine, GError **error)
 {
         g_autoptr(ZumaVolume) added = NULL;
         g_autoptr(ZumaImage) origin = NULL;
@@ -268,7 +287,7 @@ gboolean zuma_frontend_add_volume(ZumaFrontend *frontend, const char *volume,
         return TRUE;
 }
 
-gboolean zuma_frontend_remove_volume(ZumaFrontend *frontend, const char *volume, GError **error)
+static gboolean do_remove_volume(ZumaFrontend *frontend, const char *volume, GError **error)
 {
         g_autoptr(ZumaVolume) found = find_volume(frontend, volume, error);
         g_autoptr(GPtrArray) images = NULL;
@@ -327,9 +346,9 @@ static gboolean query_image(ZumaVolume *volume, guint32 id, gboolean writable, g
         return TRUE;
 }
 
-gboolean zuma_frontend_attach(ZumaFrontend *frontend, const char *volume, guint32 id,
-                              const char *snapshot_name, gboolean writable, char **ret_device,
-                              GError **error)
+static gboolean do_attach(ZumaFrontend *frontend, const char *volume, guint32 id,
+                          const char *snapshot_name, gboolean writable, char **ret_device,
+                          GError **error)
 {
         g_autoptr(ZumaVolume) found = find_volume(frontend, volume, error);
         g_autoptr(ZumaImage) image = NULL;
@@ -380,7 +399,7 @@ gboolean zuma_frontend_attach(ZumaFrontend *frontend, const char *volume, guint3
         return TRUE;
 }
 
-gboolean zuma_frontend_is_busy(ZumaFrontend *frontend, const char *volume, guint32 id)
+static gboolean do_is_busy(ZumaFrontend *frontend, const char *volume, guint32 id)
 {
         g_autoptr(ZumaVolume) found = zuma_image_table_find_volume(frontend->table, volume);
         g_autoptr(ZumaImage) image = NULL;
@@ -391,8 +410,8 @@ gboolean zuma_frontend_is_busy(ZumaFrontend *frontend, const char *volume, guint
         return image && image->loop && zuma_loop_device_is_busy(image->loop);
 }
 
-gboolean zuma_frontend_detach(ZumaFrontend *frontend, const char *volume, guint32 id,
-                              gboolean force, GError **error)
+static gboolean do_detach(ZumaFrontend *frontend, const char *volume, guint32 id, gboolean force,
+                          GError **error)
 {
         g_autoptr(ZumaVolume) found = zuma_image_table_find_volume(frontend->table, volume);
         g_autoptr(ZumaImage) image = NULL;
@@ -413,8 +432,8 @@ gboolean zuma_frontend_detach(ZumaFrontend *frontend, const char *volume, guint3
  * device sizes itself from the file: a forced getattr (answered by a
  * worker; no lock is held here) makes the inode take the image's new size
  * first, then LOOP_SET_CAPACITY makes the device follow. */
-gboolean zuma_frontend_set_size(ZumaFrontend *frontend, const char *volume, guint32 id,
-                                guint64 size, GError **error)
+static gboolean do_set_size(ZumaFrontend *frontend, const char *volume, guint32 id, guint64 size,
+                            GError **error)
 {
         g_autoptr(ZumaVolume) found = find_volume(frontend, volume, error);
         g_autoptr(ZumaImage) image = NULL;
@@ -456,8 +475,8 @@ gboolean zuma_frontend_set_size(ZumaFrontend *frontend, const char *volume, guin
         return TRUE;
 }
 
-gboolean zuma_frontend_update(ZumaFrontend *frontend, const char *volume, guint32 id,
-                              const char *snapshot_name, gboolean writable, GError **error)
+static gboolean do_update(ZumaFrontend *frontend, const char *volume, guint32 id,
+                          const char *snapshot_name, gboolean writable, GError **error)
 {
         g_autoptr(ZumaVolume) found = find_volume(frontend, volume, error);
         g_autoptr(ZumaImage) image = NULL;
@@ -488,4 +507,190 @@ gboolean zuma_frontend_update(ZumaFrontend *frontend, const char *volume, guint3
                           volume, zuma_loop_device_get_path(image->loop));
         }
         return zuma_loop_device_trigger_change(image->loop, error);
+}
+
+/* ---- the public calls: each runs on the kernel-call thread ---- */
+
+/* The arguments and answers of one call.  Shared: a call that outlives
+ * its deadline must not point into the caller's stack, and the caller
+ * reads the answer only when the call ended in time (it returned TRUE). */
+typedef struct FrontendCall {
+        gint refs;
+        ZumaFrontend *frontend;
+        char *volume;
+        char *volume_uuid;
+        ZumaEngine *engine;
+        guint32 id;
+        char *snapshot_name;
+        guint64 size;
+        gboolean writable;
+        gboolean force;
+        gboolean busy; /* is_busy's answer */
+        char *device;  /* attach's answer */
+} FrontendCall;
+
+static void frontend_call_unref(gpointer data)
+{
+        FrontendCall *call = data;
+
+        if (!g_atomic_int_dec_and_test(&call->refs))
+                return;
+        g_free(call->volume);
+        g_free(call->volume_uuid);
+        g_free(call->snapshot_name);
+        g_free(call->device);
+        g_free(call);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(FrontendCall, frontend_call_unref)
+
+static FrontendCall *frontend_call_new(ZumaFrontend *frontend, const char *volume, guint32 id,
+                                       const char *snapshot_name)
+{
+        FrontendCall *call = g_new0(FrontendCall, 1);
+
+        call->refs = 1;
+        call->frontend = frontend;
+        call->volume = g_strdup(volume);
+        call->id = id;
+        call->snapshot_name = g_strdup(snapshot_name);
+        return call;
+}
+
+/* Runs func on the kernel-call thread (it gets a reference of its own) and
+ * waits up to timeout_ms. */
+static gboolean frontend_run(ZumaKernelCallFunc func, FrontendCall *call, guint timeout_ms,
+                             const char *verb, GError **error)
+{
+        g_autofree char *image = describe_image(call->volume, call->id, call->snapshot_name);
+        g_autofree char *what = g_strdup_printf("%s %s", verb, image);
+
+        g_atomic_int_inc(&call->refs);
+        return zuma_kernel_caller_run(call->frontend->caller, what, timeout_ms, func, call,
+                                      frontend_call_unref, error);
+}
+
+static gboolean call_add_volume(gpointer data, GError **error)
+{
+        FrontendCall *c = data;
+
+        return do_add_volume(c->frontend, c->volume, c->volume_uuid, c->engine, error);
+}
+
+gboolean zuma_frontend_add_volume(ZumaFrontend *frontend, const char *volume,
+                                  const char *volume_uuid, ZumaEngine *engine, GError **error)
+{
+        g_autoptr(FrontendCall) call = frontend_call_new(frontend, volume, SS_ORIGIN_ID, NULL);
+
+        call->volume_uuid = g_strdup(volume_uuid);
+        call->engine = engine;
+        /* No deadline: the caller must not close the engine while a call
+         * that got it may still run. */
+        return frontend_run(call_add_volume, call, ZUMA_KERNEL_CALL_FOREVER, "serving", error);
+}
+
+static gboolean call_remove_volume(gpointer data, GError **error)
+{
+        FrontendCall *c = data;
+
+        return do_remove_volume(c->frontend, c->volume, error);
+}
+
+gboolean zuma_frontend_remove_volume(ZumaFrontend *frontend, const char *volume, GError **error)
+{
+        g_autoptr(FrontendCall) call = frontend_call_new(frontend, volume, SS_ORIGIN_ID, NULL);
+
+        /* No deadline either: the engine is closed after it.  It waits for
+         * the volume's running requests, which wait for its devices only,
+         * and for the calls queued before it. */
+        return frontend_run(call_remove_volume, call, ZUMA_KERNEL_CALL_FOREVER, "no longer serving",
+                            error);
+}
+
+static gboolean call_attach(gpointer data, GError **error)
+{
+        FrontendCall *c = data;
+
+        return do_attach(c->frontend, c->volume, c->id, c->snapshot_name, c->writable, &c->device,
+                         error);
+}
+
+gboolean zuma_frontend_attach(ZumaFrontend *frontend, const char *volume, guint32 id,
+                              const char *snapshot_name, gboolean writable, char **ret_device,
+                              GError **error)
+{
+        g_autoptr(FrontendCall) call = frontend_call_new(frontend, volume, id, snapshot_name);
+
+        call->writable = writable;
+        if (!frontend_run(call_attach, call, frontend->timeout_ms, "attaching", error))
+                return FALSE;
+        *ret_device = g_steal_pointer(&call->device);
+        return TRUE;
+}
+
+static gboolean call_is_busy(gpointer data, GError **error)
+{
+        FrontendCall *c = data;
+
+        c->busy = do_is_busy(c->frontend, c->volume, c->id);
+        return TRUE;
+}
+
+gboolean zuma_frontend_is_busy(ZumaFrontend *frontend, const char *volume, guint32 id)
+{
+        g_autoptr(FrontendCall) call = frontend_call_new(frontend, volume, id, NULL);
+        g_autoptr(GError) error = NULL;
+
+        /* Unknown counts as busy: nothing is torn down on a guess. */
+        if (!frontend_run(call_is_busy, call, frontend->timeout_ms, "checking", &error))
+                return TRUE;
+        return call->busy;
+}
+
+static gboolean call_detach(gpointer data, GError **error)
+{
+        FrontendCall *c = data;
+
+        return do_detach(c->frontend, c->volume, c->id, c->force, error);
+}
+
+gboolean zuma_frontend_detach(ZumaFrontend *frontend, const char *volume, guint32 id,
+                              gboolean force, GError **error)
+{
+        g_autoptr(FrontendCall) call = frontend_call_new(frontend, volume, id, NULL);
+
+        call->force = force;
+        return frontend_run(call_detach, call, frontend->timeout_ms, "detaching", error);
+}
+
+static gboolean call_set_size(gpointer data, GError **error)
+{
+        FrontendCall *c = data;
+
+        return do_set_size(c->frontend, c->volume, c->id, c->size, error);
+}
+
+gboolean zuma_frontend_set_size(ZumaFrontend *frontend, const char *volume, guint32 id,
+                                guint64 size, GError **error)
+{
+        g_autoptr(FrontendCall) call = frontend_call_new(frontend, volume, id, NULL);
+
+        call->size = size;
+        return frontend_run(call_set_size, call, frontend->timeout_ms, "resizing", error);
+}
+
+static gboolean call_update(gpointer data, GError **error)
+{
+        FrontendCall *c = data;
+
+        return do_update(c->frontend, c->volume, c->id, c->snapshot_name, c->writable, error);
+}
+
+gboolean zuma_frontend_update(ZumaFrontend *frontend, const char *volume, guint32 id,
+                              const char *snapshot_name, gboolean writable, GError **error)
+{
+        g_autoptr(FrontendCall) call = frontend_call_new(frontend, volume, id, snapshot_name);
+
+        call->writable = writable;
+        return frontend_run(call_update, call, frontend->timeout_ms, "updating", error);
 }

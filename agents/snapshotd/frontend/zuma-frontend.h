@@ -5,7 +5,13 @@
  *
  * The bus side calls these functions from the main thread only.  The
  * frontend serves I/O on threads of its own and follows the locking
- * contract in zuma-engine.h.  This is the one interface a kernel
+ * contract in zuma-engine.h.  Each call below runs on a thread of the
+ * frontend's own (zuma-kernel-call.h), since it may make the kernel ask
+ * the server's own file system something; the main thread waits for it
+ * only up to the frontend's timeout (ZUMA_ERROR_TIMED_OUT past it, and the
+ * call goes on in the background, in order with the later ones).  Adding
+ * and removing a volume wait without a deadline: the engine they get must
+ * outlive them.  This is the one interface a kernel
  * device-mapper frontend will implement later.
  *
  * Images are named by (volume name, snapshot id); id 0 is the origin.  Each
@@ -30,7 +36,11 @@ typedef struct ZumaFrontend ZumaFrontend;
  * devices still attached to its files). */
 ZumaFrontend *zuma_frontend_new(const char *run_dir, GError **error);
 
-/* Detaches every device (forcibly) and stops serving. */
+/* How long the main thread waits for one call (default 20 s). */
+void zuma_frontend_set_timeout(ZumaFrontend *frontend, guint timeout_ms);
+
+/* Detaches every device (forcibly) and stops serving.  A call still stuck
+ * in the kernel after the timeout gets its FUSE connection aborted. */
 void zuma_frontend_free(ZumaFrontend *frontend);
 
 /* Makes a started volume known: its images can then be attached.  The

@@ -16,8 +16,24 @@
  *  - FALLOCATE (PUNCH_HOLE / ZERO_RANGE, from discard and write-zeroes on
  *    the loop device) writes zeroes through the copy-out path, so snapshots
  *    keep the old data.
- *  - FLUSH reaches the engine only for files opened for writing (read-only
- *    opens get noflush); FSYNC likewise.
+ *  - FLUSH (sent at every close()) promises nothing and does nothing:
+ *    durability is what FSYNC asks for, and a loop device sends FSYNC for
+ *    every flush request it gets.  So the server's own close() of an image
+ *    file (after LOOP_CONFIGURE) never waits for a store flush.
+ *  - A worker is always free for synchronous requests.  Requests from a
+ *    loop device's asynchronous direct I/O travel as background requests,
+ *    and the kernel keeps at most MAX_BACKGROUND of them in flight; there
+ *    are MAX_THREADS > MAX_BACKGROUND workers, so RESERVED_THREADS of them
+ *    can only ever serve synchronous requests: the lookups, opens, getattrs,
+ *    statfs, fsyncs and getxattrs that the server's own attach and detach
+ *    (LOOP_CONFIGURE asks for statfs), udev's probe and loop flushes make.
+ *    However many writes wait on a slow (or frozen) store, those requests
+ *    are answered; none of their handlers takes an engine lock but fsync's
+ *    flush, which waits for the devices only.  (With 64 background
+ *    requests and 16 workers, every worker could be a copy-out queued on
+ *    the engine lock while the main thread's LOOP_CONFIGURE waited for its
+ *    statfs: a 25 s bus timeout under load, and an unkillable server when
+ *    the harness then sent SIGKILL.)
  *  - The xattrs of zuma-image-xattr.h carry what udev's probe needs.
  *  - Stopping: the main thread looks up a reserved name through a
  *    descriptor of the mount root (so this works even if someone detached
@@ -41,6 +57,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -52,9 +69,12 @@
 #define FUSE_SUPER_MAGIC 0x65735546
 #endif
 
-#define MAX_THREADS 16
+/* See "A worker is always free" above: MAX_BACKGROUND < MAX_THREADS. */
+#define MAX_BACKGROUND 16
+#define RESERVED_THREADS 8
+#define MAX_THREADS (MAX_BACKGROUND + RESERVED_THREADS)
 #define MAX_IDLE_THREADS 8
-#define MAX_BACKGROUND 64
+_Static_assert(MAX_BACKGROUND < MAX_THREADS, "workers are reserved for synchronous requests");
 #define STOP_NAME ".zuma-stop"
 
 struct ZumaFuseServer {
@@ -63,6 +83,7 @@ struct ZumaFuseServer {
         struct fuse_session *session;
         GThread *thread;
         int root_fd;
+        guint connection; /* fusectl's number for this mount, 0 if unknown */
         time_t start_time;
         gint stopping; /* atomic */
         /* Every handle opened and not yet released: a file still open
@@ -137,7 +158,8 @@ static void op_init(void *userdata, struct fuse_conn_info *conn)
         if (conn->capable & FUSE_CAP_ATOMIC_O_TRUNC)
                 conn->want |= FUSE_CAP_ATOMIC_O_TRUNC;
         /* Asynchronous direct I/O from loop devices travels as background
-         * requests: let enough of them be in flight for every worker. */
+         * requests: enough in flight to keep the devices busy, and fewer
+         * than the workers (see the top of the file). */
         conn->max_background = MAX_BACKGROUND;
         conn->congestion_threshold = MAX_BACKGROUND * 3 / 4;
         g_debug("FUSE connection up (protocol %u.%u, max_write %u)", conn->proto_major,
@@ -259,7 +281,7 @@ static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
         fi->fh = (uint64_t)(uintptr_t)handle;
         fi->direct_io = 1;
         fi->keep_cache = 0;
-        fi->noflush = !for_write;
+        fi->noflush = 1; /* close() needs nothing from us (see the top) */
         /* O_TRUNC is ignored, as a block device ignores it. */
         if (fuse_reply_open(req, fi) != 0)
                 handle_release(server_of(req), handle); /* interrupted: no release follows */
@@ -341,16 +363,17 @@ static void op_fallocate(fuse_req_t req, fuse_ino_t ino, int mode, off_t off, of
         fuse_reply_err(req, -zuma_image_io_zero(handle, start, end - start));
 }
 
+/* close() promises no durability; fsync does (see the top of the file). */
 static void op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-        ZumaImageHandle *handle = handle_of(fi);
-
-        fuse_reply_err(req, handle->for_write ? -zuma_image_io_flush(handle) : 0);
+        fuse_reply_err(req, 0);
 }
 
 static void op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync, struct fuse_file_info *fi)
 {
-        op_flush(req, ino, fi);
+        ZumaImageHandle *handle = handle_of(fi);
+
+        fuse_reply_err(req, handle->for_write ? -zuma_image_io_flush(handle) : 0);
 }
 
 /* ---- extended attributes ---- */
@@ -530,6 +553,7 @@ gboolean zuma_fuse_server_clear_stale_mount(const char *mount_dir, GError **erro
 
 ZumaFuseServer *zuma_fuse_server_start(const char *mount_dir, ZumaImageTable *table, GError **error)
 {
+        struct stat st;
         char *argv[] = { "zuma-snapshotd", "-o", "fsname=zumastor,subtype=zumastor", NULL };
         struct fuse_args args = FUSE_ARGS_INIT(3, argv);
         ZumaFuseServer *server = g_new0(ZumaFuseServer, 1);
@@ -567,6 +591,10 @@ ZumaFuseServer *zuma_fuse_server_start(const char *mount_dir, ZumaImageTable *ta
         server->root_fd = open(mount_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (server->root_fd < 0)
                 g_warning("cannot keep a descriptor of %s: %s", mount_dir, g_strerror(errno));
+        /* Asked now, while the workers surely answer: the number under
+         * which fusectl lists the connection, for zuma_fuse_server_abort(). */
+        if (stat(mount_dir, &st) == 0 && major(st.st_dev) == 0)
+                server->connection = minor(st.st_dev);
         g_message("FUSE frontend mounted on %s", mount_dir);
         return server;
 fail:
@@ -575,6 +603,36 @@ fail:
         g_free(server->mount_dir);
         g_free(server);
         return NULL;
+}
+
+#define FUSECTL_DIR "/sys/fs/fuse/connections"
+
+gboolean zuma_fuse_server_abort(ZumaFuseServer *server)
+{
+        g_autofree char *path = NULL;
+        int fd;
+
+        if (!server->connection) {
+                g_warning("cannot abort the FUSE connection of %s: its number is unknown",
+                          server->mount_dir);
+                return FALSE;
+        }
+        /* fusectl may not be mounted yet (it is, where systemd runs). */
+        if (mount("fusectl", FUSECTL_DIR, "fusectl", 0, NULL) < 0 && errno != EBUSY)
+                g_debug("mounting fusectl on " FUSECTL_DIR ": %s", g_strerror(errno));
+        path = g_strdup_printf(FUSECTL_DIR "/%u/abort", server->connection);
+        fd = open(path, O_WRONLY | O_CLOEXEC);
+        if (fd < 0 || write(fd, "1", 1) != 1) {
+                g_warning("cannot abort the FUSE connection of %s through %s: %s",
+                          server->mount_dir, path, g_strerror(errno));
+                if (fd >= 0)
+                        close(fd);
+                return FALSE;
+        }
+        close(fd);
+        g_warning("aborted the FUSE connection of %s: every request still waiting fails",
+                  server->mount_dir);
+        return TRUE;
 }
 
 static void free_handle(gpointer handle, gpointer value, gpointer user_data)

@@ -26,6 +26,12 @@ gboolean zuma_fuse_server_clear_stale_mount(const char *mount_dir, GError **erro
 ZumaFuseServer *zuma_fuse_server_start(const char *mount_dir, ZumaImageTable *table,
                                        GError **error);
 
+/* The last resort for a kernel that keeps the server waiting on itself:
+ * aborts the FUSE connection through fusectl, so every request waiting
+ * for an answer fails (ENOTCONN) and so does all later I/O on the images.
+ * Only for stopping. */
+gboolean zuma_fuse_server_abort(ZumaFuseServer *server);
+
 /* Stops the threads, unmounts (lazily if files are still open) and frees. */
 void zuma_fuse_server_stop(ZumaFuseServer *server);
 
