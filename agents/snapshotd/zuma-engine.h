@@ -66,6 +66,14 @@
  *    a pread that fails while the count moved is redone too, one that
  *    fails while it held is the store's failure as under `lock`.
  *  - Flushes call zuma_engine_flush(), which needs no lock.
+ *  - Nobody holds `lock` or `write_gate` across a call that makes the
+ *    kernel send the server's own FUSE file system a request (opening an
+ *    image file, LOOP_CONFIGURE, closing a loop device, writing a
+ *    uevent): a FUSE worker may need either to answer it.  Those calls run
+ *    on the frontend's kernel-call thread with a deadline, never on the
+ *    main thread (THE RULE in frontend/zuma-frontend.c).  The main thread
+ *    takes `lock` for bus operations and waits for the store then, but its
+ *    periodic work only tries it.
  *
  * Events the engine raises on an I/O thread (a snapshot auto-deleted by
  * the full policy, the store failing) are delivered to the callbacks on

@@ -17,9 +17,13 @@
  * a detach the file stays served until the volume is removed.
  *
  * Threads.  The bus side calls the functions of zuma-frontend.h on the main
- * thread.  The file system is served by libfuse's multi-threaded loop
- * (fuse_session_loop_mt on a GThread owned here, up to 16 workers, each
- * with its own /dev/fuse clone), because a single-threaded passthrough was
+ * thread; each runs on the kernel-call thread (zuma-kernel-call.h) while
+ * the main thread waits for it up to a deadline, so ZumaFrontend's own
+ * state (the images' loop devices) belongs to that one thread.  The file
+ * system is served by libfuse's multi-threaded loop (fuse_session_loop_mt
+ * on a GThread owned here, up to 24 workers, 8 of them kept for
+ * synchronous requests (zuma-fuse-server.c), each with its own /dev/fuse
+ * clone), because a single-threaded passthrough was
  * measured at ~0.23x of a plain loop device: the loop device submits
  * asynchronous direct I/O of up to 1 MiB, and reads of the origin, writes
  * to different chunks and the engine's own device I/O overlap only when
@@ -42,19 +46,30 @@
  *    map under lock, pread unlocked, kept only if the store's change count
  *    did not move, else redone under lock (zuma-engine.h).  Writable
  *    snapshot write: write_gate
- *    shared + lock + ss_snapshot_write.  Flush: zuma_engine_flush, no lock.
+ *    shared + lock + ss_snapshot_write.  Fsync: zuma_engine_flush, no lock.
  *    Engine errors go through zuma_engine_note_error (lock held) and reach
  *    the kernel as EIO; a full store under the refuse policy as ENOSPC.
  *  - The bus side never calls into the frontend while it holds an engine
  *    lock (remove_volume waits for running requests, which may need them).
- *  - The main thread takes engine->lock only briefly here (store and
- *    snapshot info at attach), and takes no lock at all while it waits for
- *    the kernel: opening an image file, LOOP_CONFIGURE, closing or clearing
- *    a loop device and writing a uevent all make the kernel send FUSE
- *    requests (lookup, open, getattr, flush, release, and udev's getxattr
- *    from its probe), which the workers must be able to answer.
- *  - Fields of ZumaImage that only the main thread touches (the loop
- *    device) need no lock; those the workers read are atomics (size,
+ *  - THE RULE: the server never waits on a request that only it can
+ *    answer without a worker free to answer it and a deadline.  Opening an
+ *    image file, LOOP_CONFIGURE (statfs), closing or clearing a loop
+ *    device and writing a uevent all make the kernel send FUSE requests
+ *    (lookup, open, getattr, statfs, release, and udev's getxattr from its
+ *    probe).  So: (1) they run on the kernel-call thread, never the main
+ *    thread, which waits at most the frontend's timeout and answers
+ *    TimedOut past it; (2) that thread holds no lock across them (it takes
+ *    engine->lock only around ss_store_info/ss_snapshot_get, before); (3)
+ *    the FUSE server keeps workers that background requests (the data
+ *    path) can never occupy, and none of those requests' handlers waits
+ *    for an engine lock (FLUSH does nothing; FSYNC waits for the devices).
+ *    tests/e2e/test-frontend-busy.sh holds every data worker on a frozen
+ *    device and checks each part.
+ *  - The main thread's periodic work (property refresh, cleanup) only
+ *    tries engine->lock: workers hold it across copy-outs, which wait for
+ *    the store.
+ *  - Fields of ZumaImage that only the kernel-call thread touches (the
+ *    loop device) need no lock; those the workers read are atomics (size,
  *    writable, epochs) or under the table mutex (the snapshot name).
  *  - A forced detach sets the image's dead_epoch to its current attachment
  *    generation: every file opened during that attachment (the loop
@@ -63,8 +78,10 @@
  *    request too.  remove_volume takes io_gate exclusively to clear the
  *    engine pointer, so no request outlives the volume's engine, and files
  *    still open then (a forcibly detached device still mounted) get EIO.
- *  - zuma_frontend_free detaches everything forcibly (flushing the
- *    engines), then stops the loop (a reserved lookup, whose worker calls
+ *  - zuma_frontend_free waits for the kernel-call thread (aborting the
+ *    FUSE connection through fusectl if a call is still stuck after the
+ *    timeout, so the server can always exit), detaches everything
+ *    forcibly (flushing the engines), then stops the loop (a reserved lookup, whose worker calls
  *    fuse_session_exit), joins the thread and unmounts.
  *
  * Recovery.  zuma_frontend_new refuses a run directory whose mount still
