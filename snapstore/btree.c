@@ -184,8 +184,12 @@ int node_get_root_at_open(SsStore *s, unsigned tree, SsNode **ret)
 
 int node_get(SsStore *s, uint64_t blocknr, unsigned tree, SsNode **ret)
 {
-        NodeExpect e = { .tree = tree, .level = -1, .lo = key_make(0, 0), .hi = KEY_MAX,
-                         .max_born = s->txn, .above = "the last commit" };
+        NodeExpect e = { .tree = tree,
+                         .level = -1,
+                         .lo = key_make(0, 0),
+                         .hi = KEY_MAX,
+                         .max_born = s->txn,
+                         .above = "the last commit" };
         return node_get_expect(s, blocknr, &e, ret);
 }
 
@@ -665,7 +669,7 @@ typedef struct BtPath {
         SsNode *node[SS_MAX_DEPTH];
         uint32_t idx[SS_MAX_DEPTH];
         SsKey hi[SS_MAX_DEPTH]; /* upper bound of each node's keys */
-        uint32_t depth; /* nodes held */
+        uint32_t depth;         /* nodes held */
 } BtPath;
 
 static void path_release(SsStore *s, BtPath *p)

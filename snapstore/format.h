@@ -34,8 +34,8 @@
 #define SS_SECTOR_SIZE 512u
 
 #define SS_SB_AREA_BLOCKS 32u /* per superblock copy */
-#define SS_SB_COPIES 2u /* alternating copies: transaction id mod 2 */
-#define SS_SB_AREAS 4u  /* each copy and its mirror */
+#define SS_SB_COPIES 2u       /* alternating copies: transaction id mod 2 */
+#define SS_SB_AREAS 4u        /* each copy and its mirror */
 #define SS_SB_HEADER_SIZE 4096u
 #define SS_FIRST_GROUP_RESERVED (SS_SB_AREA_BLOCKS * SS_SB_AREAS)
 

@@ -189,7 +189,7 @@ typedef struct SsSnapTable {
 
 typedef struct SsSuperCopy {
         uint64_t blocknr; /* area: copy txid mod 2, +2 areas for the mirror */
-        uint64_t txid;    /* valid: its txid; damaged: the raw field if the magic is right, else 0 */
+        uint64_t txid; /* valid: its txid; damaged: the raw field if the magic is right, else 0 */
         bool valid;
         bool explained; /* damaged, but a commit interrupted by a crash explains it */
         char why[128];  /* damaged: what was wrong */
@@ -204,8 +204,7 @@ typedef struct SsSuperPick {
         uint64_t lost_txid;            /* with rolled_back, 0 if unknown */
 } SsSuperPick;
 
-int super_pick(SsBlockDev *dev, void *buf, unsigned flags, SsSuperPick *ret_pick,
-               SsSuper *ret_sb);
+int super_pick(SsBlockDev *dev, void *buf, unsigned flags, SsSuperPick *ret_pick, SsSuper *ret_sb);
 int super_heal(SsStore *s);
 
 /* ---- the store ---- */

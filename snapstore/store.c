@@ -40,7 +40,8 @@ static int write_pair(SsBlockDev *dev, const SsSuper *sb, void *buf)
         for (int mirror = 0; r == 0 && mirror < 2; mirror++) {
                 size_t len = ss_super_encode_at(sb, buf, area, mirror);
                 len = (len + SS_BLOCK_SIZE - 1) & ~(size_t)(SS_BLOCK_SIZE - 1);
-                r = ss_dev_pwrite(dev, buf, len, ss_sb_area_block(sb->txid, mirror) << SS_BLOCK_SHIFT);
+                r = ss_dev_pwrite(dev, buf, len,
+                                  ss_sb_area_block(sb->txid, mirror) << SS_BLOCK_SHIFT);
         }
         return r < 0 ? r : ss_dev_flush(dev);
 }
@@ -177,8 +178,7 @@ out:
         return r;
 }
 
-static const char *const tree_names[SS_TREE_COUNT] = { "shared", "by-hi", "private",
-                                                       "snapshot" };
+static const char *const tree_names[SS_TREE_COUNT] = { "shared", "by-hi", "private", "snapshot" };
 
 /* Open reads every tree root (cheap, a few blocks) so that a store whose
  * roots are damaged is refused before anything runs on it. */
@@ -190,8 +190,8 @@ static int verify_roots(SsStore *s)
                         continue;
                 int r = node_get_root_at_open(s, t, &n);
                 if (r == -EUCLEAN || r == -EILSEQ)
-                        return ss_error(-EUCLEAN, "store %s: root of the %s tree: %s",
-                                        s->dev->name, tree_names[t], ss_last_error());
+                        return ss_error(-EUCLEAN, "store %s: root of the %s tree: %s", s->dev->name,
+                                        tree_names[t], ss_last_error());
                 if (r < 0)
                         return r;
                 node_put(s, n);

@@ -132,10 +132,12 @@ int txn_commit(SsStore *s)
         if (r < 0)
                 return txn_fail(s, r);
 
-        /* Committed.  A failed mirror write leaves an older or torn mirror,
-         * which open tolerates; the handle stops, as after any failed write. */
-        if (write_super(s, &s->sb, true) < 0)
-                s->failed = true;
+        /* Durable now.  A failed mirror write leaves an older or torn
+         * mirror, which open tolerates; like any failed commit it fails the
+         * call and the handle (the caller cannot tell the two apart). */
+        r = write_super(s, &s->sb, true);
+        if (r < 0)
+                return txn_fail(s, r);
         r = ss_super_copy(&s->committed, &s->sb);
         if (r < 0)
                 return txn_fail(s, r);
