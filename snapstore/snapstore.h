@@ -74,8 +74,9 @@ enum {
 enum {
         SS_OPEN_READONLY = 1u << 0,
         SS_OPEN_GROW_ORIGIN = 1u << 1, /* accept and record a larger origin */
-        SS_OPEN_ACCEPT_ROLLBACK = 1u
-                                  << 2, /* open on an older commit when the newest is unreadable */
+        /* clang-format off */
+        SS_OPEN_ACCEPT_ROLLBACK = 1u << 2, /* open on an older commit when the newest is unreadable */
+        /* clang-format on */
 };
 
 typedef struct SsCreateOptions {
@@ -114,12 +115,13 @@ typedef struct SsStoreInfo {
         uint32_t cleanup_jobs;  /* deletions whose space is still being freed */
         uint32_t revert_target; /* snapshot an unfinished revert goes to, or 0 */
         SsFullPolicy full_policy;
+        /* clang-format off */
         uint32_t superblock_copies_damaged; /* copies that failed their checks at open */
-        bool rolled_back; /* opened on an older commit (SS_OPEN_ACCEPT_ROLLBACK) */
-        uint64_t
-                lost_txid; /* with rolled_back: the newest txid that could not be read, 0 if unknown */
-        bool damaged;      /* metadata damage found since open: no more changes */
-        char damage[256]; /* the first damage found ("" if none): block and what was wrong */
+        bool rolled_back;                   /* opened on an older commit (SS_OPEN_ACCEPT_ROLLBACK) */
+        uint64_t lost_txid;                 /* with rolled_back: the newest txid that could not be read, 0 if unknown */
+        bool damaged;                       /* metadata damage found since open: no more changes */
+        char damage[256];                   /* the first damage found ("" if none): block and what was wrong */
+        /* clang-format on */
 } SsStoreInfo;
 
 typedef struct SsSnapshotInfo {
