@@ -12,12 +12,22 @@
 
 static _Thread_local char last_error[512];
 
+/* Formats into a scratch buffer first: a caller may pass ss_last_error()
+ * itself as an argument, to wrap the message in context. */
+static void set_error(const char *fmt, va_list ap)
+{
+        char msg[sizeof(last_error)];
+
+        vsnprintf(msg, sizeof(msg), fmt, ap);
+        memcpy(last_error, msg, sizeof(msg));
+}
+
 void ss_set_error(const char *fmt, ...)
 {
         va_list ap;
 
         va_start(ap, fmt);
-        vsnprintf(last_error, sizeof(last_error), fmt, ap);
+        set_error(fmt, ap);
         va_end(ap);
 }
 
@@ -26,7 +36,7 @@ int ss_error(int err, const char *fmt, ...)
         va_list ap;
 
         va_start(ap, fmt);
-        vsnprintf(last_error, sizeof(last_error), fmt, ap);
+        set_error(fmt, ap);
         va_end(ap);
         return err;
 }

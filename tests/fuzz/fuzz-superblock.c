@@ -76,9 +76,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         /* Decode as the copy the block claims to be, when it names one. */
         blocknr = 0;
-        if (size >= SS_SB_HEADER_SIZE &&
-            le64_get(buf + offsetof(SsDiskSuperblock, blocknr)) == SS_SB_AREA_BLOCKS)
-                blocknr = SS_SB_AREA_BLOCKS;
+        if (size >= SS_SB_HEADER_SIZE) {
+                uint64_t claimed = le64_get(buf + offsetof(SsDiskSuperblock, blocknr));
+                if (claimed % SS_SB_AREA_BLOCKS == 0 &&
+                    claimed < (uint64_t)SS_SB_AREAS * SS_SB_AREA_BLOCKS)
+                        blocknr = claimed; /* a copy or a mirror */
+        }
 
         if (ss_super_decode(buf, size, blocknr, &sb) == 0) {
                 bytes = ss_super_bytes(sb.group_count);

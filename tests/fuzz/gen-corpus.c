@@ -169,6 +169,9 @@ static void gen_superblocks(void)
         sb.revert_done = 99;
         n = super_emit(&sb, buf, cap);
         write_sample("superblock", "valid-revert", buf, n);
+        /* The same commit as its mirror writes it (format version 2). */
+        n = ss_super_encode_at(&sb, buf, cap, true);
+        write_sample("superblock", "valid-mirror", buf, n);
         ss_super_release(&sb);
 
         /* A 10 GiB store: 82 groups, a group table past one byte of slot
