@@ -51,7 +51,7 @@ static void run_call(gpointer item, gpointer pool_data)
         gboolean abandoned;
 
         g_mutex_lock(&caller->lock);
-        caller->running = call->what;
+        caller->running = call->what; /* cleared before the call is freed */
         caller->running_since = g_get_monotonic_time();
         g_mutex_unlock(&caller->lock);
 
@@ -69,10 +69,14 @@ static void run_call(gpointer item, gpointer pool_data)
 
         g_mutex_lock(&caller->lock);
         caller->running = NULL;
+        g_mutex_unlock(&caller->lock);
+        /* Before the call counts as finished: a drained caller holds no
+         * data of any call. */
+        kernel_call_unref(call);
+        g_mutex_lock(&caller->lock);
         caller->queued--;
         g_cond_broadcast(&caller->idle_cond);
         g_mutex_unlock(&caller->lock);
-        kernel_call_unref(call);
 }
 
 ZumaKernelCaller *zuma_kernel_caller_new(void)
@@ -169,9 +173,9 @@ gboolean zuma_kernel_caller_run(ZumaKernelCaller *caller, const char *what, guin
                 if (running && !g_str_equal(running, what))
                         behind = g_strdup_printf(" (queued behind %s)", running);
                 zuma_error_set_errno(&timed_out, -ETIMEDOUT,
-                                     "%s: no answer from the kernel within %u s%s; it goes on in "
+                                     "%s: no answer from the kernel within %g s%s; it goes on in "
                                      "the background",
-                                     what, timeout_ms / 1000, behind ? behind : "");
+                                     what, timeout_ms / 1000.0, behind ? behind : "");
                 g_warning("%s", timed_out->message);
                 g_propagate_error(error, timed_out);
         }
