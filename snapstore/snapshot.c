@@ -74,6 +74,13 @@ int ss_snapshot_create(SsStore *s, const char *name, uint32_t flags, int32_t pri
         info.priority = priority;
         info.ctime = time(NULL);
         info.origin_size = s->sb.origin_size;
+        /* The snapshot holds every origin write that returned before it:
+         * those still in the origin device's cache become durable first,
+         * so the commit below never records a snapshot whose data a power
+         * cut could still take back. */
+        r = ss_dev_flush(s->origin);
+        if (r < 0)
+                return ss_error(r, "cannot flush origin %s before the snapshot", s->origin->name);
         s->sb.next_snapshot++;
         r = commit_or_abort(s, snaps_put(s, &info));
         if (r == 0 && ret_id)

@@ -28,7 +28,10 @@
  * Durability.  Every mutating call commits its metadata before it returns,
  * so a returned 0 survives a power cut.  ss_origin_prepare_write() returns
  * only once the copy-outs it needed are durable; the caller's own write to
- * the origin is durable after ss_store_flush().
+ * the origin is durable after ss_store_flush().  ss_snapshot_create()
+ * flushes the origin before it commits, so a created snapshot is durable
+ * as a whole: after a power cut it holds every origin write that returned
+ * before ss_snapshot_create() was called, flushed or not.
  */
 #pragma once
 
@@ -160,7 +163,8 @@ int ss_store_flush(SsStore *s); /* makes in-place origin/snapshot writes durable
 int ss_origin_grow(SsStore *s, uint64_t new_origin_size);
 int ss_store_grow(SsStore *s, uint64_t new_store_size);
 
-/* Snapshots. */
+/* Snapshots.  ss_snapshot_create() flushes the origin device, then commits
+ * (see Durability above). */
 int ss_snapshot_create(SsStore *s, const char *name, uint32_t flags, int32_t priority,
                        uint32_t *ret_id);
 int ss_snapshot_delete(SsStore *s, uint32_t id);
