@@ -305,6 +305,8 @@ int store_writable(SsStore *s);
 int origin_copy_out(SsStore *s, uint64_t first_chunk, uint64_t last_chunk);
 int exception_add(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
 int exception_remove(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
+/* pread/pwrite of a caller's buffer of any alignment (bounced if needed). */
+int dev_io_any(SsStore *s, SsBlockDev *dev, bool write, void *buf, size_t len, uint64_t off);
 
 /* snapio.c */
 int chunk_source(SsStore *s, uint32_t id, uint64_t chunk, SsExtentKind *ret_kind,

@@ -178,7 +178,10 @@ int ss_snapshot_next(SsStore *s, uint32_t after_id, SsSnapshotInfo *ret_info);
 int ss_snapshot_usage(SsStore *s, uint32_t id, SsSnapshotUsage *ret_usage);
 bool ss_name_valid(const char *name, size_t max_len);
 
-/* Origin I/O.  Offsets and lengths are multiples of 512 bytes. */
+/* Origin I/O.  Offsets and lengths are multiples of 512 bytes.  Buffers may
+ * have any alignment: one aligned to SS_IO_ALIGN goes to the device as it
+ * is (O_DIRECT needs that), any other is copied through an aligned buffer
+ * of the store's.  The same holds for ss_snapshot_read/write. */
 int ss_origin_prepare_write(SsStore *s, uint64_t offset, uint64_t length);
 int ss_origin_write(SsStore *s, const void *buf, uint64_t offset, size_t length);
 int ss_origin_read(SsStore *s, void *buf, uint64_t offset, size_t length);
