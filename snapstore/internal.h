@@ -303,6 +303,7 @@ int store_writable(SsStore *s);
 
 /* origin.c */
 int origin_copy_out(SsStore *s, uint64_t first_chunk, uint64_t last_chunk);
+int origin_copy_needed(SsStore *s, uint64_t chunk); /* 1 if a write would copy it out */
 int exception_add(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
 int exception_remove(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
 /* pread/pwrite of a caller's buffer of any alignment (bounced if needed). */

@@ -106,6 +106,19 @@ static int all_private(SsStore *s, uint64_t c, uint32_t lo, uint32_t hi)
         return 1;
 }
 
+/* 1 if an origin write to chunk c would copy it out now, 0 if not; -errno. */
+int origin_copy_needed(SsStore *s, uint64_t c)
+{
+        uint32_t newest = snaps_newest(s), hi;
+        if (!newest || !needs_copy(s, c, newest, snaps_find(s, newest)->origin_size))
+                return 0;
+        int r = last_hi(s, c, &hi);
+        if (r < 0 || hi >= newest)
+                return r;
+        r = all_private(s, c, hi, newest);
+        return r < 0 ? r : !r;
+}
+
 /* Copies out chunks [first, last] where needed, in one transaction that the
  * caller commits. */
 int origin_copy_out(SsStore *s, uint64_t first, uint64_t last)

@@ -216,10 +216,17 @@ int ss_cleanup_step(SsStore *s, unsigned budget);
 /* Revert the origin to a snapshot; every snapshot stays intact.  The work is
  * recorded in the store, so after a crash ss_revert_step() finishes it.
  * step() returns 1 while chunks remain, 0 when the origin equals the
- * snapshot. */
+ * snapshot.  A step's copy-outs follow the store's full policy (autodelete
+ * never picks the revert target); a step that still finds no room fails
+ * with -ENOSPC, leaves the revert pending, and ss_last_error() says how much
+ * space the rest needs and what would free it. */
 int ss_revert_begin(SsStore *s, uint32_t id);
 int ss_revert_step(SsStore *s, unsigned budget, uint64_t *ret_chunks_done);
 int ss_revert_origin(SsStore *s, uint32_t id);
+/* Gives up an unfinished revert: the origin keeps what the revert wrote
+ * so far (partly reverted) and takes writes again; every snapshot stays
+ * intact.  -ENOENT when no revert is pending. */
+int ss_revert_abandon(SsStore *s);
 
 /* Offline checks.  ss_check() reports each problem through fn and returns
  * how many it found (0: the store is consistent). */

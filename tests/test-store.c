@@ -446,6 +446,143 @@ static void test_snapshot_create_durable(void)
         env_free(&e);
 }
 
+/* A full store with a revert pending: snapshot t (lowest priority, all
+ * zeros) is older than the chunks written until the store filled up, and
+ * newer snapshots n (and m, if ret_m) still share those chunks with the
+ * origin, so reverting to t must copy each of them out first.  Returns how
+ * many chunks the revert rewrites; the revert has begun and is stuck. */
+static uint64_t full_store_revert(Env *e, uint32_t *ret_t, uint32_t *ret_n, uint32_t *ret_m)
+{
+        uint64_t i;
+        int r = 0;
+
+        env_new(e, (64 + 2 + 48) * 4096, SS_FULL_REFUSE);
+        CHECK(ss_snapshot_create(e->s, "t", 0, -10, ret_t) == 0);
+        for (i = 0; i < 64; i++) {
+                static uint8_t buf[CHUNK];
+                fill(buf, CHUNK, 1);
+                if ((r = ss_origin_write(e->s, buf, i * CHUNK, CHUNK)) < 0)
+                        break;
+        }
+        CHECK(r == -ENOSPC && i > 8 && i < 60);
+        CHECK(ss_snapshot_create(e->s, "n", 0, 0, ret_n) == 0);
+        if (ret_m)
+                CHECK(ss_snapshot_create(e->s, "m", 0, 5, ret_m) == 0);
+        CHECK(ss_revert_begin(e->s, *ret_t) == 0);
+        while ((r = ss_revert_step(e->s, 4, NULL)) == 1)
+                ;
+        CHECK(r == -ENOSPC);
+        return i;
+}
+
+static bool revert_done_to_zero(Env *e, uint64_t nchunks)
+{
+        SsStoreInfo info;
+        bool ok = ss_store_info(e->s, &info) == 0 && info.revert_target == 0;
+        for (uint64_t c = 0; c < nchunks; c++)
+                ok = ok && chunk_is_zero(e, 0, c);
+        return ok;
+}
+
+/* Issue 10: under the refuse policy a revert that runs out of space fails
+ * with -ENOSPC saying what would let it finish, its target cannot be
+ * deleted, origin writes fail with -ENOSPC and never -EBUSY, and
+ * ss_revert_abandon() gives it up leaving every snapshot intact. */
+static void test_revert_full_refuse(void)
+{
+        Env e;
+        uint32_t t, n;
+        SsStoreInfo info;
+        uint8_t buf[CHUNK];
+
+        uint64_t k = full_store_revert(&e, &t, &n, NULL);
+        CHECK(ss_revert_step(e.s, 4, NULL) == -ENOSPC);
+        const char *msg = ss_last_error();
+        CHECK(strstr(msg, "grow the store") && strstr(msg, "ss_revert_abandon") &&
+              strstr(msg, "bytes"));
+        CHECK(ss_store_info(e.s, &info) == 0 && info.revert_target == t);
+        CHECK(ss_snapshot_delete(e.s, t) == -EBUSY);
+        fill(buf, CHUNK, 3);
+        CHECK(ss_origin_write(e.s, buf, 62 * CHUNK, CHUNK) == -ENOSPC);
+        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        CHECK(ss_store_set_full_policy(e.s, SS_FULL_REFUSE) == 0);
+        env_check(&e);
+
+        CHECK(ss_revert_abandon(e.s) == 0);
+        CHECK(ss_store_info(e.s, &info) == 0 && info.revert_target == 0);
+        CHECK(ss_revert_abandon(e.s) == -ENOENT);
+        for (uint64_t c = 0; c < k; c++)
+                CHECK(chunk_is_zero(&e, t, c) && snap_chunk_is(&e, n, c, 1));
+        CHECK(ss_snapshot_delete(e.s, t) == 0);
+        CHECK(ss_cleanup_step(e.s, 1000) == 0);
+        env_check(&e);
+        /* The abandoned revert stays abandoned across a reopen. */
+        CHECK(ss_store_close(e.s) == 0);
+        env_open(&e);
+        CHECK(ss_store_info(e.s, &info) == 0 && info.revert_target == 0);
+        CHECK(snap_chunk_is(&e, n, 0, 1));
+        env_free(&e);
+}
+
+/* Issue 10: under autodelete the revert's copy-outs delete the least wanted
+ * snapshots, never the target even when it has the lowest priority; an
+ * origin write during the revert never fails with -EBUSY. */
+static void test_revert_full_autodelete(void)
+{
+        Env e;
+        uint32_t t, n, m;
+        SsSnapshotInfo si;
+        uint8_t buf[CHUNK];
+
+        uint64_t k = full_store_revert(&e, &t, &n, &m);
+        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        fill(buf, CHUNK, 3);
+        /* t is the lowest priority, yet n goes, then m; then nothing is left
+         * to delete for chunk 62, which t still shares with the origin. */
+        int r = ss_origin_write(e.s, buf, 62 * CHUNK, CHUNK);
+        CHECK(r == -ENOSPC);
+        CHECK(ss_snapshot_get(e.s, t, &si) == 0);
+        CHECK(ss_snapshot_get(e.s, n, &si) == -ENOENT && ss_snapshot_get(e.s, m, &si) == -ENOENT);
+        while ((r = ss_revert_step(e.s, 4, NULL)) == 1)
+                ;
+        CHECK(r == 0 && revert_done_to_zero(&e, k));
+        env_free(&e);
+
+        /* The revert step itself deletes n and m to make room. */
+        k = full_store_revert(&e, &t, &n, &m);
+        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        while ((r = ss_revert_step(e.s, 4, NULL)) == 1)
+                ;
+        CHECK(r == 0 && revert_done_to_zero(&e, k));
+        CHECK(ss_snapshot_get(e.s, t, &si) == 0 && ss_snapshot_get(e.s, n, &si) == -ENOENT);
+        CHECK(ss_snapshot_get(e.s, m, &si) == -ENOENT);
+        env_free(&e);
+}
+
+/* Issue 10: a revert stuck in a full store when the power goes finishes on
+ * reopen under autodelete. */
+static void test_revert_full_powercut(void)
+{
+        Env e;
+        uint32_t t, n;
+        SsSnapshotInfo si;
+        SsStoreInfo info;
+
+        uint64_t k = full_store_revert(&e, &t, &n, NULL);
+        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        fault_domain_power_off(e.fd);
+        ss_store_close(e.s);
+        fault_domain_power_cycle(e.fd, FAULT_LOSS_DROP_ALL);
+        env_open(&e);
+        CHECK(ss_store_info(e.s, &info) == 0 && info.revert_target == t);
+        int r;
+        while ((r = ss_revert_step(e.s, 4, NULL)) == 1)
+                ;
+        CHECK(r == 0 && revert_done_to_zero(&e, k));
+        CHECK(ss_snapshot_get(e.s, t, &si) == 0 && ss_snapshot_get(e.s, n, &si) == -ENOENT);
+        env_free(&e);
+}
+
 /* A device that holds every caller to the block device contract on buffer
  * alignment (SS_IO_ALIGN, what O_DIRECT needs) and forwards to a faultdev. */
 typedef struct StrictDev {
@@ -564,6 +701,9 @@ int main(void)
         test_change_count();
         test_snapshot_create_durable();
         test_unaligned_buffers();
+        test_revert_full_refuse();
+        test_revert_full_autodelete();
+        test_revert_full_powercut();
         if (failures) {
                 fprintf(stderr, "%d check(s) failed\n", failures);
                 return 1;
