@@ -81,6 +81,10 @@ static int varint_get(const uint8_t **p, const uint8_t *end, uint64_t *ret)
                         return -EILSEQ;
                 v |= (uint64_t)(b & 0x7f) << shift;
                 if (!(b & 0x80)) {
+                        /* The shortest encoding only: a zero last byte
+                         * would make a second spelling of one value. */
+                        if (b == 0 && shift)
+                                return -EILSEQ;
                         *ret = v;
                         return 0;
                 }
@@ -246,6 +250,13 @@ int ss_node_decode(const void *block, uint64_t blocknr, SsNode *n)
                 return node_corrupt(blocknr, "payload longer than the block");
         if (count == 0)
                 return node_corrupt(blocknr, "empty node");
+        /* One spelling per node: what decodes must encode back to the same
+         * block, so reserved fields and the bytes past the payload are 0. */
+        if (LE_GET(d->hdr.flags) || LE_GET(d->pad) || LE_GET(d->pad2))
+                return node_corrupt(blocknr, "reserved header fields are not zero");
+        for (uint32_t i = payload; i < SS_NODE_PAYLOAD; i++)
+                if (d->data[i])
+                        return node_corrupt(blocknr, "bytes past the payload are not zero");
 
         n->blocknr = blocknr;
         n->born = LE_GET(d->hdr.txid);

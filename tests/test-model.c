@@ -368,7 +368,8 @@ static void random_range(uint64_t size, uint64_t *ret_off, uint64_t *ret_len)
 /* ---- the store handle ---- */
 
 /* The victim must be the lowest-priority, oldest unpinned snapshot other
- * than the one being written (which the engine keeps). */
+ * than the one being written and the revert target (which the engine
+ * keeps). */
 static void check_victim(uint32_t id)
 {
         const ModelSnap *best = NULL;
@@ -376,7 +377,8 @@ static void check_victim(uint32_t id)
         for (size_t i = 0; i < H.m->nsnaps; i++) {
                 const ModelSnap *sn = &H.m->snaps[i];
 
-                if ((sn->flags & SS_SNAP_PINNED) || sn->id == H.autodelete_keep)
+                if ((sn->flags & SS_SNAP_PINNED) || sn->id == H.autodelete_keep ||
+                    sn->id == H.revert_busy)
                         continue;
                 if (!best || sn->priority < best->priority)
                         best = sn;
@@ -800,6 +802,41 @@ static void finish_revert(uint32_t id)
         (void)id;
 }
 
+/* Gives the unfinished revert to id up: every chunk of the origin must be
+ * as before the revert or as snapshot id has it, and the model's origin
+ * learns which; every snapshot stays as it was. */
+static void abandon_revert(uint32_t id)
+{
+        const ModelImage *t = &model_snap(H.m, id)->image;
+        uint64_t cs = H.chunk_size, reverted = 0;
+        SsStoreInfo info;
+
+        expect_ok(ss_revert_abandon(H.s), "ss_revert_abandon");
+        expect_err(ss_revert_abandon(H.s), -ENOENT, "ss_revert_abandon with no revert pending");
+        expect_ok(ss_store_info(H.s, &info), "ss_store_info");
+        if (info.revert_target)
+                fail("after ss_revert_abandon revert_target is %u", info.revert_target);
+        for (uint64_t c = 0; c < H.m->origin.nchunks; c++) {
+                uint64_t off = c * cs;
+                uint64_t len = H.m->origin.size - off < cs ? H.m->origin.size - off : cs;
+                expect_ok(ss_origin_read(H.s, H.buf, off, len), "ss_origin_read");
+                model_read(&H.m->origin, H.buf2, off, len);
+                if (!memcmp(H.buf, H.buf2, len))
+                        continue;
+                if (off < t->size)
+                        model_read(t, H.buf2, off, t->size - off < len ? t->size - off : len);
+                if (memcmp(H.buf, H.buf2, len))
+                        fail("after an abandoned revert to %u, origin chunk %" PRIu64
+                             " is neither as before nor as the snapshot",
+                             id, c);
+                model_origin_write(H.m, H.buf, off, len);
+                reverted++;
+        }
+        log_op("  abandoned the revert to %u: %" PRIu64 " chunks reverted", id, reverted);
+        if (H.m->origin.size <= (256u << 10))
+                verify(MV_ALL);
+}
+
 static void op_revert(void)
 {
         uint32_t ids[64];
@@ -850,6 +887,12 @@ static void op_revert(void)
                 r = ss_revert_step(H.s, (unsigned)rng_range(&H.rng, 1, 8), &done);
                 if (r < 0 && r != -ENOSPC)
                         fail("ss_revert_step returned %s (%s)", err_name(r), ss_last_error());
+        }
+        if (stepwise && rng_percent(&H.rng, 20) && ss_store_info(H.s, &info) == 0 &&
+            info.revert_target) {
+                abandon_revert(id);
+                H.revert_busy = 0;
+                return;
         }
         if (stepwise && rng_percent(&H.rng, 30)) {
                 log_op("  reopen during the revert");

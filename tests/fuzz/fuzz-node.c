@@ -5,7 +5,9 @@
  * The input becomes one 4 KiB block (zero-padded or truncated).  The
  * checksum is recomputed and the block is decoded at the location its header
  * claims, so mutations reach the node checks.  A node that decodes must
- * survive encode -> decode with the same keys and values.
+ * survive encode -> decode with the same keys and values, and encode back
+ * to exactly the bytes it was decoded from: the decoder accepts one
+ * spelling per node.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -13,6 +15,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "fuzz.h"
 #include "internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -52,11 +55,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         LE_PUT(((SsDiskBlockHeader *)block)->csum, XXH3_64bits(block + 8, SS_BLOCK_SIZE - 8));
         blocknr = le64_get(block + offsetof(SsDiskBlockHeader, blocknr));
 
+        fuzz_verdict = FUZZ_REJECTED;
         if (ss_node_decode(block, blocknr, &node) == 0) {
                 uint64_t txid = le64_get(block + offsetof(SsDiskBlockHeader, txid));
 
+                fuzz_verdict = FUZZ_ACCEPTED;
                 if (ss_node_encode(&node, txid, enc) != 0)
                         fail("encodability");
+                if (memcmp(enc, block, SS_BLOCK_SIZE) != 0)
+                        fail("the bytes");
                 if (ss_node_decode(enc, blocknr, &again) != 0)
                         fail("decodability");
                 compare(&node, &again);

@@ -5,13 +5,15 @@
  * The input's first 160 bytes (zero-padded) are one record; the next 8
  * bytes, when present, are the key it is looked up under, else the key is
  * the record's own id.  The decoder checks every field, so a record that
- * decodes must encode back to exactly the same bytes.
+ * decodes must encode back to exactly the same bytes.  (Shorter input is
+ * zero-padded first, and it is the padded record that must come back.)
  */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz.h"
 #include "internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -28,7 +30,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         else
                 key = le32_get(rec + offsetof(SsDiskSnapshot, id));
 
+        fuzz_verdict = FUZZ_REJECTED;
         if (ss_snaprec_decode(rec, key, &info) == 0) {
+                fuzz_verdict = FUZZ_ACCEPTED;
                 ss_snaprec_encode(&info, enc);
                 if (memcmp(rec, enc, sizeof(rec))) {
                         fprintf(stderr, "fuzz-snapshot: record %u changed in a round trip\n",

@@ -2,7 +2,8 @@
 /*
  * Writes the seed corpora of the fuzz targets: valid superblocks, B-tree
  * nodes and snapshot records made by the engine's own encoders, plus a few
- * mutated copies that each break one rule the decoders check.
+ * mutated copies that each break one rule the decoders check; and whole
+ * store images (fuzz-store) made through the engine's public API.
  *
  *   gen-corpus tests/fuzz/corpus
  *
@@ -14,9 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
 #include <xxhash.h>
 
 #include "internal.h"
+#include "memdev.h"
 
 static const char *out_root;
 static int failures;
@@ -387,6 +391,46 @@ static void gen_nodes(void)
         write_sample("node", "bad-truncated-varint", block, SS_BLOCK_SIZE);
         ss_node_free_arrays(&n);
 
+        /* Second spellings of a valid leaf, which the decoder refuses so
+         * that whatever it accepts encodes back to the same bytes. */
+        node_init(&n, SS_TREE_SHARED, 0, 207, 2);
+        n.keys[0] = key_make(1, 1);
+        n.keys[1] = key_make(1, 5);
+        node_set_u64(&n, 0, 400);
+        node_set_u64(&n, 1, 404);
+        node_emit("shared-leaf-small", &n, 3, block);
+
+        d->data[LE_GET(d->payload) + 10] = 1;
+        reseal(block, SS_BLOCK_SIZE);
+        write_sample("node", "bad-past-payload", block, SS_BLOCK_SIZE);
+        ss_node_encode(&n, 3, block);
+
+        LE_PUT(d->hdr.flags, 1u);
+        reseal(block, SS_BLOCK_SIZE);
+        write_sample("node", "bad-header-flags", block, SS_BLOCK_SIZE);
+        ss_node_encode(&n, 3, block);
+
+        LE_PUT(d->pad, 1);
+        reseal(block, SS_BLOCK_SIZE);
+        write_sample("node", "bad-reserved", block, SS_BLOCK_SIZE);
+        ss_node_encode(&n, 3, block);
+
+        /* The first key's delta, 1, spelt in two bytes (0x81 0x00). */
+        {
+                uint32_t payload = LE_GET(d->payload);
+                if (d->data[0] != 1) {
+                        fprintf(stderr, "gen-corpus: unexpected leaf encoding\n");
+                        failures++;
+                }
+                memmove(d->data + 2, d->data + 1, payload - 1);
+                d->data[0] = 0x81;
+                d->data[1] = 0x00;
+                LE_PUT(d->payload, payload + 1);
+                reseal(block, SS_BLOCK_SIZE);
+                write_sample("node", "bad-long-varint", block, SS_BLOCK_SIZE);
+        }
+        ss_node_free_arrays(&n);
+
         free(block);
 }
 
@@ -478,6 +522,189 @@ static void gen_snapshots(void)
         write_sample("snapshot", "short", rec, 40);
 }
 
+/* ---- whole store images (fuzz-store) ----
+ *
+ * Made by the engine itself through its public API, so regenerating after
+ * a format change gives images in the new format.  Store creation draws a
+ * random UUID and snapshots take the time; both are pinned here (these
+ * definitions take the place of libc's in this program only), so the output
+ * stays deterministic. */
+
+ssize_t getrandom(void *buf, size_t len, unsigned int flags);
+ssize_t getrandom(void *buf, size_t len, unsigned int flags)
+{
+        static uint8_t next = 0x42;
+
+        (void)flags;
+        for (size_t i = 0; i < len; i++)
+                ((uint8_t *)buf)[i] = next++;
+        return (ssize_t)len;
+}
+
+time_t time(time_t *t)
+{
+        if (t)
+                *t = 1700000000;
+        return 1700000000;
+}
+
+#define IMG_CHUNK 4096u
+#define IMG_ORIGIN (16u * IMG_CHUNK)
+#define IMG_STORE_BLOCKS 96u
+
+typedef struct Image {
+        MemDev *origin, *store;
+        SsStore *s;
+} Image;
+
+static void img_check(int r, const char *what)
+{
+        if (r < 0) {
+                fprintf(stderr, "gen-corpus: store image: %s: %s\n", what, ss_last_error());
+                exit(1);
+        }
+}
+
+static void img_new(Image *im)
+{
+        SsCreateOptions c = { .volume_name = "fuzz", .chunk_size = IMG_CHUNK };
+
+        im->origin = memdev_new("origin", IMG_ORIGIN);
+        im->store = memdev_new("store", (uint64_t)IMG_STORE_BLOCKS * SS_BLOCK_SIZE);
+        if (!im->origin || !im->store)
+                exit(1);
+        img_check(ss_store_create(&im->origin->dev, &im->store->dev, &c), "create");
+        img_check(ss_store_open(&im->origin->dev, &im->store->dev, NULL, &im->s), "open");
+}
+
+static void img_write(Image *im, uint64_t chunk, uint8_t fillbyte)
+{
+        uint8_t *buf = ss_alloc_io_buffer(IMG_CHUNK);
+
+        if (!buf)
+                exit(1);
+        memset(buf, fillbyte, IMG_CHUNK);
+        img_check(ss_origin_write(im->s, buf, chunk * IMG_CHUNK, IMG_CHUNK), "origin write");
+        free(buf);
+}
+
+/* Writes the store device in the sparse format of memdev.h, flipping one
+ * byte of block `corrupt` first when it is not UINT64_MAX.  Blocks the
+ * space map calls free are left out (they read as zeros): stale copies of
+ * metadata would only make the sample bigger. */
+static void img_emit(Image *im, const char *name, uint64_t corrupt, size_t at)
+{
+        uint64_t blocks = im->store->size / SS_BLOCK_SIZE;
+        size_t cap = 8 + blocks * (4 + SS_BLOCK_SIZE), n = 8;
+        uint8_t *out = calloc(1, cap), zero[SS_BLOCK_SIZE] = { 0 };
+        bool *used = calloc(blocks, sizeof(bool));
+        uint8_t *flipped = NULL;
+        SsOpenOptions ro = { .flags = SS_OPEN_READONLY };
+        SsStore *s;
+
+        if (!out || !used)
+                exit(1);
+        img_check(ss_store_open(&im->origin->dev, &im->store->dev, &ro, &s), "open to emit");
+        for (uint64_t b = 0; b < blocks; b++)
+                if (b < SS_FIRST_GROUP_RESERVED)
+                        used[b] = true;
+                else
+                        img_check(sm_is_used(s, b, &used[b]), "space map");
+        ss_store_close(s);
+        if (corrupt != UINT64_MAX) {
+                flipped = im->store->data + corrupt * SS_BLOCK_SIZE + at;
+                *flipped ^= 0x5a;
+        }
+        le32_put(out, (uint32_t)(im->origin->size / 512));
+        le32_put(out + 4, (uint32_t)blocks);
+        for (uint64_t b = 0; b < blocks; b++) {
+                const uint8_t *blk = im->store->data + b * SS_BLOCK_SIZE;
+                if (!used[b] || !memcmp(blk, zero, SS_BLOCK_SIZE))
+                        continue;
+                le32_put(out + n, (uint32_t)b);
+                memcpy(out + n + 4, blk, SS_BLOCK_SIZE);
+                n += 4 + SS_BLOCK_SIZE;
+        }
+        if (flipped)
+                *flipped ^= 0x5a;
+        write_sample("store", name, out, n);
+        free(used);
+        free(out);
+}
+
+static void img_close(Image *im)
+{
+        img_check(ss_store_close(im->s), "close");
+        im->s = NULL;
+}
+
+static void img_reopen(Image *im)
+{
+        img_check(ss_store_open(&im->origin->dev, &im->store->dev, NULL, &im->s), "reopen");
+}
+
+static void img_free(Image *im)
+{
+        if (im->s)
+                ss_store_close(im->s);
+        memdev_close(&im->origin->dev);
+        memdev_close(&im->store->dev);
+}
+
+static void gen_store_images(void)
+{
+        Image im;
+        uint32_t a, b, c;
+        uint8_t *buf = ss_alloc_io_buffer(IMG_CHUNK);
+
+        if (!buf)
+                exit(1);
+
+        /* A new store. */
+        img_new(&im);
+        img_close(&im);
+        img_emit(&im, "valid-empty", UINT64_MAX, 0);
+        img_free(&im);
+
+        /* Snapshots sharing copy-outs, a writable one with a private chunk,
+         * a deleted one whose space is still being freed. */
+        img_new(&im);
+        for (uint64_t i = 0; i < 16; i++)
+                img_write(&im, i, (uint8_t)(1 + i));
+        img_check(ss_snapshot_create(im.s, "a", 0, 0, &a), "snapshot a");
+        img_write(&im, 2, 0x20);
+        img_write(&im, 3, 0x21);
+        img_check(ss_snapshot_create(im.s, "b", SS_SNAP_WRITABLE, 5, &b), "snapshot b");
+        img_write(&im, 3, 0x30);
+        img_write(&im, 9, 0x31);
+        memset(buf, 0x77, IMG_CHUNK);
+        img_check(ss_snapshot_write(im.s, b, buf, 5 * IMG_CHUNK, IMG_CHUNK), "snapshot write");
+        img_check(ss_snapshot_create(im.s, "c", SS_SNAP_PINNED, -1, &c), "snapshot c");
+        img_write(&im, 9, 0x40);
+        img_check(ss_snapshot_delete(im.s, a), "delete a");
+        img_close(&im);
+        img_emit(&im, "valid-snapshots", UINT64_MAX, 0);
+
+        /* Known-bad: one byte of a metadata block changed. */
+        img_reopen(&im);
+        uint64_t snaps_root = im.s->sb.roots[SS_TREE_SNAPSHOTS].block;
+        uint64_t shared_root = im.s->sb.roots[SS_TREE_SHARED].block;
+        uint64_t bitmap = sm_bitmap_block(im.s, 0, im.s->sb.slot_bits[0] & 1);
+        img_close(&im);
+        img_emit(&im, "bad-snapshot-node", snaps_root, 100);
+        img_emit(&im, "bad-shared-node", shared_root, 64);
+        img_emit(&im, "bad-bitmap", bitmap, 200);
+
+        /* An unfinished revert to b. */
+        img_reopen(&im);
+        img_check(ss_revert_begin(im.s, b), "revert begin");
+        img_check(ss_revert_step(im.s, 1, NULL), "revert step");
+        img_close(&im);
+        img_emit(&im, "valid-revert", UINT64_MAX, 0);
+        img_free(&im);
+        free(buf);
+}
+
 int main(int argc, char **argv)
 {
         if (argc != 2) {
@@ -489,6 +716,7 @@ int main(int argc, char **argv)
         gen_superblocks();
         gen_nodes();
         gen_snapshots();
+        gen_store_images();
         if (failures) {
                 fprintf(stderr, "gen-corpus: %d valid samples did not round-trip\n", failures);
                 return 1;

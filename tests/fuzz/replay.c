@@ -5,16 +5,49 @@
  * directory (its regular files, in name order).  A target that finds a bug
  * aborts, which fails the test; an empty corpus fails too, since it would
  * test nothing.
+ *
+ *     replay [--bad-rejected] [--valid-accepted] CORPUS_DIR_OR_FILE...
+ *
+ * --bad-rejected: every input named bad-* is a known-bad sample that the
+ * target's decoder must reject (the target reports its verdict through
+ * fuzz.h); --valid-accepted: every input named valid-* must be accepted.
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
+#include "fuzz.h"
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool bad_rejected, valid_accepted;
+
+/* Whether the target's verdict on `path` is what its name promises. */
+static int check_verdict(const char *path)
+{
+        const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+
+        if (bad_rejected && !strncmp(base, "bad-", 4) && fuzz_verdict != FUZZ_REJECTED) {
+                fprintf(stderr, "replay: %s: a known-bad input was %s\n", path,
+                        fuzz_verdict == FUZZ_ACCEPTED
+                                ? "accepted"
+                                : "not judged (the target reports no verdict)");
+                return -1;
+        }
+        if (valid_accepted && !strncmp(base, "valid-", 6) && fuzz_verdict != FUZZ_ACCEPTED) {
+                fprintf(stderr,
+                        "replay: %s: a valid input was %s (after a format change, regenerate "
+                        "the corpus with gen-corpus)\n",
+                        path, fuzz_verdict == FUZZ_REJECTED ? "rejected" : "not judged");
+                return -1;
+        }
+        return 0;
+}
 
 static int replay_file(const char *path)
 {
@@ -42,9 +75,10 @@ static int replay_file(const char *path)
         fclose(f);
         printf("replay: %s (%ld bytes)\n", path, len);
         fflush(stdout);
+        fuzz_verdict = FUZZ_UNKNOWN;
         LLVMFuzzerTestOneInput(buf, (size_t)len);
         free(buf);
-        return 0;
+        return check_verdict(path);
 }
 
 static int is_regular(const struct dirent *e)
@@ -89,19 +123,34 @@ static int replay_path(const char *path)
 
 int main(int argc, char **argv)
 {
-        int total = 0;
+        int total = 0, failed = 0, first = 1;
 
-        if (argc < 2) {
-                fprintf(stderr, "Usage: %s CORPUS_DIR_OR_FILE...\n", argv[0]);
+        for (; first < argc && !strncmp(argv[first], "--", 2); first++) {
+                if (!strcmp(argv[first], "--bad-rejected")) {
+                        bad_rejected = true;
+                } else if (!strcmp(argv[first], "--valid-accepted")) {
+                        valid_accepted = true;
+                } else {
+                        fprintf(stderr, "replay: unknown option %s\n", argv[first]);
+                        return 2;
+                }
+        }
+        if (first >= argc) {
+                fprintf(stderr,
+                        "Usage: %s [--bad-rejected] [--valid-accepted] CORPUS_DIR_OR_FILE...\n",
+                        argv[0]);
                 return 2;
         }
-        for (int i = 1; i < argc; i++) {
+        for (int i = first; i < argc; i++) {
                 int n = replay_path(argv[i]);
 
                 if (n < 0)
-                        return 1;
-                total += n;
+                        failed = 1;
+                else
+                        total += n;
         }
+        if (failed)
+                return 1;
         if (total == 0) {
                 fprintf(stderr, "replay: no inputs found\n");
                 return 1;
