@@ -5,8 +5,9 @@
  * The input is a superblock copy as read from the device.  Its checksum is
  * recomputed first (when sb_bytes fits the input), so mutations reach the
  * field checks instead of stopping at the checksum; the checksum test itself
- * is one comparison.  A superblock that decodes must survive
- * encode -> decode unchanged.
+ * is one comparison (so the seed checksum-stale decodes here; only open
+ * refuses it).  A superblock that decodes must survive encode -> decode
+ * unchanged, and every seed named bad-* must be refused.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <string.h>
 #include <xxhash.h>
 
+#include "fuzz.h"
 #include "internal.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -83,7 +85,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         blocknr = claimed; /* a copy or a mirror */
         }
 
+        fuzz_verdict = FUZZ_REJECTED;
         if (ss_super_decode(buf, size, blocknr, &sb) == 0) {
+                fuzz_verdict = FUZZ_ACCEPTED;
                 bytes = ss_super_bytes(sb.group_count);
                 enc = calloc(1, bytes);
                 if (enc) {

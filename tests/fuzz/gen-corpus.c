@@ -145,9 +145,9 @@ static void gen_superblocks(void)
         super_init(&sb, 7, 32768);
         sb.next_snapshot = 4;
         sb.snapshot_count = 2;
-        sb.roots[SS_TREE_SHARED] = (SsRoot){ 100, 120, 1, 1 };
-        sb.roots[SS_TREE_BYHI] = (SsRoot){ 101, 120, 1, 1 };
-        sb.roots[SS_TREE_SNAPSHOTS] = (SsRoot){ 102, 2, 1, 1 };
+        sb.roots[SS_TREE_SHARED] = (SsRoot){ 200, 120, 1, 1 };
+        sb.roots[SS_TREE_BYHI] = (SsRoot){ 201, 120, 1, 1 };
+        sb.roots[SS_TREE_SNAPSHOTS] = (SsRoot){ 202, 2, 1, 1 };
         super_use(&sb, 3, 480);
         n = super_emit(&sb, buf, cap);
         write_sample("superblock", "valid-snapshots", buf, n);
@@ -158,7 +158,7 @@ static void gen_superblocks(void)
         sb.cleanup_count = 2;
         sb.cleanup[0] = (SsCleanupJob){ SS_CLEANUP_SHARED, 1, 3, 2, 77 };
         sb.cleanup[1] = (SsCleanupJob){ SS_CLEANUP_PRIVATE, 2, 0, 0, 5 };
-        sb.roots[SS_TREE_PRIVATE] = (SsRoot){ 103, 9, 1, 1 };
+        sb.roots[SS_TREE_PRIVATE] = (SsRoot){ 203, 9, 1, 1 };
         n = super_emit(&sb, buf, cap);
         write_sample("superblock", "valid-cleanup", buf, n);
 
@@ -207,10 +207,10 @@ static void gen_superblocks(void)
         super_emit(&sb, buf, cap);
 
         le64_put(buf, LE_GET(d->csum) ^ 1);
-        write_sample("superblock", "bad-checksum", buf, n);
+        write_sample("superblock", "checksum-stale", buf, n);
         super_emit(&sb, buf, cap);
 
-        write_sample("superblock", "truncated", buf, SS_SB_HEADER_SIZE + 4);
+        write_sample("superblock", "bad-truncated", buf, SS_SB_HEADER_SIZE + 4);
 
         LE_PUT(d->chunk_size, 3000u);
         reseal(buf, n);
@@ -219,17 +219,17 @@ static void gen_superblocks(void)
 
         LE_PUT(d->feature_incompat, 1ull << 40);
         reseal(buf, n);
-        write_sample("superblock", "unknown-incompat", buf, n);
+        write_sample("superblock", "bad-unknown-incompat", buf, n);
         super_emit(&sb, buf, cap);
 
         memset(d->volume_name, 'x', sizeof(d->volume_name));
         reseal(buf, n);
-        write_sample("superblock", "unterminated-name", buf, n);
+        write_sample("superblock", "bad-unterminated-name", buf, n);
         super_emit(&sb, buf, cap);
 
         le16_put(buf + n - 2, 1);
         reseal(buf, n);
-        write_sample("superblock", "free-counts-wrong", buf, n);
+        write_sample("superblock", "bad-free-counts", buf, n);
         super_emit(&sb, buf, cap);
 
         LE_PUT(d->cleanup_count, 1u);
@@ -243,7 +243,7 @@ static void gen_superblocks(void)
         LE_PUT(d->roots[SS_TREE_SHARED].block, 10u);
         LE_PUT(d->roots[SS_TREE_SHARED].depth, 1u);
         reseal(buf, n);
-        write_sample("superblock", "root-in-superblock", buf, n);
+        write_sample("superblock", "bad-root-in-superblock", buf, n);
 
         ss_super_release(&sb);
         free(buf);
@@ -550,7 +550,7 @@ time_t time(time_t *t)
 
 #define IMG_CHUNK 4096u
 #define IMG_ORIGIN (16u * IMG_CHUNK)
-#define IMG_STORE_BLOCKS 96u
+#define IMG_STORE_BLOCKS 160u
 
 typedef struct Image {
         MemDev *origin, *store;
