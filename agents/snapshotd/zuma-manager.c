@@ -399,7 +399,7 @@ static ZumaVolume *define_volume(ZumaManager *self, const char *name, const char
         g_hash_table_insert(self->volumes, g_strdup(name), g_object_ref(volume));
         g_dbus_object_manager_server_export(self->server, zuma_volume_get_object(volume));
         g_message("volume %s defined: origin %s, store %s", name, origin, store);
-        if (o.start && !zuma_volume_start(volume, error)) {
+        if (o.start && !zuma_volume_start(volume, ZUMA_VOLUME_START_REQUESTED, error)) {
                 g_message("volume %s: definition withdrawn, it did not start", name);
                 drop_volume(self, volume);
                 return NULL;
@@ -590,7 +590,7 @@ gboolean zuma_manager_load(ZumaManager *self, GError **error)
                 g_autoptr(GError) local = NULL;
 
                 /* A failure is logged and kept in the volume's LastError. */
-                zuma_volume_start(started->pdata[i], &local);
+                zuma_volume_start(started->pdata[i], 0, &local);
         }
         return TRUE;
 }

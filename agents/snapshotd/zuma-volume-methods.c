@@ -22,7 +22,8 @@ typedef GVariant *(*VolumeMethodFunc)(ZumaVolume *self, GVariant *params, GVaria
 
 static GVariant *start_method(ZumaVolume *self, GVariant *params, GVariant *options, GError **error)
 {
-        if (!zuma_options_parse(options, error, NULL) || !zuma_volume_start(self, error))
+        if (!zuma_options_parse(options, error, NULL) ||
+            !zuma_volume_start(self, ZUMA_VOLUME_START_REQUESTED, error))
                 return NULL;
         return g_variant_new("()");
 }
@@ -183,7 +184,7 @@ static gboolean on_handle_find_snapshot(ZumaBusVolume *iface, GDBusMethodInvocat
         ZumaSnapshot *snapshot = NULL;
 
         if (zuma_options_parse(options, &error, NULL))
-                snapshot = volume_find_snapshot(self, name, &error);
+                snapshot = volume_find_snapshot_to_read(self, name, &error);
         if (!snapshot) {
                 zuma_reply_gerror(invocation, error);
                 return TRUE;

@@ -45,7 +45,12 @@ struct _ZumaVolume {
 /* zuma-volume.c */
 /* NotFound once the definition was forgotten (a call still on its way). */
 gboolean volume_require_known(ZumaVolume *self, GError **error);
+/* Running, and its store neither failed nor damaged: whatever changes
+ * the store or the volume requires this.  A damaged store answers
+ * Corrupt, a stopped or failed volume NotRunning. */
 gboolean volume_require_running(ZumaVolume *self, GError **error);
+/* zuma_volume_is_readable(), or NotRunning: for what only reads. */
+gboolean volume_require_readable(ZumaVolume *self, GError **error);
 /* Busy while a revert runs; what_next names what the caller may do once
  * it is done ("delete snapshots"). */
 gboolean volume_require_no_revert(ZumaVolume *self, const char *what_next, GError **error);
@@ -69,8 +74,12 @@ gboolean volume_set_full_policy(ZumaVolume *self, const char *policy, GError **e
 void volume_connect_methods(ZumaVolume *self);
 
 /* zuma-volume-snapshots.c */
+/* A snapshot to change (volume_require_running) or only to read
+ * (volume_require_readable), by id or by name. */
 ZumaSnapshot *volume_lookup_snapshot(ZumaVolume *self, guint32 id, GError **error);
+ZumaSnapshot *volume_lookup_snapshot_to_read(ZumaVolume *self, guint32 id, GError **error);
 ZumaSnapshot *volume_find_snapshot(ZumaVolume *self, const char *name, GError **error);
+ZumaSnapshot *volume_find_snapshot_to_read(ZumaVolume *self, const char *name, GError **error);
 gboolean volume_load_snapshots(ZumaVolume *self, GError **error);
 /* Attaches the snapshots the definition lists as attached. */
 void volume_attach_snapshots(ZumaVolume *self);

@@ -17,8 +17,15 @@
  *
  * The engine reports two events on the main loop: a snapshot the full
  * policy deleted (SnapshotDeleted with reason "store-full") and a failed
- * I/O or commit (state "failed", Stopped "failed"; every later engine call
- * fails until Stop and Start).
+ * I/O or commit, or metadata found damaged (state "failed", Failed and
+ * Stopped "failed").  A failed I/O fails every later engine call until
+ * Stop and Start.  Damage (like ext4's errors=remount-ro) stops every
+ * change at once, the moment the engine notes it (volume_require_running
+ * asks the engine, not only the state): no commit, no cleanup step, no
+ * job step, no change of the store's settings; the devices stay attached
+ * and serve what can still be read.  The damage is recorded in the
+ * definition, so a server restart leaves the volume failed; only an
+ * administrator's Start opens the store again.
  *
  * Usage thresholds: the share of the store in use (data and metadata) is
  * sampled after each operation and every REFRESH_INTERVAL_S, since origin
@@ -74,6 +81,25 @@ ZumaAuth *zuma_volume_get_auth(ZumaVolume *self)
 gboolean zuma_volume_is_running(ZumaVolume *self)
 {
         return self->state == VOLUME_RUNNING;
+}
+
+static gboolean engine_failed(ZumaEngine *engine)
+{
+        return g_atomic_int_get((gint *)&engine->failed);
+}
+
+gboolean zuma_volume_is_readable(ZumaVolume *self)
+{
+        return !self->forgotten && self->engine && !engine_failed(self->engine) &&
+               (self->state == VOLUME_RUNNING || self->state == VOLUME_FAILED);
+}
+
+/* Whether the store may be changed now: the engine may have found damage
+ * or failed an I/O on a FUSE thread before its event reached the state. */
+static gboolean store_changeable(ZumaVolume *self)
+{
+        return self->state == VOLUME_RUNNING && self->engine && !engine_failed(self->engine) &&
+               !zuma_engine_is_damaged(self->engine);
 }
 
 gboolean zuma_volume_is_stopped(ZumaVolume *self)
@@ -167,14 +193,39 @@ gboolean volume_require_known(ZumaVolume *self, GError **error)
 
 gboolean volume_require_running(ZumaVolume *self, GError **error)
 {
+        const char *last_error = zuma_bus_volume_get_last_error(self->iface);
+
         if (!volume_require_known(self, error))
                 return FALSE;
-        if (self->state != VOLUME_RUNNING) {
+        if (store_changeable(self))
+                return TRUE;
+        if (self->engine && zuma_engine_is_damaged(self->engine)) {
+                g_autofree char *damage = zuma_engine_dup_damage(self->engine);
+
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT,
+                            "volume %s: the store is damaged (%s); nothing is changed in it "
+                            "until an administrator checks it and starts the volume again",
+                            self->config->name, damage);
+        } else if (self->state == VOLUME_FAILED && last_error[0]) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING, "volume %s is failed: %s",
+                            self->config->name, last_error);
+        } else {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING, "volume %s is %s",
-                            self->config->name, state_name(self->state));
-                return FALSE;
+                            self->config->name,
+                            self->state == VOLUME_RUNNING ? "failed" : state_name(self->state));
         }
-        return TRUE;
+        return FALSE;
+}
+
+gboolean volume_require_readable(ZumaVolume *self, GError **error)
+{
+        if (!volume_require_known(self, error))
+                return FALSE;
+        if (zuma_volume_is_readable(self))
+                return TRUE;
+        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING, "volume %s is %s",
+                    self->config->name, state_name(self->state));
+        return FALSE;
 }
 
 gboolean volume_require_no_revert(ZumaVolume *self, const char *what_next, GError **error)
@@ -305,7 +356,7 @@ static gboolean on_cleanup(gpointer user_data)
         g_autoptr(GError) error = NULL;
         int r;
 
-        if (self->state != VOLUME_RUNNING) {
+        if (!store_changeable(self)) {
                 self->cleanup_id = 0;
                 return G_SOURCE_REMOVE;
         }
@@ -329,7 +380,7 @@ static gboolean on_cleanup(gpointer user_data)
 
 static void kick_cleanup(ZumaVolume *self)
 {
-        if (self->cleanup_id || self->cleanup_broken || self->state != VOLUME_RUNNING)
+        if (self->cleanup_id || self->cleanup_broken || !store_changeable(self))
                 return;
         self->cleanup_id = g_timeout_add(CLEANUP_INTERVAL_MS, on_cleanup, self);
 }
@@ -350,22 +401,48 @@ static void on_engine_autodeleted(gpointer user, guint32 id, const char *name)
         volume_refresh(self);
 }
 
+/* The volume goes to "failed" with message as LastError, and says so on
+ * the bus (Failed; Stopped "failed" too when it was running). */
+static void enter_failed(ZumaVolume *self, const char *message)
+{
+        gboolean was_running = self->state == VOLUME_RUNNING;
+
+        set_state(self, VOLUME_FAILED);
+        set_last_error(self, message);
+        g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
+        zuma_bus_volume_emit_failed(self->iface, zuma_bus_volume_get_last_error(self->iface));
+        if (was_running)
+                zuma_bus_volume_emit_stopped(self->iface, "failed");
+}
+
 static void on_engine_failed(gpointer user, const char *message)
 {
         ZumaVolume *self = user;
+        gboolean damaged = self->engine && zuma_engine_is_damaged(self->engine);
         g_autofree char *why = NULL;
+        g_autofree char *last_error = NULL;
 
         if (self->state != VOLUME_RUNNING)
                 return;
         g_warning("volume %s failed: %s", self->config->name, message);
-        set_state(self, VOLUME_FAILED);
-        set_last_error(self, message);
+        if (damaged) {
+                g_autofree char *damage = zuma_engine_dup_damage(self->engine);
+
+                last_error = g_strdup_printf(
+                        "%s; nothing more is written to store %s, and what does not need the "
+                        "damaged metadata stays readable: check the store (zumastor-check), "
+                        "then Stop and Start the volume",
+                        message, self->config->store_device);
+                /* A server restart must not start it again on its own. */
+                g_free(self->config->damage);
+                self->config->damage = g_strdup(damage ? damage : message);
+                volume_save_config_or_warn(self);
+        }
         g_clear_handle_id(&self->refresh_id, g_source_remove);
         g_clear_handle_id(&self->cleanup_id, g_source_remove);
         why = g_strdup_printf("volume %s failed: %s", self->config->name, message);
-        end_jobs(self, ZUMA_ERROR_IO, why);
-        g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
-        zuma_bus_volume_emit_stopped(self->iface, "failed");
+        end_jobs(self, damaged ? ZUMA_ERROR_CORRUPT : ZUMA_ERROR_IO, why);
+        enter_failed(self, last_error ? last_error : message);
 }
 
 static const ZumaEngineCallbacks engine_callbacks = {
@@ -502,7 +579,7 @@ static gboolean start_serving(ZumaVolume *self, const SsStoreInfo *info, GError 
         return TRUE;
 }
 
-gboolean zuma_volume_start(ZumaVolume *self, GError **error)
+gboolean zuma_volume_start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError **error)
 {
         g_autofree char *uuid = NULL;
         SsStoreInfo info;
@@ -516,15 +593,26 @@ gboolean zuma_volume_start(ZumaVolume *self, GError **error)
         }
         if (self->engine)
                 teardown(self); /* failed: Start retries */
+        if (self->config->damage[0] && !(flags & ZUMA_VOLUME_START_REQUESTED)) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT,
+                            "volume %s is not started: its store %s was found damaged (%s); "
+                            "check it (zumastor-check), then start the volume",
+                            self->config->name, self->config->store_device, self->config->damage);
+                g_warning("%s", (*error)->message);
+                enter_failed(self, (*error)->message);
+                return FALSE;
+        }
         g_message("starting volume %s (origin %s, store %s)", self->config->name,
                   self->config->origin_device, self->config->store_device);
         if (!open_engine(self, &info, error)) {
                 g_prefix_error(error, "cannot start volume %s: ", self->config->name);
-                set_last_error(self, (*error)->message);
-                set_state(self, g_error_matches(*error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT)
-                                        ? VOLUME_FAILED
-                                        : VOLUME_STOPPED);
                 g_warning("%s", (*error)->message);
+                if (g_error_matches(*error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT)) {
+                        enter_failed(self, (*error)->message);
+                } else {
+                        set_last_error(self, (*error)->message);
+                        set_state(self, VOLUME_STOPPED);
+                }
                 return FALSE;
         }
         uuid = uuid_string(info.volume_uuid);
@@ -546,6 +634,12 @@ gboolean zuma_volume_start(ZumaVolume *self, GError **error)
         }
         set_last_error(self, "");
         self->config->running = TRUE;
+        if (self->config->damage[0]) {
+                g_message("volume %s: started by request after its store was found damaged (%s)",
+                          self->config->name, self->config->damage);
+                g_free(self->config->damage);
+                self->config->damage = g_strdup("");
+        }
         volume_save_config_or_warn(self);
         refresh(self, FALSE);
         self->refresh_id = g_timeout_add_seconds(REFRESH_INTERVAL_S, on_refresh, self);
@@ -633,6 +727,10 @@ gboolean volume_set_full_policy(ZumaVolume *self, const char *policy, GError **e
                             "unknown full policy %s: use \"refuse\" or \"autodelete\"", quoted);
                 return FALSE;
         }
+        /* A failed volume's store takes no settings: a damaged one is not
+         * to be written before an administrator looked at it. */
+        if (self->state != VOLUME_STOPPED && !volume_require_running(self, error))
+                return FALSE;
         if (self->engine && self->state == VOLUME_RUNNING) {
                 g_mutex_lock(&self->engine->lock);
                 r = ss_store_set_full_policy(self->engine->store, policy_from_name(policy));

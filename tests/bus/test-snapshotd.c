@@ -24,6 +24,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1309,6 +1311,194 @@ static void test_store_io_error(void)
         run(cleanup);
 }
 
+/* --- a store found damaged --- */
+
+/* Whether an O_DIRECT read of len bytes at offset fails (EIO). */
+static gboolean read_fails(const char *device, guint64 offset, gsize len)
+{
+        guint8 *buf = NULL;
+        int fd = open(device, O_RDONLY | O_DIRECT | O_CLOEXEC);
+        ssize_t n;
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(posix_memalign((void **)&buf, 4096, len), ==, 0);
+        n = pread(fd, buf, len, (off_t)offset);
+        close(fd);
+        free(buf);
+        return n < 0;
+}
+
+/* A digest of the whole device, read past the page cache. */
+static char *device_digest(const char *device)
+{
+        g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+        gsize block = 1 * MiB;
+        guint8 *buf = NULL;
+        int fd = open(device, O_RDONLY | O_DIRECT | O_CLOEXEC);
+        ssize_t n;
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(posix_memalign((void **)&buf, 4096, block), ==, 0);
+        while ((n = read(fd, buf, block)) > 0)
+                g_checksum_update(sum, buf, (gsize)n);
+        g_assert_cmpint(n, ==, 0);
+        close(fd);
+        free(buf);
+        return g_strdup(g_checksum_get_string(sum));
+}
+
+/* Overwrites the middle of one leaf of the shared tree of a stopped
+ * volume's store (damage-store.py); returns the block, sets *ret_chunk to
+ * the first chunk that leaf maps. */
+static guint64 damage_shared_leaf(const char *origin, const char *store, guint64 *ret_chunk)
+{
+        g_autofree char *script = g_build_filename(g_getenv("ZUMA_SOURCE_DIR"), "tests", "bus",
+                                                   "damage-store.py", NULL);
+        g_autofree char *dump =
+                g_build_filename(g_getenv("ZUMA_BUILD_DIR"), "snapstore", "zumastor-dump", NULL);
+        g_autofree char *out = NULL;
+        g_autoptr(GError) error = NULL;
+        guint64 block = 0;
+        int status = 0;
+
+        g_assert_true(g_spawn_sync(NULL,
+                                   (char *[]){ "python3", script, dump, (char *)origin,
+                                               (char *)store, "shared", NULL },
+                                   NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status,
+                                   &error));
+        g_assert_no_error(error);
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+        g_assert_cmpint(sscanf(out, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &block, ret_chunk),
+                        ==, 2);
+        return block;
+}
+
+/* Metadata found damaged while the volume runs (a snapshot read needs a
+ * B-tree leaf that fails its checksum): the volume fails at once with
+ * Failed and a LastError naming the block, every change is refused with
+ * Corrupt and nothing more reaches the store, while what does not need
+ * the leaf stays readable.  A server restart leaves it failed; an
+ * administrator's Start opens it again. */
+static void test_store_damaged(void)
+{
+        g_autofree char *origin = loop_device("dmg-origin", "16M");
+        g_autofree char *store = loop_device("dmg-store", "32M");
+        g_autofree char *path = NULL;
+        g_autofree char *snap = NULL;
+        g_autofree char *device = NULL;
+        g_autofree char *snap_device = NULL;
+        g_autofree char *block_text = NULL;
+        g_autofree char *last_error = NULL;
+        g_autofree char *digest = NULL;
+        g_autofree char *digest_after = NULL;
+        g_autoptr(GVariant) failed = NULL;
+        g_autoptr(ZumaBusVolume) v = NULL;
+        g_autoptr(ZumaBusManager) m = manager();
+        guint64 block, chunk;
+
+        if (!T.fuse) {
+                g_test_skip("the server runs with --frontend=none: nothing can write an origin");
+                return;
+        }
+        path = define("dmg", origin, store, "{'initialize': <true>, 'chunk_size': <uint32 4096>}",
+                      NULL);
+        g_assert_nonnull(path);
+        v = volume(path);
+        snap = create_snapshot(path, "before", "{}");
+        device = prop_s(path, IFACE_VOLUME, "Device");
+        /* 4096 copy-outs: a shared tree of several leaves. */
+        write_device(device, 0, 16 * MiB, 0x5a);
+        assert_ok(zuma_bus_volume_call_stop_sync(v, NO_OPTS, NULL, &error_));
+        block = damage_shared_leaf(origin, store, &chunk);
+        g_test_message("damaged shared-tree leaf at block %" G_GUINT64_FORMAT
+                       ", first chunk %" G_GUINT64_FORMAT,
+                       block, chunk);
+        g_assert_cmpuint(chunk, >, 0);
+        block_text = g_strdup_printf("%" G_GUINT64_FORMAT, block);
+
+        /* Only the leaf is bad, so the store opens. */
+        assert_ok(zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
+        assert_prop_s(path, IFACE_VOLUME, "State", "running");
+        snap_device = prop_s(snap, IFACE_SNAPSHOT, "Device");
+        g_assert_cmpstr(snap_device, !=, "");
+        drain_signals();
+        g_assert_true(read_fails(snap_device, chunk * 4096, 4096));
+        failed = wait_signal(path, "Failed", NULL);
+        g_variant_unref(wait_signal(path, "Stopped", "('failed',)"));
+        assert_prop_s(path, IFACE_VOLUME, "State", "failed");
+        last_error = prop_s(path, IFACE_VOLUME, "LastError");
+        g_test_message("LastError: %s", last_error);
+        g_assert_nonnull(strstr(last_error, "damaged"));
+        g_assert_nonnull(strstr(last_error, block_text));
+        {
+                const char *message = NULL;
+
+                g_variant_get(failed, "(&s)", &message);
+                g_assert_nonnull(strstr(message, block_text));
+        }
+
+        /* What does not need the leaf stays readable: the snapshot's
+         * first chunks, and the origin. */
+        g_assert_true(device_holds(snap_device, 0, 4096, 0));
+        g_assert_true(device_holds(device, 0, 1 * MiB, 0x5a));
+        g_assert_true(device_holds(device, 15 * MiB, 1 * MiB, 0x5a));
+
+        /* Every change is refused, and none reaches the store. */
+        digest = device_digest(store);
+        assert_fails_mentioning("Corrupt", block_text,
+                                zuma_bus_volume_call_create_snapshot_sync(v, "after", NO_OPTS, NULL,
+                                                                          NULL, NULL, &error_));
+        assert_fails("Corrupt",
+                     zuma_bus_volume_call_delete_snapshots_sync(
+                             v, (const char *[]){ "before", NULL }, NO_OPTS, NULL, NULL, &error_));
+        assert_fails("Corrupt",
+                     zuma_bus_volume_call_revert_sync(v, "before", NO_OPTS, NULL, NULL, &error_));
+        assert_fails("Corrupt", zuma_bus_volume_call_set_full_policy_sync(v, "refuse", NO_OPTS,
+                                                                          NULL, &error_));
+        assert_fails("Corrupt", zuma_bus_volume_call_resize_sync(v, opts("{'store': <true>}"), NULL,
+                                                                 NULL, &error_));
+        {
+                g_autoptr(ZumaBusSnapshot) s = snapshot(snap);
+
+                assert_fails("Corrupt", zuma_bus_snapshot_call_rename_sync(s, "renamed", NO_OPTS,
+                                                                           NULL, &error_));
+                assert_fails("Corrupt", zuma_bus_snapshot_call_set_priority_sync(s, 3, NO_OPTS,
+                                                                                 NULL, &error_));
+                assert_fails("Corrupt",
+                             zuma_bus_snapshot_call_delete_sync(s, NO_OPTS, NULL, &error_));
+        }
+        /* Looking up what is there still works. */
+        {
+                g_autofree char *found = NULL;
+
+                assert_ok(zuma_bus_volume_call_find_snapshot_sync(v, "before", NO_OPTS, &found,
+                                                                  NULL, &error_));
+                g_assert_cmpstr(found, ==, snap);
+        }
+        digest_after = device_digest(store);
+        g_assert_cmpstr(digest, ==, digest_after);
+
+        /* A server restart does not open the store again on its own. */
+        g_free(harness("restart-daemon", NULL, NULL));
+        assert_prop_s(path, IFACE_VOLUME, "State", "failed");
+        g_free(last_error);
+        last_error = prop_s(path, IFACE_VOLUME, "LastError");
+        g_assert_nonnull(strstr(last_error, block_text));
+        g_free(digest_after);
+        digest_after = device_digest(store);
+        g_assert_cmpstr(digest, ==, digest_after);
+        /* The administrator's Start does. */
+        g_clear_object(&v);
+        v = volume(path);
+        assert_ok(zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
+        assert_prop_s(path, IFACE_VOLUME, "State", "running");
+        assert_prop_s(path, IFACE_VOLUME, "LastError", "");
+        assert_ok(zuma_bus_volume_call_stop_sync(v, opts("{'force': <true>}"), NULL, &error_));
+        g_clear_object(&m);
+        m = manager();
+        assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "dmg", NO_OPTS, NULL, &error_));
+}
+
 int main(int argc, char **argv)
 {
         int status;
@@ -1347,6 +1537,7 @@ int main(int argc, char **argv)
         g_test_add_func("/bus/19-writable-toggle", test_writable_toggle);
         g_test_add_func("/bus/20-store-io-error", test_store_io_error);
         g_test_add_func("/bus/21-store-read-only", test_store_read_only);
+        g_test_add_func("/bus/22-store-damaged", test_store_damaged);
         status = g_test_run();
 
         test_bus_fini();
