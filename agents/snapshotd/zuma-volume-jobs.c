@@ -5,7 +5,14 @@
  *
  *  - delete-snapshots: one snapshot per step (detach, delete, drop the
  *    object); cancelable between snapshots.  The space is freed afterwards
- *    by the volume's background cleanup.
+ *    by the volume's background cleanup.  Resumes after a crash: the ids
+ *    are saved durably in the volume's definition (PendingDeletes, see
+ *    zuma-volume-config.h) before the call returns, and dropped from it
+ *    when the job ends while the volume runs (done, cancelled, or failed
+ *    on its own); a job ended because the volume stopped or failed, or
+ *    the server died, leaves them, and the next start deletes whichever
+ *    of them the store still has, first thing (each deletion is one
+ *    atomic commit, so a snapshot is either deleted or not).
  *  - revert: the origin device is detached first (a mounted origin is
  *    Busy unless forced) and the revert is recorded in the store
  *    (ss_revert_begin) before the call returns.  The steps first count the
@@ -66,8 +73,23 @@ static gboolean delete_step(ZumaJob *job, gpointer data, gboolean *ret_finished,
         return TRUE;
 }
 
+/* Done, cancelled or failed while the volume runs: the ids are no longer
+ * pending (cancel means "not the rest").  Otherwise the volume stopped,
+ * failed or the server is ending: the next start finishes the job. */
+static void delete_finish(ZumaJob *job, gpointer data, const GError *error)
+{
+        DeleteJob *d = data;
+        ZumaVolume *self = d->volume;
+
+        if (self->state != VOLUME_RUNNING || self->forgotten)
+                return;
+        zuma_volume_config_remove_pending_deletes(self->config, d->ids);
+        volume_save_config_or_warn(self);
+}
+
 static const ZumaJobOps delete_ops = {
         .step = delete_step,
+        .finish = delete_finish,
         .free_data = delete_job_free,
 };
 
@@ -87,16 +109,31 @@ static ZumaJob *add_job(ZumaVolume *self, const char *operation, gboolean cancel
         return job;
 }
 
+/* Starts deleting ids (taken); returns the job's path. */
+static char *start_delete_job(ZumaVolume *self, GArray *ids, gboolean force)
+{
+        g_autoptr(ZumaJob) job = NULL;
+        DeleteJob *data = g_new0(DeleteJob, 1);
+
+        data->volume = g_object_ref(self);
+        data->ids = ids;
+        data->force = force;
+        job = add_job(self, "delete-snapshots", TRUE, &delete_ops, data);
+        zuma_job_set_progress(job, 0, data->ids->len);
+        g_message("volume %s: deleting %u snapshots (job %s)", self->config->name, data->ids->len,
+                  zuma_job_get_object_path(job));
+        zuma_job_start(job);
+        return g_strdup(zuma_job_get_object_path(job));
+}
+
 gboolean volume_delete_snapshots(ZumaVolume *self, const char *const *names, GVariant *options,
                                  char **ret_job, GError **error)
 {
         g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint32));
         g_autoptr(GHashTable) seen = g_hash_table_new(g_direct_hash, g_direct_equal);
-        g_autoptr(ZumaJob) job = NULL;
         ZumaFrontend *frontend = volume_frontend(self);
         gboolean force = FALSE;
         guint n = g_strv_length((char **)names);
-        DeleteJob *data;
 
         if (!zuma_options_parse(options, error, "force", "b", &force, NULL))
                 return FALSE;
@@ -133,17 +170,43 @@ gboolean volume_delete_snapshots(ZumaVolume *self, const char *const *names, GVa
                 }
                 g_array_append_val(ids, id);
         }
-        data = g_new0(DeleteJob, 1);
-        data->volume = g_object_ref(self);
-        data->ids = g_steal_pointer(&ids);
-        data->force = force;
-        job = add_job(self, "delete-snapshots", TRUE, &delete_ops, data);
-        zuma_job_set_progress(job, 0, data->ids->len);
-        g_message("volume %s: deleting %u snapshots (job %s)", self->config->name, data->ids->len,
-                  zuma_job_get_object_path(job));
-        zuma_job_start(job);
-        *ret_job = g_strdup(zuma_job_get_object_path(job));
+        /* Durably before the first deletion, so a crash cannot leave the
+         * request half done. */
+        zuma_volume_config_add_pending_deletes(self->config, ids);
+        if (!zuma_volume_save_config(self, error)) {
+                zuma_volume_config_remove_pending_deletes(self->config, ids);
+                g_prefix_error(error, "cannot record the snapshots to delete: ");
+                return FALSE;
+        }
+        *ret_job = start_delete_job(self, g_steal_pointer(&ids), force);
         return TRUE;
+}
+
+void volume_resume_deletes(ZumaVolume *self)
+{
+        g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint32));
+        g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(guint32));
+        GArray *pending = self->config->pending_deletes;
+
+        for (guint i = 0; i < pending->len; i++) {
+                guint32 id = g_array_index(pending, guint32, i);
+
+                if (g_hash_table_contains(self->snapshots, GUINT_TO_POINTER(id)))
+                        g_array_append_val(ids, id);
+                else
+                        g_array_append_val(gone, id);
+        }
+        if (gone->len > 0) {
+                zuma_volume_config_remove_pending_deletes(self->config, gone);
+                volume_save_config_or_warn(self);
+        }
+        if (ids->len == 0)
+                return;
+        /* Past the job limit, like a revert's recovery; forced, since the
+         * caller asked for the deletion before the crash. */
+        g_message("volume %s: finishing an interrupted deletion of %u snapshots",
+                  self->config->name, ids->len);
+        g_free(start_delete_job(self, g_steal_pointer(&ids), TRUE));
 }
 
 /* --- revert --- */

@@ -99,6 +99,9 @@ gboolean volume_delete_snapshots(ZumaVolume *self, const char *const *names, GVa
                                  char **ret_job, GError **error);
 gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, char **ret_job,
                        GError **error);
+/* Start found snapshots a delete-snapshots job did not get to (the
+ * definition's PendingDeletes): delete them. */
+void volume_resume_deletes(ZumaVolume *self);
 /* Start found an unfinished revert in the store: finish it. */
 void volume_resume_revert(ZumaVolume *self, guint32 target);
 gboolean volume_resize(ZumaVolume *self, GVariant *options, char **ret_job, GError **error);

@@ -154,8 +154,9 @@ void volume_attach_snapshots(ZumaVolume *self)
                 g_autoptr(GError) error = NULL;
 
                 /* Gone from the store, and the definition missed it (it
-                 * could not be saved, or the server died in between). */
-                if (!snapshot) {
+                 * could not be saved, or the server died in between);
+                 * or about to be deleted: no device for it. */
+                if (!snapshot || zuma_volume_config_has_pending_delete(self->config, id)) {
                         zuma_volume_config_set_snapshot_attached(self->config, id, FALSE);
                         gone++;
                         continue;

@@ -645,6 +645,7 @@ gboolean zuma_volume_start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError 
         self->refresh_id = g_timeout_add_seconds(REFRESH_INTERVAL_S, on_refresh, self);
         if (info.revert_target)
                 volume_resume_revert(self, info.revert_target);
+        volume_resume_deletes(self);
         g_message("volume %s started: %u snapshots, origin %s", self->config->name,
                   info.snapshot_count,
                   zuma_bus_volume_get_device(self->iface)[0]

@@ -1499,6 +1499,113 @@ static void test_store_damaged(void)
         assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "dmg", NO_OPTS, NULL, &error_));
 }
 
+/* --- a delete-snapshots job cut short by a crash --- */
+
+/* Polls the job's Done until it is done (deadline: SIGNAL_TIMEOUT_S). */
+static void wait_job_done(const char *job_path, guint64 done)
+{
+        gint64 deadline = g_get_monotonic_time() + SIGNAL_TIMEOUT_S * G_USEC_PER_SEC;
+
+        while (prop_t(job_path, IFACE_JOB, "Done") != done) {
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                g_usleep(20000);
+        }
+}
+
+/* Polls until the volume holds count snapshots and runs no job. */
+static void wait_snapshot_count(const char *vol_path, guint32 count)
+{
+        gint64 deadline = g_get_monotonic_time() + SIGNAL_TIMEOUT_S * G_USEC_PER_SEC;
+
+        while (prop_u(vol_path, IFACE_VOLUME, "SnapshotCount") != count) {
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                g_usleep(20000);
+        }
+}
+
+/* DeleteSnapshots of 19 snapshots, the server SIGKILLed after `after` of
+ * the deletions (the job held there by ZUMA_SNAPSHOTD_JOB_STEP_LIMIT): the
+ * next server finishes the deletion, all 19 are gone, the others stay. */
+static void delete_killed_after(const char *vol_path, guint after)
+{
+        g_autoptr(ZumaBusVolume) v = volume(vol_path);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *restart = g_strdup_printf(
+                "ZUMA_SNAPSHOTD_JOB_STEP_LIMIT=%u bash \"$ZUMA_TEST_HARNESS\" restart-daemon",
+                after);
+        g_autofree char *job_path = NULL;
+        g_autofree char *keep_first = NULL;
+        g_autofree char *keep_last = NULL;
+
+        keep_first = create_snapshot(vol_path, "keep-first", "{'attach': <false>}");
+        for (guint i = 1; i <= 19; i++) {
+                char *name = g_strdup_printf("S%u", i);
+
+                /* A few attached, so their devices are part of it too. */
+                g_free(create_snapshot(vol_path, name, i % 6 == 0 ? "{}" : "{'attach': <false>}"));
+                g_ptr_array_add(names, name);
+        }
+        keep_last = create_snapshot(vol_path, "keep-last", "{}");
+        g_ptr_array_add(names, NULL);
+        g_assert_cmpuint(prop_u(vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 21);
+
+        run(restart);
+        g_clear_object(&v);
+        v = volume(vol_path);
+        assert_ok(zuma_bus_volume_call_delete_snapshots_sync(v, (const char *const *)names->pdata,
+                                                             NO_OPTS, &job_path, NULL, &error_));
+        wait_job_done(job_path, after);
+        g_assert_cmpuint(prop_u(vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 21 - after);
+        g_free(harness("kill-daemon", NULL, NULL));
+        g_free(harness("start-daemon", NULL, NULL));
+
+        wait_snapshot_count(vol_path, 2);
+        assert_prop_s(vol_path, IFACE_VOLUME, "State", "running");
+        for (guint i = 0; i < 19; i++) {
+                g_autofree char *path =
+                        g_strdup_printf("%s/snapshots/%u", vol_path,
+                                        prop_u(keep_first, IFACE_SNAPSHOT, "Id") + 1 + i);
+
+                g_assert_false(object_exists(path));
+        }
+        assert_prop_s(keep_first, IFACE_SNAPSHOT, "Name", "keep-first");
+        assert_prop_s(keep_last, IFACE_SNAPSHOT, "Name", "keep-last");
+        if (T.fuse) {
+                g_autofree char *device = prop_s(keep_last, IFACE_SNAPSHOT, "Device");
+
+                g_assert_cmpstr(device, !=, "");
+        }
+        /* Nothing left to do: a further restart deletes nothing. */
+        g_free(harness("restart-daemon", NULL, NULL));
+        g_assert_cmpuint(prop_u(vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 2);
+        g_clear_object(&v);
+        v = volume(vol_path);
+        assert_ok(zuma_bus_volume_call_delete_snapshots_sync(
+                v, (const char *[]){ "keep-first", "keep-last", NULL }, NO_OPTS, &job_path, NULL,
+                &error_));
+        wait_snapshot_count(vol_path, 0);
+}
+
+static void test_delete_crash(void)
+{
+        g_autofree char *origin = loop_device("delcrash-origin", "16M");
+        g_autofree char *store = loop_device("delcrash-store", "32M");
+        g_autofree char *path = define("delcrash", origin, store, "{'initialize': <true>}", NULL);
+        g_autoptr(ZumaBusVolume) v = NULL;
+        g_autoptr(ZumaBusManager) m = NULL;
+        static const guint points[] = { 0, 1, 7, 18, 19 };
+
+        g_assert_nonnull(path);
+        for (guint i = 0; i < G_N_ELEMENTS(points); i++) {
+                g_test_message("SIGKILL after %u of 19 deletions", points[i]);
+                delete_killed_after(path, points[i]);
+        }
+        v = volume(path);
+        assert_ok(zuma_bus_volume_call_stop_sync(v, opts("{'force': <true>}"), NULL, &error_));
+        m = manager();
+        assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "delcrash", NO_OPTS, NULL, &error_));
+}
+
 int main(int argc, char **argv)
 {
         int status;
@@ -1538,6 +1645,7 @@ int main(int argc, char **argv)
         g_test_add_func("/bus/20-store-io-error", test_store_io_error);
         g_test_add_func("/bus/21-store-read-only", test_store_read_only);
         g_test_add_func("/bus/22-store-damaged", test_store_damaged);
+        g_test_add_func("/bus/23-delete-crash", test_delete_crash);
         status = g_test_run();
 
         test_bus_fini();
