@@ -472,6 +472,23 @@ if [[ -n $FAKE_SERVER && -x $FAKE_SERVER ]]; then
         [[ $ERR == *warning*"left the bus"* ]] || fail "define, server left: no warning: $ERR"
         fake_done
     }
+    # A store that cannot measure a snapshot (a damaged tree): status of
+    # the snapshot still answers, with the usage fields saying why they
+    # are empty; only a snapshot that does not exist fails.
+    fake damaged && {
+        run 0 status vol0 snap7 && [[ $OUT == *"/dev/zumastor-fake"* &&
+            $OUT == *"Usage:"*"checksum mismatch"* ]] || fail "status of a damaged snapshot: $OUT"
+        run 0 --json status vol0 snap7 && {
+            expect 'd["name"], d["device"], d["usage"], "checksum mismatch" in d["usage_error"]' \
+                "('snap7', '/dev/zumastor-fake', None, True)"
+        }
+        run 0 --json status vol0 --usage && {
+            expect '[(s["name"], s["usage"], "block 42" in s["usage_error"]) for s in d["snapshots"]]' \
+                "[('snap7', None, True)]"
+        }
+        run 3 status vol0 nosuch
+        fake_done
+    }
     fake stay && {
         run 1 --json define volume vol1 "$ORIGIN" "$STORE" &&
             [[ $ERR == *"volume was created at"*"gone already"* ]] ||
