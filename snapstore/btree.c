@@ -51,50 +51,146 @@ int node_write(SsStore *s, SsNode *n)
         return 0;
 }
 
-static int node_get_level(SsStore *s, uint64_t blocknr, unsigned tree, int level, SsNode **ret)
+/* What the pointer that leads to a node says it must be.  A node read from
+ * the device is checked against it, as dm-persistent-data's validators and
+ * btrfs's tree checker do, so a node with a valid checksum but the wrong
+ * content (written to the wrong place, or a stale version) is caught on the
+ * read path and not only by ss_check(). */
+typedef struct NodeExpect {
+        unsigned tree;
+        int level;         /* -1: any */
+        SsKey lo, hi;      /* every key in [lo, hi) */
+        uint64_t max_born; /* not written after its parent (or the last commit) */
+        const char *above; /* what max_born is: "its parent" or "the last commit" */
+} NodeExpect;
+
+static NodeExpect expect_root(const SsStore *s, unsigned tree)
+{
+        return (NodeExpect){ .tree = tree,
+                             .level = (int)s->sb.roots[tree].depth - 1,
+                             .lo = key_make(0, 0),
+                             .hi = KEY_MAX,
+                             .max_born = s->txn,
+                             .above = "the last commit" };
+}
+
+/* Child i of branch n, whose own keys lie below hi. */
+static NodeExpect expect_child(const SsNode *n, uint32_t i, SsKey hi)
+{
+        return (NodeExpect){ .tree = n->tree,
+                             .level = n->level - 1,
+                             .lo = n->keys[i],
+                             .hi = i + 1 < n->count ? n->keys[i + 1] : hi,
+                             .max_born = n->born,
+                             .above = "its parent" };
+}
+
+/* Checks a node just read from the device against its pointer. */
+static int node_check(const SsNode *n, const NodeExpect *e)
+{
+        unsigned long long blk = (unsigned long long)n->blocknr;
+
+        if (n->born > e->max_born)
+                return ss_error(-EUCLEAN,
+                                "B-tree node %llu: written by transaction %llu, after %s "
+                                "(transaction %llu): a stale or misplaced block",
+                                blk, (unsigned long long)n->born, e->above,
+                                (unsigned long long)e->max_born);
+        if (n->tree != e->tree || (e->level >= 0 && n->level != e->level))
+                return ss_error(-EUCLEAN,
+                                "B-tree node %llu: found tree %u level %u where "
+                                "tree %u level %d belongs",
+                                blk, n->tree, n->level, e->tree, e->level);
+        if (key_cmp(n->keys[0], e->lo) < 0 || key_cmp(n->keys[n->count - 1], e->hi) >= 0)
+                return ss_error(-EUCLEAN,
+                                "B-tree node %llu: keys (%llu, %llu)..(%llu, %llu) outside the "
+                                "range [(%llu, %llu), (%llu, %llu)) its parent gives: a stale or "
+                                "misplaced block",
+                                blk, (unsigned long long)n->keys[0].a,
+                                (unsigned long long)n->keys[0].b,
+                                (unsigned long long)n->keys[n->count - 1].a,
+                                (unsigned long long)n->keys[n->count - 1].b,
+                                (unsigned long long)e->lo.a, (unsigned long long)e->lo.b,
+                                (unsigned long long)e->hi.a, (unsigned long long)e->hi.b);
+        return 0;
+}
+
+static int node_read(SsStore *s, uint64_t blocknr, const NodeExpect *e, SsNode **ret)
+{
+        if (blocknr < SS_FIRST_GROUP_RESERVED || blocknr >= s->sb.store_blocks)
+                return store_damaged(s, ss_error(-EUCLEAN,
+                                                 "B-tree pointer to block %llu is outside "
+                                                 "the store",
+                                                 (unsigned long long)blocknr));
+        int r = ss_dev_pread(s->dev, s->node_buf, SS_BLOCK_SIZE, blocknr << SS_BLOCK_SHIFT);
+        if (r < 0)
+                return r;
+        SsNode *n = calloc(1, sizeof(*n));
+        if (!n)
+                return -ENOMEM;
+        r = ss_node_decode(s->node_buf, blocknr, n);
+        if (r == 0)
+                r = node_check(n, e);
+        if (r < 0) {
+                ss_node_free_arrays(n);
+                free(n);
+                return store_damaged(s, r);
+        }
+        cache_insert(&s->cache, n);
+        *ret = n;
+        return 0;
+}
+
+static int node_get_expect(SsStore *s, uint64_t blocknr, const NodeExpect *e, SsNode **ret)
 {
         SsNode *n = cache_find(&s->cache, blocknr);
 
         if (!n) {
-                if (blocknr < SS_FIRST_GROUP_RESERVED || blocknr >= s->sb.store_blocks)
-                        return ss_error(-EUCLEAN,
-                                        "B-tree pointer to block %llu is outside "
-                                        "the store",
-                                        (unsigned long long)blocknr);
-                int r = ss_dev_pread(s->dev, s->node_buf, SS_BLOCK_SIZE, blocknr << SS_BLOCK_SHIFT);
+                int r = node_read(s, blocknr, e, &n);
                 if (r < 0)
                         return r;
-                n = calloc(1, sizeof(*n));
-                if (!n)
-                        return -ENOMEM;
-                r = ss_node_decode(s->node_buf, blocknr, n);
-                if (r == 0 && n->born > s->txn)
-                        r = ss_error(-EUCLEAN,
-                                     "B-tree node %llu: written by transaction %llu, "
-                                     "after the last commit",
-                                     (unsigned long long)blocknr, (unsigned long long)n->born);
-                if (r < 0) {
-                        ss_node_free_arrays(n);
-                        free(n);
-                        return r;
-                }
-                cache_insert(&s->cache, n);
         } else {
                 cache_touch(&s->cache, n);
         }
-        if (n->tree != tree || (level >= 0 && n->level != level))
-                return ss_error(-EUCLEAN,
-                                "B-tree node %llu: found tree %u level %u where "
-                                "tree %u level %d belongs",
-                                (unsigned long long)blocknr, n->tree, n->level, tree, level);
+        if (n->tree != e->tree || (e->level >= 0 && n->level != e->level))
+                return store_damaged(s, ss_error(-EUCLEAN,
+                                                 "B-tree node %llu: found tree %u level %u where "
+                                                 "tree %u level %d belongs",
+                                                 (unsigned long long)blocknr, n->tree, n->level,
+                                                 e->tree, e->level));
         n->pins++;
         *ret = n;
         return 0;
 }
 
+static int child_get(SsStore *s, SsNode *n, uint32_t i, SsKey hi, SsNode **ret)
+{
+        NodeExpect e = expect_child(n, i, hi);
+        return node_get_expect(s, node_u64(n, i), &e, ret);
+}
+
+static int root_get(SsStore *s, unsigned tree, SsNode **ret)
+{
+        NodeExpect e = expect_root(s, tree);
+        return node_get_expect(s, s->sb.roots[tree].block, &e, ret);
+}
+
+int node_get_root_at_open(SsStore *s, unsigned tree, SsNode **ret)
+{
+        NodeExpect e = expect_root(s, tree);
+        e.max_born = s->committed.txid;
+        return node_get_expect(s, s->sb.roots[tree].block, &e, ret);
+}
+
 int node_get(SsStore *s, uint64_t blocknr, unsigned tree, SsNode **ret)
 {
-        return node_get_level(s, blocknr, tree, -1, ret);
+        NodeExpect e = { .tree = tree,
+                         .level = -1,
+                         .lo = key_make(0, 0),
+                         .hi = KEY_MAX,
+                         .max_born = s->txn,
+                         .above = "the last commit" };
+        return node_get_expect(s, blocknr, &e, ret);
 }
 
 void node_put(SsStore *s, SsNode *n)
@@ -342,7 +438,7 @@ static int split(SsStore *s, SsNode *n, uint32_t inserted_at, SsNode **ret_right
         return 0;
 }
 
-static int insert_into(SsStore *s, SsNode *n, SsKey key, const void *val, bool replace,
+static int insert_into(SsStore *s, SsNode *n, SsKey hi, SsKey key, const void *val, bool replace,
                        SsNode **ret_split)
 {
         int r;
@@ -364,8 +460,9 @@ static int insert_into(SsStore *s, SsNode *n, SsKey key, const void *val, bool r
         }
 
         uint32_t ci = child_index(n, key);
+        SsKey child_hi = ci + 1 < n->count ? n->keys[ci + 1] : hi;
         SsNode *child, *right;
-        r = node_get_level(s, node_u64(n, ci), n->tree, n->level - 1, &child);
+        r = child_get(s, n, ci, hi, &child);
         if (r < 0)
                 return r;
         r = node_shadow(s, child);
@@ -374,7 +471,7 @@ static int insert_into(SsStore *s, SsNode *n, SsKey key, const void *val, bool r
                 entry_set_val(n, ci, &blk);
                 if (key_cmp(key, n->keys[ci]) < 0)
                         entry_set_key(n, ci, key);
-                r = insert_into(s, child, key, val, replace, &right);
+                r = insert_into(s, child, child_hi, key, val, replace, &right);
         }
         node_put(s, child);
         if (r < 0 || !right)
@@ -392,7 +489,7 @@ static int root_get_shadowed(SsStore *s, unsigned tree, SsNode **ret)
 {
         SsRoot *root = &s->sb.roots[tree];
         SsNode *n;
-        int r = node_get_level(s, root->block, tree, (int)root->depth - 1, &n);
+        int r = root_get(s, tree, &n);
         if (r < 0)
                 return r;
         r = node_shadow(s, n);
@@ -427,7 +524,7 @@ int bt_insert(SsStore *s, unsigned tree, SsKey key, const void *val, bool replac
         r = root_get_shadowed(s, tree, &n);
         if (r < 0)
                 return r;
-        r = insert_into(s, n, key, val, replace, &right);
+        r = insert_into(s, n, KEY_MAX, key, val, replace, &right);
         if (r < 0 || !right) {
                 node_put(s, n);
                 return r;
@@ -453,7 +550,7 @@ int bt_insert(SsStore *s, unsigned tree, SsKey key, const void *val, bool replac
 /* ---- delete ---- */
 
 /* Merges child ci of branch n with a neighbour if both are small. */
-static int rebalance(SsStore *s, SsNode *n, uint32_t ci, SsNode *child)
+static int rebalance(SsStore *s, SsNode *n, SsKey hi, uint32_t ci, SsNode *child)
 {
         if (child->count == 0) {
                 entry_remove(n, ci);
@@ -465,7 +562,7 @@ static int rebalance(SsStore *s, SsNode *n, uint32_t ci, SsNode *child)
         bool with_right = ci + 1 < n->count;
         uint32_t si = with_right ? ci + 1 : ci - 1;
         SsNode *sib;
-        int r = node_get_level(s, node_u64(n, si), n->tree, child->level, &sib);
+        int r = child_get(s, n, si, hi, &sib);
         if (r < 0)
                 return r;
         if (sib->enc_bytes + child->enc_bytes + 32 > node_capacity(child) * 3 / 4) {
@@ -497,7 +594,7 @@ static int rebalance(SsStore *s, SsNode *n, uint32_t ci, SsNode *child)
         return r;
 }
 
-static int delete_from(SsStore *s, SsNode *n, SsKey key)
+static int delete_from(SsStore *s, SsNode *n, SsKey hi, SsKey key)
 {
         if (n->level == 0) {
                 uint32_t i = lower_bound(n, key);
@@ -508,18 +605,19 @@ static int delete_from(SsStore *s, SsNode *n, SsKey key)
                 return 0;
         }
         uint32_t ci = child_index(n, key);
+        SsKey child_hi = ci + 1 < n->count ? n->keys[ci + 1] : hi;
         SsNode *child;
-        int r = node_get_level(s, node_u64(n, ci), n->tree, n->level - 1, &child);
+        int r = child_get(s, n, ci, hi, &child);
         if (r < 0)
                 return r;
         r = node_shadow(s, child);
         if (r == 0) {
                 uint64_t blk = child->blocknr;
                 entry_set_val(n, ci, &blk);
-                r = delete_from(s, child, key);
+                r = delete_from(s, child, child_hi, key);
         }
         if (r == 0)
-                r = rebalance(s, n, ci, child);
+                r = rebalance(s, n, hi, ci, child);
         if (r == 1)
                 return node_discard(s, child);
         node_put(s, child);
@@ -537,7 +635,7 @@ int bt_delete(SsStore *s, unsigned tree, SsKey key)
         r = root_get_shadowed(s, tree, &n);
         if (r < 0)
                 return r;
-        r = delete_from(s, n, key);
+        r = delete_from(s, n, KEY_MAX, key);
         if (r < 0) {
                 node_put(s, n);
                 return r;
@@ -545,7 +643,7 @@ int bt_delete(SsStore *s, unsigned tree, SsKey key)
         /* Shrink the tree from the top. */
         while (n->level > 0 && n->count == 1) {
                 SsNode *child;
-                r = node_get_level(s, node_u64(n, 0), tree, n->level - 1, &child);
+                r = child_get(s, n, 0, KEY_MAX, &child);
                 if (r < 0)
                         break;
                 r = node_discard(s, n);
@@ -570,7 +668,8 @@ int bt_delete(SsStore *s, unsigned tree, SsKey key)
 typedef struct BtPath {
         SsNode *node[SS_MAX_DEPTH];
         uint32_t idx[SS_MAX_DEPTH];
-        uint32_t depth; /* nodes held */
+        SsKey hi[SS_MAX_DEPTH]; /* upper bound of each node's keys */
+        uint32_t depth;         /* nodes held */
 } BtPath;
 
 static void path_release(SsStore *s, BtPath *p)
@@ -586,10 +685,11 @@ static int path_descend(SsStore *s, unsigned tree, BtPath *p, bool rightmost)
 {
         while (p->node[p->depth - 1]->level > 0) {
                 SsNode *top = p->node[p->depth - 1], *child;
-                int r = node_get_level(s, node_u64(top, p->idx[p->depth - 1]), tree, top->level - 1,
-                                       &child);
+                uint32_t i = p->idx[p->depth - 1];
+                int r = child_get(s, top, i, p->hi[p->depth - 1], &child);
                 if (r < 0)
                         return r;
+                p->hi[p->depth] = i + 1 < top->count ? top->keys[i + 1] : p->hi[p->depth - 1];
                 p->node[p->depth] = child;
                 p->idx[p->depth] = rightmost ? child->count - 1 : 0;
                 p->depth++;
@@ -605,10 +705,19 @@ static int path_seek(SsStore *s, unsigned tree, SsKey key, BtPath *p)
         p->depth = 0;
         if (root->block == 0)
                 return -ENOENT;
-        uint64_t blk = root->block;
         for (int level = (int)root->depth - 1; level >= 0; level--) {
                 SsNode *n;
-                int r = node_get_level(s, blk, tree, level, &n);
+                int r;
+                if (p->depth == 0) {
+                        r = root_get(s, tree, &n);
+                        p->hi[0] = KEY_MAX;
+                } else {
+                        SsNode *top = p->node[p->depth - 1];
+                        uint32_t i = p->idx[p->depth - 1];
+                        r = child_get(s, top, i, p->hi[p->depth - 1], &n);
+                        p->hi[p->depth] =
+                                i + 1 < top->count ? top->keys[i + 1] : p->hi[p->depth - 1];
+                }
                 if (r < 0) {
                         path_release(s, p);
                         return r;
@@ -616,8 +725,6 @@ static int path_seek(SsStore *s, unsigned tree, SsKey key, BtPath *p)
                 p->node[p->depth] = n;
                 p->idx[p->depth] = level ? child_index(n, key) : lower_bound(n, key);
                 p->depth++;
-                if (level)
-                        blk = node_u64(n, p->idx[p->depth - 1]);
         }
         return 0;
 }
@@ -741,18 +848,16 @@ int bt_scan(SsStore *s, unsigned tree, SsKey from, SsKey to, size_t max, SsKey *
 
 /* ---- walking every node (checker, dump) ---- */
 
-static int walk(SsStore *s, unsigned tree, uint64_t blk, int level, SsKey lo, SsKey hi,
-                SsNodeVisitor fn, void *user)
+static int walk(SsStore *s, uint64_t blk, const NodeExpect *e, SsNodeVisitor fn, void *user)
 {
         SsNode *n;
-        int r = node_get_level(s, blk, tree, level, &n);
+        int r = node_get_expect(s, blk, e, &n);
         if (r < 0)
                 return r;
-        r = fn(s, n, lo, hi, user);
-        for (uint32_t i = 0; r >= 0 && level > 0 && i < n->count; i++) {
-                SsKey clo = n->keys[i];
-                SsKey chi = i + 1 < n->count ? n->keys[i + 1] : hi;
-                r = walk(s, tree, node_u64(n, i), level - 1, clo, chi, fn, user);
+        r = fn(s, n, e->lo, e->hi, user);
+        for (uint32_t i = 0; r >= 0 && n->level > 0 && i < n->count; i++) {
+                NodeExpect ce = expect_child(n, i, e->hi);
+                r = walk(s, node_u64(n, i), &ce, fn, user);
         }
         node_put(s, n);
         if (r >= 0)
@@ -766,5 +871,6 @@ int bt_walk(SsStore *s, unsigned tree, SsNodeVisitor fn, void *user)
 
         if (root->block == 0)
                 return 0;
-        return walk(s, tree, root->block, (int)root->depth - 1, key_make(0, 0), KEY_MAX, fn, user);
+        NodeExpect e = expect_root(s, tree);
+        return walk(s, root->block, &e, fn, user);
 }

@@ -11,7 +11,10 @@
  *  - every shared exception serves a live snapshot, unless a pending
  *    cleanup job covers it; private exceptions belong to live snapshots or
  *    to a pending cleanup; snapshot ids below the next id;
- *  - superblock counters (data, metadata, free blocks) add up.
+ *  - superblock counters (data, metadata, free blocks) add up;
+ *  - the four superblock areas as open found them: every damaged copy or
+ *    mirror is a problem, except the one area a commit interrupted by a
+ *    crash explains (txn.c), and so is an open that rolled back.
  * It reads only the committed state and changes nothing.
  */
 #include <stdarg.h>
@@ -244,6 +247,31 @@ static void check_counters(Checker *ck)
                 report(ck, "revert target %u does not exist", s->sb.revert_target);
 }
 
+static const char *const area_names[SS_SB_AREAS] = { "copy 0", "copy 1", "mirror 0", "mirror 1" };
+
+static void check_superblocks(Checker *ck)
+{
+        const SsSuperPick *p = &ck->s->pick;
+
+        for (unsigned i = 0; i < SS_SB_AREAS; i++) {
+                const SsSuperCopy *c = &p->copy[i];
+                if (!c->valid && !c->explained)
+                        report(ck, "superblock %s at block %llu is damaged: %s", area_names[i],
+                               (unsigned long long)c->blocknr, c->why);
+        }
+        if (p->rolled_back) {
+                char lost[48] = "an unknown transaction";
+                if (p->lost_txid)
+                        snprintf(lost, sizeof(lost), "transaction %llu",
+                                 (unsigned long long)p->lost_txid);
+                report(ck,
+                       "the store was opened on transaction %llu, rolled back from %s that "
+                       "could not be read: snapshots whose chunks that commit copied out may "
+                       "read newer data",
+                       (unsigned long long)ck->s->committed.txid, lost);
+        }
+}
+
 int ss_check(SsStore *s, SsReportFn fn, void *user)
 {
         Checker ck = { .s = s, .fn = fn, .user = user };
@@ -253,6 +281,9 @@ int ss_check(SsStore *s, SsReportFn fn, void *user)
         ck.seen = calloc(1, s->sb.store_blocks / 8 + 1);
         if (!ck.seen)
                 return -ENOMEM;
+        check_superblocks(&ck);
+        if (s->damaged)
+                report(&ck, "damage found before this check: %s", s->damage);
         for (int t = 0; t < SS_TREE_COUNT; t++) {
                 ck.have_prev = false;
                 int r = bt_walk(s, (unsigned)t, visit, &ck);

@@ -472,6 +472,12 @@ int ss_super_decode(const void *buf, size_t len, uint64_t blocknr, SsSuper *ret)
                 return sb_corrupt(blocknr, "size out of range");
         if (LE_GET(d->csum) != block_csum(buf, sb_bytes))
                 return sb_corrupt(blocknr, "checksum mismatch");
+        if (LE_GET(d->version) == 1)
+                return ss_error(-EPROTONOSUPPORT,
+                                "superblock at block %llu: format version 1 (no superblock "
+                                "mirrors) is not supported by this version, which reads "
+                                "version %u: create the store again",
+                                (unsigned long long)blocknr, SS_FORMAT_VERSION);
         if (LE_GET(d->version) != SS_FORMAT_VERSION)
                 return ss_error(-EPROTONOSUPPORT,
                                 "superblock at block %llu: format version %u "
@@ -479,6 +485,9 @@ int ss_super_decode(const void *buf, size_t len, uint64_t blocknr, SsSuper *ret)
                                 (unsigned long long)blocknr, LE_GET(d->version));
         if (LE_GET(d->blocknr) != blocknr)
                 return sb_corrupt(blocknr, "copy claims another location");
+        /* A copy written to the wrong area of the pair carries the wrong parity. */
+        if (LE_GET(d->txid) % SS_SB_COPIES != (blocknr / SS_SB_AREA_BLOCKS) % SS_SB_COPIES)
+                return sb_corrupt(blocknr, "transaction id does not belong in this copy");
         if (LE_GET(d->block_size) != SS_BLOCK_SIZE)
                 return sb_corrupt(blocknr, "block size is not 4096");
 
@@ -589,9 +598,14 @@ int ss_super_decode(const void *buf, size_t len, uint64_t blocknr, SsSuper *ret)
 
 size_t ss_super_encode(const SsSuper *sb, void *buf, size_t len)
 {
+        return ss_super_encode_at(sb, buf, len, false);
+}
+
+size_t ss_super_encode_at(const SsSuper *sb, void *buf, size_t len, bool mirror)
+{
         SsDiskSuperblock *d = buf;
         size_t bytes = ss_super_bytes(sb->group_count);
-        uint64_t blocknr = (sb->txid % SS_SB_COPIES) * SS_SB_AREA_BLOCKS;
+        uint64_t blocknr = ss_sb_area_block(sb->txid, mirror);
 
         assert(len >= bytes);
         memset(buf, 0, bytes);

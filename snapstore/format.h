@@ -8,9 +8,13 @@
  * little-endian and read through the accessors below.
  *
  * Layout.
- *   blocks [0, 32)    superblock copy 0 (128 KiB area)
- *   blocks [32, 64)   superblock copy 1
- *   then the store is cut into groups of SS_GROUP_BLOCKS blocks, group g
+ *   blocks [0, 32)    superblock copy 0 (128 KiB area): even transactions
+ *   blocks [32, 64)   superblock copy 1: odd transactions
+ *   blocks [64, 96)   mirror of copy 0
+ *   blocks [96, 128)  mirror of copy 1
+ *   A commit writes the copy txid mod 2, flushes, then writes its mirror
+ *   (txn.c has the rule and how open chooses among the four).
+ *   Then the store is cut into groups of SS_GROUP_BLOCKS blocks, group g
  *   covering [g * SS_GROUP_BLOCKS, (g + 1) * SS_GROUP_BLOCKS).  The first two
  *   blocks of each group (after the superblocks, for group 0) are the two
  *   slots of that group's space-map bitmap.  Everything else (B-tree nodes
@@ -30,9 +34,16 @@
 #define SS_SECTOR_SIZE 512u
 
 #define SS_SB_AREA_BLOCKS 32u /* per superblock copy */
-#define SS_SB_COPIES 2u
+#define SS_SB_COPIES 2u       /* alternating copies: transaction id mod 2 */
+#define SS_SB_AREAS 4u        /* each copy and its mirror */
 #define SS_SB_HEADER_SIZE 4096u
-#define SS_FIRST_GROUP_RESERVED (SS_SB_AREA_BLOCKS * SS_SB_COPIES)
+#define SS_FIRST_GROUP_RESERVED (SS_SB_AREA_BLOCKS * SS_SB_AREAS)
+
+/* Where the copy (or its mirror) that transaction txid writes lives. */
+static inline uint64_t ss_sb_area_block(uint64_t txid, int mirror)
+{
+        return ((txid % SS_SB_COPIES) + (mirror ? SS_SB_COPIES : 0)) * SS_SB_AREA_BLOCKS;
+}
 
 /* 126 * 256: a multiple of every chunk size in blocks, so no chunk ever
  * straddles two groups, and the bitmap fits one block with its header. */
@@ -48,7 +59,7 @@ _Static_assert(SS_BITMAP_HEADER_SIZE + SS_GROUP_BLOCKS / 8 <= SS_BLOCK_SIZE, "bi
 #define SS_MAGIC_NODE 0x45444f4eu       /* "NODE" */
 #define SS_MAGIC_BITMAP 0x50414d42u     /* "BMAP" */
 #define SS_MAX_DEPTH 16u
-#define SS_FORMAT_VERSION 1u
+#define SS_FORMAT_VERSION 2u /* 2: superblock mirrors */
 
 /* Feature flags.  A reader refuses a store with an incompatible feature it
  * does not know, opens read-only one with an unknown ro_compat feature, and
@@ -99,8 +110,8 @@ typedef struct __attribute__((packed)) SsDiskSuperblock {
         uint64_t csum;              /* xxh3-64 of bytes [8, sb_bytes) */
         uint32_t magic;             /* SS_MAGIC_SUPERBLOCK */
         uint32_t version;           /* SS_FORMAT_VERSION */
-        uint64_t blocknr;           /* 0 or SS_SB_AREA_BLOCKS: where it lives */
-        uint64_t txid;              /* transaction that wrote this copy */
+        uint64_t blocknr;           /* where it lives: 0, 32 (copies), 64, 96 (mirrors) */
+        uint64_t txid;              /* transaction that wrote this copy; its parity is the copy's */
         uint32_t sb_bytes;          /* header + group table, bytes */
         uint32_t block_size;        /* SS_BLOCK_SIZE */
         uint64_t feature_compat;    /* may be ignored */

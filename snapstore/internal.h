@@ -102,7 +102,8 @@ uint32_t ss_leaf_entry_bytes(const SsNode *n, int32_t prev, uint32_t i);
 int ss_node_reserve(SsNode *n, uint32_t cap);
 void ss_node_free_arrays(SsNode *n);
 int ss_super_decode(const void *buf, size_t len, uint64_t blocknr, SsSuper *sb);
-size_t ss_super_encode(const SsSuper *sb, void *buf, size_t len);
+size_t ss_super_encode(const SsSuper *sb, void *buf, size_t len); /* the primary copy */
+size_t ss_super_encode_at(const SsSuper *sb, void *buf, size_t len, bool mirror);
 int ss_snaprec_decode(const void *rec, uint64_t key, SsSnapshotInfo *info);
 void ss_snaprec_encode(const SsSnapshotInfo *info, void *rec);
 
@@ -184,6 +185,28 @@ typedef struct SsSnapTable {
         size_t n, cap;
 } SsSnapTable;
 
+/* ---- superblock copies as found at open (txn.c) ---- */
+
+typedef struct SsSuperCopy {
+        uint64_t blocknr; /* area: copy txid mod 2, +2 areas for the mirror */
+        uint64_t txid; /* valid: its txid; damaged: the raw field if the magic is right, else 0 */
+        bool valid;
+        bool explained; /* damaged, but a commit interrupted by a crash explains it */
+        char why[128];  /* damaged: what was wrong */
+} SsSuperCopy;
+
+typedef struct SsSuperPick {
+        SsSuperCopy copy[SS_SB_AREAS]; /* indexed by area: blocknr / SS_SB_AREA_BLOCKS */
+        unsigned chosen;               /* area the open used */
+        unsigned damaged;              /* copies that failed their checks */
+        bool from_mirror;              /* the newest primary was damaged, its mirror used */
+        bool rolled_back;              /* opened on an older commit (accepted) */
+        uint64_t lost_txid;            /* with rolled_back, 0 if unknown */
+} SsSuperPick;
+
+int super_pick(SsBlockDev *dev, void *buf, unsigned flags, SsSuperPick *ret_pick, SsSuper *ret_sb);
+int super_heal(SsStore *s);
+
 /* ---- the store ---- */
 
 struct SsStore {
@@ -191,6 +214,9 @@ struct SsStore {
         SsBlockDev *dev;
         bool readonly;
         bool failed;       /* an I/O failed mid-transaction: reopen to continue */
+        bool damaged;      /* corrupt metadata found: no more changes (store_damaged()) */
+        char damage[256];  /* the first damage found */
+        SsSuperPick pick;  /* the superblock copies found at open */
         SsSuper sb;        /* current, being modified */
         SsSuper committed; /* as last committed */
         uint64_t txn;      /* id of the open transaction: committed txid + 1 */
@@ -253,6 +279,7 @@ void cache_drop_all(SsCache *c);
 
 /* btree.c */
 int node_get(SsStore *s, uint64_t blocknr, unsigned tree, SsNode **ret);
+int node_get_root_at_open(SsStore *s, unsigned tree, SsNode **ret);
 void node_put(SsStore *s, SsNode *n);
 int node_write(SsStore *s, SsNode *n);
 int bt_lookup(SsStore *s, unsigned tree, SsKey key, void *ret_val);
@@ -278,6 +305,7 @@ int sm_write_dirty(SsStore *s);
 void sm_after_commit(SsStore *s);
 void sm_abort(SsStore *s);
 int sm_load_group(SsStore *s, uint32_t g, bool committed_slot, uint8_t **ret_bits);
+int sm_verify_current(SsStore *s);
 uint64_t sm_bitmap_block(const SsStore *s, uint32_t g, unsigned slot);
 uint64_t sm_group_first_free(uint32_t g);
 int sm_grow(SsStore *s, uint64_t new_blocks);
@@ -300,6 +328,9 @@ int txn_commit(SsStore *s);
 void txn_abort(SsStore *s);
 int txn_fail(SsStore *s, int err);
 int store_writable(SsStore *s);
+/* Records corrupt on-disk data (err -EUCLEAN or -EILSEQ, ss_last_error() set)
+ * as the store's damage; returns err. */
+int store_damaged(SsStore *s, int err);
 
 /* origin.c */
 int origin_copy_out(SsStore *s, uint64_t first_chunk, uint64_t last_chunk);

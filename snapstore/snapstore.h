@@ -11,10 +11,23 @@
  * content.  Writable snapshots keep private exceptions of their own.
  *
  * Errors.  Every function returns 0 (or a count) on success and -errno on
- * failure; output parameters are left untouched on failure.  -EUCLEAN means
- * corrupt metadata, -ENOSPC a full store, -EROFS a store opened read-only or
- * one that failed an I/O and must be reopened.  ss_last_error() gives a
- * sentence naming what was wrong for the last failure in this thread.
+ * failure; output parameters are left untouched on failure.  -EUCLEAN (or
+ * -EILSEQ) means corrupt metadata, -ENOSPC a full store, -EROFS a store
+ * opened read-only, -EIO one that failed an I/O and must be reopened.
+ * ss_last_error() gives a sentence naming what was wrong for the last
+ * failure in this thread.
+ *
+ * Damage.  ss_store_open() verifies every superblock copy, every tree root
+ * and the current space-map bitmap of every group; a damaged root or bitmap
+ * refuses the open with -EUCLEAN naming the block.  When the newest commit
+ * cannot be read from its superblock copy nor from that copy's mirror, only
+ * an older commit is left, and opening on it would roll the store back (the
+ * origin may already hold data written after the lost commit's copy-outs):
+ * open returns -ESTALE unless SS_OPEN_ACCEPT_ROLLBACK, and ss_store_info()
+ * then says rolled_back.  Corrupt metadata found later marks the handle
+ * damaged: every call that would change metadata or copy out fails with
+ * -EUCLEAN ("store is damaged: ..."), reads that do not touch the damage and
+ * ss_store_info() keep working, and nothing more is written to the store.
  *
  * Threading.  A store handle is not thread-safe: the caller serialises every
  * call on one handle (one mutex around the handle is enough).  Extents
@@ -61,6 +74,9 @@ enum {
 enum {
         SS_OPEN_READONLY = 1u << 0,
         SS_OPEN_GROW_ORIGIN = 1u << 1, /* accept and record a larger origin */
+        /* clang-format off */
+        SS_OPEN_ACCEPT_ROLLBACK = 1u << 2, /* open on an older commit when the newest is unreadable */
+        /* clang-format on */
 };
 
 typedef struct SsCreateOptions {
@@ -99,6 +115,13 @@ typedef struct SsStoreInfo {
         uint32_t cleanup_jobs;  /* deletions whose space is still being freed */
         uint32_t revert_target; /* snapshot an unfinished revert goes to, or 0 */
         SsFullPolicy full_policy;
+        /* clang-format off */
+        uint32_t superblock_copies_damaged; /* copies that failed their checks at open */
+        bool rolled_back;                   /* opened on an older commit (SS_OPEN_ACCEPT_ROLLBACK) */
+        uint64_t lost_txid;                 /* with rolled_back: the newest txid that could not be read, 0 if unknown */
+        bool damaged;                       /* metadata damage found since open: no more changes */
+        char damage[256];                   /* the first damage found ("" if none): block and what was wrong */
+        /* clang-format on */
 } SsStoreInfo;
 
 typedef struct SsSnapshotInfo {

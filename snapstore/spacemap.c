@@ -119,20 +119,22 @@ void sm_destroy(SsSpaceMap *sm)
         sm->ngroups = 0;
 }
 
-static int read_bitmap(SsStore *s, uint32_t g, unsigned slot, uint16_t expect_free, uint8_t *bits)
+static int check_bitmap(const uint8_t *buf, uint64_t blk, uint32_t g, uint16_t expect_free,
+                        uint64_t max_txid, uint8_t *bits)
 {
-        uint64_t blk = sm_bitmap_block(s, g, slot);
-        uint8_t *buf = s->block_buf;
-        int r = ss_dev_pread(s->dev, buf, SS_BLOCK_SIZE, blk << SS_BLOCK_SHIFT);
-        if (r < 0)
-                return r;
-        r = ss_block_verify(buf, SS_MAGIC_BITMAP, blk, "space map");
+        int r = ss_block_verify(buf, SS_MAGIC_BITMAP, blk, "space map");
         if (r < 0)
                 return r;
         const SsDiskBitmap *d = (const SsDiskBitmap *)buf;
         if (LE_GET(d->group) != g)
                 return ss_error(-EUCLEAN, "space map block %llu: belongs to group %u, not %u",
                                 (unsigned long long)blk, LE_GET(d->group), g);
+        if (LE_GET(d->hdr.txid) > max_txid)
+                return ss_error(-EUCLEAN,
+                                "space map block %llu: written by transaction %llu, after the "
+                                "last commit (transaction %llu)",
+                                (unsigned long long)blk, (unsigned long long)LE_GET(d->hdr.txid),
+                                (unsigned long long)max_txid);
         memcpy(bits, d->bits, GROUP_BYTES);
         uint32_t nfree = count_free(bits);
         if (nfree != LE_GET(d->free_blocks) || nfree != expect_free)
@@ -143,6 +145,35 @@ static int read_bitmap(SsStore *s, uint32_t g, unsigned slot, uint16_t expect_fr
         return 0;
 }
 
+/* Reads the bitmap of group g in slot; corrupt contents mark the store damaged. */
+static int read_bitmap(SsStore *s, uint32_t g, unsigned slot, uint16_t expect_free,
+                       uint64_t max_txid, uint8_t *bits)
+{
+        uint64_t blk = sm_bitmap_block(s, g, slot);
+        int r = ss_dev_pread(s->dev, s->block_buf, SS_BLOCK_SIZE, blk << SS_BLOCK_SHIFT);
+        if (r < 0)
+                return r;
+        return store_damaged(s, check_bitmap(s->block_buf, blk, g, expect_free, max_txid, bits));
+}
+
+/* Open reads the current bitmap of every group (a block per 126 MiB), so a
+ * store whose space map is damaged is refused before it allocates from it. */
+int sm_verify_current(SsStore *s)
+{
+        const SsSuper *sb = &s->committed;
+        uint8_t *bits = malloc(GROUP_BYTES);
+        int r = bits ? 0 : -ENOMEM;
+
+        for (uint32_t g = 0; r == 0 && g < sb->group_count; g++) {
+                r = read_bitmap(s, g, slot_of(sb, g), sb->group_free[g], sb->txid, bits);
+                if (r == -EUCLEAN || r == -EILSEQ)
+                        r = ss_error(-EUCLEAN, "store %s: current space map of group %u: %s",
+                                     s->dev->name, g, ss_last_error());
+        }
+        free(bits);
+        return r;
+}
+
 /* Loads a group's bitmap as committed (for the checker), into a new buffer. */
 int sm_load_group(SsStore *s, uint32_t g, bool committed_slot, uint8_t **ret_bits)
 {
@@ -150,7 +181,7 @@ int sm_load_group(SsStore *s, uint32_t g, bool committed_slot, uint8_t **ret_bit
         uint8_t *bits = malloc(GROUP_BYTES);
         if (!bits)
                 return -ENOMEM;
-        int r = read_bitmap(s, g, slot_of(sb, g), sb->group_free[g], bits);
+        int r = read_bitmap(s, g, slot_of(sb, g), sb->group_free[g], sb->txid, bits);
         if (r < 0) {
                 free(bits);
                 return r;
@@ -182,7 +213,7 @@ static int group_get(SsStore *s, uint32_t g, SsGroup **ret)
                         return -ENOMEM;
                 /* Not dirty, so the current slot and count are the committed ones. */
                 int r = read_bitmap(s, g, slot_of(&s->committed, g), s->committed.group_free[g],
-                                    bits);
+                                    s->txn, bits);
                 if (r < 0) {
                         free(bits);
                         return r;
@@ -260,9 +291,10 @@ static int mark(SsStore *s, uint32_t g, uint32_t i, uint32_t len, bool used)
                 return r;
         for (uint32_t k = 0; k < len; k++) {
                 if (bit_get(grp->bits, i + k) == used)
-                        return ss_error(-EUCLEAN, "space map: block %llu is already %s",
-                                        (unsigned long long)(group_start(g) + i + k),
-                                        used ? "in use" : "free");
+                        return store_damaged(
+                                s, ss_error(-EUCLEAN, "space map: block %llu is already %s",
+                                            (unsigned long long)(group_start(g) + i + k),
+                                            used ? "in use" : "free"));
         }
         for (uint32_t k = 0; k < len; k++)
                 bit_set(grp->bits, i + k, used);
@@ -419,8 +451,8 @@ int sm_alloc_meta(SsStore *s, uint64_t *ret_block)
 int sm_free(SsStore *s, uint64_t block, uint32_t count)
 {
         if (block < SS_FIRST_GROUP_RESERVED || block + count > s->sb.store_blocks)
-                return ss_error(-EUCLEAN, "freeing block %llu outside the store",
-                                (unsigned long long)block);
+                return store_damaged(s, ss_error(-EUCLEAN, "freeing block %llu outside the store",
+                                                 (unsigned long long)block));
         uint32_t g = (uint32_t)(block / SS_GROUP_BLOCKS);
         return mark(s, g, (uint32_t)(block - group_start(g)), count, false);
 }

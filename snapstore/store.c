@@ -19,62 +19,31 @@ static uint32_t log2_u32(uint32_t v)
         return (uint32_t)__builtin_ctz(v);
 }
 
-/* Reads both superblock copies; returns the newest valid one. */
-static int read_super(SsBlockDev *dev, void *buf, SsSuper *ret, bool *ret_any_magic)
-{
-        SsSuper best = { 0 };
-        bool found = false, magic = false;
-        char why[2][256] = { "", "" };
-        size_t area = (size_t)SS_SB_AREA_BLOCKS * SS_BLOCK_SIZE;
-
-        if (ss_dev_size(dev) < SS_SB_COPIES * area)
-                return ss_error(-EINVAL, "%s is too small to hold a store", dev->name);
-        for (unsigned copy = 0; copy < SS_SB_COPIES; copy++) {
-                uint64_t blk = (uint64_t)copy * SS_SB_AREA_BLOCKS;
-                SsSuper sb;
-                int r = ss_dev_pread(dev, buf, area, blk << SS_BLOCK_SHIFT);
-                if (r < 0) {
-                        ss_super_release(&best);
-                        return r;
-                }
-                if (le32_get((uint8_t *)buf + offsetof(SsDiskSuperblock, magic)) ==
-                    SS_MAGIC_SUPERBLOCK)
-                        magic = true;
-                r = ss_super_decode(buf, area, blk, &sb);
-                if (r < 0) {
-                        snprintf(why[copy], sizeof(why[copy]), "%s", ss_last_error());
-                        continue;
-                }
-                if (!found || sb.txid > best.txid) {
-                        ss_super_release(&best);
-                        best = sb;
-                        found = true;
-                } else {
-                        ss_super_release(&sb);
-                }
-        }
-        if (ret_any_magic)
-                *ret_any_magic = magic;
-        if (!found) {
-                if (!magic)
-                        return ss_error(-ENODATA, "%s does not hold a Zumastor store", dev->name);
-                return ss_error(-EUCLEAN, "%s: no valid superblock (copy 0: %s; copy 1: %s)",
-                                dev->name, why[0], why[1]);
-        }
-        *ret = best;
-        return 0;
-}
-
 static int write_zero_headers(SsBlockDev *dev, void *buf)
 {
         memset(buf, 0, SS_BLOCK_SIZE);
-        for (unsigned copy = 0; copy < SS_SB_COPIES; copy++) {
-                uint64_t off = (uint64_t)copy * SS_SB_AREA_BLOCKS * SS_BLOCK_SIZE;
+        for (unsigned i = 0; i < SS_SB_AREAS; i++) {
+                uint64_t off = (uint64_t)i * SS_SB_AREA_BLOCKS * SS_BLOCK_SIZE;
                 int r = ss_dev_pwrite(dev, buf, SS_BLOCK_SIZE, off);
                 if (r < 0)
                         return r;
         }
         return 0;
+}
+
+/* Writes both areas of the pair of sb->txid, then flushes. */
+static int write_pair(SsBlockDev *dev, const SsSuper *sb, void *buf)
+{
+        size_t area = (size_t)SS_SB_AREA_BLOCKS * SS_BLOCK_SIZE;
+        int r = 0;
+
+        for (int mirror = 0; r == 0 && mirror < 2; mirror++) {
+                size_t len = ss_super_encode_at(sb, buf, area, mirror);
+                len = (len + SS_BLOCK_SIZE - 1) & ~(size_t)(SS_BLOCK_SIZE - 1);
+                r = ss_dev_pwrite(dev, buf, len,
+                                  ss_sb_area_block(sb->txid, mirror) << SS_BLOCK_SHIFT);
+        }
+        return r < 0 ? r : ss_dev_flush(dev);
 }
 
 /* A random (version 4, RFC 4122 variant) UUID, as blkid and udev expect. */
@@ -129,9 +98,9 @@ int ss_store_create(SsBlockDev *origin, SsBlockDev *store, const SsCreateOptions
         _cleanup_free_ void *buf = ss_alloc_io_buffer(area);
         if (!buf)
                 return -ENOMEM;
-        SsSuper old;
-        bool magic = false;
-        r = read_super(store, buf, &old, &magic);
+        SsSuper old = { 0 };
+        SsSuperPick pick;
+        r = super_pick(store, buf, SS_OPEN_ACCEPT_ROLLBACK, &pick, &old);
         if (r == 0) {
                 if (!opts->force) {
                         r = ss_error(-EEXIST,
@@ -142,11 +111,13 @@ int ss_store_create(SsBlockDev *origin, SsBlockDev *store, const SsCreateOptions
                         return r;
                 }
                 ss_super_release(&old);
-        } else if (magic && !opts->force) {
+        } else if ((r == -EUCLEAN || r == -ESTALE || r == -EPROTONOSUPPORT) && !opts->force) {
                 return ss_error(-EEXIST,
-                                "%s holds a damaged store; force is needed to "
-                                "overwrite it",
+                                "%s holds a damaged store or one of another format "
+                                "version; force is needed to overwrite it",
                                 store->name);
+        } else if (r == -EIO || r == -ENOMEM) {
+                return r;
         }
 
         SsStore tmp = { .dev = store, .chunk_shift = log2_u32(cs) };
@@ -193,19 +164,39 @@ int ss_store_create(SsBlockDev *origin, SsBlockDev *store, const SsCreateOptions
         }
         if (r == 0)
                 r = ss_dev_flush(store);
-        if (r == 0) {
-                size_t len = ss_super_encode(sb, buf, area);
-                len = (len + SS_BLOCK_SIZE - 1) & ~(size_t)(SS_BLOCK_SIZE - 1);
-                r = ss_dev_pwrite(store, buf, len,
-                                  (uint64_t)(sb->txid % SS_SB_COPIES) * SS_SB_AREA_BLOCKS *
-                                          SS_BLOCK_SIZE);
-        }
+        /* Both pairs, so that no pair is ever empty (txn.c, rule 3); the
+         * second only once the first is durable. */
         if (r == 0)
-                r = ss_dev_flush(store);
+                r = write_pair(store, sb, buf);
+        if (r == 0) {
+                sb->txid = 2;
+                r = write_pair(store, sb, buf);
+        }
 out:
         free(bits);
         ss_super_release(sb);
         return r;
+}
+
+static const char *const tree_names[SS_TREE_COUNT] = { "shared", "by-hi", "private", "snapshot" };
+
+/* Open reads every tree root (cheap, a few blocks) so that a store whose
+ * roots are damaged is refused before anything runs on it. */
+static int verify_roots(SsStore *s)
+{
+        for (unsigned t = 0; t < SS_TREE_COUNT; t++) {
+                SsNode *n;
+                if (!s->sb.roots[t].block)
+                        continue;
+                int r = node_get_root_at_open(s, t, &n);
+                if (r == -EUCLEAN || r == -EILSEQ)
+                        return ss_error(-EUCLEAN, "store %s: root of the %s tree: %s", s->dev->name,
+                                        tree_names[t], ss_last_error());
+                if (r < 0)
+                        return r;
+                node_put(s, n);
+        }
+        return 0;
 }
 
 static int store_setup(SsStore *s, const SsOpenOptions *opts)
@@ -229,6 +220,11 @@ static int store_setup(SsStore *s, const SsOpenOptions *opts)
         if (r < 0)
                 return r;
         s->txn = s->sb.txid + 1;
+        r = verify_roots(s);
+        if (r == 0)
+                r = sm_verify_current(s);
+        if (r < 0)
+                return r;
         return snaps_load(s);
 }
 
@@ -279,13 +275,15 @@ int ss_store_open(SsBlockDev *origin, SsBlockDev *store, const SsOpenOptions *op
                 s->user = opts->user;
         }
         s->block_buf = ss_alloc_io_buffer((size_t)SS_SB_AREA_BLOCKS * SS_BLOCK_SIZE);
-        int r = s->block_buf ? read_super(store, s->block_buf, &s->sb, NULL) : -ENOMEM;
+        int r = s->block_buf ? super_pick(store, s->block_buf, flags, &s->pick, &s->sb) : -ENOMEM;
         if (r == 0 && (s->sb.feature_ro_compat & ~SS_FEATURE_RO_COMPAT_SUPP))
                 s->readonly = true;
         if (r == 0)
                 r = check_sizes(s, flags);
         if (r == 0)
                 r = store_setup(s, opts);
+        if (r == 0)
+                r = super_heal(s);
         if (r == 0 && (flags & SS_OPEN_GROW_ORIGIN) && !s->readonly)
                 r = ss_origin_grow(s, ss_dev_size(origin) & ~(uint64_t)(SS_SECTOR_SIZE - 1));
         if (r < 0) {
@@ -302,7 +300,7 @@ int ss_store_close(SsStore *s)
 
         if (!s)
                 return 0;
-        if (!s->readonly && !s->failed) {
+        if (!s->readonly && !s->failed && !s->damaged) {
                 r = txn_commit(s);
                 if (r == 0)
                         r = ss_store_flush(s);
@@ -342,6 +340,11 @@ int ss_store_info(SsStore *s, SsStoreInfo *ret)
         info.cleanup_jobs = sb->cleanup_count;
         info.revert_target = sb->revert_target;
         info.full_policy = (SsFullPolicy)sb->full_policy;
+        info.superblock_copies_damaged = s->pick.damaged;
+        info.rolled_back = s->pick.rolled_back;
+        info.lost_txid = s->pick.lost_txid;
+        info.damaged = s->damaged;
+        snprintf(info.damage, sizeof(info.damage), "%s", s->damage);
         *ret = info;
         return 0;
 }

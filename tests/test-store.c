@@ -270,7 +270,7 @@ static void test_refuse_and_autodelete(void)
         int r = 0;
 
         memset(buf, 0xab, sizeof(buf));
-        env_new(&e, (64 + 2 + 48) * 4096, SS_FULL_REFUSE);
+        env_new(&e, (128 + 2 + 48) * 4096, SS_FULL_REFUSE);
         CHECK(ss_snapshot_create(e.s, "s1", 0, 0, &s1) == 0);
         for (i = 0; i < 64; i++) {
                 r = ss_origin_write(e.s, buf, i * CHUNK, CHUNK);
@@ -405,7 +405,7 @@ static void test_change_count(void)
 
         /* The store-full policy deletes a snapshot and reuses its blocks
          * inside one origin write. */
-        env_new(&e, (64 + 2 + 48) * 4096, SS_FULL_AUTODELETE);
+        env_new(&e, (128 + 2 + 48) * 4096, SS_FULL_AUTODELETE);
         CHECK(ss_snapshot_create(e.s, "old", 0, 0, &a) == 0);
         for (i = 0; i < 20 && r == 0; i++)
                 r = ss_origin_write(e.s, buf, i * CHUNK, CHUNK);

@@ -247,7 +247,8 @@ static const Workload builtin[] = {
           NULL, SS_FULL_REFUSE },
         { "bigchunk", 65536, 320 * KIB, 4096 * KIB, steps_bigchunk,
           sizeof(steps_bigchunk) / sizeof(Step), NULL, SS_FULL_REFUSE },
-        { "autodelete", 4096, 64 * KIB, 640 * KIB, steps_autodelete,
+        /* 512 KiB of it the superblock areas: the space left must fill up. */
+        { "autodelete", 4096, 64 * KIB, 896 * KIB, steps_autodelete,
           sizeof(steps_autodelete) / sizeof(Step), NULL, SS_FULL_AUTODELETE },
 };
 

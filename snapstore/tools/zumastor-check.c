@@ -3,10 +3,17 @@
  * zumastor-check: verify a Zumastor store offline.
  *
  * Opens the store read-only and runs ss_check(), which verifies the checksum
- * of every metadata block and the invariants between the structures.  Each
- * problem is printed on its own line.  Exit status: 0 clean, 1 problems found
- * (including metadata too corrupt to open), 2 the store could not be opened
- * or the check itself failed.
+ * of every metadata block, every superblock copy and mirror, and the
+ * invariants between the structures.  Each problem is printed on its own
+ * line.  Exit status (zumastor-check(8) says the same):
+ *   0  the store is consistent;
+ *   1  problems found: damage in the store, including metadata too damaged
+ *      to open (-EUCLEAN, -EILSEQ) and a newest commit that cannot be read
+ *      (-ESTALE; --accept-rollback checks the older commit instead, and
+ *      reports the rollback as a problem);
+ *   2  no verdict on the store: a device could not be opened or read, it
+ *      holds no Zumastor store, a format or feature this version does not
+ *      know, the wrong origin, the command line, or no memory.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -37,25 +44,31 @@ static void report_problem(void *user, const char *message)
 
 static void usage(FILE *f)
 {
-        fprintf(f, "Usage: zumastor-check [-q] --origin PATH STORE\n"
+        fprintf(f, "Usage: zumastor-check [-q] [--accept-rollback] --origin PATH STORE\n"
                    "Verify every metadata block and invariant of a Zumastor store.\n"
                    "\n"
-                   "  -o, --origin PATH  the origin device of the store (required)\n"
-                   "  -q, --quiet        print only problems\n"
-                   "  -h, --help         show this help\n"
+                   "  -o, --origin PATH    the origin device of the store (required)\n"
+                   "  -q, --quiet          print only problems\n"
+                   "      --accept-rollback  check the older commit when the newest superblock\n"
+                   "                       cannot be read (the rollback is a problem)\n"
+                   "  -h, --help           show this help\n"
                    "\n"
-                   "Exit status: 0 clean, 1 problems found, 2 could not open or check.\n");
+                   "Exit status: 0 clean, 1 problems found (including a store too damaged\n"
+                   "to open), 2 no verdict (device unreadable, not a store, unknown format,\n"
+                   "wrong origin, bad usage).\n");
 }
 
 static bool is_corruption(int r)
 {
-        return r == -EUCLEAN || r == -EILSEQ;
+        return r == -EUCLEAN || r == -EILSEQ || r == -ESTALE;
 }
 
 /* Opens the store on the two devices, checks it, closes it; returns the exit status. */
-static int check_store(SsBlockDev *origin, SsBlockDev *dev, const char *store_path, bool quiet)
+static int check_store(SsBlockDev *origin, SsBlockDev *dev, const char *store_path, bool quiet,
+                       bool accept_rollback)
 {
-        SsOpenOptions opts = { .flags = SS_OPEN_READONLY };
+        SsOpenOptions opts = { .flags = SS_OPEN_READONLY |
+                                        (accept_rollback ? SS_OPEN_ACCEPT_ROLLBACK : 0) };
         Report report = { .store_path = store_path };
         SsStore *s = NULL;
         SsStoreInfo info;
@@ -65,6 +78,10 @@ static int check_store(SsBlockDev *origin, SsBlockDev *dev, const char *store_pa
         if (r < 0) {
                 if (is_corruption(r)) {
                         printf("%s: problem: cannot open: %s\n", store_path, ss_last_error());
+                        if (r == -ESTALE)
+                                printf("%s: the older commit can be checked with "
+                                       "--accept-rollback\n",
+                                       store_path);
                         return EXIT_PROBLEMS;
                 }
                 fprintf(stderr, "zumastor-check: %s: cannot open: %s\n", store_path,
@@ -113,12 +130,13 @@ int main(int argc, char **argv)
         static const struct option options[] = {
                 { "origin", required_argument, NULL, 'o' },
                 { "quiet", no_argument, NULL, 'q' },
+                { "accept-rollback", no_argument, NULL, 'R' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
         const char *origin_path = NULL, *store_path;
         SsBlockDev *origin = NULL, *dev = NULL;
-        bool quiet = false;
+        bool quiet = false, accept_rollback = false;
         int c, r, ret;
 
         while ((c = getopt_long(argc, argv, "o:qh", options, NULL)) != -1) {
@@ -128,6 +146,9 @@ int main(int argc, char **argv)
                         break;
                 case 'q':
                         quiet = true;
+                        break;
+                case 'R':
+                        accept_rollback = true;
                         break;
                 case 'h':
                         usage(stdout);
@@ -155,7 +176,7 @@ int main(int argc, char **argv)
                 return EXIT_UNUSABLE;
         }
 
-        ret = check_store(origin, dev, store_path, quiet);
+        ret = check_store(origin, dev, store_path, quiet, accept_rollback);
 
         ss_blockdev_close(origin);
         ss_blockdev_close(dev);

@@ -326,6 +326,48 @@ static void print_size_line(const char *label, uint64_t bytes)
         printf("  %-18s %" PRIu64 " bytes (%s)\n", label, bytes, human);
 }
 
+static const char *const area_names[SS_SB_AREAS] = { "copy 0", "copy 1", "mirror 0", "mirror 1" };
+
+/* The four superblock areas as open found them. */
+static void text_superblocks(const SsStore *s)
+{
+        const SsSuperPick *p = &s->pick;
+
+        for (unsigned i = 0; i < SS_SB_AREAS; i++) {
+                const SsSuperCopy *c = &p->copy[i];
+                printf("  %-18s block %" PRIu64 ": ", area_names[i], c->blocknr);
+                if (c->valid)
+                        printf("txid %" PRIu64 "%s\n", c->txid, i == p->chosen ? ", in use" : "");
+                else
+                        printf("damaged%s: %s\n", c->explained ? " (by an interrupted commit)" : "",
+                               c->why);
+        }
+        if (p->rolled_back)
+                printf("  %-18s from txid %" PRIu64 " (0: unknown)\n", "rolled back", p->lost_txid);
+}
+
+static void json_superblocks(Json *j, const SsStore *s)
+{
+        const SsSuperPick *p = &s->pick;
+
+        json_open(j, "superblock_copies", '[');
+        for (unsigned i = 0; i < SS_SB_AREAS; i++) {
+                const SsSuperCopy *c = &p->copy[i];
+                json_open(j, NULL, '{');
+                json_str(j, "area", area_names[i]);
+                json_u64(j, "block", c->blocknr);
+                json_bool(j, "valid", c->valid);
+                json_u64(j, "txid", c->txid);
+                json_bool(j, "in_use", i == p->chosen);
+                json_bool(j, "interrupted_commit", c->explained);
+                json_str(j, "problem", c->valid ? "" : c->why);
+                json_close(j, '}');
+        }
+        json_close(j, ']');
+        json_bool(j, "rolled_back", p->rolled_back);
+        json_u64(j, "lost_txid", p->lost_txid);
+}
+
 static int dump_text(SsStore *s, const char *store_path, bool exceptions)
 {
         const SsSuper *sb = &s->committed;
@@ -347,6 +389,7 @@ static int dump_text(SsStore *s, const char *store_path, bool exceptions)
         printf("  %-18s %s (%s)\n", "volume", info.volume_name, vuuid);
         printf("  %-18s %s\n", "created", when);
         printf("  %-18s %" PRIu64 "\n", "txid", info.txid);
+        text_superblocks(s);
         printf("  %-18s compat %#" PRIx64 ", ro_compat %#" PRIx64 ", incompat %#" PRIx64 "\n",
                "features", sb->feature_compat, sb->feature_ro_compat, sb->feature_incompat);
         printf("  %-18s %" PRIu32 " bytes\n", "chunk size", info.chunk_size);
@@ -467,6 +510,7 @@ static int dump_json(SsStore *s, const char *store_path, bool exceptions)
         json_str(&j, "volume_name", info.volume_name);
         json_i64(&j, "created", sb->created);
         json_u64(&j, "txid", info.txid);
+        json_superblocks(&j, s);
         json_u64(&j, "feature_compat", sb->feature_compat);
         json_u64(&j, "feature_ro_compat", sb->feature_ro_compat);
         json_u64(&j, "feature_incompat", sb->feature_incompat);
@@ -582,13 +626,16 @@ static void usage(FILE *f)
                    "  -o, --origin PATH  the origin device of the store (required)\n"
                    "  -j, --json         print JSON instead of text\n"
                    "  -e, --exceptions   also list every shared and private exception\n"
+                   "      --accept-rollback  open on an older commit when the newest\n"
+                   "                     superblock cannot be read\n"
                    "  -h, --help         show this help\n");
 }
 
 static int dump_store(SsBlockDev *origin, SsBlockDev *dev, const char *store_path, bool json,
-                      bool exceptions)
+                      bool exceptions, bool accept_rollback)
 {
-        SsOpenOptions opts = { .flags = SS_OPEN_READONLY };
+        SsOpenOptions opts = { .flags = SS_OPEN_READONLY |
+                                        (accept_rollback ? SS_OPEN_ACCEPT_ROLLBACK : 0) };
         SsStore *s = NULL;
         int r;
 
@@ -613,12 +660,13 @@ int main(int argc, char **argv)
                 { "origin", required_argument, NULL, 'o' },
                 { "json", no_argument, NULL, 'j' },
                 { "exceptions", no_argument, NULL, 'e' },
+                { "accept-rollback", no_argument, NULL, 'R' },
                 { "help", no_argument, NULL, 'h' },
                 { NULL, 0, NULL, 0 },
         };
         const char *origin_path = NULL, *store_path;
         SsBlockDev *origin = NULL, *dev = NULL;
-        bool json = false, exceptions = false;
+        bool json = false, exceptions = false, accept_rollback = false;
         int c, r, ret;
 
         while ((c = getopt_long(argc, argv, "o:jeh", options, NULL)) != -1) {
@@ -631,6 +679,9 @@ int main(int argc, char **argv)
                         break;
                 case 'e':
                         exceptions = true;
+                        break;
+                case 'R':
+                        accept_rollback = true;
                         break;
                 case 'h':
                         usage(stdout);
@@ -657,7 +708,7 @@ int main(int argc, char **argv)
                 ss_blockdev_close(dev);
                 return 1;
         }
-        ret = dump_store(origin, dev, store_path, json, exceptions);
+        ret = dump_store(origin, dev, store_path, json, exceptions, accept_rollback);
         ss_blockdev_close(origin);
         ss_blockdev_close(dev);
         return ret;
