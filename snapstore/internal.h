@@ -334,8 +334,11 @@ int store_damaged(SsStore *s, int err);
 
 /* origin.c */
 int origin_copy_out(SsStore *s, uint64_t first_chunk, uint64_t last_chunk);
+int origin_copy_needed(SsStore *s, uint64_t chunk); /* 1 if a write would copy it out */
 int exception_add(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
 int exception_remove(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
+/* pread/pwrite of a caller's buffer of any alignment (bounced if needed). */
+int dev_io_any(SsStore *s, SsBlockDev *dev, bool write, void *buf, size_t len, uint64_t off);
 
 /* snapio.c */
 int chunk_source(SsStore *s, uint32_t id, uint64_t chunk, SsExtentKind *ret_kind,

@@ -106,6 +106,19 @@ static int all_private(SsStore *s, uint64_t c, uint32_t lo, uint32_t hi)
         return 1;
 }
 
+/* 1 if an origin write to chunk c would copy it out now, 0 if not; -errno. */
+int origin_copy_needed(SsStore *s, uint64_t c)
+{
+        uint32_t newest = snaps_newest(s), hi;
+        if (!newest || !needs_copy(s, c, newest, snaps_find(s, newest)->origin_size))
+                return 0;
+        int r = last_hi(s, c, &hi);
+        if (r < 0 || hi >= newest)
+                return r;
+        r = all_private(s, c, hi, newest);
+        return r < 0 ? r : !r;
+}
+
 /* Copies out chunks [first, last] where needed, in one transaction that the
  * caller commits. */
 int origin_copy_out(SsStore *s, uint64_t first, uint64_t last)
@@ -176,11 +189,43 @@ int ss_origin_prepare_write(SsStore *s, uint64_t off, uint64_t len)
         }
 }
 
+/* Device I/O on a caller's buffer.  The block device contract
+ * (blockdev.h) wants buffers aligned to SS_IO_ALIGN, as O_DIRECT does; a
+ * caller's buffer that is not goes through the store's aligned copy
+ * buffer, one piece at a time, so any buffer works and an aligned one costs
+ * no copy. */
+int dev_io_any(SsStore *s, SsBlockDev *dev, bool write, void *buf, size_t len, uint64_t off)
+{
+        if ((uintptr_t)buf % SS_IO_ALIGN == 0)
+                return write ? ss_dev_pwrite(dev, buf, len, off) : ss_dev_pread(dev, buf, len, off);
+
+        size_t cap = (size_t)s->copy_buf_chunks << s->chunk_shift;
+        uint8_t *p = buf;
+        while (len) {
+                size_t piece = MIN(len, cap);
+                int r;
+                if (write) {
+                        memcpy(s->copy_buf, p, piece);
+                        r = ss_dev_pwrite(dev, s->copy_buf, piece, off);
+                } else {
+                        r = ss_dev_pread(dev, s->copy_buf, piece, off);
+                        if (r == 0)
+                                memcpy(p, s->copy_buf, piece);
+                }
+                if (r < 0)
+                        return r;
+                p += piece;
+                off += piece;
+                len -= piece;
+        }
+        return 0;
+}
+
 int ss_origin_write(SsStore *s, const void *buf, uint64_t off, size_t len)
 {
         int r = ss_origin_prepare_write(s, off, len);
         if (r == 0 && len)
-                r = ss_dev_pwrite(s->origin, buf, len, off);
+                r = dev_io_any(s, s->origin, true, (void *)buf, len, off);
         return r;
 }
 
@@ -188,6 +233,6 @@ int ss_origin_read(SsStore *s, void *buf, uint64_t off, size_t len)
 {
         int r = check_origin_range(s, off, len);
         if (r == 0 && len)
-                r = ss_dev_pread(s->origin, buf, len, off);
+                r = dev_io_any(s, s->origin, false, buf, len, off);
         return r;
 }

@@ -12,7 +12,19 @@
  * the origin, flushes the origin, then commits its cursor.  The target and
  * cursor live in the superblock: after a crash a step redoes at most its
  * last batch, and writing the same data twice is harmless.
+ *
+ * A full store.  The copy-outs follow the store's full policy as origin
+ * writes do: under autodelete a step that runs out of space deletes the
+ * least wanted snapshot (never t, which autodelete_one() always spares
+ * while a revert to it is pending) and tries the batch again.  When no
+ * snapshot can go, or under the refuse policy, the step fails with -ENOSPC
+ * and says how much space the rest of the revert needs; the revert stays
+ * pending (and resumable after a reopen) until the store grows, snapshots
+ * are deleted, or ss_revert_abandon() gives it up.  Giving up is safe at
+ * any point between steps: every snapshot already has what it needs, and
+ * the origin simply keeps the chunks reverted so far.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
@@ -111,14 +123,10 @@ static int revert_chunks(SsStore *s, uint32_t t, const uint64_t *chunks, unsigne
         return r;
 }
 
-int ss_revert_step(SsStore *s, unsigned budget, uint64_t *ret_done)
+/* One batch of the revert to t: copy-outs, origin writes, cursor, each
+ * committed.  On failure the open transaction is aborted. */
+static int revert_batch(SsStore *s, uint32_t t, unsigned budget)
 {
-        int r = store_writable(s);
-        if (r < 0)
-                return r;
-        uint32_t t = s->sb.revert_target;
-        if (!t)
-                return 0;
         const SsSnapshotInfo *info = snaps_find(s, t);
         if (!info)
                 return ss_error(-EUCLEAN, "revert target %u is missing", t);
@@ -129,7 +137,7 @@ int ss_revert_step(SsStore *s, unsigned budget, uint64_t *ret_done)
         /* The cursor must not move on disk before the batch is written, so it
          * is computed in a scratch copy and applied after the data is. */
         SsSuper saved = { 0 };
-        r = ss_super_copy(&saved, &s->sb);
+        int r = ss_super_copy(&saved, &s->sb);
         if (r == 0)
                 r = next_batch(s, t, nchunks, chunks, MIN(MAX(budget, 1u), REVERT_BATCH), &n);
         uint32_t phase = s->sb.revert_phase, hi = s->sb.revert_cursor_hi;
@@ -156,12 +164,101 @@ int ss_revert_step(SsStore *s, unsigned budget, uint64_t *ret_done)
                 s->sb.revert_cursor_chunk = 0;
         }
         s->txn_dirty = true;
-        r = txn_commit(s);
+        return txn_commit(s);
+}
+
+/* How many chunks the rest of the revert to t would copy out now: walks the
+ * remaining chunks with the cursor, then puts the cursor back. */
+static int revert_copies_left(SsStore *s, uint32_t t, uint64_t *ret_count)
+{
+        const SsSnapshotInfo *info = snaps_find(s, t);
+        uint64_t nchunks = origin_chunks(s, MIN(info->origin_size, s->sb.origin_size));
+        uint32_t phase = s->sb.revert_phase, hi = s->sb.revert_cursor_hi;
+        uint64_t chunk = s->sb.revert_cursor_chunk, count = 0, chunks[REVERT_BATCH];
+        unsigned n;
+        int r;
+
+        do {
+                r = next_batch(s, t, nchunks, chunks, REVERT_BATCH, &n);
+                for (unsigned i = 0; r == 0 && i < n; i++) {
+                        r = origin_copy_needed(s, chunks[i]);
+                        if (r > 0)
+                                count++;
+                        r = r < 0 ? r : 0;
+                }
+        } while (r == 0 && n);
+        s->sb.revert_phase = phase;
+        s->sb.revert_cursor_hi = hi;
+        s->sb.revert_cursor_chunk = chunk;
+        if (r == 0)
+                *ret_count = count;
+        return r;
+}
+
+/* The revert to t ran out of space and nothing more may be deleted: says
+ * what would let it finish. */
+static int revert_full(SsStore *s, uint32_t t)
+{
+        char why[256];
+        uint64_t left = 0;
+
+        snprintf(why, sizeof(why), "%s", ss_last_error());
+        int r = revert_copies_left(s, t, &left);
+        if (r < 0)
+                return r;
+        uint64_t need = left * s->sb.chunk_size, free_bytes = s->sb.free_blocks * SS_BLOCK_SIZE;
+        return ss_error(-ENOSPC,
+                        "the revert to snapshot %u cannot finish: it must still copy out %llu "
+                        "chunks (%llu bytes, plus metadata) for newer snapshots and %llu bytes "
+                        "are free; grow the store, delete snapshots (those newer than %u need "
+                        "the copies), or abandon the revert with ss_revert_abandon() (the origin "
+                        "stays partly reverted) [%s]",
+                        t, (unsigned long long)left, (unsigned long long)need,
+                        (unsigned long long)free_bytes, t, why);
+}
+
+int ss_revert_step(SsStore *s, unsigned budget, uint64_t *ret_done)
+{
+        int r = store_writable(s);
+        if (r < 0)
+                return r;
+        uint32_t t = s->sb.revert_target;
+        if (!t)
+                return 0;
+        for (;;) {
+                r = revert_batch(s, t, budget);
+                if (r != -ENOSPC)
+                        break;
+                if (s->sb.full_policy != SS_FULL_AUTODELETE)
+                        return revert_full(s, t);
+                r = autodelete_one(s, t);
+                if (r == -ENOSPC)
+                        return revert_full(s, t);
+                if (r < 0)
+                        return r;
+        }
         if (r < 0)
                 return r;
         if (ret_done)
                 *ret_done = s->sb.revert_done;
         return s->sb.revert_target ? 1 : 0;
+}
+
+int ss_revert_abandon(SsStore *s)
+{
+        int r = store_writable(s);
+        if (r < 0)
+                return r;
+        if (!s->sb.revert_target)
+                return ss_error(-ENOENT, "store %s has no unfinished revert to abandon",
+                                s->dev->name);
+        s->sb.revert_target = 0;
+        s->sb.revert_phase = 0;
+        s->sb.revert_cursor_hi = 0;
+        s->sb.revert_cursor_chunk = 0;
+        s->sb.revert_done = 0;
+        s->txn_dirty = true;
+        return txn_commit(s);
 }
 
 int ss_revert_origin(SsStore *s, uint32_t id)

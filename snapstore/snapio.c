@@ -122,7 +122,7 @@ int ss_snapshot_read(SsStore *s, uint32_t id, void *buf, uint64_t off, size_t le
                         return n < 0 ? n : -EIO;
                 for (int i = 0; i < n; i++) {
                         SsBlockDev *dev = ext[i].kind == SS_EXTENT_STORE ? s->dev : s->origin;
-                        int r = ss_dev_pread(dev, p, ext[i].length, ext[i].dev_offset);
+                        int r = dev_io_any(s, dev, false, p, ext[i].length, ext[i].dev_offset);
                         if (r < 0)
                                 return r;
                         p += ext[i].length;
@@ -196,7 +196,8 @@ static int write_privately(SsStore *s, uint32_t id, const uint8_t *p, uint64_t o
                 uint64_t piece = MIN(cs - in, end - off), blk;
                 r = bt_lookup(s, SS_TREE_PRIVATE, key_make(id, c), &blk);
                 if (r == 0)
-                        r = ss_dev_pwrite(s->dev, p, piece, (blk << SS_BLOCK_SHIFT) + in);
+                        r = dev_io_any(s, s->dev, true, (void *)p, piece,
+                                       (blk << SS_BLOCK_SHIFT) + in);
                 if (r < 0)
                         return r;
                 p += piece;

@@ -74,6 +74,13 @@ int ss_snapshot_create(SsStore *s, const char *name, uint32_t flags, int32_t pri
         info.priority = priority;
         info.ctime = time(NULL);
         info.origin_size = s->sb.origin_size;
+        /* The snapshot holds every origin write that returned before it:
+         * those still in the origin device's cache become durable first,
+         * so the commit below never records a snapshot whose data a power
+         * cut could still take back. */
+        r = ss_dev_flush(s->origin);
+        if (r < 0)
+                return ss_error(r, "cannot flush origin %s before the snapshot", s->origin->name);
         s->sb.next_snapshot++;
         r = commit_or_abort(s, snaps_put(s, &info));
         if (r == 0 && ret_id)
@@ -85,7 +92,10 @@ int ss_snapshot_create(SsStore *s, const char *name, uint32_t flags, int32_t pri
 int snapshot_delete_locked(SsStore *s, uint32_t id)
 {
         if (id && s->sb.revert_target == id)
-                return ss_error(-EBUSY, "snapshot %u is the target of an unfinished revert", id);
+                return ss_error(-EBUSY,
+                                "snapshot %u is the target of an unfinished revert: finish the "
+                                "revert or abandon it first",
+                                id);
         uint32_t above = snaps_live_above(s, id);
         int r = snaps_remove(s, id);
         if (r == -ENOENT)
@@ -194,21 +204,31 @@ int ss_snapshot_next(SsStore *s, uint32_t after, SsSnapshotInfo *ret)
 }
 
 /* The store is full: delete the unpinned snapshot with the lowest priority,
- * the oldest among equals (never `keep`), free its space and commit. */
+ * the oldest among equals, free its space and commit.  Never `keep` (the
+ * snapshot being written) nor the target of an unfinished revert: deleting
+ * that is refused (the revert needs it), and a write must not fail because
+ * of a revert. */
 int autodelete_one(SsStore *s, uint32_t keep)
 {
         const SsSnapshotInfo *victim = NULL;
+        uint32_t target = s->sb.revert_target;
 
         for (size_t i = 0; i < s->snaps.n; i++) {
                 const SsSnapshotInfo *c = &s->snaps.v[i];
-                if ((c->flags & SS_SNAP_PINNED) || c->id == keep)
+                if ((c->flags & SS_SNAP_PINNED) || c->id == keep || c->id == target)
                         continue;
                 if (!victim || c->priority < victim->priority)
                         victim = c;
         }
+        if (!victim && target && snaps_find(s, target))
+                return ss_error(-ENOSPC,
+                                "store %s is full and no snapshot can be deleted to make room: "
+                                "the others are pinned%s, and snapshot %u is the target of an "
+                                "unfinished revert",
+                                s->dev->name, keep ? " or being written" : "", target);
         if (!victim)
-                return ss_error(-ENOSPC, "store %s is full and every snapshot is pinned",
-                                s->dev->name);
+                return ss_error(-ENOSPC, "store %s is full and every snapshot is pinned%s",
+                                s->dev->name, keep ? " or being written" : "");
         uint32_t id = victim->id;
         char name[SS_NAME_MAX + 1];
         snprintf(name, sizeof(name), "%s", victim->name);

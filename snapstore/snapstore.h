@@ -41,7 +41,10 @@
  * Durability.  Every mutating call commits its metadata before it returns,
  * so a returned 0 survives a power cut.  ss_origin_prepare_write() returns
  * only once the copy-outs it needed are durable; the caller's own write to
- * the origin is durable after ss_store_flush().
+ * the origin is durable after ss_store_flush().  ss_snapshot_create()
+ * flushes the origin before it commits, so a created snapshot is durable
+ * as a whole: after a power cut it holds every origin write that returned
+ * before ss_snapshot_create() was called, flushed or not.
  */
 #pragma once
 
@@ -183,7 +186,8 @@ int ss_store_flush(SsStore *s); /* makes in-place origin/snapshot writes durable
 int ss_origin_grow(SsStore *s, uint64_t new_origin_size);
 int ss_store_grow(SsStore *s, uint64_t new_store_size);
 
-/* Snapshots. */
+/* Snapshots.  ss_snapshot_create() flushes the origin device, then commits
+ * (see Durability above). */
 int ss_snapshot_create(SsStore *s, const char *name, uint32_t flags, int32_t priority,
                        uint32_t *ret_id);
 int ss_snapshot_delete(SsStore *s, uint32_t id);
@@ -197,7 +201,10 @@ int ss_snapshot_next(SsStore *s, uint32_t after_id, SsSnapshotInfo *ret_info);
 int ss_snapshot_usage(SsStore *s, uint32_t id, SsSnapshotUsage *ret_usage);
 bool ss_name_valid(const char *name, size_t max_len);
 
-/* Origin I/O.  Offsets and lengths are multiples of 512 bytes. */
+/* Origin I/O.  Offsets and lengths are multiples of 512 bytes.  Buffers may
+ * have any alignment: one aligned to SS_IO_ALIGN goes to the device as it
+ * is (O_DIRECT needs that), any other is copied through an aligned buffer
+ * of the store's.  The same holds for ss_snapshot_read/write. */
 int ss_origin_prepare_write(SsStore *s, uint64_t offset, uint64_t length);
 int ss_origin_write(SsStore *s, const void *buf, uint64_t offset, size_t length);
 int ss_origin_read(SsStore *s, void *buf, uint64_t offset, size_t length);
@@ -232,10 +239,17 @@ int ss_cleanup_step(SsStore *s, unsigned budget);
 /* Revert the origin to a snapshot; every snapshot stays intact.  The work is
  * recorded in the store, so after a crash ss_revert_step() finishes it.
  * step() returns 1 while chunks remain, 0 when the origin equals the
- * snapshot. */
+ * snapshot.  A step's copy-outs follow the store's full policy (autodelete
+ * never picks the revert target); a step that still finds no room fails
+ * with -ENOSPC, leaves the revert pending, and ss_last_error() says how much
+ * space the rest needs and what would free it. */
 int ss_revert_begin(SsStore *s, uint32_t id);
 int ss_revert_step(SsStore *s, unsigned budget, uint64_t *ret_chunks_done);
 int ss_revert_origin(SsStore *s, uint32_t id);
+/* Gives up an unfinished revert: the origin keeps what the revert wrote
+ * so far (partly reverted) and takes writes again; every snapshot stays
+ * intact.  -ENOENT when no revert is pending. */
+int ss_revert_abandon(SsStore *s);
 
 /* Offline checks.  ss_check() reports each problem through fn and returns
  * how many it found (0: the store is consistent). */

@@ -368,7 +368,8 @@ static void random_range(uint64_t size, uint64_t *ret_off, uint64_t *ret_len)
 /* ---- the store handle ---- */
 
 /* The victim must be the lowest-priority, oldest unpinned snapshot other
- * than the one being written (which the engine keeps). */
+ * than the one being written and the revert target (which the engine
+ * keeps). */
 static void check_victim(uint32_t id)
 {
         const ModelSnap *best = NULL;
@@ -376,7 +377,8 @@ static void check_victim(uint32_t id)
         for (size_t i = 0; i < H.m->nsnaps; i++) {
                 const ModelSnap *sn = &H.m->snaps[i];
 
-                if ((sn->flags & SS_SNAP_PINNED) || sn->id == H.autodelete_keep)
+                if ((sn->flags & SS_SNAP_PINNED) || sn->id == H.autodelete_keep ||
+                    sn->id == H.revert_busy)
                         continue;
                 if (!best || sn->priority < best->priority)
                         best = sn;

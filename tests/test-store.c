@@ -6,12 +6,15 @@
  * refusing bad input, and the change count that unlocked readers check.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "faultdev.h"
+#include "model.h"
 #include "snapstore.h"
+#include "test-util.h"
 
 #define CHUNK 4096u
 #define ORIGIN_SIZE (64u * CHUNK)
@@ -46,14 +49,19 @@ static void env_open(Env *e)
         CHECK(ss_store_open(e->origin, e->store, &o, &e->s) == 0);
 }
 
-static void env_new(Env *e, uint64_t store_size, SsFullPolicy policy)
+static void env_new_sized(Env *e, uint64_t origin_size, uint64_t store_size, SsFullPolicy policy)
 {
         e->fd = fault_domain_new(1);
-        e->origin = faultdev_new(e->fd, "origin", ORIGIN_SIZE);
+        e->origin = faultdev_new(e->fd, "origin", origin_size);
         e->store = faultdev_new(e->fd, "store", store_size);
         SsCreateOptions c = { .volume_name = "vol", .chunk_size = CHUNK, .full_policy = policy };
         CHECK(ss_store_create(e->origin, e->store, &c) == 0);
         env_open(e);
+}
+
+static void env_new(Env *e, uint64_t store_size, SsFullPolicy policy)
+{
+        env_new_sized(e, ORIGIN_SIZE, store_size, policy);
 }
 
 static void env_check(Env *e)
@@ -302,30 +310,135 @@ static void test_refuse_and_autodelete(void)
         env_free(&e);
 }
 
-static void test_many_snapshots(void)
+/* Copied-out chunks the model's live snapshots need: per chunk, the
+ * distinct contents (by buffer) snapshots hold that the origin does not.
+ * Cleanup is exact, so once it finished the store holds exactly these. */
+static uint64_t model_needed_chunks(const Model *m)
+{
+        uint64_t need = 0;
+        const ModelChunk **seen = malloc((m->nsnaps + 1) * sizeof(*seen));
+
+        for (uint64_t c = 0; c < m->origin.nchunks; c++) {
+                size_t n = 0;
+                for (size_t i = 0; i < m->nsnaps; i++) {
+                        const ModelImage *img = &m->snaps[i].image;
+                        if (c >= img->nchunks || img->chunks[c] == m->origin.chunks[c])
+                                continue;
+                        size_t j = 0;
+                        while (j < n && seen[j] != img->chunks[c])
+                                j++;
+                        if (j == n)
+                                seen[n++] = img->chunks[c];
+                }
+                need += n;
+        }
+        free(seen);
+        return need;
+}
+
+/* Every live snapshot's whole image and the origin equal the model. */
+static void verify_all_images(Env *e, Model *m)
+{
+        char why[512];
+        int bad = 0;
+
+        for (size_t i = 0; i < m->nsnaps && bad < 5; i++)
+                if (model_verify_image(e->s, m, m->snaps[i].id, why, sizeof(why)) != 0) {
+                        fprintf(stderr, "FAIL: snapshot %u: %s\n", m->snaps[i].id, why);
+                        bad++;
+                }
+        if (model_verify(e->s, m, MV_META | MV_ORIGIN, why, sizeof(why)) != 0) {
+                fprintf(stderr, "FAIL: %s\n", why);
+                bad++;
+        }
+        CHECK(bad == 0);
+}
+
+/* 10,000 snapshots of a small origin (so reading every image stays cheap,
+ * also under ASan), with seeded origin writes between them: every image is
+ * compared with the model, across a reopen; then all but every 100th are
+ * deleted, cleanup runs to the end, and the store must be consistent, hold
+ * exactly the copies the survivors need and have returned the rest to free
+ * space; finally the survivors go too and no data is left. */
+#define MANY 10000u
+#define MANY_CHUNKS 8u
+static void test_many_snapshots(uint64_t seed)
 {
         Env e;
         uint32_t id = 0;
         char name[32];
+        static uint8_t buf[CHUNK];
+        Rng rng = { seed_mix(seed, MANY) };
+        Model *m = model_new(CHUNK, NULL, MANY_CHUNKS * CHUNK);
+        SsStoreInfo before, info;
 
-        env_new(&e, 16u << 20, SS_FULL_REFUSE);
-        for (unsigned i = 1; i <= 10000; i++) {
+        env_new_sized(&e, MANY_CHUNKS * CHUNK, 40u << 20, SS_FULL_REFUSE);
+        for (unsigned i = 1; i <= MANY; i++) {
                 snprintf(name, sizeof(name), "s%u", i);
                 if (ss_snapshot_create(e.s, name, 0, 0, &id) != 0) {
                         CHECK(!"snapshot create");
                         break;
                 }
-                if (i % 1000 == 0)
-                        write_chunk(&e, i / 1000, i);
+                model_snapshot_create(m, id, name, 0, 0);
+                /* Now and then a burst of writes, so images differ by
+                 * anything from nothing to every chunk. */
+                for (unsigned w = rng_percent(&rng, 25) ? (unsigned)rng_range(&rng, 1, 3) : 0; w;
+                     w--) {
+                        uint64_t c = rng_below(&rng, MANY_CHUNKS);
+                        rng_fill(&rng, buf, CHUNK);
+                        CHECK(ss_origin_write(e.s, buf, c * CHUNK, CHUNK) == 0);
+                        model_origin_write(m, buf, c * CHUNK, CHUNK);
+                }
         }
-        CHECK(id == 10000);
-        SsStoreInfo info;
-        CHECK(ss_store_info(e.s, &info) == 0 && info.snapshot_count == 10000);
+        CHECK(id == MANY);
+        CHECK(ss_store_info(e.s, &info) == 0 && info.snapshot_count == MANY);
         CHECK(ss_store_close(e.s) == 0);
         env_open(&e);
         CHECK(ss_snapshot_find(e.s, "s9999", &id) == 0 && id == 9999);
-        CHECK(chunk_is_zero(&e, 1000, 1) && snap_chunk_is(&e, 1001, 1, 1000));
-        CHECK(snap_chunk_is(&e, 10000, 9, 9000) && origin_chunk_is(&e, 10, 10000));
+        verify_all_images(&e, m);
+        CHECK(ss_store_info(e.s, &before) == 0 &&
+              before.shared_exceptions == model_needed_chunks(m));
+
+        /* From the top down, which keeps the model's deletions cheap. */
+        for (size_t i = m->nsnaps; i-- > 0;) {
+                id = m->snaps[i].id;
+                if (id % 100 == 0)
+                        continue;
+                CHECK(ss_snapshot_delete(e.s, id) == 0);
+                model_snapshot_delete(m, id);
+        }
+        int r;
+        while ((r = ss_cleanup_step(e.s, 1000)) == 1)
+                ;
+        CHECK(r == 0);
+        env_check(&e);
+        uint64_t need = model_needed_chunks(m);
+        CHECK(ss_store_info(e.s, &info) == 0 && info.snapshot_count == MANY / 100 &&
+              info.cleanup_jobs == 0);
+        CHECK(info.shared_exceptions == need && info.data_bytes == need * CHUNK);
+        CHECK(need < before.shared_exceptions);
+        /* What the deleted snapshots held is free again. */
+        CHECK(info.free_bytes + info.data_bytes + info.metadata_bytes ==
+              before.free_bytes + before.data_bytes + before.metadata_bytes);
+        CHECK(info.free_bytes >= before.free_bytes + (before.data_bytes - info.data_bytes) -
+                                         (info.metadata_bytes > before.metadata_bytes
+                                                  ? info.metadata_bytes - before.metadata_bytes
+                                                  : 0));
+        verify_all_images(&e, m);
+
+        CHECK(ss_store_close(e.s) == 0);
+        env_open(&e);
+        verify_all_images(&e, m);
+        while (m->nsnaps) {
+                id = m->snaps[m->nsnaps - 1].id;
+                CHECK(ss_snapshot_delete(e.s, id) == 0);
+                model_snapshot_delete(m, id);
+        }
+        while ((r = ss_cleanup_step(e.s, 1000)) == 1)
+                ;
+        CHECK(r == 0 && ss_store_info(e.s, &info) == 0 && info.snapshot_count == 0);
+        CHECK(info.data_bytes == 0 && info.shared_exceptions == 0);
+        model_free(m);
         env_free(&e);
 }
 
@@ -422,6 +535,257 @@ static void test_change_count(void)
         env_free(&e);
 }
 
+/* Issue 10: a created snapshot is durable as a whole.  Origin writes that
+ * returned before ss_snapshot_create() but were never flushed must be in
+ * the snapshot after a power cut that drops every unflushed write. */
+static void test_snapshot_create_durable(void)
+{
+        Env e;
+        uint32_t a = 0;
+
+        env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
+        write_chunk(&e, 2, 7); /* acknowledged, not flushed */
+        write_chunk(&e, 3, 8);
+        CHECK(ss_snapshot_create(e.s, "a", 0, 0, &a) == 0);
+        fault_domain_power_off(e.fd);
+        ss_store_close(e.s); /* fails: the power is off */
+        fault_domain_power_cycle(e.fd, FAULT_LOSS_DROP_ALL);
+        env_open(&e);
+        SsSnapshotInfo si;
+        CHECK(ss_snapshot_get(e.s, a, &si) == 0);
+        CHECK(snap_chunk_is(&e, a, 2, 7) && snap_chunk_is(&e, a, 3, 8));
+        CHECK(origin_chunk_is(&e, 2, 7) && origin_chunk_is(&e, 3, 8));
+        env_free(&e);
+}
+
+/* A full store with a revert pending: snapshot t (lowest priority, all
+ * zeros) is older than the chunks written until the store filled up, and
+ * newer snapshots n (and m, if ret_m) still share those chunks with the
+ * origin, so reverting to t must copy each of them out first.  Returns how
+ * many chunks the revert rewrites; the revert has begun and is stuck. */
+static uint64_t full_store_revert(Env *e, uint32_t *ret_t, uint32_t *ret_n, uint32_t *ret_m)
+{
+        uint64_t i;
+        int r = 0;
+
+        env_new(e, (64 + 2 + 48) * 4096, SS_FULL_REFUSE);
+        CHECK(ss_snapshot_create(e->s, "t", 0, -10, ret_t) == 0);
+        for (i = 0; i < 64; i++) {
+                static uint8_t buf[CHUNK];
+                fill(buf, CHUNK, 1);
+                if ((r = ss_origin_write(e->s, buf, i * CHUNK, CHUNK)) < 0)
+                        break;
+        }
+        CHECK(r == -ENOSPC && i > 8 && i < 60);
+        CHECK(ss_snapshot_create(e->s, "n", 0, 0, ret_n) == 0);
+        if (ret_m)
+                CHECK(ss_snapshot_create(e->s, "m", 0, 5, ret_m) == 0);
+        CHECK(ss_revert_begin(e->s, *ret_t) == 0);
+        while ((r = ss_revert_step(e->s, 4, NULL)) == 1)
+                ;
+        CHECK(r == -ENOSPC);
+        return i;
+}
+
+static bool revert_done_to_zero(Env *e, uint64_t nchunks)
+{
+        SsStoreInfo info;
+        bool ok = ss_store_info(e->s, &info) == 0 && info.revert_target == 0;
+        for (uint64_t c = 0; c < nchunks; c++)
+                ok = ok && chunk_is_zero(e, 0, c);
+        return ok;
+}
+
+/* Issue 10: under the refuse policy a revert that runs out of space fails
+ * with -ENOSPC saying what would let it finish, its target cannot be
+ * deleted, origin writes fail with -ENOSPC and never -EBUSY, and
+ * ss_revert_abandon() gives it up leaving every snapshot intact. */
+static void test_revert_full_refuse(void)
+{
+        Env e;
+        uint32_t t, n;
+        SsStoreInfo info;
+        uint8_t buf[CHUNK];
+
+        uint64_t k = full_store_revert(&e, &t, &n, NULL);
+        CHECK(ss_revert_step(e.s, 4, NULL) == -ENOSPC);
+        const char *msg = ss_last_error();
+        CHECK(strstr(msg, "grow the store") && strstr(msg, "ss_revert_abandon") &&
+              strstr(msg, "bytes"));
+        CHECK(ss_store_info(e.s, &info) == 0 && info.revert_target == t);
+        CHECK(ss_snapshot_delete(e.s, t) == -EBUSY);
+        fill(buf, CHUNK, 3);
+        CHECK(ss_origin_write(e.s, buf, 62 * CHUNK, CHUNK) == -ENOSPC);
+        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        CHECK(ss_store_set_full_policy(e.s, SS_FULL_REFUSE) == 0);
+        env_check(&e);
+
+        CHECK(ss_revert_abandon(e.s) == 0);
+        CHECK(ss_store_info(e.s, &info) == 0 && info.revert_target == 0);
+        CHECK(ss_revert_abandon(e.s) == -ENOENT);
+        for (uint64_t c = 0; c < k; c++)
+                CHECK(chunk_is_zero(&e, t, c) && snap_chunk_is(&e, n, c, 1));
+        CHECK(ss_snapshot_delete(e.s, t) == 0);
+        CHECK(ss_cleanup_step(e.s, 1000) == 0);
+        env_check(&e);
+        /* The abandoned revert stays abandoned across a reopen. */
+        CHECK(ss_store_close(e.s) == 0);
+        env_open(&e);
+        CHECK(ss_store_info(e.s, &info) == 0 && info.revert_target == 0);
+        CHECK(snap_chunk_is(&e, n, 0, 1));
+        env_free(&e);
+}
+
+/* Issue 10: under autodelete the revert's copy-outs delete the least wanted
+ * snapshots, never the target even when it has the lowest priority; an
+ * origin write during the revert never fails with -EBUSY. */
+static void test_revert_full_autodelete(void)
+{
+        Env e;
+        uint32_t t, n, m;
+        SsSnapshotInfo si;
+        uint8_t buf[CHUNK];
+
+        uint64_t k = full_store_revert(&e, &t, &n, &m);
+        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        fill(buf, CHUNK, 3);
+        /* t is the lowest priority, yet n goes, then m; then nothing is left
+         * to delete for chunk 62, which t still shares with the origin. */
+        int r = ss_origin_write(e.s, buf, 62 * CHUNK, CHUNK);
+        CHECK(r == -ENOSPC);
+        CHECK(ss_snapshot_get(e.s, t, &si) == 0);
+        CHECK(ss_snapshot_get(e.s, n, &si) == -ENOENT && ss_snapshot_get(e.s, m, &si) == -ENOENT);
+        while ((r = ss_revert_step(e.s, 4, NULL)) == 1)
+                ;
+        CHECK(r == 0 && revert_done_to_zero(&e, k));
+        env_free(&e);
+
+        /* The revert step itself deletes n and m to make room. */
+        k = full_store_revert(&e, &t, &n, &m);
+        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        while ((r = ss_revert_step(e.s, 4, NULL)) == 1)
+                ;
+        CHECK(r == 0 && revert_done_to_zero(&e, k));
+        CHECK(ss_snapshot_get(e.s, t, &si) == 0 && ss_snapshot_get(e.s, n, &si) == -ENOENT);
+        CHECK(ss_snapshot_get(e.s, m, &si) == -ENOENT);
+        env_free(&e);
+}
+
+/* Issue 10: a revert stuck in a full store when the power goes finishes on
+ * reopen under autodelete. */
+static void test_revert_full_powercut(void)
+{
+        Env e;
+        uint32_t t, n;
+        SsSnapshotInfo si;
+        SsStoreInfo info;
+
+        uint64_t k = full_store_revert(&e, &t, &n, NULL);
+        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        fault_domain_power_off(e.fd);
+        ss_store_close(e.s);
+        fault_domain_power_cycle(e.fd, FAULT_LOSS_DROP_ALL);
+        env_open(&e);
+        CHECK(ss_store_info(e.s, &info) == 0 && info.revert_target == t);
+        int r;
+        while ((r = ss_revert_step(e.s, 4, NULL)) == 1)
+                ;
+        CHECK(r == 0 && revert_done_to_zero(&e, k));
+        CHECK(ss_snapshot_get(e.s, t, &si) == 0 && ss_snapshot_get(e.s, n, &si) == -ENOENT);
+        env_free(&e);
+}
+
+/* A device that holds every caller to the block device contract on buffer
+ * alignment (SS_IO_ALIGN, what O_DIRECT needs) and forwards to a faultdev. */
+typedef struct StrictDev {
+        SsBlockDev dev;
+        SsBlockDev *inner;
+        unsigned misaligned;
+} StrictDev;
+
+static int strict_pread(SsBlockDev *d, void *buf, size_t len, uint64_t off)
+{
+        StrictDev *sd = (StrictDev *)d;
+        if ((uintptr_t)buf % SS_IO_ALIGN) {
+                sd->misaligned++;
+                return -EINVAL;
+        }
+        return sd->inner->ops->pread(sd->inner, buf, len, off);
+}
+
+static int strict_pwrite(SsBlockDev *d, const void *buf, size_t len, uint64_t off)
+{
+        StrictDev *sd = (StrictDev *)d;
+        if ((uintptr_t)buf % SS_IO_ALIGN) {
+                sd->misaligned++;
+                return -EINVAL;
+        }
+        return sd->inner->ops->pwrite(sd->inner, buf, len, off);
+}
+
+static int strict_flush(SsBlockDev *d)
+{
+        return ((StrictDev *)d)->inner->ops->flush(((StrictDev *)d)->inner);
+}
+
+static uint64_t strict_size(SsBlockDev *d)
+{
+        return ((StrictDev *)d)->inner->ops->size(((StrictDev *)d)->inner);
+}
+
+static void strict_close(SsBlockDev *d)
+{
+        (void)d; /* the StrictDev lives on the caller's stack */
+}
+
+static const SsBlockDevOps strict_ops = {
+        .pread = strict_pread,
+        .pwrite = strict_pwrite,
+        .flush = strict_flush,
+        .size = strict_size,
+        .close = strict_close,
+};
+
+/* Issue 10: ss_origin_write passed the caller's buffer straight to the
+ * device.  Misaligned buffers now work for origin and snapshot I/O, and
+ * never reach the device. */
+static void test_unaligned_buffers(void)
+{
+        Env e;
+        uint32_t w = 0;
+        static uint8_t raw[3 * CHUNK + SS_IO_ALIGN] __attribute__((aligned(SS_IO_ALIGN)));
+        uint8_t *odd = raw + 512, *want = malloc(2 * CHUNK);
+
+        env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
+        CHECK(ss_store_close(e.s) == 0);
+        StrictDev so = { .dev = { .ops = &strict_ops, .name = e.origin->name }, .inner = e.origin };
+        StrictDev ss = { .dev = { .ops = &strict_ops, .name = e.store->name }, .inner = e.store };
+        CHECK(ss_store_open(&so.dev, &ss.dev, NULL, &e.s) == 0);
+
+        fill(want, 2 * CHUNK, 5);
+        memcpy(odd, want, 2 * CHUNK);
+        CHECK(ss_origin_write(e.s, odd, 4 * CHUNK, 2 * CHUNK) == 0);
+        CHECK(ss_snapshot_create(e.s, "w", SS_SNAP_WRITABLE, 0, &w) == 0);
+        memset(odd, 0, 2 * CHUNK);
+        CHECK(ss_origin_read(e.s, odd, 4 * CHUNK, 2 * CHUNK) == 0 &&
+              memcmp(odd, want, 2 * CHUNK) == 0);
+        memset(odd, 0, 2 * CHUNK);
+        CHECK(ss_snapshot_read(e.s, w, odd, 4 * CHUNK, 2 * CHUNK) == 0 &&
+              memcmp(odd, want, 2 * CHUNK) == 0);
+        fill(want, 2 * CHUNK, 6);
+        memcpy(odd + 1, want, 1024); /* odd by one byte too */
+        CHECK(ss_snapshot_write(e.s, w, odd + 1, 4 * CHUNK + 512, 1024) == 0);
+        memset(odd, 0, 2 * CHUNK);
+        CHECK(ss_snapshot_read(e.s, w, odd + 3, 4 * CHUNK + 512, 1024) == 0 &&
+              memcmp(odd + 3, want, 1024) == 0);
+        CHECK(so.misaligned == 0 && ss.misaligned == 0);
+        CHECK(ss_check(e.s, report, NULL) == 0);
+        CHECK(ss_store_close(e.s) == 0);
+        env_open(&e);
+        free(want);
+        env_free(&e);
+}
+
 /* Both UUIDs are random version 4 UUIDs of the RFC 4122 variant, and differ. */
 static void test_uuids(void)
 {
@@ -436,8 +800,11 @@ static void test_uuids(void)
         env_free(&e);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+        TestArgs args;
+
+        test_args_parse(argc, argv, &args);
         test_uuids();
         test_copy_out_and_sharing();
         test_names_and_bad_input();
@@ -445,8 +812,13 @@ int main(void)
         test_delta_and_revert();
         test_refuse_and_autodelete();
         test_grow_and_size_mismatch();
-        test_many_snapshots();
+        test_many_snapshots(args.seed);
         test_change_count();
+        test_snapshot_create_durable();
+        test_unaligned_buffers();
+        test_revert_full_refuse();
+        test_revert_full_autodelete();
+        test_revert_full_powercut();
         if (failures) {
                 fprintf(stderr, "%d check(s) failed\n", failures);
                 return 1;

@@ -646,7 +646,9 @@ int work_step(WorkRun *run, size_t i, Model **ret_after, char *why, size_t why_l
 
         *ret_after = after;
         run->nvictims = 0;
-        run->keep = st->kind == STEP_SNAP_WRITE ? id : 0;
+        /* The engine never deletes the snapshot being written, nor the
+         * target of a revert. */
+        run->keep = st->kind == STEP_SNAP_WRITE || st->kind == STEP_REVERT ? id : 0;
         run->bad_victim[0] = 0;
         if (!run->s)
                 return fail_call(-EBADF, "store not open", why, why_len);
