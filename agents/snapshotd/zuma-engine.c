@@ -247,18 +247,20 @@ static void on_autodelete(void *user, uint32_t id, const char *name)
 ZumaEngine *zuma_engine_open(const char *origin_path, const char *store_path,
                              const ZumaEngineCallbacks *callbacks, gpointer user, GError **error)
 {
-        return zuma_engine_open_flags(origin_path, store_path, 0, callbacks, user, error);
+        return zuma_engine_open_flags(origin_path, store_path, 0, callbacks, user, NULL, error);
 }
 
 ZumaEngine *zuma_engine_open_flags(const char *origin_path, const char *store_path,
                                    unsigned open_flags, const ZumaEngineCallbacks *callbacks,
-                                   gpointer user, GError **error)
+                                   gpointer user, int *ret_open_errno, GError **error)
 {
         EnginePrivate *priv = g_new0(EnginePrivate, 1);
         ZumaEngine *engine = &priv->engine;
         SsStoreInfo info;
         int r;
 
+        if (ret_open_errno)
+                *ret_open_errno = 0;
         if (!open_both(origin_path, store_path, 0, &engine->origin_dev, &engine->store_dev,
                        &priv->locks, error)) {
                 g_free(priv);
@@ -280,6 +282,8 @@ ZumaEngine *zuma_engine_open_flags(const char *origin_path, const char *store_pa
         if (r == 0)
                 r = ss_store_info(engine->store, &info);
         if (r < 0) {
+                if (ret_open_errno)
+                        *ret_open_errno = r;
                 zuma_engine_set_error(error, r, "cannot open the store");
                 if (engine->store)
                         ss_store_close(engine->store);

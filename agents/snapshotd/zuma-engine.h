@@ -130,10 +130,12 @@ gboolean zuma_engine_initialize(const char *origin_path, const char *store_path,
  * can write the origin behind the server's back) and the store. */
 ZumaEngine *zuma_engine_open(const char *origin_path, const char *store_path,
                              const ZumaEngineCallbacks *callbacks, gpointer user, GError **error);
-/* The same with ss_store_open()'s flags (SS_OPEN_*). */
+/* The same with ss_store_open()'s flags (SS_OPEN_*); on failure
+ * *ret_open_errno (if not NULL) is ss_store_open()'s -errno (-ESTALE: only
+ * an older commit is readable), or 0 if a device did not open. */
 ZumaEngine *zuma_engine_open_flags(const char *origin_path, const char *store_path,
                                    unsigned open_flags, const ZumaEngineCallbacks *callbacks,
-                                   gpointer user, GError **error);
+                                   gpointer user, int *ret_open_errno, GError **error);
 
 /* Flushes and closes the store and both devices; frees the engine.  The
  * frontend must have stopped using it. */

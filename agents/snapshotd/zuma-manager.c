@@ -285,8 +285,11 @@ static gboolean parse_define_options(GVariant *options, DefineOptions *o, GError
 static gboolean check_existing_store(ZumaVolumeConfig *config, gboolean policy_given,
                                      GError **error)
 {
-        ZumaEngine *engine =
-                zuma_engine_open(config->origin_device, config->store_device, NULL, NULL, error);
+        /* Read-only, and on an older commit if need be: this only reads
+         * the store's identity; Start decides on a rollback. */
+        ZumaEngine *engine = zuma_engine_open_flags(config->origin_device, config->store_device,
+                                                    SS_OPEN_READONLY | SS_OPEN_ACCEPT_ROLLBACK,
+                                                    NULL, NULL, NULL, error);
         SsStoreInfo info;
         int r;
 

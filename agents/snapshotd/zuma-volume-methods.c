@@ -22,8 +22,13 @@ typedef GVariant *(*VolumeMethodFunc)(ZumaVolume *self, GVariant *params, GVaria
 
 static GVariant *start_method(ZumaVolume *self, GVariant *params, GVariant *options, GError **error)
 {
-        if (!zuma_options_parse(options, error, NULL) ||
-            !zuma_volume_start(self, ZUMA_VOLUME_START_REQUESTED, error))
+        gboolean accept_rollback = FALSE;
+
+        if (!zuma_options_parse(options, error, "accept_rollback", "b", &accept_rollback, NULL) ||
+            !zuma_volume_start(self,
+                               ZUMA_VOLUME_START_REQUESTED |
+                                       (accept_rollback ? ZUMA_VOLUME_START_ACCEPT_ROLLBACK : 0),
+                               error))
                 return NULL;
         return g_variant_new("()");
 }

@@ -522,16 +522,103 @@ static SsFullPolicy policy_from_name(const char *name)
         return g_str_equal(name, "refuse") ? SS_FULL_REFUSE : SS_FULL_AUTODELETE;
 }
 
+/* How many snapshots the shown names may be of, at most. */
+#define ROLLBACK_NAMES_SHOWN 10
+
+/* What a rollback would cost, in words: the store is opened read-only on
+ * the older commit to list the snapshots it holds.  Every one of them may
+ * read newer data for chunks the lost commit copied out (the origin has
+ * been written since), and which chunks those were is what was lost, so
+ * no snapshot can be named safe. */
+static char *rollback_cost(ZumaVolume *self)
+{
+        g_autoptr(GString) names = g_string_new(NULL);
+        ZumaEngine *engine;
+        SsSnapshotInfo info;
+        guint32 after = 0;
+        guint count = 0;
+
+        engine = zuma_engine_open_flags(self->config->origin_device, self->config->store_device,
+                                        SS_OPEN_READONLY | SS_OPEN_ACCEPT_ROLLBACK, NULL, NULL,
+                                        NULL, NULL);
+        if (!engine)
+                return g_strdup("snapshots taken in the lost commit would be gone, and every "
+                                "snapshot may read newer data for the chunks it copied out");
+        g_mutex_lock(&engine->lock);
+        while (ss_snapshot_next(engine->store, after, &info) == 0) {
+                if (count < ROLLBACK_NAMES_SHOWN)
+                        g_string_append_printf(names, "%s%s", count ? ", " : "", info.name);
+                count++;
+                after = info.id;
+        }
+        g_mutex_unlock(&engine->lock);
+        zuma_engine_close(engine, NULL);
+        if (count == 0)
+                return g_strdup("snapshots taken in the lost commit would be gone; the older "
+                                "commit holds no snapshot");
+        if (count == 1)
+                return g_strdup_printf("snapshots taken in the lost commit would be gone, and "
+                                       "the older commit's one snapshot (%s) may read newer data "
+                                       "for the chunks it copied out",
+                                       names->str);
+        return g_strdup_printf("snapshots taken in the lost commit would be gone, and all %u "
+                               "snapshots of the older commit (%s%s) may read newer data for "
+                               "the chunks it copied out",
+                               count, names->str, count > ROLLBACK_NAMES_SHOWN ? ", ..." : "");
+}
+
+/* What the store said about itself at open that the administrator must
+ * know: a rollback accepted, superblock copies that failed their checks. */
+static char *store_warning(const SsStoreInfo *info)
+{
+        g_autoptr(GString) warning = g_string_new(NULL);
+
+        if (info->rolled_back) {
+                g_string_append_printf(
+                        warning, "opened on an older commit (transaction %" G_GUINT64_FORMAT ")",
+                        info->txid);
+                if (info->lost_txid)
+                        g_string_append_printf(warning,
+                                               ", transaction %" G_GUINT64_FORMAT " is lost",
+                                               info->lost_txid);
+                g_string_append(warning, ": snapshots may read newer data for chunks it had "
+                                         "copied out");
+        }
+        if (info->superblock_copies_damaged > 0)
+                g_string_append_printf(warning,
+                                       "%s%u superblock cop%s failed %s checks at open (rewritten "
+                                       "by the next commit); check the store (zumastor-check)",
+                                       warning->len ? "; " : "", info->superblock_copies_damaged,
+                                       info->superblock_copies_damaged == 1 ? "y" : "ies",
+                                       info->superblock_copies_damaged == 1 ? "its" : "their");
+        return g_string_free(g_steal_pointer(&warning), FALSE);
+}
+
 /* Opens the engine and checks the store is this volume's; applies the
  * configured full policy. */
-static gboolean open_engine(ZumaVolume *self, SsStoreInfo *ret_info, GError **error)
+static gboolean open_engine(ZumaVolume *self, ZumaVolumeStartFlags flags, SsStoreInfo *ret_info,
+                            GError **error)
 {
+        g_autofree char *warning = NULL;
         ZumaEngine *engine;
         SsStoreInfo info;
+        int open_errno = 0;
         int r;
 
-        engine = zuma_engine_open(self->config->origin_device, self->config->store_device,
-                                  &engine_callbacks, self, error);
+        engine = zuma_engine_open_flags(
+                self->config->origin_device, self->config->store_device,
+                flags & ZUMA_VOLUME_START_ACCEPT_ROLLBACK ? SS_OPEN_ACCEPT_ROLLBACK : 0,
+                &engine_callbacks, self, &open_errno, error);
+        if (!engine && open_errno == -ESTALE) {
+                g_autofree char *cost = rollback_cost(self);
+                g_autofree char *why = g_strdup((*error)->message);
+
+                g_clear_error(error);
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT,
+                            "%s; %s.  To open it on the older commit anyway, start the volume "
+                            "with accept_rollback (zumactl start --accept-rollback %s)",
+                            why, cost, self->config->name);
+        }
         if (!engine)
                 return FALSE;
         g_mutex_lock(&engine->lock);
@@ -558,6 +645,11 @@ static gboolean open_engine(ZumaVolume *self, SsStoreInfo *ret_info, GError **er
         }
         self->engine = engine;
         *ret_info = info;
+        warning = store_warning(&info);
+        if (warning[0])
+                g_warning("volume %s: store %s %s", self->config->name, self->config->store_device,
+                          warning);
+        zuma_bus_volume_set_store_warning(self->iface, warning);
         return TRUE;
 }
 
@@ -604,7 +696,7 @@ gboolean zuma_volume_start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError 
         }
         g_message("starting volume %s (origin %s, store %s)", self->config->name,
                   self->config->origin_device, self->config->store_device);
-        if (!open_engine(self, &info, error)) {
+        if (!open_engine(self, flags, &info, error)) {
                 g_prefix_error(error, "cannot start volume %s: ", self->config->name);
                 g_warning("%s", (*error)->message);
                 if (g_error_matches(*error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT)) {
@@ -772,6 +864,7 @@ ZumaVolume *zuma_volume_new(ZumaManager *manager, ZumaVolumeConfig *config)
         zuma_bus_volume_set_mount_point(self->iface, config->mount_point);
         zuma_bus_volume_set_state(self->iface, state_name(VOLUME_STOPPED));
         zuma_bus_volume_set_last_error(self->iface, "");
+        zuma_bus_volume_set_store_warning(self->iface, "");
         zuma_bus_volume_set_device(self->iface, "");
         zuma_bus_volume_set_chunk_size(self->iface, config->chunk_size);
         zuma_bus_volume_set_full_policy(self->iface, config->full_policy);

@@ -44,6 +44,10 @@ typedef enum {
          * server starting its volumes: a damage recorded when the volume
          * last ran no longer keeps it from starting. */
         ZUMA_VOLUME_START_REQUESTED = 1u << 0,
+        /* Open the store on an older commit when the newest cannot be
+         * read (SS_OPEN_ACCEPT_ROLLBACK); without it such a store keeps
+         * the volume "failed", LastError saying what would be lost. */
+        ZUMA_VOLUME_START_ACCEPT_ROLLBACK = 1u << 1,
 } ZumaVolumeStartFlags;
 
 /* Start and Stop.  reason: "requested" records the desired state,

@@ -1606,6 +1606,62 @@ static void test_delete_crash(void)
         assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "delcrash", NO_OPTS, NULL, &error_));
 }
 
+/* Both copies of the newest superblock damaged: the store could open only
+ * on the commit before, so Start refuses (failed, Failed, LastError names
+ * the copies and the snapshots at risk) until accept_rollback is given;
+ * the volume then runs and StoreWarning says what happened. */
+static void test_store_rollback(void)
+{
+        g_autofree char *origin = loop_device("rb-origin", "16M");
+        g_autofree char *store = loop_device("rb-store", "32M");
+        g_autofree char *path = NULL;
+        g_autofree char *script = g_build_filename(g_getenv("ZUMA_SOURCE_DIR"), "tests", "bus",
+                                                   "damage-store.py", NULL);
+        g_autofree char *dump =
+                g_build_filename(g_getenv("ZUMA_BUILD_DIR"), "snapstore", "zumastor-dump", NULL);
+        g_autofree char *damage = NULL;
+        g_autofree char *last_error = NULL;
+        g_autofree char *warning = NULL;
+        g_autoptr(GVariant) failed = NULL;
+        g_autoptr(ZumaBusVolume) v = NULL;
+        g_autoptr(ZumaBusManager) m = manager();
+
+        path = define("rb", origin, store, "{'initialize': <true>}", NULL);
+        g_assert_nonnull(path);
+        v = volume(path);
+        g_free(create_snapshot(path, "older", "{'attach': <false>}"));
+        g_free(create_snapshot(path, "newest", "{'attach': <false>}"));
+        assert_ok(zuma_bus_volume_call_stop_sync(v, NO_OPTS, NULL, &error_));
+        damage = g_strdup_printf("python3 %s %s %s %s newest-superblock", script, dump, origin,
+                                 store);
+        run(damage);
+
+        drain_signals();
+        assert_fails_mentioning("Corrupt", "accept-rollback",
+                                zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
+        failed = wait_signal(path, "Failed", NULL);
+        assert_prop_s(path, IFACE_VOLUME, "State", "failed");
+        last_error = prop_s(path, IFACE_VOLUME, "LastError");
+        g_test_message("LastError: %s", last_error);
+        g_assert_nonnull(strstr(last_error, "damaged"));
+        g_assert_nonnull(strstr(last_error, "older"));
+        /* A bad option value is no acceptance. */
+        assert_fails("InvalidArgument",
+                     zuma_bus_volume_call_start_sync(v, opts("{'accept_rollback': <'yes'>}"), NULL,
+                                                     &error_));
+        assert_prop_s(path, IFACE_VOLUME, "State", "failed");
+
+        assert_ok(zuma_bus_volume_call_start_sync(v, opts("{'accept_rollback': <true>}"), NULL,
+                                                  &error_));
+        assert_prop_s(path, IFACE_VOLUME, "State", "running");
+        assert_prop_s(path, IFACE_VOLUME, "LastError", "");
+        warning = prop_s(path, IFACE_VOLUME, "StoreWarning");
+        g_test_message("StoreWarning: %s", warning);
+        g_assert_nonnull(strstr(warning, "older commit"));
+        assert_ok(zuma_bus_volume_call_stop_sync(v, opts("{'force': <true>}"), NULL, &error_));
+        assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "rb", NO_OPTS, NULL, &error_));
+}
+
 int main(int argc, char **argv)
 {
         int status;
@@ -1646,6 +1702,7 @@ int main(int argc, char **argv)
         g_test_add_func("/bus/21-store-read-only", test_store_read_only);
         g_test_add_func("/bus/22-store-damaged", test_store_damaged);
         g_test_add_func("/bus/23-delete-crash", test_delete_crash);
+        g_test_add_func("/bus/24-store-rollback", test_store_rollback);
         status = g_test_run();
 
         test_bus_fini();
