@@ -20,8 +20,14 @@
  *    Total), then rewrite up to REVERT_STEP_BYTES per step, each step under
  *    write_gate (exclusive) and lock.  Not cancelable: a started revert
  *    finishes, after a crash too (Start resumes it).  The origin is
- *    attached again when it is done; after a failure it stays detached
- *    until Stop and Start finish the revert.
+ *    attached again when it is done.  A revert that cannot finish (the
+ *    store is full under the refuse policy, or no snapshot may be
+ *    auto-deleted) leaves the origin detached and LastError saying what
+ *    would let it finish: grow the store (Resize) or delete snapshots,
+ *    then Revert to the same snapshot again (or Stop and Start) resumes
+ *    it; AbandonRevert gives it up (ss_revert_abandon: the origin keeps
+ *    what was reverted so far, every snapshot stays intact) and attaches
+ *    the origin again.
  *  - resize: takes the grown size of the origin and/or store device in one
  *    step, then makes the attached origin device take the new size;
  *    shrinking is refused before the job starts.
@@ -296,13 +302,21 @@ static void revert_finish(ZumaJob *job, gpointer data, const GError *error)
                 self->revert_job = NULL;
         if (self->state != VOLUME_RUNNING)
                 return;
+        if (self->revert_abandoning)
+                return;
         if (error) {
                 /* A half-reverted origin must not take writes that the
                  * unfinished revert would later overwrite. */
                 g_autofree char *message = g_strdup_printf(
-                        "the revert to snapshot %s is unfinished (%s); Stop and Start the "
-                        "volume to finish it",
-                        d->target_name, error->message);
+                        "the revert to snapshot %s is unfinished (%s); %s, then revert to %s "
+                        "again (zumactl revert %s %s) to finish it, or abandon the revert "
+                        "(zumactl revert --abandon %s; the origin stays partly reverted)",
+                        d->target_name, error->message,
+                        g_error_matches(error, ZUMA_ERROR, ZUMA_ERROR_NO_SPACE)
+                                ? "grow the store device and take its size (zumactl resize "
+                                  "--store), or delete snapshots"
+                                : "remove the cause",
+                        d->target_name, self->config->name, d->target_name, self->config->name);
 
                 g_warning("volume %s: %s", self->config->name, message);
                 zuma_bus_volume_set_last_error(self->iface, message);
@@ -358,6 +372,7 @@ gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, ch
         ZumaFrontend *frontend = volume_frontend(self);
         ZumaSnapshot *snapshot;
         ZumaEngine *engine;
+        SsStoreInfo info;
         gboolean force = FALSE;
         guint32 target;
         int r;
@@ -388,6 +403,27 @@ gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, ch
         }
         target = zuma_snapshot_get_id(snapshot);
         engine = self->engine;
+        g_mutex_lock(&engine->lock);
+        r = ss_store_info(engine->store, &info);
+        g_mutex_unlock(&engine->lock);
+        if (r == 0 && info.revert_target == target) {
+                /* A revert that could not finish, asked for again: resume. */
+                g_message("volume %s: resuming the unfinished revert to snapshot %s",
+                          self->config->name, name);
+                start_revert_job(self, target, name, ret_job);
+                return TRUE;
+        }
+        if (r == 0 && info.revert_target) {
+                ZumaSnapshot *pending =
+                        g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(info.revert_target));
+
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
+                            "volume %s has an unfinished revert to snapshot %s: finish it "
+                            "(revert to that snapshot again) or abandon it first",
+                            self->config->name,
+                            pending ? zuma_snapshot_get_name(pending) : "(deleted)");
+                return FALSE;
+        }
         zuma_engine_lock_exclusive(engine);
         r = ss_revert_begin(engine->store, target);
         if (r < 0)
@@ -401,6 +437,40 @@ gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, ch
                 return FALSE;
         }
         start_revert_job(self, target, name, ret_job);
+        return TRUE;
+}
+
+gboolean volume_abandon_revert(ZumaVolume *self, GVariant *options, GError **error)
+{
+        ZumaEngine *engine;
+        int r;
+
+        if (!zuma_options_parse(options, error, NULL) || !volume_require_running(self, error))
+                return FALSE;
+        if (self->revert_job) {
+                g_autoptr(GError) why =
+                        g_error_new(ZUMA_ERROR, ZUMA_ERROR_CANCELLED, "the revert was abandoned");
+                self->revert_abandoning = TRUE;
+                zuma_job_abort(self->revert_job, why);
+                self->revert_abandoning = FALSE;
+        }
+        engine = self->engine;
+        zuma_engine_lock_exclusive(engine);
+        r = ss_revert_abandon(engine->store);
+        if (r == -ENOENT)
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
+                            "volume %s has no unfinished revert", self->config->name);
+        else if (r < 0)
+                volume_engine_error(self, r, "cannot abandon the revert", error);
+        zuma_engine_unlock_exclusive(engine);
+        if (r < 0)
+                return FALSE;
+        g_message("volume %s: revert abandoned, the origin stays partly reverted",
+                  self->config->name);
+        zuma_bus_volume_set_last_error(self->iface, "");
+        if (!zuma_bus_volume_get_device(self->iface)[0] && !volume_attach_origin(self, error))
+                return FALSE;
+        volume_refresh(self);
         return TRUE;
 }
 

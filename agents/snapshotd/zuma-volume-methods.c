@@ -80,6 +80,14 @@ static GVariant *revert_method(ZumaVolume *self, GVariant *params, GVariant *opt
         return g_variant_new("(o)", job);
 }
 
+static GVariant *abandon_revert_method(ZumaVolume *self, GVariant *params, GVariant *options,
+                                       GError **error)
+{
+        if (!volume_abandon_revert(self, options, error))
+                return NULL;
+        return g_variant_new("()");
+}
+
 static GVariant *resize_method(ZumaVolume *self, GVariant *params, GVariant *options,
                                GError **error)
 {
@@ -113,6 +121,7 @@ static const struct {
         { "CreateSnapshot", "create snapshots", create_snapshot_method },
         { "DeleteSnapshots", "delete snapshots", delete_snapshots_method },
         { "Revert", "revert volumes", revert_method },
+        { "AbandonRevert", "revert volumes", abandon_revert_method },
         { "Resize", "resize volumes", resize_method },
         { "SetFullPolicy", "change volumes", set_full_policy_method },
 };
@@ -210,6 +219,7 @@ void volume_connect_methods(ZumaVolume *self)
                 { "handle-create-snapshot", G_CALLBACK(on_handle_string_argument) },
                 { "handle-delete-snapshots", G_CALLBACK(on_handle_strv_argument) },
                 { "handle-revert", G_CALLBACK(on_handle_string_argument) },
+                { "handle-abandon-revert", G_CALLBACK(on_handle_options_only) },
                 { "handle-resize", G_CALLBACK(on_handle_options_only) },
                 { "handle-set-full-policy", G_CALLBACK(on_handle_string_argument) },
         };

@@ -31,15 +31,16 @@ struct _ZumaVolume {
         ZumaBusVolume *iface;
         VolumeState state;
         gboolean forgotten;
-        ZumaEngine *engine;      /* open while running, and while failed until Stop */
-        gboolean frontend_added; /* the frontend knows the volume */
-        GHashTable *snapshots;   /* id → ZumaSnapshot, while the engine is open */
-        GPtrArray *jobs;         /* running ZumaJob of this volume */
-        ZumaJob *revert_job;     /* the running revert (also in jobs) */
-        guint refresh_id;        /* periodic store figures and thresholds */
-        guint cleanup_id;        /* frees deleted snapshots' space */
-        gboolean cleanup_broken; /* a cleanup step failed: no retry until restart */
-        guint usage_level;       /* highest usage threshold crossed: 0, 80, 90, 95 */
+        ZumaEngine *engine;         /* open while running, and while failed until Stop */
+        gboolean frontend_added;    /* the frontend knows the volume */
+        GHashTable *snapshots;      /* id → ZumaSnapshot, while the engine is open */
+        GPtrArray *jobs;            /* running ZumaJob of this volume */
+        ZumaJob *revert_job;        /* the running revert (also in jobs) */
+        gboolean revert_abandoning; /* AbandonRevert is ending revert_job */
+        guint refresh_id;           /* periodic store figures and thresholds */
+        guint cleanup_id;           /* frees deleted snapshots' space */
+        gboolean cleanup_broken;    /* a cleanup step failed: no retry until restart */
+        guint usage_level;          /* highest usage threshold crossed: 0, 80, 90, 95 */
 };
 
 /* zuma-volume.c */
@@ -102,6 +103,9 @@ gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, ch
 /* Start found snapshots a delete-snapshots job did not get to (the
  * definition's PendingDeletes): delete them. */
 void volume_resume_deletes(ZumaVolume *self);
+/* Gives up the unfinished revert (running or stuck) and attaches the
+ * origin again; NotFound when there is none. */
+gboolean volume_abandon_revert(ZumaVolume *self, GVariant *options, GError **error);
 /* Start found an unfinished revert in the store: finish it. */
 void volume_resume_revert(ZumaVolume *self, guint32 target);
 gboolean volume_resize(ZumaVolume *self, GVariant *options, char **ret_job, GError **error);

@@ -1662,6 +1662,85 @@ static void test_store_rollback(void)
         assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "rb", NO_OPTS, NULL, &error_));
 }
 
+/* A revert that cannot finish (refuse policy, the store too small for the
+ * copy-outs the newer snapshot needs): the job ends NoSpace, LastError
+ * says what would let it finish, AbandonRevert gives it up and attaches
+ * the origin again; once the store is grown (Resize), Revert to the same
+ * snapshot finishes it. */
+static void test_revert_stuck(void)
+{
+        g_autofree char *origin = loop_device("stuck-origin", "16M");
+        g_autofree char *store = loop_device("stuck-store", "3M");
+        g_autofree char *path = NULL;
+        g_autofree char *device = NULL;
+        g_autofree char *job_path = NULL;
+        g_autofree char *last_error = NULL;
+        g_autofree char *grow = NULL;
+        g_autofree char *backing = NULL;
+        g_autoptr(ZumaBusVolume) v = NULL;
+        g_autoptr(ZumaBusManager) m = manager();
+
+        if (!T.fuse) {
+                g_test_skip("the server runs with --frontend=none: nothing can write an origin");
+                return;
+        }
+        path = define("stuck", origin, store,
+                      "{'initialize': <true>, 'chunk_size': <uint32 4096>, "
+                      "'full_policy': <'refuse'>}",
+                      NULL);
+        g_assert_nonnull(path);
+        v = volume(path);
+        g_free(create_snapshot(path, "target", "{'attach': <false>}"));
+        device = prop_s(path, IFACE_VOLUME, "Device");
+        /* 2 MiB copied out for "target"; "newer" needs as much again for
+         * the revert to rewrite those chunks, which the store lacks. */
+        write_device(device, 0, 2 * MiB, 0x77);
+        g_free(create_snapshot(path, "newer", "{'attach': <false>}"));
+        assert_ok(zuma_bus_volume_call_revert_sync(v, "target", NO_OPTS, &job_path, NULL, &error_));
+        wait_job(job_path, "org.zumastor.Zumastor1.Error.NoSpace");
+        last_error = prop_s(path, IFACE_VOLUME, "LastError");
+        g_test_message("LastError: %s", last_error);
+        g_assert_nonnull(strstr(last_error, "resize --store"));
+        g_assert_nonnull(strstr(last_error, "revert --abandon"));
+        assert_prop_s(path, IFACE_VOLUME, "Device", "");
+        assert_prop_s(path, IFACE_VOLUME, "State", "running");
+
+        /* Given up: the origin is back, partly reverted, and takes writes. */
+        assert_ok(zuma_bus_volume_call_abandon_revert_sync(v, NO_OPTS, NULL, &error_));
+        assert_prop_s(path, IFACE_VOLUME, "LastError", "");
+        g_free(device);
+        device = prop_s(path, IFACE_VOLUME, "Device");
+        g_assert_cmpstr(device, !=, "");
+        assert_fails("NotFound",
+                     zuma_bus_volume_call_abandon_revert_sync(v, NO_OPTS, NULL, &error_));
+        assert_fails("InvalidArgument", zuma_bus_volume_call_abandon_revert_sync(
+                                                v, opts("{'bogus': <1>}"), NULL, &error_));
+
+        /* Stuck again; the store grows; the same Revert finishes it. */
+        g_free(job_path);
+        job_path = NULL;
+        assert_ok(zuma_bus_volume_call_revert_sync(v, "target", NO_OPTS, &job_path, NULL, &error_));
+        wait_job(job_path, "org.zumastor.Zumastor1.Error.NoSpace");
+        backing = loop_backing_file(store);
+        grow = g_strdup_printf("truncate -s 16M %s && losetup -c %s", backing, store);
+        run(grow);
+        g_free(job_path);
+        job_path = NULL;
+        assert_ok(zuma_bus_volume_call_resize_sync(v, opts("{'store': <true>}"), &job_path, NULL,
+                                                   &error_));
+        wait_job(job_path, "");
+        g_free(job_path);
+        job_path = NULL;
+        assert_ok(zuma_bus_volume_call_revert_sync(v, "target", NO_OPTS, &job_path, NULL, &error_));
+        wait_job(job_path, "");
+        g_free(device);
+        device = prop_s(path, IFACE_VOLUME, "Device");
+        g_assert_cmpstr(device, !=, "");
+        g_assert_true(device_holds(device, 0, 2 * MiB, 0));
+        assert_ok(zuma_bus_volume_call_stop_sync(v, opts("{'force': <true>}"), NULL, &error_));
+        assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "stuck", NO_OPTS, NULL, &error_));
+}
+
 int main(int argc, char **argv)
 {
         int status;
@@ -1703,6 +1782,7 @@ int main(int argc, char **argv)
         g_test_add_func("/bus/22-store-damaged", test_store_damaged);
         g_test_add_func("/bus/23-delete-crash", test_delete_crash);
         g_test_add_func("/bus/24-store-rollback", test_store_rollback);
+        g_test_add_func("/bus/25-revert-stuck", test_revert_stuck);
         status = g_test_run();
 
         test_bus_fini();
