@@ -358,6 +358,13 @@ run 11 status
 run 11 snapshot vol0
 start_server
 run 0 --json status vol0 && expect 'd["name"]' vol0
+# revert --abandon: nothing to abandon is NotFound; it takes VOL only.
+run 3 revert --abandon vol0
+[[ $ERR == *"no unfinished revert"* ]] || fail "revert --abandon without a revert: $ERR"
+run 2 revert --abandon vol0 renamed
+run 2 revert --abandon --force vol0
+# start --accept-rollback on a running volume: already running.
+run 4 start --accept-rollback vol0
 run 0 forget volume vol0 --force
 
 # --- data through the devices (FUSE frontend) -------------------------------------
