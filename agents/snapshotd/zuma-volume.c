@@ -403,10 +403,8 @@ static void on_engine_autodeleted(gpointer user, guint32 id, const char *name)
 
 /* The volume goes to "failed" with message as LastError, and says so on
  * the bus (Failed; Stopped "failed" too when it was running). */
-static void enter_failed(ZumaVolume *self, const char *message)
+static void enter_failed(ZumaVolume *self, gboolean was_running, const char *message)
 {
-        gboolean was_running = self->state == VOLUME_RUNNING;
-
         set_state(self, VOLUME_FAILED);
         set_last_error(self, message);
         g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
@@ -438,11 +436,14 @@ static void on_engine_failed(gpointer user, const char *message)
                 self->config->damage = g_strdup(damage ? damage : message);
                 volume_save_config_or_warn(self);
         }
+        /* Failed before the jobs end, so that they see it (a deletion
+         * stays pending, to be resumed by the next start). */
+        set_state(self, VOLUME_FAILED);
         g_clear_handle_id(&self->refresh_id, g_source_remove);
         g_clear_handle_id(&self->cleanup_id, g_source_remove);
         why = g_strdup_printf("volume %s failed: %s", self->config->name, message);
         end_jobs(self, damaged ? ZUMA_ERROR_CORRUPT : ZUMA_ERROR_IO, why);
-        enter_failed(self, last_error ? last_error : message);
+        enter_failed(self, TRUE, last_error ? last_error : message);
 }
 
 static const ZumaEngineCallbacks engine_callbacks = {
@@ -691,7 +692,7 @@ gboolean zuma_volume_start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError 
                             "check it (zumastor-check), then start the volume",
                             self->config->name, self->config->store_device, self->config->damage);
                 g_warning("%s", (*error)->message);
-                enter_failed(self, (*error)->message);
+                enter_failed(self, FALSE, (*error)->message);
                 return FALSE;
         }
         g_message("starting volume %s (origin %s, store %s)", self->config->name,
@@ -700,7 +701,7 @@ gboolean zuma_volume_start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError 
                 g_prefix_error(error, "cannot start volume %s: ", self->config->name);
                 g_warning("%s", (*error)->message);
                 if (g_error_matches(*error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT)) {
-                        enter_failed(self, (*error)->message);
+                        enter_failed(self, FALSE, (*error)->message);
                 } else {
                         set_last_error(self, (*error)->message);
                         set_state(self, VOLUME_STOPPED);
