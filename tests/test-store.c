@@ -568,7 +568,8 @@ static uint64_t full_store_revert(Env *e, uint32_t *ret_t, uint32_t *ret_n, uint
         uint64_t i;
         int r = 0;
 
-        env_new(e, (64 + 2 + 48) * 4096, SS_FULL_REFUSE);
+        /* Superblock copies and mirrors (128 blocks), group 0's bitmaps, 48 more. */
+        env_new(e, (128 + 2 + 48) * 4096, SS_FULL_REFUSE);
         CHECK(ss_snapshot_create(e->s, "t", 0, -10, ret_t) == 0);
         for (i = 0; i < 64; i++) {
                 static uint8_t buf[CHUNK];

@@ -65,6 +65,7 @@ void zumactl_render_volume_json(ZumactlJson *json, ZumaBusVolume *volume)
         json_member_optional(json, "uuid", zuma_bus_volume_get_uuid(volume));
         zumactl_json_member_string(json, "state", zuma_bus_volume_get_state(volume));
         json_member_optional(json, "last_error", zuma_bus_volume_get_last_error(volume));
+        json_member_optional(json, "store_warning", zuma_bus_volume_get_store_warning(volume));
         zumactl_json_member_string(json, "origin_device",
                                    zuma_bus_volume_get_origin_device(volume));
         zumactl_json_member_string(json, "store_device", zuma_bus_volume_get_store_device(volume));
@@ -204,8 +205,12 @@ void zumactl_render_volume_human(GString *out, ZumaBusVolume *volume)
 
         field(out, "Volume", zuma_bus_volume_get_name(volume));
         field(out, "State", zuma_bus_volume_get_state(volume));
+        const char *store_warning = zuma_bus_volume_get_store_warning(volume);
+
         if (last_error != NULL && last_error[0] != '\0')
                 field(out, "Last error", last_error);
+        if (store_warning != NULL && store_warning[0] != '\0')
+                field(out, "Store warning", store_warning);
         field(out, "UUID", zuma_bus_volume_get_uuid(volume));
         field_take(out, "Origin",
                    device_with_size(zuma_bus_volume_get_origin_device(volume),

@@ -356,13 +356,40 @@ static gboolean call_revert(ZumaBusVolume *volume, gconstpointer data, GVariant 
         return zuma_bus_volume_call_revert_sync(volume, data, options, ret_job_path, NULL, error);
 }
 
+/* zumactl revert --abandon VOL: Volume.AbandonRevert. */
+static gboolean abandon_revert(ZumactlContext *ctx, const char *vol_name, GError **error)
+{
+        g_autofree char *what = g_strdup_printf("abandoning the revert of volume '%s'", vol_name);
+        g_autoptr(ZumaBusVolume) volume = zumactl_bus_find_volume_for(ctx, vol_name, what, error);
+        g_autoptr(GError) error_local = NULL;
+
+        if (volume == NULL)
+                return FALSE;
+        g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(volume), ZUMACTL_DEVICE_CALL_TIMEOUT_MS);
+        if (!zuma_bus_volume_call_abandon_revert_sync(volume, zumactl_bus_no_options(), NULL,
+                                                      &error_local))
+                return zumactl_fail(error, g_steal_pointer(&error_local), what);
+        if (ctx->json) {
+                g_autoptr(ZumaBusVolume) after =
+                        zumactl_bus_reload_volume(ctx, zumactl_bus_path(volume), &error_local);
+
+                if (after == NULL)
+                        return zumactl_fail(error, g_steal_pointer(&error_local), what);
+                zumactl_print_volume_json(after);
+        }
+        return TRUE;
+}
+
 gboolean zumactl_cmd_revert(ZumactlContext *ctx, int argc, char **argv, GError **error)
 {
         gboolean force = FALSE;
         gboolean no_wait = FALSE;
+        gboolean abandon = FALSE;
         const GOptionEntry entries[] = {
                 { "force", 0, 0, G_OPTION_ARG_NONE, &force,
                   "Detach the origin device even if it is open", NULL },
+                { "abandon", 0, 0, G_OPTION_ARG_NONE, &abandon,
+                  "Give up the unfinished revert of VOL (the origin stays partly reverted)", NULL },
                 zumactl_job_no_wait_option(&no_wait),
                 G_OPTION_ENTRY_NULL,
         };
@@ -370,6 +397,13 @@ gboolean zumactl_cmd_revert(ZumactlContext *ctx, int argc, char **argv, GError *
 
         if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error))
                 return FALSE;
+        if (abandon) {
+                if (force || no_wait)
+                        return zumactl_usage_error(error, "--abandon takes no other option");
+                if (!zumactl_expect_arguments(ctx, argc, argv, 1, 1, error))
+                        return FALSE;
+                return abandon_revert(ctx, argv[1], error);
+        }
         if (!zumactl_expect_arguments(ctx, argc, argv, 2, 2, error))
                 return FALSE;
         what = g_strdup_printf("reverting volume '%s' to snapshot '%s'", argv[1], argv[2]);

@@ -10,31 +10,77 @@
 #include "zumactl-errors.h"
 #include "zumactl-render.h"
 
-/* Snapshot.GetUsage of each snapshot, in list order (NULL entries never:
- * the first failure fails the command). */
-static GPtrArray *snapshots_usage(GList *snapshots, const char *vol_name, GError **error)
+/* Snapshot.GetUsage of one snapshot.  Usage is only part of the answer:
+ * a failure to measure it (a damaged store, a failed volume) is returned
+ * as *ret_usage_error, words for the usage fields, and is no error of the
+ * command; only a snapshot that no longer exists is (NotFound). */
+static gboolean snapshot_usage(ZumaBusSnapshot *snapshot, GVariant **ret_usage,
+                               char **ret_usage_error, GError **error)
 {
-        g_autoptr(GPtrArray) usages =
-                g_ptr_array_new_with_free_func((GDestroyNotify)g_variant_unref);
+        g_autoptr(GError) error_local = NULL;
+
+        *ret_usage = NULL;
+        *ret_usage_error = NULL;
+        /* Costs time in proportion to the snapshot's chunks. */
+        g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(snapshot), ZUMACTL_DEVICE_CALL_TIMEOUT_MS);
+        if (zuma_bus_snapshot_call_get_usage_sync(snapshot, zumactl_bus_no_options(), ret_usage,
+                                                  NULL, &error_local))
+                return TRUE;
+        if (zumactl_exit_code(error_local) == ZUMACTL_EXIT_NOT_FOUND ||
+            zumactl_exit_code(error_local) == ZUMACTL_EXIT_UNREACHABLE) {
+                g_propagate_error(error, g_steal_pointer(&error_local));
+                return FALSE;
+        }
+        *ret_usage_error = zumactl_error_words(error_local);
+        return TRUE;
+}
+
+static void variant_unref0(gpointer variant)
+{
+        if (variant != NULL)
+                g_variant_unref(variant);
+}
+
+/* snapshot_usage() of each snapshot, in list order: the usages (NULL
+ * where unknown) and the words of each failure (NULL where none). */
+static gboolean snapshots_usage(GList *snapshots, const char *vol_name, GPtrArray **ret_usages,
+                                GPtrArray **ret_errors, GError **error)
+{
+        g_autoptr(GPtrArray) usages = g_ptr_array_new_with_free_func(variant_unref0);
+        g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
 
         for (GList *l = snapshots; l != NULL; l = l->next) {
                 g_autoptr(GError) error_local = NULL;
                 GVariant *usage = NULL;
+                char *usage_error = NULL;
 
-                /* Costs time in proportion to the snapshot's chunks. */
-                g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(l->data),
-                                                 ZUMACTL_DEVICE_CALL_TIMEOUT_MS);
-                if (!zuma_bus_snapshot_call_get_usage_sync(l->data, zumactl_bus_no_options(),
-                                                           &usage, NULL, &error_local)) {
+                if (!snapshot_usage(l->data, &usage, &usage_error, &error_local)) {
                         zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                                 "reading the usage of snapshot '%s' of volume "
                                                 "'%s'",
                                                 zuma_bus_snapshot_get_name(l->data), vol_name);
-                        return NULL;
+                        return FALSE;
                 }
                 g_ptr_array_add(usages, usage);
+                g_ptr_array_add(errors, usage_error);
         }
-        return g_steal_pointer(&usages);
+        *ret_usages = g_steal_pointer(&usages);
+        *ret_errors = g_steal_pointer(&errors);
+        return TRUE;
+}
+
+/* "usage": {...}, or "usage": null and "usage_error": "why". */
+static void usage_json(ZumactlJson *json, GVariant *usage, const char *usage_error)
+{
+        zumactl_json_key(json, "usage");
+        if (usage == NULL) {
+                zumactl_json_null(json);
+                zumactl_json_member_string(json, "usage_error", usage_error ? usage_error : "");
+                return;
+        }
+        zumactl_json_begin_object(json);
+        zumactl_render_usage_json(json, usage);
+        zumactl_json_end_object(json);
 }
 
 static char *volumes_table(GList *volumes)
@@ -102,10 +148,13 @@ static char *snapshots_table(GList *snapshots, GPtrArray *usages)
                 g_autofree char *priority =
                         g_strdup_printf("%d", zuma_bus_snapshot_get_priority(snapshot));
                 g_autofree char *flags = zumactl_snapshot_flags(snapshot);
+                GVariant *usage = usages != NULL ? g_ptr_array_index(usages, i) : NULL;
+                /* "?": not measured (status VOL SNAP says why). */
                 g_autofree char *exclusive =
-                        usages != NULL ? zumactl_format_size(zumactl_usage_get(
-                                                 g_ptr_array_index(usages, i), "exclusive_bytes"))
-                                       : NULL;
+                        usages == NULL ? NULL
+                        : usage != NULL
+                                ? zumactl_format_size(zumactl_usage_get(usage, "exclusive_bytes"))
+                                : g_strdup("?");
                 const char *cells[] = {
                         id,    zuma_bus_snapshot_get_name(snapshot),   created,   priority,
                         flags, zuma_bus_snapshot_get_device(snapshot), exclusive,
@@ -167,12 +216,12 @@ static gboolean status_volume(ZumactlContext *ctx, ZumaBusVolume *volume, gboole
         const char *vol_name = zuma_bus_volume_get_name(volume);
         GList *snapshots = zumactl_bus_list_snapshots(ctx, volume);
         g_autoptr(GPtrArray) usages = NULL;
+        g_autoptr(GPtrArray) usage_errors = NULL;
+        gboolean known = snapshots != NULL || zumactl_bus_volume_is_running(volume);
         gboolean ok = TRUE;
 
-        if (usage) {
-                usages = snapshots_usage(snapshots, vol_name, error);
-                ok = usages != NULL;
-        }
+        if (usage)
+                ok = snapshots_usage(snapshots, vol_name, &usages, &usage_errors, error);
         if (ok && ctx->json) {
                 g_autoptr(ZumactlJson) json = zumactl_json_new();
                 g_autofree char *text = NULL;
@@ -181,23 +230,22 @@ static gboolean status_volume(ZumactlContext *ctx, ZumaBusVolume *volume, gboole
                 zumactl_json_begin_object(json);
                 zumactl_render_volume_json(json, volume);
                 zumactl_json_key(json, "snapshots");
-                if (!zumactl_bus_volume_is_running(volume))
+                /* A failed volume whose store is damaged still shows its
+                 * snapshots; a stopped one none. */
+                if (known)
+                        zumactl_json_begin_array(json);
+                else
                         /* Not known, rather than none. */
                         zumactl_json_null(json);
-                else
-                        zumactl_json_begin_array(json);
                 for (GList *l = snapshots; l != NULL; l = l->next, i++) {
                         zumactl_json_begin_object(json);
                         zumactl_render_snapshot_json(json, l->data, vol_name);
-                        if (usages != NULL) {
-                                zumactl_json_key(json, "usage");
-                                zumactl_json_begin_object(json);
-                                zumactl_render_usage_json(json, g_ptr_array_index(usages, i));
-                                zumactl_json_end_object(json);
-                        }
+                        if (usages != NULL)
+                                usage_json(json, g_ptr_array_index(usages, i),
+                                           g_ptr_array_index(usage_errors, i));
                         zumactl_json_end_object(json);
                 }
-                if (zumactl_bus_volume_is_running(volume))
+                if (known)
                         zumactl_json_end_array(json);
                 zumactl_json_end_object(json);
                 text = zumactl_json_finish(json);
@@ -222,11 +270,10 @@ static gboolean status_snapshot(ZumactlContext *ctx, ZumaBusVolume *volume,
 {
         const char *vol_name = zuma_bus_volume_get_name(volume);
         g_autoptr(GVariant) usage = NULL;
+        g_autofree char *usage_error = NULL;
         g_autoptr(GError) error_local = NULL;
 
-        g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(snapshot), ZUMACTL_DEVICE_CALL_TIMEOUT_MS);
-        if (!zuma_bus_snapshot_call_get_usage_sync(snapshot, zumactl_bus_no_options(), &usage, NULL,
-                                                   &error_local)) {
+        if (!snapshot_usage(snapshot, &usage, &usage_error, &error_local)) {
                 zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                         "reading the usage of snapshot '%s' of volume '%s'",
                                         zuma_bus_snapshot_get_name(snapshot), vol_name);
@@ -238,10 +285,7 @@ static gboolean status_snapshot(ZumactlContext *ctx, ZumaBusVolume *volume,
 
                 zumactl_json_begin_object(json);
                 zumactl_render_snapshot_json(json, snapshot, vol_name);
-                zumactl_json_key(json, "usage");
-                zumactl_json_begin_object(json);
-                zumactl_render_usage_json(json, usage);
-                zumactl_json_end_object(json);
+                usage_json(json, usage, usage_error);
                 zumactl_json_end_object(json);
                 text = zumactl_json_finish(json);
                 zumactl_print(text);
@@ -249,6 +293,8 @@ static gboolean status_snapshot(ZumactlContext *ctx, ZumaBusVolume *volume,
                 g_autoptr(GString) out = g_string_new(NULL);
 
                 zumactl_render_snapshot_human(out, snapshot, vol_name, usage);
+                if (usage == NULL)
+                        g_string_append_printf(out, "%-16s unknown: %s\n", "Usage:", usage_error);
                 zumactl_print(out->str);
         }
         return TRUE;

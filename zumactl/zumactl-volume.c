@@ -190,12 +190,21 @@ gboolean zumactl_cmd_forget(ZumactlContext *ctx, int argc, char **argv, GError *
 
 gboolean zumactl_cmd_start(ZumactlContext *ctx, int argc, char **argv, GError **error)
 {
+        gboolean accept_rollback = FALSE;
+        const GOptionEntry entries[] = {
+                { "accept-rollback", 0, 0, G_OPTION_ARG_NONE, &accept_rollback,
+                  "Open the store on an older commit if the newest cannot be read", NULL },
+                G_OPTION_ENTRY_NULL,
+        };
+        g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
         g_autoptr(ZumaBusVolume) volume = NULL;
         g_autoptr(GError) error_local = NULL;
         g_autofree char *what = NULL;
 
-        if (!zumactl_parse_options(ctx, NULL, FALSE, &argc, &argv, error))
+        if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error))
                 return FALSE;
+        if (accept_rollback)
+                g_variant_dict_insert(options, "accept_rollback", "b", TRUE);
         if (!zumactl_expect_arguments(ctx, argc, argv, 1, 1, error))
                 return FALSE;
         what = g_strdup_printf("starting volume '%s'", argv[1]);
@@ -203,7 +212,8 @@ gboolean zumactl_cmd_start(ZumactlContext *ctx, int argc, char **argv, GError **
         if (volume == NULL)
                 return FALSE;
         g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(volume), ZUMACTL_DEVICE_CALL_TIMEOUT_MS);
-        if (!zuma_bus_volume_call_start_sync(volume, zumactl_bus_no_options(), NULL, &error_local))
+        if (!zuma_bus_volume_call_start_sync(volume, g_variant_dict_end(options), NULL,
+                                             &error_local))
                 return zumactl_fail(error, g_steal_pointer(&error_local), what);
         return print_volume_after(ctx, zumactl_bus_path(volume), what, error);
 }

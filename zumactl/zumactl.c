@@ -27,7 +27,15 @@ static const ZumactlCommand commands[] = {
           "Example:\n"
           "  zumactl forget volume vol0 --force",
           zumactl_cmd_forget },
-        { "start", "VOL", "Start a volume", "Example:\n  zumactl start vol0", zumactl_cmd_start },
+        { "start", "VOL", "Start a volume",
+          "A store that can only open on an older commit (its newest superblock\n"
+          "copies are damaged) keeps the volume failed; --accept-rollback opens it\n"
+          "on the older commit anyway.\n"
+          "\n"
+          "Examples:\n"
+          "  zumactl start vol0\n"
+          "  zumactl start --accept-rollback vol0",
+          zumactl_cmd_start },
         { "stop", "VOL", "Stop a volume", "Example:\n  zumactl stop vol0", zumactl_cmd_stop },
         { "snapshot", "VOL [NAME]", "Take a snapshot and print its name",
           "Without NAME the server names it VOL-YYYY-MM-DD-HH:MM:SS (UTC).\n"
@@ -71,9 +79,13 @@ static const ZumactlCommand commands[] = {
         { "revert", "VOL SNAP", "Rewrite the origin to a snapshot's image",
           "The origin device is detached while the revert runs; unmount it first.\n"
           "Every snapshot stays intact.\n"
+          "A revert the store has no space for stops; grow the store (zumactl resize\n"
+          "--store) or delete snapshots and run it again, or give it up with\n"
+          "zumactl revert --abandon VOL (the origin stays partly reverted).\n"
           "\n"
-          "Example:\n"
-          "  zumactl revert vol0 before-upgrade",
+          "Examples:\n"
+          "  zumactl revert vol0 before-upgrade\n"
+          "  zumactl revert --abandon vol0",
           zumactl_cmd_revert },
         { "resize", "VOL", "Take the grown size of the origin or store device",
           "Example:\n  lvextend -L +10G /dev/vg/snapstore && zumactl resize vol0 --store",

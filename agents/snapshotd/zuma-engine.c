@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -143,6 +144,8 @@ typedef struct EnginePrivate {
         EngineLocks locks;
         gint refs;
         gboolean closed;
+        gint damaged; /* atomic: zuma_engine_is_damaged() */
+        char *damage; /* under lock: the first damage found */
 } EnginePrivate;
 
 /* Writer preference, so that snapshot creation does not starve behind
@@ -173,6 +176,7 @@ static void engine_unref(ZumaEngine *engine)
         g_mutex_clear(&engine->lock);
         pthread_rwlock_destroy(&engine->write_gate);
         g_main_context_unref(engine->context);
+        g_free(priv->damage);
         g_free(priv);
 }
 
@@ -243,11 +247,20 @@ static void on_autodelete(void *user, uint32_t id, const char *name)
 ZumaEngine *zuma_engine_open(const char *origin_path, const char *store_path,
                              const ZumaEngineCallbacks *callbacks, gpointer user, GError **error)
 {
+        return zuma_engine_open_flags(origin_path, store_path, 0, callbacks, user, NULL, error);
+}
+
+ZumaEngine *zuma_engine_open_flags(const char *origin_path, const char *store_path,
+                                   unsigned open_flags, const ZumaEngineCallbacks *callbacks,
+                                   gpointer user, int *ret_open_errno, GError **error)
+{
         EnginePrivate *priv = g_new0(EnginePrivate, 1);
         ZumaEngine *engine = &priv->engine;
         SsStoreInfo info;
         int r;
 
+        if (ret_open_errno)
+                *ret_open_errno = 0;
         if (!open_both(origin_path, store_path, 0, &engine->origin_dev, &engine->store_dev,
                        &priv->locks, error)) {
                 g_free(priv);
@@ -262,11 +275,15 @@ ZumaEngine *zuma_engine_open(const char *origin_path, const char *store_path,
         write_gate_init(&engine->write_gate);
 
         r = ss_store_open(engine->origin_dev, engine->store_dev,
-                          &(SsOpenOptions){ .on_autodelete = on_autodelete, .user = engine },
+                          &(SsOpenOptions){ .flags = open_flags,
+                                            .on_autodelete = on_autodelete,
+                                            .user = engine },
                           &engine->store);
         if (r == 0)
                 r = ss_store_info(engine->store, &info);
         if (r < 0) {
+                if (ret_open_errno)
+                        *ret_open_errno = r;
                 zuma_engine_set_error(error, r, "cannot open the store");
                 if (engine->store)
                         ss_store_close(engine->store);
@@ -336,17 +353,58 @@ int zuma_engine_flush(ZumaEngine *engine)
         return r;
 }
 
+static void raise_failure(ZumaEngine *engine, char *text)
+{
+        EngineEvent *event = g_new0(EngineEvent, 1);
+
+        event->engine = engine_ref(engine);
+        event->text = text;
+        queue_event(engine, deliver_failure, event);
+}
+
+/* libsnapstore's sentence for a damaged store starts with this once the
+ * handle knows it is damaged (the calls after the first damage). */
+#define DAMAGED_PREFIX "store is damaged: "
+
+static void note_damage(ZumaEngine *engine)
+{
+        EnginePrivate *priv = (EnginePrivate *)engine;
+        const char *what = ss_last_error();
+
+        if (engine->failed || g_atomic_int_get(&priv->damaged))
+                return;
+        if (g_str_has_prefix(what, DAMAGED_PREFIX))
+                what += strlen(DAMAGED_PREFIX);
+        priv->damage = g_strdup(what[0] ? what : "metadata failed its checks");
+        g_atomic_int_set(&priv->damaged, TRUE);
+        raise_failure(engine, g_strdup_printf(DAMAGED_PREFIX "%s", priv->damage));
+}
+
 int zuma_engine_note_error(ZumaEngine *engine, int r)
 {
-        EngineEvent *event;
-
+        if (r == -EUCLEAN || r == -EILSEQ) {
+                note_damage(engine);
+                return r;
+        }
         if ((r != -EIO && r != -EROFS) || engine->failed)
                 return r;
         engine->failed = TRUE;
-        event = g_new0(EngineEvent, 1);
-        event->engine = engine_ref(engine);
-        event->text = g_strdup_printf("the store failed an I/O (%s): %s", g_strerror(-r),
-                                      ss_last_error());
-        queue_event(engine, deliver_failure, event);
+        raise_failure(engine, g_strdup_printf("the store failed an I/O (%s): %s", g_strerror(-r),
+                                              ss_last_error()));
         return r;
+}
+
+gboolean zuma_engine_is_damaged(ZumaEngine *engine)
+{
+        return g_atomic_int_get(&((EnginePrivate *)engine)->damaged);
+}
+
+char *zuma_engine_dup_damage(ZumaEngine *engine)
+{
+        char *damage;
+
+        g_mutex_lock(&engine->lock);
+        damage = g_strdup(((EnginePrivate *)engine)->damage);
+        g_mutex_unlock(&engine->lock);
+        return damage;
 }

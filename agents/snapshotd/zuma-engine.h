@@ -138,6 +138,12 @@ gboolean zuma_engine_initialize(const char *origin_path, const char *store_path,
  * can write the origin behind the server's back) and the store. */
 ZumaEngine *zuma_engine_open(const char *origin_path, const char *store_path,
                              const ZumaEngineCallbacks *callbacks, gpointer user, GError **error);
+/* The same with ss_store_open()'s flags (SS_OPEN_*); on failure
+ * *ret_open_errno (if not NULL) is ss_store_open()'s -errno (-ESTALE: only
+ * an older commit is readable), or 0 if a device did not open. */
+ZumaEngine *zuma_engine_open_flags(const char *origin_path, const char *store_path,
+                                   unsigned open_flags, const ZumaEngineCallbacks *callbacks,
+                                   gpointer user, int *ret_open_errno, GError **error);
 
 /* Flushes and closes the store and both devices; frees the engine.  The
  * frontend must have stopped using it. */
@@ -148,9 +154,20 @@ gboolean zuma_engine_close(ZumaEngine *engine, GError **error);
 int zuma_engine_flush(ZumaEngine *engine);
 
 /* Records that an engine call on an I/O thread failed with r (< 0): -EIO
- * and -EROFS mark the engine failed and raise the failed callback once.
- * Call with lock held.  Returns r. */
+ * and -EROFS mark the engine failed, -EUCLEAN and -EILSEQ (metadata that
+ * fails its checks) mark it damaged; either raises the failed callback
+ * once.  Call with lock held.  Returns r. */
 int zuma_engine_note_error(ZumaEngine *engine, int r);
+
+/* Whether an engine call found the store's metadata damaged.  A damaged
+ * engine is not failed: reads that do not need the damaged blocks go on
+ * (libsnapstore refuses every change of a damaged store), but its owner
+ * makes no more changes.  Any thread, no lock needed. */
+gboolean zuma_engine_is_damaged(ZumaEngine *engine);
+
+/* The first damage found, as libsnapstore named it (block and what was
+ * wrong), or NULL if none; a copy.  Takes lock. */
+char *zuma_engine_dup_damage(ZumaEngine *engine);
 
 /* Sets *error from an engine -errno, with the engine's own sentence:
  * "what: <ss_last_error()>".  Call with lock held (ss_last_error is per

@@ -12,6 +12,30 @@
  * take the engine lock, short enough that a job is not slowed down. */
 #define STEP_INTERVAL_MS 1
 
+/* For crash tests: ZUMA_SNAPSHOTD_JOB_STEP_LIMIT=N makes every job stop
+ * after N steps and wait there until it is aborted (the volume stops, the
+ * server ends or is killed), so a test can kill the server at a known
+ * point of a job without timing.  Unset (always, outside tests): no limit. */
+#define STEP_LIMIT_ENV "ZUMA_SNAPSHOTD_JOB_STEP_LIMIT"
+
+static guint64 step_limit(void)
+{
+        static gsize once;
+        static guint64 limit = G_MAXUINT64;
+
+        if (g_once_init_enter(&once)) {
+                const char *text = g_getenv(STEP_LIMIT_ENV);
+
+                if (text && !g_ascii_string_to_unsigned(text, 10, 0, G_MAXUINT64, &limit, NULL))
+                        g_warning("ignoring %s=%s: not a number", STEP_LIMIT_ENV, text);
+                else if (text)
+                        g_warning("%s=%s: jobs stop after that many steps (for tests only)",
+                                  STEP_LIMIT_ENV, text);
+                g_once_init_leave(&once, 1);
+        }
+        return limit;
+}
+
 struct _ZumaJob {
         GObject parent_instance;
         ZumaAuth *auth;
@@ -21,6 +45,7 @@ struct _ZumaJob {
         ZumaJobOps ops;
         gpointer data;
         guint step_id;
+        guint64 steps; /* taken so far */
         gboolean cancel_requested;
         gboolean finished;
 };
@@ -114,6 +139,13 @@ static gboolean on_step(gpointer user_data)
                 complete(self, error);
                 return G_SOURCE_REMOVE;
         }
+        if (self->steps >= step_limit()) {
+                g_message("job %s held after %" G_GUINT64_FORMAT " steps (%s)", self->object_path,
+                          self->steps, STEP_LIMIT_ENV);
+                self->step_id = 0;
+                return G_SOURCE_REMOVE;
+        }
+        self->steps++;
         if (!self->ops.step(self, self->data, &finished, &error)) {
                 complete(self, error);
                 return G_SOURCE_REMOVE;

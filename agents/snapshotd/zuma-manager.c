@@ -286,8 +286,11 @@ static gboolean parse_define_options(GVariant *options, DefineOptions *o, GError
 static gboolean check_existing_store(ZumaVolumeConfig *config, gboolean policy_given,
                                      GError **error)
 {
-        ZumaEngine *engine =
-                zuma_engine_open(config->origin_device, config->store_device, NULL, NULL, error);
+        /* Read-only, and on an older commit if need be: this only reads
+         * the store's identity; Start decides on a rollback. */
+        ZumaEngine *engine = zuma_engine_open_flags(config->origin_device, config->store_device,
+                                                    SS_OPEN_READONLY | SS_OPEN_ACCEPT_ROLLBACK,
+                                                    NULL, NULL, NULL, error);
         SsStoreInfo info;
         int r;
 
@@ -400,7 +403,7 @@ static ZumaVolume *define_volume(ZumaManager *self, const char *name, const char
         g_hash_table_insert(self->volumes, g_strdup(name), g_object_ref(volume));
         g_dbus_object_manager_server_export(self->server, zuma_volume_get_object(volume));
         g_message("volume %s defined: origin %s, store %s", name, origin, store);
-        if (o.start && !zuma_volume_start(volume, error)) {
+        if (o.start && !zuma_volume_start(volume, ZUMA_VOLUME_START_REQUESTED, error)) {
                 g_message("volume %s: definition withdrawn, it did not start", name);
                 drop_volume(self, volume);
                 return NULL;
@@ -598,7 +601,7 @@ gboolean zuma_manager_load(ZumaManager *self, GError **error)
                 g_autoptr(GError) local = NULL;
 
                 /* A failure is logged and kept in the volume's LastError. */
-                zuma_volume_start(started->pdata[i], &local);
+                zuma_volume_start(started->pdata[i], 0, &local);
         }
         return TRUE;
 }

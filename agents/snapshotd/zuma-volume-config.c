@@ -28,6 +28,8 @@ ZumaVolumeConfig *zuma_volume_config_new(const char *name, const char *origin_de
         config->full_policy = g_strdup("autodelete");
         config->uuid = g_strdup("");
         config->attached_snapshots = g_array_new(FALSE, FALSE, sizeof(guint32));
+        config->pending_deletes = g_array_new(FALSE, FALSE, sizeof(guint32));
+        config->damage = g_strdup("");
         return config;
 }
 
@@ -43,6 +45,9 @@ void zuma_volume_config_free(ZumaVolumeConfig *config)
         g_free(config->uuid);
         if (config->attached_snapshots)
                 g_array_unref(config->attached_snapshots);
+        if (config->pending_deletes)
+                g_array_unref(config->pending_deletes);
+        g_free(config->damage);
         g_free(config);
 }
 
@@ -66,13 +71,13 @@ static char *config_path(const char *dir, const char *name)
 }
 
 /* Where id is, or would go, in the ascending list. */
-static gboolean find_attached(const ZumaVolumeConfig *config, guint32 id, guint *ret_index)
+static gboolean find_id(const GArray *list, guint32 id, guint *ret_index)
 {
-        guint lo = 0, hi = config->attached_snapshots->len;
+        guint lo = 0, hi = list->len;
 
         while (lo < hi) {
                 guint mid = lo + (hi - lo) / 2;
-                guint32 here = g_array_index(config->attached_snapshots, guint32, mid);
+                guint32 here = g_array_index(list, guint32, mid);
 
                 if (here == id) {
                         *ret_index = mid;
@@ -87,33 +92,58 @@ static gboolean find_attached(const ZumaVolumeConfig *config, guint32 id, guint 
         return FALSE;
 }
 
+/* Adds id to, or removes it from, an ascending list; whether it changed. */
+static gboolean set_id(GArray *list, guint32 id, gboolean present)
+{
+        guint index;
+        gboolean found = find_id(list, id, &index);
+
+        if (found == present)
+                return FALSE;
+        if (present)
+                g_array_insert_val(list, index, id);
+        else
+                g_array_remove_index(list, index);
+        return TRUE;
+}
+
 gboolean zuma_volume_config_get_snapshot_attached(const ZumaVolumeConfig *config, guint32 id)
 {
         guint index;
 
-        return find_attached(config, id, &index);
+        return find_id(config->attached_snapshots, id, &index);
 }
 
 gboolean zuma_volume_config_set_snapshot_attached(ZumaVolumeConfig *config, guint32 id,
                                                   gboolean attached)
 {
-        guint index;
-        gboolean found = find_attached(config, id, &index);
-
-        if (found == attached)
-                return FALSE;
-        if (attached)
-                g_array_insert_val(config->attached_snapshots, index, id);
-        else
-                g_array_remove_index(config->attached_snapshots, index);
-        return TRUE;
+        return set_id(config->attached_snapshots, id, attached);
 }
 
-/* AttachedSnapshots: decimal snapshot ids (1..2^32-1). */
-static gboolean load_attached(GKeyFile *kf, ZumaVolumeConfig *config, const char *path,
-                              GError **error)
+gboolean zuma_volume_config_has_pending_delete(const ZumaVolumeConfig *config, guint32 id)
 {
-        g_auto(GStrv) ids = g_key_file_get_string_list(kf, GROUP, "AttachedSnapshots", NULL, NULL);
+        guint index;
+
+        return find_id(config->pending_deletes, id, &index);
+}
+
+void zuma_volume_config_add_pending_deletes(ZumaVolumeConfig *config, const GArray *ids)
+{
+        for (guint i = 0; i < ids->len; i++)
+                set_id(config->pending_deletes, g_array_index(ids, guint32, i), TRUE);
+}
+
+void zuma_volume_config_remove_pending_deletes(ZumaVolumeConfig *config, const GArray *ids)
+{
+        for (guint i = 0; i < ids->len; i++)
+                set_id(config->pending_deletes, g_array_index(ids, guint32, i), FALSE);
+}
+
+/* A list of decimal snapshot ids (1..2^32-1). */
+static gboolean load_ids(GKeyFile *kf, const char *key, GArray *list, const char *path,
+                         GError **error)
+{
+        g_auto(GStrv) ids = g_key_file_get_string_list(kf, GROUP, key, NULL, NULL);
 
         for (guint i = 0; ids && ids[i]; i++) {
                 guint64 id;
@@ -122,13 +152,24 @@ static gboolean load_attached(GKeyFile *kf, ZumaVolumeConfig *config, const char
                         g_autofree char *quoted = zuma_quote(ids[i]);
 
                         g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT,
-                                    "%s: AttachedSnapshots holds %s, not a snapshot id", path,
-                                    quoted);
+                                    "%s: %s holds %s, not a snapshot id", path, key, quoted);
                         return FALSE;
                 }
-                zuma_volume_config_set_snapshot_attached(config, (guint32)id, TRUE);
+                set_id(list, (guint32)id, TRUE);
         }
         return TRUE;
+}
+
+static void save_ids(GKeyFile *kf, const char *key, const GArray *list)
+{
+        g_auto(GStrv) ids = NULL;
+
+        if (list->len == 0)
+                return;
+        ids = g_new0(char *, list->len + 1);
+        for (guint i = 0; i < list->len; i++)
+                ids[i] = g_strdup_printf("%" G_GUINT32_FORMAT, g_array_index(list, guint32, i));
+        g_key_file_set_string_list(kf, GROUP, key, (const char *const *)ids, list->len);
 }
 
 static gboolean chunk_size_valid(guint32 cs)
@@ -199,8 +240,13 @@ ZumaVolumeConfig *zuma_volume_config_load(const char *path, GError **error)
         chunk_size = g_key_file_get_uint64(kf, GROUP, "ChunkSize", NULL);
         config->running = g_key_file_get_boolean(kf, GROUP, "Running", NULL);
         config->attached_snapshots = g_array_new(FALSE, FALSE, sizeof(guint32));
-        if (!load_attached(kf, config, path, error))
+        config->pending_deletes = g_array_new(FALSE, FALSE, sizeof(guint32));
+        if (!load_ids(kf, "AttachedSnapshots", config->attached_snapshots, path, error) ||
+            !load_ids(kf, "PendingDeletes", config->pending_deletes, path, error))
                 return NULL;
+        config->damage = g_key_file_get_string(kf, GROUP, "Damage", NULL);
+        if (!config->damage)
+                config->damage = g_strdup("");
 
         if (!check_config(config, base, error)) {
                 g_prefix_error(error, "%s: ", path);
@@ -272,16 +318,10 @@ gboolean zuma_volume_config_save(const ZumaVolumeConfig *config, const char *dir
         g_key_file_set_uint64(kf, GROUP, "ChunkSize", config->chunk_size);
         g_key_file_set_string(kf, GROUP, "Uuid", config->uuid);
         g_key_file_set_boolean(kf, GROUP, "Running", config->running);
-        if (config->attached_snapshots->len > 0) {
-                g_auto(GStrv) ids = g_new0(char *, config->attached_snapshots->len + 1);
-
-                for (guint i = 0; i < config->attached_snapshots->len; i++)
-                        ids[i] = g_strdup_printf(
-                                "%" G_GUINT32_FORMAT,
-                                g_array_index(config->attached_snapshots, guint32, i));
-                g_key_file_set_string_list(kf, GROUP, "AttachedSnapshots", (const char *const *)ids,
-                                           config->attached_snapshots->len);
-        }
+        save_ids(kf, "AttachedSnapshots", config->attached_snapshots);
+        save_ids(kf, "PendingDeletes", config->pending_deletes);
+        if (config->damage[0])
+                g_key_file_set_string(kf, GROUP, "Damage", config->damage);
         data = g_key_file_to_data(kf, &len, NULL);
         if (g_mkdir_with_parents(dir, 0755) < 0) {
                 int e = errno;

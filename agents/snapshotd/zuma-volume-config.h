@@ -15,6 +15,8 @@
  *   Uuid=0f0e...            (from the store, once started)
  *   Running=true            (desired state: start it when the server starts)
  *   AttachedSnapshots=3;17; (snapshot ids whose device is attached)
+ *   PendingDeletes=4;5;6;   (snapshot ids a delete-snapshots job is to delete)
+ *   Damage=B-tree node 93: checksum mismatch   (the store was found damaged)
  *
  * Running records what the administrator asked for, not what happened: a
  * volume that was running when the server stopped or died starts again
@@ -25,6 +27,17 @@
  * CreateSnapshot with "attach" add one, Detach and deletion remove it),
  * so a volume with thousands of snapshots does not need a loop device for
  * each.  Older servers ignore the key.
+ *
+ * PendingDeletes makes DeleteSnapshots survive a crash: the ids are saved
+ * (durably) before the job deletes the first one and dropped when it
+ * ends; a volume that starts with ids left finishes deleting them, first
+ * thing.  Snapshot ids are never reused in a store, so an id left over
+ * names the snapshot it was meant for or none.
+ *
+ * Damage records that the running store was found damaged, so the server
+ * does not start the volume again on its own (a restart is not an
+ * administrator's decision): the volume stays "failed" until Volume.Start
+ * is called, which clears it.
  */
 #pragma once
 
@@ -42,6 +55,8 @@ typedef struct ZumaVolumeConfig {
         char *uuid;                 /* "" until first started */
         gboolean running;           /* desired state */
         GArray *attached_snapshots; /* guint32 ids, ascending, no duplicates */
+        GArray *pending_deletes;    /* guint32 ids, ascending, no duplicates */
+        char *damage;               /* "" unless the store was found damaged */
 } ZumaVolumeConfig;
 
 ZumaVolumeConfig *zuma_volume_config_new(const char *name, const char *origin_device,
@@ -56,6 +71,12 @@ gboolean zuma_volume_config_get_snapshot_attached(const ZumaVolumeConfig *config
  * anything (and the definition needs saving). */
 gboolean zuma_volume_config_set_snapshot_attached(ZumaVolumeConfig *config, guint32 id,
                                                   gboolean attached);
+
+/* Whether id is in PendingDeletes; adds the ids to, or removes them
+ * from, it. */
+gboolean zuma_volume_config_has_pending_delete(const ZumaVolumeConfig *config, guint32 id);
+void zuma_volume_config_add_pending_deletes(ZumaVolumeConfig *config, const GArray *ids);
+void zuma_volume_config_remove_pending_deletes(ZumaVolumeConfig *config, const GArray *ids);
 
 /* Reads and checks one definition. */
 ZumaVolumeConfig *zuma_volume_config_load(const char *path, GError **error);

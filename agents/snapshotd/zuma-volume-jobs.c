@@ -5,7 +5,14 @@
  *
  *  - delete-snapshots: one snapshot per step (detach, delete, drop the
  *    object); cancelable between snapshots.  The space is freed afterwards
- *    by the volume's background cleanup.
+ *    by the volume's background cleanup.  Resumes after a crash: the ids
+ *    are saved durably in the volume's definition (PendingDeletes, see
+ *    zuma-volume-config.h) before the call returns, and dropped from it
+ *    when the job ends while the volume runs (done, cancelled, or failed
+ *    on its own); a job ended because the volume stopped or failed, or
+ *    the server died, leaves them, and the next start deletes whichever
+ *    of them the store still has, first thing (each deletion is one
+ *    atomic commit, so a snapshot is either deleted or not).
  *  - revert: the origin device is detached first (a mounted origin is
  *    Busy unless forced) and the revert is recorded in the store
  *    (ss_revert_begin) before the call returns.  The steps first count the
@@ -13,8 +20,14 @@
  *    Total), then rewrite up to REVERT_STEP_BYTES per step, each step under
  *    write_gate (exclusive) and lock.  Not cancelable: a started revert
  *    finishes, after a crash too (Start resumes it).  The origin is
- *    attached again when it is done; after a failure it stays detached
- *    until Stop and Start finish the revert.
+ *    attached again when it is done.  A revert that cannot finish (the
+ *    store is full under the refuse policy, or no snapshot may be
+ *    auto-deleted) leaves the origin detached and LastError saying what
+ *    would let it finish: grow the store (Resize) or delete snapshots,
+ *    then Revert to the same snapshot again (or Stop and Start) resumes
+ *    it; AbandonRevert gives it up (ss_revert_abandon: the origin keeps
+ *    what was reverted so far, every snapshot stays intact) and attaches
+ *    the origin again.
  *  - resize: takes the grown size of the origin and/or store device in one
  *    step, then makes the attached origin device take the new size;
  *    shrinking is refused before the job starts.
@@ -66,8 +79,23 @@ static gboolean delete_step(ZumaJob *job, gpointer data, gboolean *ret_finished,
         return TRUE;
 }
 
+/* Done, cancelled or failed while the volume runs: the ids are no longer
+ * pending (cancel means "not the rest").  Otherwise the volume stopped,
+ * failed or the server is ending: the next start finishes the job. */
+static void delete_finish(ZumaJob *job, gpointer data, const GError *error)
+{
+        DeleteJob *d = data;
+        ZumaVolume *self = d->volume;
+
+        if (self->state != VOLUME_RUNNING || self->forgotten)
+                return;
+        zuma_volume_config_remove_pending_deletes(self->config, d->ids);
+        volume_save_config_or_warn(self);
+}
+
 static const ZumaJobOps delete_ops = {
         .step = delete_step,
+        .finish = delete_finish,
         .free_data = delete_job_free,
 };
 
@@ -87,16 +115,31 @@ static ZumaJob *add_job(ZumaVolume *self, const char *operation, gboolean cancel
         return job;
 }
 
+/* Starts deleting ids (taken); returns the job's path. */
+static char *start_delete_job(ZumaVolume *self, GArray *ids, gboolean force)
+{
+        g_autoptr(ZumaJob) job = NULL;
+        DeleteJob *data = g_new0(DeleteJob, 1);
+
+        data->volume = g_object_ref(self);
+        data->ids = ids;
+        data->force = force;
+        job = add_job(self, "delete-snapshots", TRUE, &delete_ops, data);
+        zuma_job_set_progress(job, 0, data->ids->len);
+        g_message("volume %s: deleting %u snapshots (job %s)", self->config->name, data->ids->len,
+                  zuma_job_get_object_path(job));
+        zuma_job_start(job);
+        return g_strdup(zuma_job_get_object_path(job));
+}
+
 gboolean volume_delete_snapshots(ZumaVolume *self, const char *const *names, GVariant *options,
                                  char **ret_job, GError **error)
 {
         g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint32));
         g_autoptr(GHashTable) seen = g_hash_table_new(g_direct_hash, g_direct_equal);
-        g_autoptr(ZumaJob) job = NULL;
         ZumaFrontend *frontend = volume_frontend(self);
         gboolean force = FALSE;
         guint n = g_strv_length((char **)names);
-        DeleteJob *data;
 
         if (!zuma_options_parse(options, error, "force", "b", &force, NULL))
                 return FALSE;
@@ -133,17 +176,43 @@ gboolean volume_delete_snapshots(ZumaVolume *self, const char *const *names, GVa
                 }
                 g_array_append_val(ids, id);
         }
-        data = g_new0(DeleteJob, 1);
-        data->volume = g_object_ref(self);
-        data->ids = g_steal_pointer(&ids);
-        data->force = force;
-        job = add_job(self, "delete-snapshots", TRUE, &delete_ops, data);
-        zuma_job_set_progress(job, 0, data->ids->len);
-        g_message("volume %s: deleting %u snapshots (job %s)", self->config->name, data->ids->len,
-                  zuma_job_get_object_path(job));
-        zuma_job_start(job);
-        *ret_job = g_strdup(zuma_job_get_object_path(job));
+        /* Durably before the first deletion, so a crash cannot leave the
+         * request half done. */
+        zuma_volume_config_add_pending_deletes(self->config, ids);
+        if (!zuma_volume_save_config(self, error)) {
+                zuma_volume_config_remove_pending_deletes(self->config, ids);
+                g_prefix_error(error, "cannot record the snapshots to delete: ");
+                return FALSE;
+        }
+        *ret_job = start_delete_job(self, g_steal_pointer(&ids), force);
         return TRUE;
+}
+
+void volume_resume_deletes(ZumaVolume *self)
+{
+        g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint32));
+        g_autoptr(GArray) gone = g_array_new(FALSE, FALSE, sizeof(guint32));
+        GArray *pending = self->config->pending_deletes;
+
+        for (guint i = 0; i < pending->len; i++) {
+                guint32 id = g_array_index(pending, guint32, i);
+
+                if (g_hash_table_contains(self->snapshots, GUINT_TO_POINTER(id)))
+                        g_array_append_val(ids, id);
+                else
+                        g_array_append_val(gone, id);
+        }
+        if (gone->len > 0) {
+                zuma_volume_config_remove_pending_deletes(self->config, gone);
+                volume_save_config_or_warn(self);
+        }
+        if (ids->len == 0)
+                return;
+        /* Past the job limit, like a revert's recovery; forced, since the
+         * caller asked for the deletion before the crash. */
+        g_message("volume %s: finishing an interrupted deletion of %u snapshots",
+                  self->config->name, ids->len);
+        g_free(start_delete_job(self, g_steal_pointer(&ids), TRUE));
 }
 
 /* --- revert --- */
@@ -233,13 +302,21 @@ static void revert_finish(ZumaJob *job, gpointer data, const GError *error)
                 self->revert_job = NULL;
         if (self->state != VOLUME_RUNNING)
                 return;
+        if (self->revert_abandoning)
+                return;
         if (error) {
                 /* A half-reverted origin must not take writes that the
                  * unfinished revert would later overwrite. */
                 g_autofree char *message = g_strdup_printf(
-                        "the revert to snapshot %s is unfinished (%s); Stop and Start the "
-                        "volume to finish it",
-                        d->target_name, error->message);
+                        "the revert to snapshot %s is unfinished (%s); %s, then revert to %s "
+                        "again (zumactl revert %s %s) to finish it, or abandon the revert "
+                        "(zumactl revert --abandon %s; the origin stays partly reverted)",
+                        d->target_name, error->message,
+                        g_error_matches(error, ZUMA_ERROR, ZUMA_ERROR_NO_SPACE)
+                                ? "grow the store device and take its size (zumactl resize "
+                                  "--store), or delete snapshots"
+                                : "remove the cause",
+                        d->target_name, self->config->name, d->target_name, self->config->name);
 
                 g_warning("volume %s: %s", self->config->name, message);
                 zuma_bus_volume_set_last_error(self->iface, message);
@@ -295,6 +372,7 @@ gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, ch
         ZumaFrontend *frontend = volume_frontend(self);
         ZumaSnapshot *snapshot;
         ZumaEngine *engine;
+        SsStoreInfo info;
         gboolean force = FALSE;
         guint32 target;
         int r;
@@ -325,6 +403,27 @@ gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, ch
         }
         target = zuma_snapshot_get_id(snapshot);
         engine = self->engine;
+        g_mutex_lock(&engine->lock);
+        r = ss_store_info(engine->store, &info);
+        g_mutex_unlock(&engine->lock);
+        if (r == 0 && info.revert_target == target) {
+                /* A revert that could not finish, asked for again: resume. */
+                g_message("volume %s: resuming the unfinished revert to snapshot %s",
+                          self->config->name, name);
+                start_revert_job(self, target, name, ret_job);
+                return TRUE;
+        }
+        if (r == 0 && info.revert_target) {
+                ZumaSnapshot *pending =
+                        g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(info.revert_target));
+
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
+                            "volume %s has an unfinished revert to snapshot %s: finish it "
+                            "(revert to that snapshot again) or abandon it first",
+                            self->config->name,
+                            pending ? zuma_snapshot_get_name(pending) : "(deleted)");
+                return FALSE;
+        }
         zuma_engine_lock_exclusive(engine);
         r = ss_revert_begin(engine->store, target);
         if (r < 0)
@@ -338,6 +437,40 @@ gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, ch
                 return FALSE;
         }
         start_revert_job(self, target, name, ret_job);
+        return TRUE;
+}
+
+gboolean volume_abandon_revert(ZumaVolume *self, GVariant *options, GError **error)
+{
+        ZumaEngine *engine;
+        int r;
+
+        if (!zuma_options_parse(options, error, NULL) || !volume_require_running(self, error))
+                return FALSE;
+        if (self->revert_job) {
+                g_autoptr(GError) why =
+                        g_error_new(ZUMA_ERROR, ZUMA_ERROR_CANCELLED, "the revert was abandoned");
+                self->revert_abandoning = TRUE;
+                zuma_job_abort(self->revert_job, why);
+                self->revert_abandoning = FALSE;
+        }
+        engine = self->engine;
+        zuma_engine_lock_exclusive(engine);
+        r = ss_revert_abandon(engine->store);
+        if (r == -ENOENT)
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
+                            "volume %s has no unfinished revert", self->config->name);
+        else if (r < 0)
+                volume_engine_error(self, r, "cannot abandon the revert", error);
+        zuma_engine_unlock_exclusive(engine);
+        if (r < 0)
+                return FALSE;
+        g_message("volume %s: revert abandoned, the origin stays partly reverted",
+                  self->config->name);
+        zuma_bus_volume_set_last_error(self->iface, "");
+        if (!zuma_bus_volume_get_device(self->iface)[0] && !volume_attach_origin(self, error))
+                return FALSE;
+        volume_refresh(self);
         return TRUE;
 }
 

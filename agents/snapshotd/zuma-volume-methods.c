@@ -22,7 +22,13 @@ typedef GVariant *(*VolumeMethodFunc)(ZumaVolume *self, GVariant *params, GVaria
 
 static GVariant *start_method(ZumaVolume *self, GVariant *params, GVariant *options, GError **error)
 {
-        if (!zuma_options_parse(options, error, NULL) || !zuma_volume_start(self, error))
+        gboolean accept_rollback = FALSE;
+
+        if (!zuma_options_parse(options, error, "accept_rollback", "b", &accept_rollback, NULL) ||
+            !zuma_volume_start(self,
+                               ZUMA_VOLUME_START_REQUESTED |
+                                       (accept_rollback ? ZUMA_VOLUME_START_ACCEPT_ROLLBACK : 0),
+                               error))
                 return NULL;
         return g_variant_new("()");
 }
@@ -74,6 +80,14 @@ static GVariant *revert_method(ZumaVolume *self, GVariant *params, GVariant *opt
         return g_variant_new("(o)", job);
 }
 
+static GVariant *abandon_revert_method(ZumaVolume *self, GVariant *params, GVariant *options,
+                                       GError **error)
+{
+        if (!volume_abandon_revert(self, options, error))
+                return NULL;
+        return g_variant_new("()");
+}
+
 static GVariant *resize_method(ZumaVolume *self, GVariant *params, GVariant *options,
                                GError **error)
 {
@@ -107,6 +121,7 @@ static const struct {
         { "CreateSnapshot", "create snapshots", create_snapshot_method },
         { "DeleteSnapshots", "delete snapshots", delete_snapshots_method },
         { "Revert", "revert volumes", revert_method },
+        { "AbandonRevert", "revert volumes", abandon_revert_method },
         { "Resize", "resize volumes", resize_method },
         { "SetFullPolicy", "change volumes", set_full_policy_method },
 };
@@ -183,7 +198,7 @@ static gboolean on_handle_find_snapshot(ZumaBusVolume *iface, GDBusMethodInvocat
         ZumaSnapshot *snapshot = NULL;
 
         if (zuma_options_parse(options, &error, NULL))
-                snapshot = volume_find_snapshot(self, name, &error);
+                snapshot = volume_find_snapshot_to_read(self, name, &error);
         if (!snapshot) {
                 zuma_reply_gerror(invocation, error);
                 return TRUE;
@@ -204,6 +219,7 @@ void volume_connect_methods(ZumaVolume *self)
                 { "handle-create-snapshot", G_CALLBACK(on_handle_string_argument) },
                 { "handle-delete-snapshots", G_CALLBACK(on_handle_strv_argument) },
                 { "handle-revert", G_CALLBACK(on_handle_string_argument) },
+                { "handle-abandon-revert", G_CALLBACK(on_handle_options_only) },
                 { "handle-resize", G_CALLBACK(on_handle_options_only) },
                 { "handle-set-full-policy", G_CALLBACK(on_handle_string_argument) },
         };

@@ -31,21 +31,27 @@ struct _ZumaVolume {
         ZumaBusVolume *iface;
         VolumeState state;
         gboolean forgotten;
-        ZumaEngine *engine;      /* open while running, and while failed until Stop */
-        gboolean frontend_added; /* the frontend knows the volume */
-        GHashTable *snapshots;   /* id → ZumaSnapshot, while the engine is open */
-        GPtrArray *jobs;         /* running ZumaJob of this volume */
-        ZumaJob *revert_job;     /* the running revert (also in jobs) */
-        guint refresh_id;        /* periodic store figures and thresholds */
-        guint cleanup_id;        /* frees deleted snapshots' space */
-        gboolean cleanup_broken; /* a cleanup step failed: no retry until restart */
-        guint usage_level;       /* highest usage threshold crossed: 0, 80, 90, 95 */
+        ZumaEngine *engine;         /* open while running, and while failed until Stop */
+        gboolean frontend_added;    /* the frontend knows the volume */
+        GHashTable *snapshots;      /* id → ZumaSnapshot, while the engine is open */
+        GPtrArray *jobs;            /* running ZumaJob of this volume */
+        ZumaJob *revert_job;        /* the running revert (also in jobs) */
+        gboolean revert_abandoning; /* AbandonRevert is ending revert_job */
+        guint refresh_id;           /* periodic store figures and thresholds */
+        guint cleanup_id;           /* frees deleted snapshots' space */
+        gboolean cleanup_broken;    /* a cleanup step failed: no retry until restart */
+        guint usage_level;          /* highest usage threshold crossed: 0, 80, 90, 95 */
 };
 
 /* zuma-volume.c */
 /* NotFound once the definition was forgotten (a call still on its way). */
 gboolean volume_require_known(ZumaVolume *self, GError **error);
+/* Running, and its store neither failed nor damaged: whatever changes
+ * the store or the volume requires this.  A damaged store answers
+ * Corrupt, a stopped or failed volume NotRunning. */
 gboolean volume_require_running(ZumaVolume *self, GError **error);
+/* zuma_volume_is_readable(), or NotRunning: for what only reads. */
+gboolean volume_require_readable(ZumaVolume *self, GError **error);
 /* Busy while a revert runs; what_next names what the caller may do once
  * it is done ("delete snapshots"). */
 gboolean volume_require_no_revert(ZumaVolume *self, const char *what_next, GError **error);
@@ -69,8 +75,12 @@ gboolean volume_set_full_policy(ZumaVolume *self, const char *policy, GError **e
 void volume_connect_methods(ZumaVolume *self);
 
 /* zuma-volume-snapshots.c */
+/* A snapshot to change (volume_require_running) or only to read
+ * (volume_require_readable), by id or by name. */
 ZumaSnapshot *volume_lookup_snapshot(ZumaVolume *self, guint32 id, GError **error);
+ZumaSnapshot *volume_lookup_snapshot_to_read(ZumaVolume *self, guint32 id, GError **error);
 ZumaSnapshot *volume_find_snapshot(ZumaVolume *self, const char *name, GError **error);
+ZumaSnapshot *volume_find_snapshot_to_read(ZumaVolume *self, const char *name, GError **error);
 gboolean volume_load_snapshots(ZumaVolume *self, GError **error);
 /* Attaches the snapshots the definition lists as attached. */
 void volume_attach_snapshots(ZumaVolume *self);
@@ -90,6 +100,12 @@ gboolean volume_delete_snapshots(ZumaVolume *self, const char *const *names, GVa
                                  char **ret_job, GError **error);
 gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, char **ret_job,
                        GError **error);
+/* Start found snapshots a delete-snapshots job did not get to (the
+ * definition's PendingDeletes): delete them. */
+void volume_resume_deletes(ZumaVolume *self);
+/* Gives up the unfinished revert (running or stuck) and attaches the
+ * origin again; NotFound when there is none. */
+gboolean volume_abandon_revert(ZumaVolume *self, GVariant *options, GError **error);
 /* Start found an unfinished revert in the store: finish it. */
 void volume_resume_revert(ZumaVolume *self, guint32 target);
 gboolean volume_resize(ZumaVolume *self, GVariant *options, char **ret_job, GError **error);

@@ -24,26 +24,51 @@
 /* Attach failures at start logged one by one; the rest are counted. */
 #define ATTACH_WARNINGS 3
 
-ZumaSnapshot *volume_lookup_snapshot(ZumaVolume *self, guint32 id, GError **error)
+static ZumaSnapshot *lookup_snapshot(ZumaVolume *self, guint32 id, GError **error)
 {
-        ZumaSnapshot *snapshot;
+        ZumaSnapshot *snapshot = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(id));
 
-        if (!volume_require_running(self, error))
-                return NULL;
-        snapshot = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(id));
         if (!snapshot)
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
                             "snapshot %u of volume %s no longer exists", id, self->config->name);
         return snapshot;
 }
 
+ZumaSnapshot *volume_lookup_snapshot(ZumaVolume *self, guint32 id, GError **error)
+{
+        if (!volume_require_running(self, error))
+                return NULL;
+        return lookup_snapshot(self, id, error);
+}
+
+ZumaSnapshot *volume_lookup_snapshot_to_read(ZumaVolume *self, guint32 id, GError **error)
+{
+        if (!volume_require_readable(self, error))
+                return NULL;
+        return lookup_snapshot(self, id, error);
+}
+
+static ZumaSnapshot *find_snapshot(ZumaVolume *self, const char *name, GError **error);
+
 ZumaSnapshot *volume_find_snapshot(ZumaVolume *self, const char *name, GError **error)
+{
+        if (!volume_require_running(self, error))
+                return NULL;
+        return find_snapshot(self, name, error);
+}
+
+ZumaSnapshot *volume_find_snapshot_to_read(ZumaVolume *self, const char *name, GError **error)
+{
+        if (!volume_require_readable(self, error))
+                return NULL;
+        return find_snapshot(self, name, error);
+}
+
+static ZumaSnapshot *find_snapshot(ZumaVolume *self, const char *name, GError **error)
 {
         GHashTableIter iter;
         gpointer value;
 
-        if (!volume_require_running(self, error))
-                return NULL;
         if (!zuma_check_snapshot_name(name, error))
                 return NULL;
         g_hash_table_iter_init(&iter, self->snapshots);
@@ -129,8 +154,9 @@ void volume_attach_snapshots(ZumaVolume *self)
                 g_autoptr(GError) error = NULL;
 
                 /* Gone from the store, and the definition missed it (it
-                 * could not be saved, or the server died in between). */
-                if (!snapshot) {
+                 * could not be saved, or the server died in between);
+                 * or about to be deleted: no device for it. */
+                if (!snapshot || zuma_volume_config_has_pending_delete(self->config, id)) {
                         zuma_volume_config_set_snapshot_attached(self->config, id, FALSE);
                         gone++;
                         continue;
@@ -454,10 +480,12 @@ gboolean zuma_volume_set_snapshot_writable(ZumaVolume *self, guint32 id, gboolea
         return TRUE;
 }
 
+/* Attach and Detach change no store: a damaged store's snapshots can be
+ * attached to copy out what is still readable. */
 gboolean zuma_volume_attach_snapshot(ZumaVolume *self, guint32 id, char **ret_device,
                                      GError **error)
 {
-        ZumaSnapshot *snapshot = volume_lookup_snapshot(self, id, error);
+        ZumaSnapshot *snapshot = volume_lookup_snapshot_to_read(self, id, error);
 
         if (!snapshot || !attach_snapshot(self, snapshot, error))
                 return FALSE;
@@ -467,7 +495,7 @@ gboolean zuma_volume_attach_snapshot(ZumaVolume *self, guint32 id, char **ret_de
 
 gboolean zuma_volume_detach_snapshot(ZumaVolume *self, guint32 id, gboolean force, GError **error)
 {
-        ZumaSnapshot *snapshot = volume_lookup_snapshot(self, id, error);
+        ZumaSnapshot *snapshot = volume_lookup_snapshot_to_read(self, id, error);
 
         if (!snapshot || !detach_snapshot(self, snapshot, force, error))
                 return FALSE;
@@ -480,7 +508,7 @@ gboolean zuma_volume_get_snapshot_usage(ZumaVolume *self, guint32 id, SsSnapshot
 {
         int r;
 
-        if (!volume_lookup_snapshot(self, id, error))
+        if (!volume_lookup_snapshot_to_read(self, id, error))
                 return FALSE;
         g_mutex_lock(&self->engine->lock);
         r = ss_snapshot_usage(self->engine->store, id, ret_usage);

@@ -17,8 +17,15 @@
  *
  * The engine reports two events on the main loop: a snapshot the full
  * policy deleted (SnapshotDeleted with reason "store-full") and a failed
- * I/O or commit (state "failed", Stopped "failed"; every later engine call
- * fails until Stop and Start).
+ * I/O or commit, or metadata found damaged (state "failed", Failed and
+ * Stopped "failed").  A failed I/O fails every later engine call until
+ * Stop and Start.  Damage (like ext4's errors=remount-ro) stops every
+ * change at once, the moment the engine notes it (volume_require_running
+ * asks the engine, not only the state): no commit, no cleanup step, no
+ * job step, no change of the store's settings; the devices stay attached
+ * and serve what can still be read.  The damage is recorded in the
+ * definition, so a server restart leaves the volume failed; only an
+ * administrator's Start opens the store again.
  *
  * Usage thresholds: the share of the store in use (data and metadata) is
  * sampled after each operation and every REFRESH_INTERVAL_S, since origin
@@ -74,6 +81,25 @@ ZumaAuth *zuma_volume_get_auth(ZumaVolume *self)
 gboolean zuma_volume_is_running(ZumaVolume *self)
 {
         return self->state == VOLUME_RUNNING;
+}
+
+static gboolean engine_failed(ZumaEngine *engine)
+{
+        return g_atomic_int_get((gint *)&engine->failed);
+}
+
+gboolean zuma_volume_is_readable(ZumaVolume *self)
+{
+        return !self->forgotten && self->engine && !engine_failed(self->engine) &&
+               (self->state == VOLUME_RUNNING || self->state == VOLUME_FAILED);
+}
+
+/* Whether the store may be changed now: the engine may have found damage
+ * or failed an I/O on a FUSE thread before its event reached the state. */
+static gboolean store_changeable(ZumaVolume *self)
+{
+        return self->state == VOLUME_RUNNING && self->engine && !engine_failed(self->engine) &&
+               !zuma_engine_is_damaged(self->engine);
 }
 
 gboolean zuma_volume_is_stopped(ZumaVolume *self)
@@ -167,14 +193,39 @@ gboolean volume_require_known(ZumaVolume *self, GError **error)
 
 gboolean volume_require_running(ZumaVolume *self, GError **error)
 {
+        const char *last_error = zuma_bus_volume_get_last_error(self->iface);
+
         if (!volume_require_known(self, error))
                 return FALSE;
-        if (self->state != VOLUME_RUNNING) {
+        if (store_changeable(self))
+                return TRUE;
+        if (self->engine && zuma_engine_is_damaged(self->engine)) {
+                g_autofree char *damage = zuma_engine_dup_damage(self->engine);
+
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT,
+                            "volume %s: the store is damaged (%s); nothing is changed in it "
+                            "until an administrator checks it and starts the volume again",
+                            self->config->name, damage);
+        } else if (self->state == VOLUME_FAILED && last_error[0]) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING, "volume %s is failed: %s",
+                            self->config->name, last_error);
+        } else {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING, "volume %s is %s",
-                            self->config->name, state_name(self->state));
-                return FALSE;
+                            self->config->name,
+                            self->state == VOLUME_RUNNING ? "failed" : state_name(self->state));
         }
-        return TRUE;
+        return FALSE;
+}
+
+gboolean volume_require_readable(ZumaVolume *self, GError **error)
+{
+        if (!volume_require_known(self, error))
+                return FALSE;
+        if (zuma_volume_is_readable(self))
+                return TRUE;
+        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING, "volume %s is %s",
+                    self->config->name, state_name(self->state));
+        return FALSE;
 }
 
 gboolean volume_require_no_revert(ZumaVolume *self, const char *what_next, GError **error)
@@ -313,7 +364,7 @@ static gboolean on_cleanup(gpointer user_data)
         g_autoptr(GError) error = NULL;
         int r;
 
-        if (self->state != VOLUME_RUNNING) {
+        if (!store_changeable(self)) {
                 self->cleanup_id = 0;
                 return G_SOURCE_REMOVE;
         }
@@ -340,7 +391,7 @@ static gboolean on_cleanup(gpointer user_data)
 
 static void kick_cleanup(ZumaVolume *self)
 {
-        if (self->cleanup_id || self->cleanup_broken || self->state != VOLUME_RUNNING)
+        if (self->cleanup_id || self->cleanup_broken || !store_changeable(self))
                 return;
         self->cleanup_id = g_timeout_add(CLEANUP_INTERVAL_MS, on_cleanup, self);
 }
@@ -361,22 +412,49 @@ static void on_engine_autodeleted(gpointer user, guint32 id, const char *name)
         volume_refresh(self);
 }
 
+/* The volume goes to "failed" with message as LastError, and says so on
+ * the bus (Failed; Stopped "failed" too when it was running). */
+static void enter_failed(ZumaVolume *self, gboolean was_running, const char *message)
+{
+        set_state(self, VOLUME_FAILED);
+        set_last_error(self, message);
+        g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
+        zuma_bus_volume_emit_failed(self->iface, zuma_bus_volume_get_last_error(self->iface));
+        if (was_running)
+                zuma_bus_volume_emit_stopped(self->iface, "failed");
+}
+
 static void on_engine_failed(gpointer user, const char *message)
 {
         ZumaVolume *self = user;
+        gboolean damaged = self->engine && zuma_engine_is_damaged(self->engine);
         g_autofree char *why = NULL;
+        g_autofree char *last_error = NULL;
 
         if (self->state != VOLUME_RUNNING)
                 return;
         g_warning("volume %s failed: %s", self->config->name, message);
+        if (damaged) {
+                g_autofree char *damage = zuma_engine_dup_damage(self->engine);
+
+                last_error = g_strdup_printf(
+                        "%s; nothing more is written to store %s, and what does not need the "
+                        "damaged metadata stays readable: check the store (zumastor-check), "
+                        "then Stop and Start the volume",
+                        message, self->config->store_device);
+                /* A server restart must not start it again on its own. */
+                g_free(self->config->damage);
+                self->config->damage = g_strdup(damage ? damage : message);
+                volume_save_config_or_warn(self);
+        }
+        /* Failed before the jobs end, so that they see it (a deletion
+         * stays pending, to be resumed by the next start). */
         set_state(self, VOLUME_FAILED);
-        set_last_error(self, message);
         g_clear_handle_id(&self->refresh_id, g_source_remove);
         g_clear_handle_id(&self->cleanup_id, g_source_remove);
         why = g_strdup_printf("volume %s failed: %s", self->config->name, message);
-        end_jobs(self, ZUMA_ERROR_IO, why);
-        g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
-        zuma_bus_volume_emit_stopped(self->iface, "failed");
+        end_jobs(self, damaged ? ZUMA_ERROR_CORRUPT : ZUMA_ERROR_IO, why);
+        enter_failed(self, TRUE, last_error ? last_error : message);
 }
 
 static const ZumaEngineCallbacks engine_callbacks = {
@@ -456,16 +534,103 @@ static SsFullPolicy policy_from_name(const char *name)
         return g_str_equal(name, "refuse") ? SS_FULL_REFUSE : SS_FULL_AUTODELETE;
 }
 
+/* How many snapshots the shown names may be of, at most. */
+#define ROLLBACK_NAMES_SHOWN 10
+
+/* What a rollback would cost, in words: the store is opened read-only on
+ * the older commit to list the snapshots it holds.  Every one of them may
+ * read newer data for chunks the lost commit copied out (the origin has
+ * been written since), and which chunks those were is what was lost, so
+ * no snapshot can be named safe. */
+static char *rollback_cost(ZumaVolume *self)
+{
+        g_autoptr(GString) names = g_string_new(NULL);
+        ZumaEngine *engine;
+        SsSnapshotInfo info;
+        guint32 after = 0;
+        guint count = 0;
+
+        engine = zuma_engine_open_flags(self->config->origin_device, self->config->store_device,
+                                        SS_OPEN_READONLY | SS_OPEN_ACCEPT_ROLLBACK, NULL, NULL,
+                                        NULL, NULL);
+        if (!engine)
+                return g_strdup("snapshots taken in the lost commit would be gone, and every "
+                                "snapshot may read newer data for the chunks it copied out");
+        g_mutex_lock(&engine->lock);
+        while (ss_snapshot_next(engine->store, after, &info) == 0) {
+                if (count < ROLLBACK_NAMES_SHOWN)
+                        g_string_append_printf(names, "%s%s", count ? ", " : "", info.name);
+                count++;
+                after = info.id;
+        }
+        g_mutex_unlock(&engine->lock);
+        zuma_engine_close(engine, NULL);
+        if (count == 0)
+                return g_strdup("snapshots taken in the lost commit would be gone; the older "
+                                "commit holds no snapshot");
+        if (count == 1)
+                return g_strdup_printf("snapshots taken in the lost commit would be gone, and "
+                                       "the older commit's one snapshot (%s) may read newer data "
+                                       "for the chunks it copied out",
+                                       names->str);
+        return g_strdup_printf("snapshots taken in the lost commit would be gone, and all %u "
+                               "snapshots of the older commit (%s%s) may read newer data for "
+                               "the chunks it copied out",
+                               count, names->str, count > ROLLBACK_NAMES_SHOWN ? ", ..." : "");
+}
+
+/* What the store said about itself at open that the administrator must
+ * know: a rollback accepted, superblock copies that failed their checks. */
+static char *store_warning(const SsStoreInfo *info)
+{
+        g_autoptr(GString) warning = g_string_new(NULL);
+
+        if (info->rolled_back) {
+                g_string_append_printf(
+                        warning, "opened on an older commit (transaction %" G_GUINT64_FORMAT ")",
+                        info->txid);
+                if (info->lost_txid)
+                        g_string_append_printf(warning,
+                                               ", transaction %" G_GUINT64_FORMAT " is lost",
+                                               info->lost_txid);
+                g_string_append(warning, ": snapshots may read newer data for chunks it had "
+                                         "copied out");
+        }
+        if (info->superblock_copies_damaged > 0)
+                g_string_append_printf(warning,
+                                       "%s%u superblock cop%s failed %s checks at open (rewritten "
+                                       "by the next commit); check the store (zumastor-check)",
+                                       warning->len ? "; " : "", info->superblock_copies_damaged,
+                                       info->superblock_copies_damaged == 1 ? "y" : "ies",
+                                       info->superblock_copies_damaged == 1 ? "its" : "their");
+        return g_string_free(g_steal_pointer(&warning), FALSE);
+}
+
 /* Opens the engine and checks the store is this volume's; applies the
  * configured full policy. */
-static gboolean open_engine(ZumaVolume *self, SsStoreInfo *ret_info, GError **error)
+static gboolean open_engine(ZumaVolume *self, ZumaVolumeStartFlags flags, SsStoreInfo *ret_info,
+                            GError **error)
 {
+        g_autofree char *warning = NULL;
         ZumaEngine *engine;
         SsStoreInfo info;
+        int open_errno = 0;
         int r;
 
-        engine = zuma_engine_open(self->config->origin_device, self->config->store_device,
-                                  &engine_callbacks, self, error);
+        engine = zuma_engine_open_flags(
+                self->config->origin_device, self->config->store_device,
+                flags & ZUMA_VOLUME_START_ACCEPT_ROLLBACK ? SS_OPEN_ACCEPT_ROLLBACK : 0,
+                &engine_callbacks, self, &open_errno, error);
+        if (!engine && open_errno == -ESTALE) {
+                g_autofree char *cost = rollback_cost(self);
+                g_autofree char *why = g_strdup((*error)->message);
+
+                g_clear_error(error);
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT,
+                            "%s; %s.  To open it on the older commit anyway, start the volume "
+                            "with accept_rollback (zumactl start --accept-rollback %s)",
+                            why, cost, self->config->name);
+        }
         if (!engine)
                 return FALSE;
         g_mutex_lock(&engine->lock);
@@ -492,6 +657,11 @@ static gboolean open_engine(ZumaVolume *self, SsStoreInfo *ret_info, GError **er
         }
         self->engine = engine;
         *ret_info = info;
+        warning = store_warning(&info);
+        if (warning[0])
+                g_warning("volume %s: store %s %s", self->config->name, self->config->store_device,
+                          warning);
+        zuma_bus_volume_set_store_warning(self->iface, warning);
         return TRUE;
 }
 
@@ -513,7 +683,7 @@ static gboolean start_serving(ZumaVolume *self, const SsStoreInfo *info, GError 
         return TRUE;
 }
 
-gboolean zuma_volume_start(ZumaVolume *self, GError **error)
+gboolean zuma_volume_start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError **error)
 {
         g_autofree char *uuid = NULL;
         SsStoreInfo info;
@@ -527,15 +697,26 @@ gboolean zuma_volume_start(ZumaVolume *self, GError **error)
         }
         if (self->engine)
                 teardown(self); /* failed: Start retries */
+        if (self->config->damage[0] && !(flags & ZUMA_VOLUME_START_REQUESTED)) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT,
+                            "volume %s is not started: its store %s was found damaged (%s); "
+                            "check it (zumastor-check), then start the volume",
+                            self->config->name, self->config->store_device, self->config->damage);
+                g_warning("%s", (*error)->message);
+                enter_failed(self, FALSE, (*error)->message);
+                return FALSE;
+        }
         g_message("starting volume %s (origin %s, store %s)", self->config->name,
                   self->config->origin_device, self->config->store_device);
-        if (!open_engine(self, &info, error)) {
+        if (!open_engine(self, flags, &info, error)) {
                 g_prefix_error(error, "cannot start volume %s: ", self->config->name);
-                set_last_error(self, (*error)->message);
-                set_state(self, g_error_matches(*error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT)
-                                        ? VOLUME_FAILED
-                                        : VOLUME_STOPPED);
                 g_warning("%s", (*error)->message);
+                if (g_error_matches(*error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT)) {
+                        enter_failed(self, FALSE, (*error)->message);
+                } else {
+                        set_last_error(self, (*error)->message);
+                        set_state(self, VOLUME_STOPPED);
+                }
                 return FALSE;
         }
         uuid = uuid_string(info.volume_uuid);
@@ -557,11 +738,18 @@ gboolean zuma_volume_start(ZumaVolume *self, GError **error)
         }
         set_last_error(self, "");
         self->config->running = TRUE;
+        if (self->config->damage[0]) {
+                g_message("volume %s: started by request after its store was found damaged (%s)",
+                          self->config->name, self->config->damage);
+                g_free(self->config->damage);
+                self->config->damage = g_strdup("");
+        }
         volume_save_config_or_warn(self);
         refresh(self, FALSE, FALSE);
         self->refresh_id = g_timeout_add_seconds(REFRESH_INTERVAL_S, on_refresh, self);
         if (info.revert_target)
                 volume_resume_revert(self, info.revert_target);
+        volume_resume_deletes(self);
         g_message("volume %s started: %u snapshots, origin %s", self->config->name,
                   info.snapshot_count,
                   zuma_bus_volume_get_device(self->iface)[0]
@@ -644,6 +832,10 @@ gboolean volume_set_full_policy(ZumaVolume *self, const char *policy, GError **e
                             "unknown full policy %s: use \"refuse\" or \"autodelete\"", quoted);
                 return FALSE;
         }
+        /* A failed volume's store takes no settings: a damaged one is not
+         * to be written before an administrator looked at it. */
+        if (self->state != VOLUME_STOPPED && !volume_require_running(self, error))
+                return FALSE;
         if (self->engine && self->state == VOLUME_RUNNING) {
                 g_mutex_lock(&self->engine->lock);
                 r = ss_store_set_full_policy(self->engine->store, policy_from_name(policy));
@@ -684,6 +876,7 @@ ZumaVolume *zuma_volume_new(ZumaManager *manager, ZumaVolumeConfig *config)
         zuma_bus_volume_set_mount_point(self->iface, config->mount_point);
         zuma_bus_volume_set_state(self->iface, state_name(VOLUME_STOPPED));
         zuma_bus_volume_set_last_error(self->iface, "");
+        zuma_bus_volume_set_store_warning(self->iface, "");
         zuma_bus_volume_set_device(self->iface, "");
         zuma_bus_volume_set_chunk_size(self->iface, config->chunk_size);
         zuma_bus_volume_set_full_policy(self->iface, config->full_policy);

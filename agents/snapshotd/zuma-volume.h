@@ -39,10 +39,21 @@ gboolean zuma_volume_is_stopped(ZumaVolume *self);
  * device, or same file). */
 gboolean zuma_volume_uses_device(ZumaVolume *self, const char *path);
 
+typedef enum {
+        /* An administrator asked (Volume.Start, DefineVolume), not the
+         * server starting its volumes: a damage recorded when the volume
+         * last ran no longer keeps it from starting. */
+        ZUMA_VOLUME_START_REQUESTED = 1u << 0,
+        /* Open the store on an older commit when the newest cannot be
+         * read (SS_OPEN_ACCEPT_ROLLBACK); without it such a store keeps
+         * the volume "failed", LastError saying what would be lost. */
+        ZUMA_VOLUME_START_ACCEPT_ROLLBACK = 1u << 1,
+} ZumaVolumeStartFlags;
+
 /* Start and Stop.  reason: "requested" records the desired state,
  * "shutdown" keeps it (the volume starts with the next server).  Start
  * records "running" as the desired state once it succeeded. */
-gboolean zuma_volume_start(ZumaVolume *self, GError **error);
+gboolean zuma_volume_start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError **error);
 gboolean zuma_volume_stop(ZumaVolume *self, gboolean force, const char *reason, GError **error);
 
 /* The definition is being removed: the volume is stopped; it answers
@@ -51,6 +62,10 @@ void zuma_volume_forget(ZumaVolume *self);
 
 /* Writes the definition to the state directory. */
 gboolean zuma_volume_save_config(ZumaVolume *self, GError **error);
+
+/* Whether the volume's snapshots can be read and looked up: running, or
+ * failed because its store is damaged (reads go on, changes do not). */
+gboolean zuma_volume_is_readable(ZumaVolume *self);
 
 /* Snapshot operations, for ZumaSnapshot's methods (snapshot by id). */
 gboolean zuma_volume_delete_snapshot(ZumaVolume *self, guint32 id, gboolean force, GError **error);

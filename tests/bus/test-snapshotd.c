@@ -24,6 +24,8 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -1309,6 +1311,436 @@ static void test_store_io_error(void)
         run(cleanup);
 }
 
+/* --- a store found damaged --- */
+
+/* Whether an O_DIRECT read of len bytes at offset fails (EIO). */
+static gboolean read_fails(const char *device, guint64 offset, gsize len)
+{
+        guint8 *buf = NULL;
+        int fd = open(device, O_RDONLY | O_DIRECT | O_CLOEXEC);
+        ssize_t n;
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(posix_memalign((void **)&buf, 4096, len), ==, 0);
+        n = pread(fd, buf, len, (off_t)offset);
+        close(fd);
+        free(buf);
+        return n < 0;
+}
+
+/* A digest of the whole device, read past the page cache. */
+static char *device_digest(const char *device)
+{
+        g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+        gsize block = 1 * MiB;
+        guint8 *buf = NULL;
+        int fd = open(device, O_RDONLY | O_DIRECT | O_CLOEXEC);
+        ssize_t n;
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_cmpint(posix_memalign((void **)&buf, 4096, block), ==, 0);
+        while ((n = read(fd, buf, block)) > 0)
+                g_checksum_update(sum, buf, (gsize)n);
+        g_assert_cmpint(n, ==, 0);
+        close(fd);
+        free(buf);
+        return g_strdup(g_checksum_get_string(sum));
+}
+
+/* Overwrites the middle of one leaf of the shared tree of a stopped
+ * volume's store (damage-store.py); returns the block, sets *ret_chunk to
+ * the first chunk that leaf maps. */
+static guint64 damage_shared_leaf(const char *origin, const char *store, guint64 *ret_chunk)
+{
+        g_autofree char *script = g_build_filename(g_getenv("ZUMA_SOURCE_DIR"), "tests", "bus",
+                                                   "damage-store.py", NULL);
+        g_autofree char *dump =
+                g_build_filename(g_getenv("ZUMA_BUILD_DIR"), "snapstore", "zumastor-dump", NULL);
+        g_autofree char *out = NULL;
+        g_autoptr(GError) error = NULL;
+        guint64 block = 0;
+        int status = 0;
+
+        g_assert_true(g_spawn_sync(NULL,
+                                   (char *[]){ "python3", script, dump, (char *)origin,
+                                               (char *)store, "shared", NULL },
+                                   NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, NULL, &status,
+                                   &error));
+        g_assert_no_error(error);
+        g_assert_true(g_spawn_check_wait_status(status, NULL));
+        g_assert_cmpint(sscanf(out, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &block, ret_chunk),
+                        ==, 2);
+        return block;
+}
+
+/* Metadata found damaged while the volume runs (a snapshot read needs a
+ * B-tree leaf that fails its checksum): the volume fails at once with
+ * Failed and a LastError naming the block, every change is refused with
+ * Corrupt and nothing more reaches the store, while what does not need
+ * the leaf stays readable.  A server restart leaves it failed; an
+ * administrator's Start opens it again. */
+static void test_store_damaged(void)
+{
+        g_autofree char *origin = loop_device("dmg-origin", "16M");
+        g_autofree char *store = loop_device("dmg-store", "32M");
+        g_autofree char *path = NULL;
+        g_autofree char *snap = NULL;
+        g_autofree char *device = NULL;
+        g_autofree char *snap_device = NULL;
+        g_autofree char *block_text = NULL;
+        g_autofree char *last_error = NULL;
+        g_autofree char *digest = NULL;
+        g_autofree char *digest_after = NULL;
+        g_autoptr(GVariant) failed = NULL;
+        g_autoptr(ZumaBusVolume) v = NULL;
+        g_autoptr(ZumaBusManager) m = manager();
+        guint64 block, chunk;
+
+        if (!T.fuse) {
+                g_test_skip("the server runs with --frontend=none: nothing can write an origin");
+                return;
+        }
+        path = define("dmg", origin, store, "{'initialize': <true>, 'chunk_size': <uint32 4096>}",
+                      NULL);
+        g_assert_nonnull(path);
+        v = volume(path);
+        snap = create_snapshot(path, "before", "{}");
+        device = prop_s(path, IFACE_VOLUME, "Device");
+        /* 4096 copy-outs: a shared tree of several leaves. */
+        write_device(device, 0, 16 * MiB, 0x5a);
+        assert_ok(zuma_bus_volume_call_stop_sync(v, NO_OPTS, NULL, &error_));
+        block = damage_shared_leaf(origin, store, &chunk);
+        g_test_message("damaged shared-tree leaf at block %" G_GUINT64_FORMAT
+                       ", first chunk %" G_GUINT64_FORMAT,
+                       block, chunk);
+        g_assert_cmpuint(chunk, >, 0);
+        block_text = g_strdup_printf("%" G_GUINT64_FORMAT, block);
+
+        /* Only the leaf is bad, so the store opens. */
+        assert_ok(zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
+        assert_prop_s(path, IFACE_VOLUME, "State", "running");
+        snap_device = prop_s(snap, IFACE_SNAPSHOT, "Device");
+        g_assert_cmpstr(snap_device, !=, "");
+        drain_signals();
+        g_assert_true(read_fails(snap_device, chunk * 4096, 4096));
+        failed = wait_signal(path, "Failed", NULL);
+        g_variant_unref(wait_signal(path, "Stopped", "('failed',)"));
+        assert_prop_s(path, IFACE_VOLUME, "State", "failed");
+        last_error = prop_s(path, IFACE_VOLUME, "LastError");
+        g_test_message("LastError: %s", last_error);
+        g_assert_nonnull(strstr(last_error, "damaged"));
+        g_assert_nonnull(strstr(last_error, block_text));
+        {
+                const char *message = NULL;
+
+                g_variant_get(failed, "(&s)", &message);
+                g_assert_nonnull(strstr(message, block_text));
+        }
+
+        /* What does not need the leaf stays readable: the snapshot's
+         * first chunks, and the origin. */
+        g_assert_true(device_holds(snap_device, 0, 4096, 0));
+        g_assert_true(device_holds(device, 0, 1 * MiB, 0x5a));
+        g_assert_true(device_holds(device, 15 * MiB, 1 * MiB, 0x5a));
+
+        /* Every change is refused, and none reaches the store. */
+        digest = device_digest(store);
+        assert_fails_mentioning("Corrupt", block_text,
+                                zuma_bus_volume_call_create_snapshot_sync(v, "after", NO_OPTS, NULL,
+                                                                          NULL, NULL, &error_));
+        assert_fails("Corrupt",
+                     zuma_bus_volume_call_delete_snapshots_sync(
+                             v, (const char *[]){ "before", NULL }, NO_OPTS, NULL, NULL, &error_));
+        assert_fails("Corrupt",
+                     zuma_bus_volume_call_revert_sync(v, "before", NO_OPTS, NULL, NULL, &error_));
+        assert_fails("Corrupt", zuma_bus_volume_call_set_full_policy_sync(v, "refuse", NO_OPTS,
+                                                                          NULL, &error_));
+        assert_fails("Corrupt", zuma_bus_volume_call_resize_sync(v, opts("{'store': <true>}"), NULL,
+                                                                 NULL, &error_));
+        {
+                g_autoptr(ZumaBusSnapshot) s = snapshot(snap);
+
+                assert_fails("Corrupt", zuma_bus_snapshot_call_rename_sync(s, "renamed", NO_OPTS,
+                                                                           NULL, &error_));
+                assert_fails("Corrupt", zuma_bus_snapshot_call_set_priority_sync(s, 3, NO_OPTS,
+                                                                                 NULL, &error_));
+                assert_fails("Corrupt",
+                             zuma_bus_snapshot_call_delete_sync(s, NO_OPTS, NULL, &error_));
+        }
+        /* Looking up what is there still works. */
+        {
+                g_autofree char *found = NULL;
+
+                assert_ok(zuma_bus_volume_call_find_snapshot_sync(v, "before", NO_OPTS, &found,
+                                                                  NULL, &error_));
+                g_assert_cmpstr(found, ==, snap);
+        }
+        digest_after = device_digest(store);
+        g_assert_cmpstr(digest, ==, digest_after);
+
+        /* A server restart does not open the store again on its own. */
+        g_free(harness("restart-daemon", NULL, NULL));
+        assert_prop_s(path, IFACE_VOLUME, "State", "failed");
+        g_free(last_error);
+        last_error = prop_s(path, IFACE_VOLUME, "LastError");
+        g_assert_nonnull(strstr(last_error, block_text));
+        g_free(digest_after);
+        digest_after = device_digest(store);
+        g_assert_cmpstr(digest, ==, digest_after);
+        /* The administrator's Start does. */
+        g_clear_object(&v);
+        v = volume(path);
+        assert_ok(zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
+        assert_prop_s(path, IFACE_VOLUME, "State", "running");
+        assert_prop_s(path, IFACE_VOLUME, "LastError", "");
+        assert_ok(zuma_bus_volume_call_stop_sync(v, opts("{'force': <true>}"), NULL, &error_));
+        g_clear_object(&m);
+        m = manager();
+        assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "dmg", NO_OPTS, NULL, &error_));
+}
+
+/* --- a delete-snapshots job cut short by a crash --- */
+
+/* Polls the job's Done until it is done (deadline: SIGNAL_TIMEOUT_S). */
+static void wait_job_done(const char *job_path, guint64 done)
+{
+        gint64 deadline = g_get_monotonic_time() + SIGNAL_TIMEOUT_S * G_USEC_PER_SEC;
+
+        while (prop_t(job_path, IFACE_JOB, "Done") != done) {
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                g_usleep(20000);
+        }
+}
+
+/* Polls until the volume holds count snapshots and runs no job. */
+static void wait_snapshot_count(const char *vol_path, guint32 count)
+{
+        gint64 deadline = g_get_monotonic_time() + SIGNAL_TIMEOUT_S * G_USEC_PER_SEC;
+
+        while (prop_u(vol_path, IFACE_VOLUME, "SnapshotCount") != count) {
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                g_usleep(20000);
+        }
+}
+
+/* DeleteSnapshots of 19 snapshots, the server SIGKILLed after `after` of
+ * the deletions (the job held there by ZUMA_SNAPSHOTD_JOB_STEP_LIMIT): the
+ * next server finishes the deletion, all 19 are gone, the others stay. */
+static void delete_killed_after(const char *vol_path, guint after)
+{
+        g_autoptr(ZumaBusVolume) v = volume(vol_path);
+        g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
+        g_autofree char *restart = g_strdup_printf(
+                "ZUMA_SNAPSHOTD_JOB_STEP_LIMIT=%u bash \"$ZUMA_TEST_HARNESS\" restart-daemon",
+                after);
+        g_autofree char *job_path = NULL;
+        g_autofree char *keep_first = NULL;
+        g_autofree char *keep_last = NULL;
+
+        keep_first = create_snapshot(vol_path, "keep-first", "{'attach': <false>}");
+        for (guint i = 1; i <= 19; i++) {
+                char *name = g_strdup_printf("S%u", i);
+
+                /* A few attached, so their devices are part of it too. */
+                g_free(create_snapshot(vol_path, name, i % 6 == 0 ? "{}" : "{'attach': <false>}"));
+                g_ptr_array_add(names, name);
+        }
+        keep_last = create_snapshot(vol_path, "keep-last", "{}");
+        g_ptr_array_add(names, NULL);
+        g_assert_cmpuint(prop_u(vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 21);
+
+        run(restart);
+        g_clear_object(&v);
+        v = volume(vol_path);
+        assert_ok(zuma_bus_volume_call_delete_snapshots_sync(v, (const char *const *)names->pdata,
+                                                             NO_OPTS, &job_path, NULL, &error_));
+        wait_job_done(job_path, after);
+        g_assert_cmpuint(prop_u(vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 21 - after);
+        g_free(harness("kill-daemon", NULL, NULL));
+        g_free(harness("start-daemon", NULL, NULL));
+
+        wait_snapshot_count(vol_path, 2);
+        assert_prop_s(vol_path, IFACE_VOLUME, "State", "running");
+        for (guint i = 0; i < 19; i++) {
+                g_autofree char *path =
+                        g_strdup_printf("%s/snapshots/%u", vol_path,
+                                        prop_u(keep_first, IFACE_SNAPSHOT, "Id") + 1 + i);
+
+                g_assert_false(object_exists(path));
+        }
+        assert_prop_s(keep_first, IFACE_SNAPSHOT, "Name", "keep-first");
+        assert_prop_s(keep_last, IFACE_SNAPSHOT, "Name", "keep-last");
+        if (T.fuse) {
+                g_autofree char *device = prop_s(keep_last, IFACE_SNAPSHOT, "Device");
+
+                g_assert_cmpstr(device, !=, "");
+        }
+        /* Nothing left to do: a further restart deletes nothing. */
+        g_free(harness("restart-daemon", NULL, NULL));
+        g_assert_cmpuint(prop_u(vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 2);
+        g_clear_object(&v);
+        v = volume(vol_path);
+        assert_ok(zuma_bus_volume_call_delete_snapshots_sync(
+                v, (const char *[]){ "keep-first", "keep-last", NULL }, NO_OPTS, &job_path, NULL,
+                &error_));
+        wait_snapshot_count(vol_path, 0);
+}
+
+static void test_delete_crash(void)
+{
+        g_autofree char *origin = loop_device("delcrash-origin", "16M");
+        g_autofree char *store = loop_device("delcrash-store", "32M");
+        g_autofree char *path = define("delcrash", origin, store, "{'initialize': <true>}", NULL);
+        g_autoptr(ZumaBusVolume) v = NULL;
+        g_autoptr(ZumaBusManager) m = NULL;
+        static const guint points[] = { 0, 1, 7, 18, 19 };
+
+        g_assert_nonnull(path);
+        for (guint i = 0; i < G_N_ELEMENTS(points); i++) {
+                g_test_message("SIGKILL after %u of 19 deletions", points[i]);
+                delete_killed_after(path, points[i]);
+        }
+        v = volume(path);
+        assert_ok(zuma_bus_volume_call_stop_sync(v, opts("{'force': <true>}"), NULL, &error_));
+        m = manager();
+        assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "delcrash", NO_OPTS, NULL, &error_));
+}
+
+/* Both copies of the newest superblock damaged: the store could open only
+ * on the commit before, so Start refuses (failed, Failed, LastError names
+ * the copies and the snapshots at risk) until accept_rollback is given;
+ * the volume then runs and StoreWarning says what happened. */
+static void test_store_rollback(void)
+{
+        g_autofree char *origin = loop_device("rb-origin", "16M");
+        g_autofree char *store = loop_device("rb-store", "32M");
+        g_autofree char *path = NULL;
+        g_autofree char *script = g_build_filename(g_getenv("ZUMA_SOURCE_DIR"), "tests", "bus",
+                                                   "damage-store.py", NULL);
+        g_autofree char *dump =
+                g_build_filename(g_getenv("ZUMA_BUILD_DIR"), "snapstore", "zumastor-dump", NULL);
+        g_autofree char *damage = NULL;
+        g_autofree char *last_error = NULL;
+        g_autofree char *warning = NULL;
+        g_autoptr(GVariant) failed = NULL;
+        g_autoptr(ZumaBusVolume) v = NULL;
+        g_autoptr(ZumaBusManager) m = manager();
+
+        path = define("rb", origin, store, "{'initialize': <true>}", NULL);
+        g_assert_nonnull(path);
+        v = volume(path);
+        g_free(create_snapshot(path, "older", "{'attach': <false>}"));
+        g_free(create_snapshot(path, "newest", "{'attach': <false>}"));
+        assert_ok(zuma_bus_volume_call_stop_sync(v, NO_OPTS, NULL, &error_));
+        damage = g_strdup_printf("python3 %s %s %s %s newest-superblock", script, dump, origin,
+                                 store);
+        run(damage);
+
+        drain_signals();
+        assert_fails_mentioning("Corrupt", "accept-rollback",
+                                zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
+        failed = wait_signal(path, "Failed", NULL);
+        assert_prop_s(path, IFACE_VOLUME, "State", "failed");
+        last_error = prop_s(path, IFACE_VOLUME, "LastError");
+        g_test_message("LastError: %s", last_error);
+        g_assert_nonnull(strstr(last_error, "damaged"));
+        g_assert_nonnull(strstr(last_error, "older"));
+        /* A bad option value is no acceptance. */
+        assert_fails("InvalidArgument",
+                     zuma_bus_volume_call_start_sync(v, opts("{'accept_rollback': <'yes'>}"), NULL,
+                                                     &error_));
+        assert_prop_s(path, IFACE_VOLUME, "State", "failed");
+
+        assert_ok(zuma_bus_volume_call_start_sync(v, opts("{'accept_rollback': <true>}"), NULL,
+                                                  &error_));
+        assert_prop_s(path, IFACE_VOLUME, "State", "running");
+        assert_prop_s(path, IFACE_VOLUME, "LastError", "");
+        warning = prop_s(path, IFACE_VOLUME, "StoreWarning");
+        g_test_message("StoreWarning: %s", warning);
+        g_assert_nonnull(strstr(warning, "older commit"));
+        assert_ok(zuma_bus_volume_call_stop_sync(v, opts("{'force': <true>}"), NULL, &error_));
+        assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "rb", NO_OPTS, NULL, &error_));
+}
+
+/* A revert that cannot finish (refuse policy, the store too small for the
+ * copy-outs the newer snapshot needs): the job ends NoSpace, LastError
+ * says what would let it finish, AbandonRevert gives it up and attaches
+ * the origin again; once the store is grown (Resize), Revert to the same
+ * snapshot finishes it. */
+static void test_revert_stuck(void)
+{
+        g_autofree char *origin = loop_device("stuck-origin", "16M");
+        g_autofree char *store = loop_device("stuck-store", "3M");
+        g_autofree char *path = NULL;
+        g_autofree char *device = NULL;
+        g_autofree char *job_path = NULL;
+        g_autofree char *last_error = NULL;
+        g_autofree char *grow = NULL;
+        g_autofree char *backing = NULL;
+        g_autoptr(ZumaBusVolume) v = NULL;
+        g_autoptr(ZumaBusManager) m = manager();
+
+        if (!T.fuse) {
+                g_test_skip("the server runs with --frontend=none: nothing can write an origin");
+                return;
+        }
+        path = define("stuck", origin, store,
+                      "{'initialize': <true>, 'chunk_size': <uint32 4096>, "
+                      "'full_policy': <'refuse'>}",
+                      NULL);
+        g_assert_nonnull(path);
+        v = volume(path);
+        g_free(create_snapshot(path, "target", "{'attach': <false>}"));
+        device = prop_s(path, IFACE_VOLUME, "Device");
+        /* 2 MiB copied out for "target"; "newer" needs as much again for
+         * the revert to rewrite those chunks, which the store lacks. */
+        write_device(device, 0, 2 * MiB, 0x77);
+        g_free(create_snapshot(path, "newer", "{'attach': <false>}"));
+        assert_ok(zuma_bus_volume_call_revert_sync(v, "target", NO_OPTS, &job_path, NULL, &error_));
+        wait_job(job_path, "org.zumastor.Zumastor1.Error.NoSpace");
+        last_error = prop_s(path, IFACE_VOLUME, "LastError");
+        g_test_message("LastError: %s", last_error);
+        g_assert_nonnull(strstr(last_error, "resize --store"));
+        g_assert_nonnull(strstr(last_error, "revert --abandon"));
+        assert_prop_s(path, IFACE_VOLUME, "Device", "");
+        assert_prop_s(path, IFACE_VOLUME, "State", "running");
+
+        /* Given up: the origin is back, partly reverted, and takes writes. */
+        assert_ok(zuma_bus_volume_call_abandon_revert_sync(v, NO_OPTS, NULL, &error_));
+        assert_prop_s(path, IFACE_VOLUME, "LastError", "");
+        g_free(device);
+        device = prop_s(path, IFACE_VOLUME, "Device");
+        g_assert_cmpstr(device, !=, "");
+        assert_fails("NotFound",
+                     zuma_bus_volume_call_abandon_revert_sync(v, NO_OPTS, NULL, &error_));
+        assert_fails("InvalidArgument", zuma_bus_volume_call_abandon_revert_sync(
+                                                v, opts("{'bogus': <1>}"), NULL, &error_));
+
+        /* Stuck again; the store grows; the same Revert finishes it. */
+        g_free(job_path);
+        job_path = NULL;
+        assert_ok(zuma_bus_volume_call_revert_sync(v, "target", NO_OPTS, &job_path, NULL, &error_));
+        wait_job(job_path, "org.zumastor.Zumastor1.Error.NoSpace");
+        backing = loop_backing_file(store);
+        grow = g_strdup_printf("truncate -s 16M %s && losetup -c %s", backing, store);
+        run(grow);
+        g_free(job_path);
+        job_path = NULL;
+        assert_ok(zuma_bus_volume_call_resize_sync(v, opts("{'store': <true>}"), &job_path, NULL,
+                                                   &error_));
+        wait_job(job_path, "");
+        g_free(job_path);
+        job_path = NULL;
+        assert_ok(zuma_bus_volume_call_revert_sync(v, "target", NO_OPTS, &job_path, NULL, &error_));
+        wait_job(job_path, "");
+        g_free(device);
+        device = prop_s(path, IFACE_VOLUME, "Device");
+        g_assert_cmpstr(device, !=, "");
+        g_assert_true(device_holds(device, 0, 2 * MiB, 0));
+        assert_ok(zuma_bus_volume_call_stop_sync(v, opts("{'force': <true>}"), NULL, &error_));
+        assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "stuck", NO_OPTS, NULL, &error_));
+}
+
 int main(int argc, char **argv)
 {
         int status;
@@ -1347,6 +1779,10 @@ int main(int argc, char **argv)
         g_test_add_func("/bus/19-writable-toggle", test_writable_toggle);
         g_test_add_func("/bus/20-store-io-error", test_store_io_error);
         g_test_add_func("/bus/21-store-read-only", test_store_read_only);
+        g_test_add_func("/bus/22-store-damaged", test_store_damaged);
+        g_test_add_func("/bus/23-delete-crash", test_delete_crash);
+        g_test_add_func("/bus/24-store-rollback", test_store_rollback);
+        g_test_add_func("/bus/25-revert-stuck", test_revert_stuck);
         status = g_test_run();
 
         test_bus_fini();

@@ -358,6 +358,13 @@ run 11 status
 run 11 snapshot vol0
 start_server
 run 0 --json status vol0 && expect 'd["name"]' vol0
+# revert --abandon: nothing to abandon is NotFound; it takes VOL only.
+run 3 revert --abandon vol0
+[[ $ERR == *"no unfinished revert"* ]] || fail "revert --abandon without a revert: $ERR"
+run 2 revert --abandon vol0 renamed
+run 2 revert --abandon --force vol0
+# start --accept-rollback on a running volume: already running.
+run 4 start --accept-rollback vol0
 run 0 forget volume vol0 --force
 
 # --- data through the devices (FUSE frontend) -------------------------------------
@@ -470,6 +477,23 @@ if [[ -n $FAKE_SERVER && -x $FAKE_SERVER ]]; then
             expect 'd["name"], d["object_path"]' "('vol1', '/org/zumastor/Zumastor1/volumes/vol1')"
         }
         [[ $ERR == *warning*"left the bus"* ]] || fail "define, server left: no warning: $ERR"
+        fake_done
+    }
+    # A store that cannot measure a snapshot (a damaged tree): status of
+    # the snapshot still answers, with the usage fields saying why they
+    # are empty; only a snapshot that does not exist fails.
+    fake damaged && {
+        run 0 status vol0 snap7 && [[ $OUT == *"/dev/zumastor-fake"* &&
+            $OUT == *"Usage:"*"checksum mismatch"* ]] || fail "status of a damaged snapshot: $OUT"
+        run 0 --json status vol0 snap7 && {
+            expect 'd["name"], d["device"], d["usage"], "checksum mismatch" in d["usage_error"]' \
+                "('snap7', '/dev/zumastor-fake', None, True)"
+        }
+        run 0 --json status vol0 --usage && {
+            expect '[(s["name"], s["usage"], "block 42" in s["usage_error"]) for s in d["snapshots"]]' \
+                "[('snap7', None, True)]"
+        }
+        run 3 status vol0 nosuch
         fake_done
     }
     fake stay && {

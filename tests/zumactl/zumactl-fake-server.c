@@ -22,6 +22,10 @@
  *                   server does that): a generated name stays unknown
  *   stay            answer (and signal), never export the object, stay
  *                   on the bus: the snapshot is "gone already"
+ *   damaged         a volume whose store cannot measure snapshots: vol0
+ *                   has snapshot "snap7" (at ROOT/volumes/vol0/snapshots/7,
+ *                   device /dev/zumastor-fake) whose GetUsage answers
+ *                   Corrupt, as a damaged tree makes the real server do
  *
  * It exports the object manager at ROOT, ROOT/Manager (with FindVolume),
  * and one running volume vol0 at ROOT/volumes/vol0.  A created snapshot
@@ -42,7 +46,9 @@
 #define ROOT "/org/zumastor/Zumastor1"
 #define SNAPSHOT_PATH ROOT "/volumes/vol0/snapshots/7"
 
-typedef enum { MODE_LEAVE, MODE_LEAVE_SILENT, MODE_LEAVE_NAMELESS, MODE_STAY } Mode;
+typedef enum { MODE_LEAVE, MODE_LEAVE_SILENT, MODE_LEAVE_NAMELESS, MODE_STAY, MODE_DAMAGED } Mode;
+
+#define USAGE_ERROR "cannot measure the snapshot: B-tree node block 42: checksum mismatch"
 
 typedef struct Fake {
         Mode mode;
@@ -143,6 +149,44 @@ static gboolean on_find_volume(ZumaBusManager *manager, GDBusMethodInvocation *i
         return TRUE;
 }
 
+static gboolean on_find_snapshot(ZumaBusVolume *volume, GDBusMethodInvocation *invocation,
+                                 const char *name, GVariant *options, gpointer data)
+{
+        if (strcmp(name, "snap7") != 0) {
+                g_dbus_method_invocation_return_dbus_error(
+                        invocation, "org.zumastor.Zumastor1.Error.NotFound",
+                        "volume vol0 has no snapshot named that");
+                return TRUE;
+        }
+        zuma_bus_volume_complete_find_snapshot(volume, invocation, SNAPSHOT_PATH);
+        return TRUE;
+}
+
+static gboolean on_get_usage(ZumaBusSnapshot *snapshot, GDBusMethodInvocation *invocation,
+                             GVariant *options, gpointer data)
+{
+        g_dbus_method_invocation_return_dbus_error(
+                invocation, "org.zumastor.Zumastor1.Error.Corrupt", USAGE_ERROR);
+        return TRUE;
+}
+
+static void export_damaged_snapshot(GDBusObjectManagerServer *server, ZumaBusVolume *volume)
+{
+        g_autoptr(ZumaBusObjectSkeleton) object = zuma_bus_object_skeleton_new(SNAPSHOT_PATH);
+        g_autoptr(ZumaBusSnapshot) snapshot = zuma_bus_snapshot_skeleton_new();
+
+        zuma_bus_volume_set_state(volume, "failed");
+        zuma_bus_volume_set_last_error(volume, "store is damaged: " USAGE_ERROR);
+        zuma_bus_snapshot_set_id(snapshot, 7);
+        zuma_bus_snapshot_set_name(snapshot, "snap7");
+        zuma_bus_snapshot_set_volume(snapshot, ROOT "/volumes/vol0");
+        zuma_bus_snapshot_set_device(snapshot, "/dev/zumastor-fake");
+        zuma_bus_snapshot_set_size(snapshot, 1048576);
+        g_signal_connect(snapshot, "handle-get-usage", G_CALLBACK(on_get_usage), NULL);
+        zuma_bus_object_skeleton_set_snapshot(object, snapshot);
+        g_dbus_object_manager_server_export(server, G_DBUS_OBJECT_SKELETON(object));
+}
+
 static gboolean on_sigterm(gpointer data)
 {
         g_main_loop_quit(data);
@@ -159,7 +203,8 @@ int main(int argc, char **argv)
         Fake fake = { 0 };
 
         if (argc != 2) {
-                fprintf(stderr, "usage: %s leave|leave-silent|leave-nameless|stay\n", argv[0]);
+                fprintf(stderr, "usage: %s leave|leave-silent|leave-nameless|stay|damaged\n",
+                        argv[0]);
                 return 2;
         }
         if (strcmp(argv[1], "leave") == 0)
@@ -170,6 +215,8 @@ int main(int argc, char **argv)
                 fake.mode = MODE_LEAVE_NAMELESS;
         else if (strcmp(argv[1], "stay") == 0)
                 fake.mode = MODE_STAY;
+        else if (strcmp(argv[1], "damaged") == 0)
+                fake.mode = MODE_DAMAGED;
         else {
                 fprintf(stderr, "%s: unknown mode %s\n", argv[0], argv[1]);
                 return 2;
@@ -194,7 +241,10 @@ int main(int argc, char **argv)
         zuma_bus_volume_set_state(volume, "running");
         zuma_bus_object_skeleton_set_volume(volume_object, volume);
         g_signal_connect(volume, "handle-create-snapshot", G_CALLBACK(on_create_snapshot), &fake);
+        g_signal_connect(volume, "handle-find-snapshot", G_CALLBACK(on_find_snapshot), NULL);
         g_dbus_object_manager_server_export(server, G_DBUS_OBJECT_SKELETON(volume_object));
+        if (fake.mode == MODE_DAMAGED)
+                export_damaged_snapshot(server, volume);
 
         g_dbus_object_manager_server_set_connection(server, fake.connection);
         if (!request_name(fake.connection, &error))
