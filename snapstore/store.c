@@ -31,7 +31,9 @@ static int write_zero_headers(SsBlockDev *dev, void *buf)
         return 0;
 }
 
-/* Writes both areas of the pair of sb->txid, then flushes. */
+/* Writes both areas of the pair of sb->txid in the commit's order: the
+ * primary, a flush, then the mirror and a flush (txn.c, rule 2), so a cut
+ * tears what a cut in a commit may tear and nothing more. */
 static int write_pair(SsBlockDev *dev, const SsSuper *sb, void *buf)
 {
         size_t area = (size_t)SS_SB_AREA_BLOCKS * SS_BLOCK_SIZE;
@@ -42,8 +44,10 @@ static int write_pair(SsBlockDev *dev, const SsSuper *sb, void *buf)
                 len = (len + SS_BLOCK_SIZE - 1) & ~(size_t)(SS_BLOCK_SIZE - 1);
                 r = ss_dev_pwrite(dev, buf, len,
                                   ss_sb_area_block(sb->txid, mirror) << SS_BLOCK_SHIFT);
+                if (r == 0)
+                        r = ss_dev_flush(dev);
         }
-        return r < 0 ? r : ss_dev_flush(dev);
+        return r;
 }
 
 /* A random (version 4, RFC 4122 variant) UUID, as blkid and udev expect. */

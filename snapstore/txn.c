@@ -33,8 +33,10 @@
  *        -ESTALE, unless SS_OPEN_ACCEPT_ROLLBACK (then rolled_back, and
  *        lost_txid from a damaged header when its txid field is readable).
  *        ss_store_create() writes both pairs (txid 1, then 2), so a pair is
- *        never legitimately empty; only txid 1 alone (a create cut short)
- *        has nothing newer to lose.
+ *        never legitimately empty;
+ *      - an area that never carried the superblock magic while the newest
+ *        commit is one of creation's own (txid <= 2): creation was cut
+ *        short, there is no store yet: -ENODATA, and create may run again.
  *   A crash can tear at most one area that matters: the newest commit's
  *   mirror (before the next commit's first flush) or the other pair's
  *   primary (the next commit in flight).  ss_check() reports every damaged
@@ -238,6 +240,7 @@ int super_pick(SsBlockDev *dev, void *buf, unsigned flags, SsSuperPick *ret_pick
         SsSuper sb[SS_SB_AREAS] = { 0 };
         SsSuperPick pick = { 0 };
         bool magic = false;
+        int unwritten = -1; /* an area without the superblock magic */
         int best[SS_SB_COPIES] = { -1, -1 };
         int r = 0;
 
@@ -252,6 +255,8 @@ int super_pick(SsBlockDev *dev, void *buf, unsigned flags, SsSuperPick *ret_pick
                 if (le32_get((uint8_t *)buf + offsetof(SsDiskSuperblock, magic)) ==
                     SS_MAGIC_SUPERBLOCK)
                         magic = true;
+                else if (unwritten < 0)
+                        unwritten = (int)i;
                 r = ss_super_decode(buf, area, c->blocknr, &sb[i]);
                 if (r == -EPROTONOSUPPORT || r == -ENOMEM)
                         goto out; /* not damage: the whole store is unusable here */
@@ -284,6 +289,20 @@ int super_pick(SsBlockDev *dev, void *buf, unsigned flags, SsSuperPick *ret_pick
         unsigned chosen = (unsigned)best[newest];
         uint64_t txid = pick.copy[chosen].txid;
         bool other_readable = best[other] >= 0;
+
+        /* Creation writes every area's header, then the pair of txid 1,
+         * flushes, then the pair of txid 2 and flushes: once it returned,
+         * every area carries the magic for good (a torn superblock write
+         * keeps it in its first sector, old or new).  An area without it
+         * next to commits of creation alone: creation never finished, and
+         * there is no store to open, only one to create again. */
+        if (txid <= 2 && unwritten >= 0) {
+                r = ss_error(-ENODATA,
+                             "%s: the creation of a store was interrupted (superblock area at "
+                             "block %llu was never written); create it again",
+                             dev->name, (unsigned long long)pick.copy[unwritten].blocknr);
+                goto out;
+        }
 
         if (!other_readable && txid > 1) {
                 uint64_t lost = 0;
