@@ -136,17 +136,29 @@ gboolean zuma_engine_initialize(const char *origin_path, const char *store_path,
         return r == 0;
 }
 
-/* The engine keeps the lock descriptors of regular files next to it. */
 /* Events queued to the main context hold a reference, so one delivered
  * after zuma_engine_close() finds a closed engine instead of freed memory. */
-typedef struct EnginePrivate {
-        ZumaEngine engine;
-        EngineLocks locks;
+struct ZumaEngine {
+        SsStore *store;
+        SsBlockDev *origin_dev;
+        SsBlockDev *store_dev;
+        GMutex lock;
+        pthread_rwlock_t write_gate; /* writer-preferring: zuma-engine.h */
+        guint32 chunk_size;
+        /* Set once, under lock, when an engine call fails with -EIO/-EROFS;
+         * read without it as an atomic. */
+        gint failed;
+        gint snapshot_reads_unlocked; /* atomic */
+        gint snapshot_reads_redone;   /* atomic */
+        GMainContext *context;
+        ZumaEngineCallbacks callbacks;
+        gpointer user;
+        EngineLocks locks; /* the lock descriptors of regular files */
         gint refs;
         gboolean closed;
         gint damaged; /* atomic: zuma_engine_is_damaged() */
         char *damage; /* under lock: the first damage found */
-} EnginePrivate;
+};
 
 /* Writer preference, so that snapshot creation does not starve behind
  * origin writes (the contract in zuma-engine.h says why this is safe). */
@@ -163,26 +175,24 @@ static void write_gate_init(pthread_rwlock_t *gate)
 
 static ZumaEngine *engine_ref(ZumaEngine *engine)
 {
-        g_atomic_int_inc(&((EnginePrivate *)engine)->refs);
+        g_atomic_int_inc(&engine->refs);
         return engine;
 }
 
 static void engine_unref(ZumaEngine *engine)
 {
-        EnginePrivate *priv = (EnginePrivate *)engine;
-
-        if (!g_atomic_int_dec_and_test(&priv->refs))
+        if (!g_atomic_int_dec_and_test(&engine->refs))
                 return;
         g_mutex_clear(&engine->lock);
         pthread_rwlock_destroy(&engine->write_gate);
         g_main_context_unref(engine->context);
-        g_free(priv->damage);
-        g_free(priv);
+        g_free(engine->damage);
+        g_free(engine);
 }
 
 static gboolean engine_closed(ZumaEngine *engine)
 {
-        return ((EnginePrivate *)engine)->closed;
+        return engine->closed;
 }
 
 typedef struct EngineEvent {
@@ -254,19 +264,18 @@ ZumaEngine *zuma_engine_open_flags(const char *origin_path, const char *store_pa
                                    unsigned open_flags, const ZumaEngineCallbacks *callbacks,
                                    gpointer user, int *ret_open_errno, GError **error)
 {
-        EnginePrivate *priv = g_new0(EnginePrivate, 1);
-        ZumaEngine *engine = &priv->engine;
+        ZumaEngine *engine = g_new0(ZumaEngine, 1);
         SsStoreInfo info;
         int r;
 
         if (ret_open_errno)
                 *ret_open_errno = 0;
         if (!open_both(origin_path, store_path, 0, &engine->origin_dev, &engine->store_dev,
-                       &priv->locks, error)) {
-                g_free(priv);
+                       &engine->locks, error)) {
+                g_free(engine);
                 return NULL;
         }
-        priv->refs = 1;
+        engine->refs = 1;
         engine->context = g_main_context_ref_thread_default();
         if (callbacks)
                 engine->callbacks = *callbacks;
@@ -297,7 +306,6 @@ ZumaEngine *zuma_engine_open_flags(const char *origin_path, const char *store_pa
 
 gboolean zuma_engine_close(ZumaEngine *engine, GError **error)
 {
-        EnginePrivate *priv = (EnginePrivate *)engine;
         int r = 0;
 
         if (engine->store) {
@@ -306,9 +314,9 @@ gboolean zuma_engine_close(ZumaEngine *engine, GError **error)
                         zuma_engine_set_error(error, r, "closing the store failed");
         }
         engine->store = NULL;
-        close_devices(engine->origin_dev, engine->store_dev, &priv->locks);
+        close_devices(engine->origin_dev, engine->store_dev, &engine->locks);
         engine->origin_dev = engine->store_dev = NULL;
-        priv->closed = TRUE;
+        engine->closed = TRUE;
         engine_unref(engine);
         return r == 0;
 }
@@ -368,19 +376,18 @@ static void raise_failure(ZumaEngine *engine, char *text)
 
 static void note_damage(ZumaEngine *engine)
 {
-        EnginePrivate *priv = (EnginePrivate *)engine;
         const char *what = ss_last_error();
 
-        if (engine->failed || g_atomic_int_get(&priv->damaged))
+        if (engine->failed || g_atomic_int_get(&engine->damaged))
                 return;
         if (g_str_has_prefix(what, DAMAGED_PREFIX))
                 what += strlen(DAMAGED_PREFIX);
-        priv->damage = g_strdup(what[0] ? what : "metadata failed its checks");
-        g_atomic_int_set(&priv->damaged, TRUE);
-        raise_failure(engine, g_strdup_printf(DAMAGED_PREFIX "%s", priv->damage));
+        engine->damage = g_strdup(what[0] ? what : "metadata failed its checks");
+        g_atomic_int_set(&engine->damaged, TRUE);
+        raise_failure(engine, g_strdup_printf(DAMAGED_PREFIX "%s", engine->damage));
 }
 
-int zuma_engine_note_error(ZumaEngine *engine, int r)
+static int note_error_locked(ZumaEngine *engine, int r)
 {
         if (r == -EUCLEAN || r == -EILSEQ) {
                 note_damage(engine);
@@ -388,15 +395,23 @@ int zuma_engine_note_error(ZumaEngine *engine, int r)
         }
         if ((r != -EIO && r != -EROFS) || engine->failed)
                 return r;
-        engine->failed = TRUE;
+        g_atomic_int_set(&engine->failed, TRUE);
         raise_failure(engine, g_strdup_printf("the store failed an I/O (%s): %s", g_strerror(-r),
                                               ss_last_error()));
         return r;
 }
 
+int zuma_engine_note_error(ZumaEngine *engine, int r)
+{
+        g_mutex_lock(&engine->lock);
+        note_error_locked(engine, r);
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
 gboolean zuma_engine_is_damaged(ZumaEngine *engine)
 {
-        return g_atomic_int_get(&((EnginePrivate *)engine)->damaged);
+        return g_atomic_int_get(&engine->damaged);
 }
 
 char *zuma_engine_dup_damage(ZumaEngine *engine)
@@ -404,7 +419,448 @@ char *zuma_engine_dup_damage(ZumaEngine *engine)
         char *damage;
 
         g_mutex_lock(&engine->lock);
-        damage = g_strdup(((EnginePrivate *)engine)->damage);
+        damage = g_strdup(engine->damage);
         g_mutex_unlock(&engine->lock);
         return damage;
+}
+
+gboolean zuma_engine_is_failed(ZumaEngine *engine)
+{
+        return g_atomic_int_get(&engine->failed);
+}
+
+guint32 zuma_engine_get_chunk_size(ZumaEngine *engine)
+{
+        return engine->chunk_size;
+}
+
+gboolean zuma_engine_gate_try_shared(ZumaEngine *engine)
+{
+        int r = pthread_rwlock_tryrdlock(&engine->write_gate);
+
+        if (r == EBUSY)
+                return FALSE;
+        write_gate_check(r, "shared try-lock");
+        return TRUE;
+}
+
+void zuma_engine_get_read_stats(ZumaEngine *engine, gint *ret_unlocked, gint *ret_redone)
+{
+        if (ret_unlocked)
+                *ret_unlocked = g_atomic_int_get(&engine->snapshot_reads_unlocked);
+        if (ret_redone)
+                *ret_redone = g_atomic_int_get(&engine->snapshot_reads_redone);
+}
+
+/* ---- operations of the main thread ---- */
+
+/* With lock held, right after the engine call that returned r. */
+static int noted(ZumaEngine *engine, int r)
+{
+        return r < 0 ? note_error_locked(engine, r) : r;
+}
+
+int zuma_engine_info(ZumaEngine *engine, SsStoreInfo *ret_info)
+{
+        int r;
+
+        g_mutex_lock(&engine->lock);
+        r = ss_store_info(engine->store, ret_info);
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+int zuma_engine_try_info(ZumaEngine *engine, SsStoreInfo *ret_info)
+{
+        int r;
+
+        if (!g_mutex_trylock(&engine->lock))
+                return -EAGAIN;
+        r = ss_store_info(engine->store, ret_info);
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+void zuma_engine_get_device_sizes(ZumaEngine *engine, guint64 *ret_origin_size,
+                                  guint64 *ret_store_size)
+{
+        g_mutex_lock(&engine->lock);
+        if (ret_origin_size)
+                *ret_origin_size = ss_dev_size(engine->origin_dev) & ~(guint64)511;
+        if (ret_store_size)
+                *ret_store_size = ss_dev_size(engine->store_dev);
+        g_mutex_unlock(&engine->lock);
+}
+
+int zuma_engine_set_full_policy(ZumaEngine *engine, SsFullPolicy policy)
+{
+        int r;
+
+        g_mutex_lock(&engine->lock);
+        r = noted(engine, ss_store_set_full_policy(engine->store, policy));
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+int zuma_engine_snapshot_get(ZumaEngine *engine, guint32 id, SsSnapshotInfo *ret_info)
+{
+        int r;
+
+        g_mutex_lock(&engine->lock);
+        r = ss_snapshot_get(engine->store, id, ret_info);
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+int zuma_engine_snapshot_next(ZumaEngine *engine, guint32 after, SsSnapshotInfo *ret_info)
+{
+        int r;
+
+        g_mutex_lock(&engine->lock);
+        r = ss_snapshot_next(engine->store, after, ret_info);
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+int zuma_engine_snapshot_create(ZumaEngine *engine, const char *name, guint32 flags,
+                                gint32 priority, SsSnapshotInfo *ret_info)
+{
+        guint32 id = 0;
+        int r;
+
+        zuma_engine_lock_exclusive(engine);
+        r = ss_snapshot_create(engine->store, name, flags, priority, &id);
+        if (r == 0)
+                r = ss_snapshot_get(engine->store, id, ret_info);
+        noted(engine, r);
+        zuma_engine_unlock_exclusive(engine);
+        return r;
+}
+
+int zuma_engine_snapshot_delete(ZumaEngine *engine, guint32 id)
+{
+        int r;
+
+        zuma_engine_lock_exclusive(engine);
+        r = noted(engine, ss_snapshot_delete(engine->store, id));
+        zuma_engine_unlock_exclusive(engine);
+        return r;
+}
+
+/* With lock held, after the change r of snapshot id: its record. */
+static int changed_record(ZumaEngine *engine, guint32 id, int r, SsSnapshotInfo *ret_info)
+{
+        if (r == 0)
+                r = ss_snapshot_get(engine->store, id, ret_info);
+        return noted(engine, r);
+}
+
+int zuma_engine_snapshot_rename(ZumaEngine *engine, guint32 id, const char *name,
+                                SsSnapshotInfo *ret_info)
+{
+        int r;
+
+        g_mutex_lock(&engine->lock);
+        r = changed_record(engine, id, ss_snapshot_rename(engine->store, id, name), ret_info);
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+int zuma_engine_snapshot_set_priority(ZumaEngine *engine, guint32 id, gint32 priority,
+                                      SsSnapshotInfo *ret_info)
+{
+        int r;
+
+        g_mutex_lock(&engine->lock);
+        r = changed_record(engine, id, ss_snapshot_set_priority(engine->store, id, priority),
+                           ret_info);
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+int zuma_engine_snapshot_set_flags(ZumaEngine *engine, guint32 id, guint32 set, guint32 clear,
+                                   SsSnapshotInfo *ret_info)
+{
+        int r;
+
+        g_mutex_lock(&engine->lock);
+        r = changed_record(engine, id, ss_snapshot_set_flags(engine->store, id, set, clear),
+                           ret_info);
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+int zuma_engine_snapshot_usage(ZumaEngine *engine, guint32 id, SsSnapshotUsage *ret_usage)
+{
+        int r;
+
+        g_mutex_lock(&engine->lock);
+        r = noted(engine, ss_snapshot_usage(engine->store, id, ret_usage));
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+int zuma_engine_cleanup_step(ZumaEngine *engine, unsigned budget)
+{
+        int r;
+
+        g_mutex_lock(&engine->lock);
+        r = noted(engine, ss_cleanup_step(engine->store, budget));
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+int zuma_engine_try_cleanup_step(ZumaEngine *engine, unsigned budget)
+{
+        int r;
+
+        if (!g_mutex_trylock(&engine->lock))
+                return -EAGAIN;
+        r = noted(engine, ss_cleanup_step(engine->store, budget));
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+int zuma_engine_delta_begin(ZumaEngine *engine, guint32 from, guint32 to, SsDeltaCursor *cursor)
+{
+        int r;
+
+        g_mutex_lock(&engine->lock);
+        r = noted(engine, ss_delta_begin(engine->store, from, to, cursor));
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+int zuma_engine_delta_next(ZumaEngine *engine, SsDeltaCursor *cursor, guint64 *chunks, size_t max)
+{
+        int r;
+
+        g_mutex_lock(&engine->lock);
+        r = noted(engine, ss_delta_next(engine->store, cursor, chunks, max));
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+int zuma_engine_revert_begin(ZumaEngine *engine, guint32 target)
+{
+        int r;
+
+        zuma_engine_lock_exclusive(engine);
+        r = noted(engine, ss_revert_begin(engine->store, target));
+        zuma_engine_unlock_exclusive(engine);
+        return r;
+}
+
+int zuma_engine_revert_step(ZumaEngine *engine, unsigned budget, guint64 *done)
+{
+        uint64_t chunks = *done;
+        int r;
+
+        zuma_engine_lock_exclusive(engine);
+        r = noted(engine, ss_revert_step(engine->store, budget, &chunks));
+        zuma_engine_unlock_exclusive(engine);
+        *done = chunks;
+        return r;
+}
+
+int zuma_engine_revert_abandon(ZumaEngine *engine)
+{
+        int r;
+
+        zuma_engine_lock_exclusive(engine);
+        r = ss_revert_abandon(engine->store);
+        if (r != -ENOENT)
+                noted(engine, r);
+        zuma_engine_unlock_exclusive(engine);
+        return r;
+}
+
+int zuma_engine_grow_origin(ZumaEngine *engine, guint64 origin_size)
+{
+        int r;
+
+        zuma_engine_lock_exclusive(engine);
+        r = noted(engine, ss_origin_grow(engine->store, origin_size));
+        zuma_engine_unlock_exclusive(engine);
+        return r;
+}
+
+int zuma_engine_grow_store(ZumaEngine *engine, guint64 store_size)
+{
+        int r;
+
+        g_mutex_lock(&engine->lock);
+        r = noted(engine, ss_store_grow(engine->store, store_size));
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+/* ---- the data path ---- */
+
+static void fault_set(ZumaEngineFault *fault, const char *what, int r, const char *detail)
+{
+        if (fault) {
+                fault->what = what;
+                fault->r = r;
+                fault->detail = detail;
+        }
+}
+
+/* An engine call failed: lock held.  A full store stays ENOSPC (the refuse
+ * policy); anything else is recorded on the engine and becomes EIO. */
+static int io_engine_failure(ZumaEngine *engine, int r, const char *what, ZumaEngineFault *fault)
+{
+        fault_set(fault, what, r, ss_last_error());
+        if (r == -ENOSPC)
+                return r;
+        note_error_locked(engine, r);
+        return -EIO;
+}
+
+static int io_device_failure(const char *what, int r, ZumaEngineFault *fault)
+{
+        fault_set(fault, what, r, NULL);
+        return -EIO;
+}
+
+int zuma_engine_origin_read(ZumaEngine *engine, void *buf, guint64 offset, size_t length,
+                            ZumaEngineFault *ret_fault)
+{
+        int r;
+
+        fault_set(ret_fault, NULL, 0, NULL);
+        r = ss_dev_pread(engine->origin_dev, buf, length, offset);
+        return r < 0 ? io_device_failure("origin read", r, ret_fault) : 0;
+}
+
+int zuma_engine_origin_write(ZumaEngine *engine, const void *buf, guint64 offset, size_t length,
+                             ZumaEngineFault *ret_fault)
+{
+        int r;
+
+        fault_set(ret_fault, NULL, 0, NULL);
+        zuma_engine_gate_shared(engine);
+        g_mutex_lock(&engine->lock);
+        r = engine->failed ? -EIO : ss_origin_prepare_write(engine->store, offset, length);
+        if (r < 0 && !engine->failed)
+                r = io_engine_failure(engine, r, "copy-out", ret_fault);
+        g_mutex_unlock(&engine->lock);
+        if (r == 0) {
+                r = ss_dev_pwrite(engine->origin_dev, buf, length, offset);
+                if (r < 0)
+                        r = io_device_failure("origin write", r, ret_fault);
+        }
+        zuma_engine_ungate_shared(engine);
+        return r < 0 ? r : 0;
+}
+
+int zuma_engine_snapshot_write(ZumaEngine *engine, guint32 id, const void *buf, guint64 offset,
+                               size_t length, ZumaEngineFault *ret_fault)
+{
+        SsSnapshotInfo info;
+        int r;
+
+        fault_set(ret_fault, NULL, 0, NULL);
+        zuma_engine_gate_shared(engine);
+        g_mutex_lock(&engine->lock);
+        r = engine->failed ? -EIO : ss_snapshot_write(engine->store, id, buf, offset, length);
+        /* A snapshot made read-only behind the frontend's back refuses the
+         * write; that is the caller's error, not a failing store. */
+        if (r == -EROFS && ss_snapshot_get(engine->store, id, &info) == 0 &&
+            !(info.flags & SS_SNAP_WRITABLE))
+                r = -EROFS;
+        else if (r < 0 && !engine->failed)
+                r = io_engine_failure(engine, r, "snapshot write", ret_fault);
+        g_mutex_unlock(&engine->lock);
+        zuma_engine_ungate_shared(engine);
+        return r < 0 ? r : 0;
+}
+
+/* A snapshot read the safe way: the map and the reads of its extents all
+ * under lock, so nothing can change the extents in between. */
+static int read_snapshot_locked(ZumaEngine *engine, guint32 id, void *buf, guint64 offset,
+                                size_t length, ZumaEngineFault *fault)
+{
+        int r;
+
+        g_mutex_lock(&engine->lock);
+        r = engine->failed ? -EIO : ss_snapshot_read(engine->store, id, buf, offset, length);
+        if (r < 0 && !engine->failed)
+                r = io_engine_failure(engine, r, "snapshot read", fault);
+        g_mutex_unlock(&engine->lock);
+        return r < 0 ? -EIO : 0;
+}
+
+/* Extents mapped per round of read_snapshot_unlocked(): 1 MiB of 16 KiB
+ * chunks even if none of them are contiguous in the store. */
+#define READ_EXTENTS_MAX 64
+
+/* Reads a prefix of the range through extents mapped under lock and read
+ * without it (zuma-engine.h says why that is safe).  Returns the bytes
+ * read, 0 if the store changed meanwhile so the data may be stale (the
+ * caller reads again under lock), or -EIO. */
+static gssize read_snapshot_unlocked(ZumaEngine *engine, guint32 id, guint8 *buf, guint64 offset,
+                                     size_t length, ZumaEngineFault *fault)
+{
+        SsExtent extents[READ_EXTENTS_MAX];
+        guint64 changes;
+        size_t done = 0;
+        int n, r = 0;
+
+        g_mutex_lock(&engine->lock);
+        if (engine->failed) {
+                g_mutex_unlock(&engine->lock);
+                return -EIO;
+        }
+        changes = ss_store_changes(engine->store);
+        n = ss_snapshot_map_read(engine->store, id, offset, length, extents, G_N_ELEMENTS(extents));
+        if (n <= 0)
+                io_engine_failure(engine, n < 0 ? n : -EIO, "snapshot read", fault);
+        g_mutex_unlock(&engine->lock);
+        if (n <= 0)
+                return -EIO;
+
+        for (int i = 0; i < n && r == 0; i++) {
+                SsBlockDev *dev =
+                        extents[i].kind == SS_EXTENT_STORE ? engine->store_dev : engine->origin_dev;
+
+                r = ss_dev_pread(dev, buf + done, extents[i].length, extents[i].dev_offset);
+                done += extents[i].length;
+        }
+        /* A failed read of a stale extent is no error: the read is redone. */
+        if (ss_store_changes(engine->store) != changes)
+                return 0;
+        if (r < 0) {
+                /* The store's own sentence for it (ss_last_error() is per
+                 * thread), handled as ss_snapshot_read()'s failure is. */
+                g_mutex_lock(&engine->lock);
+                if (!engine->failed)
+                        io_engine_failure(engine, r, "snapshot read", fault);
+                g_mutex_unlock(&engine->lock);
+                return -EIO;
+        }
+        return (gssize)done;
+}
+
+int zuma_engine_snapshot_read(ZumaEngine *engine, guint32 id, void *buf, guint64 offset,
+                              size_t length, ZumaEngineFault *ret_fault)
+{
+        guint8 *at = buf;
+
+        fault_set(ret_fault, NULL, 0, NULL);
+        while (length) {
+                gssize n = read_snapshot_unlocked(engine, id, at, offset, length, ret_fault);
+
+                if (n < 0)
+                        return (int)n;
+                if (n == 0) {
+                        g_atomic_int_inc(&engine->snapshot_reads_redone);
+                        return read_snapshot_locked(engine, id, at, offset, length, ret_fault);
+                }
+                g_atomic_int_inc(&engine->snapshot_reads_unlocked);
+                at += n;
+                offset += (guint64)n;
+                length -= (size_t)n;
+        }
+        return 0;
 }

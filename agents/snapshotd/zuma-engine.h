@@ -4,7 +4,9 @@
  * bus side (the main thread, on the GLib main loop) and the data
  * frontend's I/O threads.
  *
- * Locking contract (every user of a ZumaEngine follows it):
+ * Locking contract.  The engine is opaque and every operation below
+ * carries this out itself; it is written here because a new operation
+ * must keep it, and so that a frontend knows what it may wait for:
  *
  *  - `lock` serialises every ss_* call on `store`.  Hold it only around
  *    engine calls and the device I/O named below, never across a wait for
@@ -24,16 +26,16 @@
  *    never take the shared side while it holds it already, since the
  *    second request would wait behind the queued writer, which waits for
  *    the first.  Nobody does: the only shared holders are
- *    zuma-image-io.c's write_origin_sectors() and
- *    write_snapshot_sectors(), each one take and one release around
- *    engine calls and an origin pwrite that never come back into the
- *    frontend; a request that writes several pieces (unaligned edges,
- *    write-zeroes) releases it between pieces.  A shared holder waits
+ *    zuma_engine_origin_write() and zuma_engine_snapshot_write(), each
+ *    one take and one release around ss_* calls and an origin pwrite
+ *    that never come back into the frontend; a frontend request that
+ *    writes several pieces (unaligned edges, write-zeroes) calls them once
+ *    per piece.  A shared holder waits
  *    for nothing but `lock` and the devices (FUSE threads never wait for
  *    the main thread), so a queued writer's wait always ends.  The
  *    exclusive side is taken only by the main thread, holding no other
  *    engine lock, around ss_* calls that wait for nothing but the store's
- *    own I/O.  Take either side only through the helpers below.
+ *    own I/O.
  *  - Origin reads go straight to origin_dev without a lock (pread is
  *    thread-safe and a block device gives no ordering between concurrent
  *    reads and writes of the same sectors either).
@@ -98,38 +100,6 @@ typedef struct ZumaEngineCallbacks {
         void (*failed)(gpointer user, const char *message);
 } ZumaEngineCallbacks;
 
-struct ZumaEngine {
-        SsStore *store;
-        SsBlockDev *origin_dev;
-        SsBlockDev *store_dev;
-        GMutex lock;
-        pthread_rwlock_t write_gate; /* writer-preferring: see above */
-        guint32 chunk_size;
-        /* Set once, under lock, when an engine call fails with -EIO/-EROFS. */
-        gboolean failed;
-        /* Atomics, for tests and diagnostics (they wrap): rounds of
-         * snapshot reads served without the lock, and snapshot reads
-         * redone under it because the store changed meanwhile. */
-        gint snapshot_reads_unlocked;
-        gint snapshot_reads_redone;
-        /* private */
-        GMainContext *context;
-        ZumaEngineCallbacks callbacks;
-        gpointer user;
-};
-
-/* For an engine call that must not run between a copy-out and the origin
- * write it protects (snapshot create and delete, revert steps, growing
- * the origin): write_gate exclusively, then lock, in the contract's
- * order; and their release. */
-void zuma_engine_lock_exclusive(ZumaEngine *engine);
-void zuma_engine_unlock_exclusive(ZumaEngine *engine);
-
-/* For an origin or snapshot write on an I/O thread: write_gate shared
- * (never twice on one thread), and its release.  Take lock after it. */
-void zuma_engine_gate_shared(ZumaEngine *engine);
-void zuma_engine_ungate_shared(ZumaEngine *engine);
-
 /* Writes a new, empty store on store_path for the origin at origin_path. */
 gboolean zuma_engine_initialize(const char *origin_path, const char *store_path,
                                 const SsCreateOptions *options, GError **error);
@@ -149,14 +119,120 @@ ZumaEngine *zuma_engine_open_flags(const char *origin_path, const char *store_pa
  * frontend must have stopped using it. */
 gboolean zuma_engine_close(ZumaEngine *engine, GError **error);
 
+/* ---- operations ----
+ *
+ * Each takes the locks the contract above asks for and releases them
+ * before it returns; callers hold none.  They return 0 (or a count) or
+ * -errno.  A failure is recorded as zuma_engine_note_error() does (the
+ * operations marked "not noted" leave that to the caller), and
+ * ss_last_error() on the calling thread names it until that thread's next
+ * engine call: zuma_engine_set_error() right after the failed call turns
+ * it into a GError. */
+
+/* The store's figures; not noted.  The try variant answers -EAGAIN at
+ * once when lock is held (the main thread's periodic work: I/O threads
+ * hold lock across copy-outs, which wait for the store). */
+int zuma_engine_info(ZumaEngine *engine, SsStoreInfo *ret_info);
+int zuma_engine_try_info(ZumaEngine *engine, SsStoreInfo *ret_info);
+/* The chunk size, fixed while the engine is open; no lock. */
+guint32 zuma_engine_get_chunk_size(ZumaEngine *engine);
+/* The devices' sizes in bytes (the origin's rounded down to a sector). */
+void zuma_engine_get_device_sizes(ZumaEngine *engine, guint64 *ret_origin_size,
+                                  guint64 *ret_store_size);
+/* ss_store_set_full_policy(). */
+int zuma_engine_set_full_policy(ZumaEngine *engine, SsFullPolicy policy);
+
+/* Snapshot records: ss_snapshot_get() and ss_snapshot_next(); not noted
+ * (-ENOENT is the answer "none"). */
+int zuma_engine_snapshot_get(ZumaEngine *engine, guint32 id, SsSnapshotInfo *ret_info);
+int zuma_engine_snapshot_next(ZumaEngine *engine, guint32 after, SsSnapshotInfo *ret_info);
+
+/* Creates a snapshot (write_gate exclusive: never between a copy-out and
+ * its origin write) and returns its record. */
+int zuma_engine_snapshot_create(ZumaEngine *engine, const char *name, guint32 flags,
+                                gint32 priority, SsSnapshotInfo *ret_info);
+/* Deletes one (write_gate exclusive); its space is freed by cleanup. */
+int zuma_engine_snapshot_delete(ZumaEngine *engine, guint32 id);
+/* Changes of a snapshot's record; *ret_info is the record after it. */
+int zuma_engine_snapshot_rename(ZumaEngine *engine, guint32 id, const char *name,
+                                SsSnapshotInfo *ret_info);
+int zuma_engine_snapshot_set_priority(ZumaEngine *engine, guint32 id, gint32 priority,
+                                      SsSnapshotInfo *ret_info);
+int zuma_engine_snapshot_set_flags(ZumaEngine *engine, guint32 id, guint32 set, guint32 clear,
+                                   SsSnapshotInfo *ret_info);
+int zuma_engine_snapshot_usage(ZumaEngine *engine, guint32 id, SsSnapshotUsage *ret_usage);
+
+/* One step of freeing deleted snapshots' space: > 0 while more is left.
+ * The try variant answers -EAGAIN at once when lock is held, and is not
+ * noted then. */
+int zuma_engine_cleanup_step(ZumaEngine *engine, unsigned budget);
+int zuma_engine_try_cleanup_step(ZumaEngine *engine, unsigned budget);
+
+/* The chunks that differ between two snapshots (SS_ORIGIN_ID: the origin),
+ * a batch at a time: ss_delta_begin() and ss_delta_next(). */
+int zuma_engine_delta_begin(ZumaEngine *engine, guint32 from, guint32 to, SsDeltaCursor *cursor);
+int zuma_engine_delta_next(ZumaEngine *engine, SsDeltaCursor *cursor, guint64 *chunks, size_t max);
+
+/* Reverting the origin to a snapshot, each under write_gate exclusive. */
+int zuma_engine_revert_begin(ZumaEngine *engine, guint32 target);
+int zuma_engine_revert_step(ZumaEngine *engine, unsigned budget, guint64 *done);
+int zuma_engine_revert_abandon(ZumaEngine *engine);
+
+/* Grows the origin under write_gate exclusive (snapshots record the
+ * origin size they were taken at, so it is ordered against snapshot
+ * creation like a write), or the store. */
+int zuma_engine_grow_origin(ZumaEngine *engine, guint64 origin_size);
+int zuma_engine_grow_store(ZumaEngine *engine, guint64 store_size);
+
+/* ---- the data path (any thread, I/O threads above all) ----
+ *
+ * Whole 512-byte sectors on buffers aligned for O_DIRECT.  They return 0
+ * or the -errno to hand on: -EIO, -ENOSPC (a full store under the refuse
+ * policy), -EROFS (a snapshot that is not writable).  On a failure worth
+ * logging, *ret_fault says what failed (and the store's own sentence);
+ * an engine that had failed already answers -EIO with fault.what NULL. */
+typedef struct ZumaEngineFault {
+        const char *what;   /* "copy-out", "origin write", ...; static */
+        int r;              /* the -errno of the call that failed */
+        const char *detail; /* libsnapstore's sentence (valid until the
+                             * thread's next engine call), or NULL */
+} ZumaEngineFault;
+
+/* ss_dev_pread on the origin, no lock. */
+int zuma_engine_origin_read(ZumaEngine *engine, void *buf, guint64 offset, size_t length,
+                            ZumaEngineFault *ret_fault);
+/* write_gate shared { lock { ss_origin_prepare_write } ; pwrite }. */
+int zuma_engine_origin_write(ZumaEngine *engine, const void *buf, guint64 offset, size_t length,
+                             ZumaEngineFault *ret_fault);
+/* Mapped under lock, read without it, redone under lock if the store
+ * changed meanwhile (the contract above). */
+int zuma_engine_snapshot_read(ZumaEngine *engine, guint32 id, void *buf, guint64 offset,
+                              size_t length, ZumaEngineFault *ret_fault);
+/* write_gate shared { lock { ss_snapshot_write } }. */
+int zuma_engine_snapshot_write(ZumaEngine *engine, guint32 id, const void *buf, guint64 offset,
+                               size_t length, ZumaEngineFault *ret_fault);
+
 /* Makes every origin and snapshot write that returned before the call
- * durable (metadata is committed by each engine call already). */
+ * durable (metadata is committed by each engine call already); no lock. */
 int zuma_engine_flush(ZumaEngine *engine);
 
-/* Records that an engine call on an I/O thread failed with r (< 0): -EIO
- * and -EROFS mark the engine failed, -EUCLEAN and -EILSEQ (metadata that
- * fails its checks) mark it damaged; either raises the failed callback
- * once.  Call with lock held.  Returns r. */
+/* Counters, for tests and diagnostics (they wrap): rounds of snapshot
+ * reads served without the lock, and snapshot reads redone under it
+ * because the store changed meanwhile. */
+void zuma_engine_get_read_stats(ZumaEngine *engine, gint *ret_unlocked, gint *ret_redone);
+
+/* ---- state ---- */
+
+/* Whether an engine call failed with -EIO/-EROFS: the data path answers
+ * -EIO from then on.  Any thread, no lock needed. */
+gboolean zuma_engine_is_failed(ZumaEngine *engine);
+
+/* Records that an engine call failed with r (< 0): -EIO and -EROFS mark
+ * the engine failed, -EUCLEAN and -EILSEQ (metadata that fails its
+ * checks) mark it damaged; either raises the failed callback once.  The
+ * operations call it themselves; callers need it only for a failure they
+ * found on their own (an operation that noted it already is no matter:
+ * each state is raised once).  Takes lock.  Returns r. */
 int zuma_engine_note_error(ZumaEngine *engine, int r);
 
 /* Whether an engine call found the store's metadata damaged.  A damaged
@@ -170,8 +246,21 @@ gboolean zuma_engine_is_damaged(ZumaEngine *engine);
 char *zuma_engine_dup_damage(ZumaEngine *engine);
 
 /* Sets *error from an engine -errno, with the engine's own sentence:
- * "what: <ss_last_error()>".  Call with lock held (ss_last_error is per
- * thread, so right after the failing call).  Returns FALSE. */
+ * "what: <ss_last_error()>".  Call right after the failed operation, on
+ * its thread (ss_last_error is per thread).  Returns FALSE. */
 gboolean zuma_engine_set_error(GError **error, int r, const char *what);
+
+/* ---- the write gate itself ----
+ *
+ * The operations above take it; these exist for tests that probe its
+ * ordering (tests/frontend).  Exclusive: write_gate, then lock, in the
+ * contract's order.  Shared: write_gate only, never twice on one thread.
+ * try_shared never blocks: FALSE while an exclusive holder has it or
+ * waits for it. */
+void zuma_engine_lock_exclusive(ZumaEngine *engine);
+void zuma_engine_unlock_exclusive(ZumaEngine *engine);
+void zuma_engine_gate_shared(ZumaEngine *engine);
+void zuma_engine_ungate_shared(ZumaEngine *engine);
+gboolean zuma_engine_gate_try_shared(ZumaEngine *engine);
 
 G_END_DECLS

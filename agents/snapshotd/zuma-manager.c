@@ -296,11 +296,9 @@ static gboolean check_existing_store(ZumaVolumeConfig *config, gboolean policy_g
 
         if (!engine)
                 return FALSE;
-        g_mutex_lock(&engine->lock);
-        r = ss_store_info(engine->store, &info);
+        r = zuma_engine_info(engine, &info);
         if (r < 0)
                 zuma_engine_set_error(error, r, "cannot read the store");
-        g_mutex_unlock(&engine->lock);
         zuma_engine_close(engine, NULL);
         if (r < 0)
                 return FALSE;

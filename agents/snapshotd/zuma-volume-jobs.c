@@ -243,16 +243,14 @@ static gboolean count_step(RevertJob *d, GError **error)
         g_autofree guint64 *chunks = g_new(guint64, COUNT_STEP_CHUNKS);
         int r = 0;
 
-        g_mutex_lock(&engine->lock);
         if (!d->counting_started) {
-                r = ss_delta_begin(engine->store, d->target, SS_ORIGIN_ID, &d->cursor);
+                r = zuma_engine_delta_begin(engine, d->target, SS_ORIGIN_ID, &d->cursor);
                 d->counting_started = r == 0;
         }
         if (r == 0)
-                r = ss_delta_next(engine->store, &d->cursor, chunks, COUNT_STEP_CHUNKS);
+                r = zuma_engine_delta_next(engine, &d->cursor, chunks, COUNT_STEP_CHUNKS);
         if (r < 0)
                 volume_engine_error(d->volume, r, "cannot count the chunks to revert", error);
-        g_mutex_unlock(&engine->lock);
         if (r < 0)
                 return FALSE;
         d->total += (guint64)r;
@@ -278,12 +276,10 @@ static gboolean revert_step(ZumaJob *job, gpointer data, gboolean *ret_finished,
                 zuma_job_set_progress(job, d->done, d->total);
                 return TRUE;
         }
-        budget = MAX(1u, REVERT_STEP_BYTES / engine->chunk_size);
-        zuma_engine_lock_exclusive(engine);
-        r = ss_revert_step(engine->store, budget, &done);
+        budget = MAX(1u, REVERT_STEP_BYTES / zuma_engine_get_chunk_size(engine));
+        r = zuma_engine_revert_step(engine, budget, &done);
         if (r < 0)
                 volume_engine_error(self, r, "reverting failed", error);
-        zuma_engine_unlock_exclusive(engine);
         if (r < 0)
                 return FALSE;
         d->done = done;
@@ -403,9 +399,7 @@ gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, ch
         }
         target = zuma_snapshot_get_id(snapshot);
         engine = self->engine;
-        g_mutex_lock(&engine->lock);
-        r = ss_store_info(engine->store, &info);
-        g_mutex_unlock(&engine->lock);
+        r = zuma_engine_info(engine, &info);
         if (r == 0 && info.revert_target == target) {
                 /* A revert that could not finish, asked for again: resume. */
                 g_message("volume %s: resuming the unfinished revert to snapshot %s",
@@ -424,11 +418,9 @@ gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, ch
                             pending ? zuma_snapshot_get_name(pending) : "(deleted)");
                 return FALSE;
         }
-        zuma_engine_lock_exclusive(engine);
-        r = ss_revert_begin(engine->store, target);
+        r = zuma_engine_revert_begin(engine, target);
         if (r < 0)
                 volume_engine_error(self, r, "cannot start the revert", error);
-        zuma_engine_unlock_exclusive(engine);
         if (r < 0) {
                 g_autoptr(GError) local = NULL;
 
@@ -455,14 +447,12 @@ gboolean volume_abandon_revert(ZumaVolume *self, GVariant *options, GError **err
                 self->revert_abandoning = FALSE;
         }
         engine = self->engine;
-        zuma_engine_lock_exclusive(engine);
-        r = ss_revert_abandon(engine->store);
+        r = zuma_engine_revert_abandon(engine);
         if (r == -ENOENT)
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
                             "volume %s has no unfinished revert", self->config->name);
         else if (r < 0)
                 volume_engine_error(self, r, "cannot abandon the revert", error);
-        zuma_engine_unlock_exclusive(engine);
         if (r < 0)
                 return FALSE;
         g_message("volume %s: revert abandoned, the origin stays partly reverted",
@@ -519,22 +509,21 @@ static gboolean resize_step(ZumaJob *job, gpointer data, gboolean *ret_finished,
         engine = self->engine;
         /* Snapshots record the origin size they were taken at, so growing
          * the origin is ordered against snapshot creation like a write. */
-        zuma_engine_lock_exclusive(engine);
-        if (d->origin_size)
-                r = ss_origin_grow(engine->store, d->origin_size);
-        if (r < 0)
-                volume_engine_error(self, r, "cannot grow the origin", error);
+        if (d->origin_size) {
+                r = zuma_engine_grow_origin(engine, d->origin_size);
+                if (r < 0)
+                        volume_engine_error(self, r, "cannot grow the origin", error);
+        }
         if (r == 0 && d->store_size) {
-                r = ss_store_grow(engine->store, d->store_size);
+                r = zuma_engine_grow_store(engine, d->store_size);
                 if (r < 0)
                         volume_engine_error(self, r, "cannot grow the store", error);
         }
         if (r == 0) {
-                r = ss_store_info(engine->store, &info);
+                r = zuma_engine_info(engine, &info);
                 if (r < 0)
                         volume_engine_error(self, r, "cannot read the store", error);
         }
-        zuma_engine_unlock_exclusive(engine);
         /* The frontend is called with no engine lock held (its workers may
          * need them to answer the kernel). */
         if (r < 0 || (d->origin_size && !resize_origin_device(self, info.origin_size, error)))
@@ -585,11 +574,8 @@ gboolean volume_resize(ZumaVolume *self, GVariant *options, char **ret_job, GErr
         if (!check_job_possible(self, error))
                 return FALSE;
         engine = self->engine;
-        g_mutex_lock(&engine->lock);
-        ss_store_info(engine->store, &info);
-        origin_now = ss_dev_size(engine->origin_dev) & ~(guint64)511;
-        store_now = ss_dev_size(engine->store_dev);
-        g_mutex_unlock(&engine->lock);
+        zuma_engine_info(engine, &info);
+        zuma_engine_get_device_sizes(engine, &origin_now, &store_now);
         if (origin && origin_now < info.origin_size) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
                             "origin %s is %" G_GUINT64_FORMAT

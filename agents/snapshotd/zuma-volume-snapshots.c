@@ -97,9 +97,7 @@ gboolean volume_load_snapshots(ZumaVolume *self, GError **error)
         int r;
 
         for (;;) {
-                g_mutex_lock(&self->engine->lock);
-                r = ss_snapshot_next(self->engine->store, after, &info);
-                g_mutex_unlock(&self->engine->lock);
+                r = zuma_engine_snapshot_next(self->engine, after, &info);
                 if (r == -ENOENT)
                         return TRUE;
                 if (r < 0)
@@ -239,11 +237,9 @@ gboolean volume_delete_one(ZumaVolume *self, ZumaSnapshot *snapshot, gboolean fo
 
         if (!detach_snapshot(self, snapshot, force, error))
                 return FALSE;
-        zuma_engine_lock_exclusive(engine);
-        r = ss_snapshot_delete(engine->store, id);
+        r = zuma_engine_snapshot_delete(engine, id);
         if (r < 0)
                 volume_engine_error(self, r, "cannot delete the snapshot", error);
-        zuma_engine_unlock_exclusive(engine);
         if (r < 0) {
                 g_autoptr(GError) local = NULL;
 
@@ -267,7 +263,6 @@ gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *op
         SsSnapshotInfo info;
         gint32 priority = 0;
         gboolean pinned = FALSE, writable = FALSE, attach = TRUE;
-        guint32 id = 0;
         int r;
 
         if (!zuma_options_parse(options, error, "priority", "i", &priority, "pinned", "b", &pinned,
@@ -286,20 +281,16 @@ gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *op
                 return FALSE;
         }
         engine = self->engine;
-        zuma_engine_lock_exclusive(engine);
-        r = ss_snapshot_create(engine->store, name[0] ? name : NULL,
-                               (writable ? SS_SNAP_WRITABLE : 0) | (pinned ? SS_SNAP_PINNED : 0),
-                               priority, &id);
-        if (r == 0)
-                r = ss_snapshot_get(engine->store, id, &info);
+        r = zuma_engine_snapshot_create(
+                engine, name[0] ? name : NULL,
+                (writable ? SS_SNAP_WRITABLE : 0) | (pinned ? SS_SNAP_PINNED : 0), priority, &info);
         if (r < 0)
                 volume_engine_error(self, r, "cannot create the snapshot", error);
-        zuma_engine_unlock_exclusive(engine);
         if (r < 0)
                 return FALSE;
 
         snapshot = add_snapshot(self, &info);
-        g_message("volume %s: snapshot %u (%s) created%s%s", self->config->name, id, info.name,
+        g_message("volume %s: snapshot %u (%s) created%s%s", self->config->name, info.id, info.name,
                   writable ? ", writable" : "", pinned ? ", pinned" : "");
         if (attach && volume_frontend(self)) {
                 g_autoptr(GError) local = NULL;
@@ -328,20 +319,15 @@ gboolean zuma_volume_delete_snapshot(ZumaVolume *self, guint32 id, gboolean forc
         return volume_delete_one(self, snapshot, force, error);
 }
 
-/* Ends a change of a snapshot's record, with engine->lock held right
- * after the engine call that returned r: the object takes the record back
- * from the engine, or error says what failed.  Returns whether the change
- * was made. */
-static gboolean change_done_locked(ZumaVolume *self, ZumaSnapshot *snapshot, int r,
-                                   const char *what, GError **error)
+/* Ends a change of a snapshot's record, right after the engine call that
+ * returned r and the record *info: the object takes the record, or error
+ * says what failed.  Returns whether the change was made. */
+static gboolean change_done(ZumaVolume *self, ZumaSnapshot *snapshot, int r,
+                            const SsSnapshotInfo *info, const char *what, GError **error)
 {
-        SsSnapshotInfo info;
-
-        if (r == 0)
-                r = ss_snapshot_get(self->engine->store, zuma_snapshot_get_id(snapshot), &info);
         if (r < 0)
                 return volume_engine_error(self, r, what, error);
-        zuma_snapshot_update(snapshot, &info);
+        zuma_snapshot_update(snapshot, info);
         return TRUE;
 }
 
@@ -363,7 +349,9 @@ gboolean zuma_volume_rename_snapshot(ZumaVolume *self, guint32 id, const char *n
 {
         ZumaSnapshot *snapshot;
         g_autofree char *old_name = NULL;
+        SsSnapshotInfo info;
         gboolean done;
+        int r;
 
         if (!zuma_check_snapshot_name(name, error))
                 return FALSE;
@@ -371,10 +359,8 @@ gboolean zuma_volume_rename_snapshot(ZumaVolume *self, guint32 id, const char *n
         if (!snapshot)
                 return FALSE;
         old_name = g_strdup(zuma_snapshot_get_name(snapshot));
-        g_mutex_lock(&self->engine->lock);
-        done = change_done_locked(self, snapshot, ss_snapshot_rename(self->engine->store, id, name),
-                                  "cannot rename the snapshot", error);
-        g_mutex_unlock(&self->engine->lock);
+        r = zuma_engine_snapshot_rename(self->engine, id, name, &info);
+        done = change_done(self, snapshot, r, &info, "cannot rename the snapshot", error);
         if (!done)
                 return FALSE;
         g_message("volume %s: snapshot %u renamed from %s to %s", self->config->name, id, old_name,
@@ -387,15 +373,14 @@ gboolean zuma_volume_set_snapshot_priority(ZumaVolume *self, guint32 id, gint32 
                                            GError **error)
 {
         ZumaSnapshot *snapshot = volume_lookup_snapshot(self, id, error);
+        SsSnapshotInfo info;
         gboolean done;
+        int r;
 
         if (!snapshot)
                 return FALSE;
-        g_mutex_lock(&self->engine->lock);
-        done = change_done_locked(self, snapshot,
-                                  ss_snapshot_set_priority(self->engine->store, id, priority),
-                                  "cannot set the snapshot's priority", error);
-        g_mutex_unlock(&self->engine->lock);
+        r = zuma_engine_snapshot_set_priority(self->engine, id, priority, &info);
+        done = change_done(self, snapshot, r, &info, "cannot set the snapshot's priority", error);
         if (!done)
                 return FALSE;
         g_message("volume %s: snapshot %s priority %d", self->config->name,
@@ -406,16 +391,12 @@ gboolean zuma_volume_set_snapshot_priority(ZumaVolume *self, guint32 id, gint32 
 static gboolean set_flag(ZumaVolume *self, ZumaSnapshot *snapshot, guint32 flag, gboolean on,
                          GError **error)
 {
-        gboolean done;
+        SsSnapshotInfo info;
+        int r;
 
-        g_mutex_lock(&self->engine->lock);
-        done = change_done_locked(self, snapshot,
-                                  ss_snapshot_set_flags(self->engine->store,
-                                                        zuma_snapshot_get_id(snapshot),
-                                                        on ? flag : 0, on ? 0 : flag),
-                                  "cannot change the snapshot", error);
-        g_mutex_unlock(&self->engine->lock);
-        return done;
+        r = zuma_engine_snapshot_set_flags(self->engine, zuma_snapshot_get_id(snapshot),
+                                           on ? flag : 0, on ? 0 : flag, &info);
+        return change_done(self, snapshot, r, &info, "cannot change the snapshot", error);
 }
 
 gboolean zuma_volume_set_snapshot_pinned(ZumaVolume *self, guint32 id, gboolean pinned,
@@ -510,10 +491,8 @@ gboolean zuma_volume_get_snapshot_usage(ZumaVolume *self, guint32 id, SsSnapshot
 
         if (!volume_lookup_snapshot_to_read(self, id, error))
                 return FALSE;
-        g_mutex_lock(&self->engine->lock);
-        r = ss_snapshot_usage(self->engine->store, id, ret_usage);
+        r = zuma_engine_snapshot_usage(self->engine, id, ret_usage);
         if (r < 0)
                 volume_engine_error(self, r, "cannot measure the snapshot", error);
-        g_mutex_unlock(&self->engine->lock);
         return r == 0;
 }

@@ -83,14 +83,9 @@ gboolean zuma_volume_is_running(ZumaVolume *self)
         return self->state == VOLUME_RUNNING;
 }
 
-static gboolean engine_failed(ZumaEngine *engine)
-{
-        return g_atomic_int_get((gint *)&engine->failed);
-}
-
 gboolean zuma_volume_is_readable(ZumaVolume *self)
 {
-        return !self->forgotten && self->engine && !engine_failed(self->engine) &&
+        return !self->forgotten && self->engine && !zuma_engine_is_failed(self->engine) &&
                (self->state == VOLUME_RUNNING || self->state == VOLUME_FAILED);
 }
 
@@ -98,8 +93,8 @@ gboolean zuma_volume_is_readable(ZumaVolume *self)
  * or failed an I/O on a FUSE thread before its event reached the state. */
 static gboolean store_changeable(ZumaVolume *self)
 {
-        return self->state == VOLUME_RUNNING && self->engine && !engine_failed(self->engine) &&
-               !zuma_engine_is_damaged(self->engine);
+        return self->state == VOLUME_RUNNING && self->engine &&
+               !zuma_engine_is_failed(self->engine) && !zuma_engine_is_damaged(self->engine);
 }
 
 gboolean zuma_volume_is_stopped(ZumaVolume *self)
@@ -325,14 +320,10 @@ static void refresh(ZumaVolume *self, gboolean emit, gboolean periodic)
 
         if (self->state != VOLUME_RUNNING || !self->engine)
                 return;
-        if (periodic) {
-                if (!g_mutex_trylock(&self->engine->lock))
-                        return;
-        } else {
-                g_mutex_lock(&self->engine->lock);
-        }
-        r = ss_store_info(self->engine->store, &info);
-        g_mutex_unlock(&self->engine->lock);
+        if (periodic)
+                r = zuma_engine_try_info(self->engine, &info);
+        else
+                r = zuma_engine_info(self->engine, &info);
         if (r < 0)
                 return;
         zuma_bus_volume_set_origin_size(self->iface, info.origin_size);
@@ -370,12 +361,11 @@ static gboolean on_cleanup(gpointer user_data)
         }
         /* Another round, rather than a main loop waiting for the engine
          * lock (see refresh()). */
-        if (!g_mutex_trylock(&self->engine->lock))
+        r = zuma_engine_try_cleanup_step(self->engine, CLEANUP_BUDGET);
+        if (r == -EAGAIN)
                 return G_SOURCE_CONTINUE;
-        r = ss_cleanup_step(self->engine->store, CLEANUP_BUDGET);
         if (r < 0)
                 volume_engine_error(self, r, "freeing deleted snapshots failed", &error);
-        g_mutex_unlock(&self->engine->lock);
         if (r > 0)
                 return G_SOURCE_CONTINUE;
         self->cleanup_id = 0;
@@ -556,14 +546,12 @@ static char *rollback_cost(ZumaVolume *self)
         if (!engine)
                 return g_strdup("snapshots taken in the lost commit would be gone, and every "
                                 "snapshot may read newer data for the chunks it copied out");
-        g_mutex_lock(&engine->lock);
-        while (ss_snapshot_next(engine->store, after, &info) == 0) {
+        while (zuma_engine_snapshot_next(engine, after, &info) == 0) {
                 if (count < ROLLBACK_NAMES_SHOWN)
                         g_string_append_printf(names, "%s%s", count ? ", " : "", info.name);
                 count++;
                 after = info.id;
         }
-        g_mutex_unlock(&engine->lock);
         zuma_engine_close(engine, NULL);
         if (count == 0)
                 return g_strdup("snapshots taken in the lost commit would be gone; the older "
@@ -633,8 +621,7 @@ static gboolean open_engine(ZumaVolume *self, ZumaVolumeStartFlags flags, SsStor
         }
         if (!engine)
                 return FALSE;
-        g_mutex_lock(&engine->lock);
-        r = ss_store_info(engine->store, &info);
+        r = zuma_engine_info(engine, &info);
         if (r < 0) {
                 zuma_engine_set_error(error, r, "cannot read the store");
         } else if (!g_str_equal(info.volume_name, self->config->name)) {
@@ -645,12 +632,11 @@ static gboolean open_engine(ZumaVolume *self, ZumaVolumeStartFlags flags, SsStor
                             self->config->name);
                 r = -EINVAL;
         } else if (info.full_policy != policy_from_name(self->config->full_policy)) {
-                r = ss_store_set_full_policy(engine->store,
-                                             policy_from_name(self->config->full_policy));
+                r = zuma_engine_set_full_policy(engine,
+                                                policy_from_name(self->config->full_policy));
                 if (r < 0)
                         zuma_engine_set_error(error, r, "cannot set the full policy");
         }
-        g_mutex_unlock(&engine->lock);
         if (r < 0) {
                 zuma_engine_close(engine, NULL);
                 return FALSE;
@@ -837,11 +823,9 @@ gboolean volume_set_full_policy(ZumaVolume *self, const char *policy, GError **e
         if (self->state != VOLUME_STOPPED && !volume_require_running(self, error))
                 return FALSE;
         if (self->engine && self->state == VOLUME_RUNNING) {
-                g_mutex_lock(&self->engine->lock);
-                r = ss_store_set_full_policy(self->engine->store, policy_from_name(policy));
+                r = zuma_engine_set_full_policy(self->engine, policy_from_name(policy));
                 if (r < 0)
                         volume_engine_error(self, r, "cannot set the full policy", error);
-                g_mutex_unlock(&self->engine->lock);
         }
         if (r < 0)
                 return FALSE;

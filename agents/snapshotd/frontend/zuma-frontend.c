@@ -36,19 +36,15 @@
  * binding part; this is how the frontend follows it):
  *
  *  - FUSE threads never call into the main thread and never wait for it;
- *    they take, in this order and only for the length of one request:
- *      volume->io_gate (shared)  >  engine->write_gate (shared)  >  engine->lock
- *    The image table's mutex is taken alone, for map lookups only, and
- *    never together with the three above.
- *  - Origin write: write_gate shared -> lock -> ss_origin_prepare_write ->
- *    unlock -> ss_dev_pwrite(origin_dev) -> write_gate released.  Origin
- *    read: ss_dev_pread(origin_dev) with no engine lock.  Snapshot read:
- *    map under lock, pread unlocked, kept only if the store's change count
- *    did not move, else redone under lock (zuma-engine.h).  Writable
- *    snapshot write: write_gate
- *    shared + lock + ss_snapshot_write.  Fsync: zuma_engine_flush, no lock.
- *    Engine errors go through zuma_engine_note_error (lock held) and reach
- *    the kernel as EIO; a full store under the refuse policy as ENOSPC.
+ *    they hold, for the length of one request, the served volume's
+ *    io_gate (shared), and inside it call the engine's data-path
+ *    operations (zuma_engine_origin_write, _snapshot_read, ...), which
+ *    take the engine's write_gate and lock themselves, in the engine's
+ *    order, and release them before they return.  The image table's mutex
+ *    is taken alone, for map lookups only, and never together with those.
+ *  - The engine records its own errors (zuma_engine_note_error); they
+ *    reach the kernel as EIO, a full store under the refuse policy as
+ *    ENOSPC.
  *  - The bus side never calls into the frontend while it holds an engine
  *    lock (remove_volume waits for running requests, which may need them).
  *  - THE RULE: the server never waits on a request that only it can
@@ -58,16 +54,16 @@
  *    (lookup, open, getattr, statfs, release, and udev's getxattr from its
  *    probe).  So: (1) they run on the kernel-call thread, never the main
  *    thread, which waits at most the frontend's timeout and answers
- *    TimedOut past it; (2) that thread holds no lock across them (it takes
- *    engine->lock only around ss_store_info/ss_snapshot_get, before); (3)
+ *    TimedOut past it; (2) that thread holds no lock across them (its
+ *    engine calls, zuma_engine_info and _snapshot_get, come before); (3)
  *    the FUSE server keeps workers that background requests (the data
  *    path) can never occupy, and none of those requests' handlers waits
  *    for an engine lock (FLUSH does nothing; FSYNC waits for the devices).
  *    tests/e2e/test-frontend-busy.sh holds every data worker on a frozen
  *    device and checks each part.
  *  - The main thread's periodic work (property refresh, cleanup) only
- *    tries engine->lock: workers hold it across copy-outs, which wait for
- *    the store.
+ *    tries the engine's lock (zuma_engine_try_info, _try_cleanup_step):
+ *    workers hold it across copy-outs, which wait for the store.
  *  - Fields of ZumaImage that only the kernel-call thread touches (the
  *    loop device) need no lock; those the workers read are atomics (size,
  *    writable, epochs) or under the table mutex (the snapshot name).
@@ -150,9 +146,9 @@ static char *describe_image(const char *volume, guint32 id, const char *snapshot
         return g_strdup_printf("snapshot %" G_GUINT32_FORMAT " of volume %s", id, volume);
 }
 
-static ZumaVolume *find_volume(ZumaFrontend *frontend, const char *volume, GError **error)
+static ZumaServedVolume *find_volume(ZumaFrontend *frontend, const char *volume, GError **error)
 {
-        ZumaVolume *found = zuma_image_table_find_volume(frontend->table, volume);
+        ZumaServedVolume *found = zuma_image_table_find_volume(frontend->table, volume);
 
         if (!found)
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
@@ -160,7 +156,7 @@ static ZumaVolume *find_volume(ZumaFrontend *frontend, const char *volume, GErro
         return found;
 }
 
-static char *image_file_path(ZumaFrontend *frontend, ZumaVolume *volume, guint32 id)
+static char *image_file_path(ZumaFrontend *frontend, ZumaServedVolume *volume, guint32 id)
 {
         g_autofree char *file = zuma_image_file_name(id);
 
@@ -269,7 +265,7 @@ void zuma_frontend_free(ZumaFrontend *frontend)
 static gboolean do_add_volume(ZumaFrontend *frontend, const char *volume, const char *volume_uuid,
                               ZumaEngine *engine, GError **error)
 {
-        g_autoptr(ZumaVolume) added = NULL;
+        g_autoptr(ZumaServedVolume) added = NULL;
         g_autoptr(ZumaImage) origin = NULL;
         SsStoreInfo info;
         int r;
@@ -284,16 +280,12 @@ static gboolean do_add_volume(ZumaFrontend *frontend, const char *volume, const 
                             "volume %s: invalid volume UUID '%s'", volume, volume_uuid);
                 return FALSE;
         }
-        g_mutex_lock(&engine->lock);
-        r = ss_store_info(engine->store, &info);
+        r = zuma_engine_info(engine, &info);
         if (r < 0) {
                 g_autofree char *what = g_strdup_printf("volume %s", volume);
 
-                zuma_engine_set_error(error, r, what);
+                return zuma_engine_set_error(error, r, what);
         }
-        g_mutex_unlock(&engine->lock);
-        if (r < 0)
-                return FALSE;
         added = zuma_image_table_add_volume(frontend->table, volume, volume_uuid, engine, error);
         if (!added)
                 return FALSE;
@@ -306,7 +298,7 @@ static gboolean do_add_volume(ZumaFrontend *frontend, const char *volume, const 
 
 static gboolean do_remove_volume(ZumaFrontend *frontend, const char *volume, GError **error)
 {
-        g_autoptr(ZumaVolume) found = find_volume(frontend, volume, error);
+        g_autoptr(ZumaServedVolume) found = find_volume(frontend, volume, error);
         g_autoptr(GPtrArray) images = NULL;
 
         if (!found)
@@ -330,8 +322,8 @@ static gboolean do_remove_volume(ZumaFrontend *frontend, const char *volume, GEr
 
 /* Size (and, for a snapshot, name and writability) of an image, from the
  * engine. */
-static gboolean query_image(ZumaVolume *volume, guint32 id, gboolean writable, guint64 *ret_size,
-                            char **ret_name, GError **error)
+static gboolean query_image(ZumaServedVolume *volume, guint32 id, gboolean writable,
+                            guint64 *ret_size, char **ret_name, GError **error)
 {
         ZumaEngine *engine = volume->engine;
         g_autofree char *what = describe_image(volume->name, id, NULL);
@@ -339,20 +331,16 @@ static gboolean query_image(ZumaVolume *volume, guint32 id, gboolean writable, g
         SsStoreInfo info;
         int r;
 
-        g_mutex_lock(&engine->lock);
         if (id == 0) {
-                r = ss_store_info(engine->store, &info);
+                r = zuma_engine_info(engine, &info);
                 snapshot.origin_size = info.origin_size;
                 snapshot.flags = SS_SNAP_WRITABLE;
                 snapshot.name[0] = '\0';
         } else {
-                r = ss_snapshot_get(engine->store, id, &snapshot);
+                r = zuma_engine_snapshot_get(engine, id, &snapshot);
         }
         if (r < 0)
-                zuma_engine_set_error(error, r, what);
-        g_mutex_unlock(&engine->lock);
-        if (r < 0)
-                return FALSE;
+                return zuma_engine_set_error(error, r, what);
         if (writable && !(snapshot.flags & SS_SNAP_WRITABLE)) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_READ_ONLY,
                             "%s is read-only; it cannot be attached writable", what);
@@ -367,7 +355,7 @@ static gboolean do_attach(ZumaFrontend *frontend, const char *volume, guint32 id
                           const char *snapshot_name, gboolean writable, char **ret_device,
                           GError **error)
 {
-        g_autoptr(ZumaVolume) found = find_volume(frontend, volume, error);
+        g_autoptr(ZumaServedVolume) found = find_volume(frontend, volume, error);
         g_autoptr(ZumaImage) image = NULL;
         g_autofree char *stored_name = NULL;
         g_autofree char *path = NULL;
@@ -418,7 +406,7 @@ static gboolean do_attach(ZumaFrontend *frontend, const char *volume, guint32 id
 
 static gboolean do_is_busy(ZumaFrontend *frontend, const char *volume, guint32 id)
 {
-        g_autoptr(ZumaVolume) found = zuma_image_table_find_volume(frontend->table, volume);
+        g_autoptr(ZumaServedVolume) found = zuma_image_table_find_volume(frontend->table, volume);
         g_autoptr(ZumaImage) image = NULL;
 
         if (!found)
@@ -430,7 +418,7 @@ static gboolean do_is_busy(ZumaFrontend *frontend, const char *volume, guint32 i
 static gboolean do_detach(ZumaFrontend *frontend, const char *volume, guint32 id, gboolean force,
                           GError **error)
 {
-        g_autoptr(ZumaVolume) found = zuma_image_table_find_volume(frontend->table, volume);
+        g_autoptr(ZumaServedVolume) found = zuma_image_table_find_volume(frontend->table, volume);
         g_autoptr(ZumaImage) image = NULL;
         g_autofree char *what = NULL;
 
@@ -452,7 +440,7 @@ static gboolean do_detach(ZumaFrontend *frontend, const char *volume, guint32 id
 static gboolean do_set_size(ZumaFrontend *frontend, const char *volume, guint32 id, guint64 size,
                             GError **error)
 {
-        g_autoptr(ZumaVolume) found = find_volume(frontend, volume, error);
+        g_autoptr(ZumaServedVolume) found = find_volume(frontend, volume, error);
         g_autoptr(ZumaImage) image = NULL;
         g_autofree char *path = NULL;
         g_autofree char *what = NULL;
@@ -495,7 +483,7 @@ static gboolean do_set_size(ZumaFrontend *frontend, const char *volume, guint32 
 static gboolean do_update(ZumaFrontend *frontend, const char *volume, guint32 id,
                           const char *snapshot_name, gboolean writable, GError **error)
 {
-        g_autoptr(ZumaVolume) found = find_volume(frontend, volume, error);
+        g_autoptr(ZumaServedVolume) found = find_volume(frontend, volume, error);
         g_autoptr(ZumaImage) image = NULL;
         gboolean was_writable;
 

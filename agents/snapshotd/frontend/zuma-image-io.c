@@ -7,15 +7,11 @@
  * first (read-modify-write).  Reads land in that buffer and go to the
  * kernel from there.
  *
- * Locking, per the contract in zuma-engine.h:
- *   origin read      no engine lock; ss_dev_pread on origin_dev
- *   origin write     write_gate shared { lock { prepare_write } ; pwrite }
- *   snapshot read    lock { map, count } ; ss_dev_pread each extent ;
- *                    count unchanged, or else lock { ss_snapshot_read }
- *   snapshot write   write_gate shared { lock { ss_snapshot_write } }
- *   flush            zuma_engine_flush, no lock
- * and around all of them the volume's io_gate shared, so that removing the
- * volume waits for running requests and fails later ones.
+ * The engine's data-path operations take the engine's own locks
+ * (zuma-engine.h); a request that writes several pieces calls them once
+ * per piece, so it never takes the write gate twice.  Around all of them
+ * the served volume's io_gate is held shared, so that removing the volume
+ * waits for running requests and fails later ones.
  */
 #define G_LOG_DOMAIN "zuma-frontend"
 
@@ -109,16 +105,13 @@ static void log_error(ZumaImage *image, const char *what, guint64 offset, guint6
                   n + 1 == ERRORS_LOGGED_MAX ? "; not logging further errors of this image" : "");
 }
 
-/* An engine call failed: lock held.  A full store stays ENOSPC (the refuse
- * policy); anything else is recorded on the engine and becomes EIO. */
-static int engine_failure(ZumaImage *image, ZumaEngine *engine, int r, const char *what,
-                          guint64 offset, guint64 length)
+/* An engine operation failed with r (to hand on); fault says what. */
+static int io_failure(ZumaImage *image, int r, const ZumaEngineFault *fault, guint64 offset,
+                      guint64 length)
 {
-        log_error(image, what, offset, length, r, ss_last_error());
-        if (r == -ENOSPC)
-                return r;
-        zuma_engine_note_error(engine, r);
-        return -EIO;
+        if (fault->what)
+                log_error(image, fault->what, offset, length, fault->r, fault->detail);
+        return r;
 }
 
 static int device_failure(ZumaImage *image, int r, const char *what, guint64 offset, guint64 length)
@@ -127,19 +120,14 @@ static int device_failure(ZumaImage *image, int r, const char *what, guint64 off
         return -EIO;
 }
 
-static gboolean engine_failed(ZumaEngine *engine)
-{
-        return g_atomic_int_get((gint *)&engine->failed);
-}
-
 /* Starts a request: the volume must still have its engine, the handle's
  * attachment must not have been torn down by force, the engine must work. */
 static int io_begin(ZumaImageHandle *handle, ZumaEngine **ret_engine)
 {
-        ZumaVolume *volume = handle->image->volume;
+        ZumaServedVolume *volume = handle->image->volume;
 
         g_rw_lock_reader_lock(&volume->io_gate);
-        if (!volume->engine || engine_failed(volume->engine) ||
+        if (!volume->engine || zuma_engine_is_failed(volume->engine) ||
             handle->epoch <= g_atomic_int_get(&handle->image->dead_epoch)) {
                 g_rw_lock_reader_unlock(&volume->io_gate);
                 return -EIO;
@@ -155,153 +143,30 @@ static void io_end(ZumaImageHandle *handle)
 
 /* ---- whole sectors, aligned buffers ---- */
 
-/* A snapshot read the safe way: the map and the reads of its extents all
- * under lock, so nothing can change the extents in between. */
-static int read_snapshot_locked(ZumaImage *image, ZumaEngine *engine, void *buf, guint64 offset,
-                                size_t length)
-{
-        int r;
-
-        g_mutex_lock(&engine->lock);
-        r = engine->failed ? -EIO : ss_snapshot_read(engine->store, image->id, buf, offset, length);
-        if (r < 0 && !engine->failed)
-                r = engine_failure(image, engine, r, "snapshot read", offset, length);
-        g_mutex_unlock(&engine->lock);
-        return r < 0 ? -EIO : 0;
-}
-
-/* Extents mapped per round of read_snapshot_unlocked(): 1 MiB of 16 KiB
- * chunks even if none of them are contiguous in the store. */
-#define READ_EXTENTS_MAX 64
-
-/* Reads a prefix of the range through extents mapped under lock and read
- * without it (zuma-engine.h says why that is safe).  Returns the bytes
- * read, 0 if the store changed meanwhile so the data may be stale (the
- * caller reads again under lock), or -EIO. */
-static gssize read_snapshot_unlocked(ZumaImage *image, ZumaEngine *engine, guint8 *buf,
-                                     guint64 offset, size_t length)
-{
-        SsExtent extents[READ_EXTENTS_MAX];
-        guint64 changes;
-        size_t done = 0;
-        int n, r = 0;
-
-        g_mutex_lock(&engine->lock);
-        if (engine->failed) {
-                g_mutex_unlock(&engine->lock);
-                return -EIO;
-        }
-        changes = ss_store_changes(engine->store);
-        n = ss_snapshot_map_read(engine->store, image->id, offset, length, extents,
-                                 G_N_ELEMENTS(extents));
-        if (n <= 0)
-                engine_failure(image, engine, n < 0 ? n : -EIO, "snapshot read", offset, length);
-        g_mutex_unlock(&engine->lock);
-        if (n <= 0)
-                return -EIO;
-
-        for (int i = 0; i < n && r == 0; i++) {
-                SsBlockDev *dev =
-                        extents[i].kind == SS_EXTENT_STORE ? engine->store_dev : engine->origin_dev;
-
-                r = ss_dev_pread(dev, buf + done, extents[i].length, extents[i].dev_offset);
-                done += extents[i].length;
-        }
-        /* A failed read of a stale extent is no error: the read is redone. */
-        if (ss_store_changes(engine->store) != changes)
-                return 0;
-        if (r < 0) {
-                /* The store's own sentence for it (ss_last_error() is per
-                 * thread), handled as ss_snapshot_read()'s failure is. */
-                g_mutex_lock(&engine->lock);
-                if (!engine->failed)
-                        engine_failure(image, engine, r, "snapshot read", offset, length);
-                g_mutex_unlock(&engine->lock);
-                return -EIO;
-        }
-        return (gssize)done;
-}
-
-static int read_snapshot_sectors(ZumaImage *image, ZumaEngine *engine, guint8 *buf, guint64 offset,
-                                 size_t length)
-{
-        while (length) {
-                gssize n = read_snapshot_unlocked(image, engine, buf, offset, length);
-
-                if (n < 0)
-                        return (int)n;
-                if (n == 0) {
-                        g_atomic_int_inc(&engine->snapshot_reads_redone);
-                        return read_snapshot_locked(image, engine, buf, offset, length);
-                }
-                g_atomic_int_inc(&engine->snapshot_reads_unlocked);
-                buf += n;
-                offset += (guint64)n;
-                length -= (size_t)n;
-        }
-        return 0;
-}
-
 static int read_sectors(ZumaImage *image, ZumaEngine *engine, void *buf, guint64 offset,
                         size_t length)
 {
+        ZumaEngineFault fault;
         int r;
 
-        if (image->id == 0) {
-                r = ss_dev_pread(engine->origin_dev, buf, length, offset);
-                return r < 0 ? device_failure(image, r, "origin read", offset, length) : 0;
-        }
-        return read_snapshot_sectors(image, engine, buf, offset, length);
-}
-
-static int write_origin_sectors(ZumaImage *image, ZumaEngine *engine, const void *buf,
-                                guint64 offset, size_t length)
-{
-        int r;
-
-        zuma_engine_gate_shared(engine);
-        g_mutex_lock(&engine->lock);
-        r = engine->failed ? -EIO : ss_origin_prepare_write(engine->store, offset, length);
-        if (r < 0 && !engine->failed)
-                r = engine_failure(image, engine, r, "copy-out", offset, length);
-        g_mutex_unlock(&engine->lock);
-        if (r == 0) {
-                r = ss_dev_pwrite(engine->origin_dev, buf, length, offset);
-                if (r < 0)
-                        r = device_failure(image, r, "origin write", offset, length);
-        }
-        zuma_engine_ungate_shared(engine);
-        return r < 0 ? r : 0;
-}
-
-static int write_snapshot_sectors(ZumaImage *image, ZumaEngine *engine, const void *buf,
-                                  guint64 offset, size_t length)
-{
-        SsSnapshotInfo info;
-        int r;
-
-        zuma_engine_gate_shared(engine);
-        g_mutex_lock(&engine->lock);
-        r = engine->failed ? -EIO
-                           : ss_snapshot_write(engine->store, image->id, buf, offset, length);
-        /* A snapshot made read-only behind the frontend's back refuses the
-         * write; that is the caller's error, not a failing store. */
-        if (r == -EROFS && ss_snapshot_get(engine->store, image->id, &info) == 0 &&
-            !(info.flags & SS_SNAP_WRITABLE))
-                r = -EROFS;
-        else if (r < 0 && !engine->failed)
-                r = engine_failure(image, engine, r, "snapshot write", offset, length);
-        g_mutex_unlock(&engine->lock);
-        zuma_engine_ungate_shared(engine);
-        return r < 0 ? r : 0;
+        if (image->id == 0)
+                r = zuma_engine_origin_read(engine, buf, offset, length, &fault);
+        else
+                r = zuma_engine_snapshot_read(engine, image->id, buf, offset, length, &fault);
+        return r < 0 ? io_failure(image, r, &fault, offset, length) : 0;
 }
 
 static int write_sectors(ZumaImage *image, ZumaEngine *engine, const void *buf, guint64 offset,
                          size_t length)
 {
+        ZumaEngineFault fault;
+        int r;
+
         if (image->id == 0)
-                return write_origin_sectors(image, engine, buf, offset, length);
-        return write_snapshot_sectors(image, engine, buf, offset, length);
+                r = zuma_engine_origin_write(engine, buf, offset, length, &fault);
+        else
+                r = zuma_engine_snapshot_write(engine, image->id, buf, offset, length, &fault);
+        return r < 0 ? io_failure(image, r, &fault, offset, length) : 0;
 }
 
 /* ---- any range ---- */

@@ -25,8 +25,8 @@
 
 struct ZumaImageTable {
         GMutex lock;
-        GHashTable *volumes;  /* name -> ZumaVolume (a reference) */
-        GHashTable *by_index; /* index -> ZumaVolume (borrowed from volumes) */
+        GHashTable *volumes;  /* name -> ZumaServedVolume (a reference) */
+        GHashTable *by_index; /* index -> ZumaServedVolume (borrowed from volumes) */
         guint next_index;
 };
 
@@ -40,13 +40,13 @@ static guint64 image_ino(guint index, guint32 id)
         return volume_ino(index) + (guint64)id + 1;
 }
 
-ZumaVolume *zuma_volume_ref(ZumaVolume *volume)
+ZumaServedVolume *zuma_served_volume_ref(ZumaServedVolume *volume)
 {
         g_atomic_int_inc(&volume->refs);
         return volume;
 }
 
-void zuma_volume_unref(ZumaVolume *volume)
+void zuma_served_volume_unref(ZumaServedVolume *volume)
 {
         if (!g_atomic_int_dec_and_test(&volume->refs))
                 return;
@@ -68,7 +68,7 @@ void zuma_image_unref(ZumaImage *image)
         if (!g_atomic_int_dec_and_test(&image->refs))
                 return;
         g_assert(image->loop == NULL);
-        zuma_volume_unref(image->volume);
+        zuma_served_volume_unref(image->volume);
         g_free(image->snapshot_name);
         g_free(image);
 }
@@ -94,14 +94,14 @@ ZumaImageTable *zuma_image_table_new(void)
 
         g_mutex_init(&table->lock);
         table->volumes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-                                               (GDestroyNotify)zuma_volume_unref);
+                                               (GDestroyNotify)zuma_served_volume_unref);
         table->by_index = g_hash_table_new(g_direct_hash, g_direct_equal);
         table->next_index = 1;
         return table;
 }
 
 /* Breaks the volume <-> image reference cycle; table lock held. */
-static void unlink_volume(ZumaImageTable *table, ZumaVolume *volume)
+static void unlink_volume(ZumaImageTable *table, ZumaServedVolume *volume)
 {
         GHashTable *images = volume->images;
 
@@ -126,11 +126,11 @@ void zuma_image_table_free(ZumaImageTable *table)
         g_free(table);
 }
 
-ZumaVolume *zuma_image_table_add_volume(ZumaImageTable *table, const char *name, const char *uuid,
-                                        ZumaEngine *engine, GError **error)
+ZumaServedVolume *zuma_image_table_add_volume(ZumaImageTable *table, const char *name,
+                                              const char *uuid, ZumaEngine *engine, GError **error)
 {
         TABLE_LOCKED_IN_SCOPE(table);
-        ZumaVolume *volume;
+        ZumaServedVolume *volume;
 
         if (g_hash_table_contains(table->volumes, name)) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_ALREADY_EXISTS,
@@ -142,7 +142,7 @@ ZumaVolume *zuma_image_table_add_volume(ZumaImageTable *table, const char *name,
                             "volume %s: the frontend ran out of inode numbers; restart it", name);
                 return NULL;
         }
-        volume = g_new0(ZumaVolume, 1);
+        volume = g_new0(ZumaServedVolume, 1);
         volume->refs = 1;
         volume->name = g_strdup(name);
         volume->uuid = g_strdup(uuid);
@@ -153,18 +153,18 @@ ZumaVolume *zuma_image_table_add_volume(ZumaImageTable *table, const char *name,
                                                (GDestroyNotify)zuma_image_unref);
         g_hash_table_insert(table->volumes, volume->name, volume);
         g_hash_table_insert(table->by_index, GUINT_TO_POINTER(volume->index), volume);
-        return zuma_volume_ref(volume);
+        return zuma_served_volume_ref(volume);
 }
 
-ZumaVolume *zuma_image_table_find_volume(ZumaImageTable *table, const char *name)
+ZumaServedVolume *zuma_image_table_find_volume(ZumaImageTable *table, const char *name)
 {
         TABLE_LOCKED_IN_SCOPE(table);
-        ZumaVolume *volume = g_hash_table_lookup(table->volumes, name);
+        ZumaServedVolume *volume = g_hash_table_lookup(table->volumes, name);
 
-        return volume ? zuma_volume_ref(volume) : NULL;
+        return volume ? zuma_served_volume_ref(volume) : NULL;
 }
 
-void zuma_image_table_remove_volume(ZumaImageTable *table, ZumaVolume *volume)
+void zuma_image_table_remove_volume(ZumaImageTable *table, ZumaServedVolume *volume)
 {
         g_mutex_lock(&table->lock);
         if (volume->images) {
@@ -181,17 +181,18 @@ void zuma_image_table_remove_volume(ZumaImageTable *table, ZumaVolume *volume)
 GPtrArray *zuma_image_table_list_volumes(ZumaImageTable *table)
 {
         TABLE_LOCKED_IN_SCOPE(table);
-        GPtrArray *volumes = g_ptr_array_new_with_free_func((GDestroyNotify)zuma_volume_unref);
+        GPtrArray *volumes =
+                g_ptr_array_new_with_free_func((GDestroyNotify)zuma_served_volume_unref);
         GHashTableIter iter;
         gpointer value;
 
         g_hash_table_iter_init(&iter, table->volumes);
         while (g_hash_table_iter_next(&iter, NULL, &value))
-                g_ptr_array_add(volumes, zuma_volume_ref(value));
+                g_ptr_array_add(volumes, zuma_served_volume_ref(value));
         return volumes;
 }
 
-GPtrArray *zuma_image_table_list_images(ZumaImageTable *table, ZumaVolume *volume)
+GPtrArray *zuma_image_table_list_images(ZumaImageTable *table, ZumaServedVolume *volume)
 {
         TABLE_LOCKED_IN_SCOPE(table);
         GPtrArray *images = g_ptr_array_new_with_free_func((GDestroyNotify)zuma_image_unref);
@@ -206,14 +207,14 @@ GPtrArray *zuma_image_table_list_images(ZumaImageTable *table, ZumaVolume *volum
         return images;
 }
 
-static ZumaImage *find_image_locked(ZumaVolume *volume, guint32 id)
+static ZumaImage *find_image_locked(ZumaServedVolume *volume, guint32 id)
 {
         if (!volume->images)
                 return NULL;
         return g_hash_table_lookup(volume->images, GUINT_TO_POINTER(id));
 }
 
-ZumaImage *zuma_image_table_find_image(ZumaImageTable *table, ZumaVolume *volume, guint32 id)
+ZumaImage *zuma_image_table_find_image(ZumaImageTable *table, ZumaServedVolume *volume, guint32 id)
 {
         TABLE_LOCKED_IN_SCOPE(table);
         ZumaImage *image = find_image_locked(volume, id);
@@ -221,7 +222,7 @@ ZumaImage *zuma_image_table_find_image(ZumaImageTable *table, ZumaVolume *volume
         return image ? zuma_image_ref(image) : NULL;
 }
 
-ZumaImage *zuma_image_table_add_image(ZumaImageTable *table, ZumaVolume *volume, guint32 id,
+ZumaImage *zuma_image_table_add_image(ZumaImageTable *table, ZumaServedVolume *volume, guint32 id,
                                       guint64 size, const char *snapshot_name, gboolean writable)
 {
         TABLE_LOCKED_IN_SCOPE(table);
@@ -232,7 +233,7 @@ ZumaImage *zuma_image_table_add_image(ZumaImageTable *table, ZumaVolume *volume,
         g_return_val_if_fail(volume->images != NULL, NULL);
         image = g_new0(ZumaImage, 1);
         image->refs = 1;
-        image->volume = zuma_volume_ref(volume);
+        image->volume = zuma_served_volume_ref(volume);
         image->id = id;
         image->ino = image_ino(volume->index, id);
         image->size = size;
@@ -256,14 +257,14 @@ void zuma_image_table_set_snapshot_name(ZumaImageTable *table, ZumaImage *image,
 void zuma_node_clear(ZumaNode *node)
 {
         g_clear_pointer(&node->image, zuma_image_unref);
-        g_clear_pointer(&node->volume, zuma_volume_unref);
+        g_clear_pointer(&node->volume, zuma_served_volume_unref);
         node->kind = ZUMA_NODE_NONE;
 }
 
 gboolean zuma_image_table_resolve(ZumaImageTable *table, guint64 ino, ZumaNode *ret_node)
 {
         TABLE_LOCKED_IN_SCOPE(table);
-        ZumaVolume *volume;
+        ZumaServedVolume *volume;
         ZumaImage *image = NULL;
         guint64 low = ino & ((G_GUINT64_CONSTANT(1) << VOLUME_SHIFT) - 1);
 
@@ -283,7 +284,7 @@ gboolean zuma_image_table_resolve(ZumaImageTable *table, guint64 ino, ZumaNode *
         *ret_node = (ZumaNode){
                 .kind = image ? ZUMA_NODE_IMAGE : ZUMA_NODE_VOLUME,
                 .ino = ino,
-                .volume = zuma_volume_ref(volume),
+                .volume = zuma_served_volume_ref(volume),
                 .image = image ? zuma_image_ref(image) : NULL,
         };
         return TRUE;
@@ -320,7 +321,7 @@ gboolean zuma_image_table_lookup(ZumaImageTable *table, guint64 parent, const ch
                                  ZumaNode *ret_node)
 {
         g_auto(ZumaNode) dir = { 0 };
-        ZumaVolume *volume;
+        ZumaServedVolume *volume;
         ZumaImage *image;
         guint32 id;
 
@@ -332,7 +333,7 @@ gboolean zuma_image_table_lookup(ZumaImageTable *table, guint64 parent, const ch
                         return FALSE;
                 *ret_node = (ZumaNode){ .kind = ZUMA_NODE_VOLUME,
                                         .ino = volume_ino(volume->index),
-                                        .volume = zuma_volume_ref(volume) };
+                                        .volume = zuma_served_volume_ref(volume) };
                 return TRUE;
         }
         if (!parse_file_name(name, &id) || !zuma_image_table_resolve(table, parent, &dir) ||
@@ -386,7 +387,7 @@ GPtrArray *zuma_image_table_list_dir(ZumaImageTable *table, guint64 ino)
         if (node.kind == ZUMA_NODE_ROOT) {
                 children = zuma_image_table_list_volumes(table);
                 for (guint i = 0; i < children->len; i++) {
-                        ZumaVolume *volume = g_ptr_array_index(children, i);
+                        ZumaServedVolume *volume = g_ptr_array_index(children, i);
 
                         add_entry(entries, g_strdup(volume->name), volume_ino(volume->index), TRUE);
                 }

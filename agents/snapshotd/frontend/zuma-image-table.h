@@ -17,7 +17,9 @@ G_BEGIN_DECLS
 #define ZUMA_INO_ROOT 1
 #define ZUMA_ORIGIN_FILE "origin"
 
-typedef struct ZumaVolume {
+/* A volume the frontend serves: its own refcounted record, apart from
+ * the daemon's ZumaVolume (zuma-volume.h). */
+typedef struct ZumaServedVolume {
         gint refs;
         char *name;
         char *uuid;
@@ -28,12 +30,12 @@ typedef struct ZumaVolume {
         GRWLock io_gate;
         ZumaEngine *engine;
         GHashTable *images; /* id -> ZumaImage (a reference); table lock */
-} ZumaVolume;
+} ZumaServedVolume;
 
 typedef struct ZumaImage {
         gint refs;
-        ZumaVolume *volume; /* a reference */
-        guint32 id;         /* 0: the origin */
+        ZumaServedVolume *volume; /* a reference */
+        guint32 id;               /* 0: the origin */
         guint64 ino;
         guint64 size;        /* bytes; __atomic */
         char *snapshot_name; /* table lock; "" for the origin */
@@ -60,7 +62,7 @@ typedef enum {
 typedef struct ZumaNode {
         ZumaNodeKind kind;
         guint64 ino;
-        ZumaVolume *volume;
+        ZumaServedVolume *volume;
         ZumaImage *image;
 } ZumaNode;
 
@@ -70,11 +72,11 @@ typedef struct ZumaDirEntry {
         gboolean is_dir;
 } ZumaDirEntry;
 
-ZumaVolume *zuma_volume_ref(ZumaVolume *volume);
-void zuma_volume_unref(ZumaVolume *volume);
+ZumaServedVolume *zuma_served_volume_ref(ZumaServedVolume *volume);
+void zuma_served_volume_unref(ZumaServedVolume *volume);
 ZumaImage *zuma_image_ref(ZumaImage *image);
 void zuma_image_unref(ZumaImage *image);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(ZumaVolume, zuma_volume_unref)
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ZumaServedVolume, zuma_served_volume_unref)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ZumaImage, zuma_image_unref)
 
 guint64 zuma_image_get_size(ZumaImage *image);
@@ -85,17 +87,17 @@ ZumaImageTable *zuma_image_table_new(void);
 void zuma_image_table_free(ZumaImageTable *table);
 
 /* Main thread. */
-ZumaVolume *zuma_image_table_add_volume(ZumaImageTable *table, const char *name, const char *uuid,
-                                        ZumaEngine *engine, GError **error);
-ZumaVolume *zuma_image_table_find_volume(ZumaImageTable *table, const char *name);
+ZumaServedVolume *zuma_image_table_add_volume(ZumaImageTable *table, const char *name,
+                                              const char *uuid, ZumaEngine *engine, GError **error);
+ZumaServedVolume *zuma_image_table_find_volume(ZumaImageTable *table, const char *name);
 /* Unlinks the volume and its images, then waits for running I/O on it and
  * clears its engine: open files of it fail with EIO from then on. */
-void zuma_image_table_remove_volume(ZumaImageTable *table, ZumaVolume *volume);
+void zuma_image_table_remove_volume(ZumaImageTable *table, ZumaServedVolume *volume);
 GPtrArray *zuma_image_table_list_volumes(ZumaImageTable *table);
-GPtrArray *zuma_image_table_list_images(ZumaImageTable *table, ZumaVolume *volume);
-ZumaImage *zuma_image_table_find_image(ZumaImageTable *table, ZumaVolume *volume, guint32 id);
+GPtrArray *zuma_image_table_list_images(ZumaImageTable *table, ZumaServedVolume *volume);
+ZumaImage *zuma_image_table_find_image(ZumaImageTable *table, ZumaServedVolume *volume, guint32 id);
 /* The image of (volume, id), created if missing. */
-ZumaImage *zuma_image_table_add_image(ZumaImageTable *table, ZumaVolume *volume, guint32 id,
+ZumaImage *zuma_image_table_add_image(ZumaImageTable *table, ZumaServedVolume *volume, guint32 id,
                                       guint64 size, const char *snapshot_name, gboolean writable);
 void zuma_image_table_set_snapshot_name(ZumaImageTable *table, ZumaImage *image,
                                         const char *snapshot_name);
