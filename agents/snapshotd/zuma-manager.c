@@ -23,6 +23,7 @@
 #include "zuma-error.h"
 #include "zuma-options.h"
 #include "zuma-reply.h"
+#include "zuma-snapshot.h"
 #include "zuma-volume.h"
 
 /* Seconds a finished job stays on the bus for late subscribers. */
@@ -45,9 +46,19 @@ struct _ZumaManager {
         GHashTable *jobs;         /* object path → JobEntry: running or lingering */
         guint64 next_job;
         guint running_jobs;
+        ZumaVolumeHost host; /* what its volumes see of it */
 };
 
 G_DEFINE_TYPE(ZumaManager, zuma_manager, G_TYPE_OBJECT)
+
+/* A volume and the faces of its snapshots (takes over config). */
+static ZumaVolume *new_volume(ZumaManager *self, ZumaVolumeConfig *config)
+{
+        ZumaVolume *volume = zuma_volume_new(&self->host, config);
+
+        zuma_snapshot_follow_volume(volume, self->server);
+        return volume;
+}
 
 typedef struct JobEntry {
         ZumaJob *job;
@@ -397,7 +408,7 @@ static ZumaVolume *define_volume(ZumaManager *self, const char *name, const char
         config->running = o.start;
         if (!zuma_volume_config_save(config, self->volumes_dir, error))
                 return NULL;
-        volume = zuma_volume_new(self, g_steal_pointer(&config));
+        volume = new_volume(self, g_steal_pointer(&config));
         g_hash_table_insert(self->volumes, g_strdup(name), g_object_ref(volume));
         g_dbus_object_manager_server_export(self->server, zuma_volume_get_object(volume));
         g_message("volume %s defined: origin %s, store %s", name, origin, store);
@@ -519,6 +530,17 @@ static gboolean on_handle_find_volume(ZumaBusManager *iface, GDBusMethodInvocati
 
 /* --- life cycle --- */
 
+static gboolean host_check_job_limit(gpointer owner, GError **error)
+{
+        return zuma_manager_check_job_limit(owner, error);
+}
+
+static ZumaJob *host_add_job(gpointer owner, const char *operation, const char *volume_path,
+                             gboolean cancelable, const ZumaJobOps *ops, gpointer data)
+{
+        return zuma_manager_add_job(owner, operation, volume_path, cancelable, ops, data);
+}
+
 ZumaManager *zuma_manager_new(GDBusConnection *connection, const char *state_dir,
                               const char *run_dir, const char *frontend_name)
 {
@@ -547,6 +569,14 @@ ZumaManager *zuma_manager_new(GDBusConnection *connection, const char *state_dir
         zuma_bus_object_skeleton_set_manager(self->object, self->iface);
         g_dbus_object_manager_server_export(self->server, G_DBUS_OBJECT_SKELETON(self->object));
         g_dbus_object_manager_server_set_connection(self->server, connection);
+        self->host = (ZumaVolumeHost){
+                .auth = self->auth,
+                .objects = self->server,
+                .volumes_dir = self->volumes_dir,
+                .check_job_limit = host_check_job_limit,
+                .add_job = host_add_job,
+                .owner = self,
+        };
         return self;
 }
 
@@ -568,7 +598,7 @@ gboolean zuma_manager_load(ZumaManager *self, GError **error)
                 return FALSE;
         }
         if (g_str_equal(self->frontend_name, "fuse")) {
-                self->frontend = zuma_frontend_new(self->run_dir, error);
+                self->frontend = self->host.frontend = zuma_frontend_new(self->run_dir, error);
                 if (!self->frontend) {
                         g_prefix_error(error, "cannot start the FUSE frontend: ");
                         return FALSE;
@@ -587,7 +617,7 @@ gboolean zuma_manager_load(ZumaManager *self, GError **error)
                         zuma_volume_config_free(config);
                         continue;
                 }
-                volume = zuma_volume_new(self, config);
+                volume = new_volume(self, config);
                 g_hash_table_insert(self->volumes, g_strdup(config->name), volume);
                 g_dbus_object_manager_server_export(self->server, zuma_volume_get_object(volume));
                 if (config->running)
@@ -628,6 +658,7 @@ static void zuma_manager_dispose(GObject *object)
         }
         g_clear_pointer(&self->jobs, g_hash_table_unref);
         g_clear_pointer(&self->frontend, zuma_frontend_free);
+        self->host.frontend = NULL;
         if (self->iface)
                 g_signal_handlers_disconnect_by_data(self->iface, self);
         g_clear_object(&self->iface);

@@ -7,15 +7,7 @@
  * volumes (loaded from the state directory at start) and of jobs, the
  * caller authorisation and the data frontend.
  *
- * Limits (each refusal is org.zumastor.Zumastor1.Error.LimitExceeded, or
- * InvalidArgument for an over-long string):
- *   ZUMA_MAX_VOLUMES         volumes defined at once
- *   ZUMA_MAX_SNAPSHOTS       live snapshots per volume
- *   ZUMA_MAX_DELETE_NAMES    names in one DeleteSnapshots call
- *   ZUMA_MAX_JOBS            jobs running at once (finished ones lingering
- *                            on the bus do not count)
- *   names: volume 63 bytes, snapshot 127 bytes; paths and string options
- *   4095 bytes (zuma-options.h).
+ * Limits: zuma-volume-host.h.
  */
 #pragma once
 
@@ -24,17 +16,9 @@
 #include "zuma-auth.h"
 #include "zuma-frontend.h"
 #include "zuma-job.h"
+#include "zuma-volume-host.h"
 
 G_BEGIN_DECLS
-
-#define ZUMA_BUS_NAME "org.zumastor.Zumastor1"
-#define ZUMA_OBJECT_ROOT "/org/zumastor/Zumastor1"
-#define ZUMA_MANAGER_PATH ZUMA_OBJECT_ROOT "/Manager"
-
-#define ZUMA_MAX_VOLUMES 256
-#define ZUMA_MAX_SNAPSHOTS 65536
-#define ZUMA_MAX_DELETE_NAMES 1024
-#define ZUMA_MAX_JOBS 16
 
 #define ZUMA_TYPE_MANAGER (zuma_manager_get_type())
 G_DECLARE_FINAL_TYPE(ZumaManager, zuma_manager, ZUMA, MANAGER, GObject)

@@ -10,7 +10,7 @@
 
 struct _ZumaSnapshot {
         GObject parent_instance;
-        ZumaVolume *volume; /* unowned: the volume orphans its snapshots before it goes */
+        ZumaVolume *volume; /* unowned; NULL once the record is gone (Follower) */
         guint32 id;
         char *object_path;
         ZumaBusObjectSkeleton *object;
@@ -19,38 +19,10 @@ struct _ZumaSnapshot {
 
 G_DEFINE_TYPE(ZumaSnapshot, zuma_snapshot, G_TYPE_OBJECT)
 
-guint32 zuma_snapshot_get_id(ZumaSnapshot *self)
+static void update_from_record(ZumaSnapshot *self, const ZumaSnapshotRecord *record)
 {
-        return self->id;
-}
+        const SsSnapshotInfo *info = &record->info;
 
-const char *zuma_snapshot_get_name(ZumaSnapshot *self)
-{
-        return zuma_bus_snapshot_get_name(self->iface);
-}
-
-gboolean zuma_snapshot_get_writable(ZumaSnapshot *self)
-{
-        return zuma_bus_snapshot_get_writable(self->iface);
-}
-
-const char *zuma_snapshot_get_device(ZumaSnapshot *self)
-{
-        return zuma_bus_snapshot_get_device(self->iface);
-}
-
-const char *zuma_snapshot_get_object_path(ZumaSnapshot *self)
-{
-        return self->object_path;
-}
-
-GDBusObjectSkeleton *zuma_snapshot_get_object(ZumaSnapshot *self)
-{
-        return G_DBUS_OBJECT_SKELETON(self->object);
-}
-
-void zuma_snapshot_update(ZumaSnapshot *self, const SsSnapshotInfo *info)
-{
         zuma_bus_snapshot_set_name(self->iface, info->name);
         zuma_bus_snapshot_set_creation_time(self->iface,
                                             info->ctime > 0 ? (guint64)info->ctime : 0);
@@ -58,16 +30,7 @@ void zuma_snapshot_update(ZumaSnapshot *self, const SsSnapshotInfo *info)
         zuma_bus_snapshot_set_pinned(self->iface, (info->flags & SS_SNAP_PINNED) != 0);
         zuma_bus_snapshot_set_writable(self->iface, (info->flags & SS_SNAP_WRITABLE) != 0);
         zuma_bus_snapshot_set_size(self->iface, info->origin_size);
-}
-
-void zuma_snapshot_set_device(ZumaSnapshot *self, const char *device)
-{
-        zuma_bus_snapshot_set_device(self->iface, device ? device : "");
-}
-
-void zuma_snapshot_orphan(ZumaSnapshot *self)
-{
-        self->volume = NULL;
+        zuma_bus_snapshot_set_device(self->iface, record->device);
 }
 
 /* The volume of a call that passed the checks, or NULL after answering
@@ -284,20 +247,18 @@ static gboolean on_handle_get_usage(ZumaBusSnapshot *iface, GDBusMethodInvocatio
         return TRUE;
 }
 
-ZumaSnapshot *zuma_snapshot_new(ZumaVolume *volume, const SsSnapshotInfo *info)
+static ZumaSnapshot *snapshot_new(ZumaVolume *volume, const ZumaSnapshotRecord *record)
 {
         ZumaSnapshot *self = g_object_new(ZUMA_TYPE_SNAPSHOT, NULL);
 
         self->volume = volume;
-        self->id = info->id;
-        self->object_path =
-                g_strdup_printf("%s/snapshots/%u", zuma_volume_get_object_path(volume), info->id);
+        self->id = record->info.id;
+        self->object_path = zuma_volume_dup_snapshot_path(volume, self->id);
         self->object = zuma_bus_object_skeleton_new(self->object_path);
         self->iface = zuma_bus_snapshot_skeleton_new();
         zuma_bus_snapshot_set_volume(self->iface, zuma_volume_get_object_path(volume));
-        zuma_bus_snapshot_set_id(self->iface, info->id);
-        zuma_bus_snapshot_set_device(self->iface, "");
-        zuma_snapshot_update(self, info);
+        zuma_bus_snapshot_set_id(self->iface, self->id);
+        update_from_record(self, record);
         g_signal_connect(self->iface, "handle-delete", G_CALLBACK(on_handle_options_only), self);
         g_signal_connect(self->iface, "handle-rename", G_CALLBACK(on_handle_rename), self);
         g_signal_connect(self->iface, "handle-set-priority", G_CALLBACK(on_handle_int_argument),
@@ -311,6 +272,76 @@ ZumaSnapshot *zuma_snapshot_new(ZumaVolume *volume, const SsSnapshotInfo *info)
         g_signal_connect(self->iface, "handle-get-usage", G_CALLBACK(on_handle_get_usage), self);
         zuma_bus_object_skeleton_set_snapshot(self->object, self->iface);
         return self;
+}
+
+/* --- following a volume --- */
+
+typedef struct Follower {
+        GDBusObjectManagerServer *objects;
+        GHashTable *faces; /* id → ZumaSnapshot */
+} Follower;
+
+static void follower_free(gpointer data)
+{
+        Follower *f = data;
+        GHashTableIter iter;
+        gpointer value;
+
+        g_hash_table_iter_init(&iter, f->faces);
+        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                g_dbus_object_manager_server_unexport(f->objects,
+                                                      ZUMA_SNAPSHOT(value)->object_path);
+                ZUMA_SNAPSHOT(value)->volume = NULL;
+        }
+        g_hash_table_unref(f->faces);
+        g_object_unref(f->objects);
+        g_free(f);
+}
+
+static void on_snapshot_added(ZumaVolume *volume, guint id, Follower *f)
+{
+        const ZumaSnapshotRecord *record = zuma_volume_get_snapshot(volume, id);
+        ZumaSnapshot *face;
+
+        if (!record)
+                return;
+        face = snapshot_new(volume, record);
+        g_hash_table_replace(f->faces, GUINT_TO_POINTER(id), face);
+        g_dbus_object_manager_server_export(f->objects, G_DBUS_OBJECT_SKELETON(face->object));
+}
+
+static void on_snapshot_changed(ZumaVolume *volume, guint id, Follower *f)
+{
+        const ZumaSnapshotRecord *record = zuma_volume_get_snapshot(volume, id);
+        ZumaSnapshot *face = g_hash_table_lookup(f->faces, GUINT_TO_POINTER(id));
+
+        if (record && face)
+                update_from_record(face, record);
+}
+
+/* A call still on its way to the face gets NotFound. */
+static void on_snapshot_removed(ZumaVolume *volume, guint id, Follower *f)
+{
+        ZumaSnapshot *face = g_hash_table_lookup(f->faces, GUINT_TO_POINTER(id));
+
+        if (!face)
+                return;
+        g_dbus_object_manager_server_unexport(f->objects, face->object_path);
+        face->volume = NULL;
+        g_hash_table_remove(f->faces, GUINT_TO_POINTER(id));
+}
+
+void zuma_snapshot_follow_volume(ZumaVolume *volume, GDBusObjectManagerServer *objects)
+{
+        Follower *f = g_new0(Follower, 1);
+
+        f->objects = g_object_ref(objects);
+        f->faces = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_object_unref);
+        /* Freed with the volume, after its signal handlers are gone. */
+        g_object_set_data_full(G_OBJECT(volume), "zuma-snapshot-follower", f, follower_free);
+        g_signal_connect(volume, "snapshot-added", G_CALLBACK(on_snapshot_added), f);
+        g_signal_connect(volume, "snapshot-changed", G_CALLBACK(on_snapshot_changed), f);
+        g_signal_connect(volume, "snapshot-removed", G_CALLBACK(on_snapshot_removed), f);
 }
 
 static void zuma_snapshot_dispose(GObject *object)

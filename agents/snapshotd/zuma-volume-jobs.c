@@ -65,7 +65,7 @@ static gboolean delete_step(ZumaJob *job, gpointer data, gboolean *ret_finished,
         DeleteJob *d = data;
         ZumaVolume *self = d->volume;
         guint32 id = g_array_index(d->ids, guint32, d->next);
-        ZumaSnapshot *snapshot;
+        ZumaSnapshotRecord *snapshot;
 
         if (!volume_require_running(self, error))
                 return FALSE;
@@ -102,14 +102,14 @@ static const ZumaJobOps delete_ops = {
 static gboolean check_job_possible(ZumaVolume *self, GError **error)
 {
         return volume_require_running(self, error) &&
-               zuma_manager_check_job_limit(self->manager, error);
+               self->host->check_job_limit(self->host->owner, error);
 }
 
 static ZumaJob *add_job(ZumaVolume *self, const char *operation, gboolean cancelable,
                         const ZumaJobOps *ops, gpointer data)
 {
-        ZumaJob *job = zuma_manager_add_job(self->manager, operation, self->object_path, cancelable,
-                                            ops, data);
+        ZumaJob *job = self->host->add_job(self->host->owner, operation, self->object_path,
+                                           cancelable, ops, data);
 
         volume_track_job(self, job);
         return job;
@@ -160,18 +160,18 @@ gboolean volume_delete_snapshots(ZumaVolume *self, const char *const *names, GVa
                 return FALSE;
         /* Everything is checked before anything is deleted. */
         for (guint i = 0; i < n; i++) {
-                ZumaSnapshot *snapshot = volume_find_snapshot(self, names[i], error);
+                ZumaSnapshotRecord *snapshot = volume_find_snapshot(self, names[i], error);
                 guint32 id;
 
                 if (!snapshot)
                         return FALSE;
-                id = zuma_snapshot_get_id(snapshot);
+                id = snapshot_record_id(snapshot);
                 if (!g_hash_table_add(seen, GUINT_TO_POINTER(id)))
                         continue;
                 if (!force && frontend && zuma_frontend_is_busy(frontend, self->config->name, id)) {
                         g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
                                     "snapshot %s: device %s is open or mounted (use force)",
-                                    names[i], zuma_snapshot_get_device(snapshot));
+                                    names[i], snapshot_record_device(snapshot));
                         return FALSE;
                 }
                 g_array_append_val(ids, id);
@@ -352,9 +352,10 @@ static void start_revert_job(ZumaVolume *self, guint32 target, const char *targe
 
 void volume_resume_revert(ZumaVolume *self, guint32 target)
 {
-        ZumaSnapshot *snapshot = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(target));
-        g_autofree char *name = snapshot ? g_strdup(zuma_snapshot_get_name(snapshot))
-                                         : g_strdup_printf("%u", target);
+        ZumaSnapshotRecord *snapshot =
+                g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(target));
+        g_autofree char *name =
+                snapshot ? g_strdup(snapshot_record_name(snapshot)) : g_strdup_printf("%u", target);
 
         /* Recovery runs even past the job limit: the origin stays detached
          * until it is done. */
@@ -366,7 +367,7 @@ gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, ch
                        GError **error)
 {
         ZumaFrontend *frontend = volume_frontend(self);
-        ZumaSnapshot *snapshot;
+        ZumaSnapshotRecord *snapshot;
         ZumaEngine *engine;
         SsStoreInfo info;
         gboolean force = FALSE;
@@ -397,7 +398,7 @@ gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, ch
                         return FALSE;
                 volume_set_device(self, "");
         }
-        target = zuma_snapshot_get_id(snapshot);
+        target = snapshot_record_id(snapshot);
         engine = self->engine;
         r = zuma_engine_info(engine, &info);
         if (r == 0 && info.revert_target == target) {
@@ -408,14 +409,14 @@ gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, ch
                 return TRUE;
         }
         if (r == 0 && info.revert_target) {
-                ZumaSnapshot *pending =
+                ZumaSnapshotRecord *pending =
                         g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(info.revert_target));
 
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
                             "volume %s has an unfinished revert to snapshot %s: finish it "
                             "(revert to that snapshot again) or abandon it first",
                             self->config->name,
-                            pending ? zuma_snapshot_get_name(pending) : "(deleted)");
+                            pending ? snapshot_record_name(pending) : "(deleted)");
                 return FALSE;
         }
         r = zuma_engine_revert_begin(engine, target);

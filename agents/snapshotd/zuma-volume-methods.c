@@ -195,7 +195,8 @@ static gboolean on_handle_find_snapshot(ZumaBusVolume *iface, GDBusMethodInvocat
                                         const char *name, GVariant *options, ZumaVolume *self)
 {
         g_autoptr(GError) error = NULL;
-        ZumaSnapshot *snapshot = NULL;
+        ZumaSnapshotRecord *snapshot = NULL;
+        g_autofree char *path = NULL;
 
         if (zuma_options_parse(options, &error, NULL))
                 snapshot = volume_find_snapshot_to_read(self, name, &error);
@@ -203,8 +204,8 @@ static gboolean on_handle_find_snapshot(ZumaBusVolume *iface, GDBusMethodInvocat
                 zuma_reply_gerror(invocation, error);
                 return TRUE;
         }
-        zuma_bus_volume_complete_find_snapshot(iface, invocation,
-                                               zuma_snapshot_get_object_path(snapshot));
+        path = zuma_volume_dup_snapshot_path(self, snapshot_record_id(snapshot));
+        zuma_bus_volume_complete_find_snapshot(iface, invocation, path);
         return TRUE;
 }
 

@@ -24,9 +24,9 @@
 /* Attach failures at start logged one by one; the rest are counted. */
 #define ATTACH_WARNINGS 3
 
-static ZumaSnapshot *lookup_snapshot(ZumaVolume *self, guint32 id, GError **error)
+static ZumaSnapshotRecord *lookup_snapshot(ZumaVolume *self, guint32 id, GError **error)
 {
-        ZumaSnapshot *snapshot = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(id));
+        ZumaSnapshotRecord *snapshot = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(id));
 
         if (!snapshot)
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
@@ -34,37 +34,37 @@ static ZumaSnapshot *lookup_snapshot(ZumaVolume *self, guint32 id, GError **erro
         return snapshot;
 }
 
-ZumaSnapshot *volume_lookup_snapshot(ZumaVolume *self, guint32 id, GError **error)
+ZumaSnapshotRecord *volume_lookup_snapshot(ZumaVolume *self, guint32 id, GError **error)
 {
         if (!volume_require_running(self, error))
                 return NULL;
         return lookup_snapshot(self, id, error);
 }
 
-ZumaSnapshot *volume_lookup_snapshot_to_read(ZumaVolume *self, guint32 id, GError **error)
+ZumaSnapshotRecord *volume_lookup_snapshot_to_read(ZumaVolume *self, guint32 id, GError **error)
 {
         if (!volume_require_readable(self, error))
                 return NULL;
         return lookup_snapshot(self, id, error);
 }
 
-static ZumaSnapshot *find_snapshot(ZumaVolume *self, const char *name, GError **error);
+static ZumaSnapshotRecord *find_snapshot(ZumaVolume *self, const char *name, GError **error);
 
-ZumaSnapshot *volume_find_snapshot(ZumaVolume *self, const char *name, GError **error)
+ZumaSnapshotRecord *volume_find_snapshot(ZumaVolume *self, const char *name, GError **error)
 {
         if (!volume_require_running(self, error))
                 return NULL;
         return find_snapshot(self, name, error);
 }
 
-ZumaSnapshot *volume_find_snapshot_to_read(ZumaVolume *self, const char *name, GError **error)
+ZumaSnapshotRecord *volume_find_snapshot_to_read(ZumaVolume *self, const char *name, GError **error)
 {
         if (!volume_require_readable(self, error))
                 return NULL;
         return find_snapshot(self, name, error);
 }
 
-static ZumaSnapshot *find_snapshot(ZumaVolume *self, const char *name, GError **error)
+static ZumaSnapshotRecord *find_snapshot(ZumaVolume *self, const char *name, GError **error)
 {
         GHashTableIter iter;
         gpointer value;
@@ -73,20 +73,60 @@ static ZumaSnapshot *find_snapshot(ZumaVolume *self, const char *name, GError **
                 return NULL;
         g_hash_table_iter_init(&iter, self->snapshots);
         while (g_hash_table_iter_next(&iter, NULL, &value))
-                if (g_str_equal(zuma_snapshot_get_name(value), name))
+                if (g_str_equal(snapshot_record_name(value), name))
                         return value;
         g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND, "volume %s has no snapshot named %s",
                     self->config->name, name);
         return NULL;
 }
 
-static ZumaSnapshot *add_snapshot(ZumaVolume *self, const SsSnapshotInfo *info)
+static void snapshot_record_free(gpointer data)
 {
-        ZumaSnapshot *snapshot = zuma_snapshot_new(self, info);
+        ZumaSnapshotRecord *s = data;
 
+        g_free(s->device);
+        g_free(s);
+}
+
+void snapshot_record_update(ZumaSnapshotRecord *s, const SsSnapshotInfo *info)
+{
+        s->info = *info;
+        g_signal_emit_by_name(s->volume, "snapshot-changed", (guint)s->info.id);
+}
+
+void snapshot_record_set_device(ZumaSnapshotRecord *s, const char *device)
+{
+        if (g_strcmp0(s->device, device ? device : "") == 0)
+                return;
+        g_free(s->device);
+        s->device = g_strdup(device ? device : "");
+        g_signal_emit_by_name(s->volume, "snapshot-changed", (guint)s->info.id);
+}
+
+const ZumaSnapshotRecord *zuma_volume_get_snapshot(ZumaVolume *self, guint32 id)
+{
+        return g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(id));
+}
+
+char *zuma_volume_dup_snapshot_path(ZumaVolume *self, guint32 id)
+{
+        return g_strdup_printf("%s/snapshots/%u", zuma_volume_get_object_path(self), id);
+}
+
+GHashTable *volume_new_snapshot_table(void)
+{
+        return g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, snapshot_record_free);
+}
+
+static ZumaSnapshotRecord *add_snapshot(ZumaVolume *self, const SsSnapshotInfo *info)
+{
+        ZumaSnapshotRecord *snapshot = g_new0(ZumaSnapshotRecord, 1);
+
+        snapshot->volume = self;
+        snapshot->info = *info;
+        snapshot->device = g_strdup("");
         g_hash_table_insert(self->snapshots, GUINT_TO_POINTER(info->id), snapshot);
-        g_dbus_object_manager_server_export(zuma_manager_get_object_manager(self->manager),
-                                            zuma_snapshot_get_object(snapshot));
+        g_signal_emit_by_name(self, "snapshot-added", (guint)info->id);
         return snapshot;
 }
 
@@ -114,7 +154,7 @@ static void remember_attached(ZumaVolume *self, guint32 id, gboolean attached)
                 volume_save_config_or_warn(self);
 }
 
-static gboolean attach_snapshot(ZumaVolume *self, ZumaSnapshot *snapshot, GError **error)
+static gboolean attach_snapshot(ZumaVolume *self, ZumaSnapshotRecord *snapshot, GError **error)
 {
         ZumaFrontend *frontend = volume_frontend(self);
         g_autofree char *device = NULL;
@@ -124,15 +164,15 @@ static gboolean attach_snapshot(ZumaVolume *self, ZumaSnapshot *snapshot, GError
                             "the server runs without a data frontend (--frontend=none)");
                 return FALSE;
         }
-        if (!zuma_frontend_attach(frontend, self->config->name, zuma_snapshot_get_id(snapshot),
-                                  zuma_snapshot_get_name(snapshot),
-                                  zuma_snapshot_get_writable(snapshot), &device, error))
+        if (!zuma_frontend_attach(frontend, self->config->name, snapshot_record_id(snapshot),
+                                  snapshot_record_name(snapshot),
+                                  snapshot_record_writable(snapshot), &device, error))
                 return FALSE;
-        if (!g_str_equal(device, zuma_snapshot_get_device(snapshot)))
+        if (!g_str_equal(device, snapshot_record_device(snapshot)))
                 g_message("volume %s: snapshot %s attached as %s", self->config->name,
-                          zuma_snapshot_get_name(snapshot), device);
-        zuma_snapshot_set_device(snapshot, device);
-        remember_attached(self, zuma_snapshot_get_id(snapshot), TRUE);
+                          snapshot_record_name(snapshot), device);
+        snapshot_record_set_device(snapshot, device);
+        remember_attached(self, snapshot_record_id(snapshot), TRUE);
         return TRUE;
 }
 
@@ -148,7 +188,8 @@ void volume_attach_snapshots(ZumaVolume *self)
         /* In id order, so device numbers follow snapshot age. */
         for (guint i = 0; i < ids->len; i++) {
                 guint32 id = g_array_index(ids, guint32, i);
-                ZumaSnapshot *snapshot = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(id));
+                ZumaSnapshotRecord *snapshot =
+                        g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(id));
                 g_autoptr(GError) error = NULL;
 
                 /* Gone from the store, and the definition missed it (it
@@ -166,10 +207,10 @@ void volume_attach_snapshots(ZumaVolume *self)
                         continue;
                 if (++failed <= ATTACH_WARNINGS)
                         g_warning("volume %s: cannot attach snapshot %s: %s", self->config->name,
-                                  zuma_snapshot_get_name(snapshot), error->message);
+                                  snapshot_record_name(snapshot), error->message);
                 else
                         g_debug("volume %s: cannot attach snapshot %s: %s", self->config->name,
-                                zuma_snapshot_get_name(snapshot), error->message);
+                                snapshot_record_name(snapshot), error->message);
         }
         if (failed > ATTACH_WARNINGS)
                 g_warning("volume %s: %u snapshots have no device (Attach retries)",
@@ -178,39 +219,36 @@ void volume_attach_snapshots(ZumaVolume *self)
                 volume_save_config_or_warn(self);
 }
 
-static gboolean detach_snapshot(ZumaVolume *self, ZumaSnapshot *snapshot, gboolean force,
+static gboolean detach_snapshot(ZumaVolume *self, ZumaSnapshotRecord *snapshot, gboolean force,
                                 GError **error)
 {
         ZumaFrontend *frontend = volume_frontend(self);
-        gboolean attached = zuma_snapshot_get_device(snapshot)[0] != '\0';
+        gboolean attached = snapshot_record_device(snapshot)[0] != '\0';
 
         if (!frontend || !self->frontend_added)
                 return TRUE;
-        if (!zuma_frontend_detach(frontend, self->config->name, zuma_snapshot_get_id(snapshot),
-                                  force, error)) {
-                g_prefix_error(error, "snapshot %s: ", zuma_snapshot_get_name(snapshot));
+        if (!zuma_frontend_detach(frontend, self->config->name, snapshot_record_id(snapshot), force,
+                                  error)) {
+                g_prefix_error(error, "snapshot %s: ", snapshot_record_name(snapshot));
                 return FALSE;
         }
         if (attached)
                 g_message("volume %s: snapshot %s detached", self->config->name,
-                          zuma_snapshot_get_name(snapshot));
-        zuma_snapshot_set_device(snapshot, "");
+                          snapshot_record_name(snapshot));
+        snapshot_record_set_device(snapshot, "");
         return TRUE;
 }
 
-void volume_drop_snapshot(ZumaVolume *self, ZumaSnapshot *snapshot, const char *reason)
+void volume_drop_snapshot(ZumaVolume *self, ZumaSnapshotRecord *snapshot, const char *reason)
 {
-        /* The table holds what may be the last reference. */
-        g_autoptr(ZumaSnapshot) snap = g_object_ref(snapshot);
         g_autoptr(GError) error = NULL;
-        g_autofree char *name = g_strdup(zuma_snapshot_get_name(snap));
-        guint32 id = zuma_snapshot_get_id(snap);
+        g_autofree char *name = g_strdup(snapshot_record_name(snapshot));
+        guint32 id = snapshot_record_id(snapshot);
 
-        if (!detach_snapshot(self, snap, TRUE, &error))
+        if (!detach_snapshot(self, snapshot, TRUE, &error))
                 g_warning("volume %s: %s", self->config->name, error->message);
-        g_dbus_object_manager_server_unexport(zuma_manager_get_object_manager(self->manager),
-                                              zuma_snapshot_get_object_path(snap));
-        zuma_snapshot_orphan(snap);
+        /* Faces let go of it first; the table frees the record. */
+        g_signal_emit_by_name(self, "snapshot-removed", (guint)id);
         g_hash_table_remove(self->snapshots, GUINT_TO_POINTER(id));
         if (reason) {
                 /* Deleted, not just stopped: nothing to attach next time. */
@@ -227,12 +265,13 @@ void volume_drop_all_snapshots(ZumaVolume *self)
                 volume_drop_snapshot(self, l->data, NULL);
 }
 
-gboolean volume_delete_one(ZumaVolume *self, ZumaSnapshot *snapshot, gboolean force, GError **error)
+gboolean volume_delete_one(ZumaVolume *self, ZumaSnapshotRecord *snapshot, gboolean force,
+                           GError **error)
 {
         ZumaEngine *engine = self->engine;
-        g_autofree char *name = g_strdup(zuma_snapshot_get_name(snapshot));
-        gboolean had_device = zuma_snapshot_get_device(snapshot)[0] != '\0';
-        guint32 id = zuma_snapshot_get_id(snapshot);
+        g_autofree char *name = g_strdup(snapshot_record_name(snapshot));
+        gboolean had_device = snapshot_record_device(snapshot)[0] != '\0';
+        guint32 id = snapshot_record_id(snapshot);
         int r;
 
         if (!detach_snapshot(self, snapshot, force, error))
@@ -259,8 +298,9 @@ gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *op
                                 char **ret_path, char **ret_name, GError **error)
 {
         ZumaEngine *engine;
-        ZumaSnapshot *snapshot;
+        ZumaSnapshotRecord *snapshot;
         SsSnapshotInfo info;
+        g_autofree char *path = NULL;
         gint32 priority = 0;
         gboolean pinned = FALSE, writable = FALSE, attach = TRUE;
         int r;
@@ -300,17 +340,17 @@ gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *op
                         g_warning("volume %s: cannot attach snapshot %s: %s", self->config->name,
                                   info.name, local->message);
         }
-        zuma_bus_volume_emit_snapshot_created(self->iface, zuma_snapshot_get_object_path(snapshot),
-                                              info.name);
+        path = zuma_volume_dup_snapshot_path(self, info.id);
+        zuma_bus_volume_emit_snapshot_created(self->iface, path, info.name);
         volume_refresh(self);
-        *ret_path = g_strdup(zuma_snapshot_get_object_path(snapshot));
+        *ret_path = g_steal_pointer(&path);
         *ret_name = g_strdup(info.name);
         return TRUE;
 }
 
 gboolean zuma_volume_delete_snapshot(ZumaVolume *self, guint32 id, gboolean force, GError **error)
 {
-        ZumaSnapshot *snapshot = volume_lookup_snapshot(self, id, error);
+        ZumaSnapshotRecord *snapshot = volume_lookup_snapshot(self, id, error);
 
         if (!snapshot)
                 return FALSE;
@@ -322,32 +362,32 @@ gboolean zuma_volume_delete_snapshot(ZumaVolume *self, guint32 id, gboolean forc
 /* Ends a change of a snapshot's record, right after the engine call that
  * returned r and the record *info: the object takes the record, or error
  * says what failed.  Returns whether the change was made. */
-static gboolean change_done(ZumaVolume *self, ZumaSnapshot *snapshot, int r,
+static gboolean change_done(ZumaVolume *self, ZumaSnapshotRecord *snapshot, int r,
                             const SsSnapshotInfo *info, const char *what, GError **error)
 {
         if (r < 0)
                 return volume_engine_error(self, r, what, error);
-        zuma_snapshot_update(snapshot, info);
+        snapshot_record_update(snapshot, info);
         return TRUE;
 }
 
-static void update_frontend(ZumaVolume *self, ZumaSnapshot *snapshot)
+static void update_frontend(ZumaVolume *self, ZumaSnapshotRecord *snapshot)
 {
         ZumaFrontend *frontend = volume_frontend(self);
         g_autoptr(GError) error = NULL;
 
         if (!frontend || !self->frontend_added)
                 return;
-        if (!zuma_frontend_update(frontend, self->config->name, zuma_snapshot_get_id(snapshot),
-                                  zuma_snapshot_get_name(snapshot),
-                                  zuma_snapshot_get_writable(snapshot), &error))
+        if (!zuma_frontend_update(frontend, self->config->name, snapshot_record_id(snapshot),
+                                  snapshot_record_name(snapshot),
+                                  snapshot_record_writable(snapshot), &error))
                 g_warning("volume %s: snapshot %s: %s", self->config->name,
-                          zuma_snapshot_get_name(snapshot), error->message);
+                          snapshot_record_name(snapshot), error->message);
 }
 
 gboolean zuma_volume_rename_snapshot(ZumaVolume *self, guint32 id, const char *name, GError **error)
 {
-        ZumaSnapshot *snapshot;
+        ZumaSnapshotRecord *snapshot;
         g_autofree char *old_name = NULL;
         SsSnapshotInfo info;
         gboolean done;
@@ -358,7 +398,7 @@ gboolean zuma_volume_rename_snapshot(ZumaVolume *self, guint32 id, const char *n
         snapshot = volume_lookup_snapshot(self, id, error);
         if (!snapshot)
                 return FALSE;
-        old_name = g_strdup(zuma_snapshot_get_name(snapshot));
+        old_name = g_strdup(snapshot_record_name(snapshot));
         r = zuma_engine_snapshot_rename(self->engine, id, name, &info);
         done = change_done(self, snapshot, r, &info, "cannot rename the snapshot", error);
         if (!done)
@@ -372,7 +412,7 @@ gboolean zuma_volume_rename_snapshot(ZumaVolume *self, guint32 id, const char *n
 gboolean zuma_volume_set_snapshot_priority(ZumaVolume *self, guint32 id, gint32 priority,
                                            GError **error)
 {
-        ZumaSnapshot *snapshot = volume_lookup_snapshot(self, id, error);
+        ZumaSnapshotRecord *snapshot = volume_lookup_snapshot(self, id, error);
         SsSnapshotInfo info;
         gboolean done;
         int r;
@@ -384,17 +424,17 @@ gboolean zuma_volume_set_snapshot_priority(ZumaVolume *self, guint32 id, gint32 
         if (!done)
                 return FALSE;
         g_message("volume %s: snapshot %s priority %d", self->config->name,
-                  zuma_snapshot_get_name(snapshot), priority);
+                  snapshot_record_name(snapshot), priority);
         return TRUE;
 }
 
-static gboolean set_flag(ZumaVolume *self, ZumaSnapshot *snapshot, guint32 flag, gboolean on,
+static gboolean set_flag(ZumaVolume *self, ZumaSnapshotRecord *snapshot, guint32 flag, gboolean on,
                          GError **error)
 {
         SsSnapshotInfo info;
         int r;
 
-        r = zuma_engine_snapshot_set_flags(self->engine, zuma_snapshot_get_id(snapshot),
+        r = zuma_engine_snapshot_set_flags(self->engine, snapshot_record_id(snapshot),
                                            on ? flag : 0, on ? 0 : flag, &info);
         return change_done(self, snapshot, r, &info, "cannot change the snapshot", error);
 }
@@ -402,11 +442,11 @@ static gboolean set_flag(ZumaVolume *self, ZumaSnapshot *snapshot, guint32 flag,
 gboolean zuma_volume_set_snapshot_pinned(ZumaVolume *self, guint32 id, gboolean pinned,
                                          GError **error)
 {
-        ZumaSnapshot *snapshot = volume_lookup_snapshot(self, id, error);
+        ZumaSnapshotRecord *snapshot = volume_lookup_snapshot(self, id, error);
 
         if (!snapshot || !set_flag(self, snapshot, SS_SNAP_PINNED, pinned, error))
                 return FALSE;
-        g_message("volume %s: snapshot %s %s", self->config->name, zuma_snapshot_get_name(snapshot),
+        g_message("volume %s: snapshot %s %s", self->config->name, snapshot_record_name(snapshot),
                   pinned ? "pinned" : "unpinned");
         return TRUE;
 }
@@ -419,34 +459,34 @@ gboolean zuma_volume_set_snapshot_pinned(ZumaVolume *self, guint32 id, gboolean 
 gboolean zuma_volume_set_snapshot_writable(ZumaVolume *self, guint32 id, gboolean writable,
                                            GError **error)
 {
-        ZumaSnapshot *snapshot = volume_lookup_snapshot(self, id, error);
+        ZumaSnapshotRecord *snapshot = volume_lookup_snapshot(self, id, error);
         ZumaFrontend *frontend = volume_frontend(self);
         g_autoptr(GError) local = NULL;
         gboolean attached;
 
         if (!snapshot)
                 return FALSE;
-        if (zuma_snapshot_get_writable(snapshot) == writable)
+        if (snapshot_record_writable(snapshot) == writable)
                 return TRUE;
         if (frontend && zuma_frontend_is_busy(frontend, self->config->name, id)) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
                             "snapshot %s: device %s is open or mounted; unmount it first (its "
                             "device is attached again in the new mode)",
-                            zuma_snapshot_get_name(snapshot), zuma_snapshot_get_device(snapshot));
+                            snapshot_record_name(snapshot), snapshot_record_device(snapshot));
                 return FALSE;
         }
-        attached = zuma_snapshot_get_device(snapshot)[0] != '\0';
+        attached = snapshot_record_device(snapshot)[0] != '\0';
         if (attached && !detach_snapshot(self, snapshot, FALSE, error))
                 return FALSE;
         if (!set_flag(self, snapshot, SS_SNAP_WRITABLE, writable, error)) {
                 if (attached && self->state == VOLUME_RUNNING &&
                     !attach_snapshot(self, snapshot, &local))
                         g_warning("volume %s: cannot attach snapshot %s again: %s",
-                                  self->config->name, zuma_snapshot_get_name(snapshot),
+                                  self->config->name, snapshot_record_name(snapshot),
                                   local->message);
                 return FALSE;
         }
-        g_message("volume %s: snapshot %s %s", self->config->name, zuma_snapshot_get_name(snapshot),
+        g_message("volume %s: snapshot %s %s", self->config->name, snapshot_record_name(snapshot),
                   writable ? "writable" : "read-only");
         update_frontend(self, snapshot);
         if (attached && !attach_snapshot(self, snapshot, &local)) {
@@ -454,7 +494,7 @@ gboolean zuma_volume_set_snapshot_writable(ZumaVolume *self, guint32 id, gboolea
                             local->domain == ZUMA_ERROR ? local->code : ZUMA_ERROR_FAILED,
                             "snapshot %s is now %s, but its device could not be attached again "
                             "(Attach retries): %s",
-                            zuma_snapshot_get_name(snapshot), writable ? "writable" : "read-only",
+                            snapshot_record_name(snapshot), writable ? "writable" : "read-only",
                             local->message);
                 return FALSE;
         }
@@ -466,17 +506,17 @@ gboolean zuma_volume_set_snapshot_writable(ZumaVolume *self, guint32 id, gboolea
 gboolean zuma_volume_attach_snapshot(ZumaVolume *self, guint32 id, char **ret_device,
                                      GError **error)
 {
-        ZumaSnapshot *snapshot = volume_lookup_snapshot_to_read(self, id, error);
+        ZumaSnapshotRecord *snapshot = volume_lookup_snapshot_to_read(self, id, error);
 
         if (!snapshot || !attach_snapshot(self, snapshot, error))
                 return FALSE;
-        *ret_device = g_strdup(zuma_snapshot_get_device(snapshot));
+        *ret_device = g_strdup(snapshot_record_device(snapshot));
         return TRUE;
 }
 
 gboolean zuma_volume_detach_snapshot(ZumaVolume *self, guint32 id, gboolean force, GError **error)
 {
-        ZumaSnapshot *snapshot = volume_lookup_snapshot_to_read(self, id, error);
+        ZumaSnapshotRecord *snapshot = volume_lookup_snapshot_to_read(self, id, error);
 
         if (!snapshot || !detach_snapshot(self, snapshot, force, error))
                 return FALSE;

@@ -75,7 +75,7 @@ const ZumaVolumeConfig *zuma_volume_get_config(ZumaVolume *self)
 
 ZumaAuth *zuma_volume_get_auth(ZumaVolume *self)
 {
-        return zuma_manager_get_auth(self->manager);
+        return self->host->auth;
 }
 
 gboolean zuma_volume_is_running(ZumaVolume *self)
@@ -104,7 +104,7 @@ gboolean zuma_volume_is_stopped(ZumaVolume *self)
 
 ZumaFrontend *volume_frontend(ZumaVolume *self)
 {
-        return zuma_manager_get_frontend(self->manager);
+        return self->host->frontend;
 }
 
 static const char *state_name(VolumeState state)
@@ -140,8 +140,7 @@ void volume_set_device(ZumaVolume *self, const char *device)
 
 gboolean zuma_volume_save_config(ZumaVolume *self, GError **error)
 {
-        return zuma_volume_config_save(self->config, zuma_manager_get_volumes_dir(self->manager),
-                                       error);
+        return zuma_volume_config_save(self->config, self->host->volumes_dir, error);
 }
 
 void volume_save_config_or_warn(ZumaVolume *self)
@@ -391,7 +390,7 @@ static void kick_cleanup(ZumaVolume *self)
 static void on_engine_autodeleted(gpointer user, guint32 id, const char *name)
 {
         ZumaVolume *self = user;
-        ZumaSnapshot *snapshot = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(id));
+        ZumaSnapshotRecord *snapshot = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(id));
 
         g_message("volume %s: store full, snapshot %u (%s) deleted to make room",
                   self->config->name, id, name);
@@ -759,11 +758,11 @@ static const char *busy_device(ZumaVolume *self)
                 return zuma_bus_volume_get_device(self->iface);
         g_hash_table_iter_init(&iter, self->snapshots);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
-                ZumaSnapshot *snapshot = value;
+                ZumaSnapshotRecord *snapshot = value;
 
                 if (zuma_frontend_is_busy(frontend, self->config->name,
-                                          zuma_snapshot_get_id(snapshot)))
-                        return zuma_snapshot_get_device(snapshot);
+                                          snapshot_record_id(snapshot)))
+                        return snapshot_record_device(snapshot);
         }
         return NULL;
 }
@@ -843,12 +842,12 @@ static void on_job_completed(ZumaJob *job, ZumaVolume *self)
         forget_finished_jobs(self);
 }
 
-ZumaVolume *zuma_volume_new(ZumaManager *manager, ZumaVolumeConfig *config)
+ZumaVolume *zuma_volume_new(const ZumaVolumeHost *host, ZumaVolumeConfig *config)
 {
         ZumaVolume *self = g_object_new(ZUMA_TYPE_VOLUME, NULL);
         g_autofree char *escaped = g_dbus_escape_object_path(config->name);
 
-        self->manager = manager;
+        self->host = host;
         self->config = config;
         self->object_path = g_strdup_printf(ZUMA_OBJECT_ROOT "/volumes/%s", escaped);
         self->object = zuma_bus_object_skeleton_new(self->object_path);
@@ -901,12 +900,19 @@ static void zuma_volume_class_init(ZumaVolumeClass *klass)
 
         object_class->dispose = zuma_volume_dispose;
         object_class->finalize = zuma_volume_finalize;
+        /* A snapshot record came, changed (record or device) or went; the
+         * argument is its id (zuma-volume.h). */
+        g_signal_new("snapshot-added", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                     NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+        g_signal_new("snapshot-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                     NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+        g_signal_new("snapshot-removed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
+                     NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
 }
 
 static void zuma_volume_init(ZumaVolume *self)
 {
         self->state = VOLUME_STOPPED;
-        self->snapshots =
-                g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_object_unref);
+        self->snapshots = volume_new_snapshot_table();
         self->jobs = g_ptr_array_new_with_free_func(g_object_unref);
 }

@@ -4,7 +4,7 @@
  * (org.zumastor.Zumastor1.Volume at /org/zumastor/Zumastor1/volumes/NAME).
  *
  * States: "stopped" (no engine), "running" (engine open, devices
- * attached, one ZumaSnapshot object per snapshot) and "failed" (the store
+ * attached, one ZumaSnapshotRecord per snapshot) and "failed" (the store
  * failed an I/O or refused to open; LastError says why; Stop then Start
  * retries).  The implementation is split along its jobs:
  * zuma-volume.c (life cycle, properties, usage), zuma-volume-methods.c
@@ -16,7 +16,7 @@
 #include <gio/gio.h>
 
 #include "snapstore.h"
-#include "zuma-manager.h"
+#include "zuma-volume-host.h"
 #include "zuma-volume-config.h"
 
 G_BEGIN_DECLS
@@ -24,8 +24,23 @@ G_BEGIN_DECLS
 #define ZUMA_TYPE_VOLUME (zuma_volume_get_type())
 G_DECLARE_FINAL_TYPE(ZumaVolume, zuma_volume, ZUMA, VOLUME, GObject)
 
-/* Takes over config. */
-ZumaVolume *zuma_volume_new(ZumaManager *manager, ZumaVolumeConfig *config);
+/* One snapshot of a running volume as the volume keeps it: the engine's
+ * record and its device.  The volume announces each with the signals
+ * "snapshot-added", "snapshot-changed" and "snapshot-removed" (one guint
+ * argument: the id); a bus face (ZumaSnapshot) follows them. */
+typedef struct ZumaSnapshotRecord {
+        ZumaVolume *volume; /* unowned: the volume owns its records */
+        SsSnapshotInfo info;
+        char *device; /* "" when no device is attached */
+} ZumaSnapshotRecord;
+
+/* The record of snapshot id, or NULL. */
+const ZumaSnapshotRecord *zuma_volume_get_snapshot(ZumaVolume *self, guint32 id);
+/* The object path of snapshot id (a copy). */
+char *zuma_volume_dup_snapshot_path(ZumaVolume *self, guint32 id);
+
+/* Takes over config; host outlives the volume. */
+ZumaVolume *zuma_volume_new(const ZumaVolumeHost *host, ZumaVolumeConfig *config);
 
 const char *zuma_volume_get_name(ZumaVolume *self);
 const char *zuma_volume_get_object_path(ZumaVolume *self);
@@ -67,7 +82,7 @@ gboolean zuma_volume_save_config(ZumaVolume *self, GError **error);
  * failed because its store is damaged (reads go on, changes do not). */
 gboolean zuma_volume_is_readable(ZumaVolume *self);
 
-/* Snapshot operations, for ZumaSnapshot's methods (snapshot by id). */
+/* Snapshot operations, for the Snapshot interface's methods (by id). */
 gboolean zuma_volume_delete_snapshot(ZumaVolume *self, guint32 id, gboolean force, GError **error);
 gboolean zuma_volume_rename_snapshot(ZumaVolume *self, guint32 id, const char *name,
                                      GError **error);
