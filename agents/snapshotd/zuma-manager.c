@@ -24,6 +24,7 @@
 #include "zuma-options.h"
 #include "zuma-reply.h"
 #include "zuma-snapshot.h"
+#include "zuma-volume-methods.h"
 #include "zuma-volume.h"
 
 /* Seconds a finished job stays on the bus for late subscribers. */
@@ -56,6 +57,7 @@ static ZumaVolume *new_volume(ZumaManager *self, ZumaVolumeConfig *config)
 {
         ZumaVolume *volume = zuma_volume_new(&self->host, config);
 
+        zuma_volume_connect_methods(volume);
         zuma_snapshot_follow_volume(volume, self->server);
         return volume;
 }

@@ -34,7 +34,7 @@
  */
 #define G_LOG_DOMAIN "zuma-volume"
 
-#include "zuma-volume-private.h"
+#include "zuma-volume-jobs.h"
 
 #include "zuma-error.h"
 #include "zuma-options.h"

@@ -9,7 +9,9 @@
  */
 #define G_LOG_DOMAIN "zuma-volume"
 
-#include "zuma-volume-private.h"
+#include "zuma-volume-methods.h"
+
+#include "zuma-volume-jobs.h"
 
 #include "zuma-error.h"
 #include "zuma-options.h"
@@ -209,7 +211,7 @@ static gboolean on_handle_find_snapshot(ZumaBusVolume *iface, GDBusMethodInvocat
         return TRUE;
 }
 
-void volume_connect_methods(ZumaVolume *self)
+void zuma_volume_connect_methods(ZumaVolume *self)
 {
         static const struct {
                 const char *signal;

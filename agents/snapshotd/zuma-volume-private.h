@@ -1,18 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What the three files of ZumaVolume share (zuma-volume.c,
- * zuma-volume-snapshots.c, zuma-volume-jobs.c).  Nothing else includes it.
+ * What the files of ZumaVolume share: its struct and the bottom layer,
+ * zuma-volume-state.c.  The layers above declare theirs in
+ * zuma-volume-snapshots.h and zuma-volume-jobs.h; each file calls only
+ * the layers below it (zuma-volume.c says which).  Nothing outside the
+ * volume's files includes these headers.
  *
- * Engine calls from here run on the main thread and follow the locking
- * contract of zuma-engine.h: engine->lock around every ss_* call, and
- * engine->write_gate taken exclusively first by whatever must not run
- * between a copy-out and its origin write (snapshot create and delete,
- * revert steps, growing the origin).
+ * Engine calls run on the main thread through the engine's operations,
+ * which take the engine's locks themselves (zuma-engine.h).
  */
 #pragma once
 
 #include "zuma-bus-generated.h"
 #include "zuma-engine.h"
+#include "zuma-error.h"
 #include "zuma-volume.h"
 
 typedef enum {
@@ -42,7 +43,17 @@ struct _ZumaVolume {
         guint usage_level;          /* highest usage threshold crossed: 0, 80, 90, 95 */
 };
 
-/* zuma-volume.c */
+/* zuma-volume-state.c: the layer the others stand on */
+const char *volume_state_name(VolumeState state);
+void volume_set_state(ZumaVolume *self, VolumeState state);
+void volume_set_last_error(ZumaVolume *self, const char *message);
+/* Ends every job of the volume with code and message. */
+void volume_end_jobs(ZumaVolume *self, ZumaError code, const char *message);
+/* Store figures to zero (the volume stopped). */
+void volume_clear_figures(ZumaVolume *self);
+SsFullPolicy volume_policy_from_name(const char *name);
+/* The first refresh (silent) and the periodic ones, at start. */
+void volume_start_refreshing(ZumaVolume *self);
 /* NotFound once the definition was forgotten (a call still on its way). */
 gboolean volume_require_known(ZumaVolume *self, GError **error);
 /* Running, and its store neither failed nor damaged: whatever changes
@@ -69,71 +80,3 @@ gboolean volume_attach_origin(ZumaVolume *self, GError **error);
 
 /* "refuse" or "autodelete"; a stopped volume's store takes it at start. */
 gboolean volume_set_full_policy(ZumaVolume *self, const char *policy, GError **error);
-
-/* zuma-volume-methods.c: answers the Volume interface's calls. */
-void volume_connect_methods(ZumaVolume *self);
-
-/* zuma-volume-snapshots.c */
-/* A snapshot to change (volume_require_running) or only to read
- * (volume_require_readable), by id or by name. */
-ZumaSnapshotRecord *volume_lookup_snapshot(ZumaVolume *self, guint32 id, GError **error);
-ZumaSnapshotRecord *volume_lookup_snapshot_to_read(ZumaVolume *self, guint32 id, GError **error);
-ZumaSnapshotRecord *volume_find_snapshot(ZumaVolume *self, const char *name, GError **error);
-ZumaSnapshotRecord *volume_find_snapshot_to_read(ZumaVolume *self, const char *name,
-                                                 GError **error);
-gboolean volume_load_snapshots(ZumaVolume *self, GError **error);
-/* id → ZumaSnapshotRecord, freeing its records. */
-GHashTable *volume_new_snapshot_table(void);
-/* Attaches the snapshots the definition lists as attached. */
-void volume_attach_snapshots(ZumaVolume *self);
-/* Forgets a snapshot the engine no longer has: detaches its device,
- * removes the object and, with a reason, emits SnapshotDeleted. */
-void volume_drop_snapshot(ZumaVolume *self, ZumaSnapshotRecord *snapshot, const char *reason);
-void volume_drop_all_snapshots(ZumaVolume *self);
-/* Detaches (force: even if open) and deletes one snapshot. */
-gboolean volume_delete_one(ZumaVolume *self, ZumaSnapshotRecord *snapshot, gboolean force,
-                           GError **error);
-/* Sets *ret_path and *ret_name (the generated one when name is ""). */
-gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *options,
-                                char **ret_path, char **ret_name, GError **error);
-
-/* A record's fields. */
-static inline guint32 snapshot_record_id(const ZumaSnapshotRecord *s)
-{
-        return s->info.id;
-}
-
-static inline const char *snapshot_record_name(const ZumaSnapshotRecord *s)
-{
-        return s->info.name;
-}
-
-static inline gboolean snapshot_record_writable(const ZumaSnapshotRecord *s)
-{
-        return (s->info.flags & SS_SNAP_WRITABLE) != 0;
-}
-
-static inline const char *snapshot_record_device(const ZumaSnapshotRecord *s)
-{
-        return s->device;
-}
-
-/* Takes the engine's record, or a device ("" for none), and announces the
- * change ("snapshot-changed"). */
-void snapshot_record_update(ZumaSnapshotRecord *s, const SsSnapshotInfo *info);
-void snapshot_record_set_device(ZumaSnapshotRecord *s, const char *device);
-
-/* zuma-volume-jobs.c */
-gboolean volume_delete_snapshots(ZumaVolume *self, const char *const *names, GVariant *options,
-                                 char **ret_job, GError **error);
-gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, char **ret_job,
-                       GError **error);
-/* Start found snapshots a delete-snapshots job did not get to (the
- * definition's PendingDeletes): delete them. */
-void volume_resume_deletes(ZumaVolume *self);
-/* Gives up the unfinished revert (running or stuck) and attaches the
- * origin again; NotFound when there is none. */
-gboolean volume_abandon_revert(ZumaVolume *self, GVariant *options, GError **error);
-/* Start found an unfinished revert in the store: finish it. */
-void volume_resume_revert(ZumaVolume *self, guint32 target);
-gboolean volume_resize(ZumaVolume *self, GVariant *options, char **ret_job, GError **error);

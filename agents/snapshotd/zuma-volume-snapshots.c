@@ -16,7 +16,7 @@
  */
 #define G_LOG_DOMAIN "zuma-volume"
 
-#include "zuma-volume-private.h"
+#include "zuma-volume-snapshots.h"
 
 #include "zuma-error.h"
 #include "zuma-options.h"

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ZumaVolume's snapshot layer (zuma-volume-snapshots.c): the records of a
+ * running volume's snapshots and the operations on them.  Stands on
+ * zuma-volume-state.c only.
+ */
+#pragma once
+
+#include "zuma-volume-private.h"
+
+/* A snapshot to change (volume_require_running) or only to read
+ * (volume_require_readable), by id or by name. */
+ZumaSnapshotRecord *volume_lookup_snapshot(ZumaVolume *self, guint32 id, GError **error);
+ZumaSnapshotRecord *volume_lookup_snapshot_to_read(ZumaVolume *self, guint32 id, GError **error);
+ZumaSnapshotRecord *volume_find_snapshot(ZumaVolume *self, const char *name, GError **error);
+ZumaSnapshotRecord *volume_find_snapshot_to_read(ZumaVolume *self, const char *name,
+                                                 GError **error);
+gboolean volume_load_snapshots(ZumaVolume *self, GError **error);
+/* id → ZumaSnapshotRecord, freeing its records. */
+GHashTable *volume_new_snapshot_table(void);
+/* Attaches the snapshots the definition lists as attached. */
+void volume_attach_snapshots(ZumaVolume *self);
+/* Forgets a snapshot the engine no longer has: detaches its device,
+ * removes the object and, with a reason, emits SnapshotDeleted. */
+void volume_drop_snapshot(ZumaVolume *self, ZumaSnapshotRecord *snapshot, const char *reason);
+void volume_drop_all_snapshots(ZumaVolume *self);
+/* Detaches (force: even if open) and deletes one snapshot. */
+gboolean volume_delete_one(ZumaVolume *self, ZumaSnapshotRecord *snapshot, gboolean force,
+                           GError **error);
+/* Sets *ret_path and *ret_name (the generated one when name is ""). */
+gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *options,
+                                char **ret_path, char **ret_name, GError **error);
+
+/* A record's fields. */
+static inline guint32 snapshot_record_id(const ZumaSnapshotRecord *s)
+{
+        return s->info.id;
+}
+
+static inline const char *snapshot_record_name(const ZumaSnapshotRecord *s)
+{
+        return s->info.name;
+}
+
+static inline gboolean snapshot_record_writable(const ZumaSnapshotRecord *s)
+{
+        return (s->info.flags & SS_SNAP_WRITABLE) != 0;
+}
+
+static inline const char *snapshot_record_device(const ZumaSnapshotRecord *s)
+{
+        return s->device;
+}
+
+/* Takes the engine's record, or a device ("" for none), and announces the
+ * change ("snapshot-changed"). */
+void snapshot_record_update(ZumaSnapshotRecord *s, const SsSnapshotInfo *info);
+void snapshot_record_set_device(ZumaSnapshotRecord *s, const char *device);
