@@ -573,7 +573,6 @@ ZumaManager *zuma_manager_new(GDBusConnection *connection, const char *state_dir
         g_dbus_object_manager_server_set_connection(self->server, connection);
         self->host = (ZumaVolumeHost){
                 .auth = self->auth,
-                .objects = self->server,
                 .volumes_dir = self->volumes_dir,
                 .check_job_limit = host_check_job_limit,
                 .add_job = host_add_job,

@@ -38,8 +38,6 @@ typedef struct ZumaVolumeHost {
         ZumaAuth *auth;
         /* The data frontend, or NULL (--frontend=none, or not yet started). */
         ZumaFrontend *frontend;
-        /* Where the volume exports its objects (snapshots). */
-        GDBusObjectManagerServer *objects;
         /* STATE_DIR/volumes: where definitions are saved. */
         const char *volumes_dir;
         /* Fails with LimitExceeded while the server runs its most jobs. */
