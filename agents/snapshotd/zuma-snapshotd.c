@@ -278,7 +278,12 @@ int main(int argc, char **argv)
         g_signal_connect(daemon.connection, "closed", G_CALLBACK(on_connection_closed), &daemon);
         sigterm_id = g_unix_signal_add(SIGTERM, on_quit_signal, &daemon);
         sigint_id = g_unix_signal_add(SIGINT, on_quit_signal, &daemon);
-        daemon.manager = zuma_manager_new(daemon.connection, state_dir, run_dir, frontend);
+        {
+                g_autoptr(ZumaAuth) auth = zuma_auth_new(daemon.connection);
+
+                daemon.manager =
+                        zuma_manager_new(daemon.connection, auth, state_dir, run_dir, frontend);
+        }
         zuma_manager_set_frontend_timeout(daemon.manager, (guint)frontend_timeout);
         if (zuma_manager_load(daemon.manager, &error)) {
                 owner_id = g_bus_own_name_on_connection(
