@@ -46,6 +46,33 @@ struct _ZumaManager {
 
 G_DEFINE_TYPE(ZumaManager, zuma_manager, G_TYPE_OBJECT)
 
+enum { SIGNAL_STATUS_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
+
+static void status_changed(ZumaManager *self)
+{
+        g_signal_emit(self, signals[SIGNAL_STATUS_CHANGED], 0);
+}
+
+static void on_volume_state(GObject *iface, GParamSpec *pspec, ZumaManager *self)
+{
+        status_changed(self);
+}
+
+/* Exports volume and follows its State for zuma_manager_describe(). */
+static void export_volume(ZumaManager *self, ZumaVolume *volume)
+{
+        GDBusObjectSkeleton *object = zuma_volume_get_object(volume);
+        g_autoptr(GDBusInterface) iface =
+                g_dbus_object_get_interface(G_DBUS_OBJECT(object), "org.zumastor.Zumastor1.Volume");
+
+        g_dbus_object_manager_server_export(self->server, object);
+        if (iface)
+                g_signal_connect_object(iface, "notify::state", G_CALLBACK(on_volume_state), self,
+                                        0);
+        status_changed(self);
+}
+
 ZumaAuth *zuma_manager_get_auth(ZumaManager *self)
 {
         return self->auth;
@@ -265,6 +292,7 @@ static void drop_volume(ZumaManager *self, ZumaVolume *volume)
         if (!zuma_volume_config_remove(self->volumes_dir, zuma_volume_get_name(volume), &error))
                 g_warning("%s", error->message);
         g_hash_table_remove(self->volumes, zuma_volume_get_name(volume));
+        status_changed(self);
 }
 
 static ZumaVolume *define_volume(ZumaManager *self, const char *name, const char *origin,
@@ -335,7 +363,7 @@ static ZumaVolume *define_volume(ZumaManager *self, const char *name, const char
                 return NULL;
         volume = zuma_volume_new(self, g_steal_pointer(&config));
         g_hash_table_insert(self->volumes, g_strdup(name), g_object_ref(volume));
-        g_dbus_object_manager_server_export(self->server, zuma_volume_get_object(volume));
+        export_volume(self, volume);
         g_message("volume %s defined: origin %s, store %s", name, origin, store);
         if (o.start && !zuma_volume_start(volume, ZUMA_VOLUME_START_REQUESTED, error)) {
                 g_message("volume %s: definition withdrawn, it did not start", name);
@@ -503,7 +531,7 @@ gboolean zuma_manager_load(ZumaManager *self, GError **error)
                 }
                 volume = zuma_volume_new(self, config);
                 g_hash_table_insert(self->volumes, g_strdup(config->name), volume);
-                g_dbus_object_manager_server_export(self->server, zuma_volume_get_object(volume));
+                export_volume(self, volume);
                 if (config->running)
                         g_ptr_array_add(started, volume);
         }
@@ -568,6 +596,10 @@ static void zuma_manager_class_init(ZumaManagerClass *klass)
 
         object_class->dispose = zuma_manager_dispose;
         object_class->finalize = zuma_manager_finalize;
+        /* What zuma_manager_describe() says may have changed. */
+        signals[SIGNAL_STATUS_CHANGED] =
+                g_signal_new("status-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                             NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void zuma_manager_init(ZumaManager *self)

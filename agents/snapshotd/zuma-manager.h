@@ -46,7 +46,8 @@ gboolean zuma_manager_load(ZumaManager *self, GError **error);
  * server) and ends every job. */
 void zuma_manager_shutdown(ZumaManager *self);
 
-/* "N of M volumes running", for sd_notify STATUS=. */
+/* "N of M volumes running", for sd_notify STATUS=; the manager's
+ * "status-changed" signal tells when it may have changed. */
 char *zuma_manager_describe(ZumaManager *self);
 
 ZumaAuth *zuma_manager_get_auth(ZumaManager *self);
