@@ -42,6 +42,7 @@ struct _ZumaManager {
         char *frontend_name;
         guint frontend_timeout_s; /* for each frontend call (zuma-frontend.h) */
         GHashTable *volumes;      /* name → ZumaVolume */
+        guint status_idle_id;
 };
 
 G_DEFINE_TYPE(ZumaManager, zuma_manager, G_TYPE_OBJECT)
@@ -49,9 +50,21 @@ G_DEFINE_TYPE(ZumaManager, zuma_manager, G_TYPE_OBJECT)
 enum { SIGNAL_STATUS_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
+static gboolean on_status_idle(gpointer user_data)
+{
+        ZumaManager *self = user_data;
+
+        self->status_idle_id = 0;
+        g_signal_emit(self, signals[SIGNAL_STATUS_CHANGED], 0);
+        return G_SOURCE_REMOVE;
+}
+
+/* Tells from the main loop, once per burst of changes, never from inside
+ * a volume's state change. */
 static void status_changed(ZumaManager *self)
 {
-        g_signal_emit(self, signals[SIGNAL_STATUS_CHANGED], 0);
+        if (!self->status_idle_id)
+                self->status_idle_id = g_idle_add(on_status_idle, self);
 }
 
 static void on_volume_state(GObject *iface, GParamSpec *pspec, ZumaManager *self)
@@ -568,6 +581,7 @@ static void zuma_manager_dispose(GObject *object)
                 zuma_manager_shutdown(self);
                 g_clear_pointer(&self->volumes, g_hash_table_unref);
         }
+        g_clear_handle_id(&self->status_idle_id, g_source_remove);
         g_clear_pointer(&self->jobs, zuma_job_registry_free);
         g_clear_pointer(&self->frontend, zuma_frontend_free);
         g_clear_pointer(&self->methods, zuma_method_binding_free);
