@@ -3,17 +3,9 @@
  * What a volume needs from the server that holds it, handed down at
  * creation so that a volume never calls up into its owner (ZumaManager
  * fills one in and keeps it for as long as its volumes live).  Also the
- * names and limits every part of the server shares.
+ * bus names every part of the server shares.
  *
- * Limits (each refusal is org.zumastor.Zumastor1.Error.LimitExceeded, or
- * InvalidArgument for an over-long string):
- *   ZUMA_MAX_VOLUMES         volumes defined at once
- *   ZUMA_MAX_SNAPSHOTS       live snapshots per volume
- *   ZUMA_MAX_DELETE_NAMES    names in one DeleteSnapshots call
- *   ZUMA_MAX_JOBS            jobs running at once (finished ones lingering
- *                            on the bus do not count)
- *   names: volume 63 bytes, snapshot 127 bytes; paths and string options
- *   4095 bytes (zuma-options.h).
+ * The limits are in zuma-limits.h (agents/common).
  */
 #pragma once
 
@@ -22,17 +14,13 @@
 #include "zuma-auth.h"
 #include "zuma-frontend.h"
 #include "zuma-job.h"
+#include "zuma-limits.h"
 
 G_BEGIN_DECLS
 
 #define ZUMA_BUS_NAME "org.zumastor.Zumastor1"
 #define ZUMA_OBJECT_ROOT "/org/zumastor/Zumastor1"
 #define ZUMA_MANAGER_PATH ZUMA_OBJECT_ROOT "/Manager"
-
-#define ZUMA_MAX_VOLUMES 256
-#define ZUMA_MAX_SNAPSHOTS 65536
-#define ZUMA_MAX_DELETE_NAMES 1024
-#define ZUMA_MAX_JOBS 16
 
 typedef struct ZumaVolumeHost {
         ZumaAuth *auth;

@@ -48,7 +48,12 @@ static ZumaJob *host_add_job(gpointer owner, const char *operation, const char *
 {
         Fixture *f = owner;
         g_autofree char *path = g_strdup_printf("/test/jobs/%u", ++f->jobs);
-        ZumaJob *job = zuma_job_new(f->auth, path, operation, volume_path, cancelable, ops, data);
+        const ZumaJobSpec spec = {
+                .operation = operation,
+                .volume_path = volume_path,
+                .cancelable = cancelable,
+        };
+        ZumaJob *job = zuma_job_new(f->auth, path, &spec, ops, data);
 
         g_set_object(&f->last_job, job);
         return job;
