@@ -230,8 +230,9 @@ static gboolean status_volume(ZumactlContext *ctx, ZumaBusVolume *volume, gboole
                 zumactl_json_begin_object(json);
                 zumactl_render_volume_json(json, volume);
                 zumactl_json_key(json, "snapshots");
-                /* A failed volume whose store is damaged still shows its
-                 * snapshots; a stopped one none. */
+                /* A stopped or failed volume still shows the snapshots
+                 * the server lists for it (none if its store did not
+                 * open). */
                 if (known)
                         zumactl_json_begin_array(json);
                 else

@@ -342,6 +342,13 @@ void zuma_snapshot_follow_volume(ZumaVolume *volume, GDBusObjectManagerServer *o
         g_signal_connect(volume, "snapshot-added", G_CALLBACK(on_snapshot_added), f);
         g_signal_connect(volume, "snapshot-changed", G_CALLBACK(on_snapshot_changed), f);
         g_signal_connect(volume, "snapshot-removed", G_CALLBACK(on_snapshot_removed), f);
+        /* The records the volume has already (listed from its store). */
+        {
+                g_autoptr(GArray) ids = zuma_volume_dup_snapshot_ids(volume);
+
+                for (guint i = 0; i < ids->len; i++)
+                        on_snapshot_added(volume, g_array_index(ids, guint32, i), f);
+        }
 }
 
 static void zuma_snapshot_dispose(GObject *object)

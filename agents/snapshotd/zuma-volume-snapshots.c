@@ -130,21 +130,77 @@ static ZumaSnapshotRecord *add_snapshot(ZumaVolume *self, const SsSnapshotInfo *
         return snapshot;
 }
 
-gboolean volume_load_snapshots(ZumaVolume *self, GError **error)
+/* Takes the records of engine: the ones already known are updated, new
+ * ones added, and those the store no longer holds forgotten (no
+ * SnapshotDeleted: nobody deleted them while the volume ran). */
+static gboolean sync_snapshots(ZumaVolume *self, ZumaEngine *engine, GError **error)
 {
+        g_autoptr(GHashTable) seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+        g_autoptr(GList) ids = NULL;
         SsSnapshotInfo info;
         guint32 after = 0;
         int r;
 
         for (;;) {
-                r = zuma_engine_snapshot_next(self->engine, after, &info);
+                ZumaSnapshotRecord *known;
+
+                r = zuma_engine_snapshot_next(engine, after, &info);
                 if (r == -ENOENT)
-                        return TRUE;
+                        break;
                 if (r < 0)
                         return zuma_engine_set_error(error, r, "cannot list the snapshots");
-                add_snapshot(self, &info);
+                known = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(info.id));
+                if (known)
+                        snapshot_record_update(known, &info);
+                else
+                        add_snapshot(self, &info);
+                g_hash_table_add(seen, GUINT_TO_POINTER(info.id));
                 after = info.id;
         }
+        ids = g_hash_table_get_keys(self->snapshots);
+        for (GList *l = ids; l; l = l->next)
+                if (!g_hash_table_contains(seen, l->data)) {
+                        g_signal_emit_by_name(self, "snapshot-removed", GPOINTER_TO_UINT(l->data));
+                        g_hash_table_remove(self->snapshots, l->data);
+                }
+        return TRUE;
+}
+
+gboolean volume_load_snapshots(ZumaVolume *self, GError **error)
+{
+        return sync_snapshots(self, self->engine, error);
+}
+
+void volume_list_stored_snapshots(ZumaVolume *self)
+{
+        g_autoptr(GError) error = NULL;
+        ZumaEngine *engine;
+
+        /* Only the newest commit: an older one's snapshots may be gone. */
+        engine = zuma_engine_open_flags(self->config->origin_device, self->config->store_device,
+                                        SS_OPEN_READONLY, NULL, NULL, NULL, &error);
+        if (engine) {
+                sync_snapshots(self, engine, &error);
+                zuma_engine_close(engine, NULL);
+        }
+        if (error)
+                g_debug("volume %s: its snapshots are not listed while it is stopped: %s",
+                        self->config->name, error->message);
+}
+
+GArray *zuma_volume_dup_snapshot_ids(ZumaVolume *self)
+{
+        GArray *ids = g_array_new(FALSE, FALSE, sizeof(guint32));
+        GHashTableIter iter;
+        gpointer key;
+
+        g_hash_table_iter_init(&iter, self->snapshots);
+        while (g_hash_table_iter_next(&iter, &key, NULL)) {
+                guint32 id = GPOINTER_TO_UINT(key);
+
+                g_array_append_val(ids, id);
+        }
+        return ids;
 }
 
 /* Records whether the snapshot is to be attached when the volume starts. */
@@ -254,6 +310,18 @@ void volume_drop_snapshot(ZumaVolume *self, ZumaSnapshotRecord *snapshot, const 
                 /* Deleted, not just stopped: nothing to attach next time. */
                 remember_attached(self, id, FALSE);
                 zuma_bus_volume_emit_snapshot_deleted(self->iface, id, name, reason);
+        }
+}
+
+void volume_detach_all_snapshots(ZumaVolume *self)
+{
+        g_autoptr(GList) snapshots = g_hash_table_get_values(self->snapshots);
+
+        for (GList *l = snapshots; l; l = l->next) {
+                g_autoptr(GError) error = NULL;
+
+                if (!detach_snapshot(self, l->data, TRUE, &error))
+                        g_warning("volume %s: %s", self->config->name, error->message);
         }
 }
 

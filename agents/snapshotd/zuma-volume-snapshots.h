@@ -15,7 +15,14 @@ ZumaSnapshotRecord *volume_lookup_snapshot_to_read(ZumaVolume *self, guint32 id,
 ZumaSnapshotRecord *volume_find_snapshot(ZumaVolume *self, const char *name, GError **error);
 ZumaSnapshotRecord *volume_find_snapshot_to_read(ZumaVolume *self, const char *name,
                                                  GError **error);
+/* Start: takes the engine's records (updates those listed while stopped). */
 gboolean volume_load_snapshots(ZumaVolume *self, GError **error);
+/* While stopped: lists the store's snapshots through a read-only open of
+ * its newest commit, so they stay visible; a store that does not open
+ * leaves the list as it was. */
+void volume_list_stored_snapshots(ZumaVolume *self);
+/* Stop: detaches every snapshot's device; the records stay. */
+void volume_detach_all_snapshots(ZumaVolume *self);
 /* id → ZumaSnapshotRecord, freeing its records. */
 GHashTable *volume_new_snapshot_table(void);
 /* Attaches the snapshots the definition lists as attached. */

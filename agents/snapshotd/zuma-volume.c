@@ -119,7 +119,7 @@ static void teardown(ZumaVolume *self)
         g_clear_handle_id(&self->refresh_id, g_source_remove);
         g_clear_handle_id(&self->cleanup_id, g_source_remove);
         volume_end_jobs(self, ZUMA_ERROR_NOT_RUNNING, why);
-        volume_drop_all_snapshots(self);
+        volume_detach_all_snapshots(self);
         if (frontend && self->frontend_added) {
                 if (!zuma_frontend_detach(frontend, self->config->name, SS_ORIGIN_ID, TRUE,
                                           &error)) {
@@ -433,6 +433,7 @@ gboolean zuma_volume_stop(ZumaVolume *self, gboolean force, const char *reason, 
 void zuma_volume_forget(ZumaVolume *self)
 {
         self->forgotten = TRUE;
+        volume_drop_all_snapshots(self);
 }
 
 /* --- full policy --- */
@@ -459,6 +460,7 @@ ZumaVolume *zuma_volume_new(const ZumaVolumeHost *host, ZumaVolumeConfig *config
         zuma_bus_volume_set_chunk_size(self->iface, config->chunk_size);
         zuma_bus_volume_set_full_policy(self->iface, config->full_policy);
         zuma_bus_object_skeleton_set_volume(self->object, self->iface);
+        volume_list_stored_snapshots(self);
         return self;
 }
 

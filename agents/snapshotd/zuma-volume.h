@@ -24,8 +24,11 @@ G_BEGIN_DECLS
 #define ZUMA_TYPE_VOLUME (zuma_volume_get_type())
 G_DECLARE_FINAL_TYPE(ZumaVolume, zuma_volume, ZUMA, VOLUME, GObject)
 
-/* One snapshot of a running volume as the volume keeps it: the engine's
- * record and its device.  The volume announces each with the signals
+/* One snapshot as the volume keeps it: the engine's record and its
+ * device.  A running volume keeps them with the engine; a stopped or
+ * failed one keeps the last it knew (or, after the server started, the
+ * ones its store lists), read-only: every operation on them answers
+ * NotRunning.  The volume announces each with the signals
  * "snapshot-added", "snapshot-changed" and "snapshot-removed" (one guint
  * argument: the id); a bus face (ZumaSnapshot) follows them. */
 typedef struct ZumaSnapshotRecord {
@@ -36,6 +39,8 @@ typedef struct ZumaSnapshotRecord {
 
 /* The record of snapshot id, or NULL. */
 const ZumaSnapshotRecord *zuma_volume_get_snapshot(ZumaVolume *self, guint32 id);
+/* The ids of the snapshots the volume has records of. */
+GArray *zuma_volume_dup_snapshot_ids(ZumaVolume *self);
 /* The object path of snapshot id (a copy). */
 char *zuma_volume_dup_snapshot_path(ZumaVolume *self, guint32 id);
 

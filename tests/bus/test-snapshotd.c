@@ -681,7 +681,19 @@ static void test_stop_start(void)
         assert_prop_s(T.vol_path, IFACE_VOLUME, "State", "stopped");
         assert_prop_s(T.vol_path, IFACE_VOLUME, "Device", "");
         g_assert_cmpuint(prop_t(T.vol_path, IFACE_VOLUME, "StoreSize"), ==, 0);
-        g_assert_false(object_exists(s1));
+        /* A stopped volume's snapshots stay on the bus, read-only. */
+        g_assert_true(object_exists(s1));
+        assert_prop_s(s1, IFACE_SNAPSHOT, "Device", "");
+        {
+                g_autoptr(ZumaBusSnapshot) s = snapshot(s1);
+
+                assert_fails("NotRunning", zuma_bus_snapshot_call_rename_sync(s, "renamed", NO_OPTS,
+                                                                              NULL, &error_));
+                assert_fails("NotRunning",
+                             zuma_bus_snapshot_call_delete_sync(s, NO_OPTS, NULL, &error_));
+                assert_fails("NotRunning",
+                             zuma_bus_snapshot_call_attach_sync(s, NO_OPTS, NULL, NULL, &error_));
+        }
         assert_ok(zuma_bus_volume_call_stop_sync(v, NO_OPTS, NULL, &error_));
         assert_fails("NotRunning", zuma_bus_volume_call_create_snapshot_sync(v, "x", NO_OPTS, NULL,
                                                                              NULL, NULL, &error_));
@@ -1110,7 +1122,9 @@ static void test_attach_on_demand(void)
         g_clear_object(&pa);
         v = volume(path);
         assert_ok(zuma_bus_volume_call_stop_sync(v, NO_OPTS, NULL, &error_));
-        g_assert_false(object_exists(a));
+        /* Still listed while stopped, without a device. */
+        g_assert_true(object_exists(a));
+        assert_attached(a, FALSE);
         assert_ok(zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
         assert_attached(a, TRUE);
         assert_attached(b, FALSE);

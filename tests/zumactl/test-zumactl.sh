@@ -336,7 +336,8 @@ run 0 stop vol0
 run 0 status && [[ $OUT == *vol0*stopped* ]] || fail "status (stopped): $OUT"
 run 10 status vol0 renamed
 run 10 list vol0
-run 0 --json status vol0 && expect 'd["state"], d["snapshots"]' "('stopped', None)"
+# A stopped volume's snapshots stay listed (read-only), without devices.
+run 0 --json status vol0 && expect 'd["state"], [(x["name"], x["device"]) for x in d["snapshots"]]' "('stopped', [('renamed', None)])"
 run 0 status vol0 && [[ $OUT == *"State:"*stopped* ]] || fail "status vol0 (stopped): $OUT"
 run 10 snapshot vol0
 run 10 pin vol0 renamed
