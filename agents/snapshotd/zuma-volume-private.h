@@ -65,7 +65,8 @@ gboolean volume_require_readable(ZumaVolume *self, GError **error);
 /* Busy while a revert runs; what_next names what the caller may do once
  * it is done ("delete snapshots"). */
 gboolean volume_require_no_revert(ZumaVolume *self, const char *what_next, GError **error);
-/* Call with engine->lock held right after the failing call r. */
+/* Right after the engine operation that failed with r, on its thread:
+ * notes r on the engine and sets error ("what: <the store's sentence>"). */
 gboolean volume_engine_error(ZumaVolume *self, int r, const char *what, GError **error);
 /* Saves the definition; a failure is logged (the running state is right,
  * only the next start would differ). */
