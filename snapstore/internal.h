@@ -311,6 +311,14 @@ uint64_t sm_group_first_free(uint32_t g);
 int sm_grow(SsStore *s, uint64_t new_blocks);
 int sm_format_group(SsStore *s, uint32_t g, uint64_t store_blocks, uint8_t *bits);
 
+/* exceptions.c: the only writer of the shared, by-hi and private trees.
+ * Removing an exception frees its chunk; adding one records a chunk the
+ * caller allocated. */
+int exception_add(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
+int exception_remove(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
+int private_exception_add(SsStore *s, uint32_t id, uint64_t chunk, uint64_t block);
+int private_exception_remove(SsStore *s, uint32_t id, uint64_t chunk, uint64_t block);
+
 /* snaptable.c */
 int snaps_load(SsStore *s);
 void snaps_destroy(SsSnapTable *t);
@@ -335,8 +343,6 @@ int store_damaged(SsStore *s, int err);
 /* origin.c */
 int origin_copy_out(SsStore *s, uint64_t first_chunk, uint64_t last_chunk);
 int origin_copy_needed(SsStore *s, uint64_t chunk); /* 1 if a write would copy it out */
-int exception_add(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
-int exception_remove(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
 /* pread/pwrite of a caller's buffer of any alignment (bounced if needed). */
 int dev_io_any(SsStore *s, SsBlockDev *dev, bool write, void *buf, size_t len, uint64_t off);
 
