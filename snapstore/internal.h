@@ -274,14 +274,15 @@ void cache_insert(SsCache *c, SsNode *n);
 void cache_remove(SsCache *c, SsNode *n);
 void cache_touch(SsCache *c, SsNode *n);
 size_t node_mem(const SsNode *n);
-int cache_shrink(SsStore *s);
+void cache_resized(SsCache *c, SsNode *n, size_t before);
+int cache_shrink(SsStore *s); /* evicts, writing dirty victims back */
+int cache_write_dirty(SsStore *s);
 void cache_drop_all(SsCache *c);
 
 /* btree.c */
 int node_get(SsStore *s, uint64_t blocknr, unsigned tree, SsNode **ret);
 int node_get_root_at_open(SsStore *s, unsigned tree, SsNode **ret);
 void node_put(SsStore *s, SsNode *n);
-int node_write(SsStore *s, SsNode *n);
 int bt_lookup(SsStore *s, unsigned tree, SsKey key, void *ret_val);
 int bt_seek_ge(SsStore *s, unsigned tree, SsKey key, SsKey *ret_key, void *ret_val);
 int bt_seek_le(SsStore *s, unsigned tree, SsKey key, SsKey *ret_key, void *ret_val);

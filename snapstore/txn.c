@@ -86,20 +86,6 @@ int txn_fail(SsStore *s, int err)
         return err;
 }
 
-static int write_dirty_nodes(SsStore *s)
-{
-        SsCache *c = &s->cache;
-
-        for (size_t b = 0; b < c->buckets; b++)
-                for (SsNode *n = c->table[b]; n; n = n->hnext)
-                        if (n->dirty) {
-                                int r = node_write(s, n);
-                                if (r < 0)
-                                        return r;
-                        }
-        return 0;
-}
-
 static int write_super(SsStore *s, const SsSuper *sb, bool mirror)
 {
         size_t len = ss_super_encode_at(sb, s->block_buf, (size_t)SS_SB_AREA_BLOCKS * SS_BLOCK_SIZE,
@@ -120,7 +106,7 @@ int txn_commit(SsStore *s)
 
         /* Before any write: see store_changed(). */
         store_changed(s);
-        r = write_dirty_nodes(s);
+        r = cache_write_dirty(s);
         if (r == 0)
                 r = sm_write_dirty(s);
         if (r == 0)
