@@ -266,6 +266,10 @@ static inline uint64_t origin_chunks(const SsStore *s, uint64_t size)
         return (size + s->sb.chunk_size - 1) >> s->chunk_shift;
 }
 
+/* error.c: records corrupt on-disk data (err -EUCLEAN or -EILSEQ,
+ * ss_last_error() set) as the store's damage; returns err. */
+int store_damaged(SsStore *s, int err);
+
 /* cache.c */
 int cache_init(SsCache *c, size_t budget);
 void cache_destroy(SsCache *c);
@@ -337,9 +341,6 @@ int txn_commit(SsStore *s);
 void txn_abort(SsStore *s);
 int txn_fail(SsStore *s, int err);
 int store_writable(SsStore *s);
-/* Records corrupt on-disk data (err -EUCLEAN or -EILSEQ, ss_last_error() set)
- * as the store's damage; returns err. */
-int store_damaged(SsStore *s, int err);
 
 /* origin.c */
 int origin_copy_out(SsStore *s, uint64_t first_chunk, uint64_t last_chunk);

@@ -50,23 +50,15 @@
  * known, so only reopening (which finds the newest valid superblock) is safe.
  *
  * DAMAGE.  Whoever finds corrupt on-disk metadata (node reads, bitmap
- * reads, a space map that disagrees with the trees) calls store_damaged():
- * from then on store_writable() refuses every change and copy-out, so a
+ * reads, a space map that disagrees with the trees) calls store_damaged()
+ * (error.c, below every layer that reads metadata): from then on
+ * store_writable() refuses every change and copy-out, so a
  * store known to be damaged is never written to (like errors=remount-ro).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
-
-int store_damaged(SsStore *s, int err)
-{
-        if ((err == -EUCLEAN || err == -EILSEQ) && !s->damaged) {
-                s->damaged = true;
-                snprintf(s->damage, sizeof(s->damage), "%s", ss_last_error());
-        }
-        return err;
-}
 
 int store_writable(SsStore *s)
 {
