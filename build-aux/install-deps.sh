@@ -15,6 +15,7 @@ clang libclang-rt-14-dev clang-format
 python3
 libglib2.0-dev libglib2.0-dev-bin libsystemd-dev libudev-dev libzstd-dev
 dbus libdbus-1-dev udev systemd bash-completion
+libpolkit-gobject-1-dev polkitd
 "
 
 missing=""

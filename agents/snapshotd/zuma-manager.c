@@ -21,12 +21,10 @@
 #include "zuma-config.h"
 #include "zuma-engine.h"
 #include "zuma-error.h"
+#include "zuma-method-table.h"
 #include "zuma-options.h"
 #include "zuma-reply.h"
 #include "zuma-volume.h"
-
-/* Seconds a finished job stays on the bus for late subscribers. */
-#define JOB_LINGER_S 30
 
 struct _ZumaManager {
         GObject parent_instance;
@@ -34,7 +32,9 @@ struct _ZumaManager {
         GDBusObjectManagerServer *server;
         ZumaBusObjectSkeleton *object;
         ZumaBusManager *iface;
+        ZumaMethodBinding *methods;
         ZumaAuth *auth;
+        ZumaJobRegistry *jobs;
         ZumaFrontend *frontend;
         char *state_dir;
         char *volumes_dir;
@@ -42,27 +42,48 @@ struct _ZumaManager {
         char *frontend_name;
         guint frontend_timeout_s; /* for each frontend call (zuma-frontend.h) */
         GHashTable *volumes;      /* name → ZumaVolume */
-        GHashTable *jobs;         /* object path → JobEntry: running or lingering */
-        guint64 next_job;
-        guint running_jobs;
+        guint status_idle_id;
 };
 
 G_DEFINE_TYPE(ZumaManager, zuma_manager, G_TYPE_OBJECT)
 
-typedef struct JobEntry {
-        ZumaJob *job;
-        guint linger_id;
-        gulong completed_id;
-} JobEntry;
+enum { SIGNAL_STATUS_CHANGED, N_SIGNALS };
+static guint signals[N_SIGNALS];
 
-static void job_entry_free(gpointer data)
+static gboolean on_status_idle(gpointer user_data)
 {
-        JobEntry *entry = data;
+        ZumaManager *self = user_data;
 
-        g_clear_handle_id(&entry->linger_id, g_source_remove);
-        g_clear_signal_handler(&entry->completed_id, entry->job);
-        g_object_unref(entry->job);
-        g_free(entry);
+        self->status_idle_id = 0;
+        g_signal_emit(self, signals[SIGNAL_STATUS_CHANGED], 0);
+        return G_SOURCE_REMOVE;
+}
+
+/* Tells from the main loop, once per burst of changes, never from inside
+ * a volume's state change. */
+static void status_changed(ZumaManager *self)
+{
+        if (!self->status_idle_id)
+                self->status_idle_id = g_idle_add(on_status_idle, self);
+}
+
+static void on_volume_state(GObject *iface, GParamSpec *pspec, ZumaManager *self)
+{
+        status_changed(self);
+}
+
+/* Exports volume and follows its State for zuma_manager_describe(). */
+static void export_volume(ZumaManager *self, ZumaVolume *volume)
+{
+        GDBusObjectSkeleton *object = zuma_volume_get_object(volume);
+        g_autoptr(GDBusInterface) iface =
+                g_dbus_object_get_interface(G_DBUS_OBJECT(object), "org.zumastor.Zumastor1.Volume");
+
+        g_dbus_object_manager_server_export(self->server, object);
+        if (iface)
+                g_signal_connect_object(iface, "notify::state", G_CALLBACK(on_volume_state), self,
+                                        0);
+        status_changed(self);
 }
 
 ZumaAuth *zuma_manager_get_auth(ZumaManager *self)
@@ -100,74 +121,27 @@ char *zuma_manager_describe(ZumaManager *self)
 
 /* --- jobs --- */
 
+ZumaJobRegistry *zuma_manager_get_jobs(ZumaManager *self)
+{
+        return self->jobs;
+}
+
 gboolean zuma_manager_check_job_limit(ZumaManager *self, GError **error)
 {
-        if (self->running_jobs < ZUMA_MAX_JOBS)
-                return TRUE;
-        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_LIMIT_EXCEEDED,
-                    "%u jobs are running, the most this server allows; retry when one is done",
-                    self->running_jobs);
-        return FALSE;
-}
-
-typedef struct Linger {
-        ZumaManager *manager;
-        char *path;
-} Linger;
-
-static gboolean on_job_linger_done(gpointer user_data)
-{
-        Linger *linger = user_data;
-        JobEntry *entry = g_hash_table_lookup(linger->manager->jobs, linger->path);
-
-        if (entry) {
-                entry->linger_id = 0;
-                g_debug("job %s leaves the bus", linger->path);
-                g_dbus_object_manager_server_unexport(linger->manager->server, linger->path);
-                g_hash_table_remove(linger->manager->jobs, linger->path);
-        }
-        return G_SOURCE_REMOVE;
-}
-
-static void linger_free(gpointer data)
-{
-        Linger *linger = data;
-
-        g_free(linger->path);
-        g_free(linger);
-}
-
-static void on_job_completed(ZumaJob *job, ZumaManager *self)
-{
-        JobEntry *entry = g_hash_table_lookup(self->jobs, zuma_job_get_object_path(job));
-        Linger *linger;
-
-        if (!entry || entry->linger_id)
-                return;
-        self->running_jobs--;
-        linger = g_new0(Linger, 1);
-        linger->manager = self;
-        linger->path = g_strdup(zuma_job_get_object_path(job));
-        entry->linger_id = g_timeout_add_seconds_full(G_PRIORITY_DEFAULT, JOB_LINGER_S,
-                                                      on_job_linger_done, linger, linger_free);
+        return zuma_job_registry_check_limit(self->jobs, error);
 }
 
 ZumaJob *zuma_manager_add_job(ZumaManager *self, const char *operation, const char *volume_path,
                               gboolean cancelable, const ZumaJobOps *ops, gpointer data)
 {
-        g_autofree char *path =
-                g_strdup_printf(ZUMA_OBJECT_ROOT "/jobs/%" G_GUINT64_FORMAT, ++self->next_job);
-        ZumaJob *job =
-                zuma_job_new(self->auth, path, operation, volume_path, cancelable, ops, data);
-        JobEntry *entry = g_new0(JobEntry, 1);
+        const ZumaJobSpec spec = {
+                .operation = operation,
+                .volume_path = volume_path,
+                .started_by_uid = zuma_auth_get_current_uid(),
+                .cancelable = cancelable,
+        };
 
-        entry->job = g_object_ref(job);
-        entry->completed_id =
-                g_signal_connect(job, "completed", G_CALLBACK(on_job_completed), self);
-        g_hash_table_insert(self->jobs, g_strdup(path), entry);
-        self->running_jobs++;
-        g_dbus_object_manager_server_export(self->server, zuma_job_get_object(job));
-        return job;
+        return zuma_job_registry_add(self->jobs, &spec, ops, data);
 }
 
 /* --- DefineVolume --- */
@@ -331,6 +305,7 @@ static void drop_volume(ZumaManager *self, ZumaVolume *volume)
         if (!zuma_volume_config_remove(self->volumes_dir, zuma_volume_get_name(volume), &error))
                 g_warning("%s", error->message);
         g_hash_table_remove(self->volumes, zuma_volume_get_name(volume));
+        status_changed(self);
 }
 
 static ZumaVolume *define_volume(ZumaManager *self, const char *name, const char *origin,
@@ -401,7 +376,7 @@ static ZumaVolume *define_volume(ZumaManager *self, const char *name, const char
                 return NULL;
         volume = zuma_volume_new(self, g_steal_pointer(&config));
         g_hash_table_insert(self->volumes, g_strdup(name), g_object_ref(volume));
-        g_dbus_object_manager_server_export(self->server, zuma_volume_get_object(volume));
+        export_volume(self, volume);
         g_message("volume %s defined: origin %s, store %s", name, origin, store);
         if (o.start && !zuma_volume_start(volume, ZUMA_VOLUME_START_REQUESTED, error)) {
                 g_message("volume %s: definition withdrawn, it did not start", name);
@@ -411,24 +386,17 @@ static ZumaVolume *define_volume(ZumaManager *self, const char *name, const char
         return g_steal_pointer(&volume);
 }
 
-static void define_volume_authorized(gpointer object, GDBusMethodInvocation *invocation)
+static GVariant *define_volume_method(gpointer object, ZumaCall *call, GError **error)
 {
         ZumaManager *self = object;
         const char *name, *origin, *store;
-        g_autoptr(GVariant) options = NULL;
-        g_autoptr(GError) error = NULL;
-        ZumaVolume *volume;
+        g_autoptr(ZumaVolume) volume = NULL;
 
-        g_variant_get(g_dbus_method_invocation_get_parameters(invocation), "(&s&s&s@a{sv})", &name,
-                      &origin, &store, &options);
-        volume = define_volume(self, name, origin, store, options, &error);
-        if (!volume) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_manager_complete_define_volume(self->iface, invocation,
-                                                zuma_volume_get_object_path(volume));
-        g_object_unref(volume);
+        g_variant_get(call->params, "(&s&s&s@a{sv})", &name, &origin, &store, NULL);
+        volume = define_volume(self, name, origin, store, call->options, error);
+        if (!volume)
+                return NULL;
+        return g_variant_new("(o)", zuma_volume_get_object_path(volume));
 }
 
 static ZumaVolume *lookup_volume(ZumaManager *self, const char *name, GError **error)
@@ -469,59 +437,47 @@ static gboolean forget_volume(ZumaManager *self, const char *name, GVariant *opt
         return TRUE;
 }
 
-static void forget_volume_authorized(gpointer object, GDBusMethodInvocation *invocation)
+static GVariant *forget_volume_method(gpointer object, ZumaCall *call, GError **error)
 {
-        ZumaManager *self = object;
-        g_autoptr(GVariant) options = NULL;
-        g_autoptr(GError) error = NULL;
         const char *name;
 
-        g_variant_get(g_dbus_method_invocation_get_parameters(invocation), "(&s@a{sv})", &name,
-                      &options);
-        if (!forget_volume(self, name, options, &error)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        zuma_bus_manager_complete_forget_volume(self->iface, invocation);
+        g_variant_get_child(call->params, 0, "&s", &name);
+        if (!forget_volume(object, name, call->options, error))
+                return NULL;
+        return g_variant_new("()");
 }
 
-static gboolean on_handle_define_volume(ZumaBusManager *iface, GDBusMethodInvocation *invocation,
-                                        const char *name, const char *origin, const char *store,
-                                        GVariant *options, ZumaManager *self)
+/* Reads only: open to every caller. */
+static GVariant *find_volume_method(gpointer object, ZumaCall *call, GError **error)
 {
-        zuma_auth_require_root(self->auth, invocation, "define volumes", self,
-                               define_volume_authorized);
-        return TRUE;
+        const char *name;
+        ZumaVolume *volume;
+
+        g_variant_get_child(call->params, 0, "&s", &name);
+        if (!zuma_options_parse(call->options, error, NULL))
+                return NULL;
+        volume = lookup_volume(object, name, error);
+        if (!volume)
+                return NULL;
+        return g_variant_new("(o)", zuma_volume_get_object_path(volume));
 }
 
-static gboolean on_handle_forget_volume(ZumaBusManager *iface, GDBusMethodInvocation *invocation,
-                                        const char *name, GVariant *options, ZumaManager *self)
-{
-        zuma_auth_require_root(self->auth, invocation, "forget volumes", self,
-                               forget_volume_authorized);
-        return TRUE;
-}
+static const ZumaMethod manager_methods[] = {
+        { "DefineVolume", "define volumes", define_volume_method },
+        { "ForgetVolume", "forget volumes", forget_volume_method },
+        { "FindVolume", NULL, find_volume_method },
+};
 
-static gboolean on_handle_find_volume(ZumaBusManager *iface, GDBusMethodInvocation *invocation,
-                                      const char *name, GVariant *options, ZumaManager *self)
-{
-        g_autoptr(GError) error = NULL;
-        ZumaVolume *volume = NULL;
-
-        if (zuma_options_parse(options, &error, NULL))
-                volume = lookup_volume(self, name, &error);
-        if (!volume) {
-                zuma_reply_gerror(invocation, error);
-                return TRUE;
-        }
-        zuma_bus_manager_complete_find_volume(iface, invocation,
-                                              zuma_volume_get_object_path(volume));
-        return TRUE;
-}
+static const ZumaMethodTable manager_table = {
+        zuma_bus_manager_interface_info,
+        manager_methods,
+        G_N_ELEMENTS(manager_methods),
+        NULL,
+};
 
 /* --- life cycle --- */
 
-ZumaManager *zuma_manager_new(GDBusConnection *connection, const char *state_dir,
+ZumaManager *zuma_manager_new(GDBusConnection *connection, ZumaAuth *auth, const char *state_dir,
                               const char *run_dir, const char *frontend_name)
 {
         ZumaManager *self = g_object_new(ZUMA_TYPE_MANAGER, NULL);
@@ -532,20 +488,17 @@ ZumaManager *zuma_manager_new(GDBusConnection *connection, const char *state_dir
         self->run_dir = g_strdup(run_dir);
         self->frontend_name = g_strdup(frontend_name);
         self->frontend_timeout_s = 20;
-        self->auth = zuma_auth_new(connection);
+        self->auth = g_object_ref(auth);
         self->server = g_dbus_object_manager_server_new(ZUMA_OBJECT_ROOT);
+        self->jobs = zuma_job_registry_new(self->server, auth, ZUMA_OBJECT_ROOT, ZUMA_MAX_JOBS);
         self->object = zuma_bus_object_skeleton_new(ZUMA_MANAGER_PATH);
         self->iface = zuma_bus_manager_skeleton_new();
         zuma_bus_manager_set_version(self->iface, ZUMA_VERSION);
         zuma_bus_manager_set_state_directory(self->iface, state_dir);
         zuma_bus_manager_set_run_directory(self->iface, run_dir);
         zuma_bus_manager_set_frontend(self->iface, frontend_name);
-        g_signal_connect(self->iface, "handle-define-volume", G_CALLBACK(on_handle_define_volume),
-                         self);
-        g_signal_connect(self->iface, "handle-forget-volume", G_CALLBACK(on_handle_forget_volume),
-                         self);
-        g_signal_connect(self->iface, "handle-find-volume", G_CALLBACK(on_handle_find_volume),
-                         self);
+        self->methods = zuma_method_table_bind(
+                &manager_table, G_DBUS_INTERFACE_SKELETON(self->iface), auth, G_OBJECT(self));
         zuma_bus_object_skeleton_set_manager(self->object, self->iface);
         g_dbus_object_manager_server_export(self->server, G_DBUS_OBJECT_SKELETON(self->object));
         g_dbus_object_manager_server_set_connection(self->server, connection);
@@ -591,7 +544,7 @@ gboolean zuma_manager_load(ZumaManager *self, GError **error)
                 }
                 volume = zuma_volume_new(self, config);
                 g_hash_table_insert(self->volumes, g_strdup(config->name), volume);
-                g_dbus_object_manager_server_export(self->server, zuma_volume_get_object(volume));
+                export_volume(self, volume);
                 if (config->running)
                         g_ptr_array_add(started, volume);
         }
@@ -628,10 +581,10 @@ static void zuma_manager_dispose(GObject *object)
                 zuma_manager_shutdown(self);
                 g_clear_pointer(&self->volumes, g_hash_table_unref);
         }
-        g_clear_pointer(&self->jobs, g_hash_table_unref);
+        g_clear_handle_id(&self->status_idle_id, g_source_remove);
+        g_clear_pointer(&self->jobs, zuma_job_registry_free);
         g_clear_pointer(&self->frontend, zuma_frontend_free);
-        if (self->iface)
-                g_signal_handlers_disconnect_by_data(self->iface, self);
+        g_clear_pointer(&self->methods, zuma_method_binding_free);
         g_clear_object(&self->iface);
         g_clear_object(&self->object);
         g_clear_object(&self->server);
@@ -657,10 +610,13 @@ static void zuma_manager_class_init(ZumaManagerClass *klass)
 
         object_class->dispose = zuma_manager_dispose;
         object_class->finalize = zuma_manager_finalize;
+        /* What zuma_manager_describe() says may have changed. */
+        signals[SIGNAL_STATUS_CHANGED] =
+                g_signal_new("status-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL,
+                             NULL, NULL, G_TYPE_NONE, 0);
 }
 
 static void zuma_manager_init(ZumaManager *self)
 {
         self->volumes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
-        self->jobs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, job_entry_free);
 }

@@ -5,17 +5,9 @@
  * Owns the GDBusObjectManagerServer at /org/zumastor/Zumastor1, the
  * Manager object at /org/zumastor/Zumastor1/Manager, the registry of
  * volumes (loaded from the state directory at start) and of jobs, the
- * caller authorisation and the data frontend.
- *
- * Limits (each refusal is org.zumastor.Zumastor1.Error.LimitExceeded, or
- * InvalidArgument for an over-long string):
- *   ZUMA_MAX_VOLUMES         volumes defined at once
- *   ZUMA_MAX_SNAPSHOTS       live snapshots per volume
- *   ZUMA_MAX_DELETE_NAMES    names in one DeleteSnapshots call
- *   ZUMA_MAX_JOBS            jobs running at once (finished ones lingering
- *                            on the bus do not count)
- *   names: volume 63 bytes, snapshot 127 bytes; paths and string options
- *   4095 bytes (zuma-options.h).
+ * caller authorisation (the daemon's, zuma-auth.h) and the data frontend.
+ * The jobs live in a ZumaJobRegistry (agents/common); the limits are in
+ * zuma-limits.h.
  */
 #pragma once
 
@@ -23,7 +15,9 @@
 
 #include "zuma-auth.h"
 #include "zuma-frontend.h"
+#include "zuma-job-registry.h"
 #include "zuma-job.h"
+#include "zuma-limits.h"
 
 G_BEGIN_DECLS
 
@@ -31,17 +25,12 @@ G_BEGIN_DECLS
 #define ZUMA_OBJECT_ROOT "/org/zumastor/Zumastor1"
 #define ZUMA_MANAGER_PATH ZUMA_OBJECT_ROOT "/Manager"
 
-#define ZUMA_MAX_VOLUMES 256
-#define ZUMA_MAX_SNAPSHOTS 65536
-#define ZUMA_MAX_DELETE_NAMES 1024
-#define ZUMA_MAX_JOBS 16
-
 #define ZUMA_TYPE_MANAGER (zuma_manager_get_type())
 G_DECLARE_FINAL_TYPE(ZumaManager, zuma_manager, ZUMA, MANAGER, GObject)
 
-/* Exports the Manager object on connection.  frontend_name: "fuse" or
- * "none". */
-ZumaManager *zuma_manager_new(GDBusConnection *connection, const char *state_dir,
+/* Exports the Manager object on connection; auth decides who may change
+ * anything.  frontend_name: "fuse" or "none". */
+ZumaManager *zuma_manager_new(GDBusConnection *connection, ZumaAuth *auth, const char *state_dir,
                               const char *run_dir, const char *frontend_name);
 
 /* Creates the state directory, starts the frontend (which cleans up what
@@ -57,7 +46,8 @@ gboolean zuma_manager_load(ZumaManager *self, GError **error);
  * server) and ends every job. */
 void zuma_manager_shutdown(ZumaManager *self);
 
-/* "N of M volumes running", for sd_notify STATUS=. */
+/* "N of M volumes running", for sd_notify STATUS=; the manager's
+ * "status-changed" signal tells when it may have changed. */
 char *zuma_manager_describe(ZumaManager *self);
 
 ZumaAuth *zuma_manager_get_auth(ZumaManager *self);
@@ -66,11 +56,15 @@ GDBusObjectManagerServer *zuma_manager_get_object_manager(ZumaManager *self);
 /* STATE_DIR/volumes */
 const char *zuma_manager_get_volumes_dir(ZumaManager *self);
 
+ZumaJobRegistry *zuma_manager_get_jobs(ZumaManager *self);
+
 /* Fails with LimitExceeded while ZUMA_MAX_JOBS jobs run. */
 gboolean zuma_manager_check_job_limit(ZumaManager *self, GError **error);
 
-/* Creates and exports a job (not yet started: set its progress, then
- * zuma_job_start()).  It leaves the bus 30 s after it finished. */
+/* Creates and exports a job on volume_path (not yet started: set its
+ * progress, then zuma_job_start()), started by the caller whose
+ * authorised method runs now (zuma_auth_get_current_uid()).  It leaves the
+ * bus 30 s after it finished. */
 ZumaJob *zuma_manager_add_job(ZumaManager *self, const char *operation, const char *volume_path,
                               gboolean cancelable, const ZumaJobOps *ops, gpointer data);
 

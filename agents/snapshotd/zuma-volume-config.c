@@ -10,6 +10,7 @@
 
 #include "snapstore.h"
 #include "zuma-error.h"
+#include "zuma-keyfile.h"
 #include "zuma-options.h"
 
 #define GROUP "Volume"
@@ -49,18 +50,6 @@ void zuma_volume_config_free(ZumaVolumeConfig *config)
                 g_array_unref(config->pending_deletes);
         g_free(config->damage);
         g_free(config);
-}
-
-/* The rename (or unlink) itself survives a power cut only once the
- * directory is flushed; g_file_set_contents() flushes the file only. */
-static void sync_dir(const char *dir)
-{
-        int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-
-        if (fd < 0 || fsync(fd) < 0)
-                g_warning("cannot flush %s: %s", dir, g_strerror(errno));
-        if (fd >= 0)
-                close(fd);
 }
 
 static char *config_path(const char *dir, const char *name)
@@ -302,8 +291,6 @@ gboolean zuma_volume_config_save(const ZumaVolumeConfig *config, const char *dir
 {
         g_autoptr(GKeyFile) kf = g_key_file_new();
         g_autofree char *path = config_path(dir, config->name);
-        g_autofree char *data = NULL;
-        gsize len;
 
         g_key_file_set_comment(kf, NULL, NULL,
                                " Written by zuma-snapshotd; change it through the bus "
@@ -322,19 +309,10 @@ gboolean zuma_volume_config_save(const ZumaVolumeConfig *config, const char *dir
         save_ids(kf, "PendingDeletes", config->pending_deletes);
         if (config->damage[0])
                 g_key_file_set_string(kf, GROUP, "Damage", config->damage);
-        data = g_key_file_to_data(kf, &len, NULL);
-        if (g_mkdir_with_parents(dir, 0755) < 0) {
-                int e = errno;
-                zuma_error_set_errno(error, -e, "cannot create %s: %s", dir, g_strerror(e));
-                return FALSE;
-        }
-        if (!g_file_set_contents_full(path, data, (gssize)len,
-                                      G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE,
-                                      0644, error)) {
+        if (!zuma_keyfile_save(kf, path, 0644, error)) {
                 g_prefix_error(error, "cannot save volume %s: ", config->name);
                 return FALSE;
         }
-        sync_dir(dir);
         g_debug("saved %s (running=%d)", path, config->running);
         return TRUE;
 }
@@ -343,12 +321,8 @@ gboolean zuma_volume_config_remove(const char *dir, const char *name, GError **e
 {
         g_autofree char *path = config_path(dir, name);
 
-        if (g_unlink(path) < 0 && errno != ENOENT) {
-                int e = errno;
-                zuma_error_set_errno(error, -e, "cannot remove %s: %s", path, g_strerror(e));
+        if (!zuma_file_remove_durable(path, error))
                 return FALSE;
-        }
-        sync_dir(dir);
         g_debug("removed %s", path);
         return TRUE;
 }

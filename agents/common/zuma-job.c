@@ -5,6 +5,7 @@
 
 #include "zuma-bus-generated.h"
 #include "zuma-error.h"
+#include "zuma-method-table.h"
 #include "zuma-options.h"
 #include "zuma-reply.h"
 
@@ -42,6 +43,7 @@ struct _ZumaJob {
         char *object_path;
         ZumaBusObjectSkeleton *object;
         ZumaBusJob *iface;
+        ZumaMethodBinding *methods;
         ZumaJobOps ops;
         gpointer data;
         guint step_id;
@@ -63,6 +65,11 @@ const char *zuma_job_get_object_path(ZumaJob *self)
 const char *zuma_job_get_operation(ZumaJob *self)
 {
         return zuma_bus_job_get_operation(self->iface);
+}
+
+guint32 zuma_job_get_started_by_uid(ZumaJob *self)
+{
+        return zuma_bus_job_get_started_by_uid(self->iface);
 }
 
 GDBusObjectSkeleton *zuma_job_get_object(ZumaJob *self)
@@ -169,44 +176,45 @@ void zuma_job_abort(ZumaJob *self, const GError *error)
         complete(self, error);
 }
 
-static void cancel_authorized(gpointer object, GDBusMethodInvocation *invocation)
+static GVariant *cancel_method(gpointer object, ZumaCall *call, GError **error)
 {
         ZumaJob *self = ZUMA_JOB(object);
-        g_autoptr(GVariant) options = NULL;
-        g_autoptr(GError) error = NULL;
 
-        g_variant_get(g_dbus_method_invocation_get_parameters(invocation), "(@a{sv})", &options);
-        if (!zuma_options_parse(options, &error, NULL)) {
-                zuma_reply_gerror(invocation, error);
-                return;
-        }
-        if (self->finished) {
+        if (!zuma_options_parse(call->options, error, NULL))
+                return NULL;
+        if (self->finished)
                 /* Nothing left to stop: the caller gets what it wanted. */
-                zuma_bus_job_complete_cancel(self->iface, invocation);
-                return;
-        }
+                return g_variant_new("()");
         if (!zuma_bus_job_get_cancelable(self->iface)) {
-                zuma_reply_error(invocation, ZUMA_ERROR_BUSY, "a %s job cannot be cancelled",
-                                 zuma_job_get_operation(self));
-                return;
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY, "a %s job cannot be cancelled",
+                            zuma_job_get_operation(self));
+                return NULL;
         }
-        g_message("job %s (%s): cancel requested", self->object_path, zuma_job_get_operation(self));
+        g_message("job %s (%s): cancel requested by uid %u", self->object_path,
+                  zuma_job_get_operation(self), call->uid);
         self->cancel_requested = TRUE;
-        zuma_bus_job_complete_cancel(self->iface, invocation);
+        return g_variant_new("()");
 }
 
-static gboolean on_handle_cancel(ZumaBusJob *iface, GDBusMethodInvocation *invocation,
-                                 GVariant *options, ZumaJob *self)
-{
-        zuma_auth_require_root(self->auth, invocation, "cancel jobs", self, cancel_authorized);
-        return TRUE;
-}
+static const ZumaMethod job_methods[] = {
+        { "Cancel", "cancel jobs", cancel_method },
+};
 
-ZumaJob *zuma_job_new(ZumaAuth *auth, const char *object_path, const char *operation,
-                      const char *volume_path, gboolean cancelable, const ZumaJobOps *ops,
-                      gpointer data)
+static const ZumaMethodTable job_table = {
+        zuma_bus_job_interface_info,
+        job_methods,
+        G_N_ELEMENTS(job_methods),
+        NULL,
+};
+
+ZumaJob *zuma_job_new(ZumaAuth *auth, const char *object_path, const ZumaJobSpec *spec,
+                      const ZumaJobOps *ops, gpointer data)
 {
         ZumaJob *self = g_object_new(ZUMA_TYPE_JOB, NULL);
+        const char *volume_path = spec->volume_path ? spec->volume_path : "/";
+        const char *const just_volume[] = { volume_path, NULL };
+        const char *const none[] = { NULL };
+        const char *const *objects = spec->objects;
 
         self->auth = g_object_ref(auth);
         self->object_path = g_strdup(object_path);
@@ -214,13 +222,18 @@ ZumaJob *zuma_job_new(ZumaAuth *auth, const char *object_path, const char *opera
         self->data = data;
         self->object = zuma_bus_object_skeleton_new(object_path);
         self->iface = zuma_bus_job_skeleton_new();
-        zuma_bus_job_set_operation(self->iface, operation);
+        if (!objects)
+                objects = spec->volume_path ? just_volume : none;
+        zuma_bus_job_set_operation(self->iface, spec->operation);
         zuma_bus_job_set_volume(self->iface, volume_path);
+        zuma_bus_job_set_objects(self->iface, objects);
+        zuma_bus_job_set_started_by_uid(self->iface, spec->started_by_uid);
         zuma_bus_job_set_start_time(self->iface, (guint64)(g_get_real_time() / G_USEC_PER_SEC));
-        zuma_bus_job_set_cancelable(self->iface, cancelable);
+        zuma_bus_job_set_cancelable(self->iface, spec->cancelable);
         zuma_bus_job_set_error_name(self->iface, "");
         zuma_bus_job_set_error_message(self->iface, "");
-        g_signal_connect(self->iface, "handle-cancel", G_CALLBACK(on_handle_cancel), self);
+        self->methods = zuma_method_table_bind(&job_table, G_DBUS_INTERFACE_SKELETON(self->iface),
+                                               auth, G_OBJECT(self));
         zuma_bus_object_skeleton_set_job(self->object, self->iface);
         return self;
 }
@@ -232,8 +245,7 @@ static void zuma_job_dispose(GObject *object)
         g_clear_handle_id(&self->step_id, g_source_remove);
         if (self->ops.free_data)
                 g_clear_pointer(&self->data, self->ops.free_data);
-        if (self->iface)
-                g_signal_handlers_disconnect_by_data(self->iface, self);
+        g_clear_pointer(&self->methods, zuma_method_binding_free);
         g_clear_object(&self->iface);
         g_clear_object(&self->object);
         g_clear_object(&self->auth);

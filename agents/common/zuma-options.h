@@ -11,12 +11,9 @@
 
 #include <gio/gio.h>
 
-G_BEGIN_DECLS
+#include "zuma-limits.h"
 
-/* Bytes in a path argument, without the NUL (PATH_MAX - 1). */
-#define ZUMA_PATH_MAX 4095
-/* Bytes in a string option other than a path. */
-#define ZUMA_OPTION_STRING_MAX 4095
+G_BEGIN_DECLS
 
 /*
  * Parses an a{sv} of options against a NULL-terminated list of
@@ -29,6 +26,9 @@ G_BEGIN_DECLS
  *   gboolean force = FALSE;
  *   if (!zuma_options_parse(options, error, "force", "b", &force, NULL))
  *           return FALSE;
+ *
+ * A GVariant that is not an a{sv} (a caller's bug, never a bus caller's:
+ * the bus checked the signature) fails with InvalidArgument too.
  */
 gboolean zuma_options_parse(GVariant *options, GError **error, ...) G_GNUC_NULL_TERMINATED;
 

@@ -7,7 +7,8 @@
  * get the engine lock between steps.  The owner supplies the steps and a
  * finish hook through ZumaJobOps; the job does progress, cancellation, the
  * Completed signal and the properties that tell a late subscriber how it
- * ended.  The manager exports the object and removes it 30 s after it
+ * ended.  A ZumaJobRegistry (zuma-job-registry.h) exports the object,
+ * counts it against the daemon's limit and removes it a while after it
  * finished.
  */
 #pragma once
@@ -31,12 +32,26 @@ typedef struct ZumaJobOps {
         GDestroyNotify free_data;
 } ZumaJobOps;
 
-ZumaJob *zuma_job_new(ZumaAuth *auth, const char *object_path, const char *operation,
-                      const char *volume_path, gboolean cancelable, const ZumaJobOps *ops,
-                      gpointer data);
+typedef struct ZumaJobSpec {
+        /* Operation: "revert", "replicate"... */
+        const char *operation;
+        /* Volume: NULL for "/" (no one volume). */
+        const char *volume_path;
+        /* Objects: NULL-terminated, or NULL for [volume_path] (or none). */
+        const char *const *objects;
+        /* StartedByUID: ZUMA_UID_UNKNOWN when the daemon starts it. */
+        guint32 started_by_uid;
+        /* Cancel may stop it. */
+        gboolean cancelable;
+} ZumaJobSpec;
+
+/* auth decides who may Cancel. */
+ZumaJob *zuma_job_new(ZumaAuth *auth, const char *object_path, const ZumaJobSpec *spec,
+                      const ZumaJobOps *ops, gpointer data);
 
 const char *zuma_job_get_object_path(ZumaJob *self);
 const char *zuma_job_get_operation(ZumaJob *self);
+guint32 zuma_job_get_started_by_uid(ZumaJob *self);
 GDBusObjectSkeleton *zuma_job_get_object(ZumaJob *self);
 gboolean zuma_job_is_finished(ZumaJob *self);
 

@@ -11,6 +11,9 @@
 
 #define QUOTE_CHARS 64
 
+_Static_assert(ZUMA_VOLUME_NAME_MAX == SS_VOLUME_NAME_MAX, "volume names as the store keeps them");
+_Static_assert(ZUMA_SNAPSHOT_NAME_MAX == SS_NAME_MAX, "snapshot names as the store keeps them");
+
 char *zuma_quote(const char *text)
 {
         g_autofree char *head = NULL;
@@ -81,7 +84,12 @@ gboolean zuma_options_parse(GVariant *options, GError **error, ...)
         GVariant *value;
         va_list ap;
 
-        g_return_val_if_fail(g_variant_is_of_type(options, G_VARIANT_TYPE_VARDICT), FALSE);
+        if (!options || !g_variant_is_of_type(options, G_VARIANT_TYPE_VARDICT)) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                            "options must be of type 'a{sv}', not '%s'",
+                            options ? g_variant_get_type_string(options) : "nothing");
+                return FALSE;
+        }
 
         va_start(ap, error);
         for (;;) {
@@ -166,12 +174,12 @@ static gboolean check_name(const char *what, const char *name, gsize max, const 
 
 gboolean zuma_check_volume_name(const char *name, GError **error)
 {
-        return check_name("volume name", name, SS_VOLUME_NAME_MAX, "._+-", error);
+        return check_name("volume name", name, ZUMA_VOLUME_NAME_MAX, "._+-", error);
 }
 
 gboolean zuma_check_snapshot_name(const char *name, GError **error)
 {
-        return check_name("snapshot name", name, SS_NAME_MAX, "._:+-", error);
+        return check_name("snapshot name", name, ZUMA_SNAPSHOT_NAME_MAX, "._:+-", error);
 }
 
 gboolean zuma_check_path(const char *what, const char *path, GError **error)
