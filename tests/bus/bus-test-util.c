@@ -31,7 +31,7 @@ static void on_signal(GDBusConnection *connection, const char *sender, const cha
 {
         Signal *s;
 
-        if (!g_str_has_prefix(iface, "org.zumastor.Zumastor1."))
+        if (!g_str_has_prefix(iface, ZUMA_INTERFACE_PREFIX))
                 return;
         s = g_new0(Signal, 1);
         s->path = g_strdup(path);

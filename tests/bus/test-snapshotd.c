@@ -271,6 +271,7 @@ static void test_snapshot_create(void)
         g_assert_cmpstr(s1_name, ==, "s1");
         want = g_strdup_printf("(objectpath '%s', 's1')", s1);
         created = wait_signal(T.vol_path, "SnapshotCreated", want);
+        /* Spelled out, not from zuma-names.h: the path layout is the API. */
         g_assert_cmpstr(s1, ==, "/org/zumastor/Zumastor1/volumes/good/snapshots/1");
         assert_prop_s(s1, IFACE_SNAPSHOT, "Name", "s1");
         assert_prop_s(s1, IFACE_SNAPSHOT, "Volume", T.vol_path);

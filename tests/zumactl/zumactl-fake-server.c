@@ -41,9 +41,10 @@
 #include <string.h>
 
 #include "zuma-bus-generated.h"
+#include "zuma-names.h"
 
-#define BUS_NAME "org.zumastor.Zumastor1"
-#define ROOT "/org/zumastor/Zumastor1"
+#define BUS_NAME ZUMA_SNAPSHOTD_BUS_NAME
+#define ROOT ZUMA_SNAPSHOTD_OBJECT_ROOT
 #define SNAPSHOT_PATH ROOT "/volumes/vol0/snapshots/7"
 
 typedef enum { MODE_LEAVE, MODE_LEAVE_SILENT, MODE_LEAVE_NAMELESS, MODE_STAY, MODE_DAMAGED } Mode;
