@@ -76,6 +76,25 @@ GVariant *wait_signal(const char *path, const char *member, const char *want)
         }
 }
 
+/* The daemon sends a signal before the answer to the call that caused it,
+ * and GDBus queues the signal for this thread before it hands the answer
+ * over: after a call returns, letting queued signals in shows every signal
+ * the call caused. */
+void assert_no_signal(const char *path, const char *member)
+{
+        while (g_main_context_iteration(NULL, FALSE))
+                ;
+        for (GList *l = signals.head; l; l = l->next) {
+                Signal *s = l->data;
+
+                if (g_str_equal(s->path, path) && g_str_equal(s->member, member)) {
+                        g_autofree char *text = g_variant_print(s->params, TRUE);
+
+                        g_error("unexpected signal %s %s on %s", member, text, path);
+                }
+        }
+}
+
 /* Lets queued signals in, then forgets them all. */
 void drain_signals(void)
 {

@@ -37,6 +37,9 @@ void test_bus_fini(void);
 GVariant *wait_signal(const char *path, const char *member, const char *want);
 /* Forgets every signal recorded so far. */
 void drain_signals(void);
+/* Fails if a signal member from path came in since the last drain or wait
+ * (call it right after the call that must not cause one). */
+void assert_no_signal(const char *path, const char *member);
 
 /* Options from GVariant text, e.g. "{'force': <true>}", floating. */
 GVariant *opts(const char *text);

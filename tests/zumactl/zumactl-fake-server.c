@@ -14,7 +14,7 @@
  *
  *   zumactl-fake-server MODE
  *
- *   leave           like the server: SnapshotCreated(path, name) first,
+ *   leave           like the server: SnapshotCreated(path, id, name) first,
  *                   then leave the bus, answer (path, name), exit
  *   leave-silent    the same without the signal: zumactl learns a
  *                   generated name from the answer alone
@@ -106,7 +106,7 @@ static gboolean on_create_snapshot(ZumaBusVolume *volume, GDBusMethodInvocation 
         const char *created_name = name[0] ? name : "vol0-generated";
 
         if (fake->mode == MODE_LEAVE || fake->mode == MODE_STAY)
-                zuma_bus_volume_emit_snapshot_created(volume, SNAPSHOT_PATH, created_name);
+                zuma_bus_volume_emit_snapshot_created(volume, SNAPSHOT_PATH, 7, created_name);
         if (fake->mode != MODE_STAY)
                 leave_bus(fake);
         zuma_bus_volume_complete_create_snapshot(volume, invocation, SNAPSHOT_PATH,
