@@ -16,6 +16,7 @@
 
 #include "format.h"
 #include "snapstore.h"
+#include "zuma-name-rule.h"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))

@@ -217,7 +217,8 @@ void volume_drop_snapshot(ZumaVolume *self, ZumaSnapshot *snapshot, const char *
         if (reason) {
                 /* Deleted, not just stopped: nothing to attach next time. */
                 remember_attached(self, id, FALSE);
-                zuma_bus_volume_emit_snapshot_deleted(self->iface, id, name, reason);
+                zuma_bus_volume_emit_snapshot_deleted(
+                        self->iface, zuma_snapshot_get_object_path(snap), id, name, reason);
         }
 }
 
@@ -310,7 +311,7 @@ gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *op
                                   info.name, local->message);
         }
         zuma_bus_volume_emit_snapshot_created(self->iface, zuma_snapshot_get_object_path(snapshot),
-                                              info.name);
+                                              id, info.name);
         volume_refresh(self);
         *ret_path = g_strdup(zuma_snapshot_get_object_path(snapshot));
         *ret_name = g_strdup(info.name);

@@ -31,7 +31,7 @@ static void on_signal(GDBusConnection *connection, const char *sender, const cha
 {
         Signal *s;
 
-        if (!g_str_has_prefix(iface, "org.zumastor.Zumastor1."))
+        if (!g_str_has_prefix(iface, ZUMA_INTERFACE_PREFIX))
                 return;
         s = g_new0(Signal, 1);
         s->path = g_strdup(path);
@@ -73,6 +73,25 @@ GVariant *wait_signal(const char *path, const char *member, const char *want)
                         g_error("no signal %s%s%s on %s within %d s", member, want ? " " : "",
                                 want ? want : "", path, SIGNAL_TIMEOUT_S);
                 g_main_context_iteration(NULL, TRUE);
+        }
+}
+
+/* The daemon sends a signal before the answer to the call that caused it,
+ * and GDBus queues the signal for this thread before it hands the answer
+ * over: after a call returns, letting queued signals in shows every signal
+ * the call caused. */
+void assert_no_signal(const char *path, const char *member)
+{
+        while (g_main_context_iteration(NULL, FALSE))
+                ;
+        for (GList *l = signals.head; l; l = l->next) {
+                Signal *s = l->data;
+
+                if (g_str_equal(s->path, path) && g_str_equal(s->member, member)) {
+                        g_autofree char *text = g_variant_print(s->params, TRUE);
+
+                        g_error("unexpected signal %s %s on %s", member, text, path);
+                }
         }
 }
 
