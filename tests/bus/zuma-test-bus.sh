@@ -99,13 +99,19 @@ zuma_test_pid() {
         cat "$ZUMA_TEST_DIR/$1.pid" 2>/dev/null || true
 }
 
-# A zombie (exited, not yet reaped) counts as gone.
+# A zombie (exited, not yet reaped) counts as gone, unless other threads
+# of it still run: after SIGKILL the leader is a zombie at once while a
+# thread may still be leaving the kernel (tearing down its FUSE mount), and
+# the process's files (the state directory's lock) go only with the last.
 zuma_test_alive() {
-        local state
+        local state tasks
 
         [ -n "$1" ] || return 1
         state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-        [ -n "$state" ] && [ "$state" != Z ]
+        [ -n "$state" ] || return 1
+        [ "$state" != Z ] && return 0
+        tasks=$(find "/proc/$1/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+        [ "$tasks" -gt 1 ]
 }
 
 zuma_test_start_bus() {
