@@ -274,7 +274,17 @@ char *harness(const char *command, const char *arg1, const char *arg2)
 
 char *loop_device(const char *name, const char *size)
 {
-        return harness("loop-device", name, size);
+        static GHashTable *uses; /* name -> times asked for */
+        g_autofree char *unique = NULL;
+        guint n;
+
+        if (uses == NULL)
+                uses = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        n = GPOINTER_TO_UINT(g_hash_table_lookup(uses, name)) + 1;
+        g_hash_table_insert(uses, g_strdup(name), GUINT_TO_POINTER(n));
+        /* A case run again (as another case's setup) gets a new file. */
+        unique = n == 1 ? g_strdup(name) : g_strdup_printf("%s-%u", name, n);
+        return harness("loop-device", unique, size);
 }
 
 void run(const char *command)

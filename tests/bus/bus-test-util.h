@@ -96,7 +96,8 @@ gboolean object_exists(const char *path);
 
 /* "zuma-test-bus.sh COMMAND ARG1 ARG2": its stdout, stripped. */
 char *harness(const char *command, const char *arg1, const char *arg2);
-/* A loop device over a sparse file of size (truncate syntax). */
+/* A loop device over a new sparse file of size (truncate syntax),
+ * images/NAME.img, or NAME-2.img... when NAME was asked for before. */
 char *loop_device(const char *name, const char *size);
 /* A shell command that must succeed. */
 void run(const char *command);

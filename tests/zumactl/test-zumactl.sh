@@ -88,7 +88,7 @@ CONF
     mkdir -p "$T/state" "$T/run"
     ZUMA_TEST_FRONTEND=${ZUMA_TEST_FRONTEND:-none}
     start_server() {
-        "$SNAPSHOTD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" --state-dir "$T/state" \
+        G_DEBUG=${G_DEBUG:+$G_DEBUG,}fatal-criticals "$SNAPSHOTD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" --state-dir "$T/state" \
             --run-dir "$T/run" --frontend "$ZUMA_TEST_FRONTEND" >>"$T/snapshotd.log" 2>&1 &
         SERVER=$!
         PIDS+=($SERVER)
