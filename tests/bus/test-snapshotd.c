@@ -1605,6 +1605,7 @@ static void delete_killed_after(const char *vol_path, guint after)
         g_assert_cmpuint(prop_u(vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 2);
         g_clear_object(&v);
         v = volume(vol_path);
+        g_clear_pointer(&job_path, g_free);
         assert_ok(zuma_bus_volume_call_delete_snapshots_sync(
                 v, (const char *[]){ "keep-first", "keep-last", NULL }, NO_OPTS, &job_path, NULL,
                 &error_));
