@@ -20,35 +20,14 @@
 
 /* ---- node lifetime ---- */
 
-static void node_track_resize(SsStore *s, SsNode *n, size_t before)
-{
-        if (n->lru_next) {
-                s->cache.bytes -= before;
-                s->cache.bytes += node_mem(n);
-        }
-}
-
 static int node_grow(SsStore *s, SsNode *n, uint32_t need)
 {
         if (need <= n->cap)
                 return 0;
         size_t before = node_mem(n);
         int r = ss_node_reserve(n, MAX(need, n->cap * 2));
-        node_track_resize(s, n, before);
+        cache_resized(&s->cache, n, before);
         return r;
-}
-
-int node_write(SsStore *s, SsNode *n)
-{
-        int r = ss_node_encode(n, s->txn, s->node_buf);
-        if (r < 0)
-                return ss_error(-EUCLEAN, "B-tree node %llu does not fit its block",
-                                (unsigned long long)n->blocknr);
-        r = ss_dev_pwrite(s->dev, s->node_buf, SS_BLOCK_SIZE, n->blocknr << SS_BLOCK_SHIFT);
-        if (r < 0)
-                return r;
-        n->dirty = false;
-        return 0;
 }
 
 /* What the pointer that leads to a node says it must be.  A node read from

@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * The metadata cache: decoded B-tree nodes by block number, least recently
- * used first out, within a byte budget.
+ * used first out, within a byte budget, and their write-back.
  *
  * Nodes in use by an operation are pinned and never evicted.  A dirty node
  * lives in a block allocated by the open transaction, which no committed
  * state references, so evicting it may write it early; the commit writes
- * whatever is still dirty.  Memory is bounded by the budget plus the pinned
- * nodes of one operation (a path per tree touched).
+ * whatever is still dirty (cache_write_dirty()).  Writing a node back is
+ * encoding it (codec.c) and writing its block: this layer owns both, so
+ * btree.c and txn.c call down into it and it calls nothing above.  Memory
+ * is bounded by the budget plus the pinned nodes of one operation (a path
+ * per tree touched).
  */
 #include <string.h>
 
@@ -90,6 +93,47 @@ void cache_touch(SsCache *c, SsNode *n)
         lru_unlink(n);
         lru_append(c, n);
 }
+
+/* n's arrays were `before` bytes (node_mem()) and were just resized. */
+void cache_resized(SsCache *c, SsNode *n, size_t before)
+{
+        if (n->lru_next) {
+                c->bytes -= before;
+                c->bytes += node_mem(n);
+        }
+}
+
+/* ---- write-back ---- */
+
+static int node_write(SsStore *s, SsNode *n)
+{
+        int r = ss_node_encode(n, s->txn, s->node_buf);
+        if (r < 0)
+                return ss_error(-EUCLEAN, "B-tree node %llu does not fit its block",
+                                (unsigned long long)n->blocknr);
+        r = ss_dev_pwrite(s->dev, s->node_buf, SS_BLOCK_SIZE, n->blocknr << SS_BLOCK_SHIFT);
+        if (r < 0)
+                return r;
+        n->dirty = false;
+        return 0;
+}
+
+/* Writes every dirty node, at commit. */
+int cache_write_dirty(SsStore *s)
+{
+        SsCache *c = &s->cache;
+
+        for (size_t b = 0; b < c->buckets; b++)
+                for (SsNode *n = c->table[b]; n; n = n->hnext)
+                        if (n->dirty) {
+                                int r = node_write(s, n);
+                                if (r < 0)
+                                        return r;
+                        }
+        return 0;
+}
+
+/* ---- eviction ---- */
 
 static void node_destroy(SsNode *n)
 {

@@ -115,12 +115,9 @@ static int private_batch(SsStore *s, SsCleanupJob *j, unsigned budget, uint64_t 
         int n = bt_scan(s, SS_TREE_PRIVATE, key_make(j->from, j->cursor_chunk),
                         key_make((uint64_t)j->from + 1, 0), MIN(budget, SCAN_BATCH), keys, blks);
         for (int i = 0; i < n; i++) {
-                int r = bt_delete(s, SS_TREE_PRIVATE, keys[i]);
-                if (r == 0)
-                        r = sm_free(s, blks[i], s->chunk_blocks);
+                int r = private_exception_remove(s, (uint32_t)keys[i].a, keys[i].b, blks[i]);
                 if (r < 0)
                         return r;
-                s->sb.data_blocks -= s->chunk_blocks;
                 if (freed)
                         (*freed)++;
                 j->cursor_chunk = keys[i].b + 1;

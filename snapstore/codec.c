@@ -347,20 +347,21 @@ int ss_node_encode(const SsNode *n, uint64_t txid, void *block)
 
 /* ---- snapshot records ---- */
 
+/* The records hold what the rule allows, no more. */
+_Static_assert(SS_NAME_MAX == ZUMA_SNAPSHOT_NAME_MAX, "snapshot name limit differs from the rule");
+_Static_assert(SS_VOLUME_NAME_MAX == ZUMA_VOLUME_NAME_MAX,
+               "volume name limit differs from the rule");
+
 bool ss_name_valid(const char *name, size_t max_len)
 {
-        size_t len = strnlen(name, max_len + 1);
+        if (max_len > SS_NAME_MAX)
+                max_len = SS_NAME_MAX;
+        return zuma_name_check(name, max_len, true, NULL) == ZUMA_NAME_VALID;
+}
 
-        if (len == 0 || len > max_len || name[0] == '-' || name[0] == '.')
-                return false;
-        for (size_t i = 0; i < len; i++) {
-                char c = name[i];
-                bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                          (c >= '0' && c <= '9') || strchr("._:+-@", c);
-                if (!ok)
-                        return false;
-        }
-        return true;
+bool ss_volume_name_valid(const char *name)
+{
+        return zuma_volume_name_valid(name);
 }
 
 int ss_snaprec_decode(const void *rec, uint64_t key, SsSnapshotInfo *info)

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * The sentence behind the last -errno of this thread.  Functions set it where
- * the failure is detected, so the message can name the block, the device or
- * the argument; callers log it where they handle the error.
+ * What went wrong: the sentence behind the last -errno of this thread, and a
+ * store's record of the corrupt metadata found in it.
+ *
+ * Functions set the sentence where the failure is detected, so the message
+ * can name the block, the device or the argument; callers log it where they
+ * handle the error.  The layers that read metadata (btree.c, spacemap.c)
+ * record corruption with store_damaged(), here at the bottom so that they
+ * need not call up into the transaction layer, which acts on the record
+ * (store_writable(), txn.c).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -44,4 +50,13 @@ int ss_error(int err, const char *fmt, ...)
 const char *ss_last_error(void)
 {
         return last_error[0] ? last_error : "no error";
+}
+
+int store_damaged(SsStore *s, int err)
+{
+        if ((err == -EUCLEAN || err == -EILSEQ) && !s->damaged) {
+                s->damaged = true;
+                snprintf(s->damage, sizeof(s->damage), "%s", ss_last_error());
+        }
+        return err;
 }

@@ -16,6 +16,7 @@
 
 #include "format.h"
 #include "snapstore.h"
+#include "zuma-name-rule.h"
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -266,6 +267,10 @@ static inline uint64_t origin_chunks(const SsStore *s, uint64_t size)
         return (size + s->sb.chunk_size - 1) >> s->chunk_shift;
 }
 
+/* error.c: records corrupt on-disk data (err -EUCLEAN or -EILSEQ,
+ * ss_last_error() set) as the store's damage; returns err. */
+int store_damaged(SsStore *s, int err);
+
 /* cache.c */
 int cache_init(SsCache *c, size_t budget);
 void cache_destroy(SsCache *c);
@@ -274,14 +279,15 @@ void cache_insert(SsCache *c, SsNode *n);
 void cache_remove(SsCache *c, SsNode *n);
 void cache_touch(SsCache *c, SsNode *n);
 size_t node_mem(const SsNode *n);
-int cache_shrink(SsStore *s);
+void cache_resized(SsCache *c, SsNode *n, size_t before);
+int cache_shrink(SsStore *s); /* evicts, writing dirty victims back */
+int cache_write_dirty(SsStore *s);
 void cache_drop_all(SsCache *c);
 
 /* btree.c */
 int node_get(SsStore *s, uint64_t blocknr, unsigned tree, SsNode **ret);
 int node_get_root_at_open(SsStore *s, unsigned tree, SsNode **ret);
 void node_put(SsStore *s, SsNode *n);
-int node_write(SsStore *s, SsNode *n);
 int bt_lookup(SsStore *s, unsigned tree, SsKey key, void *ret_val);
 int bt_seek_ge(SsStore *s, unsigned tree, SsKey key, SsKey *ret_key, void *ret_val);
 int bt_seek_le(SsStore *s, unsigned tree, SsKey key, SsKey *ret_key, void *ret_val);
@@ -311,6 +317,14 @@ uint64_t sm_group_first_free(uint32_t g);
 int sm_grow(SsStore *s, uint64_t new_blocks);
 int sm_format_group(SsStore *s, uint32_t g, uint64_t store_blocks, uint8_t *bits);
 
+/* exceptions.c: the only writer of the shared, by-hi and private trees.
+ * Removing an exception frees its chunk; adding one records a chunk the
+ * caller allocated. */
+int exception_add(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
+int exception_remove(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
+int private_exception_add(SsStore *s, uint32_t id, uint64_t chunk, uint64_t block);
+int private_exception_remove(SsStore *s, uint32_t id, uint64_t chunk, uint64_t block);
+
 /* snaptable.c */
 int snaps_load(SsStore *s);
 void snaps_destroy(SsSnapTable *t);
@@ -328,15 +342,10 @@ int txn_commit(SsStore *s);
 void txn_abort(SsStore *s);
 int txn_fail(SsStore *s, int err);
 int store_writable(SsStore *s);
-/* Records corrupt on-disk data (err -EUCLEAN or -EILSEQ, ss_last_error() set)
- * as the store's damage; returns err. */
-int store_damaged(SsStore *s, int err);
 
 /* origin.c */
 int origin_copy_out(SsStore *s, uint64_t first_chunk, uint64_t last_chunk);
 int origin_copy_needed(SsStore *s, uint64_t chunk); /* 1 if a write would copy it out */
-int exception_add(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
-int exception_remove(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block);
 /* pread/pwrite of a caller's buffer of any alignment (bounced if needed). */
 int dev_io_any(SsStore *s, SsBlockDev *dev, bool write, void *buf, size_t len, uint64_t off);
 

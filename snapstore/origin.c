@@ -17,31 +17,6 @@
 
 #include "internal.h"
 
-int exception_add(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block)
-{
-        int r = bt_insert(s, SS_TREE_SHARED, key_make(chunk, hi), &block, false);
-        if (r == 0)
-                r = bt_insert(s, SS_TREE_BYHI, key_make(hi, chunk), NULL, false);
-        return r;
-}
-
-int exception_remove(SsStore *s, uint64_t chunk, uint32_t hi, uint64_t block)
-{
-        int r = bt_delete(s, SS_TREE_SHARED, key_make(chunk, hi));
-        if (r == 0)
-                r = bt_delete(s, SS_TREE_BYHI, key_make(hi, chunk));
-        if (r == -ENOENT)
-                r = ss_error(-EUCLEAN,
-                             "exception (chunk %llu, snapshot %u) is missing from "
-                             "an index",
-                             (unsigned long long)chunk, hi);
-        if (r == 0)
-                r = sm_free(s, block, s->chunk_blocks);
-        if (r == 0)
-                s->sb.data_blocks -= s->chunk_blocks;
-        return r;
-}
-
 /* The highest hi of any exception of chunk c, 0 if there is none. */
 static int last_hi(SsStore *s, uint64_t c, uint32_t *ret)
 {

@@ -167,7 +167,7 @@ static int private_chunk(SsStore *s, uint32_t id, uint64_t c, uint64_t *ret_bloc
         if (r == 0)
                 r = ss_dev_pwrite(s->dev, s->chunk_buf, s->sb.chunk_size, blk << SS_BLOCK_SHIFT);
         if (r == 0)
-                r = bt_insert(s, SS_TREE_PRIVATE, key_make(id, c), &blk, false);
+                r = private_exception_add(s, id, c, blk);
         if (r == 0)
                 *ret_block = blk;
         return r;

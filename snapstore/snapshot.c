@@ -40,9 +40,8 @@ static int check_new_name(SsStore *s, const char *name)
 {
         if (!ss_name_valid(name, SS_NAME_MAX))
                 return ss_error(-EINVAL,
-                                "snapshot name \"%.*s\" is invalid: use 1 to %d of "
-                                "[A-Za-z0-9._:+@-], not starting with '.' or '-'",
-                                SS_NAME_MAX, name, SS_NAME_MAX);
+                                "snapshot name \"%.*s\" is invalid: use " ZUMA_SNAPSHOT_NAME_RULE,
+                                SS_NAME_MAX, name);
         const SsSnapshotInfo *other = snaps_find_name(s, name);
         if (other)
                 return ss_error(-EEXIST, "snapshot name %s is taken by snapshot %u", name,

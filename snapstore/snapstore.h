@@ -83,7 +83,7 @@ enum {
 };
 
 typedef struct SsCreateOptions {
-        const char *volume_name;    /* required; [A-Za-z0-9._:+-], 1..63 bytes */
+        const char *volume_name;    /* required; ss_volume_name_valid() */
         const uint8_t *volume_uuid; /* 16 bytes, or NULL for a random one */
         uint32_t chunk_size;        /* bytes, power of two; 0 = default */
         SsFullPolicy full_policy;
@@ -199,7 +199,10 @@ int ss_snapshot_find(SsStore *s, const char *name, uint32_t *ret_id);
 /* The first snapshot with an id greater than after_id; -ENOENT past the last. */
 int ss_snapshot_next(SsStore *s, uint32_t after_id, SsSnapshotInfo *ret_info);
 int ss_snapshot_usage(SsStore *s, uint32_t id, SsSnapshotUsage *ret_usage);
+/* The one rule for names (busapi/zuma-name-rule.h): a snapshot name of
+ * at most max_len bytes (SS_NAME_MAX at most), and a volume name. */
 bool ss_name_valid(const char *name, size_t max_len);
+bool ss_volume_name_valid(const char *name);
 
 /* Origin I/O.  Offsets and lengths are multiples of 512 bytes.  Buffers may
  * have any alignment: one aligned to SS_IO_ALIGN goes to the device as it

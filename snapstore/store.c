@@ -65,11 +65,10 @@ static int check_create_options(SsBlockDev *origin, SsBlockDev *store, const SsC
 {
         uint32_t cs = opts->chunk_size ? opts->chunk_size : SS_CHUNK_SIZE_DEFAULT;
 
-        if (!opts->volume_name || !ss_name_valid(opts->volume_name, SS_VOLUME_NAME_MAX))
+        if (!opts->volume_name || !ss_volume_name_valid(opts->volume_name))
                 return ss_error(-EINVAL,
-                                "volume name \"%s\" is invalid: use 1 to %d of "
-                                "[A-Za-z0-9._:+@-], not starting with '.' or '-'",
-                                opts->volume_name ? opts->volume_name : "", SS_VOLUME_NAME_MAX);
+                                "volume name \"%.*s\" is invalid: use " ZUMA_VOLUME_NAME_RULE,
+                                SS_VOLUME_NAME_MAX, opts->volume_name ? opts->volume_name : "");
         if (!chunk_size_valid(cs))
                 return ss_error(-EINVAL,
                                 "chunk size %u is invalid: use a power of two from "

@@ -50,23 +50,15 @@
  * known, so only reopening (which finds the newest valid superblock) is safe.
  *
  * DAMAGE.  Whoever finds corrupt on-disk metadata (node reads, bitmap
- * reads, a space map that disagrees with the trees) calls store_damaged():
- * from then on store_writable() refuses every change and copy-out, so a
+ * reads, a space map that disagrees with the trees) calls store_damaged()
+ * (error.c, below every layer that reads metadata): from then on
+ * store_writable() refuses every change and copy-out, so a
  * store known to be damaged is never written to (like errors=remount-ro).
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
-
-int store_damaged(SsStore *s, int err)
-{
-        if ((err == -EUCLEAN || err == -EILSEQ) && !s->damaged) {
-                s->damaged = true;
-                snprintf(s->damage, sizeof(s->damage), "%s", ss_last_error());
-        }
-        return err;
-}
 
 int store_writable(SsStore *s)
 {
@@ -84,20 +76,6 @@ int txn_fail(SsStore *s, int err)
 {
         s->failed = true;
         return err;
-}
-
-static int write_dirty_nodes(SsStore *s)
-{
-        SsCache *c = &s->cache;
-
-        for (size_t b = 0; b < c->buckets; b++)
-                for (SsNode *n = c->table[b]; n; n = n->hnext)
-                        if (n->dirty) {
-                                int r = node_write(s, n);
-                                if (r < 0)
-                                        return r;
-                        }
-        return 0;
 }
 
 static int write_super(SsStore *s, const SsSuper *sb, bool mirror)
@@ -120,7 +98,7 @@ int txn_commit(SsStore *s)
 
         /* Before any write: see store_changed(). */
         store_changed(s);
-        r = write_dirty_nodes(s);
+        r = cache_write_dirty(s);
         if (r == 0)
                 r = sm_write_dirty(s);
         if (r == 0)

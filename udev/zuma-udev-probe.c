@@ -13,9 +13,10 @@
  *     ZUMASTOR_SNAPSHOT_ID=ID         (0 for the origin)
  *
  * read from the file's user.zumastor.* attributes, and nothing for any
- * other device.  Every value is checked against the character set the
- * snapshot server allows before it is printed: the output becomes device
- * link names.  Exit status 0 unless the attributes are there but invalid.
+ * other device.  Every value is checked before it is printed, names by the
+ * rule the snapshot server and the engine use (busapi/zuma-name-rule.h):
+ * the output becomes device link names.  Exit status 0 unless the
+ * attributes are there but invalid.
  *
  * It runs inside udevd and calls into the FUSE file system, whose worker
  * threads answer while zuma-snapshotd's main thread waits in LOOP_CONFIGURE.
@@ -31,23 +32,10 @@
 #include <sys/xattr.h>
 
 #include "zuma-image-xattr.h"
+#include "zuma-name-rule.h"
 
 #define FUSE_SUPER_MAGIC 0x65735546
-#define VOLUME_NAME_MAX 63
 #define UUID_TEXT_MAX 64
-#define SNAPSHOT_NAME_MAX 127
-
-static bool all_chars(const char *text, const char *extra)
-{
-        for (const char *p = text; *p; p++) {
-                bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                          (*p >= '0' && *p <= '9') || (extra && strchr(extra, *p));
-
-                if (!ok)
-                        return false;
-        }
-        return true;
-}
 
 static bool kernel_name_valid(const char *name)
 {
@@ -57,14 +45,6 @@ static bool kernel_name_valid(const char *name)
                 return false;
         digits = strlen(name + 4);
         return digits >= 1 && digits <= 9 && strspn(name + 4, "0123456789") == digits;
-}
-
-static bool name_valid(const char *name, size_t max, const char *extra)
-{
-        size_t length = strlen(name);
-
-        return length >= 1 && length <= max && name[0] != '.' && name[0] != '-' &&
-               all_chars(name, extra);
 }
 
 static bool uuid_valid(const char *uuid)
@@ -149,13 +129,13 @@ int main(int argc, char **argv)
                 fprintf(stderr, "zuma-udev-probe: %s: incomplete Zumastor attributes\n", path);
                 return 1;
         }
-        if (!name_valid(volume, VOLUME_NAME_MAX, "._:+-") || !uuid_valid(uuid) || !id_valid(id)) {
+        if (!zuma_volume_name_valid(volume) || !uuid_valid(uuid) || !id_valid(id)) {
                 fprintf(stderr, "zuma-udev-probe: %s: invalid Zumastor attributes\n", path);
                 return 1;
         }
         if (strcmp(id, "0") == 0) {
                 snapshot[0] = '\0';
-        } else if (!name_valid(snapshot, SNAPSHOT_NAME_MAX, "._:+-@")) {
+        } else if (!zuma_snapshot_name_valid(snapshot)) {
                 fprintf(stderr, "zuma-udev-probe: %s: invalid snapshot name, not linked by name\n",
                         path);
                 snapshot[0] = '\0';

@@ -6,9 +6,9 @@
 #include "zuma-error.h"
 #include "zumactl-errors.h"
 
-#define VOLUME_INTERFACE "org.zumastor.Zumastor1.Volume"
-#define SNAPSHOT_INTERFACE "org.zumastor.Zumastor1.Snapshot"
-#define MANAGER_INTERFACE "org.zumastor.Zumastor1.Manager"
+#define VOLUME_INTERFACE ZUMA_INTERFACE_VOLUME
+#define SNAPSHOT_INTERFACE ZUMA_INTERFACE_SNAPSHOT
+#define MANAGER_INTERFACE ZUMA_INTERFACE_MANAGER
 
 static GDBusConnection *bus_open(ZumactlContext *ctx, GError **error)
 {

@@ -12,13 +12,14 @@
  */
 #pragma once
 
+#include "zuma-names.h"
 #include "zumactl.h"
 
 G_BEGIN_DECLS
 
-#define ZUMACTL_BUS_NAME "org.zumastor.Zumastor1"
-#define ZUMACTL_ROOT_PATH "/org/zumastor/Zumastor1"
-#define ZUMACTL_MANAGER_PATH "/org/zumastor/Zumastor1/Manager"
+#define ZUMACTL_BUS_NAME ZUMA_SNAPSHOTD_BUS_NAME
+#define ZUMACTL_ROOT_PATH ZUMA_SNAPSHOTD_OBJECT_ROOT
+#define ZUMACTL_MANAGER_PATH ZUMA_SNAPSHOTD_MANAGER_PATH
 
 /* For calls that open, initialize or flush devices, which may take longer
  * than D-Bus's default 25 s (starting a volume finishes an interrupted

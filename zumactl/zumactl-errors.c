@@ -4,6 +4,7 @@
 #include "zumactl-errors.h"
 
 #include "zuma-error.h"
+#include "zuma-names.h"
 
 static ZumactlExit exit_code_zuma(gint code)
 {
@@ -144,7 +145,7 @@ char *zumactl_error_words(const GError *error)
                 return g_strdup("permission denied (refused by the D-Bus policy)");
         if (g_error_matches(copy, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
             g_error_matches(copy, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
-                return g_strdup("nothing owns the name org.zumastor.Zumastor1 on the bus");
+                return g_strdup("nothing owns the name " ZUMA_SNAPSHOTD_BUS_NAME " on the bus");
         if (g_error_matches(copy, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY))
                 return g_strdup("zuma-snapshotd did not answer");
         if (copy->message == NULL || copy->message[0] == '\0')

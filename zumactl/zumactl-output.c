@@ -4,6 +4,7 @@
 #include "zumactl-output.h"
 
 #include <math.h>
+#include <string.h>
 
 char *zumactl_format_size(guint64 bytes)
 {
@@ -148,227 +149,87 @@ char *zumactl_table_render(ZumactlTable *table)
         return g_string_free(out, FALSE);
 }
 
-void zumactl_json_escape(GString *out, const char *s)
+void zumactl_json_add_string(JsonBuilder *builder, const char *value)
 {
         g_autofree char *valid = NULL;
 
-        if (s == NULL) {
-                g_string_append(out, "null");
+        if (value == NULL) {
+                json_builder_add_null_value(builder);
                 return;
         }
-        if (!g_utf8_validate(s, -1, NULL)) {
-                valid = g_utf8_make_valid(s, -1);
-                s = valid;
+        if (!g_utf8_validate(value, -1, NULL)) {
+                valid = g_utf8_make_valid(value, -1);
+                value = valid;
         }
-        g_string_append_c(out, '"');
-        for (const unsigned char *p = (const unsigned char *)s; *p != '\0'; p++) {
-                switch (*p) {
-                case '"':
-                        g_string_append(out, "\\\"");
-                        break;
-                case '\\':
-                        g_string_append(out, "\\\\");
-                        break;
-                case '\b':
-                        g_string_append(out, "\\b");
-                        break;
-                case '\f':
-                        g_string_append(out, "\\f");
-                        break;
-                case '\n':
-                        g_string_append(out, "\\n");
-                        break;
-                case '\r':
-                        g_string_append(out, "\\r");
-                        break;
-                case '\t':
-                        g_string_append(out, "\\t");
-                        break;
-                default:
-                        if (*p < 0x20 || *p == 0x7f)
-                                g_string_append_printf(out, "\\u%04x", *p);
-                        else
-                                g_string_append_c(out, (char)*p);
-                }
-        }
-        g_string_append_c(out, '"');
+        json_builder_add_string_value(builder, value);
 }
 
-struct ZumactlJson {
+void zumactl_json_add_uint(JsonBuilder *builder, guint64 value)
+{
+        json_builder_add_int_value(builder, (gint64)MIN(value, (guint64)G_MAXINT64));
+}
+
+void zumactl_json_add_double(JsonBuilder *builder, double value)
+{
+        if (isfinite(value))
+                json_builder_add_double_value(builder, value);
+        else
+                json_builder_add_null_value(builder);
+}
+
+void zumactl_json_set_string(JsonBuilder *builder, const char *key, const char *value)
+{
+        json_builder_set_member_name(builder, key);
+        zumactl_json_add_string(builder, value);
+}
+
+void zumactl_json_set_int(JsonBuilder *builder, const char *key, gint64 value)
+{
+        json_builder_set_member_name(builder, key);
+        json_builder_add_int_value(builder, value);
+}
+
+void zumactl_json_set_uint(JsonBuilder *builder, const char *key, guint64 value)
+{
+        json_builder_set_member_name(builder, key);
+        zumactl_json_add_uint(builder, value);
+}
+
+void zumactl_json_set_double(JsonBuilder *builder, const char *key, double value)
+{
+        json_builder_set_member_name(builder, key);
+        zumactl_json_add_double(builder, value);
+}
+
+void zumactl_json_set_bool(JsonBuilder *builder, const char *key, gboolean value)
+{
+        json_builder_set_member_name(builder, key);
+        json_builder_add_boolean_value(builder, value);
+}
+
+char *zumactl_json_to_text(JsonBuilder *builder)
+{
+        g_autoptr(JsonNode) root = json_builder_get_root(builder);
+        g_autoptr(JsonGenerator) generator = json_generator_new();
+        g_autofree char *text = NULL;
         GString *out;
-        GArray *counts; /* values so far in each open container */
-        gboolean after_key;
-};
 
-ZumactlJson *zumactl_json_new(void)
-{
-        ZumactlJson *json = g_new0(ZumactlJson, 1);
-
-        json->out = g_string_new(NULL);
-        json->counts = g_array_new(FALSE, FALSE, sizeof(guint));
-        return json;
-}
-
-void zumactl_json_free(ZumactlJson *json)
-{
-        g_string_free(json->out, TRUE);
-        g_array_unref(json->counts);
-        g_free(json);
-}
-
-static void json_newline(ZumactlJson *json)
-{
-        g_string_append_c(json->out, '\n');
-        for (guint i = 0; i < json->counts->len; i++)
-                g_string_append(json->out, "  ");
-}
-
-/* Separates a value (or a key) from the one before it. */
-static void json_before_value(ZumactlJson *json)
-{
-        guint *count;
-
-        if (json->after_key) {
-                json->after_key = FALSE;
-                return;
+        g_return_val_if_fail(root != NULL, NULL);
+        json_generator_set_pretty(generator, TRUE);
+        json_generator_set_indent(generator, 2);
+        json_generator_set_indent_char(generator, ' ');
+        json_generator_set_root(generator, root);
+        text = json_generator_to_data(generator, NULL);
+        /* Pretty output puts no control character between tokens but the
+         * newline, and json-glib escapes the newline inside strings: any
+         * other control byte is one json-glib left raw inside a string. */
+        out = g_string_sized_new(strlen(text) + 2);
+        for (const char *p = text; *p != '\0'; p++) {
+                if ((unsigned char)*p < 0x20 && *p != '\n')
+                        g_string_append_printf(out, "\\u%04x", (unsigned char)*p);
+                else
+                        g_string_append_c(out, *p);
         }
-        if (json->counts->len == 0)
-                return;
-        count = &g_array_index(json->counts, guint, json->counts->len - 1);
-        if (*count > 0)
-                g_string_append_c(json->out, ',');
-        (*count)++;
-        json_newline(json);
-}
-
-static void json_begin(ZumactlJson *json, char open)
-{
-        guint zero = 0;
-
-        json_before_value(json);
-        g_string_append_c(json->out, open);
-        g_array_append_val(json->counts, zero);
-}
-
-static void json_end(ZumactlJson *json, char close)
-{
-        guint count;
-
-        g_return_if_fail(json->counts->len > 0);
-        count = g_array_index(json->counts, guint, json->counts->len - 1);
-        g_array_set_size(json->counts, json->counts->len - 1);
-        if (count > 0)
-                json_newline(json);
-        g_string_append_c(json->out, close);
-}
-
-void zumactl_json_begin_object(ZumactlJson *json)
-{
-        json_begin(json, '{');
-}
-
-void zumactl_json_end_object(ZumactlJson *json)
-{
-        json_end(json, '}');
-}
-
-void zumactl_json_begin_array(ZumactlJson *json)
-{
-        json_begin(json, '[');
-}
-
-void zumactl_json_end_array(ZumactlJson *json)
-{
-        json_end(json, ']');
-}
-
-void zumactl_json_key(ZumactlJson *json, const char *key)
-{
-        json_before_value(json);
-        zumactl_json_escape(json->out, key);
-        g_string_append(json->out, ": ");
-        json->after_key = TRUE;
-}
-
-void zumactl_json_string(ZumactlJson *json, const char *value)
-{
-        json_before_value(json);
-        zumactl_json_escape(json->out, value);
-}
-
-void zumactl_json_int(ZumactlJson *json, gint64 value)
-{
-        json_before_value(json);
-        g_string_append_printf(json->out, "%" G_GINT64_FORMAT, value);
-}
-
-void zumactl_json_uint(ZumactlJson *json, guint64 value)
-{
-        json_before_value(json);
-        g_string_append_printf(json->out, "%" G_GUINT64_FORMAT, value);
-}
-
-void zumactl_json_double(ZumactlJson *json, double value)
-{
-        char buf[G_ASCII_DTOSTR_BUF_SIZE];
-
-        json_before_value(json);
-        if (!isfinite(value)) {
-                g_string_append(json->out, "null");
-                return;
-        }
-        /* Locale-free; 15 significant digits unless the value needs all 17
-         * to read back the same (25.2, not 25.199999999999999). */
-        g_ascii_formatd(buf, sizeof(buf), "%.15g", value);
-        if (g_ascii_strtod(buf, NULL) != value)
-                g_ascii_formatd(buf, sizeof(buf), "%.17g", value);
-        g_string_append(json->out, buf);
-}
-
-void zumactl_json_bool(ZumactlJson *json, gboolean value)
-{
-        json_before_value(json);
-        g_string_append(json->out, value ? "true" : "false");
-}
-
-void zumactl_json_null(ZumactlJson *json)
-{
-        json_before_value(json);
-        g_string_append(json->out, "null");
-}
-
-void zumactl_json_member_string(ZumactlJson *json, const char *key, const char *value)
-{
-        zumactl_json_key(json, key);
-        zumactl_json_string(json, value);
-}
-
-void zumactl_json_member_int(ZumactlJson *json, const char *key, gint64 value)
-{
-        zumactl_json_key(json, key);
-        zumactl_json_int(json, value);
-}
-
-void zumactl_json_member_uint(ZumactlJson *json, const char *key, guint64 value)
-{
-        zumactl_json_key(json, key);
-        zumactl_json_uint(json, value);
-}
-
-void zumactl_json_member_double(ZumactlJson *json, const char *key, double value)
-{
-        zumactl_json_key(json, key);
-        zumactl_json_double(json, value);
-}
-
-void zumactl_json_member_bool(ZumactlJson *json, const char *key, gboolean value)
-{
-        zumactl_json_key(json, key);
-        zumactl_json_bool(json, value);
-}
-
-char *zumactl_json_finish(ZumactlJson *json)
-{
-        g_return_val_if_fail(json->counts->len == 0, NULL);
-        return g_strdup_printf("%s\n", json->out->str);
+        g_string_append_c(out, '\n');
+        return g_string_free(out, FALSE);
 }

@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * What zumactl prints: human sizes and times, aligned tables, and JSON
- * written by hand (json-glib is not a dependency) with proper escaping.
+ * through json-glib.
  */
 #pragma once
 
 #include <glib.h>
+#include <json-glib/json-glib.h>
 
 G_BEGIN_DECLS
 
@@ -34,39 +35,32 @@ char *zumactl_table_render(ZumactlTable *table);
 void zumactl_table_free(ZumactlTable *table);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ZumactlTable, zumactl_table_free)
 
-/* Appends s to out as a JSON string literal, quotes included.  Invalid
- * UTF-8 becomes U+FFFD; NULL becomes null. */
-void zumactl_json_escape(GString *out, const char *s);
+/* JSON goes through json-glib: the commands fill a JsonBuilder with the
+ * helpers below and print zumactl_json_to_text().  The helpers keep what
+ * json-glib alone would get wrong for the strings and numbers a server
+ * can send:
+ *  - strings: invalid UTF-8 becomes U+FFFD, NULL becomes null, and every
+ *    control character is escaped (json-glib 1.6 leaves U+001F raw);
+ *  - integers: json-glib holds them as gint64.  No size, time or count
+ *    zumactl prints comes near 2^63 (the kernel's sizes and offsets are
+ *    signed 64-bit loff_t), so a guint64 above G_MAXINT64 is written as
+ *    G_MAXINT64 instead of wrapping to a negative number;
+ *  - doubles: NaN and infinities (which json-glib prints as "nan.0" and
+ *    "inf.0") become null. */
+void zumactl_json_add_string(JsonBuilder *builder, const char *value);
+void zumactl_json_add_uint(JsonBuilder *builder, guint64 value);
+void zumactl_json_add_double(JsonBuilder *builder, double value);
 
-/* A JSON value built in order: open containers, name members, add values.
- * The output is indented with two spaces. */
-typedef struct ZumactlJson ZumactlJson;
+/* Name a member of the open object and add its value. */
+void zumactl_json_set_string(JsonBuilder *builder, const char *key, const char *value);
+void zumactl_json_set_int(JsonBuilder *builder, const char *key, gint64 value);
+void zumactl_json_set_uint(JsonBuilder *builder, const char *key, guint64 value);
+void zumactl_json_set_double(JsonBuilder *builder, const char *key, double value);
+void zumactl_json_set_bool(JsonBuilder *builder, const char *key, gboolean value);
 
-ZumactlJson *zumactl_json_new(void);
-void zumactl_json_free(ZumactlJson *json);
-G_DEFINE_AUTOPTR_CLEANUP_FUNC(ZumactlJson, zumactl_json_free)
-
-void zumactl_json_begin_object(ZumactlJson *json);
-void zumactl_json_end_object(ZumactlJson *json);
-void zumactl_json_begin_array(ZumactlJson *json);
-void zumactl_json_end_array(ZumactlJson *json);
-/* Names the next value inside an object. */
-void zumactl_json_key(ZumactlJson *json, const char *key);
-void zumactl_json_string(ZumactlJson *json, const char *value);
-void zumactl_json_int(ZumactlJson *json, gint64 value);
-void zumactl_json_uint(ZumactlJson *json, guint64 value);
-void zumactl_json_double(ZumactlJson *json, double value);
-void zumactl_json_bool(ZumactlJson *json, gboolean value);
-void zumactl_json_null(ZumactlJson *json);
-
-void zumactl_json_member_string(ZumactlJson *json, const char *key, const char *value);
-void zumactl_json_member_int(ZumactlJson *json, const char *key, gint64 value);
-void zumactl_json_member_uint(ZumactlJson *json, const char *key, guint64 value);
-void zumactl_json_member_double(ZumactlJson *json, const char *key, double value);
-void zumactl_json_member_bool(ZumactlJson *json, const char *key, gboolean value);
-
-/* The finished text with a trailing newline; every container must be
+/* The builder's value as json-glib's pretty text (two-space indent,
+ * "key" : value) with a trailing newline; every container must be
  * closed. */
-char *zumactl_json_finish(ZumactlJson *json);
+char *zumactl_json_to_text(JsonBuilder *builder);
 
 G_END_DECLS

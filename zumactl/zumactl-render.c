@@ -6,18 +6,18 @@
 #include "zumactl-bus.h"
 
 /* The D-Bus API says "" for "none"; JSON says null. */
-static void json_member_optional(ZumactlJson *json, const char *key, const char *value)
+static void json_member_optional(JsonBuilder *builder, const char *key, const char *value)
 {
-        zumactl_json_member_string(json, key, value != NULL && value[0] != '\0' ? value : NULL);
+        zumactl_json_set_string(builder, key, value != NULL && value[0] != '\0' ? value : NULL);
 }
 
-static void json_member_time(ZumactlJson *json, const char *key, guint64 seconds)
+static void json_member_time(JsonBuilder *builder, const char *key, guint64 seconds)
 {
         g_autofree char *iso_key = g_strconcat(key, "_iso8601", NULL);
         g_autofree char *iso = zumactl_format_time_iso8601(seconds);
 
-        zumactl_json_member_uint(json, key, seconds);
-        zumactl_json_member_string(json, iso_key, iso);
+        zumactl_json_set_uint(builder, key, seconds);
+        zumactl_json_set_string(builder, iso_key, iso);
 }
 
 double zumactl_volume_used_percent(ZumaBusVolume *volume)
@@ -48,131 +48,131 @@ char *zumactl_snapshot_flags(ZumaBusSnapshot *snapshot)
         return g_strjoinv(",", (char **)flags->pdata);
 }
 
-void zumactl_render_server_json(ZumactlJson *json, ZumaBusManager *manager)
+void zumactl_render_server_json(JsonBuilder *builder, ZumaBusManager *manager)
 {
-        zumactl_json_member_string(json, "version", zuma_bus_manager_get_version(manager));
-        zumactl_json_member_string(json, "frontend", zuma_bus_manager_get_frontend(manager));
-        zumactl_json_member_string(json, "state_directory",
-                                   zuma_bus_manager_get_state_directory(manager));
-        zumactl_json_member_string(json, "run_directory",
-                                   zuma_bus_manager_get_run_directory(manager));
+        zumactl_json_set_string(builder, "version", zuma_bus_manager_get_version(manager));
+        zumactl_json_set_string(builder, "frontend", zuma_bus_manager_get_frontend(manager));
+        zumactl_json_set_string(builder, "state_directory",
+                                zuma_bus_manager_get_state_directory(manager));
+        zumactl_json_set_string(builder, "run_directory",
+                                zuma_bus_manager_get_run_directory(manager));
 }
 
-void zumactl_render_volume_json(ZumactlJson *json, ZumaBusVolume *volume)
+void zumactl_render_volume_json(JsonBuilder *builder, ZumaBusVolume *volume)
 {
-        zumactl_json_member_string(json, "name", zuma_bus_volume_get_name(volume));
-        zumactl_json_member_string(json, "object_path", zumactl_bus_path(volume));
-        json_member_optional(json, "uuid", zuma_bus_volume_get_uuid(volume));
-        zumactl_json_member_string(json, "state", zuma_bus_volume_get_state(volume));
-        json_member_optional(json, "last_error", zuma_bus_volume_get_last_error(volume));
-        json_member_optional(json, "store_warning", zuma_bus_volume_get_store_warning(volume));
-        zumactl_json_member_string(json, "origin_device",
-                                   zuma_bus_volume_get_origin_device(volume));
-        zumactl_json_member_string(json, "store_device", zuma_bus_volume_get_store_device(volume));
-        json_member_optional(json, "device", zuma_bus_volume_get_device(volume));
-        json_member_optional(json, "mount_point", zuma_bus_volume_get_mount_point(volume));
-        zumactl_json_member_uint(json, "chunk_size", zuma_bus_volume_get_chunk_size(volume));
-        zumactl_json_member_string(json, "full_policy", zuma_bus_volume_get_full_policy(volume));
-        zumactl_json_member_uint(json, "origin_size", zuma_bus_volume_get_origin_size(volume));
-        zumactl_json_member_uint(json, "store_size", zuma_bus_volume_get_store_size(volume));
-        zumactl_json_member_uint(json, "store_data_bytes",
-                                 zuma_bus_volume_get_store_data_bytes(volume));
-        zumactl_json_member_uint(json, "store_metadata_bytes",
-                                 zuma_bus_volume_get_store_metadata_bytes(volume));
-        zumactl_json_member_uint(json, "store_free_bytes",
-                                 zuma_bus_volume_get_store_free_bytes(volume));
-        zumactl_json_member_double(json, "store_used_percent", zumactl_volume_used_percent(volume));
-        zumactl_json_member_uint(json, "snapshot_count",
-                                 zuma_bus_volume_get_snapshot_count(volume));
+        zumactl_json_set_string(builder, "name", zuma_bus_volume_get_name(volume));
+        zumactl_json_set_string(builder, "object_path", zumactl_bus_path(volume));
+        json_member_optional(builder, "uuid", zuma_bus_volume_get_uuid(volume));
+        zumactl_json_set_string(builder, "state", zuma_bus_volume_get_state(volume));
+        json_member_optional(builder, "last_error", zuma_bus_volume_get_last_error(volume));
+        json_member_optional(builder, "store_warning", zuma_bus_volume_get_store_warning(volume));
+        zumactl_json_set_string(builder, "origin_device",
+                                zuma_bus_volume_get_origin_device(volume));
+        zumactl_json_set_string(builder, "store_device", zuma_bus_volume_get_store_device(volume));
+        json_member_optional(builder, "device", zuma_bus_volume_get_device(volume));
+        json_member_optional(builder, "mount_point", zuma_bus_volume_get_mount_point(volume));
+        zumactl_json_set_uint(builder, "chunk_size", zuma_bus_volume_get_chunk_size(volume));
+        zumactl_json_set_string(builder, "full_policy", zuma_bus_volume_get_full_policy(volume));
+        zumactl_json_set_uint(builder, "origin_size", zuma_bus_volume_get_origin_size(volume));
+        zumactl_json_set_uint(builder, "store_size", zuma_bus_volume_get_store_size(volume));
+        zumactl_json_set_uint(builder, "store_data_bytes",
+                              zuma_bus_volume_get_store_data_bytes(volume));
+        zumactl_json_set_uint(builder, "store_metadata_bytes",
+                              zuma_bus_volume_get_store_metadata_bytes(volume));
+        zumactl_json_set_uint(builder, "store_free_bytes",
+                              zuma_bus_volume_get_store_free_bytes(volume));
+        zumactl_json_set_double(builder, "store_used_percent", zumactl_volume_used_percent(volume));
+        zumactl_json_set_uint(builder, "snapshot_count",
+                              zuma_bus_volume_get_snapshot_count(volume));
 }
 
-void zumactl_render_snapshot_json(ZumactlJson *json, ZumaBusSnapshot *snapshot,
+void zumactl_render_snapshot_json(JsonBuilder *builder, ZumaBusSnapshot *snapshot,
                                   const char *volume_name)
 {
-        zumactl_json_member_uint(json, "id", zuma_bus_snapshot_get_id(snapshot));
-        zumactl_json_member_string(json, "name", zuma_bus_snapshot_get_name(snapshot));
-        zumactl_json_member_string(json, "volume", volume_name);
-        zumactl_json_member_string(json, "object_path", zumactl_bus_path(snapshot));
-        json_member_time(json, "creation_time", zuma_bus_snapshot_get_creation_time(snapshot));
-        zumactl_json_member_int(json, "priority", zuma_bus_snapshot_get_priority(snapshot));
-        zumactl_json_member_bool(json, "pinned", zuma_bus_snapshot_get_pinned(snapshot));
-        zumactl_json_member_bool(json, "writable", zuma_bus_snapshot_get_writable(snapshot));
-        zumactl_json_member_uint(json, "size", zuma_bus_snapshot_get_size(snapshot));
-        json_member_optional(json, "device", zuma_bus_snapshot_get_device(snapshot));
+        zumactl_json_set_uint(builder, "id", zuma_bus_snapshot_get_id(snapshot));
+        zumactl_json_set_string(builder, "name", zuma_bus_snapshot_get_name(snapshot));
+        zumactl_json_set_string(builder, "volume", volume_name);
+        zumactl_json_set_string(builder, "object_path", zumactl_bus_path(snapshot));
+        json_member_time(builder, "creation_time", zuma_bus_snapshot_get_creation_time(snapshot));
+        zumactl_json_set_int(builder, "priority", zuma_bus_snapshot_get_priority(snapshot));
+        zumactl_json_set_bool(builder, "pinned", zuma_bus_snapshot_get_pinned(snapshot));
+        zumactl_json_set_bool(builder, "writable", zuma_bus_snapshot_get_writable(snapshot));
+        zumactl_json_set_uint(builder, "size", zuma_bus_snapshot_get_size(snapshot));
+        json_member_optional(builder, "device", zuma_bus_snapshot_get_device(snapshot));
 }
 
-void zumactl_render_usage_json(ZumactlJson *json, GVariant *usage)
+void zumactl_render_usage_json(JsonBuilder *builder, GVariant *usage)
 {
-        zumactl_json_member_uint(json, "exclusive_bytes",
-                                 zumactl_usage_get(usage, "exclusive_bytes"));
-        zumactl_json_member_uint(json, "shared_chunks", zumactl_usage_get(usage, "shared_chunks"));
-        zumactl_json_member_uint(json, "private_chunks",
-                                 zumactl_usage_get(usage, "private_chunks"));
+        zumactl_json_set_uint(builder, "exclusive_bytes",
+                              zumactl_usage_get(usage, "exclusive_bytes"));
+        zumactl_json_set_uint(builder, "shared_chunks", zumactl_usage_get(usage, "shared_chunks"));
+        zumactl_json_set_uint(builder, "private_chunks",
+                              zumactl_usage_get(usage, "private_chunks"));
 }
 
-void zumactl_render_job_json(ZumactlJson *json, ZumaBusJob *job)
+void zumactl_render_job_json(JsonBuilder *builder, ZumaBusJob *job)
 {
-        zumactl_json_member_string(json, "object_path", zumactl_bus_path(job));
-        zumactl_json_member_string(json, "operation", zuma_bus_job_get_operation(job));
-        zumactl_json_member_string(json, "volume_path", zuma_bus_job_get_volume(job));
-        json_member_time(json, "start_time", zuma_bus_job_get_start_time(job));
-        zumactl_json_member_uint(json, "done", zuma_bus_job_get_done(job));
-        zumactl_json_member_uint(json, "total", zuma_bus_job_get_total(job));
-        zumactl_json_member_double(json, "progress", zuma_bus_job_get_progress(job));
-        zumactl_json_member_bool(json, "finished", zuma_bus_job_get_finished(job));
-        zumactl_json_member_bool(json, "success", zuma_bus_job_get_success(job));
-        json_member_optional(json, "error_name", zuma_bus_job_get_error_name(job));
-        json_member_optional(json, "error_message", zuma_bus_job_get_error_message(job));
+        zumactl_json_set_string(builder, "object_path", zumactl_bus_path(job));
+        zumactl_json_set_string(builder, "operation", zuma_bus_job_get_operation(job));
+        zumactl_json_set_string(builder, "volume_path", zuma_bus_job_get_volume(job));
+        json_member_time(builder, "start_time", zuma_bus_job_get_start_time(job));
+        zumactl_json_set_uint(builder, "done", zuma_bus_job_get_done(job));
+        zumactl_json_set_uint(builder, "total", zuma_bus_job_get_total(job));
+        zumactl_json_set_double(builder, "progress", zuma_bus_job_get_progress(job));
+        zumactl_json_set_bool(builder, "finished", zuma_bus_job_get_finished(job));
+        zumactl_json_set_bool(builder, "success", zuma_bus_job_get_success(job));
+        json_member_optional(builder, "error_name", zuma_bus_job_get_error_name(job));
+        json_member_optional(builder, "error_message", zuma_bus_job_get_error_message(job));
 }
 
-static void print_json(ZumactlJson *json)
+static void print_json(JsonBuilder *builder)
 {
-        g_autofree char *text = zumactl_json_finish(json);
+        g_autofree char *text = zumactl_json_to_text(builder);
 
         zumactl_print(text);
 }
 
 void zumactl_print_volume_json(ZumaBusVolume *volume)
 {
-        g_autoptr(ZumactlJson) json = zumactl_json_new();
+        g_autoptr(JsonBuilder) builder = json_builder_new();
 
-        zumactl_json_begin_object(json);
-        zumactl_render_volume_json(json, volume);
-        zumactl_json_end_object(json);
-        print_json(json);
+        json_builder_begin_object(builder);
+        zumactl_render_volume_json(builder, volume);
+        json_builder_end_object(builder);
+        print_json(builder);
 }
 
 void zumactl_print_snapshot_json(ZumaBusSnapshot *snapshot, const char *volume_name)
 {
-        g_autoptr(ZumactlJson) json = zumactl_json_new();
+        g_autoptr(JsonBuilder) builder = json_builder_new();
 
-        zumactl_json_begin_object(json);
-        zumactl_render_snapshot_json(json, snapshot, volume_name);
-        zumactl_json_end_object(json);
-        print_json(json);
+        json_builder_begin_object(builder);
+        zumactl_render_snapshot_json(builder, snapshot, volume_name);
+        json_builder_end_object(builder);
+        print_json(builder);
 }
 
 void zumactl_print_created_json(const char *name, const char *volume_name, const char *path)
 {
-        g_autoptr(ZumactlJson) json = zumactl_json_new();
+        g_autoptr(JsonBuilder) builder = json_builder_new();
 
-        zumactl_json_begin_object(json);
-        zumactl_json_member_string(json, "name", name);
+        json_builder_begin_object(builder);
+        zumactl_json_set_string(builder, "name", name);
         if (volume_name != NULL)
-                zumactl_json_member_string(json, "volume", volume_name);
-        zumactl_json_member_string(json, "object_path", path);
-        zumactl_json_end_object(json);
-        print_json(json);
+                zumactl_json_set_string(builder, "volume", volume_name);
+        zumactl_json_set_string(builder, "object_path", path);
+        json_builder_end_object(builder);
+        print_json(builder);
 }
 
 void zumactl_print_job_json(ZumaBusJob *job)
 {
-        g_autoptr(ZumactlJson) json = zumactl_json_new();
+        g_autoptr(JsonBuilder) builder = json_builder_new();
 
-        zumactl_json_begin_object(json);
-        zumactl_render_job_json(json, job);
-        zumactl_json_end_object(json);
-        print_json(json);
+        json_builder_begin_object(builder);
+        zumactl_render_job_json(builder, job);
+        json_builder_end_object(builder);
+        print_json(builder);
 }
 
 static void field(GString *out, const char *label, const char *value)

@@ -11,13 +11,13 @@
 G_BEGIN_DECLS
 
 /* Members of the JSON object of each kind, written into an open object. */
-void zumactl_render_server_json(ZumactlJson *json, ZumaBusManager *manager);
-void zumactl_render_volume_json(ZumactlJson *json, ZumaBusVolume *volume);
-void zumactl_render_snapshot_json(ZumactlJson *json, ZumaBusSnapshot *snapshot,
+void zumactl_render_server_json(JsonBuilder *builder, ZumaBusManager *manager);
+void zumactl_render_volume_json(JsonBuilder *builder, ZumaBusVolume *volume);
+void zumactl_render_snapshot_json(JsonBuilder *builder, ZumaBusSnapshot *snapshot,
                                   const char *volume_name);
 /* usage is the a{sv} of Snapshot.GetUsage. */
-void zumactl_render_usage_json(ZumactlJson *json, GVariant *usage);
-void zumactl_render_job_json(ZumactlJson *json, ZumaBusJob *job);
+void zumactl_render_usage_json(JsonBuilder *builder, GVariant *usage);
+void zumactl_render_job_json(JsonBuilder *builder, ZumaBusJob *job);
 
 /* Prints one object as a whole JSON value on stdout. */
 void zumactl_print_volume_json(ZumaBusVolume *volume);

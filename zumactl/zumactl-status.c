@@ -70,17 +70,17 @@ static gboolean snapshots_usage(GList *snapshots, const char *vol_name, GPtrArra
 }
 
 /* "usage": {...}, or "usage": null and "usage_error": "why". */
-static void usage_json(ZumactlJson *json, GVariant *usage, const char *usage_error)
+static void usage_json(JsonBuilder *builder, GVariant *usage, const char *usage_error)
 {
-        zumactl_json_key(json, "usage");
+        json_builder_set_member_name(builder, "usage");
         if (usage == NULL) {
-                zumactl_json_null(json);
-                zumactl_json_member_string(json, "usage_error", usage_error ? usage_error : "");
+                json_builder_add_null_value(builder);
+                zumactl_json_set_string(builder, "usage_error", usage_error ? usage_error : "");
                 return;
         }
-        zumactl_json_begin_object(json);
-        zumactl_render_usage_json(json, usage);
-        zumactl_json_end_object(json);
+        json_builder_begin_object(builder);
+        zumactl_render_usage_json(builder, usage);
+        json_builder_end_object(builder);
 }
 
 static char *volumes_table(GList *volumes)
@@ -180,24 +180,24 @@ static gboolean status_server(ZumactlContext *ctx, GError **error)
         }
         volumes = zumactl_bus_list_volumes(ctx);
         if (ctx->json) {
-                g_autoptr(ZumactlJson) json = zumactl_json_new();
+                g_autoptr(JsonBuilder) builder = json_builder_new();
                 g_autofree char *text = NULL;
 
-                zumactl_json_begin_object(json);
-                zumactl_json_key(json, "server");
-                zumactl_json_begin_object(json);
-                zumactl_render_server_json(json, manager);
-                zumactl_json_end_object(json);
-                zumactl_json_key(json, "volumes");
-                zumactl_json_begin_array(json);
+                json_builder_begin_object(builder);
+                json_builder_set_member_name(builder, "server");
+                json_builder_begin_object(builder);
+                zumactl_render_server_json(builder, manager);
+                json_builder_end_object(builder);
+                json_builder_set_member_name(builder, "volumes");
+                json_builder_begin_array(builder);
                 for (GList *l = volumes; l != NULL; l = l->next) {
-                        zumactl_json_begin_object(json);
-                        zumactl_render_volume_json(json, l->data);
-                        zumactl_json_end_object(json);
+                        json_builder_begin_object(builder);
+                        zumactl_render_volume_json(builder, l->data);
+                        json_builder_end_object(builder);
                 }
-                zumactl_json_end_array(json);
-                zumactl_json_end_object(json);
-                text = zumactl_json_finish(json);
+                json_builder_end_array(builder);
+                json_builder_end_object(builder);
+                text = zumactl_json_to_text(builder);
                 zumactl_print(text);
         } else if (volumes == NULL) {
                 zumactl_print("No volumes defined.\n");
@@ -223,33 +223,33 @@ static gboolean status_volume(ZumactlContext *ctx, ZumaBusVolume *volume, gboole
         if (usage)
                 ok = snapshots_usage(snapshots, vol_name, &usages, &usage_errors, error);
         if (ok && ctx->json) {
-                g_autoptr(ZumactlJson) json = zumactl_json_new();
+                g_autoptr(JsonBuilder) builder = json_builder_new();
                 g_autofree char *text = NULL;
                 guint i = 0;
 
-                zumactl_json_begin_object(json);
-                zumactl_render_volume_json(json, volume);
-                zumactl_json_key(json, "snapshots");
+                json_builder_begin_object(builder);
+                zumactl_render_volume_json(builder, volume);
+                json_builder_set_member_name(builder, "snapshots");
                 /* A stopped or failed volume still shows the snapshots
                  * the server lists for it (none if its store did not
                  * open). */
                 if (known)
-                        zumactl_json_begin_array(json);
+                        json_builder_begin_array(builder);
                 else
                         /* Not known, rather than none. */
-                        zumactl_json_null(json);
+                        json_builder_add_null_value(builder);
                 for (GList *l = snapshots; l != NULL; l = l->next, i++) {
-                        zumactl_json_begin_object(json);
-                        zumactl_render_snapshot_json(json, l->data, vol_name);
+                        json_builder_begin_object(builder);
+                        zumactl_render_snapshot_json(builder, l->data, vol_name);
                         if (usages != NULL)
-                                usage_json(json, g_ptr_array_index(usages, i),
+                                usage_json(builder, g_ptr_array_index(usages, i),
                                            g_ptr_array_index(usage_errors, i));
-                        zumactl_json_end_object(json);
+                        json_builder_end_object(builder);
                 }
                 if (known)
-                        zumactl_json_end_array(json);
-                zumactl_json_end_object(json);
-                text = zumactl_json_finish(json);
+                        json_builder_end_array(builder);
+                json_builder_end_object(builder);
+                text = zumactl_json_to_text(builder);
                 zumactl_print(text);
         } else if (ok) {
                 g_autoptr(GString) out = g_string_new(NULL);
@@ -281,14 +281,14 @@ static gboolean status_snapshot(ZumactlContext *ctx, ZumaBusVolume *volume,
                 return FALSE;
         }
         if (ctx->json) {
-                g_autoptr(ZumactlJson) json = zumactl_json_new();
+                g_autoptr(JsonBuilder) builder = json_builder_new();
                 g_autofree char *text = NULL;
 
-                zumactl_json_begin_object(json);
-                zumactl_render_snapshot_json(json, snapshot, vol_name);
-                usage_json(json, usage, usage_error);
-                zumactl_json_end_object(json);
-                text = zumactl_json_finish(json);
+                json_builder_begin_object(builder);
+                zumactl_render_snapshot_json(builder, snapshot, vol_name);
+                usage_json(builder, usage, usage_error);
+                json_builder_end_object(builder);
+                text = zumactl_json_to_text(builder);
                 zumactl_print(text);
         } else {
                 g_autoptr(GString) out = g_string_new(NULL);
@@ -343,14 +343,14 @@ gboolean zumactl_cmd_status(ZumactlContext *ctx, int argc, char **argv, GError *
 static void print_names(ZumactlContext *ctx, GPtrArray *names)
 {
         if (ctx->json) {
-                g_autoptr(ZumactlJson) json = zumactl_json_new();
+                g_autoptr(JsonBuilder) builder = json_builder_new();
                 g_autofree char *text = NULL;
 
-                zumactl_json_begin_array(json);
+                json_builder_begin_array(builder);
                 for (guint i = 0; i < names->len; i++)
-                        zumactl_json_string(json, g_ptr_array_index(names, i));
-                zumactl_json_end_array(json);
-                text = zumactl_json_finish(json);
+                        zumactl_json_add_string(builder, g_ptr_array_index(names, i));
+                json_builder_end_array(builder);
+                text = zumactl_json_to_text(builder);
                 zumactl_print(text);
                 return;
         }

@@ -26,7 +26,7 @@ static gboolean expect_object_word(int argc, char **argv, GError **error)
         return TRUE;
 }
 
-/* On success with --json, prints the volume at path as it is now. */
+/* On success with --builder, prints the volume at path as it is now. */
 static gboolean print_volume_after(ZumactlContext *ctx, const char *path, const char *what,
                                    GError **error)
 {
@@ -175,14 +175,14 @@ gboolean zumactl_cmd_forget(ZumactlContext *ctx, int argc, char **argv, GError *
                 return FALSE;
         }
         if (ctx->json) {
-                g_autoptr(ZumactlJson) json = zumactl_json_new();
+                g_autoptr(JsonBuilder) builder = json_builder_new();
                 g_autofree char *text = NULL;
 
-                zumactl_json_begin_object(json);
-                zumactl_json_member_string(json, "name", argv[2]);
-                zumactl_json_member_bool(json, "forgotten", TRUE);
-                zumactl_json_end_object(json);
-                text = zumactl_json_finish(json);
+                json_builder_begin_object(builder);
+                zumactl_json_set_string(builder, "name", argv[2]);
+                zumactl_json_set_bool(builder, "forgotten", TRUE);
+                json_builder_end_object(builder);
+                text = zumactl_json_to_text(builder);
                 zumactl_print(text);
         }
         return TRUE;
@@ -280,7 +280,7 @@ gboolean zumactl_cmd_resize(ZumactlContext *ctx, int argc, char **argv, GError *
         if (!zuma_bus_volume_call_resize_sync(volume, g_variant_dict_end(options), &job_path, NULL,
                                               &error_local))
                 return zumactl_fail(error, g_steal_pointer(&error_local), what);
-        /* With --json, a finished resize shows the volume with its new
+        /* With --builder, a finished resize shows the volume with its new
          * sizes rather than the job. */
         if (no_wait || !ctx->json)
                 return zumactl_job_finish(ctx, job_path, no_wait, what, error);

@@ -22,10 +22,10 @@
 #define ZUMA_MAX_DELETE_NAMES 1024
 #define ZUMA_MAX_JOBS 16
 
-/* The same as the store's SS_VOLUME_NAME_MAX and SS_NAME_MAX (checked in
- * zuma-options.c): a name the bus accepts always fits the store. */
-#define ZUMA_VOLUME_NAME_MAX 63
-#define ZUMA_SNAPSHOT_NAME_MAX 127
+/* ZUMA_VOLUME_NAME_MAX and ZUMA_SNAPSHOT_NAME_MAX come with the one name
+ * rule; they equal the store's SS_VOLUME_NAME_MAX and SS_NAME_MAX (checked
+ * in zuma-options.c), so a name the bus accepts always fits the store. */
+#include "zuma-name-rule.h"
 
 /* Bytes in a path argument, without the NUL (PATH_MAX - 1). */
 #define ZUMA_PATH_MAX 4095

@@ -8,6 +8,7 @@
 
 #include "snapstore.h"
 #include "zuma-error.h"
+#include "zuma-name-rule.h"
 
 #define QUOTE_CHARS 64
 
@@ -133,53 +134,42 @@ gboolean zuma_options_parse(GVariant *options, GError **error, ...)
         return TRUE;
 }
 
-static gboolean check_name(const char *what, const char *name, gsize max, const char *extra,
-                           GError **error)
+static gboolean check_name(const char *what, const char *name, ZumaNameVerdict verdict, gsize max,
+                           const char *rule, GError **error)
 {
-        gsize len = strlen(name);
+        g_autofree char *quoted = NULL;
 
-        if (len == 0) {
+        switch (verdict) {
+        case ZUMA_NAME_VALID:
+                return TRUE;
+        case ZUMA_NAME_EMPTY:
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT, "the %s is empty",
                             what);
                 return FALSE;
-        }
-        if (len > max) {
+        case ZUMA_NAME_TOO_LONG:
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
                             "the %s is too long (%" G_GSIZE_FORMAT
                             " bytes, at most %" G_GSIZE_FORMAT ")",
-                            what, len, max);
+                            what, strlen(name), max);
                 return FALSE;
-        }
-        for (gsize i = 0; i < len; i++) {
-                char c = name[i];
-
-                if (g_ascii_isalnum(c) || (c != '\0' && strchr(extra, c)))
-                        continue;
-                g_autofree char *quoted = zuma_quote(name);
+        default:
+                quoted = zuma_quote(name);
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
-                            "the %s %s is invalid: use 1 to %" G_GSIZE_FORMAT
-                            " of [A-Za-z0-9%s], not starting with '.' or '-'",
-                            what, quoted, max, extra);
+                            "the %s %s is invalid: use %s", what, quoted, rule);
                 return FALSE;
         }
-        if (name[0] == '.' || name[0] == '-') {
-                g_autofree char *quoted = zuma_quote(name);
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
-                            "the %s %s is invalid: it must not start with '.' or '-'", what,
-                            quoted);
-                return FALSE;
-        }
-        return TRUE;
 }
 
 gboolean zuma_check_volume_name(const char *name, GError **error)
 {
-        return check_name("volume name", name, ZUMA_VOLUME_NAME_MAX, "._+-", error);
+        return check_name("volume name", name, zuma_volume_name_check(name, NULL),
+                          ZUMA_VOLUME_NAME_MAX, ZUMA_VOLUME_NAME_RULE, error);
 }
 
 gboolean zuma_check_snapshot_name(const char *name, GError **error)
 {
-        return check_name("snapshot name", name, ZUMA_SNAPSHOT_NAME_MAX, "._:+-", error);
+        return check_name("snapshot name", name, zuma_snapshot_name_check(name, NULL),
+                          ZUMA_SNAPSHOT_NAME_MAX, ZUMA_SNAPSHOT_NAME_RULE, error);
 }
 
 gboolean zuma_check_path(const char *what, const char *path, GError **error)

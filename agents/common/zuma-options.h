@@ -36,12 +36,9 @@ gboolean zuma_options_parse(GVariant *options, GError **error, ...) G_GNUC_NULL_
  * for messages: "abc", or "abcdef…" (64 characters at most). */
 char *zuma_quote(const char *text);
 
-/* Volume names: 1 to 63 bytes of [A-Za-z0-9._+-], not starting with '.'
- * or '-' ('@' and ':' separate volume and snapshot in device names). */
+/* Volume and snapshot names by the one rule (busapi/zuma-name-rule.h),
+ * InvalidArgument saying what is wrong otherwise. */
 gboolean zuma_check_volume_name(const char *name, GError **error);
-
-/* Snapshot names: 1 to 127 bytes of [A-Za-z0-9._:+-], not starting with
- * '.' or '-'. */
 gboolean zuma_check_snapshot_name(const char *name, GError **error);
 
 /* An absolute path of at most ZUMA_PATH_MAX bytes, without "." or ".."

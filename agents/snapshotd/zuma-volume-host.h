@@ -15,12 +15,13 @@
 #include "zuma-frontend.h"
 #include "zuma-job.h"
 #include "zuma-limits.h"
+#include "zuma-names.h"
 
 G_BEGIN_DECLS
 
-#define ZUMA_BUS_NAME "org.zumastor.Zumastor1"
-#define ZUMA_OBJECT_ROOT "/org/zumastor/Zumastor1"
-#define ZUMA_MANAGER_PATH ZUMA_OBJECT_ROOT "/Manager"
+#define ZUMA_BUS_NAME ZUMA_SNAPSHOTD_BUS_NAME
+#define ZUMA_OBJECT_ROOT ZUMA_SNAPSHOTD_OBJECT_ROOT
+#define ZUMA_MANAGER_PATH ZUMA_SNAPSHOTD_MANAGER_PATH
 
 typedef struct ZumaVolumeHost {
         ZumaAuth *auth;

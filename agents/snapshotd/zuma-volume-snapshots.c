@@ -307,9 +307,11 @@ void volume_drop_snapshot(ZumaVolume *self, ZumaSnapshotRecord *snapshot, const 
         g_signal_emit_by_name(self, "snapshot-removed", (guint)id);
         g_hash_table_remove(self->snapshots, GUINT_TO_POINTER(id));
         if (reason) {
+                g_autofree char *path = zuma_volume_dup_snapshot_path(self, id);
+
                 /* Deleted, not just stopped: nothing to attach next time. */
                 remember_attached(self, id, FALSE);
-                zuma_bus_volume_emit_snapshot_deleted(self->iface, id, name, reason);
+                zuma_bus_volume_emit_snapshot_deleted(self->iface, path, id, name, reason);
         }
 }
 
@@ -409,7 +411,7 @@ gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *op
                                   info.name, local->message);
         }
         path = zuma_volume_dup_snapshot_path(self, info.id);
-        zuma_bus_volume_emit_snapshot_created(self->iface, path, info.name);
+        zuma_bus_volume_emit_snapshot_created(self->iface, path, info.id, info.name);
         volume_refresh(self);
         *ret_path = g_steal_pointer(&path);
         *ret_name = g_strdup(info.name);

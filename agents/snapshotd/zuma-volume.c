@@ -51,8 +51,12 @@ static void on_engine_autodeleted(gpointer user, guint32 id, const char *name)
                   self->config->name, id, name);
         if (snapshot)
                 volume_drop_snapshot(self, snapshot, "store-full");
-        else
-                zuma_bus_volume_emit_snapshot_deleted(self->iface, id, name, "store-full");
+        else {
+                /* Never loaded as an object; its path is still the one it had. */
+                g_autofree char *path = g_strdup_printf("%s/snapshots/%u", self->object_path, id);
+
+                zuma_bus_volume_emit_snapshot_deleted(self->iface, path, id, name, "store-full");
+        }
         volume_refresh(self);
 }
 
@@ -307,11 +311,8 @@ gboolean zuma_volume_start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError 
 
         if (!volume_require_known(self, error))
                 return FALSE;
-        if (self->state == VOLUME_RUNNING) {
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_ALREADY_EXISTS,
-                            "volume %s is already running", self->config->name);
-                return FALSE;
-        }
+        if (self->state == VOLUME_RUNNING)
+                return TRUE; /* already what was asked (docs/bus-api.md, idempotency) */
         if (self->engine)
                 teardown(self); /* failed: Start retries */
         if (self->config->damage[0] && !(flags & ZUMA_VOLUME_START_REQUESTED)) {

@@ -31,7 +31,7 @@ static void on_signal(GDBusConnection *connection, const char *sender, const cha
 {
         Signal *s;
 
-        if (!g_str_has_prefix(iface, "org.zumastor.Zumastor1."))
+        if (!g_str_has_prefix(iface, ZUMA_INTERFACE_PREFIX))
                 return;
         s = g_new0(Signal, 1);
         s->path = g_strdup(path);
@@ -73,6 +73,25 @@ GVariant *wait_signal(const char *path, const char *member, const char *want)
                         g_error("no signal %s%s%s on %s within %d s", member, want ? " " : "",
                                 want ? want : "", path, SIGNAL_TIMEOUT_S);
                 g_main_context_iteration(NULL, TRUE);
+        }
+}
+
+/* The daemon sends a signal before the answer to the call that caused it,
+ * and GDBus queues the signal for this thread before it hands the answer
+ * over: after a call returns, letting queued signals in shows every signal
+ * the call caused. */
+void assert_no_signal(const char *path, const char *member)
+{
+        while (g_main_context_iteration(NULL, FALSE))
+                ;
+        for (GList *l = signals.head; l; l = l->next) {
+                Signal *s = l->data;
+
+                if (g_str_equal(s->path, path) && g_str_equal(s->member, member)) {
+                        g_autofree char *text = g_variant_print(s->params, TRUE);
+
+                        g_error("unexpected signal %s %s on %s", member, text, path);
+                }
         }
 }
 
@@ -255,7 +274,17 @@ char *harness(const char *command, const char *arg1, const char *arg2)
 
 char *loop_device(const char *name, const char *size)
 {
-        return harness("loop-device", name, size);
+        static GHashTable *uses; /* name -> times asked for */
+        g_autofree char *unique = NULL;
+        guint n;
+
+        if (uses == NULL)
+                uses = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        n = GPOINTER_TO_UINT(g_hash_table_lookup(uses, name)) + 1;
+        g_hash_table_insert(uses, g_strdup(name), GUINT_TO_POINTER(n));
+        /* A case run again (as another case's setup) gets a new file. */
+        unique = n == 1 ? g_strdup(name) : g_strdup_printf("%s-%u", name, n);
+        return harness("loop-device", unique, size);
 }
 
 void run(const char *command)

@@ -12,14 +12,15 @@
 
 #include "zuma-bus-generated.h"
 #include "zuma-error.h"
+#include "zuma-names.h"
 
-#define BUS_NAME "org.zumastor.Zumastor1"
-#define ROOT_PATH "/org/zumastor/Zumastor1"
-#define MANAGER_PATH ROOT_PATH "/Manager"
-#define IFACE_MANAGER "org.zumastor.Zumastor1.Manager"
-#define IFACE_VOLUME "org.zumastor.Zumastor1.Volume"
-#define IFACE_SNAPSHOT "org.zumastor.Zumastor1.Snapshot"
-#define IFACE_JOB "org.zumastor.Zumastor1.Job"
+#define BUS_NAME ZUMA_SNAPSHOTD_BUS_NAME
+#define ROOT_PATH ZUMA_SNAPSHOTD_OBJECT_ROOT
+#define MANAGER_PATH ZUMA_SNAPSHOTD_MANAGER_PATH
+#define IFACE_MANAGER ZUMA_INTERFACE_MANAGER
+#define IFACE_VOLUME ZUMA_INTERFACE_VOLUME
+#define IFACE_SNAPSHOT ZUMA_INTERFACE_SNAPSHOT
+#define IFACE_JOB ZUMA_INTERFACE_JOB
 #define SIGNAL_TIMEOUT_S 20
 #define MiB (1024 * 1024)
 
@@ -36,6 +37,9 @@ void test_bus_fini(void);
 GVariant *wait_signal(const char *path, const char *member, const char *want);
 /* Forgets every signal recorded so far. */
 void drain_signals(void);
+/* Fails if a signal member from path came in since the last drain or wait
+ * (call it right after the call that must not cause one). */
+void assert_no_signal(const char *path, const char *member);
 
 /* Options from GVariant text, e.g. "{'force': <true>}", floating. */
 GVariant *opts(const char *text);
@@ -92,7 +96,8 @@ gboolean object_exists(const char *path);
 
 /* "zuma-test-bus.sh COMMAND ARG1 ARG2": its stdout, stripped. */
 char *harness(const char *command, const char *arg1, const char *arg2);
-/* A loop device over a sparse file of size (truncate syntax). */
+/* A loop device over a new sparse file of size (truncate syntax),
+ * images/NAME.img, or NAME-2.img... when NAME was asked for before. */
 char *loop_device(const char *name, const char *size);
 /* A shell command that must succeed. */
 void run(const char *command);

@@ -5,7 +5,8 @@
 Damages one leaf of a B-tree of a (stopped) Zumastor store, the way a bad
 sector or a stray write would: finds the tree's root with zumastor-dump
 --json, reads the root node (it must be an internal node: the tree needs
-depth 2 or more), and overwrites bytes in the middle of its second child,
+depth 2 or more), and overwrites bytes in the middle of its second child (of at least
+three, so neither end of the image depends on it),
 so that block fails its checksum.  Prints "BLOCK FIRST-KEY-A": the damaged
 block and the first key (for the shared tree, the chunk) it covers.
 The node layout is docs/format.md's SsDiskNode and SsDiskBranch.
@@ -50,8 +51,11 @@ def main():
     try:
         node = os.pread(fd, BLOCK, root["root"] * BLOCK)
         level, count = struct.unpack_from("<HH", node, 34)
-        if level == 0 or count < 2:
-            sys.exit(f"root of {tree} is level {level} with {count} entries")
+        # Neither the first child nor the last: udev's probe (blkid) reads
+        # both ends of every new device, and would find the damage before
+        # the test looks for it.
+        if level == 0 or count < 3:
+            sys.exit(f"root of {tree} is level {level} with {count} entries (3 needed)")
         key_a, _key_b, child = struct.unpack_from("<QQQ", node, NODE_HEADER + BRANCH)
         os.pwrite(fd, b"\xa5" * 256, child * BLOCK + 1024)
         os.fsync(fd)

@@ -9,13 +9,21 @@
  * SIZE", "... restart-daemon", "... kill-daemon"), which also detaches and
  * removes everything at the end.
  *
- * The cases run in order and build on each other: bad input of every
- * method (checked by exact D-Bus error name), then the happy paths with
- * their properties and signals, the store-full policy, restarts, an
- * unprivileged caller, devices attached on demand (and kept across
- * restarts), writability changes of attached snapshots, and stores whose
- * device fails.  With --frontend=none the parts that write a
- * volume's device are skipped with a reason.
+ * The cases: bad input of every method (checked by exact D-Bus error
+ * name), then the happy paths with their properties and signals, the
+ * store-full policy, restarts, an unprivileged caller, devices attached on
+ * demand (and kept across restarts), writability changes of attached
+ * snapshots, and stores whose device fails.  With --frontend=none the parts
+ * that write a volume's device are skipped with a reason.
+ *
+ * Any one case runs alone (-p /bus/NN-name) and in any order.  Most cases
+ * define volumes of their own.  The rest are steps of a chain (the "good"
+ * volume through its life, the "demand" volume), each step building on
+ * the state the steps before it leave: a step whose chain is not right
+ * behind it first forgets the chain's volumes, takes fresh devices and
+ * runs the steps before it as its setup (their assertions hold there
+ * too).  In the written order nothing is run twice.  ZUMA_TEST_SHUFFLE_SEED
+ * (a number, or "random") shuffles the order and prints the seed.
  *
  * Run as `nobody` with --unprivileged (the test does that itself), the
  * binary checks that every mutating method is refused and that status can
@@ -51,7 +59,8 @@ static void test_manager_properties(void)
         g_autofree char *state = prop_s(MANAGER_PATH, IFACE_MANAGER, "StateDirectory");
 
         g_assert_true(g_str_equal(frontend, "fuse") || g_str_equal(frontend, "none"));
-        T.fuse = g_str_equal(frontend, "fuse");
+        /* main() read it already: every case needs it. */
+        g_assert_cmpint(T.fuse, ==, g_str_equal(frontend, "fuse"));
         g_assert_cmpstr(version, !=, "");
         g_assert_true(g_str_has_prefix(state, g_getenv("ZUMA_TEST_DIR")));
         g_test_message("frontend: %s", frontend);
@@ -64,8 +73,10 @@ static void test_define_bad_input(void)
         g_autofree char *long_path = g_strconcat("/", huge, NULL);
         g_autofree char *huge_opt = g_strdup_printf("{'mount_point': <'/%s'>}", huge);
         g_autofree char *mnt = g_build_filename(g_getenv("ZUMA_TEST_DIR"), "mnt", NULL);
-        g_autofree char *image =
-                g_build_filename(g_getenv("ZUMA_TEST_DIR"), "images", "origin.img", NULL);
+        /* Devices of its own: the store must hold no store yet. */
+        g_autofree char *bad_origin = loop_device("bad-origin", "64M");
+        g_autofree char *bad_store = loop_device("bad-store", "64M");
+        g_autofree char *image = loop_backing_file(bad_origin);
         g_autofree char *tiny = loop_device("tiny-store", "256K");
         g_autofree char *held = loop_device("held", "16M");
         g_autofree char *mounted = loop_device("mounted", "32M");
@@ -73,7 +84,7 @@ static void test_define_bad_input(void)
         g_autofree char *mount = NULL;
         g_autofree char *unmount = NULL;
         g_autofree char *mkfs_ext4 = g_find_program_in_path("mkfs.ext4");
-        const char *o = T.origin, *s = T.store;
+        const char *o = bad_origin, *s = bad_store;
         int fd;
 
         /* names */
@@ -269,8 +280,9 @@ static void test_snapshot_create(void)
         s1 = create_snapshot_named(T.vol_path, "s1", "{'priority': <5>, 'pinned': <true>}",
                                    &s1_name);
         g_assert_cmpstr(s1_name, ==, "s1");
-        want = g_strdup_printf("(objectpath '%s', 's1')", s1);
+        want = g_strdup_printf("(objectpath '%s', uint32 1, 's1')", s1);
         created = wait_signal(T.vol_path, "SnapshotCreated", want);
+        /* Spelled out, not from zuma-names.h: the path layout is the API. */
         g_assert_cmpstr(s1, ==, "/org/zumastor/Zumastor1/volumes/good/snapshots/1");
         assert_prop_s(s1, IFACE_SNAPSHOT, "Name", "s1");
         assert_prop_s(s1, IFACE_SNAPSHOT, "Volume", T.vol_path);
@@ -293,7 +305,7 @@ static void test_snapshot_create(void)
         s3 = create_snapshot_named(T.vol_path, "", "{}", &auto_name);
         g_assert_true(g_regex_match_simple(
                 "^good-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}:[0-9]{2}:[0-9]{2}$", auto_name, 0, 0));
-        auto_want = g_strdup_printf("(objectpath '%s', '%s')", s3, auto_name);
+        auto_want = g_strdup_printf("(objectpath '%s', uint32 3, '%s')", s3, auto_name);
         g_variant_unref(wait_signal(T.vol_path, "SnapshotCreated", auto_want));
         g_assert_cmpuint(prop_u(s3, IFACE_SNAPSHOT, "Id"), ==, 3);
         g_free(create_snapshot(T.vol_path, max_name, "{}"));
@@ -426,7 +438,8 @@ static void test_snapshot_delete(void)
         g_autofree char *path = create_snapshot(T.vol_path, "doomed", "{}");
         g_autoptr(ZumaBusSnapshot) p = snapshot(path);
         guint32 id = prop_u(path, IFACE_SNAPSHOT, "Id");
-        g_autofree char *want = g_strdup_printf("(uint32 %u, 'doomed', 'requested')", id);
+        g_autofree char *want =
+                g_strdup_printf("(objectpath '%s', uint32 %u, 'doomed', 'requested')", path, id);
         g_autoptr(GVariant) deleted = NULL;
 
         assert_fails("InvalidArgument",
@@ -496,8 +509,9 @@ static void test_delete_snapshots_job(void)
         g_assert_cmpuint(prop_t(job_path, IFACE_JOB, "Total"), ==, 3);
         g_assert_cmpfloat(g_variant_get_double(prop(job_path, IFACE_JOB, "Progress")), ==, 1.0);
         for (guint i = 1; i <= 3; i++) {
-                g_autofree char *want =
-                        g_strdup_printf("(uint32 %u, 'd%u', 'requested')", i + 5, i);
+                g_autofree char *want = g_strdup_printf(
+                        "(objectpath '%s/snapshots/%u', uint32 %u, 'd%u', 'requested')", T.vol_path,
+                        i + 5, i + 5, i);
                 g_variant_unref(wait_signal(T.vol_path, "SnapshotDeleted", want));
         }
         /* Cancel on a finished job has nothing left to stop. */
@@ -601,7 +615,8 @@ static void test_resize_job(void)
         g_autoptr(ZumaBusVolume) v = volume(T.vol_path);
         g_autofree char *grow = NULL;
         g_autofree char *job_path = NULL;
-        g_autofree char *dir = g_build_filename(g_getenv("ZUMA_TEST_DIR"), "images", NULL);
+        g_autofree char *origin_file = loop_backing_file(T.origin);
+        g_autofree char *store_file = loop_backing_file(T.store);
 
         assert_fails("InvalidArgument",
                      zuma_bus_volume_call_resize_sync(v, NO_OPTS, NULL, NULL, &error_));
@@ -621,9 +636,8 @@ static void test_resize_job(void)
         wait_job(job_path, "");
         g_clear_pointer(&job_path, g_free);
         /* Grow both devices, then take the new sizes. */
-        grow = g_strdup_printf("truncate -s 96M %s/origin.img %s/store.img && losetup -c %s && "
-                               "losetup -c %s",
-                               dir, dir, T.origin, T.store);
+        grow = g_strdup_printf("truncate -s 96M %s %s && losetup -c %s && losetup -c %s",
+                               origin_file, store_file, T.origin, T.store);
         run(grow);
         assert_ok(zuma_bus_volume_call_resize_sync(v, opts("{'origin': <true>, 'store': <true>}"),
                                                    &job_path, NULL, &error_));
@@ -666,7 +680,9 @@ static void test_stop_start(void)
                      zuma_bus_volume_call_stop_sync(v, opts("{'force': <1>}"), NULL, &error_));
         assert_fails("InvalidArgument",
                      zuma_bus_volume_call_start_sync(v, opts("{'x': <1>}"), NULL, &error_));
-        assert_fails("AlreadyExists", zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
+        /* Start of a running volume succeeds and changes nothing: no Started. */
+        assert_ok(zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
+        assert_no_signal(T.vol_path, "Started");
         if (T.fuse) {
                 g_autofree char *device = prop_s(T.vol_path, IFACE_VOLUME, "Device");
                 int fd = open(device, O_RDONLY | O_EXCL | O_CLOEXEC);
@@ -753,7 +769,12 @@ static void test_store_full(void)
         g_assert_true(object_exists(victim));
         /* Past the end of the store: the full policy deletes the snapshot. */
         write_device(device, fill, 48 * MiB - fill, 0x22);
-        deleted = wait_signal(path, "SnapshotDeleted", "(uint32 1, 'victim', 'store-full')");
+        {
+                g_autofree char *want = g_strdup_printf(
+                        "(objectpath '%s', uint32 1, 'victim', 'store-full')", victim);
+
+                deleted = wait_signal(path, "SnapshotDeleted", want);
+        }
         g_assert_false(object_exists(victim));
         falling = wait_signal(path, "UsageThreshold", "(uint32 80, false)");
         g_assert_true(device_holds(device, 0, fill, 0x11));
@@ -1433,6 +1454,10 @@ static void test_store_damaged(void)
         /* Only the leaf is bad, so the store opens. */
         assert_ok(zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
         assert_prop_s(path, IFACE_VOLUME, "State", "running");
+        /* A start attaches the origin afresh, maybe to another loop device. */
+        g_free(device);
+        device = prop_s(path, IFACE_VOLUME, "Device");
+        g_assert_cmpstr(device, !=, "");
         snap_device = prop_s(snap, IFACE_SNAPSHOT, "Device");
         g_assert_cmpstr(snap_device, !=, "");
         /* The origin may come back on another loop device (other tests
@@ -1598,6 +1623,7 @@ static void delete_killed_after(const char *vol_path, guint after)
         g_assert_cmpuint(prop_u(vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 2);
         g_clear_object(&v);
         v = volume(vol_path);
+        g_clear_pointer(&job_path, g_free);
         assert_ok(zuma_bus_volume_call_delete_snapshots_sync(
                 v, (const char *[]){ "keep-first", "keep-last", NULL }, NO_OPTS, &job_path, NULL,
                 &error_));
@@ -1759,8 +1785,189 @@ static void test_revert_stuck(void)
         assert_ok(zuma_bus_manager_call_forget_volume_sync(m, "stuck", NO_OPTS, NULL, &error_));
 }
 
+/* --- the order of the cases --- */
+
+/* Volumes that build on each other from case to case. */
+typedef struct {
+        const char *const *volumes; /* forgotten by a reset */
+        void (*fresh_devices)(void);
+        guint done; /* steps run on the current volumes; DIRTY: changed by others */
+} Chain;
+
+#define DIRTY G_MAXUINT
+
+typedef struct {
+        const char *path;
+        void (*func)(void);
+        Chain *chain; /* NULL: the case stands alone */
+        guint step;   /* its place in the chain, from 1 */
+        /* Runs on the chain's volumes as it finds them once step is done
+         * (which it must not change), or leaves them dirty. */
+        gboolean any_later;
+        gboolean dirties;
+} Case;
+
+static void drop_device(char **device)
+{
+        g_autofree char *detach = NULL;
+
+        if (*device == NULL)
+                return;
+        detach = g_strdup_printf("losetup -d %s || true", *device);
+        run(detach);
+        g_clear_pointer(device, g_free);
+}
+
+static void good_fresh_devices(void)
+{
+        drop_device(&T.origin);
+        drop_device(&T.store);
+        drop_device(&T.spare_origin);
+        drop_device(&T.spare_store);
+        g_clear_pointer(&T.vol_path, g_free);
+        T.origin = loop_device("origin", "64M");
+        T.store = loop_device("store", "64M");
+        T.spare_origin = loop_device("spare-origin", "32M");
+        T.spare_store = loop_device("spare-store", "32M");
+}
+
+static const char *const good_volumes[] = { "good", "parked", "fresh", NULL };
+static const char *const demand_volumes[] = { "demand", NULL };
+static Chain good_chain = { good_volumes, good_fresh_devices, 0 };
+static Chain demand_chain = { demand_volumes, NULL, 0 };
+
+/* clang-format off */
+#define ALONE(p, f) { .path = (p), .func = (f) }
+#define STEP(p, f, c, n) { .path = (p), .func = (f), .chain = (c), .step = (n) }
+#define BESIDE(p, f, c, n, d) \
+        { .path = (p), .func = (f), .chain = (c), .step = (n), .any_later = TRUE, .dirties = (d) }
+/* clang-format on */
+
+static const Case cases[] = {
+        ALONE("/bus/01-manager-properties", test_manager_properties),
+        ALONE("/bus/02-define-bad-input", test_define_bad_input),
+        STEP("/bus/03-define-good", test_define_good, &good_chain, 1),
+        STEP("/bus/04-snapshot-create", test_snapshot_create, &good_chain, 2),
+        STEP("/bus/05-snapshot-changes", test_snapshot_changes, &good_chain, 3),
+        STEP("/bus/06-snapshot-delete", test_snapshot_delete, &good_chain, 4),
+        STEP("/bus/07-job-delete-snapshots", test_delete_snapshots_job, &good_chain, 5),
+        STEP("/bus/08-job-cancel", test_cancel_job, &good_chain, 6),
+        STEP("/bus/09-job-revert", test_revert_job, &good_chain, 7),
+        STEP("/bus/10-job-resize", test_resize_job, &good_chain, 8),
+        STEP("/bus/11-volume-full-policy", test_full_policy, &good_chain, 9),
+        STEP("/bus/12-volume-stop-start", test_stop_start, &good_chain, 10),
+        ALONE("/bus/13-volume-store-full", test_store_full),
+        STEP("/bus/14-volume-unharmed", test_good_volume_unharmed, &good_chain, 11),
+        STEP("/bus/15-daemon-restart", test_restart, &good_chain, 12),
+        STEP("/bus/16-auth-unprivileged", test_unprivileged, &good_chain, 13),
+        STEP("/bus/17-manager-forget", test_forget, &good_chain, 14),
+        STEP("/bus/18-attach-on-demand", test_attach_on_demand, &demand_chain, 1),
+        STEP("/bus/19-writable-toggle", test_writable_toggle, &demand_chain, 2),
+        /* Beside a failing volume, the good one (running after every
+         * step) goes on. */
+        BESIDE("/bus/20-store-io-error", test_store_io_error, &good_chain, 1, TRUE),
+        BESIDE("/bus/21-store-read-only", test_store_read_only, &good_chain, 1, FALSE),
+        ALONE("/bus/22-store-damaged", test_store_damaged),
+        ALONE("/bus/23-delete-crash", test_delete_crash),
+        ALONE("/bus/24-store-rollback", test_store_rollback),
+        ALONE("/bus/25-revert-stuck", test_revert_stuck),
+};
+
+static void chain_reset(Chain *chain)
+{
+        g_autoptr(ZumaBusManager) m = manager();
+
+        for (guint i = 0; chain->volumes[i] != NULL; i++) {
+                g_autofree char *path = g_strconcat(ROOT_PATH "/volumes/", chain->volumes[i], NULL);
+
+                if (object_exists(path))
+                        assert_ok(zuma_bus_manager_call_forget_volume_sync(
+                                m, chain->volumes[i], opts("{'force': <true>}"), NULL, &error_));
+        }
+        if (chain->fresh_devices)
+                chain->fresh_devices();
+        /* No signal of the forgotten volumes may answer a step's wait. */
+        drain_signals();
+        chain->done = 0;
+}
+
+/* Brings chain to just after step `upto` (or, for any_later, at least). */
+static void chain_prepare(Chain *chain, guint upto, gboolean any_later)
+{
+        if (any_later && chain->done >= upto)
+                return;
+        if (chain->done > upto)
+                chain_reset(chain);
+        /* A chain's steps are listed in their order. */
+        for (guint i = 0; i < G_N_ELEMENTS(cases) && chain->done < upto; i++) {
+                if (cases[i].chain != chain || cases[i].any_later ||
+                    cases[i].step != chain->done + 1)
+                        continue;
+                g_test_message("setup: %s", cases[i].path);
+                cases[i].func();
+                chain->done = cases[i].step;
+        }
+        g_assert_cmpuint(chain->done, ==, upto);
+}
+
+static void run_case(gconstpointer data)
+{
+        const Case *c = data;
+
+        if (c->chain == NULL) {
+                c->func();
+                return;
+        }
+        chain_prepare(c->chain, c->any_later ? c->step : c->step - 1, c->any_later);
+        c->func();
+        if (c->dirties)
+                c->chain->done = DIRTY;
+        else if (!c->any_later)
+                c->chain->done = c->step;
+}
+
+/* The order of the cases: as written, or shuffled with the seed in
+ * ZUMA_TEST_SHUFFLE_SEED ("random" or empty picks one), printed so that a
+ * failing order can be run again. */
+static void add_cases(void)
+{
+        const char *seed_text = g_getenv("ZUMA_TEST_SHUFFLE_SEED");
+        guint order[G_N_ELEMENTS(cases)];
+
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+                order[i] = i;
+        if (seed_text != NULL) {
+                guint32 seed = (guint32)g_random_int();
+                g_autoptr(GRand) rand = NULL;
+
+                if (seed_text[0] != '\0' && !g_str_equal(seed_text, "random")) {
+                        guint64 value = 0;
+                        g_autoptr(GError) error = NULL;
+
+                        if (!g_ascii_string_to_unsigned(seed_text, 10, 0, G_MAXUINT32, &value,
+                                                        &error))
+                                g_error("ZUMA_TEST_SHUFFLE_SEED: %s", error->message);
+                        seed = (guint32)value;
+                }
+                rand = g_rand_new_with_seed(seed);
+                for (guint i = G_N_ELEMENTS(cases) - 1; i > 0; i--) {
+                        guint j = (guint)g_rand_int_range(rand, 0, (gint32)i + 1);
+                        guint swap = order[i];
+
+                        order[i] = order[j];
+                        order[j] = swap;
+                }
+                g_print("# shuffled: ZUMA_TEST_SHUFFLE_SEED=%u\n", seed);
+                for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+                        g_print("#   %s\n", cases[order[i]].path);
+        }
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++)
+                g_test_add_data_func(cases[order[i]].path, &cases[order[i]], run_case);
+}
+
 int main(int argc, char **argv)
 {
+        g_autofree char *frontend = NULL;
         int status;
 
         if (argc == 2 && g_str_equal(argv[1], "--unprivileged"))
@@ -1771,36 +1978,10 @@ int main(int argc, char **argv)
                 return 77;
         }
         test_bus_init();
-        T.origin = loop_device("origin", "64M");
-        T.store = loop_device("store", "64M");
-        T.spare_origin = loop_device("spare-origin", "32M");
-        T.spare_store = loop_device("spare-store", "32M");
-
-        g_test_add_func("/bus/01-manager-properties", test_manager_properties);
-        g_test_add_func("/bus/02-define-bad-input", test_define_bad_input);
-        g_test_add_func("/bus/03-define-good", test_define_good);
-        g_test_add_func("/bus/04-snapshot-create", test_snapshot_create);
-        g_test_add_func("/bus/05-snapshot-changes", test_snapshot_changes);
-        g_test_add_func("/bus/06-snapshot-delete", test_snapshot_delete);
-        g_test_add_func("/bus/07-job-delete-snapshots", test_delete_snapshots_job);
-        g_test_add_func("/bus/08-job-cancel", test_cancel_job);
-        g_test_add_func("/bus/09-job-revert", test_revert_job);
-        g_test_add_func("/bus/10-job-resize", test_resize_job);
-        g_test_add_func("/bus/11-volume-full-policy", test_full_policy);
-        g_test_add_func("/bus/12-volume-stop-start", test_stop_start);
-        g_test_add_func("/bus/13-volume-store-full", test_store_full);
-        g_test_add_func("/bus/14-volume-unharmed", test_good_volume_unharmed);
-        g_test_add_func("/bus/15-daemon-restart", test_restart);
-        g_test_add_func("/bus/16-auth-unprivileged", test_unprivileged);
-        g_test_add_func("/bus/17-manager-forget", test_forget);
-        g_test_add_func("/bus/18-attach-on-demand", test_attach_on_demand);
-        g_test_add_func("/bus/19-writable-toggle", test_writable_toggle);
-        g_test_add_func("/bus/20-store-io-error", test_store_io_error);
-        g_test_add_func("/bus/21-store-read-only", test_store_read_only);
-        g_test_add_func("/bus/22-store-damaged", test_store_damaged);
-        g_test_add_func("/bus/23-delete-crash", test_delete_crash);
-        g_test_add_func("/bus/24-store-rollback", test_store_rollback);
-        g_test_add_func("/bus/25-revert-stuck", test_revert_stuck);
+        frontend = prop_s(MANAGER_PATH, IFACE_MANAGER, "Frontend");
+        T.fuse = g_str_equal(frontend, "fuse");
+        good_fresh_devices();
+        add_cases();
         status = g_test_run();
 
         test_bus_fini();

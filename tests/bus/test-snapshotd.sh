@@ -25,6 +25,12 @@ if [ $status = 0 ]; then
         # A clean shutdown is part of the test (and where ASan reports leaks).
         zuma_test_stop_daemon || status=$?
 fi
+# fatal-criticals (zuma-test-bus.sh) made the daemon abort on one; this
+# also catches one the test did not notice.
+if grep -q -- '-CRITICAL \*\*' "$ZUMA_TEST_DIR/snapshotd.log"; then
+        echo "# a GLib critical in zuma-snapshotd"
+        [ $status != 0 ] || status=1
+fi
 if [ $status != 0 ]; then
         echo "# daemon log (last 80 lines):"
         tail -n 80 "$ZUMA_TEST_DIR/snapshotd.log" | sed 's/^/# /'

@@ -49,6 +49,7 @@
 #                        exists and the daemon was built with it)
 #   ZUMA_TEST_KEEP=1     keep $ZUMA_TEST_DIR (logs) after the test
 #   ZUMA_TEST_TIMEOUT    seconds to wait for the daemon (default 20)
+#   G_DEBUG              passed on to the daemon, always with fatal-criticals
 # Environment set:
 #   ZUMA_TEST_DIR (chmod 755, so `nobody` reaches the bus socket),
 #   ZUMA_TEST_STATE_DIR, ZUMA_TEST_RUN_DIR, ZUMA_TEST_FRONTEND (resolved),
@@ -98,13 +99,19 @@ zuma_test_pid() {
         cat "$ZUMA_TEST_DIR/$1.pid" 2>/dev/null || true
 }
 
-# A zombie (exited, not yet reaped) counts as gone.
+# A zombie (exited, not yet reaped) counts as gone, unless other threads
+# of it still run: after SIGKILL the leader is a zombie at once while a
+# thread may still be leaving the kernel (tearing down its FUSE mount), and
+# the process's files (the state directory's lock) go only with the last.
 zuma_test_alive() {
-        local state
+        local state tasks
 
         [ -n "$1" ] || return 1
         state=$(awk '{ print $3 }' "/proc/$1/stat" 2>/dev/null) || return 1
-        [ -n "$state" ] && [ "$state" != Z ]
+        [ -n "$state" ] || return 1
+        [ "$state" != Z ] && return 0
+        tasks=$(find "/proc/$1/task" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+        [ "$tasks" -gt 1 ]
 }
 
 zuma_test_start_bus() {
@@ -217,7 +224,9 @@ zuma_test_start_daemon() {
         zuma_test_load_env
         zuma_test_resolve_frontend || return 1
         echo "=== zuma-snapshotd $* ($(date +%T))" >>"$ZUMA_TEST_DIR/snapshotd.log"
-        G_DEBUG=${G_DEBUG:-fatal-criticals} G_SLICE=${G_SLICE:-always-malloc} "$ZUMA_SNAPSHOTD" --state-dir "$ZUMA_TEST_STATE_DIR" \
+        # A GLib critical in the daemon is a failure of the test, whatever
+        # else G_DEBUG asks for.
+        G_DEBUG=${G_DEBUG:+$G_DEBUG,}fatal-criticals G_SLICE=${G_SLICE:-always-malloc} "$ZUMA_SNAPSHOTD" --state-dir "$ZUMA_TEST_STATE_DIR" \
                 --run-dir "$ZUMA_TEST_RUN_DIR" --frontend "$ZUMA_TEST_FRONTEND" --verbose "$@" \
                 >>"$ZUMA_TEST_DIR/snapshotd.log" 2>&1 </dev/null &
         pid=$!

@@ -33,6 +33,8 @@ zuma_test_restart_daemon --frontend-timeout=$FRONTEND_TIMEOUT ||
         e2e_fail "cannot restart zuma-snapshotd with --frontend-timeout"
 FROZEN_FS=
 FIO_PID=
+origin=
+store=
 
 busy_cleanup() {
         local status=$?
@@ -40,6 +42,12 @@ busy_cleanup() {
         set +e
         [ -z "$FROZEN_FS" ] || fsfreeze -u "$FROZEN_FS"
         [ -z "$FIO_PID" ] || { kill "$FIO_PID" 2>/dev/null; wait "$FIO_PID" 2>/dev/null; }
+        # Detached now (autoclear: they go when the daemon lets go): once the
+        # harness has lazily unmounted their file system, their backing
+        # files no longer look like ours, and they would keep it alive.
+        for loop in ${origin:-} ${store:-}; do
+                losetup -d "$loop" 2>/dev/null
+        done
         (exit "$status")
         e2e_cleanup
 }

@@ -469,7 +469,7 @@ static void gen_snapshots(void)
         info.priority = -5;
         info.ctime = -1;
         info.origin_size = 512;
-        snprintf(info.name, sizeof(info.name), "scratch@branch:1+x");
+        snprintf(info.name, sizeof(info.name), "scratch_branch:1+x");
         snap_emit("valid-writable-pinned", &info);
 
         info.id = UINT32_MAX;
@@ -509,6 +509,11 @@ static void gen_snapshots(void)
         ss_snaprec_encode(&info, rec);
         d->name[2] = '/';
         write_sample("snapshot", "bad-name-char", rec, sizeof(SsDiskSnapshot));
+
+        /* '@' joins volume and snapshot in device links: never in a name. */
+        ss_snaprec_encode(&info, rec);
+        d->name[2] = '@';
+        write_sample("snapshot", "bad-name-at", rec, sizeof(SsDiskSnapshot));
 
         ss_snaprec_encode(&info, rec);
         LE_PUT(d->flags, 0x80u);

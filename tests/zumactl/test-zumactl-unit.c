@@ -9,6 +9,8 @@
 
 #include <errno.h>
 #include <glib.h>
+#include <json-glib/json-glib.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -154,15 +156,40 @@ static void test_absolute_path(void)
         g_assert_cmpstr(absolute, ==, "/dev/disk/by-id/x");
 }
 
-static char *escape(const char *s)
+/* The text of a one-element array holding s. */
+static char *json_of_string(const char *s)
 {
-        GString *out = g_string_new(NULL);
+        g_autoptr(JsonBuilder) builder = json_builder_new();
 
-        zumactl_json_escape(out, s);
-        return g_string_free(out, FALSE);
+        json_builder_begin_array(builder);
+        zumactl_json_add_string(builder, s);
+        json_builder_end_array(builder);
+        return zumactl_json_to_text(builder);
 }
 
-static void test_json_escape(void)
+/* Whatever a string holds, the text is JSON: valid UTF-8, no raw control
+ * character (RFC 8259 section 7) except the newlines between tokens, and
+ * it reads back as the string (invalid UTF-8 replaced by U+FFFD). */
+static void assert_json_of_string(const char *s)
+{
+        g_autofree char *text = json_of_string(s);
+        g_autofree char *expected = g_utf8_make_valid(s, -1);
+        g_autoptr(JsonParser) parser = json_parser_new();
+        g_autoptr(GError) error = NULL;
+        JsonArray *array;
+
+        g_assert_true(g_utf8_validate(text, -1, NULL));
+        for (const char *p = text; *p != '\0'; p++)
+                if ((unsigned char)*p < 0x20)
+                        g_assert_cmpint(*p, ==, '\n');
+        g_assert_true(json_parser_load_from_data(parser, text, -1, &error));
+        g_assert_no_error(error);
+        array = json_node_get_array(json_parser_get_root(parser));
+        g_assert_cmpuint(json_array_get_length(array), ==, 1);
+        g_assert_cmpstr(json_array_get_string_element(array, 0), ==, expected);
+}
+
+static void test_json_string(void)
 {
         static const struct {
                 const char *in;
@@ -174,78 +201,119 @@ static void test_json_escape(void)
                 { "back\\slash", "\"back\\\\slash\"" },
                 { "tab\tnl\ncr\r", "\"tab\\tnl\\ncr\\r\"" },
                 { "\b\f", "\"\\b\\f\"" },
-                { "\x01\x1f\x7f", "\"\\u0001\\u001f\\u007f\"" },
+                { "\x01\x1e\x1f\x7f", "\"\\u0001\\u001e\\u001f\\u007f\"" },
                 { "vol0@snap:12", "\"vol0@snap:12\"" },
                 { "caf\xc3\xa9", "\"caf\xc3\xa9\"" },
                 { "bad\xff", "\"bad\xef\xbf\xbd\"" },
                 { NULL, "null" },
         };
+        /* Control characters one by one, and invalid UTF-8 of each kind:
+         * a stray continuation byte, a truncated sequence, an overlong
+         * encoding, a surrogate, a code point past U+10FFFF. */
+        static const char *const hostile[] = {
+                "\x80",
+                "a\xc3",
+                "\xc0\xaf",
+                "\xed\xa0\x80x",
+                "\xf4\x90\x80\x80",
+                "\xe2\x80\xa8\xe2\x80\xa9",
+                "\"\\\x1f\\\"",
+        };
 
         for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
-                g_autofree char *text = escape(cases[i].in);
+                g_autofree char *text = json_of_string(cases[i].in);
+                g_autofree char *expected = g_strdup_printf("[\n  %s\n]\n", cases[i].out);
 
-                g_assert_cmpstr(text, ==, cases[i].out);
+                g_assert_cmpstr(text, ==, expected);
+                if (cases[i].in != NULL)
+                        assert_json_of_string(cases[i].in);
         }
+        for (int c = 1; c < 0x80; c++) {
+                char s[] = { 'a', (char)c, 'b', '\0' };
+
+                assert_json_of_string(s);
+        }
+        for (guint i = 0; i < G_N_ELEMENTS(hostile); i++)
+                assert_json_of_string(hostile[i]);
 }
 
+/* The exact text zumactl prints: json-glib's pretty format. */
 static void test_json_builder(void)
 {
-        g_autoptr(ZumactlJson) json = zumactl_json_new();
+        g_autoptr(JsonBuilder) builder = json_builder_new();
         g_autofree char *text = NULL;
 
-        zumactl_json_begin_object(json);
-        zumactl_json_member_string(json, "name", "vol\"0");
-        zumactl_json_member_uint(json, "size", G_MAXUINT64);
-        zumactl_json_member_int(json, "priority", -3);
-        zumactl_json_member_bool(json, "pinned", TRUE);
-        zumactl_json_member_double(json, "used", 12.5);
-        zumactl_json_member_string(json, "device", NULL);
-        zumactl_json_key(json, "empty");
-        zumactl_json_begin_array(json);
-        zumactl_json_end_array(json);
-        zumactl_json_key(json, "list");
-        zumactl_json_begin_array(json);
-        zumactl_json_string(json, "a");
-        zumactl_json_begin_object(json);
-        zumactl_json_end_object(json);
-        zumactl_json_null(json);
-        zumactl_json_end_array(json);
-        zumactl_json_end_object(json);
-        text = zumactl_json_finish(json);
+        json_builder_begin_object(builder);
+        zumactl_json_set_string(builder, "name", "vol\"0");
+        zumactl_json_set_uint(builder, "size", G_MAXINT64);
+        zumactl_json_set_uint(builder, "odd_size", (1ULL << 53) + 1);
+        zumactl_json_set_uint(builder, "too_big", G_MAXUINT64);
+        zumactl_json_set_int(builder, "priority", -3);
+        zumactl_json_set_bool(builder, "pinned", TRUE);
+        zumactl_json_set_double(builder, "used", 12.5);
+        zumactl_json_set_string(builder, "device", NULL);
+        json_builder_set_member_name(builder, "empty");
+        json_builder_begin_array(builder);
+        json_builder_end_array(builder);
+        json_builder_set_member_name(builder, "list");
+        json_builder_begin_array(builder);
+        zumactl_json_add_string(builder, "a");
+        json_builder_begin_object(builder);
+        zumactl_json_set_uint(builder, "id", 1);
+        json_builder_end_object(builder);
+        json_builder_add_null_value(builder);
+        json_builder_end_array(builder);
+        json_builder_end_object(builder);
+        text = zumactl_json_to_text(builder);
         g_assert_cmpstr(text, ==,
                         "{\n"
-                        "  \"name\": \"vol\\\"0\",\n"
-                        "  \"size\": 18446744073709551615,\n"
-                        "  \"priority\": -3,\n"
-                        "  \"pinned\": true,\n"
-                        "  \"used\": 12.5,\n"
-                        "  \"device\": null,\n"
-                        "  \"empty\": [],\n"
-                        "  \"list\": [\n"
+                        "  \"name\" : \"vol\\\"0\",\n"
+                        "  \"size\" : 9223372036854775807,\n"
+                        "  \"odd_size\" : 9007199254740993,\n"
+                        "  \"too_big\" : 9223372036854775807,\n"
+                        "  \"priority\" : -3,\n"
+                        "  \"pinned\" : true,\n"
+                        "  \"used\" : 12.5,\n"
+                        "  \"device\" : null,\n"
+                        "  \"empty\" : [],\n"
+                        "  \"list\" : [\n"
                         "    \"a\",\n"
-                        "    {},\n"
+                        "    {\n"
+                        "      \"id\" : 1\n"
+                        "    },\n"
                         "    null\n"
                         "  ]\n"
                         "}\n");
 }
 
+/* Doubles: 17 significant digits (each reads back as the same double),
+ * integral ones with ".0"; NaN and infinities null. */
 static void test_json_top_level_array(void)
 {
-        g_autoptr(ZumactlJson) json = zumactl_json_new();
+        static const double values[] = { 0.1, 25.2, 1.0, 1.0 / 3.0, -2.5e-300, 100.0 };
+        g_autoptr(JsonBuilder) builder = json_builder_new();
+        g_autoptr(JsonParser) parser = json_parser_new();
+        g_autoptr(GError) error = NULL;
         g_autofree char *text = NULL;
+        JsonArray *array;
 
-        zumactl_json_begin_array(json);
-        zumactl_json_double(json, 1.0 / 0.0);
-        zumactl_json_double(json, 0.1);
-        zumactl_json_double(json, 25.2);
-        zumactl_json_double(json, 1.0);
-        zumactl_json_double(json, 1.0 / 3.0);
-        zumactl_json_double(json, -2.5e-300);
-        zumactl_json_end_array(json);
-        text = zumactl_json_finish(json);
+        json_builder_begin_array(builder);
+        zumactl_json_add_double(builder, 1.0 / 0.0);
+        zumactl_json_add_double(builder, -1.0 / 0.0);
+        zumactl_json_add_double(builder, NAN);
+        for (guint i = 0; i < G_N_ELEMENTS(values); i++)
+                zumactl_json_add_double(builder, values[i]);
+        json_builder_end_array(builder);
+        text = zumactl_json_to_text(builder);
         g_assert_cmpstr(text, ==,
-                        "[\n  null,\n  0.1,\n  25.2,\n  1,\n  0.33333333333333331,\n"
-                        "  -2.5e-300\n]\n");
+                        "[\n  null,\n  null,\n  null,\n  0.10000000000000001,\n"
+                        "  25.199999999999999,\n  1.0,\n  0.33333333333333331,\n"
+                        "  -2.5e-300,\n  100.0\n]\n");
+        g_assert_true(json_parser_load_from_data(parser, text, -1, &error));
+        g_assert_no_error(error);
+        array = json_node_get_array(json_parser_get_root(parser));
+        for (guint i = 0; i < G_N_ELEMENTS(values); i++)
+                g_assert_cmpfloat(json_array_get_double_element(array, i + 3), ==, values[i]);
 }
 
 static void test_time(void)
@@ -529,7 +597,7 @@ int main(int argc, char **argv)
         g_test_add_func("/zumactl/parse-int", test_parse_int);
         g_test_add_func("/zumactl/parse-switch", test_parse_switch);
         g_test_add_func("/zumactl/absolute-path", test_absolute_path);
-        g_test_add_func("/zumactl/json-escape", test_json_escape);
+        g_test_add_func("/zumactl/json-string", test_json_string);
         g_test_add_func("/zumactl/json-builder", test_json_builder);
         g_test_add_func("/zumactl/json-top-level-array", test_json_top_level_array);
         g_test_add_func("/zumactl/time", test_time);

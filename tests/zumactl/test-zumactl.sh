@@ -88,7 +88,7 @@ CONF
     mkdir -p "$T/state" "$T/run"
     ZUMA_TEST_FRONTEND=${ZUMA_TEST_FRONTEND:-none}
     start_server() {
-        "$SNAPSHOTD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" --state-dir "$T/state" \
+        G_DEBUG=${G_DEBUG:+$G_DEBUG,}fatal-criticals "$SNAPSHOTD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" --state-dir "$T/state" \
             --run-dir "$T/run" --frontend "$ZUMA_TEST_FRONTEND" >>"$T/snapshotd.log" 2>&1 &
         SERVER=$!
         PIDS+=($SERVER)
@@ -222,7 +222,8 @@ run 0 --json define volume vol0 "$ORIGIN" "$STORE" --initialize --chunk-size 16K
 run 4 define volume vol0 "$ORIGIN" "$STORE" --initialize
 run 0 list && [[ $OUT == vol0 ]] || fail "list: $OUT"
 run 0 status && [[ $OUT == NAME*vol0*running* ]] || fail "status table: $OUT"
-run 4 start vol0
+# Starting a running volume succeeds and changes nothing (idempotent).
+run 0 --json start vol0 && expect 'd["state"]' running
 
 # --- snapshots ------------------------------------------------------------------
 run 0 --json snapshot vol0 first --priority 3 && {
@@ -364,8 +365,8 @@ run 3 revert --abandon vol0
 [[ $ERR == *"no unfinished revert"* ]] || fail "revert --abandon without a revert: $ERR"
 run 2 revert --abandon vol0 renamed
 run 2 revert --abandon --force vol0
-# start --accept-rollback on a running volume: already running.
-run 4 start --accept-rollback vol0
+# start on a running volume succeeds and changes nothing (idempotent).
+run 0 start --accept-rollback vol0
 run 0 forget volume vol0 --force
 
 # --- data through the devices (FUSE frontend) -------------------------------------

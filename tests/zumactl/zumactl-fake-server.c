@@ -14,7 +14,7 @@
  *
  *   zumactl-fake-server MODE
  *
- *   leave           like the server: SnapshotCreated(path, name) first,
+ *   leave           like the server: SnapshotCreated(path, id, name) first,
  *                   then leave the bus, answer (path, name), exit
  *   leave-silent    the same without the signal: zumactl learns a
  *                   generated name from the answer alone
@@ -41,9 +41,10 @@
 #include <string.h>
 
 #include "zuma-bus-generated.h"
+#include "zuma-names.h"
 
-#define BUS_NAME "org.zumastor.Zumastor1"
-#define ROOT "/org/zumastor/Zumastor1"
+#define BUS_NAME ZUMA_SNAPSHOTD_BUS_NAME
+#define ROOT ZUMA_SNAPSHOTD_OBJECT_ROOT
 #define SNAPSHOT_PATH ROOT "/volumes/vol0/snapshots/7"
 
 typedef enum { MODE_LEAVE, MODE_LEAVE_SILENT, MODE_LEAVE_NAMELESS, MODE_STAY, MODE_DAMAGED } Mode;
@@ -105,7 +106,7 @@ static gboolean on_create_snapshot(ZumaBusVolume *volume, GDBusMethodInvocation 
         const char *created_name = name[0] ? name : "vol0-generated";
 
         if (fake->mode == MODE_LEAVE || fake->mode == MODE_STAY)
-                zuma_bus_volume_emit_snapshot_created(volume, SNAPSHOT_PATH, created_name);
+                zuma_bus_volume_emit_snapshot_created(volume, SNAPSHOT_PATH, 7, created_name);
         if (fake->mode != MODE_STAY)
                 leave_bus(fake);
         zuma_bus_volume_complete_create_snapshot(volume, invocation, SNAPSHOT_PATH,

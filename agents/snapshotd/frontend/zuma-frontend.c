@@ -98,6 +98,7 @@
 #include "zuma-image-table.h"
 #include "zuma-kernel-call.h"
 #include "zuma-loop-device.h"
+#include "zuma-name-rule.h"
 
 #define UUID_TEXT_MAX 64
 #define CALL_TIMEOUT_MS_DEFAULT 20000
@@ -110,18 +111,6 @@ struct ZumaFrontend {
         ZumaKernelCaller *caller; /* every call below runs on its thread */
         guint timeout_ms;
 };
-
-static gboolean volume_name_valid(const char *name)
-{
-        size_t length = strlen(name);
-
-        if (length == 0 || length > SS_VOLUME_NAME_MAX || name[0] == '.' || name[0] == '-')
-                return FALSE;
-        for (const char *p = name; *p; p++)
-                if (!g_ascii_isalnum(*p) && !strchr("._:+-", *p))
-                        return FALSE;
-        return TRUE;
-}
 
 static gboolean uuid_text_valid(const char *uuid)
 {
@@ -270,7 +259,7 @@ static gboolean do_add_volume(ZumaFrontend *frontend, const char *volume, const 
         SsStoreInfo info;
         int r;
 
-        if (!volume_name_valid(volume)) {
+        if (!zuma_volume_name_valid(volume)) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
                             "invalid volume name '%s' for the data frontend", volume);
                 return FALSE;
@@ -376,7 +365,7 @@ static gboolean do_attach(ZumaFrontend *frontend, const char *volume, guint32 id
                 return FALSE;
         if (!snapshot_name || !*snapshot_name)
                 snapshot_name = stored_name;
-        if (id != 0 && !ss_name_valid(snapshot_name, SS_NAME_MAX)) {
+        if (id != 0 && !zuma_snapshot_name_valid(snapshot_name)) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
                             "volume %s: invalid snapshot name '%s'", volume, snapshot_name);
                 return FALSE;
@@ -489,7 +478,7 @@ static gboolean do_update(ZumaFrontend *frontend, const char *volume, guint32 id
 
         if (!found)
                 return FALSE;
-        if (id != 0 && snapshot_name && !ss_name_valid(snapshot_name, SS_NAME_MAX)) {
+        if (id != 0 && snapshot_name && !zuma_snapshot_name_valid(snapshot_name)) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
                             "volume %s: invalid snapshot name '%s'", volume, snapshot_name);
                 return FALSE;
