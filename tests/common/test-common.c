@@ -107,6 +107,7 @@ static void test_keyfile(void)
         g_autoptr(GError) error = NULL;
         g_autoptr(GDir) listing = NULL;
         const char *entry;
+        g_autofree char *name = NULL;
         struct stat st;
         guint entries = 0;
 
@@ -120,7 +121,8 @@ static void test_keyfile(void)
         g_key_file_set_string(kf, "Volume", "Name", "vol1");
         g_assert_true(zuma_keyfile_save(kf, path, 0644, &error));
         g_assert_true(g_key_file_load_from_file(back, path, 0, &error));
-        g_assert_cmpstr(g_key_file_get_string(back, "Volume", "Name", NULL), ==, "vol1");
+        name = g_key_file_get_string(back, "Volume", "Name", NULL);
+        g_assert_cmpstr(name, ==, "vol1");
         /* No temporary file is left behind. */
         listing = g_dir_open(sub, 0, &error);
         while ((entry = g_dir_read_name(listing)))
