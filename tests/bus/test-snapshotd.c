@@ -1451,20 +1451,23 @@ static void test_store_damaged(void)
         g_assert_cmpuint(chunk, >, 0);
         block_text = g_strdup_printf("%" G_GUINT64_FORMAT, block);
 
-        /* Only the leaf is bad, so the store opens. */
+        /* Only the leaf is bad, so the store opens.  Anyone may be the
+         * first to read what needs the leaf (udev's probe reads each new
+         * device at several places), so the signals are collected from
+         * before the start, and the state may already say so. */
+        drain_signals();
         assert_ok(zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
-        assert_prop_s(path, IFACE_VOLUME, "State", "running");
+        {
+                g_autofree char *state = prop_s(path, IFACE_VOLUME, "State");
+
+                g_assert_true(g_str_equal(state, "running") || g_str_equal(state, "failed"));
+        }
         /* A start attaches the origin afresh, maybe to another loop device. */
         g_free(device);
         device = prop_s(path, IFACE_VOLUME, "Device");
         g_assert_cmpstr(device, !=, "");
         snap_device = prop_s(snap, IFACE_SNAPSHOT, "Device");
         g_assert_cmpstr(snap_device, !=, "");
-        /* The origin may come back on another loop device (other tests
-         * take free ones meanwhile). */
-        g_free(device);
-        device = prop_s(path, IFACE_VOLUME, "Device");
-        drain_signals();
         g_assert_true(read_fails(snap_device, chunk * 4096, 4096));
         failed = wait_signal(path, "Failed", NULL);
         g_variant_unref(wait_signal(path, "Stopped", "('failed',)"));
