@@ -21,7 +21,10 @@
  * (it could have made the call itself); groups changed after connecting
  * count as they are at the first call (the answer is cached per sender
  * until it leaves the bus).  With polkit the subject is the bus name, which
- * polkitd resolves itself.
+ * polkitd resolves itself; polkitd is asked at every such call (no answer
+ * is kept), on the bus the daemon is on (libpolkit's system bus connection
+ * is the daemon's own unless --bus-address), and a check that may not ask
+ * the user is refused if polkitd has not answered in 15 s.
  *
  * The uid, groups and pid are asked once per sender and cached until the
  * sender leaves the bus (NameOwnerChanged); calls from one sender that

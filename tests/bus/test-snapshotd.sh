@@ -13,11 +13,11 @@ zuma_test_setup
 zuma_test_start_bus
 zuma_test_start_daemon
 echo "# bus $DBUS_SYSTEM_BUS_ADDRESS, frontend $ZUMA_TEST_FRONTEND, dir $ZUMA_TEST_DIR"
-# Authorization here is the uid/group rule only: the private bus runs no
-# polkitd, so zuma-auth's polkit step (org.zumastor.Zumastor1.manage) is
-# skipped and not tested; the group rule itself is unit-tested in
-# tests/common with a fake credential source.
-echo "# polkit: not tested (no polkitd on the private bus); uid/group rule only"
+# Authorization here is the uid/group rule only: this bus runs no polkitd,
+# so zuma-auth's polkit step (org.zumastor.Zumastor1.manage) refuses; the
+# real polkitd is tested in test-polkit.sh, the group rule in tests/common
+# with a fake credential source.
+echo "# polkit: not here (no polkitd on this bus; see test-polkit.sh); uid/group rule only"
 
 status=0
 "$@" || status=$?

@@ -34,6 +34,12 @@
 #   zuma_test_restart_daemon [ARGS...]  stop + start
 #   zuma_test_wait_name NAME [SECONDS]  poll until NAME has an owner
 #   zuma_test_loop_device NAME SIZE     sparse file + loop device; prints /dev/loopN
+#   zuma_test_require_polkitd           skip (exit 77) unless polkitd can run here
+#   zuma_test_start_polkitd [RULES...]  the real polkitd on the bus, in a mount namespace
+#                                       of its own where polkit's action directory holds
+#                                       only dbus/org.zumastor.Zumastor1.policy and its
+#                                       rules directories only the RULES files given
+#   zuma_test_stop_polkitd              SIGTERM; wait until its name and process are gone
 #   zuma_test_start_udev                systemd-udevd (started when none runs) with
 #                                       the build tree's rules; 1 if it cannot run
 #   zuma_test_settle                    udevadm settle
@@ -49,13 +55,16 @@
 #                        exists and the daemon was built with it)
 #   ZUMA_TEST_KEEP=1     keep $ZUMA_TEST_DIR (logs) after the test
 #   ZUMA_TEST_TIMEOUT    seconds to wait for the daemon (default 20)
+#   ZUMA_POLKITD         polkitd (default: /usr/lib/polkit-1/polkitd or
+#                        /usr/libexec/polkitd, whichever exists)
 #   G_DEBUG              passed on to the daemon, always with fatal-criticals
 # Environment set:
 #   ZUMA_TEST_DIR (chmod 755, so `nobody` reaches the bus socket),
 #   ZUMA_TEST_STATE_DIR, ZUMA_TEST_RUN_DIR, ZUMA_TEST_FRONTEND (resolved),
 #   ZUMA_TEST_HARNESS (this file), DBUS_SYSTEM_BUS_ADDRESS,
 #   ZUMA_TEST_BUS_PID, ZUMA_SNAPSHOTD_PID; the daemon logs to
-#   $ZUMA_TEST_DIR/snapshotd.log, the bus to $ZUMA_TEST_DIR/bus.log.
+#   $ZUMA_TEST_DIR/snapshotd.log, the bus to $ZUMA_TEST_DIR/bus.log,
+#   polkitd to $ZUMA_TEST_DIR/polkitd.log.
 
 ZUMA_TEST_HARNESS=$(realpath "${BASH_SOURCE[0]}")
 export ZUMA_TEST_HARNESS
@@ -119,7 +128,9 @@ zuma_test_start_bus() {
         local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT)) pid
 
         # Debian's system.conf, less what needs the real system (activation
-        # helper, syslog), plus the policy zumastor ships.
+        # helper, syslog), plus the policy zumastor ships and polkit's (so
+        # polkitd, switched to its own user, may own its name; unused
+        # unless a test starts it).
         cat >"$conf" <<EOF
 <!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
  "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -155,6 +166,7 @@ zuma_test_start_bus() {
            send_interface="org.freedesktop.DBus.Monitoring"/>
   </policy>
   <include>$ZUMA_SOURCE_DIR/dbus/org.zumastor.Zumastor1.conf</include>
+  <include ignore_missing="yes">$ZUMA_POLKIT_BUS_POLICY</include>
 </busconfig>
 EOF
         # umask 0: everyone (the unprivileged caller test) may connect.
@@ -362,6 +374,125 @@ zuma_test_loop_device() {
         echo "$dev"
 }
 
+# --- polkitd ---
+#
+# polkitd reads its actions and rules from fixed directories (below).  The
+# test's polkitd runs in a private mount namespace (unshare -m, propagation
+# private) where temporary directories are bind-mounted over them: it sees
+# only the action zumastor ships and the rules the test gives, and the
+# machine's files are neither read nor changed.  The namespace ends with the
+# process.  polkitd starts as root and switches to its own user (polkitd)
+# itself; it talks to the bus in DBUS_SYSTEM_BUS_ADDRESS, ours.
+ZUMA_POLKIT_BUS_POLICY=/usr/share/dbus-1/system.d/org.freedesktop.PolicyKit1.conf
+ZUMA_POLKIT_ACTIONS_DIR=/usr/share/polkit-1/actions
+# Rule directories: polkit 122 reads the first and the last, later versions
+# also the others; those present are all covered.
+ZUMA_POLKIT_RULES_DIRS="/etc/polkit-1/rules.d /run/polkit-1/rules.d
+/usr/local/share/polkit-1/rules.d /usr/share/polkit-1/rules.d"
+ZUMA_POLKIT_NAME=org.freedesktop.PolicyKit1
+
+zuma_test_find_polkitd() {
+        local candidate
+
+        for candidate in ${ZUMA_POLKITD:-} /usr/lib/polkit-1/polkitd /usr/libexec/polkitd; do
+                if [ -x "$candidate" ]; then
+                        echo "$candidate"
+                        return 0
+                fi
+        done
+        return 1
+}
+
+zuma_test_require_polkitd() {
+        local why
+
+        zuma_test_find_polkitd >/dev/null ||
+                zuma_test_skip "polkitd is not installed (package polkitd; or set ZUMA_POLKITD)"
+        [ -r "$ZUMA_POLKIT_BUS_POLICY" ] ||
+                zuma_test_skip "no bus policy for polkitd at $ZUMA_POLKIT_BUS_POLICY"
+        [ -d "$ZUMA_POLKIT_ACTIONS_DIR" ] ||
+                zuma_test_skip "no polkit action directory $ZUMA_POLKIT_ACTIONS_DIR to cover"
+        getent passwd polkitd >/dev/null ||
+                zuma_test_skip "no user polkitd (polkitd switches to it; the bus policy names it)"
+        command -v unshare >/dev/null || zuma_test_skip "unshare is not installed"
+        why=$(unshare -m --propagation private true 2>&1) ||
+                zuma_test_skip "no private mount namespace for polkitd (unshare -m: $why)"
+}
+
+# zuma_test_start_polkitd [RULES...]: each RULES file is copied into the
+# rules directory polkitd reads first (/etc/polkit-1/rules.d).
+zuma_test_start_polkitd() {
+        local dir=$ZUMA_TEST_DIR/polkit polkitd pid rules mounts=
+        local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT)) target n=0
+
+        zuma_test_load_env
+        polkitd=$(zuma_test_find_polkitd) || {
+                zuma_test_log "polkitd is not installed"
+                return 1
+        }
+        rm -rf "$dir"
+        mkdir -p "$dir/actions" || return 1
+        cp "$ZUMA_SOURCE_DIR/dbus/org.zumastor.Zumastor1.policy" "$dir/actions/" || return 1
+        for target in $ZUMA_POLKIT_RULES_DIRS; do
+                [ -d "$target" ] || continue
+                n=$((n + 1))
+                mkdir -p "$dir/rules$n"
+                if [ $n = 1 ]; then
+                        for rules in "$@"; do
+                                cp "$rules" "$dir/rules$n/" || return 1
+                        done
+                fi
+                mounts="$mounts mount --bind $dir/rules$n $target &&"
+        done
+        # polkitd reads them as user polkitd.
+        chmod -R u=rwX,go=rX "$dir"
+        echo "=== polkitd, rules: ${*:-none} ($(date +%T))" >>"$ZUMA_TEST_DIR/polkitd.log"
+        # unshare and sh exec in place: the pid is polkitd's, and the
+        # namespace goes when it exits.
+        unshare -m --propagation private sh -c "mount --bind $dir/actions $ZUMA_POLKIT_ACTIONS_DIR \
+                && $mounts exec $polkitd" >>"$ZUMA_TEST_DIR/polkitd.log" 2>&1 </dev/null &
+        pid=$!
+        echo "$pid" >"$ZUMA_TEST_DIR/polkitd.pid"
+        until zuma_test_has_owner $ZUMA_POLKIT_NAME; do
+                if ! zuma_test_alive "$pid" || [ $SECONDS -ge $deadline ]; then
+                        zuma_test_log "polkitd did not take $ZUMA_POLKIT_NAME; its log:"
+                        tail -n 20 "$ZUMA_TEST_DIR/polkitd.log" >&2
+                        zuma_test_stop_polkitd
+                        return 1
+                fi
+                sleep 0.05
+        done
+}
+
+zuma_test_stop_polkitd() {
+        local pid status=0 deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
+
+        pid=$(zuma_test_pid polkitd)
+        [ -n "$pid" ] || return 0
+        zuma_test_load_env
+        rm -f "$ZUMA_TEST_DIR/polkitd.pid"
+        if zuma_test_alive "$pid"; then
+                # CONT: a test may have left it stopped (SIGSTOP).
+                kill -TERM "$pid"
+                kill -CONT "$pid" 2>/dev/null
+                zuma_test_wait_exit "$pid" 10 || status=$?
+                if [ $status = 124 ]; then
+                        zuma_test_log "polkitd ignored SIGTERM for 10 s; killing it"
+                        kill -KILL "$pid" 2>/dev/null
+                        zuma_test_wait_exit "$pid" 10 || true
+                fi
+        fi
+        # The bus drops the name when the connection closes (the next call
+        # to the name finds no owner).
+        while zuma_test_has_owner $ZUMA_POLKIT_NAME; do
+                if [ $SECONDS -ge $deadline ]; then
+                        zuma_test_log "$ZUMA_POLKIT_NAME still has an owner"
+                        return 1
+                fi
+                sleep 0.05
+        done
+}
+
 # The build tree's rules go to the runtime rules directory under a name of
 # this test's own, and leave with it; a udevd this test started stops with
 # it, unless another test run's rules are still installed.
@@ -465,6 +596,7 @@ zuma_test_cleanup() {
         [ $status = 0 ] || zuma_test_abort_fuse
         zuma_test_unmount_leftovers filesystems
         zuma_test_stop_daemon || true
+        zuma_test_stop_polkitd 2>/dev/null || true
         pid=$(zuma_test_pid bus)
         if zuma_test_alive "$pid"; then
                 kill -TERM "$pid"
@@ -488,7 +620,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
         cmd=${1:-}
         shift || true
         if [ -z "${ZUMA_TEST_DIR:-}" ] || ! declare -F "zuma_test_${cmd//-/_}" >/dev/null; then
-                echo "usage: ZUMA_TEST_DIR=DIR $0 start-daemon|stop-daemon|kill-daemon|restart-daemon|loop-device NAME SIZE [ARGS]" >&2
+                echo "usage: ZUMA_TEST_DIR=DIR $0 start-daemon|stop-daemon|kill-daemon|restart-daemon|start-polkitd|stop-polkitd|loop-device NAME SIZE [ARGS]" >&2
                 exit 2
         fi
         "zuma_test_${cmd//-/_}" "$@"

@@ -3,8 +3,9 @@
  * Unit tests of agents/common that need neither root nor a bus: options,
  * durable state files, method tables (argument and reply types), the job
  * registry's limit, and the caller rule (uid 0 or the administrators'
- * group) with a fake credential source.  The bus paths (a caller's
- * credentials from the bus daemon, polkit) are in tests/bus.
+ * group) with a fake credential source.  The bus paths are in tests/bus: a
+ * caller's credentials from the bus daemon in test-snapshotd's unprivileged
+ * case, polkit against the real polkitd in test-polkit.sh.
  */
 #include <errno.h>
 #include <glib/gstdio.h>
