@@ -5,15 +5,48 @@
 
 #include "zuma-utc.h"
 
+/* The multiple of step at or before t (t may be negative: a period that
+ * began before the epoch). */
 static gint64 floor_to(gint64 t, gint64 step)
 {
-        return zuma_floor_div(t, step) * step;
+        return (t / step - (t % step != 0 && t < 0)) * step;
+}
+
+/* The start of the ISO week, month or year holding t (in range), and its
+ * length in seconds (*ret_length untouched on failure): a length, not the
+ * next start, since the period after 9999-12 starts in 10000, past
+ * GDateTime's range. */
+static gint64 calendar_period(ZumaScheduleClass class_, gint64 t, gint64 *ret_length)
+{
+        g_autoptr(GDateTime) utc = NULL;
+        int days_before, days;
+
+        g_return_val_if_fail(zuma_utc_in_range(t), t);
+        utc = g_date_time_new_from_unix_utc(t);
+        switch (class_) {
+        case ZUMA_SCHEDULE_WEEKLY:
+                days_before = g_date_time_get_day_of_week(utc) - 1;
+                days = 7;
+                break;
+        case ZUMA_SCHEDULE_MONTHLY:
+                days_before = g_date_time_get_day_of_month(utc) - 1;
+                days = g_date_get_days_in_month((GDateMonth)g_date_time_get_month(utc),
+                                                (GDateYear)g_date_time_get_year(utc));
+                break;
+        case ZUMA_SCHEDULE_YEARLY:
+                days_before = g_date_time_get_day_of_year(utc) - 1;
+                days = g_date_is_leap_year((GDateYear)g_date_time_get_year(utc)) ? 366 : 365;
+                break;
+        default:
+                g_return_val_if_reached(t);
+        }
+        *ret_length = (gint64)days * ZUMA_SECONDS_PER_DAY;
+        return floor_to(t, ZUMA_SECONDS_PER_DAY) - (gint64)days_before * ZUMA_SECONDS_PER_DAY;
 }
 
 gint64 zuma_schedule_period_start(const ZumaSchedule *schedule, ZumaScheduleClass class_, gint64 t)
 {
-        gint64 days = zuma_floor_div(t, ZUMA_SECONDS_PER_DAY);
-        int year, month, day;
+        gint64 length;
 
         switch (class_) {
         case ZUMA_SCHEDULE_EVERY:
@@ -22,42 +55,31 @@ gint64 zuma_schedule_period_start(const ZumaSchedule *schedule, ZumaScheduleClas
         case ZUMA_SCHEDULE_HOURLY:
                 return floor_to(t, ZUMA_SECONDS_PER_HOUR);
         case ZUMA_SCHEDULE_DAILY:
-                return days * ZUMA_SECONDS_PER_DAY;
+                return floor_to(t, ZUMA_SECONDS_PER_DAY);
         case ZUMA_SCHEDULE_WEEKLY:
-                /* Day 0 was a Thursday: day 3 of an ISO week counted from 0. */
-                return (days - (days + 3 - floor_to(days + 3, 7))) * ZUMA_SECONDS_PER_DAY;
         case ZUMA_SCHEDULE_MONTHLY:
-                zuma_utc_civil_from_days(days, &year, &month, &day);
-                return zuma_utc_days_from_civil(year, month, 1) * ZUMA_SECONDS_PER_DAY;
         case ZUMA_SCHEDULE_YEARLY:
-                zuma_utc_civil_from_days(days, &year, &month, &day);
-                return zuma_utc_days_from_civil(year, 1, 1) * ZUMA_SECONDS_PER_DAY;
+                return calendar_period(class_, t, &length);
         }
         g_return_val_if_reached(t);
 }
 
 gint64 zuma_schedule_period_end(const ZumaSchedule *schedule, ZumaScheduleClass class_, gint64 t)
 {
-        gint64 start = zuma_schedule_period_start(schedule, class_, t);
-        int year, month, day;
+        gint64 start, length = 0;
 
         switch (class_) {
         case ZUMA_SCHEDULE_EVERY:
-                return start + schedule->every;
+                return zuma_schedule_period_start(schedule, class_, t) + schedule->every;
         case ZUMA_SCHEDULE_HOURLY:
-                return start + ZUMA_SECONDS_PER_HOUR;
+                return floor_to(t, ZUMA_SECONDS_PER_HOUR) + ZUMA_SECONDS_PER_HOUR;
         case ZUMA_SCHEDULE_DAILY:
-                return start + ZUMA_SECONDS_PER_DAY;
+                return floor_to(t, ZUMA_SECONDS_PER_DAY) + ZUMA_SECONDS_PER_DAY;
         case ZUMA_SCHEDULE_WEEKLY:
-                return start + ZUMA_SECONDS_PER_WEEK;
         case ZUMA_SCHEDULE_MONTHLY:
-                zuma_utc_civil_from_days(start / ZUMA_SECONDS_PER_DAY, &year, &month, &day);
-                return zuma_utc_days_from_civil(month == 12 ? year + 1 : year,
-                                                month == 12 ? 1 : month + 1, 1) *
-                       ZUMA_SECONDS_PER_DAY;
         case ZUMA_SCHEDULE_YEARLY:
-                zuma_utc_civil_from_days(start / ZUMA_SECONDS_PER_DAY, &year, &month, &day);
-                return zuma_utc_days_from_civil(year + 1, 1, 1) * ZUMA_SECONDS_PER_DAY;
+                start = calendar_period(class_, t, &length);
+                return start + length;
         }
         g_return_val_if_reached(t);
 }

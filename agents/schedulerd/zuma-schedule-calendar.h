@@ -13,7 +13,8 @@
  * names a snapshot after the classes whose period it opens
  * (zuma-schedule-plan.h): both read their periods here.
  *
- * Times are seconds since the epoch in [ZUMA_UTC_MIN, ZUMA_UTC_MAX]; an
+ * Times are seconds since the epoch in [ZUMA_UTC_MIN, ZUMA_UTC_MAX] (weeks,
+ * months and years are read from GDateTime, which refuses the rest); an
  * answer may lie outside (the week holding 1970-01-01 started on
  * 1969-12-29, the month after 9999-12 is 10000-01).
  */

@@ -45,13 +45,15 @@ void zuma_schedule_plan(const ZumaSchedule *schedule, gint64 last_handled, gint6
         plan.handled = handled;
 
         /* Instants that already have a snapshot (the clock went back) are
-         * skipped; each step passes one of them, so this ends. */
+         * skipped; each step passes one of them, so this ends.  Past the
+         * range no name, so no snapshot: the calendar stops there. */
         plan.next = zuma_schedule_next_instant(schedule, now);
         if (n_taken > 0) {
                 g_autofree gint64 *sorted = g_memdup2(taken, n_taken * sizeof(*taken));
 
                 qsort(sorted, n_taken, sizeof(*sorted), compare_instants);
-                while (bsearch(&plan.next, sorted, n_taken, sizeof(*sorted), compare_instants))
+                while (zuma_utc_in_range(plan.next) &&
+                       bsearch(&plan.next, sorted, n_taken, sizeof(*sorted), compare_instants))
                         plan.next = zuma_schedule_next_instant(schedule, plan.next);
         }
         *ret_plan = plan;

@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Unit tests of the scheduler's time: UTC arithmetic against libc's
- * gmtime_r(), class periods, snapshot names (format, strict parse, round
- * trip), the planner's rules (one snapshot per instant, catch-up after
- * downtime, clock jumps) and health.  Fixed cases; the randomised year is
- * test-schedule-year.c.
+ * Unit tests of the scheduler's time: UTC split and join against libc's
+ * gmtime_r() and timegm(), class periods, snapshot names (format, strict
+ * parse, round trip), the planner's rules (one snapshot per instant,
+ * catch-up after downtime, clock jumps) and health.  Fixed cases; the
+ * randomised year is test-schedule-year.c.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -71,7 +71,7 @@ static void check_split(gint64 t)
 static void test_utc(void)
 {
         g_autoptr(GRand) rand = g_rand_new_with_seed(12);
-        ZumaUtcTime utc = { 2026, 2, 29, 0, 0, 0, 0 };
+        ZumaUtcTime utc;
         gint64 t = 42;
 
         check_split(ZUMA_UTC_MIN);
@@ -80,11 +80,21 @@ static void test_utc(void)
         check_split(at(2100, 3, 1, 0, 0));
         for (int i = 0; i < 20000; i++)
                 check_split((gint64)g_rand_double_range(rand, 0, (double)ZUMA_UTC_MAX));
-        g_assert_cmpint(zuma_utc_days_in_month(2028, 2), ==, 29);
-        g_assert_cmpint(zuma_utc_days_in_month(2100, 2), ==, 28);
-        g_assert_cmpint(zuma_utc_days_in_month(2000, 2), ==, 29);
+        /* Leap days: every fourth year, not every hundredth, every 400th. */
+        utc = (ZumaUtcTime){ 2028, 2, 29, 0, 0, 0, 0 };
+        g_assert_true(zuma_utc_join(&utc, &t));
+        g_assert_cmpint(t, ==, at(2028, 2, 29, 0, 0));
+        utc = (ZumaUtcTime){ 2000, 2, 29, 0, 0, 0, 0 };
+        g_assert_true(zuma_utc_join(&utc, &t));
+        g_assert_cmpint(t, ==, at(2000, 2, 29, 0, 0));
+        t = 42;
 
         /* Dates that do not exist, and times out of range. */
+        utc = (ZumaUtcTime){ 2026, 2, 29, 0, 0, 0, 0 };
+        g_assert_false(zuma_utc_join(&utc, &t));
+        utc = (ZumaUtcTime){ 2100, 2, 29, 0, 0, 0, 0 };
+        g_assert_false(zuma_utc_join(&utc, &t));
+        utc = (ZumaUtcTime){ 10000, 1, 1, 0, 0, 0, 0 };
         g_assert_false(zuma_utc_join(&utc, &t));
         utc = (ZumaUtcTime){ 1969, 12, 31, 23, 59, 59, 0 };
         g_assert_false(zuma_utc_join(&utc, &t));
@@ -130,6 +140,13 @@ static void test_periods(void)
         g_assert_cmpint(zuma_schedule_next_instant(s, t), ==, at(2026, 12, 6, 14, 45));
         /* The week of the epoch began on Monday 1969-12-29. */
         g_assert_cmpint(zuma_schedule_period_start(s, ZUMA_SCHEDULE_WEEKLY, 0), ==, -3 * 86400);
+        /* The last month and year end in 10000, past the range. */
+        g_assert_cmpint(zuma_schedule_period_start(s, ZUMA_SCHEDULE_YEARLY, ZUMA_UTC_MAX), ==,
+                        at(9999, 1, 1, 0, 0));
+        g_assert_cmpint(zuma_schedule_period_end(s, ZUMA_SCHEDULE_MONTHLY, ZUMA_UTC_MAX), ==,
+                        ZUMA_UTC_MAX + 1);
+        g_assert_cmpint(zuma_schedule_period_end(s, ZUMA_SCHEDULE_YEARLY, ZUMA_UTC_MAX), ==,
+                        ZUMA_UTC_MAX + 1);
         /* February of a leap year; --every 1w falls on Thursdays (the epoch's). */
         g_assert_cmpint(zuma_schedule_period_end(s, ZUMA_SCHEDULE_MONTHLY, at(2028, 2, 10, 0, 0)),
                         ==, at(2028, 3, 1, 0, 0));
