@@ -409,7 +409,6 @@ void zuma_auth_authorize(ZumaAuth *self, GDBusMethodInvocation *invocation, cons
                                G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_credentials, lookup);
 }
 
-
 static void on_name_owner_changed(GDBusConnection *connection, const char *sender_name,
                                   const char *object_path, const char *interface_name,
                                   const char *signal_name, GVariant *parameters, gpointer user_data)

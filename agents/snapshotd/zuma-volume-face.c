@@ -248,8 +248,8 @@ static void on_snapshot_created(ZumaVolume *volume, guint id, const char *name,
         zuma_bus_volume_emit_snapshot_created(ZUMA_BUS_VOLUME(self), path, id, name);
 }
 
-static void on_snapshot_deleted(ZumaVolume *volume, guint id, const char *name,
-                                const char *reason, ZumaVolumeFace *self)
+static void on_snapshot_deleted(ZumaVolume *volume, guint id, const char *name, const char *reason,
+                                ZumaVolumeFace *self)
 {
         g_autofree char *path = zuma_volume_dup_snapshot_path(volume, id);
 
@@ -349,8 +349,8 @@ ZumaVolumeFace *zuma_volume_face_new(ZumaVolume *volume, ZumaAuth *auth,
                                 g_object_ref(g_object_bind_property(volume, bound_properties[i],
                                                                     self, bound_properties[i],
                                                                     G_BINDING_SYNC_CREATE)));
-        self->methods = zuma_method_table_bind(&volume_table, G_DBUS_INTERFACE_SKELETON(self),
-                                               auth, G_OBJECT(self));
+        self->methods = zuma_method_table_bind(&volume_table, G_DBUS_INTERFACE_SKELETON(self), auth,
+                                               G_OBJECT(self));
         g_signal_connect(volume, "started", G_CALLBACK(on_started), self);
         g_signal_connect(volume, "stopped", G_CALLBACK(on_stopped), self);
         g_signal_connect(volume, "failed", G_CALLBACK(on_failed), self);
@@ -419,6 +419,7 @@ static void zuma_volume_face_class_init(ZumaVolumeFaceClass *klass)
 
 static void zuma_volume_face_init(ZumaVolumeFace *self)
 {
-        self->snapshots = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_object_unref);
+        self->snapshots =
+                g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_object_unref);
         self->bindings = g_ptr_array_new_with_free_func(g_object_unref);
 }

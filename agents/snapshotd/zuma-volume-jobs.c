@@ -37,7 +37,6 @@
 #include "zuma-volume-jobs.h"
 
 #include "zuma-error.h"
-#include "zuma-options.h"
 
 #define REVERT_STEP_BYTES (4u << 20)
 #define COUNT_STEP_CHUNKS 4096

@@ -118,4 +118,3 @@ void volume_track_job(ZumaVolume *self, ZumaJob *job);
 ZumaFrontend *volume_frontend(ZumaVolume *self);
 void volume_set_device(ZumaVolume *self, const char *device);
 gboolean volume_attach_origin(ZumaVolume *self, GError **error);
-

@@ -199,8 +199,8 @@ void volume_class_install(GObjectClass *klass)
         volume_signals[VOLUME_SIGNAL_FAILED] = new_signal(klass, "failed", 1, G_TYPE_STRING);
         volume_signals[VOLUME_SIGNAL_SNAPSHOT_CREATED] =
                 new_signal(klass, "snapshot-created", 2, G_TYPE_UINT, G_TYPE_STRING);
-        volume_signals[VOLUME_SIGNAL_SNAPSHOT_DELETED] = new_signal(
-                klass, "snapshot-deleted", 3, G_TYPE_UINT, G_TYPE_STRING, G_TYPE_STRING);
+        volume_signals[VOLUME_SIGNAL_SNAPSHOT_DELETED] =
+                new_signal(klass, "snapshot-deleted", 3, G_TYPE_UINT, G_TYPE_STRING, G_TYPE_STRING);
         volume_signals[VOLUME_SIGNAL_USAGE_THRESHOLD] =
                 new_signal(klass, "usage-threshold", 2, G_TYPE_UINT, G_TYPE_BOOLEAN);
 }
@@ -505,8 +505,8 @@ static void update_thresholds(ZumaVolume *self, const SsStoreInfo *info, gboolea
                         continue;
                 g_message("volume %s: store usage above %u%% (%.1f%%)", self->config->name,
                           thresholds[i], used);
-                g_signal_emit(self, volume_signals[VOLUME_SIGNAL_USAGE_THRESHOLD], 0,
-                              thresholds[i], TRUE);
+                g_signal_emit(self, volume_signals[VOLUME_SIGNAL_USAGE_THRESHOLD], 0, thresholds[i],
+                              TRUE);
         }
         for (guint i = G_N_ELEMENTS(thresholds); i-- > 0;) {
                 if (self->usage_level < thresholds[i] ||
@@ -517,8 +517,8 @@ static void update_thresholds(ZumaVolume *self, const SsStoreInfo *info, gboolea
                         continue;
                 g_message("volume %s: store usage back below %u%% (%.1f%%)", self->config->name,
                           thresholds[i], used);
-                g_signal_emit(self, volume_signals[VOLUME_SIGNAL_USAGE_THRESHOLD], 0,
-                              thresholds[i], FALSE);
+                g_signal_emit(self, volume_signals[VOLUME_SIGNAL_USAGE_THRESHOLD], 0, thresholds[i],
+                              FALSE);
         }
 }
 

@@ -222,8 +222,7 @@ static void test_follow(Fixture *f, gconstpointer data)
         g_assert_no_error(error);
         g_assert_true(zuma_volume_find_snapshot(f->volume, "one", &id, &error));
         g_assert_no_error(error);
-        expected_created = g_strdup_printf("SnapshotCreated ('%s', %u, 'one')",
-                                           path, id);
+        expected_created = g_strdup_printf("SnapshotCreated ('%s', %u, 'one')", path, id);
         assert_signals(f, (const char *const[]){ expected_created, NULL });
         assert_properties_follow(f);
         snapshot = zuma_volume_face_peek_snapshot(f->face, id);
@@ -250,8 +249,8 @@ static void test_follow(Fixture *f, gconstpointer data)
         g_assert_true(zuma_volume_delete_snapshot(f->volume, id, FALSE, &error));
         g_assert_no_error(error);
         g_assert_null(zuma_volume_face_peek_snapshot(f->face, id));
-        expected_deleted = g_strdup_printf(
-                "SnapshotDeleted ('%s', %u, 'first', 'requested')", path, id);
+        expected_deleted =
+                g_strdup_printf("SnapshotDeleted ('%s', %u, 'first', 'requested')", path, id);
         assert_signals(f, (const char *const[]){ expected_deleted, NULL });
 
         g_assert_true(zuma_volume_stop(f->volume, FALSE, "requested", &error));
