@@ -607,10 +607,11 @@ static void zuma_manager_dispose(GObject *object)
                 gpointer face;
 
                 zuma_manager_shutdown(self);
-                /* The faces first: they hold their volumes. */
+                /* The faces first: they hold their volumes.  The snapshots'
+                 * objects leave the bus; the volumes' go with the server. */
                 g_hash_table_iter_init(&iter, self->faces);
                 while (g_hash_table_iter_next(&iter, NULL, &face))
-                        zuma_volume_face_unexport(face);
+                        zuma_volume_face_detach(face);
                 g_clear_pointer(&self->faces, g_hash_table_unref);
                 g_clear_pointer(&self->volumes, g_hash_table_unref);
         }

@@ -393,6 +393,12 @@ void zuma_volume_face_unexport(ZumaVolumeFace *self)
         g_clear_weak_pointer(&self->objects);
 }
 
+void zuma_volume_face_detach(ZumaVolumeFace *self)
+{
+        drop_all_snapshot_faces(self);
+        g_clear_weak_pointer(&self->objects);
+}
+
 static void zuma_volume_face_dispose(GObject *object)
 {
         ZumaVolumeFace *self = ZUMA_VOLUME_FACE(object);

@@ -44,8 +44,13 @@ ZumaVolume *zuma_volume_face_get_volume(ZumaVolumeFace *self);
 void zuma_volume_face_export(ZumaVolumeFace *self);
 
 /* Takes the face and its snapshots' objects off the bus for good (the
- * volume was forgotten, or the server ends). */
+ * volume was forgotten). */
 void zuma_volume_face_unexport(ZumaVolumeFace *self);
+
+/* The server ends: takes the snapshots' objects off the bus and lets go of
+ * the object manager, which keeps the volume's own object (and so the
+ * face) until it goes itself. */
+void zuma_volume_face_detach(ZumaVolumeFace *self);
 
 /* The face of snapshot id, or NULL (for tests). */
 ZumaBusSnapshot *zuma_volume_face_peek_snapshot(ZumaVolumeFace *self, guint32 id);
