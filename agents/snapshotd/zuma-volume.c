@@ -18,12 +18,12 @@
  * The engine reports two events on the main loop: a snapshot the full
  * policy deleted ("snapshot-deleted" with reason "store-full") and a
  * failed I/O or commit, or metadata found damaged (state "failed",
- * "failed" and "stopped" "failed").  A failed I/O fails every later engine call until
- * Stop and Start.  Damage (like ext4's errors=remount-ro) stops every
- * change at once, the moment the engine notes it (volume_require_running
- * asks the engine, not only the state): no commit, no cleanup step, no
- * job step, no change of the store's settings; the devices stay attached
- * and serve what can still be read.  The damage is recorded in the
+ * "failed" and "stopped" "failed").  A failed I/O fails every later
+ * engine call until Stop and Start.  Damage (like ext4's
+ * errors=remount-ro) stops every change at once, the moment the engine
+ * notes it (volume_require_running asks the engine, not only the state):
+ * no commit, no cleanup step, no job step, no change of the store's
+ * settings; the devices stay attached and serve what can still be read.  The damage is recorded in the
  * definition, so a server restart leaves the volume failed; only an
  * administrator's Start opens the store again.
  *
