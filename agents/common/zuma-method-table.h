@@ -30,7 +30,8 @@
  *           zuma_bus_snapshot_interface_info, snapshot_methods,
  *           G_N_ELEMENTS(snapshot_methods), snapshot_check_alive,
  *   };
- *   self->binding = zuma_method_table_bind(&snapshot_table, G_DBUS_INTERFACE_SKELETON(iface),
+ *   (in a subclass of the generated skeleton, zuma-snapshot-face.c:)
+ *   self->methods = zuma_method_table_bind(&snapshot_table, G_DBUS_INTERFACE_SKELETON(self),
  *                                          auth, G_OBJECT(self));
  *
  * A call then goes: the table's check (does the object still exist?), the
