@@ -166,7 +166,6 @@ typedef struct Waiter {
         char *action;
         GObject *object;
         ZumaAuthFunc func;
-        ZumaAuthSimpleFunc simple; /* instead of func */
         gpointer user_data;
 } Waiter;
 
@@ -204,10 +203,7 @@ static void run_authorized(Waiter *waiter, guint32 uid)
         guint32 saved = current_uid;
 
         current_uid = uid;
-        if (waiter->simple)
-                waiter->simple(waiter->object, waiter->invocation);
-        else
-                waiter->func(waiter->object, waiter->invocation, waiter->user_data);
+        waiter->func(waiter->object, waiter->invocation, waiter->user_data);
         current_uid = saved;
 }
 
@@ -399,9 +395,8 @@ static void on_credentials(GObject *source, GAsyncResult *result, gpointer user_
                 g_hash_table_remove(self->callers, sender);
 }
 
-static void authorize(ZumaAuth *self, GDBusMethodInvocation *invocation, const char *action,
-                      GObject *object, ZumaAuthFunc func, ZumaAuthSimpleFunc simple,
-                      gpointer user_data)
+void zuma_auth_authorize(ZumaAuth *self, GDBusMethodInvocation *invocation, const char *action,
+                         GObject *object, ZumaAuthFunc func, gpointer user_data)
 {
         const char *sender = g_dbus_method_invocation_get_sender(invocation);
         Caller *caller;
@@ -421,7 +416,6 @@ static void authorize(ZumaAuth *self, GDBusMethodInvocation *invocation, const c
         waiter->action = g_strdup(action);
         waiter->object = g_object_ref(object);
         waiter->func = func;
-        waiter->simple = simple;
         waiter->user_data = user_data;
         caller = g_hash_table_lookup(self->callers, sender);
         if (caller && caller->known) {
@@ -443,18 +437,6 @@ static void authorize(ZumaAuth *self, GDBusMethodInvocation *invocation, const c
                                "org.freedesktop.DBus", "GetConnectionCredentials",
                                g_variant_new("(s)", sender), G_VARIANT_TYPE("(a{sv})"),
                                G_DBUS_CALL_FLAGS_NONE, -1, NULL, on_credentials, lookup);
-}
-
-void zuma_auth_require_root(ZumaAuth *self, GDBusMethodInvocation *invocation, const char *action,
-                            gpointer object, ZumaAuthSimpleFunc func)
-{
-        authorize(self, invocation, action, G_OBJECT(object), NULL, func, NULL);
-}
-
-void zuma_auth_authorize(ZumaAuth *self, GDBusMethodInvocation *invocation, const char *action,
-                         GObject *object, ZumaAuthFunc func, gpointer user_data)
-{
-        authorize(self, invocation, action, object, func, NULL, user_data);
 }
 
 static void on_name_owner_changed(GDBusConnection *connection, const char *sender_name,

@@ -105,11 +105,6 @@ const char *zuma_auth_describe(ZumaAuth *self);
 void zuma_auth_authorize(ZumaAuth *self, GDBusMethodInvocation *invocation, const char *action,
                          GObject *object, ZumaAuthFunc func, gpointer user_data);
 
-/* The former name, for the methods not yet on a ZumaMethodTable. */
-typedef void (*ZumaAuthSimpleFunc)(gpointer object, GDBusMethodInvocation *invocation);
-void zuma_auth_require_root(ZumaAuth *self, GDBusMethodInvocation *invocation, const char *action,
-                            gpointer object, ZumaAuthSimpleFunc func);
-
 /* The uid of the caller whose authorised function runs now (jobs record
  * it as StartedByUID); ZUMA_UID_UNKNOWN outside one (the daemon's own
  * work). */

@@ -124,6 +124,8 @@ GVariant *zuma_method_table_call(const ZumaMethodTable *table, gpointer object, 
 /* --- on the bus --- */
 
 struct ZumaMethodBinding {
+        /* Not a reference: the skeleton may be the object itself (a face
+         * subclassing the generated skeleton), which owns the binding. */
         GDBusInterfaceSkeleton *skeleton;
         GArray *handler_ids; /* gulong */
 };
@@ -230,7 +232,7 @@ ZumaMethodBinding *zuma_method_table_bind(const ZumaMethodTable *table,
         if (!zuma_method_table_validate(table, &error))
                 g_error("%s", error->message);
         binding = g_new0(ZumaMethodBinding, 1);
-        binding->skeleton = g_object_ref(skeleton);
+        binding->skeleton = skeleton;
         binding->handler_ids = g_array_new(FALSE, FALSE, sizeof(gulong));
         for (guint i = 0; i < table->n_methods; i++) {
                 g_autofree char *signal = handle_signal_name(table->methods[i].name);
@@ -259,6 +261,5 @@ void zuma_method_binding_free(ZumaMethodBinding *binding)
                 g_signal_handler_disconnect(binding->skeleton,
                                             g_array_index(binding->handler_ids, gulong, i));
         g_array_unref(binding->handler_ids);
-        g_object_unref(binding->skeleton);
         g_free(binding);
 }

@@ -30,7 +30,8 @@
  *           zuma_bus_snapshot_interface_info, snapshot_methods,
  *           G_N_ELEMENTS(snapshot_methods), snapshot_check_alive,
  *   };
- *   self->binding = zuma_method_table_bind(&snapshot_table, G_DBUS_INTERFACE_SKELETON(iface),
+ *   (in a subclass of the generated skeleton, zuma-snapshot-face.c:)
+ *   self->methods = zuma_method_table_bind(&snapshot_table, G_DBUS_INTERFACE_SKELETON(self),
  *                                          auth, G_OBJECT(self));
  *
  * A call then goes: the table's check (does the object still exist?), the
@@ -107,8 +108,10 @@ typedef struct ZumaMethodBinding ZumaMethodBinding;
 
 /* Connects every method of table to skeleton's generated handle-* signals
  * (aborts on a table that does not validate: a programming error).  object
- * is kept alive while a call waits for its caller check.  Free the binding
- * (it disconnects) before the object goes. */
+ * is kept alive while a call waits for its caller check.  The binding holds
+ * neither skeleton nor object, so object may be the skeleton itself (a
+ * subclass of the generated skeleton, like ZumaVolumeFace): free the
+ * binding (it disconnects) before either goes, in the owner's dispose. */
 ZumaMethodBinding *zuma_method_table_bind(const ZumaMethodTable *table,
                                           GDBusInterfaceSkeleton *skeleton, ZumaAuth *auth,
                                           GObject *object);

@@ -24,8 +24,7 @@
 #include "zuma-method-table.h"
 #include "zuma-options.h"
 #include "zuma-reply.h"
-#include "zuma-snapshot.h"
-#include "zuma-volume-methods.h"
+#include "zuma-volume-face.h"
 #include "zuma-volume.h"
 
 struct _ZumaManager {
@@ -44,6 +43,7 @@ struct _ZumaManager {
         char *frontend_name;
         guint frontend_timeout_s; /* for each frontend call (zuma-frontend.h) */
         GHashTable *volumes;      /* name → ZumaVolume */
+        GHashTable *faces;        /* name → ZumaVolumeFace of that volume */
         guint status_idle_id;
         ZumaVolumeHost host; /* what its volumes see of it */
 };
@@ -53,13 +53,17 @@ G_DEFINE_TYPE(ZumaManager, zuma_manager, G_TYPE_OBJECT)
 enum { SIGNAL_STATUS_CHANGED, N_SIGNALS };
 static guint signals[N_SIGNALS];
 
-/* A volume and the faces of its snapshots (takes over config). */
-static ZumaVolume *new_volume(ZumaManager *self, ZumaVolumeConfig *config)
+/* A volume and its face (takes over config), registered under its name;
+ * the face exports the snapshots the volume lists already.  Returns the
+ * volume (the manager's reference). */
+static ZumaVolume *add_volume(ZumaManager *self, ZumaVolumeConfig *config)
 {
         ZumaVolume *volume = zuma_volume_new(&self->host, config);
+        const char *name = zuma_volume_get_name(volume);
 
-        zuma_volume_connect_methods(volume);
-        zuma_snapshot_follow_volume(volume, self->server);
+        g_hash_table_insert(self->faces, g_strdup(name),
+                            zuma_volume_face_new(volume, self->auth, self->server));
+        g_hash_table_insert(self->volumes, g_strdup(name), volume);
         return volume;
 }
 
@@ -80,22 +84,16 @@ static void status_changed(ZumaManager *self)
                 self->status_idle_id = g_idle_add(on_status_idle, self);
 }
 
-static void on_volume_state(GObject *iface, GParamSpec *pspec, ZumaManager *self)
+static void on_volume_state(ZumaVolume *volume, GParamSpec *pspec, ZumaManager *self)
 {
         status_changed(self);
 }
 
-/* Exports volume and follows its State for zuma_manager_describe(). */
+/* Exports volume's face and follows its state for zuma_manager_describe(). */
 static void export_volume(ZumaManager *self, ZumaVolume *volume)
 {
-        GDBusObjectSkeleton *object = zuma_volume_get_object(volume);
-        g_autoptr(GDBusInterface) iface =
-                g_dbus_object_get_interface(G_DBUS_OBJECT(object), "org.zumastor.Zumastor1.Volume");
-
-        g_dbus_object_manager_server_export(self->server, object);
-        if (iface)
-                g_signal_connect_object(iface, "notify::state", G_CALLBACK(on_volume_state), self,
-                                        0);
+        zuma_volume_face_export(g_hash_table_lookup(self->faces, zuma_volume_get_name(volume)));
+        g_signal_connect_object(volume, "notify::state", G_CALLBACK(on_volume_state), self, 0);
         status_changed(self);
 }
 
@@ -312,9 +310,10 @@ static void drop_volume(ZumaManager *self, ZumaVolume *volume)
         g_autoptr(GError) error = NULL;
 
         zuma_volume_forget(volume);
-        g_dbus_object_manager_server_unexport(self->server, zuma_volume_get_object_path(volume));
+        zuma_volume_face_unexport(g_hash_table_lookup(self->faces, zuma_volume_get_name(volume)));
         if (!zuma_volume_config_remove(self->volumes_dir, zuma_volume_get_name(volume), &error))
                 g_warning("%s", error->message);
+        g_hash_table_remove(self->faces, zuma_volume_get_name(volume));
         g_hash_table_remove(self->volumes, zuma_volume_get_name(volume));
         status_changed(self);
 }
@@ -385,8 +384,7 @@ static ZumaVolume *define_volume(ZumaManager *self, const char *name, const char
         config->running = o.start;
         if (!zuma_volume_config_save(config, self->volumes_dir, error))
                 return NULL;
-        volume = new_volume(self, g_steal_pointer(&config));
-        g_hash_table_insert(self->volumes, g_strdup(name), g_object_ref(volume));
+        volume = g_object_ref(add_volume(self, g_steal_pointer(&config)));
         export_volume(self, volume);
         g_message("volume %s defined: origin %s, store %s", name, origin, store);
         if (o.start && !zuma_volume_start(volume, ZUMA_VOLUME_START_REQUESTED, error)) {
@@ -525,7 +523,6 @@ ZumaManager *zuma_manager_new(GDBusConnection *connection, ZumaAuth *auth, const
         g_dbus_object_manager_server_export(self->server, G_DBUS_OBJECT_SKELETON(self->object));
         g_dbus_object_manager_server_set_connection(self->server, connection);
         self->host = (ZumaVolumeHost){
-                .auth = self->auth,
                 .volumes_dir = self->volumes_dir,
                 .check_job_limit = host_check_job_limit,
                 .add_job = host_add_job,
@@ -571,8 +568,7 @@ gboolean zuma_manager_load(ZumaManager *self, GError **error)
                         zuma_volume_config_free(config);
                         continue;
                 }
-                volume = new_volume(self, config);
-                g_hash_table_insert(self->volumes, g_strdup(config->name), volume);
+                volume = add_volume(self, config);
                 export_volume(self, volume);
                 if (config->running)
                         g_ptr_array_add(started, volume);
@@ -607,7 +603,16 @@ static void zuma_manager_dispose(GObject *object)
         ZumaManager *self = ZUMA_MANAGER(object);
 
         if (self->volumes) {
+                GHashTableIter iter;
+                gpointer face;
+
                 zuma_manager_shutdown(self);
+                /* The faces first: they hold their volumes.  The snapshots'
+                 * objects leave the bus; the volumes' go with the server. */
+                g_hash_table_iter_init(&iter, self->faces);
+                while (g_hash_table_iter_next(&iter, NULL, &face))
+                        zuma_volume_face_detach(face);
+                g_clear_pointer(&self->faces, g_hash_table_unref);
                 g_clear_pointer(&self->volumes, g_hash_table_unref);
         }
         g_clear_handle_id(&self->status_idle_id, g_source_remove);
@@ -649,4 +654,5 @@ static void zuma_manager_class_init(ZumaManagerClass *klass)
 static void zuma_manager_init(ZumaManager *self)
 {
         self->volumes = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
+        self->faces = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_object_unref);
 }

@@ -3,7 +3,8 @@
  * What a volume needs from the server that holds it, handed down at
  * creation so that a volume never calls up into its owner (ZumaManager
  * fills one in and keeps it for as long as its volumes live).  Also the
- * bus names every part of the server shares.
+ * bus names every part of the server shares.  Who may call what is the
+ * faces' business (their method tables), not the volume's: no ZumaAuth.
  *
  * The limits are in zuma-limits.h (agents/common).
  */
@@ -11,7 +12,6 @@
 
 #include <gio/gio.h>
 
-#include "zuma-auth.h"
 #include "zuma-frontend.h"
 #include "zuma-job.h"
 #include "zuma-limits.h"
@@ -24,7 +24,6 @@ G_BEGIN_DECLS
 #define ZUMA_MANAGER_PATH ZUMA_SNAPSHOTD_MANAGER_PATH
 
 typedef struct ZumaVolumeHost {
-        ZumaAuth *auth;
         /* The data frontend, or NULL (--frontend=none, or not yet started). */
         ZumaFrontend *frontend;
         /* STATE_DIR/volumes: where definitions are saved. */

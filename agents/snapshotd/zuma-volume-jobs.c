@@ -37,7 +37,6 @@
 #include "zuma-volume-jobs.h"
 
 #include "zuma-error.h"
-#include "zuma-options.h"
 
 #define REVERT_STEP_BYTES (4u << 20)
 #define COUNT_STEP_CHUNKS 4096
@@ -132,17 +131,14 @@ static char *start_delete_job(ZumaVolume *self, GArray *ids, gboolean force)
         return g_strdup(zuma_job_get_object_path(job));
 }
 
-gboolean volume_delete_snapshots(ZumaVolume *self, const char *const *names, GVariant *options,
-                                 char **ret_job, GError **error)
+gboolean zuma_volume_delete_snapshots(ZumaVolume *self, const char *const *names, gboolean force,
+                                      char **ret_job, GError **error)
 {
         g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint32));
         g_autoptr(GHashTable) seen = g_hash_table_new(g_direct_hash, g_direct_equal);
         ZumaFrontend *frontend = volume_frontend(self);
-        gboolean force = FALSE;
         guint n = g_strv_length((char **)names);
 
-        if (!zuma_options_parse(options, error, "force", "b", &force, NULL))
-                return FALSE;
         if (n == 0) {
                 g_set_error_literal(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
                                     "no snapshot names given");
@@ -315,7 +311,7 @@ static void revert_finish(ZumaJob *job, gpointer data, const GError *error)
                         d->target_name, self->config->name, d->target_name, self->config->name);
 
                 g_warning("volume %s: %s", self->config->name, message);
-                zuma_bus_volume_set_last_error(self->iface, message);
+                volume_set_last_error(self, message);
                 return;
         }
         g_message("volume %s reverted to snapshot %s (%" G_GUINT64_FORMAT " chunks)",
@@ -363,19 +359,16 @@ void volume_resume_revert(ZumaVolume *self, guint32 target)
         start_revert_job(self, target, name, NULL);
 }
 
-gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, char **ret_job,
-                       GError **error)
+gboolean zuma_volume_revert(ZumaVolume *self, const char *name, gboolean force, char **ret_job,
+                            GError **error)
 {
         ZumaFrontend *frontend = volume_frontend(self);
         ZumaSnapshotRecord *snapshot;
         ZumaEngine *engine;
         SsStoreInfo info;
-        gboolean force = FALSE;
         guint32 target;
         int r;
 
-        if (!zuma_options_parse(options, error, "force", "b", &force, NULL))
-                return FALSE;
         snapshot = volume_find_snapshot(self, name, error);
         if (!snapshot)
                 return FALSE;
@@ -391,7 +384,7 @@ gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, ch
                         g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
                                     "volume %s: origin device %s is open or mounted (unmount "
                                     "it, or use force)",
-                                    self->config->name, zuma_bus_volume_get_device(self->iface));
+                                    self->config->name, self->device);
                         return FALSE;
                 }
                 if (!zuma_frontend_detach(frontend, self->config->name, SS_ORIGIN_ID, force, error))
@@ -433,12 +426,14 @@ gboolean volume_revert(ZumaVolume *self, const char *name, GVariant *options, ch
         return TRUE;
 }
 
-gboolean volume_abandon_revert(ZumaVolume *self, GVariant *options, GError **error)
+/* Gives up the unfinished revert (running or stuck) and attaches the
+ * origin again; NotFound when there is none. */
+gboolean zuma_volume_abandon_revert(ZumaVolume *self, GError **error)
 {
         ZumaEngine *engine;
         int r;
 
-        if (!zuma_options_parse(options, error, NULL) || !volume_require_running(self, error))
+        if (!volume_require_running(self, error))
                 return FALSE;
         if (self->revert_job) {
                 g_autoptr(GError) why =
@@ -458,8 +453,8 @@ gboolean volume_abandon_revert(ZumaVolume *self, GVariant *options, GError **err
                 return FALSE;
         g_message("volume %s: revert abandoned, the origin stays partly reverted",
                   self->config->name);
-        zuma_bus_volume_set_last_error(self->iface, "");
-        if (!zuma_bus_volume_get_device(self->iface)[0] && !volume_attach_origin(self, error))
+        volume_set_last_error(self, "");
+        if (!self->device[0] && !volume_attach_origin(self, error))
                 return FALSE;
         volume_refresh(self);
         return TRUE;
@@ -556,17 +551,15 @@ static const ZumaJobOps resize_ops = {
         .free_data = resize_job_free,
 };
 
-gboolean volume_resize(ZumaVolume *self, GVariant *options, char **ret_job, GError **error)
+gboolean zuma_volume_resize(ZumaVolume *self, gboolean origin, gboolean store, char **ret_job,
+                            GError **error)
 {
         g_autoptr(ZumaJob) job = NULL;
-        gboolean origin = FALSE, store = FALSE;
         guint64 origin_now, store_now;
         ZumaEngine *engine;
         ResizeJob *data;
         SsStoreInfo info;
 
-        if (!zuma_options_parse(options, error, "origin", "b", &origin, "store", "b", &store, NULL))
-                return FALSE;
         if (!origin && !store) {
                 g_set_error_literal(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
                                     "nothing to resize: set option \"origin\" or \"store\"");

@@ -8,10 +8,13 @@
  *
  * Engine calls run on the main thread through the engine's operations,
  * which take the engine's locks themselves (zuma-engine.h).
+ *
+ * What the volume shows (its properties and signals, zuma-volume.h) is
+ * changed only through the volume_set_*() below and emitted with
+ * volume_signals[]: no bus type appears in the core.
  */
 #pragma once
 
-#include "zuma-bus-generated.h"
 #include "zuma-engine.h"
 #include "zuma-error.h"
 #include "zuma-volume.h"
@@ -22,14 +25,45 @@ typedef enum {
         VOLUME_FAILED,
 } VolumeState;
 
+typedef enum {
+        VOLUME_SIGNAL_SNAPSHOT_ADDED,
+        VOLUME_SIGNAL_SNAPSHOT_CHANGED,
+        VOLUME_SIGNAL_SNAPSHOT_REMOVED,
+        VOLUME_SIGNAL_STARTED,
+        VOLUME_SIGNAL_STOPPED,
+        VOLUME_SIGNAL_FAILED,
+        VOLUME_SIGNAL_SNAPSHOT_CREATED,
+        VOLUME_SIGNAL_SNAPSHOT_DELETED,
+        VOLUME_SIGNAL_USAGE_THRESHOLD,
+        VOLUME_N_SIGNALS,
+} VolumeSignal;
+
+/* Filled in by volume_class_install() (zuma-volume-state.c). */
+extern guint volume_signals[VOLUME_N_SIGNALS];
+
+/* The store figures the properties show (0 while stopped). */
+typedef struct VolumeFigures {
+        guint64 origin_size;
+        guint64 store_size;
+        guint64 data_bytes;
+        guint64 metadata_bytes;
+        guint64 free_bytes;
+        guint32 snapshot_count;
+} VolumeFigures;
+
 struct _ZumaVolume {
         GObject parent_instance;
         const ZumaVolumeHost *host; /* unowned: the host outlives its volumes */
         ZumaVolumeConfig *config;
         char *object_path;
-        ZumaBusObjectSkeleton *object;
-        ZumaBusVolume *iface;
         VolumeState state;
+        /* Shown (properties), besides the state and the definition's
+         * name, uuid, devices, mount point and full policy. */
+        char *last_error;
+        char *store_warning;
+        char *device; /* the origin's, "" when not attached */
+        guint32 chunk_size;
+        VolumeFigures figures;
         gboolean forgotten;
         ZumaEngine *engine;         /* open while running, and while failed until Stop */
         gboolean frontend_added;    /* the frontend knows the volume */
@@ -44,9 +78,15 @@ struct _ZumaVolume {
 };
 
 /* zuma-volume-state.c: the layer the others stand on */
+/* The properties, their getter and the signals, for zuma-volume.c's
+ * class_init. */
+void volume_class_install(GObjectClass *klass);
 const char *volume_state_name(VolumeState state);
 void volume_set_state(ZumaVolume *self, VolumeState state);
 void volume_set_last_error(ZumaVolume *self, const char *message);
+void volume_set_store_warning(ZumaVolume *self, const char *warning);
+/* The store's identity as start found it: uuid and chunk size. */
+void volume_set_identity(ZumaVolume *self, const char *uuid, guint32 chunk_size);
 /* Ends every job of the volume with code and message. */
 void volume_end_jobs(ZumaVolume *self, ZumaError code, const char *message);
 /* Store figures to zero (the volume stopped). */
@@ -78,6 +118,3 @@ void volume_track_job(ZumaVolume *self, ZumaJob *job);
 ZumaFrontend *volume_frontend(ZumaVolume *self);
 void volume_set_device(ZumaVolume *self, const char *device);
 gboolean volume_attach_origin(ZumaVolume *self, GError **error);
-
-/* "refuse" or "autodelete"; a stopped volume's store takes it at start. */
-gboolean volume_set_full_policy(ZumaVolume *self, const char *policy, GError **error);

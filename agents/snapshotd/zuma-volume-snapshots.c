@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * ZumaVolume's snapshots: one ZumaSnapshot object per snapshot of a
- * running volume, created and deleted with the engine's records, and the
- * snapshot operations behind the Snapshot interface.
+ * ZumaVolume's snapshots: one plain ZumaSnapshotRecord per snapshot the
+ * volume knows (the engine's record and its device), kept in step with
+ * the engine and announced with "snapshot-added", "-changed" and
+ * "-removed" (ZumaVolumeFace follows them with one ZumaSnapshotFace per
+ * record); and the snapshot operations behind the Volume interface's
+ * CreateSnapshot and FindSnapshot and the Snapshot interface's methods.
+ * Stands on zuma-volume-state.c only.
  *
  * Order of work, so that a failure leaves no half state the caller cannot
  * see: arguments are checked first, then the device (a busy device fails
- * before the store changes), then the engine, then the bus objects and
- * signals.
+ * before the store changes), then the engine, then the records and the
+ * signals ("snapshot-created", "snapshot-deleted").
  *
  * Attachment is on demand: a snapshot gets a device when it is created
  * with "attach", or by Attach, and keeps it across restarts (the volume's
@@ -64,6 +68,17 @@ ZumaSnapshotRecord *volume_find_snapshot_to_read(ZumaVolume *self, const char *n
         return find_snapshot(self, name, error);
 }
 
+gboolean zuma_volume_find_snapshot(ZumaVolume *self, const char *name, guint32 *ret_id,
+                                   GError **error)
+{
+        ZumaSnapshotRecord *snapshot = volume_find_snapshot_to_read(self, name, error);
+
+        if (!snapshot)
+                return FALSE;
+        *ret_id = snapshot_record_id(snapshot);
+        return TRUE;
+}
+
 static ZumaSnapshotRecord *find_snapshot(ZumaVolume *self, const char *name, GError **error)
 {
         GHashTableIter iter;
@@ -91,7 +106,8 @@ static void snapshot_record_free(gpointer data)
 void snapshot_record_update(ZumaSnapshotRecord *s, const SsSnapshotInfo *info)
 {
         s->info = *info;
-        g_signal_emit_by_name(s->volume, "snapshot-changed", (guint)s->info.id);
+        g_signal_emit(s->volume, volume_signals[VOLUME_SIGNAL_SNAPSHOT_CHANGED], 0,
+                      (guint)s->info.id);
 }
 
 void snapshot_record_set_device(ZumaSnapshotRecord *s, const char *device)
@@ -100,7 +116,8 @@ void snapshot_record_set_device(ZumaSnapshotRecord *s, const char *device)
                 return;
         g_free(s->device);
         s->device = g_strdup(device ? device : "");
-        g_signal_emit_by_name(s->volume, "snapshot-changed", (guint)s->info.id);
+        g_signal_emit(s->volume, volume_signals[VOLUME_SIGNAL_SNAPSHOT_CHANGED], 0,
+                      (guint)s->info.id);
 }
 
 const ZumaSnapshotRecord *zuma_volume_get_snapshot(ZumaVolume *self, guint32 id)
@@ -126,7 +143,7 @@ static ZumaSnapshotRecord *add_snapshot(ZumaVolume *self, const SsSnapshotInfo *
         snapshot->info = *info;
         snapshot->device = g_strdup("");
         g_hash_table_insert(self->snapshots, GUINT_TO_POINTER(info->id), snapshot);
-        g_signal_emit_by_name(self, "snapshot-added", (guint)info->id);
+        g_signal_emit(self, volume_signals[VOLUME_SIGNAL_SNAPSHOT_ADDED], 0, (guint)info->id);
         return snapshot;
 }
 
@@ -160,7 +177,8 @@ static gboolean sync_snapshots(ZumaVolume *self, ZumaEngine *engine, GError **er
         ids = g_hash_table_get_keys(self->snapshots);
         for (GList *l = ids; l; l = l->next)
                 if (!g_hash_table_contains(seen, l->data)) {
-                        g_signal_emit_by_name(self, "snapshot-removed", GPOINTER_TO_UINT(l->data));
+                        g_signal_emit(self, volume_signals[VOLUME_SIGNAL_SNAPSHOT_REMOVED], 0,
+                                      GPOINTER_TO_UINT(l->data));
                         g_hash_table_remove(self->snapshots, l->data);
                 }
         return TRUE;
@@ -304,14 +322,13 @@ void volume_drop_snapshot(ZumaVolume *self, ZumaSnapshotRecord *snapshot, const 
         if (!detach_snapshot(self, snapshot, TRUE, &error))
                 g_warning("volume %s: %s", self->config->name, error->message);
         /* Faces let go of it first; the table frees the record. */
-        g_signal_emit_by_name(self, "snapshot-removed", (guint)id);
+        g_signal_emit(self, volume_signals[VOLUME_SIGNAL_SNAPSHOT_REMOVED], 0, (guint)id);
         g_hash_table_remove(self->snapshots, GUINT_TO_POINTER(id));
         if (reason) {
-                g_autofree char *path = zuma_volume_dup_snapshot_path(self, id);
-
                 /* Deleted, not just stopped: nothing to attach next time. */
                 remember_attached(self, id, FALSE);
-                zuma_bus_volume_emit_snapshot_deleted(self->iface, path, id, name, reason);
+                g_signal_emit(self, volume_signals[VOLUME_SIGNAL_SNAPSHOT_DELETED], 0, (guint)id,
+                              name, reason);
         }
 }
 
@@ -364,20 +381,19 @@ gboolean volume_delete_one(ZumaVolume *self, ZumaSnapshotRecord *snapshot, gbool
         return TRUE;
 }
 
-gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *options,
-                                char **ret_path, char **ret_name, GError **error)
+gboolean zuma_volume_create_snapshot(ZumaVolume *self, const char *name, gint32 priority,
+                                     ZumaSnapshotCreateFlags flags, char **ret_path,
+                                     char **ret_name, GError **error)
 {
         ZumaEngine *engine;
         ZumaSnapshotRecord *snapshot;
         SsSnapshotInfo info;
         g_autofree char *path = NULL;
-        gint32 priority = 0;
-        gboolean pinned = FALSE, writable = FALSE, attach = TRUE;
+        gboolean pinned = (flags & ZUMA_SNAPSHOT_CREATE_PINNED) != 0;
+        gboolean writable = (flags & ZUMA_SNAPSHOT_CREATE_WRITABLE) != 0;
+        gboolean attach = (flags & ZUMA_SNAPSHOT_CREATE_ATTACH) != 0;
         int r;
 
-        if (!zuma_options_parse(options, error, "priority", "i", &priority, "pinned", "b", &pinned,
-                                "writable", "b", &writable, "attach", "b", &attach, NULL))
-                return FALSE;
         if (name[0] && !zuma_check_snapshot_name(name, error))
                 return FALSE;
         if (!volume_require_running(self, error))
@@ -411,7 +427,8 @@ gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *op
                                   info.name, local->message);
         }
         path = zuma_volume_dup_snapshot_path(self, info.id);
-        zuma_bus_volume_emit_snapshot_created(self->iface, path, info.id, info.name);
+        g_signal_emit(self, volume_signals[VOLUME_SIGNAL_SNAPSHOT_CREATED], 0, (guint)info.id,
+                      info.name);
         volume_refresh(self);
         *ret_path = g_steal_pointer(&path);
         *ret_name = g_strdup(info.name);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * ZumaVolume's snapshot layer (zuma-volume-snapshots.c): the records of a
- * running volume's snapshots and the operations on them.  Stands on
- * zuma-volume-state.c only.
+ * ZumaVolume's snapshot layer (zuma-volume-snapshots.c): the records of
+ * the volume's snapshots and the operations on them (the public ones are
+ * in zuma-volume.h).  Stands on zuma-volume-state.c only.
  */
 #pragma once
 
@@ -28,15 +28,13 @@ GHashTable *volume_new_snapshot_table(void);
 /* Attaches the snapshots the definition lists as attached. */
 void volume_attach_snapshots(ZumaVolume *self);
 /* Forgets a snapshot the engine no longer has: detaches its device,
- * removes the object and, with a reason, emits SnapshotDeleted. */
+ * drops the record ("snapshot-removed") and, with a reason, emits
+ * "snapshot-deleted". */
 void volume_drop_snapshot(ZumaVolume *self, ZumaSnapshotRecord *snapshot, const char *reason);
 void volume_drop_all_snapshots(ZumaVolume *self);
 /* Detaches (force: even if open) and deletes one snapshot. */
 gboolean volume_delete_one(ZumaVolume *self, ZumaSnapshotRecord *snapshot, gboolean force,
                            GError **error);
-/* Sets *ret_path and *ret_name (the generated one when name is ""). */
-gboolean volume_create_snapshot(ZumaVolume *self, const char *name, GVariant *options,
-                                char **ret_path, char **ret_name, GError **error);
 
 /* A record's fields. */
 static inline guint32 snapshot_record_id(const ZumaSnapshotRecord *s)

@@ -1,11 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ZumaVolume's shared state, the layer every other part of the volume
- * stands on: accessors, the checks a request passes (known, running,
- * readable, no revert), engine errors, the definition on disk, the
- * volume's jobs, store figures and usage thresholds, background cleanup,
- * the full policy and the origin's device.  It calls nothing above it
- * (zuma-volume-snapshots.c, -jobs.c, zuma-volume.c).
+ * stands on: the properties and signals (what a face follows), accessors,
+ * the checks a request passes (known, running, readable, no revert),
+ * engine errors, the definition on disk, the volume's jobs, store figures
+ * and usage thresholds, background cleanup, the full policy and the
+ * origin's device.  It calls nothing above it (zuma-volume-snapshots.c,
+ * -jobs.c, zuma-volume.c).
+ *
+ * A property changes through its volume_set_*() only, which notifies when
+ * the value differs, right away (no freezing): a face copies each change
+ * as it comes, so the bus sees them in the order they were made.
  *
  * Usage thresholds: the share of the store in use (data and metadata) is
  * sampled after each operation and every REFRESH_INTERVAL_S, since origin
@@ -19,6 +24,7 @@
 
 #include "zuma-volume-private.h"
 
+#include <stdarg.h>
 #include <sys/stat.h>
 
 #include "zuma-error.h"
@@ -31,6 +37,202 @@
 
 static const guint thresholds[] = { 80, 90, 95 };
 
+/* --- properties and signals --- */
+
+enum {
+        PROP_0,
+        PROP_NAME,
+        PROP_UUID,
+        PROP_ORIGIN_DEVICE,
+        PROP_STORE_DEVICE,
+        PROP_MOUNT_POINT,
+        PROP_STATE,
+        PROP_LAST_ERROR,
+        PROP_STORE_WARNING,
+        PROP_DEVICE,
+        PROP_CHUNK_SIZE,
+        PROP_FULL_POLICY,
+        PROP_ORIGIN_SIZE,
+        PROP_STORE_SIZE,
+        PROP_STORE_DATA_BYTES,
+        PROP_STORE_METADATA_BYTES,
+        PROP_STORE_FREE_BYTES,
+        PROP_SNAPSHOT_COUNT,
+        N_PROPS,
+};
+
+static GParamSpec *props[N_PROPS];
+guint volume_signals[VOLUME_N_SIGNALS];
+
+static void get_property(GObject *object, guint prop_id, GValue *value, GParamSpec *pspec)
+{
+        /* A plain cast: ZUMA_VOLUME() would call up into zuma-volume.c
+         * (zuma_volume_get_type()), and GObject passes only volumes here. */
+        ZumaVolume *self = (ZumaVolume *)object;
+        const ZumaVolumeConfig *config = self->config;
+
+        switch (prop_id) {
+        case PROP_NAME:
+                g_value_set_string(value, config->name);
+                break;
+        case PROP_UUID:
+                g_value_set_string(value, config->uuid);
+                break;
+        case PROP_ORIGIN_DEVICE:
+                g_value_set_string(value, config->origin_device);
+                break;
+        case PROP_STORE_DEVICE:
+                g_value_set_string(value, config->store_device);
+                break;
+        case PROP_MOUNT_POINT:
+                g_value_set_string(value, config->mount_point);
+                break;
+        case PROP_STATE:
+                g_value_set_string(value, volume_state_name(self->state));
+                break;
+        case PROP_LAST_ERROR:
+                g_value_set_string(value, self->last_error);
+                break;
+        case PROP_STORE_WARNING:
+                g_value_set_string(value, self->store_warning);
+                break;
+        case PROP_DEVICE:
+                g_value_set_string(value, self->device);
+                break;
+        case PROP_CHUNK_SIZE:
+                g_value_set_uint(value, self->chunk_size);
+                break;
+        case PROP_FULL_POLICY:
+                g_value_set_string(value, config->full_policy);
+                break;
+        case PROP_ORIGIN_SIZE:
+                g_value_set_uint64(value, self->figures.origin_size);
+                break;
+        case PROP_STORE_SIZE:
+                g_value_set_uint64(value, self->figures.store_size);
+                break;
+        case PROP_STORE_DATA_BYTES:
+                g_value_set_uint64(value, self->figures.data_bytes);
+                break;
+        case PROP_STORE_METADATA_BYTES:
+                g_value_set_uint64(value, self->figures.metadata_bytes);
+                break;
+        case PROP_STORE_FREE_BYTES:
+                g_value_set_uint64(value, self->figures.free_bytes);
+                break;
+        case PROP_SNAPSHOT_COUNT:
+                g_value_set_uint(value, self->figures.snapshot_count);
+                break;
+        default:
+                G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
+        }
+}
+
+static GParamSpec *string_prop(const char *name)
+{
+        return g_param_spec_string(name, NULL, NULL, "",
+                                   G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
+                                           G_PARAM_STATIC_STRINGS);
+}
+
+static GParamSpec *uint_prop(const char *name)
+{
+        return g_param_spec_uint(name, NULL, NULL, 0, G_MAXUINT32, 0,
+                                 G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
+                                         G_PARAM_STATIC_STRINGS);
+}
+
+static GParamSpec *uint64_prop(const char *name)
+{
+        return g_param_spec_uint64(name, NULL, NULL, 0, G_MAXUINT64, 0,
+                                   G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
+                                           G_PARAM_STATIC_STRINGS);
+}
+
+static guint new_signal(GObjectClass *klass, const char *name, guint n_params, ...)
+{
+        va_list args;
+        guint id;
+
+        va_start(args, n_params);
+        id = g_signal_new_valist(name, G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, NULL, NULL,
+                                 NULL, NULL, G_TYPE_NONE, n_params, args);
+        va_end(args);
+        return id;
+}
+
+void volume_class_install(GObjectClass *klass)
+{
+        klass->get_property = get_property;
+        /* The names of the bus properties (gdbus-codegen's), so a face
+         * binds them one to one. */
+        props[PROP_NAME] = string_prop("name");
+        props[PROP_UUID] = string_prop("uuid");
+        props[PROP_ORIGIN_DEVICE] = string_prop("origin-device");
+        props[PROP_STORE_DEVICE] = string_prop("store-device");
+        props[PROP_MOUNT_POINT] = string_prop("mount-point");
+        props[PROP_STATE] = string_prop("state");
+        props[PROP_LAST_ERROR] = string_prop("last-error");
+        props[PROP_STORE_WARNING] = string_prop("store-warning");
+        props[PROP_DEVICE] = string_prop("device");
+        props[PROP_CHUNK_SIZE] = uint_prop("chunk-size");
+        props[PROP_FULL_POLICY] = string_prop("full-policy");
+        props[PROP_ORIGIN_SIZE] = uint64_prop("origin-size");
+        props[PROP_STORE_SIZE] = uint64_prop("store-size");
+        props[PROP_STORE_DATA_BYTES] = uint64_prop("store-data-bytes");
+        props[PROP_STORE_METADATA_BYTES] = uint64_prop("store-metadata-bytes");
+        props[PROP_STORE_FREE_BYTES] = uint64_prop("store-free-bytes");
+        props[PROP_SNAPSHOT_COUNT] = uint_prop("snapshot-count");
+        g_object_class_install_properties(klass, N_PROPS, props);
+
+        /* A snapshot record came, changed (record or device) or went; the
+         * argument is its id (zuma-volume.h). */
+        volume_signals[VOLUME_SIGNAL_SNAPSHOT_ADDED] =
+                new_signal(klass, "snapshot-added", 1, G_TYPE_UINT);
+        volume_signals[VOLUME_SIGNAL_SNAPSHOT_CHANGED] =
+                new_signal(klass, "snapshot-changed", 1, G_TYPE_UINT);
+        volume_signals[VOLUME_SIGNAL_SNAPSHOT_REMOVED] =
+                new_signal(klass, "snapshot-removed", 1, G_TYPE_UINT);
+        /* The bus signals of the Volume interface. */
+        volume_signals[VOLUME_SIGNAL_STARTED] = new_signal(klass, "started", 0);
+        volume_signals[VOLUME_SIGNAL_STOPPED] = new_signal(klass, "stopped", 1, G_TYPE_STRING);
+        volume_signals[VOLUME_SIGNAL_FAILED] = new_signal(klass, "failed", 1, G_TYPE_STRING);
+        volume_signals[VOLUME_SIGNAL_SNAPSHOT_CREATED] =
+                new_signal(klass, "snapshot-created", 2, G_TYPE_UINT, G_TYPE_STRING);
+        volume_signals[VOLUME_SIGNAL_SNAPSHOT_DELETED] =
+                new_signal(klass, "snapshot-deleted", 3, G_TYPE_UINT, G_TYPE_STRING, G_TYPE_STRING);
+        volume_signals[VOLUME_SIGNAL_USAGE_THRESHOLD] =
+                new_signal(klass, "usage-threshold", 2, G_TYPE_UINT, G_TYPE_BOOLEAN);
+}
+
+/* Sets *field to value and notifies prop, if it differs. */
+static void set_string(ZumaVolume *self, char **field, const char *value, guint prop)
+{
+        if (g_strcmp0(*field, value) == 0)
+                return;
+        g_free(*field);
+        *field = g_strdup(value);
+        g_object_notify_by_pspec(G_OBJECT(self), props[prop]);
+}
+
+static void set_uint64(ZumaVolume *self, guint64 *field, guint64 value, guint prop)
+{
+        if (*field == value)
+                return;
+        *field = value;
+        g_object_notify_by_pspec(G_OBJECT(self), props[prop]);
+}
+
+static void set_uint(ZumaVolume *self, guint32 *field, guint32 value, guint prop)
+{
+        if (*field == value)
+                return;
+        *field = value;
+        g_object_notify_by_pspec(G_OBJECT(self), props[prop]);
+}
+
+/* --- accessors --- */
+
 const char *zuma_volume_get_name(ZumaVolume *self)
 {
         return self->config->name;
@@ -41,19 +243,24 @@ const char *zuma_volume_get_object_path(ZumaVolume *self)
         return self->object_path;
 }
 
-GDBusObjectSkeleton *zuma_volume_get_object(ZumaVolume *self)
-{
-        return G_DBUS_OBJECT_SKELETON(self->object);
-}
-
 const ZumaVolumeConfig *zuma_volume_get_config(ZumaVolume *self)
 {
         return self->config;
 }
 
-ZumaAuth *zuma_volume_get_auth(ZumaVolume *self)
+const char *zuma_volume_get_state(ZumaVolume *self)
 {
-        return self->host->auth;
+        return volume_state_name(self->state);
+}
+
+const char *zuma_volume_get_last_error(ZumaVolume *self)
+{
+        return self->last_error;
+}
+
+const char *zuma_volume_get_device(ZumaVolume *self)
+{
+        return self->device;
 }
 
 gboolean zuma_volume_is_running(ZumaVolume *self)
@@ -100,20 +307,34 @@ const char *volume_state_name(VolumeState state)
 
 void volume_set_state(ZumaVolume *self, VolumeState state)
 {
+        if (self->state == state)
+                return;
         self->state = state;
-        zuma_bus_volume_set_state(self->iface, volume_state_name(state));
+        g_object_notify_by_pspec(G_OBJECT(self), props[PROP_STATE]);
 }
 
 void volume_set_last_error(ZumaVolume *self, const char *message)
 {
         g_autofree char *valid = g_utf8_make_valid(message, -1);
 
-        zuma_bus_volume_set_last_error(self->iface, valid);
+        set_string(self, &self->last_error, valid, PROP_LAST_ERROR);
+}
+
+void volume_set_store_warning(ZumaVolume *self, const char *warning)
+{
+        set_string(self, &self->store_warning, warning, PROP_STORE_WARNING);
+}
+
+void volume_set_identity(ZumaVolume *self, const char *uuid, guint32 chunk_size)
+{
+        self->config->chunk_size = chunk_size;
+        set_string(self, &self->config->uuid, uuid, PROP_UUID);
+        set_uint(self, &self->chunk_size, chunk_size, PROP_CHUNK_SIZE);
 }
 
 void volume_set_device(ZumaVolume *self, const char *device)
 {
-        zuma_bus_volume_set_device(self->iface, device ? device : "");
+        set_string(self, &self->device, device ? device : "", PROP_DEVICE);
 }
 
 gboolean zuma_volume_save_config(ZumaVolume *self, GError **error)
@@ -154,6 +375,11 @@ gboolean zuma_volume_uses_device(ZumaVolume *self, const char *path)
                same_file(self->config->store_device, &st);
 }
 
+gboolean zuma_volume_check_known(ZumaVolume *self, GError **error)
+{
+        return volume_require_known(self, error);
+}
+
 gboolean volume_require_known(ZumaVolume *self, GError **error)
 {
         if (!self->forgotten)
@@ -165,7 +391,7 @@ gboolean volume_require_known(ZumaVolume *self, GError **error)
 
 gboolean volume_require_running(ZumaVolume *self, GError **error)
 {
-        const char *last_error = zuma_bus_volume_get_last_error(self->iface);
+        const char *last_error = self->last_error;
 
         if (!volume_require_known(self, error))
                 return FALSE;
@@ -245,14 +471,22 @@ static void forget_finished_jobs(ZumaVolume *self)
 
 /* --- store figures, thresholds, cleanup --- */
 
+/* In the order the bus has always seen them change. */
+static void set_figures(ZumaVolume *self, const VolumeFigures *figures)
+{
+        VolumeFigures *f = &self->figures;
+
+        set_uint64(self, &f->origin_size, figures->origin_size, PROP_ORIGIN_SIZE);
+        set_uint64(self, &f->store_size, figures->store_size, PROP_STORE_SIZE);
+        set_uint64(self, &f->data_bytes, figures->data_bytes, PROP_STORE_DATA_BYTES);
+        set_uint64(self, &f->metadata_bytes, figures->metadata_bytes, PROP_STORE_METADATA_BYTES);
+        set_uint64(self, &f->free_bytes, figures->free_bytes, PROP_STORE_FREE_BYTES);
+        set_uint(self, &f->snapshot_count, figures->snapshot_count, PROP_SNAPSHOT_COUNT);
+}
+
 void volume_clear_figures(ZumaVolume *self)
 {
-        zuma_bus_volume_set_origin_size(self->iface, 0);
-        zuma_bus_volume_set_store_size(self->iface, 0);
-        zuma_bus_volume_set_store_data_bytes(self->iface, 0);
-        zuma_bus_volume_set_store_metadata_bytes(self->iface, 0);
-        zuma_bus_volume_set_store_free_bytes(self->iface, 0);
-        zuma_bus_volume_set_snapshot_count(self->iface, 0);
+        set_figures(self, &(VolumeFigures){ 0 });
 }
 
 static void update_thresholds(ZumaVolume *self, const SsStoreInfo *info, gboolean emit)
@@ -271,7 +505,8 @@ static void update_thresholds(ZumaVolume *self, const SsStoreInfo *info, gboolea
                         continue;
                 g_message("volume %s: store usage above %u%% (%.1f%%)", self->config->name,
                           thresholds[i], used);
-                zuma_bus_volume_emit_usage_threshold(self->iface, thresholds[i], TRUE);
+                g_signal_emit(self, volume_signals[VOLUME_SIGNAL_USAGE_THRESHOLD], 0, thresholds[i],
+                              TRUE);
         }
         for (guint i = G_N_ELEMENTS(thresholds); i-- > 0;) {
                 if (self->usage_level < thresholds[i] ||
@@ -282,7 +517,8 @@ static void update_thresholds(ZumaVolume *self, const SsStoreInfo *info, gboolea
                         continue;
                 g_message("volume %s: store usage back below %u%% (%.1f%%)", self->config->name,
                           thresholds[i], used);
-                zuma_bus_volume_emit_usage_threshold(self->iface, thresholds[i], FALSE);
+                g_signal_emit(self, volume_signals[VOLUME_SIGNAL_USAGE_THRESHOLD], 0, thresholds[i],
+                              FALSE);
         }
 }
 
@@ -304,13 +540,15 @@ static void refresh(ZumaVolume *self, gboolean emit, gboolean periodic)
                 r = zuma_engine_info(self->engine, &info);
         if (r < 0)
                 return;
-        zuma_bus_volume_set_origin_size(self->iface, info.origin_size);
-        zuma_bus_volume_set_store_size(self->iface, info.store_size);
-        zuma_bus_volume_set_store_data_bytes(self->iface, info.data_bytes);
-        zuma_bus_volume_set_store_metadata_bytes(self->iface, info.metadata_bytes);
-        zuma_bus_volume_set_store_free_bytes(self->iface, info.free_bytes);
-        zuma_bus_volume_set_snapshot_count(self->iface, info.snapshot_count);
-        zuma_bus_volume_set_chunk_size(self->iface, info.chunk_size);
+        set_figures(self, &(VolumeFigures){
+                                  .origin_size = info.origin_size,
+                                  .store_size = info.store_size,
+                                  .data_bytes = info.data_bytes,
+                                  .metadata_bytes = info.metadata_bytes,
+                                  .free_bytes = info.free_bytes,
+                                  .snapshot_count = info.snapshot_count,
+                          });
+        set_uint(self, &self->chunk_size, info.chunk_size, PROP_CHUNK_SIZE);
         update_thresholds(self, &info, emit);
         if (info.cleanup_jobs > 0)
                 kick_cleanup(self);
@@ -397,7 +635,7 @@ SsFullPolicy volume_policy_from_name(const char *name)
         return g_str_equal(name, "refuse") ? SS_FULL_REFUSE : SS_FULL_AUTODELETE;
 }
 
-gboolean volume_set_full_policy(ZumaVolume *self, const char *policy, GError **error)
+gboolean zuma_volume_set_full_policy(ZumaVolume *self, const char *policy, GError **error)
 {
         int r = 0;
 
@@ -420,9 +658,7 @@ gboolean volume_set_full_policy(ZumaVolume *self, const char *policy, GError **e
         if (r < 0)
                 return FALSE;
         /* A stopped volume's store takes the policy when it starts. */
-        g_free(self->config->full_policy);
-        self->config->full_policy = g_strdup(policy);
-        zuma_bus_volume_set_full_policy(self->iface, policy);
+        set_string(self, &self->config->full_policy, policy, PROP_FULL_POLICY);
         volume_save_config_or_warn(self);
         g_message("volume %s: full policy %s", self->config->name, policy);
         return TRUE;

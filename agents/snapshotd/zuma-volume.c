@@ -4,32 +4,40 @@
  *
  * Start opens both devices exclusively through ZumaEngine, checks that the
  * store belongs to this volume, makes the volume known to the frontend,
- * exports one object per snapshot and attaches the origin and the
+ * takes one record per snapshot from the engine ("snapshot-added", which
+ * the face turns into a bus object) and attaches the origin and the
  * snapshots that were attached when the volume last ran (the definition
- * keeps their ids; see zuma-volume-config.h).  A revert that a crash interrupted is finished first, by a
- * revert job; the origin is attached when it is done.
+ * keeps their ids; see zuma-volume-config.h).  A revert that a crash
+ * interrupted is finished first, by a revert job; the origin is attached
+ * when it is done.
  *
  * Stop refuses while a device of the volume is open (unless forced), then
- * ends the volume's jobs, detaches every device, drops the snapshot
- * objects and closes the engine.
+ * ends the volume's jobs, detaches every device and closes the engine;
+ * the snapshot records stay, read-only.
  *
  * The engine reports two events on the main loop: a snapshot the full
- * policy deleted (SnapshotDeleted with reason "store-full") and a failed
- * I/O or commit, or metadata found damaged (state "failed", Failed and
- * Stopped "failed").  A failed I/O fails every later engine call until
- * Stop and Start.  Damage (like ext4's errors=remount-ro) stops every
- * change at once, the moment the engine notes it (volume_require_running
- * asks the engine, not only the state): no commit, no cleanup step, no
- * job step, no change of the store's settings; the devices stay attached
- * and serve what can still be read.  The damage is recorded in the
+ * policy deleted ("snapshot-deleted" with reason "store-full") and a
+ * failed I/O or commit, or metadata found damaged (state "failed",
+ * "failed" and "stopped" "failed").  A failed I/O fails every later
+ * engine call until Stop and Start.  Damage (like ext4's
+ * errors=remount-ro) stops every change at once, the moment the engine
+ * notes it (volume_require_running asks the engine, not only the state):
+ * no commit, no cleanup step, no job step, no change of the store's
+ * settings; the devices stay attached and serve what can still be read.  The damage is recorded in the
  * definition, so a server restart leaves the volume failed; only an
  * administrator's Start opens the store again.
  *
  * Layers, each calling only those below it: zuma-volume.c (this file:
  * the type, start, stop, engine events) over zuma-volume-jobs.c over
- * zuma-volume-snapshots.c over zuma-volume-state.c (shared state, checks,
- * figures, cleanup).  zuma-volume-methods.c, the Volume interface, stands
- * on all of them and is connected by the manager.
+ * zuma-volume-snapshots.c over zuma-volume-state.c (shared state,
+ * properties and signals, checks, figures, cleanup).  The core knows no
+ * bus: zuma-volume-face.c, the Volume interface, stands on its public API
+ * (zuma-volume.h) and follows its properties and signals; the manager
+ * makes one face per volume.
+ *
+ * Everything here runs on the main thread: bus calls (through the face),
+ * job steps and timers, and the engine's events, which the engine
+ * delivers on the main context whichever thread found them.
  */
 #define G_LOG_DOMAIN "zuma-volume"
 
@@ -52,24 +60,23 @@ static void on_engine_autodeleted(gpointer user, guint32 id, const char *name)
         if (snapshot)
                 volume_drop_snapshot(self, snapshot, "store-full");
         else {
-                /* Never loaded as an object; its path is still the one it had. */
-                g_autofree char *path = g_strdup_printf("%s/snapshots/%u", self->object_path, id);
-
-                zuma_bus_volume_emit_snapshot_deleted(self->iface, path, id, name, "store-full");
+                /* Never loaded as a record: the face names it by the
+                 * path it would have had. */
+                g_signal_emit(self, volume_signals[VOLUME_SIGNAL_SNAPSHOT_DELETED], 0, id, name,
+                              "store-full");
         }
         volume_refresh(self);
 }
 
-/* The volume goes to "failed" with message as LastError, and says so on
- * the bus (Failed; Stopped "failed" too when it was running). */
+/* The volume goes to "failed" with message as LastError, and says so
+ * ("failed"; "stopped" "failed" too when it was running). */
 static void enter_failed(ZumaVolume *self, gboolean was_running, const char *message)
 {
         volume_set_state(self, VOLUME_FAILED);
         volume_set_last_error(self, message);
-        g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
-        zuma_bus_volume_emit_failed(self->iface, zuma_bus_volume_get_last_error(self->iface));
+        g_signal_emit(self, volume_signals[VOLUME_SIGNAL_FAILED], 0, self->last_error);
         if (was_running)
-                zuma_bus_volume_emit_stopped(self->iface, "failed");
+                g_signal_emit(self, volume_signals[VOLUME_SIGNAL_STOPPED], 0, "failed");
 }
 
 static void on_engine_failed(gpointer user, const char *message)
@@ -282,7 +289,7 @@ static gboolean open_engine(ZumaVolume *self, ZumaVolumeStartFlags flags, SsStor
         if (warning[0])
                 g_warning("volume %s: store %s %s", self->config->name, self->config->store_device,
                           warning);
-        zuma_bus_volume_set_store_warning(self->iface, warning);
+        volume_set_store_warning(self, warning);
         return TRUE;
 }
 
@@ -304,7 +311,9 @@ static gboolean start_serving(ZumaVolume *self, const SsStoreInfo *info, GError 
         return TRUE;
 }
 
-gboolean zuma_volume_start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError **error)
+/* zuma_volume_start() with a local error: what it logs and keeps as
+ * LastError needs the message whether the caller asked for it or not. */
+static gboolean start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError **error)
 {
         g_autofree char *uuid = NULL;
         SsStoreInfo info;
@@ -338,11 +347,7 @@ gboolean zuma_volume_start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError 
                 return FALSE;
         }
         uuid = uuid_string(info.volume_uuid);
-        g_free(self->config->uuid);
-        self->config->uuid = g_strdup(uuid);
-        self->config->chunk_size = info.chunk_size;
-        zuma_bus_volume_set_uuid(self->iface, uuid);
-        zuma_bus_volume_set_chunk_size(self->iface, info.chunk_size);
+        volume_set_identity(self, uuid, info.chunk_size);
         /* Running from here on, so what start_serving() sets up is undone
          * by teardown() if it fails. */
         volume_set_state(self, VOLUME_RUNNING);
@@ -368,13 +373,19 @@ gboolean zuma_volume_start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError 
                 volume_resume_revert(self, info.revert_target);
         volume_resume_deletes(self);
         g_message("volume %s started: %u snapshots, origin %s", self->config->name,
-                  info.snapshot_count,
-                  zuma_bus_volume_get_device(self->iface)[0]
-                          ? zuma_bus_volume_get_device(self->iface)
-                          : "not attached");
-        g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
-        zuma_bus_volume_emit_started(self->iface);
+                  info.snapshot_count, self->device[0] ? self->device : "not attached");
+        g_signal_emit(self, volume_signals[VOLUME_SIGNAL_STARTED], 0);
         return TRUE;
+}
+
+gboolean zuma_volume_start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError **error)
+{
+        g_autoptr(GError) local = NULL;
+
+        if (start(self, flags, &local))
+                return TRUE;
+        g_propagate_error(error, g_steal_pointer(&local));
+        return FALSE;
 }
 
 /* The first attached device of the volume that is open, or NULL. */
@@ -387,7 +398,7 @@ static const char *busy_device(ZumaVolume *self)
         if (!frontend || !self->frontend_added)
                 return NULL;
         if (zuma_frontend_is_busy(frontend, self->config->name, SS_ORIGIN_ID))
-                return zuma_bus_volume_get_device(self->iface);
+                return self->device;
         g_hash_table_iter_init(&iter, self->snapshots);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
                 ZumaSnapshotRecord *snapshot = value;
@@ -425,8 +436,7 @@ gboolean zuma_volume_stop(ZumaVolume *self, gboolean force, const char *reason, 
         }
         if (was_running) {
                 g_message("volume %s stopped", self->config->name);
-                g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self->iface));
-                zuma_bus_volume_emit_stopped(self->iface, reason);
+                g_signal_emit(self, volume_signals[VOLUME_SIGNAL_STOPPED], 0, reason);
         }
         return TRUE;
 }
@@ -437,8 +447,6 @@ void zuma_volume_forget(ZumaVolume *self)
         volume_drop_all_snapshots(self);
 }
 
-/* --- full policy --- */
-
 ZumaVolume *zuma_volume_new(const ZumaVolumeHost *host, ZumaVolumeConfig *config)
 {
         ZumaVolume *self = g_object_new(ZUMA_TYPE_VOLUME, NULL);
@@ -447,20 +455,7 @@ ZumaVolume *zuma_volume_new(const ZumaVolumeHost *host, ZumaVolumeConfig *config
         self->host = host;
         self->config = config;
         self->object_path = g_strdup_printf(ZUMA_OBJECT_ROOT "/volumes/%s", escaped);
-        self->object = zuma_bus_object_skeleton_new(self->object_path);
-        self->iface = zuma_bus_volume_skeleton_new();
-        zuma_bus_volume_set_name(self->iface, config->name);
-        zuma_bus_volume_set_uuid(self->iface, config->uuid);
-        zuma_bus_volume_set_origin_device(self->iface, config->origin_device);
-        zuma_bus_volume_set_store_device(self->iface, config->store_device);
-        zuma_bus_volume_set_mount_point(self->iface, config->mount_point);
-        zuma_bus_volume_set_state(self->iface, volume_state_name(VOLUME_STOPPED));
-        zuma_bus_volume_set_last_error(self->iface, "");
-        zuma_bus_volume_set_store_warning(self->iface, "");
-        zuma_bus_volume_set_device(self->iface, "");
-        zuma_bus_volume_set_chunk_size(self->iface, config->chunk_size);
-        zuma_bus_volume_set_full_policy(self->iface, config->full_policy);
-        zuma_bus_object_skeleton_set_volume(self->object, self->iface);
+        self->chunk_size = config->chunk_size;
         volume_list_stored_snapshots(self);
         return self;
 }
@@ -473,10 +468,6 @@ static void zuma_volume_dispose(GObject *object)
                 volume_set_state(self, VOLUME_STOPPED);
                 teardown(self);
         }
-        if (self->iface)
-                g_signal_handlers_disconnect_by_data(self->iface, self);
-        g_clear_object(&self->iface);
-        g_clear_object(&self->object);
         G_OBJECT_CLASS(zuma_volume_parent_class)->dispose(object);
 }
 
@@ -488,6 +479,9 @@ static void zuma_volume_finalize(GObject *object)
         g_ptr_array_unref(self->jobs);
         zuma_volume_config_free(self->config);
         g_free(self->object_path);
+        g_free(self->last_error);
+        g_free(self->store_warning);
+        g_free(self->device);
         G_OBJECT_CLASS(zuma_volume_parent_class)->finalize(object);
 }
 
@@ -497,19 +491,15 @@ static void zuma_volume_class_init(ZumaVolumeClass *klass)
 
         object_class->dispose = zuma_volume_dispose;
         object_class->finalize = zuma_volume_finalize;
-        /* A snapshot record came, changed (record or device) or went; the
-         * argument is its id (zuma-volume.h). */
-        g_signal_new("snapshot-added", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                     NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
-        g_signal_new("snapshot-changed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                     NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
-        g_signal_new("snapshot-removed", G_TYPE_FROM_CLASS(klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL,
-                     NULL, G_TYPE_NONE, 1, G_TYPE_UINT);
+        volume_class_install(object_class);
 }
 
 static void zuma_volume_init(ZumaVolume *self)
 {
         self->state = VOLUME_STOPPED;
+        self->last_error = g_strdup("");
+        self->store_warning = g_strdup("");
+        self->device = g_strdup("");
         self->snapshots = volume_new_snapshot_table();
         self->jobs = g_ptr_array_new_with_free_func(g_object_unref);
 }

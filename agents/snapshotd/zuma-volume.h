@@ -1,15 +1,42 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * ZumaVolume: one origin device and its snapshot store
- * (org.zumastor.Zumastor1.Volume at /org/zumastor/Zumastor1/volumes/NAME).
+ * ZumaVolume: the volume core, one origin device and its snapshot store.
+ * A plain GObject: no bus, no skeleton; what the bus shows of it
+ * (org.zumastor.Zumastor1.Volume at /org/zumastor/Zumastor1/volumes/NAME)
+ * is its face, ZumaVolumeFace (zuma-volume-face.h), which follows the
+ * properties and signals below.  Tests drive it without a bus or root
+ * (tests/snapshotd/test-volume.c).
  *
  * States: "stopped" (no engine), "running" (engine open, devices
  * attached, one ZumaSnapshotRecord per snapshot) and "failed" (the store
  * failed an I/O or refused to open; LastError says why; Stop then Start
- * retries).  The implementation is split along its jobs:
- * zuma-volume.c (life cycle, properties, usage), zuma-volume-methods.c
- * (the bus methods), zuma-volume-snapshots.c (snapshot operations) and
- * zuma-volume-jobs.c (DeleteSnapshots, Revert, Resize).
+ * retries).
+ *
+ * Properties (read-only, notify only when the value changes; each is the
+ * bus property of the same name, Volume.xml says what it means):
+ *   "name", "uuid", "origin-device", "store-device", "mount-point",
+ *   "state", "last-error", "store-warning", "device", "full-policy" (s);
+ *   "chunk-size", "snapshot-count" (u); "origin-size", "store-size",
+ *   "store-data-bytes", "store-metadata-bytes", "store-free-bytes" (t).
+ *
+ * Signals (the bus signals of the same name, in the order the bus sends
+ * them; property changes made before "started", "stopped" and "failed"
+ * are to reach the bus before them):
+ *   "started" ()
+ *   "stopped" (const char *reason): "requested", "failed", "shutdown"
+ *   "failed" (const char *message): the new LastError
+ *   "snapshot-created" (guint id, const char *name)
+ *   "snapshot-deleted" (guint id, const char *name, const char *reason)
+ *   "usage-threshold" (guint percent, gboolean rising)
+ * and, for the snapshot records, "snapshot-added", "snapshot-changed",
+ * "snapshot-removed" (guint id; see ZumaSnapshotRecord).
+ *
+ * The implementation is split along its jobs, each file calling only the
+ * ones below it: zuma-volume.c (the type, start, stop, engine events) over
+ * zuma-volume-jobs.c (DeleteSnapshots, Revert, AbandonRevert, Resize) over
+ * zuma-volume-snapshots.c (snapshot records and operations) over
+ * zuma-volume-state.c (shared state, properties and signals, checks,
+ * figures, cleanup); zuma-volume-private.h is what they share.
  */
 #pragma once
 
@@ -30,7 +57,8 @@ G_DECLARE_FINAL_TYPE(ZumaVolume, zuma_volume, ZUMA, VOLUME, GObject)
  * ones its store lists), read-only: every operation on them answers
  * NotRunning.  The volume announces each with the signals
  * "snapshot-added", "snapshot-changed" and "snapshot-removed" (one guint
- * argument: the id); a bus face (ZumaSnapshot) follows them. */
+ * argument: the id; "snapshot-removed" while the record is still there);
+ * a bus face (ZumaSnapshotFace, made by ZumaVolumeFace) follows them. */
 typedef struct ZumaSnapshotRecord {
         ZumaVolume *volume; /* unowned: the volume owns its records */
         SsSnapshotInfo info;
@@ -41,17 +69,22 @@ typedef struct ZumaSnapshotRecord {
 const ZumaSnapshotRecord *zuma_volume_get_snapshot(ZumaVolume *self, guint32 id);
 /* The ids of the snapshots the volume has records of. */
 GArray *zuma_volume_dup_snapshot_ids(ZumaVolume *self);
-/* The object path of snapshot id (a copy). */
+/* The object path of snapshot id (a copy): where its face is exported,
+ * and what SnapshotCreated and SnapshotDeleted name. */
 char *zuma_volume_dup_snapshot_path(ZumaVolume *self, guint32 id);
 
 /* Takes over config; host outlives the volume. */
 ZumaVolume *zuma_volume_new(const ZumaVolumeHost *host, ZumaVolumeConfig *config);
 
 const char *zuma_volume_get_name(ZumaVolume *self);
+/* Where its face is exported (ZUMA_OBJECT_ROOT/volumes/NAME, escaped);
+ * jobs name their volume by it. */
 const char *zuma_volume_get_object_path(ZumaVolume *self);
-GDBusObjectSkeleton *zuma_volume_get_object(ZumaVolume *self);
 const ZumaVolumeConfig *zuma_volume_get_config(ZumaVolume *self);
-ZumaAuth *zuma_volume_get_auth(ZumaVolume *self);
+/* The "state", "last-error" and "device" properties. */
+const char *zuma_volume_get_state(ZumaVolume *self);
+const char *zuma_volume_get_last_error(ZumaVolume *self);
+const char *zuma_volume_get_device(ZumaVolume *self);
 gboolean zuma_volume_is_running(ZumaVolume *self);
 gboolean zuma_volume_is_stopped(ZumaVolume *self);
 
@@ -72,7 +105,8 @@ typedef enum {
 
 /* Start and Stop.  reason: "requested" records the desired state,
  * "shutdown" keeps it (the volume starts with the next server).  Start
- * records "running" as the desired state once it succeeded. */
+ * records "running" as the desired state once it succeeded.  error may be
+ * NULL (the reason is logged and kept in LastError). */
 gboolean zuma_volume_start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError **error);
 gboolean zuma_volume_stop(ZumaVolume *self, gboolean force, const char *reason, GError **error);
 
@@ -86,6 +120,36 @@ gboolean zuma_volume_save_config(ZumaVolume *self, GError **error);
 /* Whether the volume's snapshots can be read and looked up: running, or
  * failed because its store is damaged (reads go on, changes do not). */
 gboolean zuma_volume_is_readable(ZumaVolume *self);
+
+/* NotFound once the definition was forgotten (a call still on its way). */
+gboolean zuma_volume_check_known(ZumaVolume *self, GError **error);
+
+/* The Volume interface's operations, arguments checked and typed (the
+ * face parses the a{sv} options first).  Jobs: *ret_job is the job's
+ * object path. */
+typedef enum {
+        ZUMA_SNAPSHOT_CREATE_PINNED = 1u << 0,
+        ZUMA_SNAPSHOT_CREATE_WRITABLE = 1u << 1,
+        /* Give it a device (when the server has a data frontend). */
+        ZUMA_SNAPSHOT_CREATE_ATTACH = 1u << 2,
+} ZumaSnapshotCreateFlags;
+
+/* name "": a generated one.  Sets *ret_path and *ret_name. */
+gboolean zuma_volume_create_snapshot(ZumaVolume *self, const char *name, gint32 priority,
+                                     ZumaSnapshotCreateFlags flags, char **ret_path,
+                                     char **ret_name, GError **error);
+/* Only reads: the volume must be readable (zuma_volume_is_readable()). */
+gboolean zuma_volume_find_snapshot(ZumaVolume *self, const char *name, guint32 *ret_id,
+                                   GError **error);
+gboolean zuma_volume_delete_snapshots(ZumaVolume *self, const char *const *names, gboolean force,
+                                      char **ret_job, GError **error);
+gboolean zuma_volume_revert(ZumaVolume *self, const char *name, gboolean force, char **ret_job,
+                            GError **error);
+gboolean zuma_volume_abandon_revert(ZumaVolume *self, GError **error);
+gboolean zuma_volume_resize(ZumaVolume *self, gboolean origin, gboolean store, char **ret_job,
+                            GError **error);
+/* "refuse" or "autodelete"; a stopped volume's store takes it at start. */
+gboolean zuma_volume_set_full_policy(ZumaVolume *self, const char *policy, GError **error);
 
 /* Snapshot operations, for the Snapshot interface's methods (by id). */
 gboolean zuma_volume_delete_snapshot(ZumaVolume *self, guint32 id, gboolean force, GError **error);

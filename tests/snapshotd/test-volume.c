@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * ZumaVolume, the volume core, driven directly: no bus connection, no
- * root, no data frontend (host.frontend NULL, as with --frontend=none).
+ * root, no data frontend (host.frontend NULL, as with --frontend=none),
+ * and no bus types: the test links the core alone (meson.build).
  * Origin and store are regular files in a temporary directory; jobs are
  * run by iterating the main context.  Origin writes and snapshot reads go
  * through the engine's own operations (zuma-engine.h), as a frontend's
@@ -14,7 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "zuma-bus-generated.h"
 #include "zuma-engine.h"
 #include "zuma-volume-jobs.h"
 
@@ -36,6 +36,8 @@ typedef struct Fixture {
         ZumaJob *last_job;
         /* what the volume announced */
         guint added, changed, removed;
+        guint created, deleted, started, stopped, failed;
+        guint state_notified;
 } Fixture;
 
 static gboolean host_check_job_limit(gpointer owner, GError **error)
@@ -78,6 +80,46 @@ static void on_removed(ZumaVolume *volume, guint id, Fixture *f)
         f->removed++;
 }
 
+static void on_created(ZumaVolume *volume, guint id, const char *name, Fixture *f)
+{
+        g_assert_nonnull(zuma_volume_get_snapshot(volume, id));
+        g_assert_cmpstr(zuma_volume_get_snapshot(volume, id)->info.name, ==, name);
+        f->created++;
+}
+
+static void on_deleted(ZumaVolume *volume, guint id, const char *name, const char *reason,
+                       Fixture *f)
+{
+        /* The record is gone by then. */
+        g_assert_null(zuma_volume_get_snapshot(volume, id));
+        g_assert_cmpstr(reason, ==, "requested");
+        f->deleted++;
+}
+
+static void on_started(ZumaVolume *volume, Fixture *f)
+{
+        g_assert_cmpstr(zuma_volume_get_state(volume), ==, "running");
+        f->started++;
+}
+
+static void on_stopped(ZumaVolume *volume, const char *reason, Fixture *f)
+{
+        f->stopped++;
+}
+
+static void on_failed(ZumaVolume *volume, const char *message, Fixture *f)
+{
+        /* The new LastError, set before the signal. */
+        g_assert_cmpstr(message, ==, zuma_volume_get_last_error(volume));
+        g_assert_cmpstr(zuma_volume_get_state(volume), ==, "failed");
+        f->failed++;
+}
+
+static void on_state_notify(ZumaVolume *volume, GParamSpec *pspec, Fixture *f)
+{
+        f->state_notified++;
+}
+
 static void make_file(const char *path, guint64 size)
 {
         int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -97,6 +139,12 @@ static ZumaVolume *new_volume(Fixture *f)
         g_signal_connect(volume, "snapshot-added", G_CALLBACK(on_added), f);
         g_signal_connect(volume, "snapshot-changed", G_CALLBACK(on_changed), f);
         g_signal_connect(volume, "snapshot-removed", G_CALLBACK(on_removed), f);
+        g_signal_connect(volume, "snapshot-created", G_CALLBACK(on_created), f);
+        g_signal_connect(volume, "snapshot-deleted", G_CALLBACK(on_deleted), f);
+        g_signal_connect(volume, "started", G_CALLBACK(on_started), f);
+        g_signal_connect(volume, "stopped", G_CALLBACK(on_stopped), f);
+        g_signal_connect(volume, "failed", G_CALLBACK(on_failed), f);
+        g_signal_connect(volume, "notify::state", G_CALLBACK(on_state_notify), f);
         return volume;
 }
 
@@ -121,7 +169,6 @@ static void fixture_set_up(Fixture *f, gconstpointer data)
          * are ever checked against it. */
         f->auth = g_object_new(ZUMA_TYPE_AUTH, NULL);
         f->host = (ZumaVolumeHost){
-                .auth = f->auth,
                 .volumes_dir = f->volumes_dir,
                 .check_job_limit = host_check_job_limit,
                 .add_job = host_add_job,
@@ -160,33 +207,33 @@ static void fixture_tear_down(Fixture *f, gconstpointer data)
         g_free(f->volumes_dir);
 }
 
+/* The "state" property, as a face reads it. */
 static const char *state(Fixture *f)
 {
-        ZumaBusObjectSkeleton *object = ZUMA_BUS_OBJECT_SKELETON(zuma_volume_get_object(f->volume));
-        g_autoptr(ZumaBusVolume) iface = zuma_bus_object_get_volume(ZUMA_BUS_OBJECT(object));
+        g_autofree char *value = NULL;
 
-        /* The interface outlives this reference: the object holds one. */
-        return zuma_bus_volume_get_state(iface);
-}
-
-static GVariant *no_options(void)
-{
-        return g_variant_ref_sink(g_variant_new_array(G_VARIANT_TYPE("{sv}"), NULL, 0));
+        g_object_get(f->volume, "state", &value, NULL);
+        g_assert_cmpstr(value, ==, zuma_volume_get_state(f->volume));
+        return zuma_volume_get_state(f->volume);
 }
 
 static guint32 create(Fixture *f, const char *name)
 {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) options = no_options();
         g_autofree char *path = NULL;
         g_autofree char *created = NULL;
         ZumaSnapshotRecord *record;
-        guint added = f->added;
+        guint added = f->added, created_signals = f->created;
+        guint32 found = 0;
 
-        g_assert_true(volume_create_snapshot(f->volume, name, options, &path, &created, &error));
+        g_assert_true(zuma_volume_create_snapshot(f->volume, name, 0, ZUMA_SNAPSHOT_CREATE_ATTACH,
+                                                  &path, &created, &error));
         g_assert_no_error(error);
         g_assert_cmpstr(created, ==, name);
         g_assert_cmpuint(f->added, ==, added + 1);
+        g_assert_cmpuint(f->created, ==, created_signals + 1);
+        g_assert_true(zuma_volume_find_snapshot(f->volume, name, &found, &error));
+        g_assert_no_error(error);
         record = volume_find_snapshot(f->volume, name, &error);
         g_assert_no_error(error);
         g_assert_nonnull(record);
@@ -197,6 +244,7 @@ static guint32 create(Fixture *f, const char *name)
 
                 g_assert_cmpstr(path, ==, expected);
         }
+        g_assert_cmpuint(found, ==, record->info.id);
         return record->info.id;
 }
 
@@ -262,8 +310,9 @@ static void run_jobs(Fixture *f)
 static void test_life_cycle(Fixture *f, gconstpointer data)
 {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) options = no_options();
         g_autofree char *job = NULL;
+        g_autofree char *uuid = NULL;
+        guint64 store_size = 0;
         const ZumaSnapshotRecord *record;
         guint32 one, two;
         guint changed;
@@ -274,6 +323,16 @@ static void test_life_cycle(Fixture *f, gconstpointer data)
         g_assert_no_error(error);
         g_assert_true(zuma_volume_is_running(f->volume));
         g_assert_cmpstr(state(f), ==, "running");
+        g_assert_cmpuint(f->started, ==, 1);
+        g_assert_cmpuint(f->state_notified, ==, 1);
+        /* Started again: nothing to do, nothing announced. */
+        g_assert_true(zuma_volume_start(f->volume, ZUMA_VOLUME_START_REQUESTED, &error));
+        g_assert_no_error(error);
+        g_assert_cmpuint(f->started, ==, 1);
+        g_assert_cmpuint(f->state_notified, ==, 1);
+        g_object_get(f->volume, "uuid", &uuid, "store-size", &store_size, NULL);
+        g_assert_cmpuint(strlen(uuid), ==, 36);
+        g_assert_cmpuint(store_size, ==, STORE_SIZE);
 
         /* Snapshots, and the data each one keeps. */
         origin_write(f, 0, 0x11);
@@ -312,11 +371,12 @@ static void test_life_cycle(Fixture *f, gconstpointer data)
         g_assert_true(zuma_volume_delete_snapshot(f->volume, two, FALSE, &error));
         g_assert_no_error(error);
         g_assert_cmpuint(f->removed, ==, 1);
+        g_assert_cmpuint(f->deleted, ==, 1);
         g_assert_null(zuma_volume_get_snapshot(f->volume, two));
         assert_reads(f, one, 0, 0x11);
 
         /* Revert the origin to the first snapshot: a job. */
-        g_assert_true(volume_revert(f->volume, "first", options, &job, &error));
+        g_assert_true(zuma_volume_revert(f->volume, "first", FALSE, &job, &error));
         g_assert_no_error(error);
         g_assert_nonnull(job);
         run_jobs(f);
@@ -327,6 +387,9 @@ static void test_life_cycle(Fixture *f, gconstpointer data)
         g_assert_true(zuma_volume_stop(f->volume, FALSE, "requested", &error));
         g_assert_no_error(error);
         g_assert_true(zuma_volume_is_stopped(f->volume));
+        g_assert_cmpuint(f->stopped, ==, 1);
+        g_object_get(f->volume, "store-size", &store_size, NULL);
+        g_assert_cmpuint(store_size, ==, 0);
         g_assert_cmpuint(f->removed, ==, 1);
         record = zuma_volume_get_snapshot(f->volume, one);
         g_assert_nonnull(record);
@@ -374,6 +437,13 @@ static void test_failed_start(Fixture *f, gconstpointer data)
         g_autoptr(GError) error = NULL;
         SsCreateOptions create = { .volume_name = "vol", .chunk_size = CHUNK };
 
+        /* Without an error to fill in, as the server starts its volumes:
+         * the reason is still logged and kept. */
+        g_assert_false(zuma_volume_start(f->volume, ZUMA_VOLUME_START_REQUESTED, NULL));
+        g_assert_cmpstr(state(f), ==, "failed");
+        g_assert_cmpstr(zuma_volume_get_last_error(f->volume), !=, "");
+        g_assert_cmpuint(f->failed, ==, 1);
+
         g_assert_false(zuma_volume_start(f->volume, ZUMA_VOLUME_START_REQUESTED, &error));
         g_assert_nonnull(error);
         g_test_message("start: %s", error->message);
@@ -387,9 +457,22 @@ static void test_failed_start(Fixture *f, gconstpointer data)
         g_assert_cmpstr(state(f), ==, "stopped");
         g_assert_true(zuma_engine_initialize(f->origin, f->store, &create, &error));
         g_assert_no_error(error);
+
+        /* A store recorded as damaged: the server does not start it by
+         * itself (error NULL again), an administrator's request does. */
+        g_free(f->volume->config->damage);
+        f->volume->config->damage = g_strdup("block 7: bad checksum");
+        f->failed = 0;
+        g_assert_false(zuma_volume_start(f->volume, 0, NULL));
+        g_assert_cmpstr(state(f), ==, "failed");
+        g_assert_nonnull(strstr(zuma_volume_get_last_error(f->volume), "block 7"));
+        g_assert_cmpuint(f->failed, ==, 1);
+
         g_assert_true(zuma_volume_start(f->volume, ZUMA_VOLUME_START_REQUESTED, &error));
         g_assert_no_error(error);
         g_assert_cmpstr(state(f), ==, "running");
+        g_assert_cmpstr(zuma_volume_get_last_error(f->volume), ==, "");
+        g_assert_cmpstr(f->volume->config->damage, ==, "");
         g_assert_true(zuma_volume_stop(f->volume, FALSE, "requested", &error));
         g_assert_no_error(error);
 }
@@ -400,7 +483,6 @@ static void test_failed_start(Fixture *f, gconstpointer data)
 static void test_store_fails(Fixture *f, gconstpointer data)
 {
         g_autoptr(GError) error = NULL;
-        g_autoptr(GVariant) options = no_options();
         g_autofree char *path = NULL;
         g_autofree char *name = NULL;
         gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
@@ -417,7 +499,9 @@ static void test_store_fails(Fixture *f, gconstpointer data)
         }
         g_assert_false(zuma_volume_is_running(f->volume));
         g_assert_false(zuma_volume_is_readable(f->volume));
-        g_assert_false(volume_create_snapshot(f->volume, "after", options, &path, &name, &error));
+        g_assert_cmpuint(f->failed, ==, 1);
+        g_assert_cmpuint(f->stopped, ==, 1);
+        g_assert_false(zuma_volume_create_snapshot(f->volume, "after", 0, 0, &path, &name, &error));
         g_assert_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING);
         g_clear_error(&error);
         g_assert_true(zuma_volume_stop(f->volume, TRUE, "requested", &error));

@@ -1,0 +1,431 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * ZumaVolumeFace (zuma-volume-face.h): the Volume interface.
+ *
+ * How a bus call becomes a volume call, all on the main thread: GDBus
+ * hands the call to the skeleton, whose generated handle-* signal reaches
+ * the method table (zuma_method_table_bind()): volume_known() (the
+ * definition was not forgotten meanwhile), the caller check for the
+ * mutating methods (zuma-auth.h: uid 0, the administrators' group or
+ * polkit; it may wait for the bus daemon's answer; FindSnapshot only reads
+ * and is open to every caller), volume_known() again, the argument types,
+ * then the method's function below: it reads the arguments and the a{sv}
+ * options (an unknown option is InvalidArgument, before anything else is
+ * checked) and calls the volume's typed operation, whose GError becomes
+ * the bus error (zuma-reply.h).
+ *
+ * What the volume changes comes back the other way: a property's notify
+ * sets the skeleton's property (GBinding; the skeleton sends
+ * PropertiesChanged for values that differ), and a signal of the volume
+ * is emitted on the bus, after the pending property changes for
+ * Started, Stopped and Failed (g_dbus_interface_skeleton_flush()), so a
+ * client that sees the signal reads the new State and LastError.
+ */
+#define G_LOG_DOMAIN "zuma-volume"
+
+#include "zuma-volume-face.h"
+
+#include "zuma-error.h"
+#include "zuma-method-table.h"
+#include "zuma-options.h"
+#include "zuma-snapshot-face.h"
+
+struct _ZumaVolumeFace {
+        ZumaBusVolumeSkeleton parent_instance;
+        ZumaVolume *volume;
+        ZumaAuth *auth;
+        /* Weak: the manager's.  NULL off the bus, and after unexport. */
+        GDBusObjectManagerServer *objects;
+        gboolean exported;
+        GHashTable *snapshots; /* id → ZumaBusObjectSkeleton with a ZumaSnapshotFace */
+        GPtrArray *bindings;   /* GBinding, one per property */
+        ZumaMethodBinding *methods;
+};
+
+G_DEFINE_TYPE(ZumaVolumeFace, zuma_volume_face, ZUMA_BUS_TYPE_VOLUME_SKELETON)
+
+/* The Volume interface's properties; the volume has each under the same
+ * name (zuma-volume.h). */
+static const char *const bound_properties[] = {
+        "name",
+        "uuid",
+        "origin-device",
+        "store-device",
+        "mount-point",
+        "state",
+        "last-error",
+        "store-warning",
+        "device",
+        "chunk-size",
+        "full-policy",
+        "origin-size",
+        "store-size",
+        "store-data-bytes",
+        "store-metadata-bytes",
+        "store-free-bytes",
+        "snapshot-count",
+};
+
+/* --- the methods --- */
+
+static gboolean volume_known(gpointer object, GError **error)
+{
+        return zuma_volume_check_known(ZUMA_VOLUME_FACE(object)->volume, error);
+}
+
+static GVariant *start_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaVolumeFace *self = object;
+        gboolean accept_rollback = FALSE;
+
+        if (!zuma_options_parse(call->options, error, "accept_rollback", "b", &accept_rollback,
+                                NULL) ||
+            !zuma_volume_start(self->volume,
+                               ZUMA_VOLUME_START_REQUESTED |
+                                       (accept_rollback ? ZUMA_VOLUME_START_ACCEPT_ROLLBACK : 0),
+                               error))
+                return NULL;
+        return g_variant_new("()");
+}
+
+static GVariant *stop_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaVolumeFace *self = object;
+        gboolean force = FALSE;
+
+        if (!zuma_options_parse(call->options, error, "force", "b", &force, NULL) ||
+            !zuma_volume_stop(self->volume, force, "requested", error))
+                return NULL;
+        return g_variant_new("()");
+}
+
+static GVariant *create_snapshot_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaVolumeFace *self = object;
+        g_autofree char *path = NULL;
+        g_autofree char *created_name = NULL;
+        const char *name = NULL;
+        gint32 priority = 0;
+        gboolean pinned = FALSE, writable = FALSE, attach = TRUE;
+
+        g_variant_get_child(call->params, 0, "&s", &name);
+        if (!zuma_options_parse(call->options, error, "priority", "i", &priority, "pinned", "b",
+                                &pinned, "writable", "b", &writable, "attach", "b", &attach, NULL))
+                return NULL;
+        if (!zuma_volume_create_snapshot(self->volume, name, priority,
+                                         (pinned ? ZUMA_SNAPSHOT_CREATE_PINNED : 0) |
+                                                 (writable ? ZUMA_SNAPSHOT_CREATE_WRITABLE : 0) |
+                                                 (attach ? ZUMA_SNAPSHOT_CREATE_ATTACH : 0),
+                                         &path, &created_name, error))
+                return NULL;
+        return g_variant_new("(os)", path, created_name);
+}
+
+/* Reads only: open to every caller. */
+static GVariant *find_snapshot_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaVolumeFace *self = object;
+        g_autofree char *path = NULL;
+        const char *name = NULL;
+        guint32 id;
+
+        g_variant_get_child(call->params, 0, "&s", &name);
+        if (!zuma_options_parse(call->options, error, NULL) ||
+            !zuma_volume_find_snapshot(self->volume, name, &id, error))
+                return NULL;
+        path = zuma_volume_dup_snapshot_path(self->volume, id);
+        return g_variant_new("(o)", path);
+}
+
+static GVariant *delete_snapshots_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaVolumeFace *self = object;
+        g_autofree const char **names = NULL;
+        g_autofree char *job = NULL;
+        gboolean force = FALSE;
+
+        g_variant_get_child(call->params, 0, "^a&s", &names);
+        if (!zuma_options_parse(call->options, error, "force", "b", &force, NULL) ||
+            !zuma_volume_delete_snapshots(self->volume, names, force, &job, error))
+                return NULL;
+        return g_variant_new("(o)", job);
+}
+
+static GVariant *revert_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaVolumeFace *self = object;
+        g_autofree char *job = NULL;
+        const char *name = NULL;
+        gboolean force = FALSE;
+
+        g_variant_get_child(call->params, 0, "&s", &name);
+        if (!zuma_options_parse(call->options, error, "force", "b", &force, NULL) ||
+            !zuma_volume_revert(self->volume, name, force, &job, error))
+                return NULL;
+        return g_variant_new("(o)", job);
+}
+
+static GVariant *abandon_revert_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaVolumeFace *self = object;
+
+        if (!zuma_options_parse(call->options, error, NULL) ||
+            !zuma_volume_abandon_revert(self->volume, error))
+                return NULL;
+        return g_variant_new("()");
+}
+
+static GVariant *resize_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaVolumeFace *self = object;
+        g_autofree char *job = NULL;
+        gboolean origin = FALSE, store = FALSE;
+
+        if (!zuma_options_parse(call->options, error, "origin", "b", &origin, "store", "b", &store,
+                                NULL) ||
+            !zuma_volume_resize(self->volume, origin, store, &job, error))
+                return NULL;
+        return g_variant_new("(o)", job);
+}
+
+static GVariant *set_full_policy_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaVolumeFace *self = object;
+        const char *policy = NULL;
+
+        g_variant_get_child(call->params, 0, "&s", &policy);
+        if (!zuma_options_parse(call->options, error, NULL) ||
+            !zuma_volume_set_full_policy(self->volume, policy, error))
+                return NULL;
+        return g_variant_new("()");
+}
+
+/* action completes "only root or group ... may ...". */
+static const ZumaMethod volume_methods[] = {
+        { "Start", "start volumes", start_method },
+        { "Stop", "stop volumes", stop_method },
+        { "CreateSnapshot", "create snapshots", create_snapshot_method },
+        { "FindSnapshot", NULL, find_snapshot_method },
+        { "DeleteSnapshots", "delete snapshots", delete_snapshots_method },
+        { "Revert", "revert volumes", revert_method },
+        { "AbandonRevert", "revert volumes", abandon_revert_method },
+        { "Resize", "resize volumes", resize_method },
+        { "SetFullPolicy", "change volumes", set_full_policy_method },
+};
+
+static const ZumaMethodTable volume_table = {
+        zuma_bus_volume_interface_info,
+        volume_methods,
+        G_N_ELEMENTS(volume_methods),
+        volume_known,
+};
+
+/* --- following the volume's signals --- */
+
+static void on_started(ZumaVolume *volume, ZumaVolumeFace *self)
+{
+        g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self));
+        zuma_bus_volume_emit_started(ZUMA_BUS_VOLUME(self));
+}
+
+static void on_stopped(ZumaVolume *volume, const char *reason, ZumaVolumeFace *self)
+{
+        g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self));
+        zuma_bus_volume_emit_stopped(ZUMA_BUS_VOLUME(self), reason);
+}
+
+static void on_failed(ZumaVolume *volume, const char *message, ZumaVolumeFace *self)
+{
+        g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(self));
+        zuma_bus_volume_emit_failed(ZUMA_BUS_VOLUME(self), message);
+}
+
+static void on_snapshot_created(ZumaVolume *volume, guint id, const char *name,
+                                ZumaVolumeFace *self)
+{
+        g_autofree char *path = zuma_volume_dup_snapshot_path(volume, id);
+
+        zuma_bus_volume_emit_snapshot_created(ZUMA_BUS_VOLUME(self), path, id, name);
+}
+
+static void on_snapshot_deleted(ZumaVolume *volume, guint id, const char *name, const char *reason,
+                                ZumaVolumeFace *self)
+{
+        g_autofree char *path = zuma_volume_dup_snapshot_path(volume, id);
+
+        zuma_bus_volume_emit_snapshot_deleted(ZUMA_BUS_VOLUME(self), path, id, name, reason);
+}
+
+static void on_usage_threshold(ZumaVolume *volume, guint percent, gboolean rising,
+                               ZumaVolumeFace *self)
+{
+        zuma_bus_volume_emit_usage_threshold(ZUMA_BUS_VOLUME(self), percent, rising);
+}
+
+/* --- the snapshots' faces --- */
+
+static ZumaSnapshotFace *snapshot_face(ZumaBusObjectSkeleton *object)
+{
+        return ZUMA_SNAPSHOT_FACE(zuma_bus_object_peek_snapshot(ZUMA_BUS_OBJECT(object)));
+}
+
+ZumaBusSnapshot *zuma_volume_face_peek_snapshot(ZumaVolumeFace *self, guint32 id)
+{
+        ZumaBusObjectSkeleton *object = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(id));
+
+        return object ? ZUMA_BUS_SNAPSHOT(snapshot_face(object)) : NULL;
+}
+
+static void on_snapshot_added(ZumaVolume *volume, guint id, ZumaVolumeFace *self)
+{
+        g_autoptr(ZumaSnapshotFace) face = NULL;
+        g_autofree char *path = NULL;
+        ZumaBusObjectSkeleton *object;
+
+        if (!zuma_volume_get_snapshot(volume, id))
+                return;
+        face = zuma_snapshot_face_new(volume, id, self->auth);
+        path = zuma_volume_dup_snapshot_path(volume, id);
+        object = zuma_bus_object_skeleton_new(path);
+        zuma_bus_object_skeleton_set_snapshot(object, ZUMA_BUS_SNAPSHOT(face));
+        g_hash_table_replace(self->snapshots, GUINT_TO_POINTER(id), object);
+        if (self->objects)
+                g_dbus_object_manager_server_export(self->objects, G_DBUS_OBJECT_SKELETON(object));
+}
+
+static void on_snapshot_changed(ZumaVolume *volume, guint id, ZumaVolumeFace *self)
+{
+        ZumaBusObjectSkeleton *object = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(id));
+
+        if (object)
+                zuma_snapshot_face_update(snapshot_face(object));
+}
+
+/* Off the bus; a call still on its way to the face gets NotFound. */
+static void drop_snapshot_face(ZumaVolumeFace *self, ZumaBusObjectSkeleton *object)
+{
+        const char *path = g_dbus_object_get_object_path(G_DBUS_OBJECT(object));
+
+        if (self->objects)
+                g_dbus_object_manager_server_unexport(self->objects, path);
+        zuma_snapshot_face_forget(snapshot_face(object));
+}
+
+static void on_snapshot_removed(ZumaVolume *volume, guint id, ZumaVolumeFace *self)
+{
+        ZumaBusObjectSkeleton *object = g_hash_table_lookup(self->snapshots, GUINT_TO_POINTER(id));
+
+        if (!object)
+                return;
+        drop_snapshot_face(self, object);
+        g_hash_table_remove(self->snapshots, GUINT_TO_POINTER(id));
+}
+
+static void drop_all_snapshot_faces(ZumaVolumeFace *self)
+{
+        GHashTableIter iter;
+        gpointer value;
+
+        g_hash_table_iter_init(&iter, self->snapshots);
+        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                drop_snapshot_face(self, value);
+                g_hash_table_iter_remove(&iter);
+        }
+}
+
+/* --- life cycle --- */
+
+ZumaVolumeFace *zuma_volume_face_new(ZumaVolume *volume, ZumaAuth *auth,
+                                     GDBusObjectManagerServer *objects)
+{
+        ZumaVolumeFace *self = g_object_new(ZUMA_TYPE_VOLUME_FACE, NULL);
+        g_autoptr(GArray) ids = NULL;
+
+        self->volume = g_object_ref(volume);
+        self->auth = g_object_ref(auth);
+        g_set_weak_pointer(&self->objects, objects);
+        for (guint i = 0; i < G_N_ELEMENTS(bound_properties); i++)
+                g_ptr_array_add(self->bindings,
+                                g_object_ref(g_object_bind_property(volume, bound_properties[i],
+                                                                    self, bound_properties[i],
+                                                                    G_BINDING_SYNC_CREATE)));
+        self->methods = zuma_method_table_bind(&volume_table, G_DBUS_INTERFACE_SKELETON(self), auth,
+                                               G_OBJECT(self));
+        g_signal_connect(volume, "started", G_CALLBACK(on_started), self);
+        g_signal_connect(volume, "stopped", G_CALLBACK(on_stopped), self);
+        g_signal_connect(volume, "failed", G_CALLBACK(on_failed), self);
+        g_signal_connect(volume, "snapshot-created", G_CALLBACK(on_snapshot_created), self);
+        g_signal_connect(volume, "snapshot-deleted", G_CALLBACK(on_snapshot_deleted), self);
+        g_signal_connect(volume, "usage-threshold", G_CALLBACK(on_usage_threshold), self);
+        g_signal_connect(volume, "snapshot-added", G_CALLBACK(on_snapshot_added), self);
+        g_signal_connect(volume, "snapshot-changed", G_CALLBACK(on_snapshot_changed), self);
+        g_signal_connect(volume, "snapshot-removed", G_CALLBACK(on_snapshot_removed), self);
+        /* The records the volume has already (listed from its store). */
+        ids = zuma_volume_dup_snapshot_ids(volume);
+        for (guint i = 0; i < ids->len; i++)
+                on_snapshot_added(volume, g_array_index(ids, guint32, i), self);
+        return self;
+}
+
+ZumaVolume *zuma_volume_face_get_volume(ZumaVolumeFace *self)
+{
+        return self->volume;
+}
+
+void zuma_volume_face_export(ZumaVolumeFace *self)
+{
+        g_autoptr(ZumaBusObjectSkeleton) object = NULL;
+
+        g_return_if_fail(self->objects && !self->exported);
+        object = zuma_bus_object_skeleton_new(zuma_volume_get_object_path(self->volume));
+        zuma_bus_object_skeleton_set_volume(object, ZUMA_BUS_VOLUME(self));
+        g_dbus_object_manager_server_export(self->objects, G_DBUS_OBJECT_SKELETON(object));
+        self->exported = TRUE;
+}
+
+void zuma_volume_face_unexport(ZumaVolumeFace *self)
+{
+        drop_all_snapshot_faces(self);
+        if (self->objects && self->exported)
+                g_dbus_object_manager_server_unexport(self->objects,
+                                                      zuma_volume_get_object_path(self->volume));
+        self->exported = FALSE;
+        g_clear_weak_pointer(&self->objects);
+}
+
+void zuma_volume_face_detach(ZumaVolumeFace *self)
+{
+        drop_all_snapshot_faces(self);
+        g_clear_weak_pointer(&self->objects);
+}
+
+static void zuma_volume_face_dispose(GObject *object)
+{
+        ZumaVolumeFace *self = ZUMA_VOLUME_FACE(object);
+
+        g_clear_pointer(&self->methods, zuma_method_binding_free);
+        if (self->volume)
+                g_signal_handlers_disconnect_by_data(self->volume, self);
+        for (guint i = 0; self->bindings && i < self->bindings->len; i++)
+                g_binding_unbind(self->bindings->pdata[i]);
+        g_clear_pointer(&self->bindings, g_ptr_array_unref);
+        if (self->snapshots)
+                drop_all_snapshot_faces(self);
+        g_clear_pointer(&self->snapshots, g_hash_table_unref);
+        g_clear_weak_pointer(&self->objects);
+        g_clear_object(&self->volume);
+        g_clear_object(&self->auth);
+        G_OBJECT_CLASS(zuma_volume_face_parent_class)->dispose(object);
+}
+
+static void zuma_volume_face_class_init(ZumaVolumeFaceClass *klass)
+{
+        G_OBJECT_CLASS(klass)->dispose = zuma_volume_face_dispose;
+}
+
+static void zuma_volume_face_init(ZumaVolumeFace *self)
+{
+        self->snapshots =
+                g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, g_object_unref);
+        self->bindings = g_ptr_array_new_with_free_func(g_object_unref);
+}
