@@ -155,6 +155,7 @@ zuma_test_start_bus() {
            send_interface="org.freedesktop.DBus.Monitoring"/>
   </policy>
   <include>$ZUMA_SOURCE_DIR/dbus/org.zumastor.Zumastor1.conf</include>
+  <include>$ZUMA_SOURCE_DIR/dbus/org.zumastor.Scheduler1.conf</include>
 </busconfig>
 EOF
         # umask 0: everyone (the unprivileged caller test) may connect.
