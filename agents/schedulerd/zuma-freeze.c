@@ -90,6 +90,24 @@ static G_GNUC_NORETURN void run_watchdog(int mount_fd, int done_fd, guint timeou
         signal(SIGHUP, SIG_IGN);
         signal(SIGPIPE, SIG_IGN);
         setpgid(0, 0);
+        /* Keep nothing of the daemon's but these two (its bus connection,
+         * the state directory's lock): a restarted daemon must not wait
+         * for the watchdog.  Copies above 10 first; d > m since m is the
+         * lowest free descriptor from 10 on.  Without them the watchdog
+         * still does its work, only holding more. */
+        {
+                int m = fcntl(mount_fd, F_DUPFD, 10);
+                int d = m < 0 ? -1 : fcntl(done_fd, F_DUPFD, 10);
+
+                if (m >= 0 && d > m) {
+                        mount_fd = m;
+                        done_fd = d;
+                        close_range(3, (unsigned int)m - 1, 0);
+                        if (d > m + 1)
+                                close_range((unsigned int)m + 1, (unsigned int)d - 1, 0);
+                        close_range((unsigned int)d + 1, ~0u, 0);
+                }
+        }
         clock_gettime(CLOCK_MONOTONIC, &start);
         while (got < strlen(WATCHDOG_DONE)) {
                 long elapsed_ms, left_ms;

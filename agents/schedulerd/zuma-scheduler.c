@@ -63,8 +63,11 @@ static void plan_all(ZumaScheduler *self)
                         zuma_schedule_run(&self->runner, entry,
                                           zuma_server_find_volume(volumes, entry->uuid, FALSE),
                                           now);
-                else
+                else {
+                        /* The rest of what it shows stays as last seen. */
+                        zuma_sched_schedule_set_last_error(entry->iface, error->message);
                         entry->wake_at = zuma_schedule_next_instant(entry->schedule, now);
+                }
                 wake_at = MIN(wake_at, entry->wake_at);
         }
         zuma_scheduler_clock_wake_at(self->clock, wake_at);
