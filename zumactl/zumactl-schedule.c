@@ -56,9 +56,8 @@ ZumaSchedSchedule *zumactl_schedule_find(ZumactlContext *ctx, const char *volume
         g_autoptr(ZumaSchedManager) manager = scheduler_manager(ctx, error);
         g_autofree char *path = NULL;
 
-        if (!manager ||
-            !zuma_sched_manager_call_find_schedule_sync(manager, volume, zumactl_bus_no_options(),
-                                                        &path, NULL, error))
+        if (!manager || !zuma_sched_manager_call_find_schedule_sync(
+                                manager, volume, zumactl_bus_no_options(), &path, NULL, error))
                 return NULL;
         return zuma_sched_schedule_proxy_new_sync(ctx->connection, G_DBUS_PROXY_FLAGS_NONE,
                                                   ZUMA_SCHEDULERD_BUS_NAME, path, NULL, error);
@@ -84,23 +83,19 @@ gboolean zumactl_cmd_define_schedule(ZumactlContext *ctx, int argc, char **argv,
         g_autofree char *post = NULL;
         g_autofree char *command_timeout = NULL;
         const GOptionEntry entries[] = {
-                { "hourly", 0, 0, G_OPTION_ARG_STRING, &counts[0], "Keep N hourly snapshots",
-                  "N" },
+                { "hourly", 0, 0, G_OPTION_ARG_STRING, &counts[0], "Keep N hourly snapshots", "N" },
                 { "daily", 0, 0, G_OPTION_ARG_STRING, &counts[1], "Keep N daily snapshots", "N" },
-                { "weekly", 0, 0, G_OPTION_ARG_STRING, &counts[2], "Keep N weekly snapshots",
-                  "N" },
+                { "weekly", 0, 0, G_OPTION_ARG_STRING, &counts[2], "Keep N weekly snapshots", "N" },
                 { "monthly", 0, 0, G_OPTION_ARG_STRING, &counts[3], "Keep N monthly snapshots",
                   "N" },
-                { "yearly", 0, 0, G_OPTION_ARG_STRING, &counts[4], "Keep N yearly snapshots",
-                  "N" },
+                { "yearly", 0, 0, G_OPTION_ARG_STRING, &counts[4], "Keep N yearly snapshots", "N" },
                 { "every", 0, 0, G_OPTION_ARG_STRING, &every,
                   "Also a snapshot every DURATION (15m, 6h, 1d...), with --keep", "DURATION" },
                 { "keep", 0, 0, G_OPTION_ARG_STRING, &keep, "Keep N of the --every snapshots",
                   "N" },
                 { "pre", 0, 0, G_OPTION_ARG_STRING, &pre,
                   "Run CMD before each snapshot (absolute path first, no shell)", "CMD" },
-                { "post", 0, 0, G_OPTION_ARG_STRING, &post, "Run CMD after each snapshot",
-                  "CMD" },
+                { "post", 0, 0, G_OPTION_ARG_STRING, &post, "Run CMD after each snapshot", "CMD" },
                 { "command-timeout", 0, 0, G_OPTION_ARG_STRING, &command_timeout,
                   "Longest run of --pre and --post (default 1m)", "DURATION" },
                 G_OPTION_ENTRY_NULL,
@@ -166,9 +161,8 @@ gboolean zumactl_cmd_forget_schedule(ZumactlContext *ctx, int argc, char **argv,
             !zumactl_expect_arguments(ctx, argc, argv, 3, 3, error))
                 return FALSE;
         manager = scheduler_manager(ctx, &error_local);
-        if (!manager ||
-            !zuma_sched_manager_call_forget_schedule_sync(manager, argv[2], zumactl_bus_no_options(),
-                                                          NULL, &error_local)) {
+        if (!manager || !zuma_sched_manager_call_forget_schedule_sync(
+                                manager, argv[2], zumactl_bus_no_options(), NULL, &error_local)) {
                 zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                         "forgetting the schedule of '%s'", argv[2]);
                 return FALSE;
@@ -271,7 +265,8 @@ static void print_schedule_json(ZumaSchedSchedule *proxy)
                 }
         }
         json_builder_end_object(builder);
-        zumactl_json_set_uint(builder, "next_snapshot", zuma_sched_schedule_get_next_snapshot(proxy));
+        zumactl_json_set_uint(builder, "next_snapshot",
+                              zuma_sched_schedule_get_next_snapshot(proxy));
         zumactl_json_set_string(builder, "last_snapshot",
                                 zuma_sched_schedule_get_last_snapshot(proxy));
         zumactl_json_set_uint(builder, "last_snapshot_time",

@@ -19,11 +19,12 @@
 static gboolean expect_object_word(int argc, char **argv, GError **error)
 {
         if (argc < 2)
-                return zumactl_usage_error(error, "missing the kind of object (volume or schedule)");
-        if (g_strcmp0(argv[1], "volume") != 0)
                 return zumactl_usage_error(error,
-                                           "unknown kind of object '%s' (expected volume or schedule)",
-                                           argv[1]);
+                                           "missing the kind of object (volume or schedule)");
+        if (g_strcmp0(argv[1], "volume") != 0)
+                return zumactl_usage_error(
+                        error, "unknown kind of object '%s' (expected volume or schedule)",
+                        argv[1]);
         return TRUE;
 }
 

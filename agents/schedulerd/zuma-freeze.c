@@ -36,8 +36,8 @@ static char *unescape_mountinfo(const char *field)
         for (const char *p = field; *p; p++) {
                 if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
                     p[3] >= '0' && p[3] <= '7') {
-                        g_string_append_c(out, (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 +
-                                                      (p[3] - '0')));
+                        g_string_append_c(
+                                out, (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0')));
                         p += 3;
                 } else {
                         g_string_append_c(out, *p);

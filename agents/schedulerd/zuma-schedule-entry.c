@@ -27,7 +27,8 @@ ZumaScheduleEntry *zuma_schedule_entry_new(const char *state_dir, const char *uu
         g_autofree char *escaped = g_dbus_escape_object_path(uuid);
         g_autofree char *path =
                 g_strconcat(ZUMA_SCHEDULERD_OBJECT_ROOT "/schedules/", escaped, NULL);
-        g_autoptr(GVariant) schedule_options = g_variant_ref_sink(zuma_schedule_to_options(schedule));
+        g_autoptr(GVariant) schedule_options =
+                g_variant_ref_sink(zuma_schedule_to_options(schedule));
 
         entry->uuid = g_strdup(uuid);
         entry->volume_name = g_strdup(volume_name);
@@ -61,8 +62,7 @@ void zuma_schedule_entry_free(ZumaScheduleEntry *entry)
         g_free(entry);
 }
 
-ZumaScheduleEntry *zuma_schedule_entry_load(const char *state_dir, const char *path,
-                                            GError **error)
+ZumaScheduleEntry *zuma_schedule_entry_load(const char *state_dir, const char *path, GError **error)
 {
         g_autoptr(GKeyFile) key_file = g_key_file_new();
         g_autoptr(ZumaSchedule) schedule = NULL;
@@ -88,8 +88,7 @@ ZumaScheduleEntry *zuma_schedule_entry_load(const char *state_dir, const char *p
         if (!schedule)
                 return NULL;
         volume_name = g_key_file_get_string(key_file, GROUP_STATE, KEY_VOLUME_NAME, NULL);
-        entry = zuma_schedule_entry_new(state_dir, uuid, volume_name ? volume_name : "",
-                                        schedule);
+        entry = zuma_schedule_entry_new(state_dir, uuid, volume_name ? volume_name : "", schedule);
         if (g_key_file_has_key(key_file, GROUP_STATE, KEY_LAST_HANDLED, NULL)) {
                 GError *local = NULL;
                 gint64 last = g_key_file_get_int64(key_file, GROUP_STATE, KEY_LAST_HANDLED, &local);

@@ -39,8 +39,7 @@ typedef struct {
 } ZumaScheduleEntry;
 
 ZumaScheduleEntry *zuma_schedule_entry_new(const char *state_dir, const char *uuid,
-                                           const char *volume_name,
-                                           const ZumaSchedule *schedule);
+                                           const char *volume_name, const ZumaSchedule *schedule);
 void zuma_schedule_entry_free(ZumaScheduleEntry *entry);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ZumaScheduleEntry, zuma_schedule_entry_free)
 

@@ -54,8 +54,8 @@ static ZumaPruneVerdict *judge(const ZumaScheduleEntry *entry, const ZumaServerV
         return verdicts;
 }
 
-gint64 zuma_schedule_newest_instant(const ZumaScheduleEntry *entry,
-                                    const ZumaServerVolume *volume, gint64 now)
+gint64 zuma_schedule_newest_instant(const ZumaScheduleEntry *entry, const ZumaServerVolume *volume,
+                                    gint64 now)
 {
         g_autofree ZumaPruneVerdict *verdicts = judge(entry, volume, now);
         gint64 newest = ZUMA_SCHEDULE_NEVER;
@@ -219,7 +219,8 @@ void zuma_schedule_run(const ZumaScheduleRunner *runner, ZumaScheduleEntry *entr
         if (plan.due && running) {
                 take(runner, entry, volume, &plan, now, problems);
         } else if (plan.due) {
-                g_string_append_printf(problems, "the volume is %s: the snapshot due waits until it runs",
+                g_string_append_printf(problems,
+                                       "the volume is %s: the snapshot due waits until it runs",
                                        volume->state);
         } else if (plan.handled != entry->last_handled) {
                 entry->last_handled = plan.handled;

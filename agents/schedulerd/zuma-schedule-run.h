@@ -40,7 +40,7 @@ void zuma_schedule_run(const ZumaScheduleRunner *runner, ZumaScheduleEntry *entr
 
 /* The instant of the newest of volume's scheduled snapshots under entry's
  * schedule; ZUMA_SCHEDULE_NEVER if none. */
-gint64 zuma_schedule_newest_instant(const ZumaScheduleEntry *entry,
-                                    const ZumaServerVolume *volume, gint64 now);
+gint64 zuma_schedule_newest_instant(const ZumaScheduleEntry *entry, const ZumaServerVolume *volume,
+                                    gint64 now);
 
 G_END_DECLS

@@ -25,8 +25,7 @@
 
 G_BEGIN_DECLS
 
-typedef void (*ZumaCommandFailedFunc)(const char *which, const char *message,
-                                      gpointer user_data);
+typedef void (*ZumaCommandFailedFunc)(const char *which, const char *message, gpointer user_data);
 
 typedef struct {
         /* How long the file system may stay frozen (the watchdog's

@@ -211,9 +211,9 @@ static void export_entry(ZumaScheduler *self, ZumaScheduleEntry *entry)
 {
         g_object_set_data(G_OBJECT(entry->iface), ENTRY_KEY, entry);
         g_object_set_data(G_OBJECT(entry->iface), SCHEDULER_KEY, self);
-        entry->binding = zuma_method_table_bind(&schedule_table,
-                                                G_DBUS_INTERFACE_SKELETON(entry->iface),
-                                                self->auth, G_OBJECT(entry->iface));
+        entry->binding =
+                zuma_method_table_bind(&schedule_table, G_DBUS_INTERFACE_SKELETON(entry->iface),
+                                       self->auth, G_OBJECT(entry->iface));
         g_hash_table_insert(self->entries, entry->uuid, entry);
         g_dbus_object_manager_server_export(self->objects, G_DBUS_OBJECT_SKELETON(entry->object));
 }
@@ -465,8 +465,8 @@ static gboolean load_schedules(ZumaScheduler *self, GError **error)
                         continue;
                 }
                 export_entry(self, entry);
-                g_message("%s: schedule loaded", entry->volume_name[0] ? entry->volume_name
-                                                                       : entry->uuid);
+                g_message("%s: schedule loaded",
+                          entry->volume_name[0] ? entry->volume_name : entry->uuid);
         }
         return TRUE;
 }
@@ -529,8 +529,7 @@ void zuma_scheduler_free(ZumaScheduler *self)
         if (self->server_watch)
                 g_bus_unwatch_name(self->server_watch);
         if (self->started_subscription)
-                g_dbus_connection_signal_unsubscribe(self->connection,
-                                                     self->started_subscription);
+                g_dbus_connection_signal_unsubscribe(self->connection, self->started_subscription);
         if (self->entries) {
                 g_hash_table_iter_init(&iter, self->entries);
                 while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&entry))

@@ -56,8 +56,8 @@ static void explain_call_error(GError **error, GError *local)
 }
 
 static GVariant *call(GDBusConnection *connection, const char *path, const char *interface,
-                      const char *method, GVariant *params, const char *reply_type,
-                      int timeout_ms, GError **error)
+                      const char *method, GVariant *params, const char *reply_type, int timeout_ms,
+                      GError **error)
 {
         GError *local = NULL;
         GVariant *reply = g_dbus_connection_call_sync(
@@ -134,8 +134,8 @@ GPtrArray *zuma_server_list_volumes(GDBusConnection *connection, GError **error)
                         continue;
                 g_variant_lookup(properties, "Pinned", "b", &pinned);
                 g_variant_lookup(properties, "Priority", "i", &priority);
-                snapshot = zuma_server_snapshot_new(path, lookup_string(properties, "Name"),
-                                                    pinned, priority);
+                snapshot = zuma_server_snapshot_new(path, lookup_string(properties, "Name"), pinned,
+                                                    priority);
                 g_variant_lookup(properties, "CreationTime", "t", &snapshot->creation_time);
                 g_ptr_array_add(volume->snapshots, snapshot);
         }

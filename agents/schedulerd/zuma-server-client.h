@@ -34,9 +34,9 @@ typedef struct {
 typedef struct {
         char *path;
         char *name;
-        char *uuid;   /* "" until first started */
-        char *state;  /* "running", "stopped", "failed"... */
-        char *device; /* the origin's block device while running, else "" */
+        char *uuid;           /* "" until first started */
+        char *state;          /* "running", "stopped", "failed"... */
+        char *device;         /* the origin's block device while running, else "" */
         GPtrArray *snapshots; /* of ZumaServerSnapshot */
 } ZumaServerVolume;
 
