@@ -28,7 +28,7 @@
 
 static const char *const class_options[] = { "hourly", "daily", "weekly", "monthly", "yearly" };
 
-static ZumaSchedManager *scheduler_manager(ZumactlContext *ctx, GError **error)
+static ZumaSchedManager *scheduler_manager(ZumactlContext *ctx, gboolean auto_start, GError **error)
 {
         g_autoptr(ZumaSchedManager) manager = NULL;
         g_autofree char *owner = NULL;
@@ -36,7 +36,9 @@ static ZumaSchedManager *scheduler_manager(ZumactlContext *ctx, GError **error)
         if (!zumactl_bus_open(ctx, error))
                 return NULL;
         manager = zuma_sched_manager_proxy_new_sync(
-                ctx->connection, G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
+                ctx->connection,
+                G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
+                        (auto_start ? 0 : G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START),
                 ZUMA_SCHEDULERD_BUS_NAME, SCHEDULER_MANAGER_PATH, NULL, error);
         if (!manager)
                 return NULL;
@@ -51,9 +53,10 @@ static ZumaSchedManager *scheduler_manager(ZumactlContext *ctx, GError **error)
         return g_steal_pointer(&manager);
 }
 
-ZumaSchedSchedule *zumactl_schedule_find(ZumactlContext *ctx, const char *volume, GError **error)
+ZumaSchedSchedule *zumactl_schedule_find(ZumactlContext *ctx, const char *volume,
+                                         gboolean auto_start, GError **error)
 {
-        g_autoptr(ZumaSchedManager) manager = scheduler_manager(ctx, error);
+        g_autoptr(ZumaSchedManager) manager = scheduler_manager(ctx, auto_start, error);
         g_autofree char *path = NULL;
 
         if (!manager || !zuma_sched_manager_call_find_schedule_sync(
@@ -130,7 +133,7 @@ gboolean zumactl_cmd_define_schedule(ZumactlContext *ctx, int argc, char **argv,
         if (command_timeout)
                 g_variant_dict_insert(schedule, "command_timeout", "s", command_timeout);
 
-        manager = scheduler_manager(ctx, &error_local);
+        manager = scheduler_manager(ctx, TRUE, &error_local);
         if (!manager || !zuma_sched_manager_call_define_schedule_sync(
                                 manager, argv[2], g_variant_dict_end(schedule),
                                 zumactl_bus_no_options(), &path, NULL, &error_local)) {
@@ -160,7 +163,7 @@ gboolean zumactl_cmd_forget_schedule(ZumactlContext *ctx, int argc, char **argv,
         if (!zumactl_parse_options(ctx, NULL, FALSE, &argc, &argv, error) ||
             !zumactl_expect_arguments(ctx, argc, argv, 3, 3, error))
                 return FALSE;
-        manager = scheduler_manager(ctx, &error_local);
+        manager = scheduler_manager(ctx, TRUE, &error_local);
         if (!manager || !zuma_sched_manager_call_forget_schedule_sync(
                                 manager, argv[2], zumactl_bus_no_options(), NULL, &error_local)) {
                 zumactl_error_propagate(error, g_steal_pointer(&error_local),
@@ -304,7 +307,7 @@ gboolean zumactl_cmd_schedule(ZumactlContext *ctx, int argc, char **argv, GError
         if (!zumactl_parse_options(ctx, NULL, FALSE, &argc, &argv, error) ||
             !zumactl_expect_arguments(ctx, argc, argv, 2, 2, error))
                 return FALSE;
-        proxy = zumactl_schedule_find(ctx, argv[1], &error_local);
+        proxy = zumactl_schedule_find(ctx, argv[1], TRUE, &error_local);
         if (!proxy) {
                 zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                         "reading the schedule of '%s'", argv[1]);
@@ -335,7 +338,7 @@ gboolean zumactl_cmd_check(ZumactlContext *ctx, int argc, char **argv, GError **
                 return FALSE;
         if (max_age)
                 g_variant_dict_insert(options, "max_age", "s", max_age);
-        proxy = zumactl_schedule_find(ctx, argv[1], &error_local);
+        proxy = zumactl_schedule_find(ctx, argv[1], TRUE, &error_local);
         if (!proxy || !zuma_sched_schedule_call_check_sync(proxy, g_variant_dict_end(options),
                                                            &status, &line, NULL, &error_local)) {
                 /* Monitoring reads stdout and the exit status: UNKNOWN, 3. */
@@ -359,4 +362,48 @@ gboolean zumactl_cmd_check(ZumactlContext *ctx, int argc, char **argv, GError **
         }
         ctx->exit_status = (int)status;
         return TRUE;
+}
+
+void zumactl_schedule_status(ZumactlContext *ctx, const char *uuid, GString *human,
+                             JsonBuilder *builder)
+{
+        g_autoptr(ZumaSchedSchedule) proxy = NULL;
+        GVariant *kept;
+        GVariantIter iter;
+        const char *key;
+        guint32 count;
+
+        if (!uuid || !uuid[0])
+                return;
+        proxy = zumactl_schedule_find(ctx, uuid, FALSE, NULL);
+        if (!proxy)
+                return;
+        kept = zuma_sched_schedule_get_kept(proxy);
+        if (builder) {
+                json_builder_set_member_name(builder, "schedule");
+                json_builder_begin_object(builder);
+                zumactl_json_set_uint(builder, "next_snapshot",
+                                      zuma_sched_schedule_get_next_snapshot(proxy));
+                zumactl_json_set_string(builder, "health", zuma_sched_schedule_get_health(proxy));
+                json_builder_set_member_name(builder, "kept");
+                json_builder_begin_object(builder);
+                if (kept) {
+                        g_variant_iter_init(&iter, kept);
+                        while (g_variant_iter_next(&iter, "{&su}", &key, &count))
+                                zumactl_json_set_uint(builder, key, count);
+                }
+                json_builder_end_object(builder);
+                json_builder_end_object(builder);
+        }
+        if (human) {
+                g_autofree char *next = format_time(zuma_sched_schedule_get_next_snapshot(proxy));
+
+                g_string_append_printf(human, "%-16s next %s; kept", "Schedule:", next);
+                if (kept) {
+                        g_variant_iter_init(&iter, kept);
+                        while (g_variant_iter_next(&iter, "{&su}", &key, &count))
+                                g_string_append_printf(human, " %s %u", key, count);
+                }
+                g_string_append_printf(human, "; %s\n", zuma_sched_schedule_get_health(proxy));
+        }
 }

@@ -15,6 +15,8 @@
 
 #include <gio/gio.h>
 
+#include <json-glib/json-glib.h>
+
 #include "zuma-bus-generated.h"
 #include "zuma-scheduler-generated.h"
 
@@ -88,7 +90,13 @@ gboolean zumactl_cmd_forget_schedule(ZumactlContext *ctx, int argc, char **argv,
 gboolean zumactl_cmd_schedule(ZumactlContext *ctx, int argc, char **argv, GError **error);
 gboolean zumactl_cmd_check(ZumactlContext *ctx, int argc, char **argv, GError **error);
 /* The schedule of volume (a name or UUID); NotFound when it has none. */
-ZumaSchedSchedule *zumactl_schedule_find(ZumactlContext *ctx, const char *volume, GError **error);
+ZumaSchedSchedule *zumactl_schedule_find(ZumactlContext *ctx, const char *volume,
+                                         gboolean auto_start, GError **error);
+/* What `zumactl status VOL` adds when zuma-schedulerd runs and has a
+ * schedule for the volume of uuid (nothing otherwise): a "Schedule:" line
+ * to human, a "schedule" member to builder (either may be NULL). */
+void zumactl_schedule_status(ZumactlContext *ctx, const char *uuid, GString *human,
+                             JsonBuilder *builder);
 void zumactl_print_schedule(ZumactlContext *ctx, ZumaSchedSchedule *proxy);
 gboolean zumactl_cmd_status(ZumactlContext *ctx, int argc, char **argv, GError **error);
 gboolean zumactl_cmd_list(ZumactlContext *ctx, int argc, char **argv, GError **error);

@@ -207,6 +207,9 @@ first=$(schedule_json | e2e_json 'd["last_snapshot"]')
 [ "$first" = "$VOL-yearly-2026-12-20-10:00" ] ||
         fail "the first snapshot is '$first', not $VOL-yearly-2026-12-20-10:00"
 zctl schedule $VOL
+zctl status $VOL | grep "^Schedule:" || fail "zumactl status shows no schedule"
+[ "$(zctl --json status $VOL | e2e_json 'd["schedule"]["kept"]["yearly"]')" = 1 ] ||
+        fail "zumactl --json status shows no yearly snapshot kept"
 
 step "bad input and unprivileged callers change nothing"
 long_command=/bin/$(head -c 10000 /dev/zero | tr '\0' x)
