@@ -303,7 +303,7 @@ for ((tick = 1; tick <= TICKS; tick++)); do
                 before=$(scheduled_table | wc -l)
                 before_names=$(scheduled_table | cut -d' ' -f1)
                 advance $((3 * 86400))
-                new=$(comm -13 <(echo "$before_names") <(scheduled_table | cut -d' ' -f1))
+                new=$(LC_ALL=C comm -13 <(echo "$before_names") <(scheduled_table | cut -d' ' -f1))
                 [ "$(echo "$new" | grep -c .)" = 1 ] || fail "catch-up took: $new"
                 echo "   catch-up: $new (before: $before scheduled)"
         elif [ $tick = $writer_from ]; then
