@@ -110,7 +110,7 @@ gboolean zumactl_cmd_define_schedule(ZumactlContext *ctx, int argc, char **argv,
         gint32 count = 0;
 
         if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error) ||
-            !zumactl_expect_arguments(ctx, argc, argv, 3, 3, error))
+            !zumactl_expect_arguments(ctx, argc, argv, 2, 2, error))
                 return FALSE;
         for (guint c = 0; c < G_N_ELEMENTS(class_options); c++) {
                 if (!counts[c])
@@ -161,7 +161,7 @@ gboolean zumactl_cmd_forget_schedule(ZumactlContext *ctx, int argc, char **argv,
         g_autoptr(GError) error_local = NULL;
 
         if (!zumactl_parse_options(ctx, NULL, FALSE, &argc, &argv, error) ||
-            !zumactl_expect_arguments(ctx, argc, argv, 3, 3, error))
+            !zumactl_expect_arguments(ctx, argc, argv, 2, 2, error))
                 return FALSE;
         manager = scheduler_manager(ctx, TRUE, &error_local);
         if (!manager || !zuma_sched_manager_call_forget_schedule_sync(
@@ -305,7 +305,7 @@ gboolean zumactl_cmd_schedule(ZumactlContext *ctx, int argc, char **argv, GError
         g_autoptr(GError) error_local = NULL;
 
         if (!zumactl_parse_options(ctx, NULL, FALSE, &argc, &argv, error) ||
-            !zumactl_expect_arguments(ctx, argc, argv, 2, 2, error))
+            !zumactl_expect_arguments(ctx, argc, argv, 1, 1, error))
                 return FALSE;
         proxy = zumactl_schedule_find(ctx, argv[1], TRUE, &error_local);
         if (!proxy) {
@@ -334,7 +334,7 @@ gboolean zumactl_cmd_check(ZumactlContext *ctx, int argc, char **argv, GError **
         guint status = 0;
 
         if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error) ||
-            !zumactl_expect_arguments(ctx, argc, argv, 2, 2, error))
+            !zumactl_expect_arguments(ctx, argc, argv, 1, 1, error))
                 return FALSE;
         if (max_age)
                 g_variant_dict_insert(options, "max_age", "s", max_age);
