@@ -79,19 +79,24 @@ static gboolean parse_count(const char *option, const char *text, gint32 *ret, G
 /* "zumactl define schedule VOL ...", from zumactl_cmd_define(). */
 gboolean zumactl_cmd_define_schedule(ZumactlContext *ctx, int argc, char **argv, GError **error)
 {
-        g_autofree char *counts[G_N_ELEMENTS(class_options)] = { NULL };
+        g_autofree char *hourly = NULL;
+        g_autofree char *daily = NULL;
+        g_autofree char *weekly = NULL;
+        g_autofree char *monthly = NULL;
+        g_autofree char *yearly = NULL;
+        char **counts[G_N_ELEMENTS(class_options)] = { &hourly, &daily, &weekly, &monthly,
+                                                       &yearly };
         g_autofree char *every = NULL;
         g_autofree char *keep = NULL;
         g_autofree char *pre = NULL;
         g_autofree char *post = NULL;
         g_autofree char *command_timeout = NULL;
         const GOptionEntry entries[] = {
-                { "hourly", 0, 0, G_OPTION_ARG_STRING, &counts[0], "Keep N hourly snapshots", "N" },
-                { "daily", 0, 0, G_OPTION_ARG_STRING, &counts[1], "Keep N daily snapshots", "N" },
-                { "weekly", 0, 0, G_OPTION_ARG_STRING, &counts[2], "Keep N weekly snapshots", "N" },
-                { "monthly", 0, 0, G_OPTION_ARG_STRING, &counts[3], "Keep N monthly snapshots",
-                  "N" },
-                { "yearly", 0, 0, G_OPTION_ARG_STRING, &counts[4], "Keep N yearly snapshots", "N" },
+                { "hourly", 0, 0, G_OPTION_ARG_STRING, &hourly, "Keep N hourly snapshots", "N" },
+                { "daily", 0, 0, G_OPTION_ARG_STRING, &daily, "Keep N daily snapshots", "N" },
+                { "weekly", 0, 0, G_OPTION_ARG_STRING, &weekly, "Keep N weekly snapshots", "N" },
+                { "monthly", 0, 0, G_OPTION_ARG_STRING, &monthly, "Keep N monthly snapshots", "N" },
+                { "yearly", 0, 0, G_OPTION_ARG_STRING, &yearly, "Keep N yearly snapshots", "N" },
                 { "every", 0, 0, G_OPTION_ARG_STRING, &every,
                   "Also a snapshot every DURATION (15m, 6h, 1d...), with --keep", "DURATION" },
                 { "keep", 0, 0, G_OPTION_ARG_STRING, &keep, "Keep N of the --every snapshots",
@@ -113,9 +118,9 @@ gboolean zumactl_cmd_define_schedule(ZumactlContext *ctx, int argc, char **argv,
             !zumactl_expect_arguments(ctx, argc, argv, 2, 2, error))
                 return FALSE;
         for (guint c = 0; c < G_N_ELEMENTS(class_options); c++) {
-                if (!counts[c])
+                if (!*counts[c])
                         continue;
-                if (!parse_count(class_options[c], counts[c], &count, error))
+                if (!parse_count(class_options[c], *counts[c], &count, error))
                         return FALSE;
                 g_variant_dict_insert(schedule, class_options[c], "i", count);
         }
