@@ -7,7 +7,8 @@
 # moves the time and answers once the scheduler has acted on it).
 #
 #   1. volume schedvol, ext4, mounted; schedule hourly 24, daily 7,
-#      weekly 3, monthly 2, yearly 1 from 2026-12-20 10:30 UTC;
+#      weekly 3, monthly 2, yearly 1 from 2027-03-20 10:30 UTC, the
+#      scheduler in TZ=Europe/Berlin (40 days cross its summer time);
 #   2. bad input (0 and negative counts, an unknown unit, a 10,000-byte
 #      command, a missing volume) and an unprivileged caller (setpriv
 #      --reuid=65534) are refused with their error codes and change
@@ -52,7 +53,9 @@ VOL=schedvol
 KEEP=(24 7 3 2 1) # hourly daily weekly monthly yearly
 SCHED=org.zumastor.Scheduler1
 SCHED_MANAGER=/org/zumastor/Scheduler1/Manager
-NOW=$(date -u -d '2026-12-20 10:30:00' +%s)
+# 40 days from here cross the change to summer time in Europe/Berlin (the
+# scheduler's TZ: it must change nothing), a month and several ISO weeks.
+NOW=$(date -u -d '2027-03-20 10:30:00' +%s)
 SCHED_PID=
 
 step() { e2e_step "$@"; }
@@ -84,7 +87,7 @@ sched_start() {
         local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
 
         echo "=== zuma-schedulerd $* at $NOW ($(date +%T))" >>"$ZUMA_TEST_DIR/schedulerd.log"
-        G_DEBUG=fatal-criticals "$ZUMA_SCHEDULERD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" \
+        TZ=Europe/Berlin G_DEBUG=fatal-criticals "$ZUMA_SCHEDULERD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" \
                 --state-dir "$SCHED_STATE" --run-dir "$SCHED_RUN" --test-clock "$NOW" --verbose \
                 "$@" >>"$ZUMA_TEST_DIR/schedulerd.log" 2>&1 </dev/null &
         SCHED_PID=$!
@@ -204,8 +207,8 @@ zctl define schedule $VOL --hourly "${KEEP[0]}" --daily "${KEEP[1]}" --weekly "$
         --monthly "${KEEP[3]}" --yearly "${KEEP[4]}" >/dev/null
 echo "$NOW" >>"$LOOKS"
 first=$(schedule_json | e2e_json 'd["last_snapshot"]')
-[ "$first" = "$VOL-yearly-2026-12-20-10:00" ] ||
-        fail "the first snapshot is '$first', not $VOL-yearly-2026-12-20-10:00"
+[ "$first" = "$VOL-yearly-2027-03-20-10:00" ] ||
+        fail "the first snapshot is '$first', not $VOL-yearly-2027-03-20-10:00"
 zctl schedule $VOL
 zctl status $VOL | grep "^Schedule:" || fail "zumactl status shows no schedule"
 [ "$(zctl --json status $VOL | e2e_json 'd["schedule"]["kept"]["yearly"]')" = 1 ] ||
