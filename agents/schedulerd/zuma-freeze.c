@@ -77,13 +77,58 @@ char *zuma_find_mount_point(const char *device, GError **error)
         return NULL;
 }
 
+typedef enum {
+        WATCHDOG_HEARD_DONE, /* the scheduler thawed and said so */
+        WATCHDOG_GONE,       /* the pipe closed (the scheduler died) or said something else */
+        WATCHDOG_LATE,       /* the deadline passed first */
+} WatchdogOutcome;
+
+static long elapsed_ms(const struct timespec *start)
+{
+        struct timespec now;
+
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        return (now.tv_sec - start->tv_sec) * 1000 + (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
+/* Reads the word from done_fd until timeout_ms (-1: no deadline) after
+ * start; *got counts the bytes read so far, across calls. */
+static WatchdogOutcome wait_for_word(int done_fd, const struct timespec *start, long timeout_ms,
+                                     char *word, size_t *got)
+{
+        struct pollfd pfd = { .fd = done_fd, .events = POLLIN };
+
+        while (*got < strlen(WATCHDOG_DONE)) {
+                long left_ms = timeout_ms < 0 ? -1 : timeout_ms - elapsed_ms(start);
+                ssize_t n;
+                int ready;
+
+                if (timeout_ms >= 0 && left_ms <= 0)
+                        return WATCHDOG_LATE;
+                ready = poll(&pfd, 1, (int)MIN(left_ms, G_MAXINT));
+                if (ready < 0 && errno == EINTR)
+                        continue;
+                if (ready == 0)
+                        return WATCHDOG_LATE;
+                if (ready < 0)
+                        return WATCHDOG_GONE;
+                n = read(done_fd, word + *got, strlen(WATCHDOG_DONE) - *got);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        return WATCHDOG_GONE;
+                *got += (size_t)n;
+        }
+        return memcmp(word, WATCHDOG_DONE, *got) == 0 ? WATCHDOG_HEARD_DONE : WATCHDOG_GONE;
+}
+
 /* The watchdog's whole life, async-signal-safe calls only. */
 static G_GNUC_NORETURN void run_watchdog(int mount_fd, int done_fd, guint timeout_ms)
 {
-        struct pollfd pfd = { .fd = done_fd, .events = POLLIN };
         char word[sizeof(WATCHDOG_DONE)] = { 0 };
         size_t got = 0;
-        struct timespec start, now;
+        struct timespec start;
+        WatchdogOutcome outcome;
 
         signal(SIGTERM, SIG_IGN);
         signal(SIGINT, SIG_IGN);
@@ -109,33 +154,18 @@ static G_GNUC_NORETURN void run_watchdog(int mount_fd, int done_fd, guint timeou
                 }
         }
         clock_gettime(CLOCK_MONOTONIC, &start);
-        while (got < strlen(WATCHDOG_DONE)) {
-                long elapsed_ms, left_ms;
-                ssize_t n;
-                int ready;
-
-                clock_gettime(CLOCK_MONOTONIC, &now);
-                elapsed_ms = (now.tv_sec - start.tv_sec) * 1000 +
-                             (now.tv_nsec - start.tv_nsec) / 1000000;
-                left_ms = (long)timeout_ms - elapsed_ms;
-                if (left_ms <= 0)
-                        break;
-                ready = poll(&pfd, 1, (int)left_ms);
-                if (ready < 0 && errno == EINTR)
-                        continue;
-                if (ready <= 0)
-                        break;
-                n = read(done_fd, word + got, strlen(WATCHDOG_DONE) - got);
-                if (n < 0 && errno == EINTR)
-                        continue;
-                if (n <= 0)
-                        break;
-                got += (size_t)n;
-        }
-        if (got == strlen(WATCHDOG_DONE) && memcmp(word, WATCHDOG_DONE, got) == 0)
+        outcome = wait_for_word(done_fd, &start, timeout_ms, word, &got);
+        if (outcome == WATCHDOG_HEARD_DONE)
                 _exit(0);
         /* The scheduler died, hung, or said something else: thaw. */
         ioctl(mount_fd, FITHAW, 0);
+        if (outcome == WATCHDOG_LATE) {
+                /* A FIFREEZE still flushing at the deadline completes after
+                 * that thaw: keep watching until the scheduler says done
+                 * (it thaws itself) or dies (thaw again). */
+                if (wait_for_word(done_fd, &start, -1, word, &got) != WATCHDOG_HEARD_DONE)
+                        ioctl(mount_fd, FITHAW, 0);
+        }
         _exit(1);
 }
 

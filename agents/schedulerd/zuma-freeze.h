@@ -16,8 +16,9 @@
  *   3. If the scheduler dies in between (kill -9, a crash), the kernel
  *      closes the write end: the watchdog reads end-of-file and thaws.  If
  *      the scheduler hangs past the timeout (a server that does not
- *      answer), the watchdog thaws at the deadline.  Either way the
- *      watchdog exits right after.
+ *      answer), the watchdog thaws at the deadline, and again if the
+ *      scheduler dies later (a FIFREEZE still flushing at the deadline
+ *      completes after that first thaw).
  *
  * The watchdog does nothing but poll, read, ioctl and _exit (the parent
  * has GDBus threads; after fork only async-signal-safe calls are safe),
