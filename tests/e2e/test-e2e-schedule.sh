@@ -25,7 +25,8 @@
 #          that never hangs,
 #        the scheduler killed with the file system frozen
 #          (--test-hang-after-freeze): the watchdog thaws it at once;
-#   5. the scheduled snapshots are exactly those tests/e2e/sched-model.py
+#   5. the clock set back 3 h and forward again takes and deletes nothing;
+#   6. the scheduled snapshots are exactly those tests/e2e/sched-model.py
 #      computes from the times the scheduler looked (names, priorities),
 #      no instant twice, hand-taken and pinned ones untouched, a sample
 #      passes e2fsck -fn, zumactl check says OK (and CRITICAL with a tiny
@@ -355,6 +356,13 @@ for ((tick = 1; tick <= TICKS; tick++)); do
         fi
 done
 echo "   $TICKS ticks in $((SECONDS - started)) s"
+
+step "the clock set 3 h back, then forward again: nothing taken twice"
+before=$(scheduled_table | cut -d' ' -f1)
+clock_call SetTime $((NOW - 3 * 3600))
+[ "$(scheduled_table | cut -d' ' -f1)" = "$before" ] || fail "the clock going back changed the snapshots"
+clock_call SetTime $NOW
+[ "$(scheduled_table | cut -d' ' -f1)" = "$before" ] || fail "the clock coming back changed the snapshots"
 
 # --- what is left ---
 
