@@ -392,6 +392,15 @@ error=$(schedule_json | e2e_json 'd["last_error"]')
 [ "$error" = "post command exited with status 1" ] || fail "last error: '$error'"
 echo "   pre ran $pre times for $took snapshots; the failed post is reported: $error"
 
+step "freeze windows"
+grep -o "was frozen for [0-9.]* ms" "$ZUMA_TEST_DIR/schedulerd.log" | awk '{ print $4 }' |
+        python3 -c 'import statistics, sys
+v = [float(x) for x in sys.stdin]
+if not v:
+        sys.exit("no freeze was logged")
+print("   freeze_window_ms: median %.1f, max %.1f over %d scheduled snapshots" %
+      (statistics.median(v), max(v), len(v)))' || fail "no file system was frozen for a snapshot"
+
 step "e2fsck -fn of a sample"
 mapfile -t names < <(cut -d' ' -f1 "$ZUMA_TEST_DIR/actual")
 for name in "${names[0]}" "${names[${#names[@]} / 2]}" "${names[-1]}"; do
