@@ -384,6 +384,7 @@ done <"$PINNED"
         fail "a hand-taken snapshot changed"
 
 step "pre and post commands"
+advance 3600
 took=$(grep -c ": took $VOL-" "$ZUMA_TEST_DIR/schedulerd.log")
 pre=$(wc -l <"$ZUMA_TEST_DIR/pre.count")
 # One more pre than snapshots: the scheduler killed with the file system frozen.
