@@ -38,6 +38,13 @@ static GDBusConnection *bus_open(ZumactlContext *ctx, GError **error)
         return connection;
 }
 
+gboolean zumactl_bus_open(ZumactlContext *ctx, GError **error)
+{
+        if (ctx->connection == NULL)
+                ctx->connection = bus_open(ctx, error);
+        return ctx->connection != NULL;
+}
+
 gboolean zumactl_bus_connect(ZumactlContext *ctx, GError **error)
 {
         g_autoptr(GError) error_local = NULL;

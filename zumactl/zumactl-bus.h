@@ -31,6 +31,9 @@ G_BEGIN_DECLS
  * error (exit code 11) when the server is not there. */
 gboolean zumactl_bus_connect(ZumactlContext *ctx, GError **error);
 
+/* Opens ctx->connection only (for other daemons than zuma-snapshotd). */
+gboolean zumactl_bus_open(ZumactlContext *ctx, GError **error);
+
 /* zumactl_bus_connect(), then every object of the server with its
  * properties, for zumactl_bus_list_volumes() and _list_snapshots(). */
 gboolean zumactl_bus_load_objects(ZumactlContext *ctx, GError **error);

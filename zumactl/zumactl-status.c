@@ -229,6 +229,7 @@ static gboolean status_volume(ZumactlContext *ctx, ZumaBusVolume *volume, gboole
 
                 json_builder_begin_object(builder);
                 zumactl_render_volume_json(builder, volume);
+                zumactl_schedule_status(ctx, zuma_bus_volume_get_uuid(volume), NULL, builder);
                 json_builder_set_member_name(builder, "snapshots");
                 /* A stopped or failed volume still shows the snapshots
                  * the server lists for it (none if its store did not
@@ -255,6 +256,7 @@ static gboolean status_volume(ZumactlContext *ctx, ZumaBusVolume *volume, gboole
                 g_autoptr(GString) out = g_string_new(NULL);
 
                 zumactl_render_volume_human(out, volume);
+                zumactl_schedule_status(ctx, zuma_bus_volume_get_uuid(volume), out, NULL);
                 if (snapshots != NULL) {
                         g_autofree char *table = snapshots_table(snapshots, usages);
 

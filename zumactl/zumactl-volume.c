@@ -19,11 +19,24 @@
 static gboolean expect_object_word(int argc, char **argv, GError **error)
 {
         if (argc < 2)
-                return zumactl_usage_error(error, "missing the kind of object (volume)");
+                return zumactl_usage_error(error,
+                                           "missing the kind of object (volume or schedule)");
         if (g_strcmp0(argv[1], "volume") != 0)
-                return zumactl_usage_error(error, "unknown kind of object '%s' (expected volume)",
-                                           argv[1]);
+                return zumactl_usage_error(
+                        error, "unknown kind of object '%s' (expected volume or schedule)",
+                        argv[1]);
         return TRUE;
+}
+
+/* "define schedule ..." and "forget schedule ...": the first word after
+ * the command that is not an option names the kind of object. */
+static gboolean is_schedule_command(int argc, char **argv)
+{
+        for (int i = 1; i < argc; i++) {
+                if (argv[i][0] != '-')
+                        return g_str_equal(argv[i], "schedule");
+        }
+        return FALSE;
 }
 
 /* On success with --builder, prints the volume at path as it is now. */
@@ -101,6 +114,8 @@ gboolean zumactl_cmd_define(ZumactlContext *ctx, int argc, char **argv, GError *
         g_autofree char *what = NULL;
         guint64 chunk_size;
 
+        if (is_schedule_command(argc, argv))
+                return zumactl_cmd_define_schedule(ctx, argc, argv, error);
         if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error))
                 return FALSE;
         if (!expect_object_word(argc, argv, error))
@@ -157,6 +172,8 @@ gboolean zumactl_cmd_forget(ZumactlContext *ctx, int argc, char **argv, GError *
         g_autoptr(ZumaBusManager) manager = NULL;
         g_autoptr(GError) error_local = NULL;
 
+        if (is_schedule_command(argc, argv))
+                return zumactl_cmd_forget_schedule(ctx, argc, argv, error);
         if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error))
                 return FALSE;
         if (!expect_object_word(argc, argv, error))

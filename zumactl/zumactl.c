@@ -13,19 +13,28 @@
 #include "zumactl-errors.h"
 
 static const ZumactlCommand commands[] = {
-        { "define", "volume VOL ORIGIN STORE", "Define a volume (origin and snapshot store)",
+        { "define", "volume VOL ORIGIN STORE | schedule VOL OPTIONS",
+          "Define a volume (origin and snapshot store) or its snapshot schedule",
           "Records volume VOL on the ORIGIN and STORE devices and starts it.\n"
           "Relative device paths are taken from the working directory.\n"
           "\n"
-          "Example:\n"
-          "  zumactl define volume vol0 /dev/vg/data /dev/vg/snapstore --initialize",
-          zumactl_cmd_define },
-        { "forget", "volume VOL", "Forget a volume (its devices are left as they are)",
-          "Removes the definition of VOL; define it again (without --initialize)\n"
-          "to bring it back.\n"
+          "define schedule VOL gives VOL a snapshot schedule (zuma-schedulerd):\n"
+          "  --hourly N --daily N --weekly N --monthly N --yearly N\n"
+          "  --every DURATION --keep N   --pre CMD --post CMD --command-timeout D\n"
           "\n"
-          "Example:\n"
-          "  zumactl forget volume vol0 --force",
+          "Examples:\n"
+          "  zumactl define volume vol0 /dev/vg/data /dev/vg/snapstore --initialize\n"
+          "  zumactl define schedule vol0 --hourly 24 --daily 7 --weekly 4 --monthly 12",
+          zumactl_cmd_define },
+        { "forget", "volume VOL | schedule VOL",
+          "Forget a volume (its devices are left as they are) or its schedule",
+          "Removes the definition of VOL; define it again (without --initialize)\n"
+          "to bring it back.  forget schedule VOL stops VOL's scheduled snapshots\n"
+          "(those taken stay).\n"
+          "\n"
+          "Examples:\n"
+          "  zumactl forget volume vol0 --force\n"
+          "  zumactl forget schedule vol0",
           zumactl_cmd_forget },
         { "start", "VOL", "Start a volume",
           "A store that can only open on an older commit (its newest superblock\n"
@@ -105,6 +114,22 @@ static const ZumactlCommand commands[] = {
           zumactl_cmd_status },
         { "list", "[VOL]", "List volume names, or the snapshot names of VOL",
           "Examples:\n  zumactl list\n  zumactl list vol0", zumactl_cmd_list },
+        { "schedule", "VOL", "Show a volume's snapshot schedule (zuma-schedulerd)",
+          "The schedule, the next snapshot, the newest one and how many each\n"
+          "class keeps.  Define one with zumactl define schedule.\n"
+          "\n"
+          "Example:\n"
+          "  zumactl schedule vol0",
+          zumactl_cmd_schedule },
+        { "check", "VOL", "Check a volume's scheduled snapshots, Nagios-style",
+          "Prints one status line and exits 0 (OK), 1 (WARNING: a snapshot is\n"
+          "overdue), 2 (CRITICAL: none, or the newest is older than the max age)\n"
+          "or 3 (UNKNOWN: no schedule, no scheduler).  docs/schedules.md has the rules.\n"
+          "\n"
+          "Examples:\n"
+          "  zumactl check vol0\n"
+          "  zumactl check vol0 --max-age 1d",
+          zumactl_cmd_check },
         { "help", "[COMMAND]", "Show help on zumactl or a command", NULL, NULL },
 };
 
@@ -312,7 +337,7 @@ int main(int argc, char **argv)
         }
         fflush(stdout);
 
-        code = ok ? ZUMACTL_EXIT_OK : zumactl_exit_code(error);
+        code = ok ? (ZumactlExit)ctx.exit_status : zumactl_exit_code(error);
         if (!ok)
                 report_error(&ctx, command, error);
         context_clear(&ctx);

@@ -15,7 +15,10 @@
 
 #include <gio/gio.h>
 
+#include <json-glib/json-glib.h>
+
 #include "zuma-bus-generated.h"
+#include "zuma-scheduler-generated.h"
 
 G_BEGIN_DECLS
 
@@ -44,6 +47,8 @@ struct ZumactlContext {
         ZumaBusManager *manager;
         /* Set by zumactl_bus_load_objects() (status and list only). */
         GDBusObjectManager *object_manager;
+        /* The exit status of a command that succeeded (check: 0, 1, 2 or 3). */
+        int exit_status;
 };
 
 /* Parses the options of ctx->command (entries may be NULL) plus the
@@ -78,6 +83,21 @@ gboolean zumactl_cmd_writable(ZumactlContext *ctx, int argc, char **argv, GError
 gboolean zumactl_cmd_attach(ZumactlContext *ctx, int argc, char **argv, GError **error);
 gboolean zumactl_cmd_detach(ZumactlContext *ctx, int argc, char **argv, GError **error);
 gboolean zumactl_cmd_revert(ZumactlContext *ctx, int argc, char **argv, GError **error);
+
+/* zumactl-schedule.c: schedules, answered by zuma-schedulerd. */
+gboolean zumactl_cmd_define_schedule(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_forget_schedule(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_schedule(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_check(ZumactlContext *ctx, int argc, char **argv, GError **error);
+/* The schedule of volume (a name or UUID); NotFound when it has none. */
+ZumaSchedSchedule *zumactl_schedule_find(ZumactlContext *ctx, const char *volume,
+                                         gboolean auto_start, GError **error);
+/* What `zumactl status VOL` adds when zuma-schedulerd runs and has a
+ * schedule for the volume of uuid (nothing otherwise): a "Schedule:" line
+ * to human, a "schedule" member to builder (either may be NULL). */
+void zumactl_schedule_status(ZumactlContext *ctx, const char *uuid, GString *human,
+                             JsonBuilder *builder);
+void zumactl_print_schedule(ZumactlContext *ctx, ZumaSchedSchedule *proxy);
 gboolean zumactl_cmd_status(ZumactlContext *ctx, int argc, char **argv, GError **error);
 gboolean zumactl_cmd_list(ZumactlContext *ctx, int argc, char **argv, GError **error);
 

@@ -59,6 +59,11 @@ const char *zuma_daemon_get_run_dir(ZumaDaemon *self)
         return self->run_dir;
 }
 
+const char *zuma_daemon_get_bus_address(ZumaDaemon *self)
+{
+        return self->bus_address;
+}
+
 static void notify(const char *state)
 {
 #if ZUMA_HAVE_SYSTEMD

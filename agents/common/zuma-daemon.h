@@ -79,6 +79,9 @@ ZumaAuth *zuma_daemon_get_auth(ZumaDaemon *self);
 /* Absolute; NULL when the spec has no such directory. */
 const char *zuma_daemon_get_state_dir(ZumaDaemon *self);
 const char *zuma_daemon_get_run_dir(ZumaDaemon *self);
+/* --bus-address, or NULL for the system (or session) bus; valid from
+ * check_options() on. */
+const char *zuma_daemon_get_bus_address(ZumaDaemon *self);
 
 /* Sends STATUS= from describe() (after something it counts changed). */
 void zuma_daemon_update_status(ZumaDaemon *self);

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * What zuma-schedulerd asks zuma-snapshotd (org.zumastor.Zumastor1), as a
+ * plain client of its public bus API.
+ *
+ * The scheduler names volumes by UUID (docs/bus-api.md) and finds them,
+ * with their snapshots, in one GetManagedObjects call on the server's
+ * ObjectManager per look: the answer costs time in proportion to every
+ * volume's snapshots, which a schedule keeps to a few hundred, and it
+ * gives names, pins and priorities without one call per snapshot.
+ *
+ * The calls are synchronous, each with a deadline: the scheduler does one
+ * thing at a time (zuma-scheduler.c says why), and a call never waits on
+ * the scheduler itself.  A server that is not on the bus is
+ * ZUMA_ERROR_NOT_RUNNING; the server's own errors keep their code.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* Milliseconds a call to the server may take. */
+#define ZUMA_SERVER_CALL_TIMEOUT_MS 60000
+
+typedef struct {
+        char *path;
+        char *name;
+        gboolean pinned;
+        gint32 priority;
+        guint64 creation_time;
+} ZumaServerSnapshot;
+
+typedef struct {
+        char *path;
+        char *name;
+        char *uuid;           /* "" until first started */
+        char *state;          /* "running", "stopped", "failed"... */
+        char *device;         /* the origin's block device while running, else "" */
+        GPtrArray *snapshots; /* of ZumaServerSnapshot */
+} ZumaServerVolume;
+
+void zuma_server_volume_free(ZumaServerVolume *volume);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC(ZumaServerVolume, zuma_server_volume_free)
+
+ZumaServerSnapshot *zuma_server_snapshot_new(const char *path, const char *name, gboolean pinned,
+                                             gint32 priority);
+void zuma_server_snapshot_free(ZumaServerSnapshot *snapshot);
+
+/* Every volume the server has, with its snapshots (a GPtrArray of
+ * ZumaServerVolume that frees them). */
+GPtrArray *zuma_server_list_volumes(GDBusConnection *connection, GError **error);
+
+/* The volume in volumes whose UUID (or, when by_name, whose name) is key;
+ * NULL if none. */
+ZumaServerVolume *zuma_server_find_volume(GPtrArray *volumes, const char *key, gboolean by_name);
+
+/* Volume.CreateSnapshot(name, {attach: false, priority}); the new
+ * snapshot's object path in *ret_path. */
+gboolean zuma_server_create_snapshot(GDBusConnection *connection, const ZumaServerVolume *volume,
+                                     const char *name, gint32 priority, int timeout_ms,
+                                     char **ret_path, GError **error);
+
+/* Volume.DeleteSnapshots(names), and waits for its job to finish. */
+gboolean zuma_server_delete_snapshots(GDBusConnection *connection, const ZumaServerVolume *volume,
+                                      const char *const *names, GError **error);
+
+/* Snapshot.SetPriority(priority). */
+gboolean zuma_server_set_priority(GDBusConnection *connection, const char *snapshot_path,
+                                  gint32 priority, GError **error);
+
+G_END_DECLS
