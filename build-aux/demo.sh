@@ -4,7 +4,8 @@
 # The demo (make demo): zuma-snapshotd from the build tree on a private
 # system bus, a volume on two loop devices driven with zumactl, ext4 on
 # /dev/zumastor/demo, snapshots taken between changes to real files and
-# mounted read-only to show what each one kept.
+# mounted read-only to show what each one kept; then zuma-schedulerd on a
+# clock the demo drives takes a day of scheduled snapshots.
 #
 # It reuses the bus tests' harness (tests/bus/zuma-test-bus.sh) for the
 # private dbus-daemon with the shipped policy, the server, udev with the
@@ -72,7 +73,8 @@ zumactl() {
 
 # ---- prerequisites ----
 
-for tool in "$ZUMACTL_BIN" "$BUILD_DIR/agents/snapshotd/zuma-snapshotd"; do
+for tool in "$ZUMACTL_BIN" "$BUILD_DIR/agents/snapshotd/zuma-snapshotd" \
+        "$BUILD_DIR/agents/schedulerd/zuma-schedulerd"; do
         [ -x "$tool" ] || die "$tool is missing: run 'make build' (or 'meson compile -C $BUILD_DIR')"
 done
 [ "$(id -u)" -eq 0 ] || die "loop devices and mounts need root: run as root (e.g. sudo make demo)"
@@ -98,6 +100,7 @@ demo_exit() {
         local status=$?
 
         set +e
+        stop_scheduler 2>/dev/null
         [ -n "$FROZEN" ] && fsfreeze --unfreeze "$FROZEN" 2>/dev/null
         case $status in
         0)
@@ -251,6 +254,63 @@ say "The same for scripts, as JSON (first lines)"
 show_line "zumactl --json status $VOLUME | head -n 16"
 json=$(zumactl --json status "$VOLUME")
 head -n 16 <<<"$json"
+
+# ---- the scheduler ----
+
+SCHED_BUS=org.zumastor.Scheduler1
+SCHED_MANAGER=/org/zumastor/Scheduler1/Manager
+SCHEDULERD_PID=""
+
+# clock_advance SECONDS: moves the scheduler's test clock; the call returns
+# once the scheduler has done what the new time asks.
+clock_advance() {
+        gdbus call --system --timeout 120 -d $SCHED_BUS -o $SCHED_MANAGER \
+                -m $SCHED_BUS.TestClock.Advance -- "$1" '{}' >/dev/null
+}
+
+stop_scheduler() {
+        [ -n "$SCHEDULERD_PID" ] || return 0
+        kill -TERM "$SCHEDULERD_PID" 2>/dev/null
+        zuma_test_wait_exit "$SCHEDULERD_PID" 30 || true
+        SCHEDULERD_PID=""
+}
+
+say "zuma-schedulerd on the same bus, on a clock the demo drives (--test-clock): a day passes in seconds"
+mkdir "$DIR/scheduler-state" "$DIR/scheduler-run"
+# Today 00:00 UTC; the scheduler works in UTC and names snapshots by it.
+START=$(date -u -d 'today 00:00' +%s)
+show_line "zuma-schedulerd --test-clock $START --bus-address \$DBUS_SYSTEM_BUS_ADDRESS ... &"
+"$BUILD_DIR/agents/schedulerd/zuma-schedulerd" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" \
+        --state-dir "$DIR/scheduler-state" --run-dir "$DIR/scheduler-run" \
+        --test-clock "$START" --verbose >"$DIR/schedulerd.log" 2>&1 </dev/null &
+SCHEDULERD_PID=$!
+deadline=$((SECONDS + 20))
+until zuma_test_has_owner $SCHED_BUS; do
+        zuma_test_alive "$SCHEDULERD_PID" && [ $SECONDS -lt $deadline ] ||
+                die "zuma-schedulerd did not start: $(tail -n 5 "$DIR/schedulerd.log")"
+        sleep 0.05
+done
+
+say "A schedule: keep 6 hourly and 2 daily snapshots; the mounted ext4 is frozen around each one"
+run zumactl define schedule "$VOLUME" --hourly 6 --daily 2
+run zumactl schedule "$VOLUME"
+
+say "Drive the clock through a day, an hour at a time, changing a file between the hours"
+show_line "gdbus call --system -d $SCHED_BUS -o $SCHED_MANAGER -m $SCHED_BUS.TestClock.Advance 3600 '{}'   # x 25"
+for hour in $(seq 1 25); do
+        echo "hour $hour: $(date -u -d "@$((START + hour * 3600))")" >>"$VOLUME/etc/last-change"
+        clock_advance 3600 || die "the scheduler's clock did not move: $(tail -n 5 "$DIR/schedulerd.log")"
+done
+echo "(the clock is now $(date -u -d "@$((START + 25 * 3600))" '+%Y-%m-%d %H:%M') UTC)"
+
+say "What it kept: 6 hourlies, and the midnight one named daily (one snapshot per instant, whatever the classes)"
+run zumactl list "$VOLUME"
+run zumactl schedule "$VOLUME"
+run zumactl check "$VOLUME"
+show_line "grep -o 'frozen for .*' schedulerd.log | tail -n 3"
+grep -o 'frozen for .*' "$DIR/schedulerd.log" | tail -n 3 || true
+run zumactl forget schedule "$VOLUME"
+stop_scheduler
 
 # ---- cleanup ----
 
