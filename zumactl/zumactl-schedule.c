@@ -246,6 +246,23 @@ static void print_schedule_text(ZumaSchedSchedule *proxy)
         zumactl_print(text->str);
 }
 
+/* The Kept property (a{su}: class → count) as the JSON member "kept". */
+static void add_kept_json(JsonBuilder *builder, GVariant *kept)
+{
+        GVariantIter iter;
+        const char *key;
+        guint32 count;
+
+        json_builder_set_member_name(builder, "kept");
+        json_builder_begin_object(builder);
+        if (kept) {
+                g_variant_iter_init(&iter, kept);
+                while (g_variant_iter_next(&iter, "{&su}", &key, &count))
+                        zumactl_json_set_uint(builder, key, count);
+        }
+        json_builder_end_object(builder);
+}
+
 static void print_schedule_json(ZumaSchedSchedule *proxy)
 {
         g_autoptr(JsonBuilder) builder = json_builder_new();
@@ -255,7 +272,6 @@ static void print_schedule_json(ZumaSchedSchedule *proxy)
         GVariantIter iter;
         const char *key;
         GVariant *value;
-        guint32 count;
 
         json_builder_begin_object(builder);
         zumactl_json_set_string(builder, "volume", zuma_sched_schedule_get_volume_name(proxy));
@@ -280,14 +296,7 @@ static void print_schedule_json(ZumaSchedSchedule *proxy)
         zumactl_json_set_uint(builder, "last_snapshot_time",
                               zuma_sched_schedule_get_last_snapshot_time(proxy));
         zumactl_json_set_int(builder, "newest_age", zuma_sched_schedule_get_newest_age(proxy));
-        json_builder_set_member_name(builder, "kept");
-        json_builder_begin_object(builder);
-        if (kept) {
-                g_variant_iter_init(&iter, kept);
-                while (g_variant_iter_next(&iter, "{&su}", &key, &count))
-                        zumactl_json_set_uint(builder, key, count);
-        }
-        json_builder_end_object(builder);
+        add_kept_json(builder, kept);
         zumactl_json_set_bool(builder, "overdue", zuma_sched_schedule_get_overdue(proxy));
         zumactl_json_set_string(builder, "health", zuma_sched_schedule_get_health(proxy));
         zumactl_json_set_string(builder, "last_error", zuma_sched_schedule_get_last_error(proxy));
@@ -390,14 +399,7 @@ void zumactl_schedule_status(ZumactlContext *ctx, const char *uuid, GString *hum
                 zumactl_json_set_uint(builder, "next_snapshot",
                                       zuma_sched_schedule_get_next_snapshot(proxy));
                 zumactl_json_set_string(builder, "health", zuma_sched_schedule_get_health(proxy));
-                json_builder_set_member_name(builder, "kept");
-                json_builder_begin_object(builder);
-                if (kept) {
-                        g_variant_iter_init(&iter, kept);
-                        while (g_variant_iter_next(&iter, "{&su}", &key, &count))
-                                zumactl_json_set_uint(builder, key, count);
-                }
-                json_builder_end_object(builder);
+                add_kept_json(builder, kept);
                 json_builder_end_object(builder);
         }
         if (human) {
