@@ -9,7 +9,8 @@
  *
  *     ZUMASTOR_VOLUME=NAME
  *     ZUMASTOR_VOLUME_UUID=UUID
- *     ZUMASTOR_SNAPSHOT=NAME          (empty for the origin)
+ *     ZUMASTOR_SNAPSHOT=NAME          (not printed for the origin: udev
+ *                                     refuses an empty value)
  *     ZUMASTOR_SNAPSHOT_ID=ID         (0 for the origin)
  *
  * read from the file's user.zumastor.* attributes, and nothing for any
@@ -142,7 +143,8 @@ int main(int argc, char **argv)
         }
         printf("ZUMASTOR_VOLUME=%s\n", volume);
         printf("ZUMASTOR_VOLUME_UUID=%s\n", uuid);
-        printf("ZUMASTOR_SNAPSHOT=%s\n", snapshot);
+        if (snapshot[0])
+                printf("ZUMASTOR_SNAPSHOT=%s\n", snapshot);
         printf("ZUMASTOR_SNAPSHOT_ID=%s\n", id);
         return 0;
 }

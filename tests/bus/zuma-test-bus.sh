@@ -44,6 +44,7 @@
 #                                       the build tree's rules; 1 if it cannot run
 #   zuma_test_settle                    udevadm settle
 #   zuma_test_wait_link LINK DEV [SECS] poll until the symlink LINK resolves to DEV
+#                                       (on failure, logs udev's view of DEV)
 #   zuma_test_cleanup                   everything back as it was (also on EXIT)
 #
 # Environment read:
@@ -511,11 +512,12 @@ zuma_test_start_udev() {
                 return 1
         fi
         if ! pgrep -x -r D,R,S systemd-udevd >/dev/null; then
-                "$udevd" --daemon || {
-                        zuma_test_log "systemd-udevd --daemon failed"
-                        return 1
-                }
-                pgrep -x -n -r D,R,S systemd-udevd >"$ZUMA_TEST_DIR/udevd.pid"
+                # In the background rather than --daemon, so that its log
+                # (debug: every rule and program of every event) stays with
+                # the test's other logs for a failure to show.
+                SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_TARGET=console setsid "$udevd" \
+                        </dev/null >"$ZUMA_TEST_DIR/udevd.log" 2>&1 &
+                echo $! >"$ZUMA_TEST_DIR/udevd.pid"
         fi
         until udevadm control --ping 2>/dev/null; do
                 if [ $SECONDS -ge $deadline ]; then
@@ -534,6 +536,29 @@ zuma_test_settle() {
         udevadm settle --timeout=30
 }
 
+# zuma_test_udev_report DEV: what udev and the kernel say about the loop
+# device DEV, for a link that did not come (in the log and udev-DEV.txt).
+zuma_test_udev_report() {
+        local dev=$1 name report
+
+        name=$(basename "$(readlink -f "$dev")")
+        report=$ZUMA_TEST_DIR/udev-$name.txt
+        {
+                echo "== udev database of $dev"
+                udevadm info --query=all --name="$dev" 2>&1
+                echo "== backing file: $(cat "/sys/block/$name/loop/backing_file" 2>&1)"
+                echo "== the probe, run now:"
+                "$ZUMA_BUILD_DIR/udev/zuma-udev-probe" "$name" 2>&1
+                echo "(exit $?)"
+                if [ -s "$ZUMA_TEST_DIR/udevd.log" ]; then
+                        echo "== udevd's log about $name (the last 60 lines)"
+                        grep -F "$name" "$ZUMA_TEST_DIR/udevd.log" | tail -n 60
+                fi
+        } >"$report" 2>&1
+        zuma_test_log "udev's view of $dev (also in $report):"
+        head -n 40 "$report" | sed 's/^/  /' >&2
+}
+
 zuma_test_wait_link() {
         local link=$1 dev=$2 deadline=$((SECONDS + ${3:-$ZUMA_TEST_TIMEOUT}))
 
@@ -541,6 +566,7 @@ zuma_test_wait_link() {
         until [ "$(readlink -f "$link" 2>/dev/null)" = "$(readlink -f "$dev")" ]; do
                 if [ $SECONDS -ge $deadline ]; then
                         zuma_test_log "$link does not point at $dev (it is: $(readlink "$link" 2>&1))"
+                        zuma_test_udev_report "$dev"
                         return 1
                 fi
                 sleep 0.1

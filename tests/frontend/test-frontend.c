@@ -385,9 +385,11 @@ static void check_probe(const char *device, const char *want_snapshot, guint32 w
         }
         out = run_output(argv);
         g_assert_nonnull(out);
+        /* No empty ZUMASTOR_SNAPSHOT= for the origin: udev rejects the line. */
         want = g_strdup_printf("ZUMASTOR_VOLUME=" VOLUME "\nZUMASTOR_VOLUME_UUID=" VOLUME_UUID
-                               "\nZUMASTOR_SNAPSHOT=%s\nZUMASTOR_SNAPSHOT_ID=%u\n",
-                               want_snapshot, want_id);
+                               "\n%s%s%sZUMASTOR_SNAPSHOT_ID=%u\n",
+                               *want_snapshot ? "ZUMASTOR_SNAPSHOT=" : "", want_snapshot,
+                               *want_snapshot ? "\n" : "", want_id);
         g_assert_cmpstr(out, ==, want);
 }
 
