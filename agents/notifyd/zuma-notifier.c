@@ -24,9 +24,9 @@ struct ZumaNotifier {
         GDBusObjectManager *scheduler; /* zuma-schedulerd's objects */
         guint server_watch;
         guint scheduler_watch;
-        GCancellable *cancellable; /* property reads in flight */
-        GHashTable *running;       /* volume object path -> name, last seen running */
-        GHashTable *overdue;       /* volume UUIDs whose schedule is overdue */
+        GCancellable *cancellable;    /* property reads in flight */
+        GHashTable *running;          /* volume object path -> name, last seen running */
+        GHashTable *overdue;          /* volume UUIDs whose schedule is overdue */
         GHashTable *snapshot_failing; /* volume UUIDs told of a failed scheduled snapshot */
         guint flush_id;
 };
@@ -125,8 +125,7 @@ static void coalesce(ZumaNotifier *self, ZumaNotifyClass klass, const char *pref
 
         if (!enabled(self, klass, key))
                 return;
-        if (zuma_coalescer_add(self->coalescer, key, volume, name, now, g_get_real_time(),
-                               &batch))
+        if (zuma_coalescer_add(self->coalescer, key, volume, name, now, g_get_real_time(), &batch))
                 post_batch(self, batch, now);
         else
                 g_debug("%s: %s held (%u in this notification)", key, name, batch->count);
@@ -236,8 +235,7 @@ static void on_volume_signal(ZumaNotifier *self, GDBusProxy *proxy, const char *
 
                 g_variant_get(parameters, "(&ou&s&s)", NULL, NULL, &snapshot, &reason);
                 if (g_str_equal(reason, "store-full"))
-                        coalesce(self, ZUMA_NOTIFY_SNAPSHOT_DELETED, KEY_DELETED, name,
-                                 snapshot);
+                        coalesce(self, ZUMA_NOTIFY_SNAPSHOT_DELETED, KEY_DELETED, name, snapshot);
         } else if (g_str_equal(signal_name, "UsageThreshold") &&
                    g_variant_is_of_type(parameters, G_VARIANT_TYPE("(ub)"))) {
                 guint32 percent;
@@ -316,8 +314,8 @@ static void on_schedule_signal(ZumaNotifier *self, ZumaSchedSchedule *schedule,
 /* --- both object managers --- */
 
 static void on_interface_signal(GDBusObjectManagerClient *manager, GDBusObjectProxy *object,
-                                GDBusProxy *interface, const char *sender,
-                                const char *signal_name, GVariant *parameters, gpointer user_data)
+                                GDBusProxy *interface, const char *sender, const char *signal_name,
+                                GVariant *parameters, gpointer user_data)
 {
         ZumaNotifier *self = user_data;
 
@@ -366,8 +364,7 @@ static void follow(ZumaNotifier *self, GDBusObjectManager *manager)
 {
         GList *objects = g_dbus_object_manager_get_objects(manager);
 
-        g_signal_connect(manager, "interface-proxy-signal", G_CALLBACK(on_interface_signal),
-                         self);
+        g_signal_connect(manager, "interface-proxy-signal", G_CALLBACK(on_interface_signal), self);
         g_signal_connect(manager, "interface-proxy-properties-changed",
                          G_CALLBACK(on_properties_changed), self);
         g_signal_connect(manager, "object-added", G_CALLBACK(on_object_added), self);
@@ -384,8 +381,7 @@ static void on_agent_appeared(GDBusConnection *connection, const char *name, con
         g_message("%s is on the system bus (%s)", name, owner);
 }
 
-static void on_scheduler_vanished(GDBusConnection *connection, const char *name,
-                                  gpointer user_data)
+static void on_scheduler_vanished(GDBusConnection *connection, const char *name, gpointer user_data)
 {
         g_message("%s is not on the system bus", name);
 }
@@ -446,8 +442,8 @@ ZumaNotifier *zuma_notifier_new(GDBusConnection *system, GDBusConnection *sessio
                 system, ZUMA_SNAPSHOTD_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE, on_agent_appeared,
                 on_server_vanished, self, NULL);
         self->scheduler_watch = g_bus_watch_name_on_connection(
-                system, ZUMA_SCHEDULERD_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
-                on_agent_appeared, on_scheduler_vanished, self, NULL);
+                system, ZUMA_SCHEDULERD_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE, on_agent_appeared,
+                on_scheduler_vanished, self, NULL);
         return self;
 }
 

@@ -5,8 +5,8 @@
 #include "zuma-notify-coalesce.h"
 
 struct ZumaCoalescer {
-        gint64 window; /* µs */
-        gint64 batch;  /* µs */
+        gint64 window;       /* µs */
+        gint64 batch;        /* µs */
         GHashTable *batches; /* key -> ZumaBatch */
 };
 

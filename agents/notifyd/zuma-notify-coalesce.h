@@ -34,14 +34,14 @@ G_BEGIN_DECLS
 typedef struct {
         char *key;
         char *volume;
-        char *newest;         /* the newest event's snapshot name */
-        guint count;          /* events in this batch */
-        gint64 started;       /* monotonic µs of the first event */
-        gint64 started_wall;  /* wall-clock µs of the first event */
-        gint64 last_post;     /* monotonic µs of the last post; 0: never */
-        gboolean held;        /* events since the last post */
-        guint32 id;           /* the notification's id; 0: none yet */
-        guint generation;     /* which batch under this key (new notification) */
+        char *newest;        /* the newest event's snapshot name */
+        guint count;         /* events in this batch */
+        gint64 started;      /* monotonic µs of the first event */
+        gint64 started_wall; /* wall-clock µs of the first event */
+        gint64 last_post;    /* monotonic µs of the last post; 0: never */
+        gboolean held;       /* events since the last post */
+        guint32 id;          /* the notification's id; 0: none yet */
+        guint generation;    /* which batch under this key (new notification) */
 } ZumaBatch;
 
 typedef struct ZumaCoalescer ZumaCoalescer;

@@ -41,8 +41,8 @@ char *zuma_notify_config_default_path(void)
 static void problem(GPtrArray *problems, const char *path, const char *group, const char *key,
                     const char *what)
 {
-        g_ptr_array_add(problems, g_strdup_printf("%s: [%s] %s: %s; using the default", path,
-                                                  group, key, what));
+        g_ptr_array_add(problems, g_strdup_printf("%s: [%s] %s: %s; using the default", path, group,
+                                                  key, what));
 }
 
 static int class_of_key(const char *key)
@@ -78,8 +78,8 @@ static void load_events(ZumaNotifyConfig *config, GKeyFile *file, const char *pa
         }
 }
 
-static void load_duration(GKeyFile *file, const char *path, const char *key, gint64 min,
-                          gint64 max, gint64 *value, GPtrArray *problems)
+static void load_duration(GKeyFile *file, const char *path, const char *key, gint64 min, gint64 max,
+                          gint64 *value, GPtrArray *problems)
 {
         g_autofree char *text = g_key_file_get_value(file, GROUP_COALESCE, key, NULL);
         g_autoptr(GError) error = NULL;
@@ -122,10 +122,9 @@ void zuma_notify_config_load_data(ZumaNotifyConfig *config, const char *path, co
         for (guint i = 0; groups[i]; i++)
                 if (!g_str_equal(groups[i], GROUP_EVENTS) &&
                     !g_str_equal(groups[i], GROUP_COALESCE))
-                        g_ptr_array_add(problems,
-                                        g_strdup_printf("%s: unknown group [%s] (events, "
-                                                        "coalesce); ignored",
-                                                        path, groups[i]));
+                        g_ptr_array_add(problems, g_strdup_printf("%s: unknown group [%s] (events, "
+                                                                  "coalesce); ignored",
+                                                                  path, groups[i]));
         load_events(config, file, path, problems);
         load_coalesce(config, file, path, problems);
 }

@@ -77,10 +77,10 @@ ZumaMessage *zuma_message_usage(const char *volume, guint percent, gboolean risi
         g_autofree char *forecast = NULL;
 
         if (!rising)
-                return message_new(ZUMA_URGENCY_LOW,
-                                   g_strdup_printf("Snapshot store of %s below %u%% again",
-                                                   volume, percent),
-                                   g_strdup(""));
+                return message_new(
+                        ZUMA_URGENCY_LOW,
+                        g_strdup_printf("Snapshot store of %s below %u%% again", volume, percent),
+                        g_strdup(""));
         forecast = zuma_humanize_full_in(full_in_seconds);
         return message_new(percent >= ZUMA_USAGE_CRITICAL_PERCENT ? ZUMA_URGENCY_CRITICAL
                                                                   : ZUMA_URGENCY_NORMAL,
@@ -119,10 +119,9 @@ ZumaMessage *zuma_message_missed(const char *volume, gint64 newest_age, const ch
         g_autofree char *age = NULL;
 
         if (last_error && *last_error)
-                return message_new(
-                        ZUMA_URGENCY_CRITICAL,
-                        g_strdup_printf("Scheduled snapshot of %s missed", volume),
-                        g_strdup_printf("The scheduler's last attempt: %s", last_error));
+                return message_new(ZUMA_URGENCY_CRITICAL,
+                                   g_strdup_printf("Scheduled snapshot of %s missed", volume),
+                                   g_strdup_printf("The scheduler's last attempt: %s", last_error));
         if (newest_age < 0)
                 return message_new(ZUMA_URGENCY_CRITICAL,
                                    g_strdup_printf("Scheduled snapshot of %s missed", volume),
@@ -133,21 +132,19 @@ ZumaMessage *zuma_message_missed(const char *volume, gint64 newest_age, const ch
                            g_strdup_printf("The newest scheduled snapshot is %s old.", age));
 }
 
-ZumaMessage *zuma_message_snapshot_failed(const char *volume, const char *name,
-                                          const char *message)
+ZumaMessage *zuma_message_snapshot_failed(const char *volume, const char *name, const char *message)
 {
         return message_new(ZUMA_URGENCY_CRITICAL,
                            g_strdup_printf("Scheduled snapshot of %s failed", volume),
                            g_strdup_printf("%s: %s (retried in a minute)", name, message));
 }
 
-ZumaMessage *zuma_message_command_failed(const char *volume, const char *which,
-                                         const char *message)
+ZumaMessage *zuma_message_command_failed(const char *volume, const char *which, const char *message)
 {
-        return message_new(ZUMA_URGENCY_CRITICAL,
-                           g_strdup_printf("%s command of %s failed",
-                                           g_str_equal(which, "pre") ? "Pre-snapshot"
-                                                                     : "Post-snapshot",
-                                           volume),
-                           g_strdup(message));
+        return message_new(
+                ZUMA_URGENCY_CRITICAL,
+                g_strdup_printf("%s command of %s failed",
+                                g_str_equal(which, "pre") ? "Pre-snapshot" : "Post-snapshot",
+                                volume),
+                g_strdup(message));
 }

@@ -11,7 +11,7 @@
 struct ZumaPoster {
         GDBusConnection *session;
         guint watch_id;
-        gboolean failing; /* the last post failed: log further failures at debug */
+        gboolean failing;          /* the last post failed: log further failures at debug */
         GCancellable *cancellable; /* posts in flight, cancelled when freed */
         ZumaServerGoneFunc server_gone;
         gpointer user_data;
@@ -126,12 +126,11 @@ void zuma_poster_post(ZumaPoster *self, const ZumaMessage *message, guint32 repl
                               g_variant_new_string("zuma-notifyd"));
         g_debug("posting \"%s\" (urgency %d, replaces %u)", message->summary, message->urgency,
                 replaces_id);
-        g_dbus_connection_call(
-                self->session, ZUMA_NOTIFICATIONS_BUS_NAME, ZUMA_NOTIFICATIONS_PATH,
-                ZUMA_NOTIFICATIONS_BUS_NAME, "Notify",
-                g_variant_new("(susss^asa{sv}i)", ZUMA_NOTIFICATIONS_APP_NAME, replaces_id,
-                              "drive-harddisk", message->summary, message->body, no_actions, &hints,
-                              EXPIRE_DEFAULT),
-                G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, NOTIFY_TIMEOUT_MS, self->cancellable,
-                on_notify_reply, post);
+        g_dbus_connection_call(self->session, ZUMA_NOTIFICATIONS_BUS_NAME, ZUMA_NOTIFICATIONS_PATH,
+                               ZUMA_NOTIFICATIONS_BUS_NAME, "Notify",
+                               g_variant_new("(susss^asa{sv}i)", ZUMA_NOTIFICATIONS_APP_NAME,
+                                             replaces_id, "drive-harddisk", message->summary,
+                                             message->body, no_actions, &hints, EXPIRE_DEFAULT),
+                               G_VARIANT_TYPE("(u)"), G_DBUS_CALL_FLAGS_NONE, NOTIFY_TIMEOUT_MS,
+                               self->cancellable, on_notify_reply, post);
 }

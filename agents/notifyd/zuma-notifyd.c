@@ -61,8 +61,7 @@ static void load_config(Notifyd *notifyd, ZumaNotifyConfig *config)
         zuma_notify_config_load(config, path, problems);
         for (guint i = 0; i < problems->len; i++)
                 g_warning("%s", (const char *)problems->pdata[i]);
-        g_message("configuration %s: window %" G_GINT64_FORMAT " s, batch %" G_GINT64_FORMAT
-                  " s",
+        g_message("configuration %s: window %" G_GINT64_FORMAT " s, batch %" G_GINT64_FORMAT " s",
                   path, config->window_seconds, config->batch_seconds);
 }
 
