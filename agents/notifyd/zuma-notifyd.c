@@ -40,17 +40,6 @@ static void on_system_bus_closed(GDBusConnection *connection, gboolean remote_pe
         zuma_daemon_quit(notifyd->daemon, ZUMA_EXIT_FAILURE);
 }
 
-static GDBusConnection *connect_system_bus(const char *address, GError **error)
-{
-        if (!address)
-                return g_bus_get_sync(G_BUS_TYPE_SYSTEM, NULL, error);
-        return g_dbus_connection_new_for_address_sync(
-                address,
-                G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
-                        G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
-                NULL, NULL, error);
-}
-
 static void load_config(Notifyd *notifyd, ZumaNotifyConfig *config)
 {
         g_autofree char *default_path = zuma_notify_config_default_path();
@@ -72,7 +61,8 @@ static gboolean load(ZumaDaemon *daemon, gpointer user_data, GError **error)
 
         notifyd->daemon = daemon;
         load_config(notifyd, &config);
-        notifyd->system = connect_system_bus(notifyd->system_bus_address, error);
+        notifyd->system =
+                zuma_daemon_connect_bus(G_BUS_TYPE_SYSTEM, notifyd->system_bus_address, error);
         if (!notifyd->system) {
                 g_prefix_error(error, "cannot connect to the system bus: ");
                 return FALSE;

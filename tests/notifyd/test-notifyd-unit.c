@@ -174,8 +174,8 @@ static void test_coalesce_day_of_hourlies(void)
                 g_autofree char *name = g_strdup_printf("vol-hourly-%02d", hour);
 
                 g_assert_true(zuma_coalescer_add(c, "taken/vol", "vol", name,
-                                                 t0 + hour * HOUR_S * S,
-                                                 wall0 + hour * HOUR_S * S, &batch));
+                                                 t0 + hour * HOUR_S * S, wall0 + hour * HOUR_S * S,
+                                                 &batch));
                 zuma_coalescer_posted(c, batch, t0 + hour * HOUR_S * S);
                 if (hour == 0)
                         zuma_coalescer_set_id(c, "taken/vol", batch->generation, 7);
@@ -216,8 +216,7 @@ static void test_coalesce_burst(void)
         for (int i = 2; i <= 5; i++) {
                 g_autofree char *name = g_strdup_printf("s%d", i);
 
-                g_assert_false(zuma_coalescer_add(c, "taken/a", "a", name, t0 + i * S, t0,
-                                                  &batch));
+                g_assert_false(zuma_coalescer_add(c, "taken/a", "a", name, t0 + i * S, t0, &batch));
         }
         /* Another volume is a batch of its own, posted at once. */
         g_assert_true(zuma_coalescer_add(c, "taken/b", "b", "b1", t0 + 3 * S, t0, &other));
@@ -303,8 +302,7 @@ static void test_messages(void)
         check_message(zuma_message_taken(&one, 0), "Snapshot of vol taken",
                       "vol-hourly-2026-12-06-14:00", ZUMA_URGENCY_LOW);
         check_message(zuma_message_taken(&three, three.started_wall + HOUR_S * S),
-                      "3 snapshots of vol taken", "since 14:00; the newest is c",
-                      ZUMA_URGENCY_LOW);
+                      "3 snapshots of vol taken", "since 14:00; the newest is c", ZUMA_URGENCY_LOW);
         /* Another day names the day. */
         check_message(zuma_message_taken(&three, three.started_wall + DAY_S * S),
                       "3 snapshots of vol taken", "since Sun 14:00; the newest is c",
@@ -314,19 +312,21 @@ static void test_messages(void)
                       ZUMA_URGENCY_NORMAL);
         check_message(zuma_message_autodeleted(&three, three.started_wall),
                       "3 snapshots of vol deleted: store full",
-                      "since 14:00, to make room for writes; the last was c.",
-                      ZUMA_URGENCY_NORMAL);
-        check_message(zuma_message_usage("vol", 80, TRUE, 6 * HOUR_S), "Snapshot store of vol over 80% full",
+                      "since 14:00, to make room for writes; the last was c.", ZUMA_URGENCY_NORMAL);
+        check_message(zuma_message_usage("vol", 80, TRUE, 6 * HOUR_S),
+                      "Snapshot store of vol over 80% full",
                       "Its store will be full in about 6 hours at the current rate.",
                       ZUMA_URGENCY_NORMAL);
-        check_message(zuma_message_usage("vol", 90, TRUE, -1), "Snapshot store of vol over 90% full",
+        check_message(zuma_message_usage("vol", 90, TRUE, -1),
+                      "Snapshot store of vol over 90% full",
                       "No forecast: the store is not growing, or its growth is not known yet.",
                       ZUMA_URGENCY_CRITICAL);
-        check_message(zuma_message_usage("vol", 95, TRUE, 30), "Snapshot store of vol over 95% full",
+        check_message(zuma_message_usage("vol", 95, TRUE, 30),
+                      "Snapshot store of vol over 95% full",
                       "Its store will be full in less than a minute at the current rate.",
                       ZUMA_URGENCY_CRITICAL);
-        check_message(zuma_message_usage("vol", 80, FALSE, 30), "Snapshot store of vol below 80% again",
-                      "", ZUMA_URGENCY_LOW);
+        check_message(zuma_message_usage("vol", 80, FALSE, 30),
+                      "Snapshot store of vol below 80% again", "", ZUMA_URGENCY_LOW);
         check_message(zuma_message_failed("vol", "block 7: bad checksum"), "Volume vol failed",
                       "block 7: bad checksum", ZUMA_URGENCY_CRITICAL);
         check_message(zuma_message_stopped("vol", "odd"), "Volume vol stopped unexpectedly",
@@ -339,8 +339,7 @@ static void test_messages(void)
                       "It left the bus while a was running.", ZUMA_URGENCY_CRITICAL);
         check_message(zuma_message_missed("vol", 3 * HOUR_S, ""),
                       "Scheduled snapshot of vol missed",
-                      "The newest scheduled snapshot is about 3 hours old.",
-                      ZUMA_URGENCY_CRITICAL);
+                      "The newest scheduled snapshot is about 3 hours old.", ZUMA_URGENCY_CRITICAL);
         check_message(zuma_message_missed("vol", -1, NULL), "Scheduled snapshot of vol missed",
                       "No scheduled snapshot was taken yet.", ZUMA_URGENCY_CRITICAL);
         check_message(zuma_message_missed("vol", 5, "server away"),
@@ -350,8 +349,7 @@ static void test_messages(void)
                       "Scheduled snapshot of vol failed",
                       "vol-hourly-x: no space (retried in a minute)", ZUMA_URGENCY_CRITICAL);
         check_message(zuma_message_command_failed("vol", "pre", "exit status 3"),
-                      "Pre-snapshot command of vol failed", "exit status 3",
-                      ZUMA_URGENCY_CRITICAL);
+                      "Pre-snapshot command of vol failed", "exit status 3", ZUMA_URGENCY_CRITICAL);
         check_message(zuma_message_command_failed("vol", "post", "timed out"),
                       "Post-snapshot command of vol failed", "timed out", ZUMA_URGENCY_CRITICAL);
 }
