@@ -22,7 +22,12 @@
 #   5. dunst killed: snapshots taken, the notifier lives, logs the failed
 #      post once and uses (almost) no CPU over a few seconds
 #      (/proc/PID/stat utime+stime); dunst back: notifications arrive again;
-#   6. SIGTERM: the notifier exits 0.
+#   6. zuma-schedulerd on its test clock, a schedule whose post command
+#      fails: the scheduled snapshot is told, and "Post-snapshot command of
+#      VOL failed" CRITICAL; the volume stopped and the clock past the next
+#      instant: "Scheduled snapshot of VOL failed" or "... missed" (Overdue)
+#      CRITICAL, each told once however often the scheduler retries;
+#   7. SIGTERM: the notifier exits 0.
 #
 # The seed (the written data) is printed; ZUMA_TEST_SEED=N replays it.
 # Needs root, loop devices, /dev/fuse, dbus-daemon, dbus-run-session,
@@ -75,6 +80,8 @@ MIB=$((1024 * 1024))
 NOTIFY_NAME=org.zumastor.Notify1
 SERVER_NAME=org.freedesktop.Notifications
 NOTIFYD_PID=
+SCHED_PID=
+SCHED=org.zumastor.Scheduler1
 DUNST_PID=
 DUNST_OUT=
 ORIGIN=
@@ -105,6 +112,7 @@ notifyd_cleanup() {
 
         set +e
         [ -z "$NOTIFYD_PID" ] || kill -KILL "$NOTIFYD_PID" 2>/dev/null
+        [ -z "$SCHED_PID" ] || kill -KILL "$SCHED_PID" 2>/dev/null
         dunst_stop 2>/dev/null
         (exit "$status")
         e2e_cleanup
@@ -203,6 +211,32 @@ notifyd_alive() {
 # Clock ticks of CPU (user + system) the process used so far.
 cpu_ticks() {
         awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# --- zuma-schedulerd on its test clock (as in test-e2e-schedule.sh) ---
+
+: "${ZUMA_SCHEDULERD:=$ZUMA_BUILD_DIR/agents/schedulerd/zuma-schedulerd}"
+NOW=$(date -u -d '2027-01-10 10:30:00' +%s)
+
+sched_start() {
+        local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
+
+        G_DEBUG=fatal-criticals "$ZUMA_SCHEDULERD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" \
+                --state-dir "$ZUMA_TEST_DIR/sched-state" --run-dir "$ZUMA_TEST_DIR/sched-run" \
+                --test-clock "$NOW" --verbose >>"$ZUMA_TEST_DIR/schedulerd.log" 2>&1 </dev/null &
+        SCHED_PID=$!
+        until zuma_test_has_owner $SCHED; do
+                zuma_test_alive "$SCHED_PID" || fail "zuma-schedulerd exited at start"
+                [ $SECONDS -lt $deadline ] || fail "zuma-schedulerd did not take $SCHED"
+                sleep 0.05
+        done
+}
+
+# advance SECONDS: the test clock moves; answered once the scheduler acted.
+advance() {
+        NOW=$((NOW + $1))
+        gdbus call --system --timeout 300 -d $SCHED -o /org/zumastor/Scheduler1/Manager \
+                -m $SCHED.TestClock.Advance -- "$1" '{}' >/dev/null || fail "TestClock.Advance $1 failed"
 }
 
 # --- the volume ---
@@ -381,7 +415,38 @@ expect "$rec" LOW "$(field "$rec" 4)" "the newest is back$|^back$"
 grep -q "notifications go through again" "$ZUMA_TEST_DIR/notifyd.log" ||
         fail "zuma-notifyd did not log that notifications go through again"
 
-# --- 6: the end ---
+# --- 6: the scheduler's events ---
+if [ -x "$ZUMA_SCHEDULERD" ]; then
+        step "zuma-schedulerd on a test clock; schedule hourly 3 with a failing post command"
+        sched_start
+        zctl define schedule "$VOL" --hourly 3 --post /bin/false >/dev/null
+        n=$(record_count)
+        advance 3600
+        rec=$(wait_record "$n" "^Post-snapshot command of $VOL failed")
+        expect "$rec" CRITICAL "Post-snapshot command of $VOL failed" "."
+        rec=$(wait_record "$n" "of $VOL taken.*$VOL-hourly-2027-01-10-11:00" $((WINDOW + ZUMA_TEST_TIMEOUT)))
+        expect "$rec" LOW "$(field "$rec" 4)" "$VOL-hourly-2027-01-10-11:00$"
+        step "$VOL stopped; the clock past the next instant"
+        e2e_zumactl_closed stop "$VOL"
+        n=$(record_count)
+        advance 3600
+        rec=$(wait_record "$n" "^Scheduled snapshot of $VOL (missed|failed)\t")
+        expect "$rec" CRITICAL "$(field "$rec" 4)" "."
+        # Told once: the retries a minute later add nothing.
+        advance 60
+        advance 60
+        records | tail -n +$((n + 1)) | cut -f 4 | sort | uniq -d | grep . &&
+                fail "a scheduled snapshot's failure or miss was told twice"
+        zctl start "$VOL"
+        kill -TERM "$SCHED_PID"
+        zuma_test_wait_exit "$SCHED_PID" 30 || fail "zuma-schedulerd exited with $?"
+        SCHED_PID=
+else
+        step "SKIPPED the scheduler's events: no zuma-schedulerd at $ZUMA_SCHEDULERD"
+fi
+notifyd_alive
+
+# --- 7: the end ---
 step "SIGTERM: zuma-notifyd exits 0"
 kill -TERM "$NOTIFYD_PID"
 status=0
