@@ -4,9 +4,12 @@
 #include "zuma-notify-config.h"
 
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 
 #include "zuma-duration.h"
 
+/* A configuration is a few lines; a larger file is a mistake. */
+#define CONFIG_SIZE_MAX (64 * 1024)
 #define GROUP_EVENTS "events"
 #define GROUP_COALESCE "coalesce"
 
@@ -133,8 +136,16 @@ void zuma_notify_config_load(ZumaNotifyConfig *config, const char *path, GPtrArr
 {
         g_autofree char *data = NULL;
         g_autoptr(GError) error = NULL;
+        GStatBuf st;
         gsize len;
 
+        /* Before reading it: a huge file is not read at all. */
+        if (g_stat(path, &st) == 0 && st.st_size > CONFIG_SIZE_MAX) {
+                g_ptr_array_add(problems,
+                                g_strdup_printf("%s: larger than %d bytes; using the defaults",
+                                                path, CONFIG_SIZE_MAX));
+                return;
+        }
         if (!g_file_get_contents(path, &data, &len, &error)) {
                 if (!g_error_matches(error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
                         g_ptr_array_add(problems, g_strdup_printf("%s: %s; using the defaults",

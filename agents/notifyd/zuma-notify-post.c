@@ -3,6 +3,8 @@
 
 #include "zuma-notify-post.h"
 
+#include <string.h>
+
 /* A server that takes longer than this is as good as absent. */
 #define NOTIFY_TIMEOUT_MS 5000
 /* The notification server decides how long it stays up. */
@@ -13,6 +15,7 @@ struct ZumaPoster {
         guint watch_id;
         gboolean failing;          /* the last post failed: log further failures at debug */
         GCancellable *cancellable; /* posts in flight, cancelled when freed */
+        gboolean markup;           /* the server reads markup in bodies */
         ZumaServerGoneFunc server_gone;
         gpointer user_data;
 };
@@ -33,10 +36,36 @@ static void post_free(Post *post)
         g_free(post);
 }
 
+static void on_capabilities(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = NULL;
+        g_autofree const char **capabilities = NULL;
+        ZumaPoster *self;
+
+        reply = g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+        if (g_error_matches(error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+                return;
+        self = user_data;
+        if (!reply) {
+                g_debug("no capabilities from the notification server: %s", error->message);
+                return;
+        }
+        g_variant_get(reply, "(^a&s)", &capabilities);
+        self->markup = g_strv_contains(capabilities, "body-markup");
+        g_debug("the notification server %s markup in bodies", self->markup ? "reads" : "ignores");
+}
+
 static void on_server_appeared(GDBusConnection *connection, const char *name, const char *owner,
                                gpointer user_data)
 {
+        ZumaPoster *self = user_data;
+
         g_info("notification server %s is on the session bus (%s)", name, owner);
+        g_dbus_connection_call(self->session, name, ZUMA_NOTIFICATIONS_PATH,
+                               ZUMA_NOTIFICATIONS_BUS_NAME, "GetCapabilities", NULL,
+                               G_VARIANT_TYPE("(as)"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                               NOTIFY_TIMEOUT_MS, self->cancellable, on_capabilities, self);
 }
 
 static void on_server_vanished(GDBusConnection *connection, const char *name, gpointer user_data)
@@ -44,6 +73,7 @@ static void on_server_vanished(GDBusConnection *connection, const char *name, gp
         ZumaPoster *self = user_data;
 
         g_info("no notification server (%s) on the session bus", name);
+        self->markup = TRUE;
         if (self->server_gone)
                 self->server_gone(self->user_data);
 }
@@ -55,6 +85,7 @@ ZumaPoster *zuma_poster_new(GDBusConnection *session, ZumaServerGoneFunc server_
 
         self->session = g_object_ref(session);
         self->cancellable = g_cancellable_new();
+        self->markup = TRUE;
         self->server_gone = server_gone;
         self->user_data = user_data;
         self->watch_id = g_bus_watch_name_on_connection(
@@ -107,10 +138,44 @@ static void on_notify_reply(GObject *source, GAsyncResult *result, gpointer user
         post_free(post);
 }
 
+/* &, < and >: what the specification's body markup needs escaped (quotes
+ * stay readable for servers that print the raw body). */
+static char *escape_markup(const char *text)
+{
+        GString *escaped = g_string_sized_new(strlen(text));
+
+        for (const char *p = text; *p; p++) {
+                if (*p == '&')
+                        g_string_append(escaped, "&amp;");
+                else if (*p == '<')
+                        g_string_append(escaped, "&lt;");
+                else if (*p == '>')
+                        g_string_append(escaped, "&gt;");
+                else
+                        g_string_append_c(escaped, *p);
+        }
+        return g_string_free(escaped, FALSE);
+}
+
+/* The body as the server is to get it: cut short, escaped for markup. */
+static char *body_text(const ZumaPoster *self, const char *body)
+{
+        g_autofree char *cut = NULL;
+
+        if (g_utf8_strlen(body, -1) > ZUMA_NOTIFY_BODY_MAX) {
+                g_autofree char *head = g_utf8_substring(body, 0, ZUMA_NOTIFY_BODY_MAX - 1);
+
+                cut = g_strconcat(head, "…", NULL);
+                body = cut;
+        }
+        return self->markup ? escape_markup(body) : g_strdup(body);
+}
+
 void zuma_poster_post(ZumaPoster *self, const ZumaMessage *message, guint32 replaces_id,
                       ZumaPostedFunc done, gpointer done_data, GDestroyNotify destroy)
 {
         static const char *const no_actions[] = { NULL };
+        g_autofree char *body = body_text(self, message->body);
         GVariantBuilder hints;
         Post *post = g_new0(Post, 1);
 

@@ -11,6 +11,11 @@
  * start a server by D-Bus activation, as desktops expect.  The server's
  * name is watched so that ids it gave (for replaces_id) are forgotten when
  * it goes: a new server does not know them.
+ *
+ * Bodies carry text from the bus (a volume's LastError, a command's
+ * failure): they are cut to ZUMA_NOTIFY_BODY_MAX characters, and escaped
+ * for a server that reads markup in bodies (capability "body-markup",
+ * asked when the server appears; assumed until it answers, as most do).
  */
 #pragma once
 
@@ -23,6 +28,7 @@ G_BEGIN_DECLS
 #define ZUMA_NOTIFICATIONS_BUS_NAME "org.freedesktop.Notifications"
 #define ZUMA_NOTIFICATIONS_PATH "/org/freedesktop/Notifications"
 #define ZUMA_NOTIFICATIONS_APP_NAME "Zumastor"
+#define ZUMA_NOTIFY_BODY_MAX 500 /* characters */
 
 typedef struct ZumaPoster ZumaPoster;
 

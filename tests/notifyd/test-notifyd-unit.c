@@ -8,6 +8,8 @@
  */
 #include <string.h>
 
+#include <glib/gstdio.h>
+
 #include "zuma-notify-coalesce.h"
 #include "zuma-notify-config.h"
 #include "zuma-notify-humanize.h"
@@ -80,7 +82,7 @@ static void assert_problem(GPtrArray *problems, guint i, const char *part1, cons
 
         g_assert_cmpuint(i, <, problems->len);
         problem = problems->pdata[i];
-        g_assert_true(g_str_has_prefix(problem, "notify.conf: "));
+        g_assert_nonnull(strstr(problem, "notify.conf: "));
         g_assert_nonnull(strstr(problem, part1));
         if (part2)
                 g_assert_nonnull(strstr(problem, part2));
@@ -157,6 +159,32 @@ static void test_config_unparsable(void)
         g_assert_cmpuint(too_long->len, ==, 2);
         g_assert_cmpint(config.window_seconds, ==, HOUR_S);
         g_assert_cmpint(config.batch_seconds, ==, DAY_S);
+}
+
+/* A file: read; too large: not read, the defaults. */
+static void test_config_file(void)
+{
+        g_autofree char *dir = g_dir_make_tmp("notifyd-XXXXXX", NULL);
+        g_autofree char *path = g_build_filename(dir, "notify.conf", NULL);
+        g_autofree char *huge = g_strnfill(70 * 1024, '#');
+        g_autoptr(GPtrArray) problems = g_ptr_array_new_with_free_func(g_free);
+        g_autoptr(GPtrArray) too_large = g_ptr_array_new_with_free_func(g_free);
+        ZumaNotifyConfig config;
+
+        g_assert_nonnull(dir);
+        zuma_notify_config_init(&config);
+        g_assert_true(g_file_set_contents(path, "[events]\nmissed=false\n", -1, NULL));
+        zuma_notify_config_load(&config, path, problems);
+        g_assert_cmpuint(problems->len, ==, 0);
+        g_assert_false(config.enabled[ZUMA_NOTIFY_MISSED]);
+        zuma_notify_config_init(&config);
+        g_assert_true(g_file_set_contents(path, huge, -1, NULL));
+        zuma_notify_config_load(&config, path, too_large);
+        g_assert_cmpuint(too_large->len, ==, 1);
+        assert_problem(too_large, 0, path, "larger than");
+        g_assert_true(config.enabled[ZUMA_NOTIFY_MISSED]);
+        g_assert_cmpint(g_unlink(path), ==, 0);
+        g_assert_cmpint(g_rmdir(dir), ==, 0);
 }
 
 /* --- coalescing --- */
@@ -363,6 +391,7 @@ int main(int argc, char **argv)
         g_test_add_func("/notifyd/config/keys", test_config_keys);
         g_test_add_func("/notifyd/config/mistakes", test_config_mistakes);
         g_test_add_func("/notifyd/config/unparsable", test_config_unparsable);
+        g_test_add_func("/notifyd/config/file", test_config_file);
         g_test_add_func("/notifyd/coalesce/day-of-hourlies", test_coalesce_day_of_hourlies);
         g_test_add_func("/notifyd/coalesce/burst", test_coalesce_burst);
         g_test_add_func("/notifyd/coalesce/batch-end", test_coalesce_batch_end);
