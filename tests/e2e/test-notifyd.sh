@@ -76,7 +76,6 @@ SEED=${ZUMA_TEST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "seed: $SEED (replay with ZUMA_TEST_SEED=$SEED)"
 VOL=notevol
 WINDOW=3
-MIB=$((1024 * 1024))
 NOTIFY_NAME=org.zumastor.Notify1
 SERVER_NAME=org.freedesktop.Notifications
 NOTIFYD_PID=
@@ -107,6 +106,19 @@ session_owner_pid() {
                 sed -n 's/^(uint32 \([0-9]*\),)$/\1/p'
 }
 
+# wait_owner PID HAS-OWNER NAME WHAT: until HAS-OWNER NAME (session_has_owner
+# or zuma_test_has_owner) says NAME has an owner; fails when PID (WHAT) exits
+# first or after the deadline.
+wait_owner() {
+        local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
+
+        until "$2" "$3"; do
+                zuma_test_alive "$1" || fail "$4 exited at start: see its log in $ZUMA_TEST_DIR"
+                [ $SECONDS -lt $deadline ] || fail "$4 did not take $3"
+                sleep 0.05
+        done
+}
+
 notifyd_cleanup() {
         local status=$?
 
@@ -121,17 +133,11 @@ notifyd_cleanup() {
 # --- dunst ---
 
 dunst_start() {
-        local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
-
         echo "=== dunst ($(date +%T))" >>"$ZUMA_TEST_DIR/dunst.log"
         xvfb-run -a -e "$ZUMA_TEST_DIR/xvfb.log" dunst -print >>"$DUNST_OUT" \
                 2>>"$ZUMA_TEST_DIR/dunst.log" </dev/null &
         DUNST_PID=$!
-        until session_has_owner $SERVER_NAME; do
-                zuma_test_alive "$DUNST_PID" || fail "dunst did not start: $(tail -n 5 "$ZUMA_TEST_DIR/dunst.log")"
-                [ $SECONDS -lt $deadline ] || fail "dunst did not take $SERVER_NAME"
-                sleep 0.05
-        done
+        wait_owner "$DUNST_PID" session_has_owner $SERVER_NAME dunst
 }
 
 # Kills dunst itself (the owner of the name); xvfb-run then ends Xvfb.
@@ -191,17 +197,11 @@ expect() {
 # --- zuma-notifyd ---
 
 notifyd_start() {
-        local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
-
         G_DEBUG=fatal-criticals "$ZUMA_NOTIFYD" --config "$ZUMA_TEST_DIR/notify.conf" \
                 --system-bus-address "$DBUS_SYSTEM_BUS_ADDRESS" --verbose \
                 >>"$ZUMA_TEST_DIR/notifyd.log" 2>&1 </dev/null &
         NOTIFYD_PID=$!
-        until session_has_owner $NOTIFY_NAME; do
-                zuma_test_alive "$NOTIFYD_PID" || fail "zuma-notifyd exited at start"
-                [ $SECONDS -lt $deadline ] || fail "zuma-notifyd did not take $NOTIFY_NAME"
-                sleep 0.05
-        done
+        wait_owner "$NOTIFYD_PID" session_has_owner $NOTIFY_NAME zuma-notifyd
 }
 
 notifyd_alive() {
@@ -219,17 +219,11 @@ cpu_ticks() {
 NOW=$(date -u -d '2027-01-10 10:30:00' +%s)
 
 sched_start() {
-        local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
-
         G_DEBUG=fatal-criticals "$ZUMA_SCHEDULERD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" \
                 --state-dir "$ZUMA_TEST_DIR/sched-state" --run-dir "$ZUMA_TEST_DIR/sched-run" \
                 --test-clock "$NOW" --verbose >>"$ZUMA_TEST_DIR/schedulerd.log" 2>&1 </dev/null &
         SCHED_PID=$!
-        until zuma_test_has_owner $SCHED; do
-                zuma_test_alive "$SCHED_PID" || fail "zuma-schedulerd exited at start"
-                [ $SECONDS -lt $deadline ] || fail "zuma-schedulerd did not take $SCHED"
-                sleep 0.05
-        done
+        wait_owner "$SCHED_PID" zuma_test_has_owner $SCHED zuma-schedulerd
 }
 
 # advance SECONDS: the test clock moves; answered once the scheduler acted.
@@ -331,7 +325,7 @@ last=$(wait_record "$n" "^5 snapshots of $VOL taken" $((WINDOW + ZUMA_TEST_TIMEO
 expect "$last" LOW "5 snapshots of $VOL taken" "^since [0-9]{2}:[0-9]{2}; the newest is s5$"
 posts=$(records | tail -n +$((n + 1)) | awk -F '\t' -v v="of $VOL taken" 'index($4, v)' | wc -l)
 ids=$(records | tail -n +$((n + 1)) | awk -F '\t' -v v="of $VOL taken" 'index($4, v) { print $1 }' | sort -u)
-[ "$ids" = "$id" ] || fail "the coalesced posts have ids '$(echo $ids)', want all $id (replaces_id)"
+[ "$ids" = "$id" ] || fail "the coalesced posts have ids '$(echo "$ids" | tr '\n' ' ')', want all $id (replaces_id)"
 [ "$posts" -lt 5 ] || fail "5 snapshots made $posts posts: not coalesced"
 step "5 snapshots: $posts posts of notification $id"
 
