@@ -213,7 +213,10 @@ static int parse_command_line(ZumaDaemon *self, int *argc, char ***argv)
                                          &self->run_dir, run_help, "DIR" };
         const GOptionEntry common_entries[] = {
                 { "bus-address", 0, 0, G_OPTION_ARG_STRING, &self->bus_address,
-                  "Connect to this bus instead of the system bus (no polkit there)", "ADDRESS" },
+                  spec->session_bus
+                          ? "Connect to this bus instead of the session bus"
+                          : "Connect to this bus instead of the system bus (no polkit there)",
+                  "ADDRESS" },
                 { "admin-group", 0, 0, G_OPTION_ARG_STRING, &self->admin_group,
                   "Members of this group may change things besides root (default " ZUMA_ADMIN_GROUP
                   "; \"\" for root only)",

@@ -40,6 +40,20 @@ static void on_system_bus_closed(GDBusConnection *connection, gboolean remote_pe
         zuma_daemon_quit(notifyd->daemon, ZUMA_EXIT_FAILURE);
 }
 
+/* --session-bus-address: the session bus as GIO finds it, before
+ * zuma_daemon_run() connects (one thread, at option parsing). */
+static gboolean set_session_bus_address(const char *option_name, const char *value, gpointer data,
+                                        GError **error)
+{
+        if (!*value) {
+                g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
+                            "%s needs a bus address", option_name);
+                return FALSE;
+        }
+        g_setenv("DBUS_SESSION_BUS_ADDRESS", value, TRUE);
+        return TRUE;
+}
+
 static void load_config(Notifyd *notifyd, ZumaNotifyConfig *config)
 {
         g_autofree char *default_path = zuma_notify_config_default_path();
@@ -103,6 +117,8 @@ int main(int argc, char **argv)
                   "FILE" },
                 { "system-bus-address", 0, 0, G_OPTION_ARG_STRING, &notifyd.system_bus_address,
                   "Follow the agents on this bus instead of the system bus", "ADDRESS" },
+                { "session-bus-address", 0, 0, G_OPTION_ARG_CALLBACK, set_session_bus_address,
+                  "Post on this bus instead of the session bus (like --bus-address)", "ADDRESS" },
                 G_OPTION_ENTRY_NULL
         };
         const ZumaDaemonSpec spec = {
