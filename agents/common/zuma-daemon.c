@@ -186,14 +186,12 @@ static int lock_directory(const char *name, const char *dir, GError **error)
         return -1;
 }
 
-static GDBusConnection *connect_bus(const ZumaDaemon *self, GError **error)
+GDBusConnection *zuma_daemon_connect_bus(GBusType bus_type, const char *address, GError **error)
 {
-        if (!self->bus_address)
-                return g_bus_get_sync(self->spec->session_bus ? G_BUS_TYPE_SESSION
-                                                              : G_BUS_TYPE_SYSTEM,
-                                      NULL, error);
+        if (!address)
+                return g_bus_get_sync(bus_type, NULL, error);
         return g_dbus_connection_new_for_address_sync(
-                self->bus_address,
+                address,
                 G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT |
                         G_DBUS_CONNECTION_FLAGS_MESSAGE_BUS_CONNECTION,
                 NULL, NULL, error);
@@ -215,7 +213,10 @@ static int parse_command_line(ZumaDaemon *self, int *argc, char ***argv)
                                          &self->run_dir, run_help, "DIR" };
         const GOptionEntry common_entries[] = {
                 { "bus-address", 0, 0, G_OPTION_ARG_STRING, &self->bus_address,
-                  "Connect to this bus instead of the system bus (no polkit there)", "ADDRESS" },
+                  spec->session_bus
+                          ? "Connect to this bus instead of the session bus"
+                          : "Connect to this bus instead of the system bus (no polkit there)",
+                  "ADDRESS" },
                 { "admin-group", 0, 0, G_OPTION_ARG_STRING, &self->admin_group,
                   "Members of this group may change things besides root (default " ZUMA_ADMIN_GROUP
                   "; \"\" for root only)",
@@ -295,7 +296,9 @@ static int run(ZumaDaemon *self)
                         return ZUMA_EXIT_FAILURE;
                 }
         }
-        self->connection = connect_bus(self, &error);
+        self->connection =
+                zuma_daemon_connect_bus(spec->session_bus ? G_BUS_TYPE_SESSION : G_BUS_TYPE_SYSTEM,
+                                        self->bus_address, &error);
         if (!self->connection) {
                 g_warning("cannot connect to the %s: %s",
                           self->bus_address   ? "bus"

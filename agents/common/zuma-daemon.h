@@ -83,6 +83,12 @@ const char *zuma_daemon_get_run_dir(ZumaDaemon *self);
  * check_options() on. */
 const char *zuma_daemon_get_bus_address(ZumaDaemon *self);
 
+/* A connection to the bus at address (a message bus: authenticated, Hello
+ * sent), or to bus_type's bus when address is NULL.  What the daemon's own
+ * connection is made with; for a daemon that needs a second bus too
+ * (zuma-notifyd: the session bus for itself, the system bus to follow). */
+GDBusConnection *zuma_daemon_connect_bus(GBusType bus_type, const char *address, GError **error);
+
 /* Sends STATUS= from describe() (after something it counts changed). */
 void zuma_daemon_update_status(ZumaDaemon *self);
 
