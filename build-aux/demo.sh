@@ -5,7 +5,8 @@
 # system bus, a volume on two loop devices driven with zumactl, ext4 on
 # /dev/zumastor/demo, snapshots taken between changes to real files and
 # mounted read-only to show what each one kept; then zuma-schedulerd on a
-# clock the demo drives takes a day of scheduled snapshots.
+# clock the demo drives takes a day of scheduled snapshots, and zuma-notifyd
+# tells a desktop (dunst on a virtual X display, a private session bus).
 #
 # It reuses the bus tests' harness (tests/bus/zuma-test-bus.sh) for the
 # private dbus-daemon with the shipped policy, the server, udev with the
@@ -101,6 +102,7 @@ demo_exit() {
 
         set +e
         stop_scheduler 2>/dev/null
+        stop_desktop 2>/dev/null
         [ -n "$FROZEN" ] && fsfreeze --unfreeze "$FROZEN" 2>/dev/null
         case $status in
         0)
@@ -275,6 +277,75 @@ stop_scheduler() {
         SCHEDULERD_PID=""
 }
 
+# ---- a desktop to tell: dunst and zuma-notifyd ----
+
+SESSION_BUS_PID="" DUNST_PGID="" NOTIFYD_PID=""
+NOTIFY=0
+
+stop_desktop() {
+        [ -z "$NOTIFYD_PID" ] || kill -TERM "$NOTIFYD_PID" 2>/dev/null
+        [ -z "$DUNST_PGID" ] || kill -TERM -- "-$DUNST_PGID" 2>/dev/null
+        [ -z "$SESSION_BUS_PID" ] || kill -TERM "$SESSION_BUS_PID" 2>/dev/null
+        NOTIFYD_PID="" DUNST_PGID="" SESSION_BUS_PID=""
+}
+
+# The notifications dunst printed, one "URGENCY  SUMMARY: BODY" a line.
+show_notifications() {
+        python3 "$SOURCE_DIR/tests/e2e/dunst-records.py" "$DIR/dunst.out" |
+                awk -F'\t' '{ printf "  [%s] %s: %s\n", $2, $4, $5 }'
+}
+
+if command -v dunst >/dev/null && command -v xvfb-run >/dev/null && command -v xauth >/dev/null; then
+        NOTIFY=1
+        say "A desktop session to tell: a session bus, dunst (a notification server, on a virtual X display) and zuma-notifyd"
+        # A session bus of the demo's own, without service activation.
+        cat >"$DIR/session.conf" <<CONF
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>session</type>
+  <listen>unix:path=$DIR/session_bus_socket</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow send_destination="*" eavesdrop="true"/>
+    <allow eavesdrop="true"/>
+    <allow own="*"/>
+  </policy>
+</busconfig>
+CONF
+        dbus-daemon --config-file="$DIR/session.conf" --nofork --print-address=1 \
+                >"$DIR/session.address" 2>"$DIR/session-bus.log" </dev/null &
+        SESSION_BUS_PID=$!
+        deadline=$((SECONDS + 20))
+        until [ -s "$DIR/session.address" ]; do
+                [ $SECONDS -lt $deadline ] || die "the session bus did not start: $(cat "$DIR/session-bus.log")"
+                sleep 0.05
+        done
+        DBUS_SESSION_BUS_ADDRESS=$(head -n 1 "$DIR/session.address")
+        export DBUS_SESSION_BUS_ADDRESS
+        setsid xvfb-run -a dunst -print >"$DIR/dunst.out" 2>"$DIR/dunst.log" </dev/null &
+        DUNST_PGID=$!
+        # Snapshot notifications are grouped: the first is posted at once,
+        # the next ones update it at most every window (an hour by default;
+        # 2 s here, for a day that passes in seconds).
+        printf '[coalesce]\nwindow=2s\n' >"$DIR/notify.conf"
+        show_line "zuma-notifyd --config notify.conf   # notify.conf: [coalesce] window=2s"
+        "$BUILD_DIR/agents/notifyd/zuma-notifyd" --config "$DIR/notify.conf" \
+                --system-bus-address "$DBUS_SYSTEM_BUS_ADDRESS" >"$DIR/notifyd.log" 2>&1 </dev/null &
+        NOTIFYD_PID=$!
+        deadline=$((SECONDS + 20))
+        until gdbus call --session -d org.freedesktop.DBus -o /org/freedesktop/DBus \
+                -m org.freedesktop.DBus.GetNameOwner org.zumastor.Notify1 >/dev/null 2>&1 &&
+                gdbus call --session -d org.freedesktop.DBus -o /org/freedesktop/DBus \
+                        -m org.freedesktop.DBus.GetNameOwner org.freedesktop.Notifications >/dev/null 2>&1; do
+                [ $SECONDS -lt $deadline ] || die "dunst or zuma-notifyd did not start (logs in $DIR)"
+                sleep 0.1
+        done
+        echo "session bus: $DBUS_SESSION_BUS_ADDRESS; dunst and zuma-notifyd are on it"
+else
+        say "(dunst, xvfb-run or xauth is missing: no desktop notifications in this demo; build-aux/install-deps.sh installs them)"
+fi
+
 say "zuma-schedulerd on the same bus, on a clock the demo drives (--test-clock): a day passes in seconds"
 mkdir "$DIR/scheduler-state" "$DIR/scheduler-run"
 # Today 00:00 UTC; the scheduler works in UTC and names snapshots by it.
@@ -311,6 +382,13 @@ show_line "grep -o 'frozen for .*' schedulerd.log | tail -n 3"
 grep -o 'frozen for .*' "$DIR/schedulerd.log" | tail -n 3 || true
 run zumactl forget schedule "$VOLUME"
 stop_scheduler
+
+if [ "$NOTIFY" = 1 ]; then
+        say "What the desktop was told (dunst -print): a day of scheduled snapshots is one notification, updated"
+        sleep 3 # the end of the 2 s grouping window
+        show_notifications
+        stop_desktop
+fi
 
 # ---- cleanup ----
 
