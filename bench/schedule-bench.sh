@@ -72,53 +72,15 @@ volume=sbench
 origin_mb=256
 store_mb=2048
 
-for knob in prune_snapshots freezes probes freeze_gap_s; do
-        if ! [[ ${!knob} =~ ^[1-9][0-9]*$ ]]; then
-                echo "schedule-bench: $knob=${!knob}: not a positive integer" >&2
-                exit 2
-        fi
-done
+BENCH_NAME=schedule-bench
+# shellcheck source-path=SCRIPTDIR source=bench-lib.sh
+. "$ZUMA_SOURCE_DIR/bench/bench-lib.sh"
+
+require_positive prune_snapshots freezes probes freeze_gap_s
 if [ "$prune_snapshots" -lt 2 ] || [ "$prune_snapshots" -gt 60000 ]; then
         echo "schedule-bench: ZUMA_BENCH_PRUNE_SNAPSHOTS must be 2..60000" >&2
         exit 2
 fi
-
-bench_start=$SECONDS
-
-progress() {
-        printf '[%7ds] %s\n' $((SECONDS - bench_start)) "$*" >&2
-}
-
-die() {
-        echo "schedule-bench: $*" >&2
-        exit 1
-}
-
-json_string() {
-        local s=$1
-
-        s=${s//\\/\\\\}
-        s=${s//\"/\\\"}
-        printf '"%s"' "$s"
-}
-
-json_number() {
-        case "$1" in
-        "" | nan | inf | -inf | null) printf 'null' ;;
-        *) printf '%.6g' "$1" ;;
-        esac
-}
-
-# emit METRIC VALUE UNIT BASELINE NOTE: the line bench-util.c's emit() prints.
-emit() {
-        printf '{"metric": %s, "value": %s, "unit": %s, "baseline": %s, "note": %s}\n' \
-                "$(json_string "$1")" "$(json_number "$2")" "$(json_string "$3")" \
-                "$(json_number "$4")" "$(json_string "$5")"
-}
-
-ratio() {
-        awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "nan") print "nan"; else print a / b }'
-}
 
 # stats: "COUNT MEDIAN MAX" of the numbers on stdin, one a line.
 stats() {
@@ -172,23 +134,10 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-zuma_test_start_bus
-zuma_test_start_daemon
-udev=0
-if zuma_test_start_udev; then
-        udev=1
-fi
+start_server
 
 zumactl() {
         timeout 300 "$ZUMACTL" --no-progress "$@"
-}
-
-json_field() {
-        python3 -c 'import json, sys
-d = json.load(sys.stdin)
-for key in sys.argv[1].split("."):
-        d = d[key]
-print("null" if d is None else d)' "$1"
 }
 
 # --- setup ---
