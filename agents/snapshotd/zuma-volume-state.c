@@ -25,7 +25,7 @@
  * zuma-usage-rate.h); StoreUsageRate and StoreFullInSeconds show the
  * estimate, rounded, changed at most every USAGE_RATE_PUBLISH_US so that
  * a store that grows does not send PropertiesChanged at every refresh.
- * Stopping forgets the samples (0 and -1).
+ * Leaving "running" (stopped, failed) forgets the samples (0 and -1).
  */
 #define G_LOG_DOMAIN "zuma-volume"
 
@@ -337,12 +337,17 @@ const char *volume_state_name(VolumeState state)
         }
 }
 
+static void forget_usage_rate(ZumaVolume *self);
+
 void volume_set_state(ZumaVolume *self, VolumeState state)
 {
         if (self->state == state)
                 return;
         self->state = state;
         g_object_notify_by_pspec(G_OBJECT(self), props[PROP_STATE]);
+        /* Only a running volume is sampled: the rate is not known now. */
+        if (state != VOLUME_RUNNING)
+                forget_usage_rate(self);
 }
 
 void volume_set_last_error(ZumaVolume *self, const char *message)
@@ -528,12 +533,17 @@ static void set_usage_rate(ZumaVolume *self, double rate, gint64 full_in_s)
         }
 }
 
-void volume_clear_figures(ZumaVolume *self)
+static void forget_usage_rate(ZumaVolume *self)
 {
-        set_figures(self, &(VolumeFigures){ 0 });
         zuma_usage_rate_reset(&self->usage_rate);
         self->usage_rate_shown_at = 0;
         set_usage_rate(self, 0, -1);
+}
+
+void volume_clear_figures(ZumaVolume *self)
+{
+        set_figures(self, &(VolumeFigures){ 0 });
+        forget_usage_rate(self);
 }
 
 /* A sample of the used space; the estimate shown, when it is time. */
