@@ -59,14 +59,12 @@ static double create_one(GDBusConnection *connection, const char *vol_path, cons
         g_variant_builder_add(&options, "{sv}", "attach", g_variant_new_boolean(FALSE));
         g_variant_builder_add(&options, "{sv}", "priority", g_variant_new_int32(priority));
         start = g_get_monotonic_time();
-        reply = g_dbus_connection_call_sync(connection, ZUMA_SNAPSHOTD_BUS_NAME, vol_path,
-                                            ZUMA_INTERFACE_VOLUME, "CreateSnapshot",
-                                            g_variant_new("(sa{sv})", name, &options),
-                                            G_VARIANT_TYPE("(os)"), G_DBUS_CALL_FLAGS_NONE,
-                                            CALL_TIMEOUT_MS, NULL, &error);
+        reply = g_dbus_connection_call_sync(
+                connection, ZUMA_SNAPSHOTD_BUS_NAME, vol_path, ZUMA_INTERFACE_VOLUME,
+                "CreateSnapshot", g_variant_new("(sa{sv})", name, &options), G_VARIANT_TYPE("(os)"),
+                G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, &error);
         if (!reply) {
-                g_printerr("schedule-bench-client: CreateSnapshot %s: %s\n", name,
-                           error->message);
+                g_printerr("schedule-bench-client: CreateSnapshot %s: %s\n", name, error->message);
                 exit(1);
         }
         return ms_since(start);
@@ -160,8 +158,7 @@ static int advance(const char *seconds_text)
                 g_variant_new("(x@a{sv})", seconds, g_variant_new("a{sv}", NULL)), NULL,
                 G_DBUS_CALL_FLAGS_NONE, CALL_TIMEOUT_MS, NULL, &error);
         if (!reply) {
-                g_printerr("schedule-bench-client: Advance %s: %s\n", seconds_text,
-                           error->message);
+                g_printerr("schedule-bench-client: Advance %s: %s\n", seconds_text, error->message);
                 return 1;
         }
         printf("%.3f\n", ms_since(start));
