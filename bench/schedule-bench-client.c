@@ -13,7 +13,8 @@
  *                             attached, priority 0) every INTERVAL_MS until
  *                             STOPFILE exists or MAX were made; creates
  *                             STOPFILE.started after the first; prints
- *                             "COUNT MAX_MS MEDIAN_MS"
+ *                             "COUNT MAX_MS MEDIAN_MS", and each creation
+ *                             of 100 ms or more on stderr
  *   advance SECONDS           Scheduler1.TestClock.Advance(SECONDS), which
  *                             answers once the scheduler has acted on the
  *                             new time; prints its milliseconds
@@ -28,6 +29,9 @@
 #include "zuma-names.h"
 
 #define CALL_TIMEOUT_MS (3600 * 1000)
+/* A probe's creation this slow is reported on stderr, with its time, to
+ * be matched with the daemons' logs. */
+#define SLOW_MS 100.0
 
 static GDBusConnection *connect_bus(void)
 {
@@ -130,9 +134,16 @@ static int probe(const char *vol_path, const char *prefix, const char *stop_file
 
         while (times->len < most && !g_file_test(stop_file, G_FILE_TEST_EXISTS)) {
                 g_autofree char *name = g_strdup_printf("%s-%u", prefix, times->len + 1);
+                g_autoptr(GDateTime) when = g_date_time_new_now_local();
                 double ms = create_one(connection, vol_path, name, 0);
 
                 g_array_append_val(times, ms);
+                if (ms >= SLOW_MS) {
+                        g_autofree char *at = g_date_time_format(when, "%H:%M:%S.%f");
+
+                        g_printerr("schedule-bench-client: %s took %.1f ms (called at %s)\n", name,
+                                   ms, at);
+                }
                 if (times->len == 1 && !g_file_set_contents(started, "started\n", -1, NULL)) {
                         g_printerr("schedule-bench-client: cannot write %s\n", started);
                         return 1;
