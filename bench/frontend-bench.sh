@@ -55,74 +55,20 @@ seq_depth=4
 rand_depth=16
 volume=fe-bench
 
-for knob in origin_mb run_seconds rounds chunk_kb; do
-        if ! [[ ${!knob} =~ ^[1-9][0-9]*$ ]]; then
-                echo "frontend-bench: $knob=${!knob}: not a positive integer" >&2
-                exit 2
-        fi
-done
+BENCH_NAME=frontend-bench
+# shellcheck source-path=SCRIPTDIR source=bench-lib.sh
+. "$ZUMA_SOURCE_DIR/bench/bench-lib.sh"
 
-bench_start=$SECONDS
-
-progress() {
-        printf '[%7ds] %s\n' $((SECONDS - bench_start)) "$*" >&2
-}
-
-die() {
-        echo "frontend-bench: $*" >&2
-        exit 1
-}
-
-json_string() {
-        local s=$1
-
-        s=${s//\\/\\\\}
-        s=${s//\"/\\\"}
-        printf '"%s"' "$s"
-}
-
-json_number() {
-        case "$1" in
-        "" | nan | inf | -inf | null) printf 'null' ;;
-        *) printf '%.6g' "$1" ;;
-        esac
-}
-
-# emit METRIC VALUE UNIT BASELINE NOTE: the line bench-util.c's emit() prints.
-emit() {
-        printf '{"metric": %s, "value": %s, "unit": %s, "baseline": %s, "note": %s}\n' \
-                "$(json_string "$1")" "$(json_number "$2")" "$(json_string "$3")" \
-                "$(json_number "$4")" "$(json_string "$5")"
-}
+require_positive origin_mb run_seconds rounds chunk_kb
 
 # calc EXPRESSION: floating-point arithmetic, "nan" when it divides by zero.
 calc() {
         awk "BEGIN { d = ($1); print d }" 2>/dev/null || echo nan
 }
 
-ratio() {
-        awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0) print "nan"; else print a / b }'
-}
-
 mibps() {
         awk -v bytes="$1" -v ms="$2" 'BEGIN {
                 if (ms + 0 == 0) print "nan"; else printf "%.1f\n", bytes / 1048576 / (ms / 1000) }'
-}
-
-# json_field PATH...: the values at each PATH (keys and list indices joined
-# by dots) of the JSON document on stdin, on one line.
-json_field() {
-        python3 -c '
-import json, sys
-document = json.load(sys.stdin)
-values = []
-for path in sys.argv[1:]:
-        value = document
-        for key in path.split("."):
-                value = value[int(key)] if isinstance(value, list) else value[key]
-        values.append("null" if value is None else str(value))
-print(" ".join(values))
-' "$@"
 }
 
 # shellcheck source-path=SCRIPTDIR source=../tests/bus/zuma-test-bus.sh
@@ -153,12 +99,7 @@ bench_cleanup() {
 }
 trap bench_cleanup EXIT
 
-zuma_test_start_bus
-zuma_test_start_daemon
-udev=0
-if zuma_test_start_udev; then
-        udev=1
-fi
+start_server
 
 zumactl() {
         timeout 120 "$ZUMACTL" "$@"

@@ -48,6 +48,33 @@ char *zumactl_format_time_iso8601(guint64 seconds)
         return g_date_time_format(time, "%Y-%m-%dT%H:%M:%SZ");
 }
 
+char *zumactl_format_duration_about(gint64 seconds)
+{
+        static const struct {
+                const char *unit;
+                gint64 seconds; /* of one unit */
+                gint64 below;   /* used below this many seconds */
+        } units[] = {
+                { "second", 1, 90 },
+                { "minute", 60, 90 * 60 },
+                { "hour", 3600, 36 * 3600 },
+                { "day", 86400, 730 * 86400 },
+                { "year", 365 * 86400, G_MAXINT64 },
+        };
+        guint i = 0;
+        gint64 count;
+
+        if (seconds < 0)
+                return NULL;
+        while (seconds >= units[i].below)
+                i++;
+        count = seconds / units[i].seconds +
+                (seconds % units[i].seconds >= (units[i].seconds + 1) / 2 ? 1 : 0);
+        count = MAX(count, 1);
+        return g_strdup_printf("about %" G_GINT64_FORMAT " %s%s", count, units[i].unit,
+                               count == 1 ? "" : "s");
+}
+
 double zumactl_percent(guint64 part, guint64 whole)
 {
         if (whole == 0)

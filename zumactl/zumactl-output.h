@@ -19,6 +19,12 @@ char *zumactl_format_time_local(guint64 seconds);
 /* Seconds since the epoch as ISO 8601 in UTC, "2024-05-01T10:34:56Z". */
 char *zumactl_format_time_iso8601(guint64 seconds);
 
+/* A rough span ahead: "about 40 seconds", "about 1 minute", "about 6
+ * hours", "about 12 days", "about 3 years" (rounded in the largest unit up
+ * to 90 seconds, 90 minutes, 36 hours, 730 days).  NULL when seconds is
+ * negative (unknown). */
+char *zumactl_format_duration_about(gint64 seconds);
+
 /* Percentage of part in whole with one decimal, 0 when whole is 0. */
 double zumactl_percent(guint64 part, guint64 whole);
 

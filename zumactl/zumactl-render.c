@@ -84,6 +84,16 @@ void zumactl_render_volume_json(JsonBuilder *builder, ZumaBusVolume *volume)
         zumactl_json_set_double(builder, "store_used_percent", zumactl_volume_used_percent(volume));
         zumactl_json_set_uint(builder, "snapshot_count",
                               zuma_bus_volume_get_snapshot_count(volume));
+        zumactl_json_set_double(builder, "store_usage_rate",
+                                zuma_bus_volume_get_store_usage_rate(volume));
+        /* Meaningful only with a rate (a server without these
+         * properties reads as 0 and 0). */
+        if (zuma_bus_volume_get_store_usage_rate(volume) > 0 &&
+            zuma_bus_volume_get_store_full_in_seconds(volume) >= 0)
+                zumactl_json_set_int(builder, "store_full_in_seconds",
+                                     zuma_bus_volume_get_store_full_in_seconds(volume));
+        else
+                zumactl_json_set_string(builder, "store_full_in_seconds", NULL);
 }
 
 void zumactl_render_snapshot_json(JsonBuilder *builder, ZumaBusSnapshot *snapshot,
@@ -198,6 +208,24 @@ static char *device_with_size(const char *path, guint64 size)
         return g_strdup_printf("%s (%s)", path, human);
 }
 
+char *zumactl_volume_growth(ZumaBusVolume *volume)
+{
+        double rate = zuma_bus_volume_get_store_usage_rate(volume);
+        gint64 full_in = zuma_bus_volume_get_store_full_in_seconds(volume);
+        g_autofree char *per_minute = NULL;
+        g_autofree char *when = NULL;
+
+        if (!(rate > 0))
+                return g_strdup("not growing");
+        per_minute = zumactl_format_size((guint64)MIN(rate * 60.0, (double)G_MAXINT64));
+        if (full_in == 0)
+                return g_strdup_printf("growing %s/min, full now", per_minute);
+        when = zumactl_format_duration_about(full_in);
+        if (when == NULL)
+                return g_strdup_printf("growing %s/min", per_minute);
+        return g_strdup_printf("growing %s/min, full in %s", per_minute, when);
+}
+
 void zumactl_render_volume_human(GString *out, ZumaBusVolume *volume)
 {
         const char *last_error = zuma_bus_volume_get_last_error(volume);
@@ -233,6 +261,7 @@ void zumactl_render_volume_human(GString *out, ZumaBusVolume *volume)
                            g_strdup_printf("%.1f%% used: data %s, metadata %s, free %s",
                                            zumactl_volume_used_percent(volume), data, meta,
                                            free_bytes));
+                field_take(out, "Store growth", zumactl_volume_growth(volume));
         }
         if (g_strcmp0(zuma_bus_volume_get_state(volume), "running") == 0)
                 field_take(out, "Snapshots",

@@ -39,6 +39,11 @@ char *zumactl_snapshot_flags(ZumaBusSnapshot *snapshot);
 /* Store bytes in use in percent of the store. */
 double zumactl_volume_used_percent(ZumaBusVolume *volume);
 
+/* The store's growth as the server forecasts it (StoreUsageRate,
+ * StoreFullInSeconds): "growing 12.0 MiB/min, full in about 6 hours",
+ * "not growing". */
+char *zumactl_volume_growth(ZumaBusVolume *volume);
+
 /* A value of the GetUsage dictionary, 0 if absent. */
 guint64 zumactl_usage_get(GVariant *usage, const char *key);
 

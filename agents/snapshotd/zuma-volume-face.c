@@ -64,6 +64,8 @@ static const char *const bound_properties[] = {
         "store-metadata-bytes",
         "store-free-bytes",
         "snapshot-count",
+        "store-usage-rate",
+        "store-full-in-seconds",
 };
 
 /* --- the methods --- */

@@ -17,6 +17,7 @@
 
 #include "zuma-engine.h"
 #include "zuma-error.h"
+#include "zuma-usage-rate.h"
 #include "zuma-volume.h"
 
 typedef enum {
@@ -75,6 +76,13 @@ struct _ZumaVolume {
         guint cleanup_id;           /* frees deleted snapshots' space */
         gboolean cleanup_broken;    /* a cleanup step failed: no retry until restart */
         guint usage_level;          /* highest usage threshold crossed: 0, 80, 90, 95 */
+        /* Growth of the used space (zuma-usage-rate.h), and what the
+         * properties show of it: published at most every
+         * USAGE_RATE_PUBLISH_US, rounded. */
+        ZumaUsageRate usage_rate;
+        double usage_rate_shown;    /* StoreUsageRate, bytes/s */
+        gint64 full_in_shown;       /* StoreFullInSeconds, -1 unknown */
+        gint64 usage_rate_shown_at; /* monotonic µs of the last publication */
 };
 
 /* zuma-volume-state.c: the layer the others stand on */

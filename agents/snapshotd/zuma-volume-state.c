@@ -19,6 +19,13 @@
  * THRESHOLD_HYSTERESIS points below emits (percent, false), so a store
  * hovering at a threshold does not flood the bus.  The level found when
  * the volume starts is taken silently.
+ *
+ * Usage rate: each refresh also feeds the used space (data + metadata)
+ * with its monotonic time to the volume's ZumaUsageRate (its design:
+ * zuma-usage-rate.h); StoreUsageRate and StoreFullInSeconds show the
+ * estimate, rounded, changed at most every USAGE_RATE_PUBLISH_US so that
+ * a store that grows does not send PropertiesChanged at every refresh.
+ * Leaving "running" (stopped, failed) forgets the samples (0 and -1).
  */
 #define G_LOG_DOMAIN "zuma-volume"
 
@@ -34,6 +41,7 @@
 #define CLEANUP_INTERVAL_MS 2
 #define CLEANUP_BUDGET 256
 #define THRESHOLD_HYSTERESIS 2.0
+#define USAGE_RATE_PUBLISH_US (5 * G_USEC_PER_SEC)
 
 static const guint thresholds[] = { 80, 90, 95 };
 
@@ -58,6 +66,8 @@ enum {
         PROP_STORE_METADATA_BYTES,
         PROP_STORE_FREE_BYTES,
         PROP_SNAPSHOT_COUNT,
+        PROP_STORE_USAGE_RATE,
+        PROP_STORE_FULL_IN_SECONDS,
         N_PROPS,
 };
 
@@ -123,6 +133,12 @@ static void get_property(GObject *object, guint prop_id, GValue *value, GParamSp
         case PROP_SNAPSHOT_COUNT:
                 g_value_set_uint(value, self->figures.snapshot_count);
                 break;
+        case PROP_STORE_USAGE_RATE:
+                g_value_set_double(value, self->usage_rate_shown);
+                break;
+        case PROP_STORE_FULL_IN_SECONDS:
+                g_value_set_int64(value, self->full_in_shown);
+                break;
         default:
                 G_OBJECT_WARN_INVALID_PROPERTY_ID(object, prop_id, pspec);
         }
@@ -147,6 +163,20 @@ static GParamSpec *uint64_prop(const char *name)
         return g_param_spec_uint64(name, NULL, NULL, 0, G_MAXUINT64, 0,
                                    G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
                                            G_PARAM_STATIC_STRINGS);
+}
+
+static GParamSpec *double_prop(const char *name)
+{
+        return g_param_spec_double(name, NULL, NULL, 0, G_MAXDOUBLE, 0,
+                                   G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
+                                           G_PARAM_STATIC_STRINGS);
+}
+
+static GParamSpec *int64_prop(const char *name, gint64 minimum, gint64 default_value)
+{
+        return g_param_spec_int64(name, NULL, NULL, minimum, G_MAXINT64, default_value,
+                                  G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY |
+                                          G_PARAM_STATIC_STRINGS);
 }
 
 static guint new_signal(GObjectClass *klass, const char *name, guint n_params, ...)
@@ -183,6 +213,8 @@ void volume_class_install(GObjectClass *klass)
         props[PROP_STORE_METADATA_BYTES] = uint64_prop("store-metadata-bytes");
         props[PROP_STORE_FREE_BYTES] = uint64_prop("store-free-bytes");
         props[PROP_SNAPSHOT_COUNT] = uint_prop("snapshot-count");
+        props[PROP_STORE_USAGE_RATE] = double_prop("store-usage-rate");
+        props[PROP_STORE_FULL_IN_SECONDS] = int64_prop("store-full-in-seconds", -1, -1);
         g_object_class_install_properties(klass, N_PROPS, props);
 
         /* A snapshot record came, changed (record or device) or went; the
@@ -305,12 +337,17 @@ const char *volume_state_name(VolumeState state)
         }
 }
 
+static void forget_usage_rate(ZumaVolume *self);
+
 void volume_set_state(ZumaVolume *self, VolumeState state)
 {
         if (self->state == state)
                 return;
         self->state = state;
         g_object_notify_by_pspec(G_OBJECT(self), props[PROP_STATE]);
+        /* Only a running volume is sampled: the rate is not known now. */
+        if (state != VOLUME_RUNNING)
+                forget_usage_rate(self);
 }
 
 void volume_set_last_error(ZumaVolume *self, const char *message)
@@ -484,9 +521,45 @@ static void set_figures(ZumaVolume *self, const VolumeFigures *figures)
         set_uint(self, &f->snapshot_count, figures->snapshot_count, PROP_SNAPSHOT_COUNT);
 }
 
+static void set_usage_rate(ZumaVolume *self, double rate, gint64 full_in_s)
+{
+        if (self->usage_rate_shown != rate) {
+                self->usage_rate_shown = rate;
+                g_object_notify_by_pspec(G_OBJECT(self), props[PROP_STORE_USAGE_RATE]);
+        }
+        if (self->full_in_shown != full_in_s) {
+                self->full_in_shown = full_in_s;
+                g_object_notify_by_pspec(G_OBJECT(self), props[PROP_STORE_FULL_IN_SECONDS]);
+        }
+}
+
+static void forget_usage_rate(ZumaVolume *self)
+{
+        zuma_usage_rate_reset(&self->usage_rate);
+        self->usage_rate_shown_at = 0;
+        set_usage_rate(self, 0, -1);
+}
+
 void volume_clear_figures(ZumaVolume *self)
 {
         set_figures(self, &(VolumeFigures){ 0 });
+        forget_usage_rate(self);
+}
+
+/* A sample of the used space; the estimate shown, when it is time. */
+static void update_usage_rate(ZumaVolume *self, const SsStoreInfo *info)
+{
+        gint64 now = g_get_monotonic_time();
+        gint64 full_in_s;
+        double rate;
+
+        zuma_usage_rate_add(&self->usage_rate, now, info->data_bytes + info->metadata_bytes);
+        if (self->usage_rate_shown_at && now - self->usage_rate_shown_at < USAGE_RATE_PUBLISH_US)
+                return;
+        rate = zuma_usage_rate_estimate(&self->usage_rate, info->free_bytes, &full_in_s);
+        zuma_usage_rate_round(&rate, &full_in_s);
+        self->usage_rate_shown_at = now;
+        set_usage_rate(self, rate, full_in_s);
 }
 
 static void update_thresholds(ZumaVolume *self, const SsStoreInfo *info, gboolean emit)
@@ -550,6 +623,7 @@ static void refresh(ZumaVolume *self, gboolean emit, gboolean periodic)
                           });
         set_uint(self, &self->chunk_size, info.chunk_size, PROP_CHUNK_SIZE);
         update_thresholds(self, &info, emit);
+        update_usage_rate(self, &info);
         if (info.cleanup_jobs > 0)
                 kick_cleanup(self);
 }

@@ -500,6 +500,7 @@ static void zuma_volume_init(ZumaVolume *self)
         self->last_error = g_strdup("");
         self->store_warning = g_strdup("");
         self->device = g_strdup("");
+        self->full_in_shown = -1;
         self->snapshots = volume_new_snapshot_table();
         self->jobs = g_ptr_array_new_with_free_func(g_object_unref);
 }

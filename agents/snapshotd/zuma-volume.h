@@ -17,7 +17,8 @@
  *   "name", "uuid", "origin-device", "store-device", "mount-point",
  *   "state", "last-error", "store-warning", "device", "full-policy" (s);
  *   "chunk-size", "snapshot-count" (u); "origin-size", "store-size",
- *   "store-data-bytes", "store-metadata-bytes", "store-free-bytes" (t).
+ *   "store-data-bytes", "store-metadata-bytes", "store-free-bytes" (t);
+ *   "store-usage-rate" (d); "store-full-in-seconds" (x).
  *
  * Signals (the bus signals of the same name, in the order the bus sends
  * them; property changes made before "started", "stopped" and "failed"

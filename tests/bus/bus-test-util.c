@@ -210,6 +210,20 @@ guint64 prop_t(const char *path, const char *iface, const char *name)
         return g_variant_get_uint64(v);
 }
 
+double prop_d(const char *path, const char *iface, const char *name)
+{
+        g_autoptr(GVariant) v = prop(path, iface, name);
+
+        return g_variant_get_double(v);
+}
+
+gint64 prop_x(const char *path, const char *iface, const char *name)
+{
+        g_autoptr(GVariant) v = prop(path, iface, name);
+
+        return g_variant_get_int64(v);
+}
+
 guint32 prop_u(const char *path, const char *iface, const char *name)
 {
         g_autoptr(GVariant) v = prop(path, iface, name);

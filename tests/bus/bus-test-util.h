@@ -91,6 +91,8 @@ guint64 prop_t(const char *path, const char *iface, const char *name);
 guint32 prop_u(const char *path, const char *iface, const char *name);
 gint32 prop_i(const char *path, const char *iface, const char *name);
 gboolean prop_b(const char *path, const char *iface, const char *name);
+double prop_d(const char *path, const char *iface, const char *name);
+gint64 prop_x(const char *path, const char *iface, const char *name);
 void assert_prop_s(const char *path, const char *iface, const char *name, const char *want);
 gboolean object_exists(const char *path);
 

@@ -201,6 +201,9 @@ static void test_define_good(void)
         g_assert_cmpuint(prop_t(T.vol_path, IFACE_VOLUME, "StoreSize"), ==, 64 * MiB);
         g_assert_cmpuint(prop_t(T.vol_path, IFACE_VOLUME, "StoreFreeBytes"), >, 60 * MiB);
         g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 0);
+        /* Just started: fewer than 10 s of samples, the rate not known. */
+        g_assert_cmpfloat(prop_d(T.vol_path, IFACE_VOLUME, "StoreUsageRate"), ==, 0);
+        g_assert_cmpint(prop_x(T.vol_path, IFACE_VOLUME, "StoreFullInSeconds"), ==, -1);
         uuid = prop_s(T.vol_path, IFACE_VOLUME, "Uuid");
         g_assert_cmpuint(strlen(uuid), ==, 36);
         device = prop_s(T.vol_path, IFACE_VOLUME, "Device");
@@ -732,6 +735,27 @@ static void test_stop_start(void)
         g_assert_cmpuint(prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"), ==, 5);
 }
 
+/* The forecast sees the store grow: StoreUsageRate > 0 and
+ * StoreFullInSeconds > 0, once the server has its 10 s of samples and
+ * published them (every 5 s).  Polled with a deadline; no timing is
+ * asserted. */
+static void wait_store_growing(const char *path)
+{
+        gint64 deadline = g_get_monotonic_time() + 60 * G_USEC_PER_SEC;
+        double rate;
+        gint64 full_in;
+
+        for (;;) {
+                rate = prop_d(path, IFACE_VOLUME, "StoreUsageRate");
+                full_in = prop_x(path, IFACE_VOLUME, "StoreFullInSeconds");
+                if (rate > 0 && full_in > 0)
+                        break;
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                g_usleep(200 * 1000);
+        }
+        g_test_message("store growing %.0f B/s, full in %" G_GINT64_FORMAT " s", rate, full_in);
+}
+
 static void test_store_full(void)
 {
         g_autofree char *origin = NULL;
@@ -767,6 +791,7 @@ static void test_store_full(void)
         write_device(device, 0, fill, 0x11);
         rising = wait_signal(path, "UsageThreshold", "(uint32 80, true)");
         g_assert_true(object_exists(victim));
+        wait_store_growing(path);
         /* Past the end of the store: the full policy deletes the snapshot. */
         write_device(device, fill, 48 * MiB - fill, 0x22);
         {

@@ -307,6 +307,17 @@ static void run_jobs(Fixture *f)
         }
 }
 
+/* StoreUsageRate 0 and StoreFullInSeconds -1 (zuma-usage-rate.h). */
+static void assert_usage_rate_unknown(Fixture *f)
+{
+        double rate = -1;
+        gint64 full_in = 0;
+
+        g_object_get(f->volume, "store-usage-rate", &rate, "store-full-in-seconds", &full_in, NULL);
+        g_assert_cmpfloat(rate, ==, 0);
+        g_assert_cmpint(full_in, ==, -1);
+}
+
 static void test_life_cycle(Fixture *f, gconstpointer data)
 {
         g_autoptr(GError) error = NULL;
@@ -333,6 +344,8 @@ static void test_life_cycle(Fixture *f, gconstpointer data)
         g_object_get(f->volume, "uuid", &uuid, "store-size", &store_size, NULL);
         g_assert_cmpuint(strlen(uuid), ==, 36);
         g_assert_cmpuint(store_size, ==, STORE_SIZE);
+        /* Just started: too few samples for a usage rate. */
+        assert_usage_rate_unknown(f);
 
         /* Snapshots, and the data each one keeps. */
         origin_write(f, 0, 0x11);
@@ -391,6 +404,7 @@ static void test_life_cycle(Fixture *f, gconstpointer data)
         g_object_get(f->volume, "store-size", &store_size, NULL);
         g_assert_cmpuint(store_size, ==, 0);
         g_assert_cmpuint(f->removed, ==, 1);
+        assert_usage_rate_unknown(f);
         record = zuma_volume_get_snapshot(f->volume, one);
         g_assert_nonnull(record);
         g_assert_cmpstr(record->info.name, ==, "first");

@@ -332,6 +332,33 @@ static void test_time(void)
         g_assert_cmpfloat(zumactl_percent(10, 10), ==, 100.0);
 }
 
+static void test_format_duration_about(void)
+{
+        static const struct {
+                gint64 seconds;
+                const char *text;
+        } cases[] = {
+                { 0, "about 1 second" },
+                { 1, "about 1 second" },
+                { 89, "about 89 seconds" },
+                { 90, "about 2 minutes" },
+                { 5399, "about 90 minutes" },
+                { 5400, "about 2 hours" },
+                { 21600, "about 6 hours" },
+                { 36 * 3600, "about 2 days" },
+                { 729 * 86400, "about 729 days" },
+                { 730 * 86400, "about 2 years" },
+                { G_MAXINT64, "about 292471208678 years" },
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autofree char *text = zumactl_format_duration_about(cases[i].seconds);
+
+                g_assert_cmpstr(text, ==, cases[i].text);
+        }
+        g_assert_null(zumactl_format_duration_about(-1));
+}
+
 static void test_table(void)
 {
         g_autoptr(ZumactlTable) table = zumactl_table_new("ID", "NAME", "FLAGS", NULL);
@@ -593,6 +620,7 @@ int main(int argc, char **argv)
         (void)zuma_error_quark();
 
         g_test_add_func("/zumactl/format-size", test_format_size);
+        g_test_add_func("/zumactl/format-duration-about", test_format_duration_about);
         g_test_add_func("/zumactl/parse-size", test_parse_size);
         g_test_add_func("/zumactl/parse-int", test_parse_int);
         g_test_add_func("/zumactl/parse-switch", test_parse_switch);

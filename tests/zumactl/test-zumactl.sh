@@ -218,7 +218,11 @@ run 0 --json define volume vol0 "$ORIGIN" "$STORE" --initialize --chunk-size 16K
     expect 'd["store_size"] > 0' True
     expect '0 <= d["store_used_percent"] <= 100' True
     expect 'd["snapshot_count"]' 0
+    # Just started: the growth is not known yet.
+    expect 'd["store_usage_rate"]' 0.0
+    expect 'd["store_full_in_seconds"]' None
 }
+run 0 status vol0 && [[ $OUT == *"Store growth:"*"not growing"* ]] || fail "status vol0: $OUT"
 run 4 define volume vol0 "$ORIGIN" "$STORE" --initialize
 run 0 list && [[ $OUT == vol0 ]] || fail "list: $OUT"
 run 0 status && [[ $OUT == NAME*vol0*running* ]] || fail "status table: $OUT"
