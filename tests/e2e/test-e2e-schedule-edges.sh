@@ -29,7 +29,8 @@
 #      least 1m (docs/schedules.md), so no shorter wait is possible.
 #      ZUMA_SCHED_REAL_CLOCK=0 leaves it out.
 #
-# The seed (steps, file sizes) is printed; ZUMA_TEST_SEED=N replays a run.
+# About 30 s, plus the wait for the minute to turn.  The seed (steps, file
+# sizes) is printed; ZUMA_TEST_SEED=N replays a run.
 # Needs root, loop devices, /dev/fuse, dbus-daemon, python3, mkfs.ext4,
 # e2fsck, ss; exits 77 (skip) without them.
 set -euo pipefail

@@ -16,7 +16,7 @@
 #      nothing;
 #   3. a hand-taken snapshot of each kind (named, server-named) and a
 #      pinned scheduled one;
-#   4. ZUMA_SCHED_DAYS (default 21) simulated days, hour by hour, with
+#   4. ZUMA_SCHED_DAYS (default 16) simulated days, hour by hour, with
 #      writes between the ticks, and on the way:
 #        kill -9 of the scheduler (restarted 2 h later: one catch-up),
 #        kill -9 of the server (2 h down; the scheduler follows its name
@@ -60,7 +60,7 @@ done
 SEED=${ZUMA_TEST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "seed: $SEED (replay with ZUMA_TEST_SEED=$SEED)"
 RANDOM=$SEED
-DAYS=${ZUMA_SCHED_DAYS:-21}
+DAYS=${ZUMA_SCHED_DAYS:-16}
 TICKS=$((DAYS * 24))
 VOL=schedvol
 KEEP=(24 7 3 2 1) # hourly daily weekly monthly yearly
