@@ -35,7 +35,7 @@
 # e2fsck, ss; exits 77 (skip) without them.
 set -euo pipefail
 
-# shellcheck source=e2e-lib.sh
+# shellcheck source-path=SCRIPTDIR source=e2e-lib.sh
 . "$(dirname "$(realpath "$0")")/e2e-lib.sh"
 
 for tool in mkfs.ext4 e2fsck gdbus ss; do
@@ -146,7 +146,7 @@ for s in d.get("snapshots", []):
 # model's for the looks so far.
 check_model() {
         local expected=$ZUMA_TEST_DIR/expected actual=$ZUMA_TEST_DIR/actual
-        local model=(python3 "$E2E_LIB_DIR/sched-model.py" --every $EVERY $EVERY_KEEP)
+        local model=(python3 "$E2E_LIB_DIR/sched-model.py" --every "$EVERY" "$EVERY_KEEP")
 
         "${model[@]}" $VOL "$LOOKS" /dev/null 0 0 0 0 0 >"$expected"
         scheduled_table >"$actual"
@@ -199,7 +199,7 @@ first=$(schedule_json | e2e_json 'd["last_snapshot"]')
 end=$((NOW + 4 * 3600))
 took_before=$(grep -c ": took $VOL-" "$ZUMA_TEST_DIR/schedulerd.log")
 instants=0
-while [ $NOW -lt $end ]; do
+while [ "$NOW" -lt $end ]; do
         stride=$((60 + RANDOM % 1440))
         [ $(((NOW + stride) / EVERY)) = $((NOW / EVERY)) ] || instants=$((instants + 1))
         write_some
