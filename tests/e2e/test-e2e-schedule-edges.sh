@@ -17,14 +17,15 @@
 #      (--test-hang-after-freeze), the server is stopped (SIGSTOP), the
 #      scheduler let go (RUN_DIR/resume) to call CreateSnapshot, and the
 #      server killed once that call waits in its socket.  The file system is
-#      thawed at once (a writer blocked by the freeze completes), the
+#      thawed at once (a write blocked by the freeze returns, with EIO:
+#      the device went with the server), the
 #      scheduler signals SnapshotFailed and shows the error in LastError;
 #      the file system it froze is clean on the restarted server, the
 #      scheduler takes the missed instant when the server is back, and the
 #      next scheduled snapshot, frozen again, is taken as usual;
 #   3. the real clock (no --test-clock: the CLOCK_REALTIME timerfd):
 #      --every 1m --keep 2 takes its first snapshot at once and the next
-#      when the wall clock passes the next minute, within seconds, and
+#      when the wall clock passes the next minute (within 10 s), and
 #      prunes to 2.  This waits for real time, up to a minute; every is at
 #      least 1m (docs/schedules.md), so no shorter wait is possible.
 #      ZUMA_SCHED_REAL_CLOCK=0 leaves it out.
