@@ -3,6 +3,9 @@
 
 #include "zuma-scheduled-snapshot.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "zuma-freeze.h"
@@ -24,16 +27,41 @@ static void run_command(const char *which, const char *command, const ZumaSchedu
                 how->command_failed(which, error->message, how->user_data);
 }
 
-/* The test hook: the daemon stops here, frozen, until killed. */
-static G_GNUC_NORETURN void hang_frozen(const char *marker, const char *mount_point)
+/* The test hook: the daemon stops here, frozen, until killed or until a
+ * test opens the FIFO "resume" next to the marker for writing and closes
+ * it; then it goes on with the snapshot.  The FIFO is made before the
+ * marker is written, so a test that saw the marker can write to it. */
+static void hang_frozen(const char *marker, const char *mount_point)
 {
         g_autoptr(GError) error = NULL;
+        g_autofree char *dir = g_path_get_dirname(marker);
+        g_autofree char *resume = g_build_filename(dir, "resume", NULL);
+        char buf[64];
+        ssize_t n;
+        int fd;
 
-        g_message("--test-hang-after-freeze: %s is frozen; hanging until killed", mount_point);
+        g_message("--test-hang-after-freeze: %s is frozen; hanging until killed or resumed",
+                  mount_point);
+        if (unlink(resume) < 0 && errno != ENOENT)
+                g_warning("cannot remove %s: %s", resume, g_strerror(errno));
+        if (mkfifo(resume, 0600) < 0)
+                g_warning("cannot make %s: %s; hanging until killed", resume, g_strerror(errno));
         if (!g_file_set_contents(marker, mount_point, -1, &error))
                 g_warning("%s", error->message);
-        for (;;)
-                pause();
+        do
+                fd = open(resume, O_RDONLY | O_CLOEXEC);
+        while (fd < 0 && errno == EINTR);
+        if (fd < 0) {
+                g_warning("cannot open %s: %s; hanging until killed", resume, g_strerror(errno));
+                for (;;)
+                        pause();
+        }
+        do
+                n = read(fd, buf, sizeof(buf));
+        while (n > 0 || (n < 0 && errno == EINTR));
+        close(fd);
+        unlink(resume);
+        g_message("--test-hang-after-freeze: resumed");
 }
 
 gboolean zuma_take_scheduled_snapshot(GDBusConnection *connection, const ZumaServerVolume *volume,

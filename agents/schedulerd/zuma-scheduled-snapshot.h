@@ -32,7 +32,8 @@ typedef struct {
          * deadline and CreateSnapshot's). */
         guint freeze_timeout_ms;
         /* --test-hang-after-freeze: once frozen, write RUN_DIR/frozen and
-         * hang forever (a test kills the daemon there); NULL: off. */
+         * hang until killed, or until a test writes to the FIFO
+         * RUN_DIR/resume; NULL: off. */
         const char *hang_marker;
         ZumaCommandFailedFunc command_failed;
         gpointer user_data;

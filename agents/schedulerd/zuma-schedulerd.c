@@ -15,7 +15,9 @@
  * Test options (zuma-schedulerd(8)): --test-clock=SECONDS replaces the
  * real clock with one the org.zumastor.Scheduler1.TestClock interface
  * moves; --test-hang-after-freeze makes the daemon stop with a file
- * system frozen, for a test to kill it there.  Both are refused without
+ * system frozen, for a test to kill it there (or, through the FIFO
+ * RUN_DIR/resume, to let it go on after killing the server).  Both are
+ * refused without
  * --bus-address, so a daemon on the system bus never has them.
  */
 #define G_LOG_DOMAIN "zuma-schedulerd"
@@ -114,8 +116,8 @@ int main(int argc, char **argv)
                   "SECONDS" },
                 { "test-hang-after-freeze", 0, 0, G_OPTION_ARG_NONE,
                   &scheduler.test_hang_after_freeze,
-                  "Tests only: hang with the file system frozen, for a test to kill the daemon "
-                  "there (needs --bus-address)",
+                  "Tests only: hang with the file system frozen until killed or resumed "
+                  "through RUN_DIR/resume (needs --bus-address)",
                   NULL },
                 G_OPTION_ENTRY_NULL
         };

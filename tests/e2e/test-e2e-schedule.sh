@@ -7,15 +7,16 @@
 # moves the time and answers once the scheduler has acted on it).
 #
 #   1. volume schedvol, ext4, mounted; schedule hourly 24, daily 7,
-#      weekly 3, monthly 2, yearly 1 from 2027-03-20 10:30 UTC, the
-#      scheduler in TZ=Europe/Berlin (40 days cross its summer time);
+#      weekly 3, monthly 2, yearly 1 from 2027-03-20 10:30 UTC for a
+#      simulated year, the scheduler in TZ=Europe/Berlin (the year crosses
+#      both of its summer time changes);
 #   2. bad input (0 and negative counts, an unknown unit, a 10,000-byte
 #      command, a missing volume) and an unprivileged caller (setpriv
 #      --reuid=65534) are refused with their error codes and change
 #      nothing;
 #   3. a hand-taken snapshot of each kind (named, server-named) and a
 #      pinned scheduled one;
-#   4. ZUMA_SCHED_DAYS (default 40) simulated days, hour by hour, with
+#   4. ZUMA_SCHED_DAYS (default 16) simulated days, hour by hour, with
 #      writes between the ticks, and on the way:
 #        kill -9 of the scheduler (restarted 2 h later: one catch-up),
 #        kill -9 of the server (2 h down; the scheduler follows its name
@@ -25,16 +26,26 @@
 #          that never hangs,
 #        the scheduler killed with the file system frozen
 #          (--test-hang-after-freeze): the watchdog thaws it at once;
-#   5. the clock set back 3 h and forward again takes and deletes nothing;
+#      then the clock set back 3 h and forward again takes and deletes
+#      nothing;
+#   5. the rest of the year to 2028-03-20 10:30 UTC in steps of 6 h to
+#      42 h from the seed (about 330 steps), with writes between them: each
+#      step takes exactly one snapshot (the hourly catch-up, named after the
+#      largest class it serves), some days get several, some none; the
+#      snapshots and kept counts are checked against the model at each new
+#      month, and the yearly rolls over to the first snapshot of 2028;
 #   6. the scheduled snapshots are exactly those tests/e2e/sched-model.py
-#      computes from the times the scheduler looked (names, priorities),
-#      no instant twice, hand-taken and pinned ones untouched, a sample
-#      passes e2fsck -fn, zumactl check says OK (and CRITICAL with a tiny
-#      --max-age), forget works.
+#      computes from the times the scheduler looked (names, priorities,
+#      kept counts per class), no instant twice, hand-taken and pinned ones
+#      untouched, every kept snapshot passes e2fsck -fn, zumactl check
+#      says OK (and CRITICAL with a tiny --max-age), forget works.
 #
-# The seed (file sizes) is printed; ZUMA_TEST_SEED=N replays a run.  Needs
-# root, loop devices, /dev/fuse, dbus-daemon, python3, mkfs.ext4, e2fsck,
-# setpriv; exits 77 (skip) without them.
+# About 2.5 minutes (one tick costs 0.1-0.2 s: a pre command, a freeze, a
+# snapshot, a deletion, each through the bus).  The seed (file sizes, the
+# coarse steps) is printed; ZUMA_TEST_SEED=N replays a run.  Needs root,
+# loop devices, /dev/fuse, dbus-daemon, python3, mkfs.ext4, e2fsck, setpriv;
+# exits 77 (skip) without them.  tests/e2e/test-e2e-schedule-edges.sh has
+# --every, the server killed during a freeze and the real clock.
 set -euo pipefail
 
 # shellcheck source=e2e-lib.sh
@@ -48,15 +59,17 @@ done
 SEED=${ZUMA_TEST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "seed: $SEED (replay with ZUMA_TEST_SEED=$SEED)"
 RANDOM=$SEED
-DAYS=${ZUMA_SCHED_DAYS:-40}
+DAYS=${ZUMA_SCHED_DAYS:-16}
 TICKS=$((DAYS * 24))
 VOL=schedvol
 KEEP=(24 7 3 2 1) # hourly daily weekly monthly yearly
 SCHED=org.zumastor.Scheduler1
 SCHED_MANAGER=/org/zumastor/Scheduler1/Manager
-# 40 days from here cross the change to summer time in Europe/Berlin (the
-# scheduler's TZ: it must change nothing), a month and several ISO weeks.
+# The hourly days from here cross the change to summer time in
+# Europe/Berlin (the scheduler's TZ: it must change nothing) on 2027-03-28,
+# the rest of the year its end on 2027-10-31 and the turn of the year.
 NOW=$(date -u -d '2027-03-20 10:30:00' +%s)
+YEAR_END=$(date -u -d '2028-03-20 10:30:00' +%s)
 SCHED_PID=
 
 step() { e2e_step "$@"; }
@@ -155,6 +168,30 @@ for s in d.get("snapshots", []):
 
 scheduled_table() {
         snapshot_table | grep -E "^$VOL-(every|hourly|daily|weekly|monthly|yearly)-[0-9]{4}-[0-9]{2}-[0-9]{2}-[0-9]{2}:[0-9]{2} " || true
+}
+
+# check_model WHEN: the scheduled snapshots (names, priorities) and the
+# schedule's kept counts per class are those sched-model.py computes from
+# the looks so far.
+check_model() {
+        local expected=$ZUMA_TEST_DIR/expected actual=$ZUMA_TEST_DIR/actual
+
+        python3 "$E2E_LIB_DIR/sched-model.py" $VOL "$LOOKS" "$PINNED" "${KEEP[@]}" >"$expected"
+        scheduled_table | awk '{ print $1, $2 }' >"$actual"
+        if ! cmp -s "$expected" "$actual"; then
+                diff -u "$expected" "$actual" | head -n 60 >&2
+                fail "$1: the scheduled snapshots differ from the model"
+        fi
+        python3 "$E2E_LIB_DIR/sched-model.py" --counts $VOL "$LOOKS" "$PINNED" "${KEEP[@]}" \
+                >"$expected.counts"
+        schedule_json | python3 -c 'import json, sys
+for cls, n in sorted(json.load(sys.stdin)["kept"].items()):
+        print(cls, n)' | LC_ALL=C sort >"$actual.counts"
+        LC_ALL=C sort -o "$expected.counts" "$expected.counts"
+        if ! cmp -s "$expected.counts" "$actual.counts"; then
+                diff -u "$expected.counts" "$actual.counts" >&2
+                fail "$1: the kept counts per class differ from the model"
+        fi
 }
 
 # expect_refused CODE WHAT ARGS...: zumactl ARGS exits with CODE and the
@@ -356,7 +393,10 @@ for ((tick = 1; tick <= TICKS; tick++)); do
         fi
 done
 echo "   $TICKS ticks in $((SECONDS - started)) s"
+check_model "after the hourly days"
 
+# Every hour has its snapshot here (in the coarse steps below, the clock set
+# back would land in a gap and take the instant there, as documented).
 step "the clock set 3 h back, then forward again: nothing taken twice"
 before=$(scheduled_table | cut -d' ' -f1)
 clock_call SetTime $((NOW - 3 * 3600))
@@ -364,17 +404,40 @@ clock_call SetTime $((NOW - 3 * 3600))
 clock_call SetTime $NOW
 [ "$(scheduled_table | cut -d' ' -f1)" = "$before" ] || fail "the clock coming back changed the snapshots"
 
+# Coarse steps from the seed, 6 h to 42 h (a day on average): several
+# snapshots on some days, none on others; each step passes an hourly instant,
+# so each takes exactly one snapshot (the catch-up), never a burst.
+step "the rest of the year to $(date -u -d "@$YEAR_END" '+%F %T') UTC, in steps of 6 h to 42 h"
+started=$SECONDS
+took_before=$(grep -c ": took $VOL-" "$ZUMA_TEST_DIR/schedulerd.log")
+coarse_ticks=0
+month=$(date -u -d "@$NOW" +%Y-%m)
+while [ "$NOW" -lt "$YEAR_END" ]; do
+        head -c $((RANDOM * 4 % 65536 + 1)) /dev/urandom >"$MNT/data/f$((RANDOM % 64))"
+        stride=$((6 * 3600 + RANDOM * 4))
+        [ $((NOW + stride)) -le "$YEAR_END" ] || stride=$((YEAR_END - NOW))
+        [ $(((NOW + stride) / 3600)) = $((NOW / 3600)) ] || coarse_ticks=$((coarse_ticks + 1))
+        advance $stride
+        if [ "$(date -u -d "@$NOW" +%Y-%m)" != "$month" ]; then
+                month=$(date -u -d "@$NOW" +%Y-%m)
+                check_model "on reaching $month"
+        fi
+done
+took=$(($(grep -c ": took $VOL-" "$ZUMA_TEST_DIR/schedulerd.log") - took_before))
+[ "$took" = $coarse_ticks ] || fail "$coarse_ticks steps past an hourly instant took $took snapshots"
+echo "   $coarse_ticks steps, one snapshot each, in $((SECONDS - started)) s; the model checked monthly"
+# The first snapshot of 2028 (its instant is the hour of the first look of
+# the year) replaced 2027's.
+yearly=$(scheduled_table | grep -- "^$VOL-yearly-" || true)
+case "$yearly" in "$VOL-yearly-2028-01-"[0-9][0-9]-*) ;; *) fail "yearly snapshots: $yearly" ;; esac
+[ "$(echo "$yearly" | wc -l)" = 1 ] || fail "yearly snapshots: $yearly"
+echo "   the yearly rolled over: ${yearly%% *}"
+
 # --- what is left ---
 
 step "the snapshots are exactly the expected ones"
-expected=$ZUMA_TEST_DIR/expected
-python3 "$E2E_LIB_DIR/sched-model.py" $VOL "$LOOKS" "$PINNED" "${KEEP[@]}" >"$expected"
-scheduled_table | awk '{ print $1, $2 }' >"$ZUMA_TEST_DIR/actual"
-if ! cmp -s "$expected" "$ZUMA_TEST_DIR/actual"; then
-        diff -u "$expected" "$ZUMA_TEST_DIR/actual" | head -n 60 >&2
-        fail "scheduled snapshots differ from the model"
-fi
-echo "   $(wc -l <"$expected") scheduled snapshots as expected"
+check_model "at the end"
+echo "   $(wc -l <"$ZUMA_TEST_DIR/expected") scheduled snapshots as expected"
 dup=$(cut -d' ' -f1 "$ZUMA_TEST_DIR/actual" | sed -E "s/^$VOL-[a-z]+-//" | sort | uniq -d)
 [ -z "$dup" ] || fail "instants taken twice: $dup"
 while read -r name; do
@@ -402,14 +465,15 @@ if not v:
 print("   freeze_window_ms: median %.1f, max %.1f over %d scheduled snapshots" %
       (statistics.median(v), max(v), len(v)))' || fail "no file system was frozen for a snapshot"
 
-step "e2fsck -fn of a sample"
-mapfile -t names < <(cut -d' ' -f1 "$ZUMA_TEST_DIR/actual")
-for name in "${names[0]}" "${names[${#names[@]} / 2]}" "${names[-1]}"; do
+step "e2fsck -fn of every kept snapshot"
+started=$SECONDS
+mapfile -t names < <(scheduled_table | cut -d' ' -f1)
+for name in "${names[@]}"; do
         sdev=$(e2e_snapshot_device $VOL "$name")
         e2e_fsck "$sdev" ext4
         e2e_zumactl_closed detach $VOL "$name"
-        echo "   $name: clean"
 done
+echo "   ${#names[@]} snapshots clean, from ${names[0]} to ${names[-1]}, in $((SECONDS - started)) s"
 
 step "health"
 line=$("$ZUMACTL" check $VOL) || fail "check: exit $?: $line"
