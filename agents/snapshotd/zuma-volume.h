@@ -142,6 +142,9 @@ gboolean zuma_volume_create_snapshot(ZumaVolume *self, const char *name, gint32 
 /* Only reads: the volume must be readable (zuma_volume_is_readable()). */
 gboolean zuma_volume_find_snapshot(ZumaVolume *self, const char *name, guint32 *ret_id,
                                    GError **error);
+/* Only reads, like find: every record, oldest (lowest id) first, in a
+ * GPtrArray of const ZumaSnapshotRecord * valid until the volume changes. */
+GPtrArray *zuma_volume_list_snapshots(ZumaVolume *self, GError **error);
 gboolean zuma_volume_delete_snapshots(ZumaVolume *self, const char *const *names, gboolean force,
                                       char **ret_job, GError **error);
 gboolean zuma_volume_revert(ZumaVolume *self, const char *name, gboolean force, char **ret_job,

@@ -347,6 +347,56 @@ static void test_snapshot_create(void)
                         zuma_bus_volume_call_find_snapshot_sync(
                                 v, "s1", opts("{'colour': <'red'>}"), NULL, NULL, &error_));
         }
+
+        /* ListSnapshots: every snapshot, by id, with what its object says. */
+        {
+                g_autoptr(GVariant) list = NULL;
+                g_autoptr(GVariantIter) iter = NULL;
+                const char *path, *name;
+                guint32 id, last_id = 0, count = 0;
+                gboolean pinned;
+                gint32 priority;
+                guint64 creation_time;
+
+                assert_ok(
+                        zuma_bus_volume_call_list_snapshots_sync(v, NO_OPTS, &list, NULL, &error_));
+                g_variant_get(list, "a(ousbit)", &iter);
+                while (g_variant_iter_next(iter, "(&ou&sbit)", &path, &id, &name, &pinned,
+                                           &priority, &creation_time)) {
+                        g_assert_cmpuint(id, >, last_id);
+                        last_id = id;
+                        count++;
+                        g_assert_cmpuint(prop_u(path, IFACE_SNAPSHOT, "Id"), ==, id);
+                        assert_prop_s(path, IFACE_SNAPSHOT, "Name", name);
+                        g_assert_cmpint(prop_b(path, IFACE_SNAPSHOT, "Pinned"), ==, pinned);
+                        g_assert_cmpint(prop_i(path, IFACE_SNAPSHOT, "Priority"), ==, priority);
+                        g_assert_cmpuint(prop_t(path, IFACE_SNAPSHOT, "CreationTime"), ==,
+                                         creation_time);
+                        g_assert_cmpuint(creation_time, >, 0);
+                }
+                g_assert_cmpuint(count, ==, prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"));
+                assert_fails_mentioning(
+                        "InvalidArgument", "colour",
+                        zuma_bus_volume_call_list_snapshots_sync(v, opts("{'colour': <'red'>}"),
+                                                                 NULL, NULL, &error_));
+        }
+        /* ListVolumes: the volume, with its properties. */
+        {
+                g_autoptr(ZumaBusManager) m = manager();
+                g_autoptr(GVariant) list = NULL;
+                g_autoptr(GVariant) properties = NULL;
+                const char *name = NULL;
+
+                assert_ok(
+                        zuma_bus_manager_call_list_volumes_sync(m, NO_OPTS, &list, NULL, &error_));
+                properties = g_variant_lookup_value(list, T.vol_path, G_VARIANT_TYPE_VARDICT);
+                g_assert_nonnull(properties);
+                g_assert_true(g_variant_lookup(properties, "Name", "&s", &name));
+                g_assert_cmpstr(name, ==, "good");
+                assert_fails("InvalidArgument",
+                             zuma_bus_manager_call_list_volumes_sync(m, opts("{'x': <1>}"), NULL,
+                                                                     NULL, &error_));
+        }
 }
 
 static void test_snapshot_changes(void)

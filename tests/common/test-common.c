@@ -188,10 +188,16 @@ static GVariant *find_method(gpointer object, ZumaCall *call, GError **error)
         return g_variant_new("(o)", "/");
 }
 
+static GVariant *list_method(gpointer object, ZumaCall *call, GError **error)
+{
+        return g_variant_new_parsed("(@a{oa{sv}} {},)");
+}
+
 static const ZumaMethod all_methods[] = {
         { "DefineVolume", "define volumes", define_method },
         { "ForgetVolume", "forget volumes", forget_method },
         { "FindVolume", NULL, find_method },
+        { "ListVolumes", NULL, list_method },
 };
 
 static const ZumaMethodTable table = {
@@ -205,12 +211,12 @@ static void test_method_table_validate(void)
 {
         const ZumaMethodTable missing = { zuma_bus_manager_interface_info, all_methods, 2, NULL };
         const ZumaMethod stranger[] = {
-                { "DefineVolume", "x", define_method },
-                { "ForgetVolume", "x", forget_method },
-                { "FindVolume", NULL, find_method },
+                { "DefineVolume", "x", define_method }, { "ForgetVolume", "x", forget_method },
+                { "FindVolume", NULL, find_method },    { "ListVolumes", NULL, list_method },
                 { "Explode", "x", find_method },
         };
-        const ZumaMethodTable extra = { zuma_bus_manager_interface_info, stranger, 4, NULL };
+        const ZumaMethodTable extra = { zuma_bus_manager_interface_info, stranger,
+                                        G_N_ELEMENTS(stranger), NULL };
         g_autoptr(GError) error = NULL;
 
         g_assert_true(zuma_method_table_validate(&table, &error));
