@@ -66,7 +66,8 @@ char *zumactl_format_duration_about(gint64 seconds)
 
         if (seconds < 0)
                 return NULL;
-        while (seconds >= units[i].below)
+        /* The last unit takes everything left (G_MAXINT64 included). */
+        while (i + 1 < G_N_ELEMENTS(units) && seconds >= units[i].below)
                 i++;
         count = seconds / units[i].seconds +
                 (seconds % units[i].seconds >= (units[i].seconds + 1) / 2 ? 1 : 0);
