@@ -1,17 +1,18 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What zuma-schedulerd asks zuma-snapshotd (org.zumastor.Zumastor1), as a
- * plain client of its public bus API.
+ * What the other daemons (zuma-schedulerd, zuma-mounterd) ask
+ * zuma-snapshotd (org.zumastor.Zumastor1), as plain clients of its public
+ * bus API.
  *
- * The scheduler names volumes by UUID (docs/bus-api.md) and finds them,
- * with their snapshots, in one GetManagedObjects call on the server's
- * ObjectManager per look: the answer costs time in proportion to every
- * volume's snapshots, which a schedule keeps to a few hundred, and it
- * gives names, pins and priorities without one call per snapshot.
+ * They name volumes by UUID (docs/bus-api.md) and find them, with their
+ * snapshots, in one GetManagedObjects call on the server's ObjectManager
+ * per look: the answer costs time in proportion to every volume's
+ * snapshots, which a schedule keeps to a few hundred, and it gives names,
+ * pins, priorities and devices without one call per snapshot.
  *
- * The calls are synchronous, each with a deadline: the scheduler does one
+ * The calls are synchronous, each with a deadline: the clients do one
  * thing at a time (zuma-scheduler.c says why), and a call never waits on
- * the scheduler itself.  A server that is not on the bus is
+ * the caller itself (the server calls zuma-mounterd only asynchronously).  A server that is not on the bus is
  * ZUMA_ERROR_NOT_RUNNING; the server's own errors keep their code.
  */
 #pragma once
@@ -29,6 +30,9 @@ typedef struct {
         gboolean pinned;
         gint32 priority;
         guint64 creation_time;
+        guint32 id; /* 0 when not known (a snapshot just taken) */
+        gboolean writable;
+        char *device; /* "" while detached */
 } ZumaServerSnapshot;
 
 typedef struct {
@@ -64,6 +68,14 @@ gboolean zuma_server_create_snapshot(GDBusConnection *connection, const ZumaServ
 /* Volume.DeleteSnapshots(names), and waits for its job to finish. */
 gboolean zuma_server_delete_snapshots(GDBusConnection *connection, const ZumaServerVolume *volume,
                                       const char *const *names, GError **error);
+
+/* Snapshot.Attach(); its device in *ret_device. */
+gboolean zuma_server_attach_snapshot(GDBusConnection *connection, const char *snapshot_path,
+                                     char **ret_device, GError **error);
+
+/* Snapshot.Detach() (not forced: an open device stays). */
+gboolean zuma_server_detach_snapshot(GDBusConnection *connection, const char *snapshot_path,
+                                     GError **error);
 
 /* Snapshot.SetPriority(priority). */
 gboolean zuma_server_set_priority(GDBusConnection *connection, const char *snapshot_path,

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-#define G_LOG_DOMAIN "zuma-schedulerd"
+#define G_LOG_DOMAIN "zuma-server-client"
 
 #include "zuma-server-client.h"
 
@@ -12,6 +12,7 @@ void zuma_server_snapshot_free(ZumaServerSnapshot *snapshot)
                 return;
         g_free(snapshot->path);
         g_free(snapshot->name);
+        g_free(snapshot->device);
         g_free(snapshot);
 }
 
@@ -24,6 +25,7 @@ ZumaServerSnapshot *zuma_server_snapshot_new(const char *path, const char *name,
         snapshot->name = g_strdup(name);
         snapshot->pinned = pinned;
         snapshot->priority = priority;
+        snapshot->device = g_strdup("");
         return snapshot;
 }
 
@@ -137,6 +139,10 @@ GPtrArray *zuma_server_list_volumes(GDBusConnection *connection, GError **error)
                 snapshot = zuma_server_snapshot_new(path, lookup_string(properties, "Name"), pinned,
                                                     priority);
                 g_variant_lookup(properties, "CreationTime", "t", &snapshot->creation_time);
+                g_variant_lookup(properties, "Id", "u", &snapshot->id);
+                g_variant_lookup(properties, "Writable", "b", &snapshot->writable);
+                g_free(snapshot->device);
+                snapshot->device = g_strdup(lookup_string(properties, "Device"));
                 g_ptr_array_add(volume->snapshots, snapshot);
         }
         return g_steal_pointer(&volumes);
@@ -271,6 +277,31 @@ gboolean zuma_server_delete_snapshots(GDBusConnection *connection, const ZumaSer
                 return FALSE;
         g_variant_get(reply, "(&o)", &job_path);
         return wait_for_job(connection, job_path, error);
+}
+
+gboolean zuma_server_attach_snapshot(GDBusConnection *connection, const char *snapshot_path,
+                                     char **ret_device, GError **error)
+{
+        g_autoptr(GVariant) reply =
+                call(connection, snapshot_path, ZUMA_INTERFACE_SNAPSHOT, "Attach",
+                     g_variant_new("(@a{sv})", g_variant_new("a{sv}", NULL)), "(s)",
+                     ZUMA_SERVER_CALL_TIMEOUT_MS, error);
+
+        if (!reply)
+                return FALSE;
+        g_variant_get(reply, "(s)", ret_device);
+        return TRUE;
+}
+
+gboolean zuma_server_detach_snapshot(GDBusConnection *connection, const char *snapshot_path,
+                                     GError **error)
+{
+        g_autoptr(GVariant) reply =
+                call(connection, snapshot_path, ZUMA_INTERFACE_SNAPSHOT, "Detach",
+                     g_variant_new("(@a{sv})", g_variant_new("a{sv}", NULL)), "()",
+                     ZUMA_SERVER_CALL_TIMEOUT_MS, error);
+
+        return reply != NULL;
 }
 
 gboolean zuma_server_set_priority(GDBusConnection *connection, const char *snapshot_path,
