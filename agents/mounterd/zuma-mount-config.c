@@ -46,8 +46,7 @@ gboolean zuma_mount_path_within(const char *path, const char *dir)
         return strncmp(path, dir, len) == 0 && (path[len] == '\0' || path[len] == '/');
 }
 
-gboolean zuma_mount_check_point(const char *what, const char *path, char **ret_path,
-                                GError **error)
+gboolean zuma_mount_check_point(const char *what, const char *path, char **ret_path, GError **error)
 {
         g_autofree char *trimmed = g_strdup(path);
         gsize len = strlen(trimmed);
@@ -238,8 +237,9 @@ static const FlagOption flag_options[] = {
         { "defaults", 0, 0 },
 };
 
-static const char *const refused_options[] = { "bind", "rbind", "move", "remount", "loop",
-                                               "make-shared", "make-private", "user", "users" };
+static const char *const refused_options[] = { "bind",         "rbind", "move",
+                                               "remount",      "loop",  "make-shared",
+                                               "make-private", "user",  "users" };
 
 static gboolean option_char_ok(char c)
 {
@@ -377,16 +377,15 @@ gboolean zuma_mount_config_update(ZumaMountConfig *config, GVariant *values, GEr
 GVariant *zuma_mount_config_to_variant(const ZumaMountConfig *config)
 {
         g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
-        g_autofree char *snapshots = zuma_mount_snapshots_to_string(config->snapshots,
-                                                                    config->newest);
+        g_autofree char *snapshots =
+                zuma_mount_snapshots_to_string(config->snapshots, config->newest);
 
         g_variant_builder_add(&builder, "{sv}", "volume",
                               g_variant_new_string(config->volume_name));
         g_variant_builder_add(&builder, "{sv}", "uuid", g_variant_new_string(config->uuid));
         g_variant_builder_add(&builder, "{sv}", "at", g_variant_new_string(config->at));
         g_variant_builder_add(&builder, "{sv}", "snapshots", g_variant_new_string(snapshots));
-        g_variant_builder_add(&builder, "{sv}", "template",
-                              g_variant_new_string(config->template));
+        g_variant_builder_add(&builder, "{sv}", "template", g_variant_new_string(config->template));
         g_variant_builder_add(&builder, "{sv}", "options", g_variant_new_string(config->options));
         g_variant_builder_add(&builder, "{sv}", "force", g_variant_new_boolean(config->force));
         return g_variant_builder_end(&builder);
@@ -403,8 +402,8 @@ gboolean zuma_mount_config_equal(const ZumaMountConfig *a, const ZumaMountConfig
 GKeyFile *zuma_mount_config_to_keyfile(const ZumaMountConfig *config)
 {
         GKeyFile *key_file = g_key_file_new();
-        g_autofree char *snapshots = zuma_mount_snapshots_to_string(config->snapshots,
-                                                                    config->newest);
+        g_autofree char *snapshots =
+                zuma_mount_snapshots_to_string(config->snapshots, config->newest);
 
         g_key_file_set_string(key_file, GROUP, "Uuid", config->uuid);
         g_key_file_set_string(key_file, GROUP, "Volume", config->volume_name);
@@ -443,8 +442,8 @@ ZumaMountConfig *zuma_mount_config_from_keyfile(GKeyFile *key_file, GError **err
         if (!g_uuid_string_is_valid(uuid)) {
                 g_autofree char *quoted = zuma_quote(uuid);
 
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
-                            "Uuid=%s is not a UUID", quoted);
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT, "Uuid=%s is not a UUID",
+                            quoted);
                 return NULL;
         }
         name = g_key_file_get_string(key_file, GROUP, "Volume", NULL);

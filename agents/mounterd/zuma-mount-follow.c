@@ -148,8 +148,8 @@ static void drop_finished_holds(ZumaMounter *self)
                 else if (g_str_equal(parts[1], "ALL"))
                         gone = FALSE;
                 else
-                        gone = !find_snapshot(volume, (guint32)g_ascii_strtoull(parts[1], NULL,
-                                                                                10));
+                        gone = !find_snapshot(volume,
+                                              (guint32)g_ascii_strtoull(parts[1], NULL, 10));
                 if (gone || now >= *(gint64 *)expiry)
                         g_hash_table_iter_remove(&iter);
         }
@@ -233,8 +233,8 @@ static GPtrArray *wanted_mounts(ZumaMounter *self)
         return wants;
 }
 
-static ZumaMount *find_mount_of(ZumaMounter *self, const char *uuid, guint32 id,
-                                const char *device, GHashTable *matched)
+static ZumaMount *find_mount_of(ZumaMounter *self, const char *uuid, guint32 id, const char *device,
+                                GHashTable *matched)
 {
         GHashTableIter iter;
         ZumaMount *mount;
@@ -302,8 +302,8 @@ static gboolean unmount_one(ZumaMounter *self, ZumaMount *mount, GError **error)
                                     mount->volume_name, mount->path);
                 return FALSE;
         }
-        g_message("%s: unmounted (%s%s%s)", mount->path, mount->volume_name,
-                  mount->id ? "@" : "", mount->snapshot_name);
+        g_message("%s: unmounted (%s%s%s)", mount->path, mount->volume_name, mount->id ? "@" : "",
+                  mount->snapshot_name);
         if (mount->created_dir)
                 zuma_mount_remove_dir(mount->path);
         g_hash_table_remove(self->warned, mount->path);
@@ -370,8 +370,8 @@ static void mount_wanted(ZumaMounter *self, Want *want, GPtrArray *table)
                 if (!fstype ||
                     !zuma_mount_options_parse(config->options, snapshot, fstype, &flags, &data,
                                               &error) ||
-                    !zuma_mount_device(want->device, want->path, fstype, flags, data,
-                                       &mounted_type, &error)) {
+                    !zuma_mount_device(want->device, want->path, fstype, flags, data, &mounted_type,
+                                       &error)) {
                         if (created)
                                 zuma_mount_remove_dir(want->path);
                         goto failed;
@@ -399,14 +399,13 @@ static void mount_wanted(ZumaMounter *self, Want *want, GPtrArray *table)
         g_hash_table_remove(self->warned, want->path);
         return;
 
-failed:
-        {
-                g_autofree char *message = g_strdup_printf(
-                        "%s@%s: not mounted at %s: %s", want->volume->name,
-                        snapshot ? want->snapshot->name : "origin", want->path, error->message);
+failed : {
+        g_autofree char *message = g_strdup_printf(
+                "%s@%s: not mounted at %s: %s", want->volume->name,
+                snapshot ? want->snapshot->name : "origin", want->path, error->message);
 
-                warn_once(self, want->path, message);
-        }
+        warn_once(self, want->path, message);
+}
 }
 
 static gboolean on_retry(gpointer user_data)
@@ -613,8 +612,7 @@ static void release_end(Release *release, const GError *error)
 
         if (error) {
                 for (guint i = 0; i < release->held_keys->len; i++)
-                        g_hash_table_remove(self->holds,
-                                            g_ptr_array_index(release->held_keys, i));
+                        g_hash_table_remove(self->holds, g_ptr_array_index(release->held_keys, i));
                 zuma_reply_gerror(release->invocation, error);
                 zuma_mounter_reconcile_soon(self);
         } else {
@@ -638,8 +636,7 @@ static gboolean release_try(Release *release, GError **error)
                 g_autoptr(GError) local = NULL;
 
                 if (!zuma_mounter_unmount_volume(self, release->uuid,
-                                                 g_array_index(release->ids, guint32, i),
-                                                 &local)) {
+                                                 g_array_index(release->ids, guint32, i), &local)) {
                         if (ok)
                                 g_propagate_error(error, g_steal_pointer(&local));
                         ok = FALSE;

@@ -66,8 +66,7 @@ static GPtrArray *kernel_block_fstypes(void)
 }
 
 gboolean zuma_mount_device(const char *device, const char *path, const char *fstype,
-                           unsigned long flags, const char *data, char **ret_fstype,
-                           GError **error)
+                           unsigned long flags, const char *data, char **ret_fstype, GError **error)
 {
         g_autoptr(GPtrArray) types = NULL;
         int err = 0;
@@ -105,8 +104,8 @@ gboolean zuma_mount_unmount(const char *path, GError **error)
                 return TRUE;
         err = errno;
         if (err == EBUSY)
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
-                            "%s is busy (a process uses it)", path);
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY, "%s is busy (a process uses it)",
+                            path);
         else
                 zuma_error_set_errno(error, -err, "cannot unmount %s: %s", path, g_strerror(err));
         return FALSE;

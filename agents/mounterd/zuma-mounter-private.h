@@ -47,9 +47,10 @@ struct ZumaMounter {
         ZumaMountObjectSkeleton *manager_object;
         ZumaMountManager *manager_iface;
         ZumaMethodBinding *manager_binding;
-        GHashTable *configs;  /* uuid -> ZumaMountConfig */
-        GHashTable *mounts;   /* path -> ZumaMount */
-        GHashTable *holds;    /* "UUID/ID", or "UUID/ALL" for a volume -> gint64 (monotonic µs expiry) */
+        GHashTable *configs; /* uuid -> ZumaMountConfig */
+        GHashTable *mounts;  /* path -> ZumaMount */
+        GHashTable
+                *holds; /* "UUID/ID", or "UUID/ALL" for a volume -> gint64 (monotonic µs expiry) */
         GHashTable *attached; /* "UUID/ID" the mounter attached */
         GHashTable *warned;   /* path -> the last problem logged about it */
         GPtrArray *volumes;   /* of ZumaServerVolume, the last listing (or NULL) */

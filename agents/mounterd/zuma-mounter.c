@@ -73,8 +73,7 @@ static void on_server_signal(GDBusConnection *connection, const char *sender, co
 
         if (g_str_equal(interface, ZUMA_INTERFACE_JOB))
                 return;
-        if (g_str_equal(interface, "org.freedesktop.DBus.Properties") &&
-            !properties_matter(params))
+        if (g_str_equal(interface, "org.freedesktop.DBus.Properties") && !properties_matter(params))
                 return;
         zuma_mounter_reconcile_soon(self);
 }
@@ -154,8 +153,7 @@ static gboolean resolve_volume(ZumaMounter *self, const char *volume, char **ret
 
 /* The origin's mount point must not clash with another volume's mounts,
  * nor lie in a snapshot's (read-only) tree, nor cover files. */
-static gboolean check_origin_point(ZumaMounter *self, const ZumaMountConfig *config,
-                                   GError **error)
+static gboolean check_origin_point(ZumaMounter *self, const ZumaMountConfig *config, GError **error)
 {
         GHashTableIter iter;
         ZumaMountConfig *other;
@@ -282,8 +280,7 @@ static GVariant *mount_to_variant(const ZumaMount *mount)
 {
         g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
 
-        g_variant_builder_add(&builder, "{sv}", "volume",
-                              g_variant_new_string(mount->volume_name));
+        g_variant_builder_add(&builder, "{sv}", "volume", g_variant_new_string(mount->volume_name));
         g_variant_builder_add(&builder, "{sv}", "uuid", g_variant_new_string(mount->uuid));
         g_variant_builder_add(&builder, "{sv}", "snapshot",
                               g_variant_new_string(mount->snapshot_name));
@@ -326,8 +323,7 @@ static GVariant *list_mounts_method(gpointer object, ZumaCall *call, GError **er
         g_hash_table_iter_init(&iter, self->configs);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
                 if (!only || value == only)
-                        g_variant_builder_add_value(&configs,
-                                                    zuma_mount_config_to_variant(value));
+                        g_variant_builder_add_value(&configs, zuma_mount_config_to_variant(value));
         }
         return g_variant_new("(@aa{sv}@aa{sv})", g_variant_builder_end(&mounts),
                              g_variant_builder_end(&configs));
@@ -486,8 +482,8 @@ char *zuma_mounter_describe(ZumaMounter *self)
         guint mounts = g_hash_table_size(self->mounts);
         guint configs = g_hash_table_size(self->configs);
 
-        return g_strdup_printf("%u mount%s, %u volume%s configured", mounts,
-                               mounts == 1 ? "" : "s", configs, configs == 1 ? "" : "s");
+        return g_strdup_printf("%u mount%s, %u volume%s configured", mounts, mounts == 1 ? "" : "s",
+                               configs, configs == 1 ? "" : "s");
 }
 
 void zuma_mounter_shutdown(ZumaMounter *self)
