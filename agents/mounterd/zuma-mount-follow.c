@@ -192,7 +192,10 @@ static void want_volume(ZumaMounter *self, const ZumaMountConfig *config,
                 limit = G_MAXUINT;
                 break;
         }
-        snapshots = g_ptr_array_copy(volume->snapshots, NULL, NULL);
+        /* Not g_ptr_array_copy(): the copy would free the snapshots too. */
+        snapshots = g_ptr_array_sized_new(volume->snapshots->len);
+        for (guint i = 0; i < volume->snapshots->len; i++)
+                g_ptr_array_add(snapshots, g_ptr_array_index(volume->snapshots, i));
         g_ptr_array_sort(snapshots, compare_snapshot_ids_newest_first);
         for (guint i = 0; i < snapshots->len && i < limit; i++) {
                 const ZumaServerSnapshot *snapshot = g_ptr_array_index(snapshots, i);
@@ -231,6 +234,17 @@ static GPtrArray *wanted_mounts(ZumaMounter *self)
                 want_volume(self, config, volume, wants);
         }
         return wants;
+}
+
+static gboolean is_wanted(GPtrArray *wants, const char *uuid, guint32 id)
+{
+        for (guint i = 0; i < wants->len; i++) {
+                const Want *want = g_ptr_array_index(wants, i);
+
+                if (want_id(want) == id && g_str_equal(want->volume->uuid, uuid))
+                        return TRUE;
+        }
+        return FALSE;
 }
 
 static ZumaMount *find_mount_of(ZumaMounter *self, const char *uuid, guint32 id, const char *device,
@@ -345,9 +359,12 @@ static void mount_wanted(ZumaMounter *self, Want *want, GPtrArray *table)
         if (snapshot && !want->device[0]) {
                 g_autofree char *key = zuma_mount_key(want->volume->uuid, want->snapshot->id);
 
+                g_clear_pointer(&want->device, g_free);
                 if (!zuma_server_attach_snapshot(self->connection, want->snapshot->path,
-                                                 &want->device, &error))
+                                                 &want->device, &error)) {
+                        want->device = g_strdup("");
                         goto failed;
+                }
                 g_hash_table_add(self->attached, g_steal_pointer(&key));
         }
         if (stat(want->device, &st) < 0 || !S_ISBLK(st.st_mode)) {
@@ -513,7 +530,7 @@ gboolean zuma_mounter_reconcile(ZumaMounter *self)
                         busy = TRUE;
                         continue;
                 }
-                if (id)
+                if (id && !is_wanted(wants, uuid, id))
                         detach_unwanted(self, uuid, id);
         }
 
@@ -574,11 +591,19 @@ gboolean zuma_mounter_unmount_volume(ZumaMounter *self, const char *uuid, guint3
                 if (!g_str_equal(mount->uuid, uuid) ||
                     (id != ZUMA_MOUNT_WHOLE_VOLUME && mount->id != id))
                         continue;
+                g_autofree char *mount_uuid = g_strdup(mount->uuid);
+                guint32 mount_id = mount->id;
+
                 if (!unmount_one(self, mount, &local)) {
                         if (ok)
                                 g_propagate_error(error, g_steal_pointer(&local));
                         ok = FALSE;
+                        continue;
                 }
+                /* Held (Release): the server is about to delete or detach
+                 * it itself. */
+                if (mount_id)
+                        detach_unwanted(self, mount_uuid, mount_id);
         }
         return ok;
 }

@@ -119,13 +119,11 @@ void zuma_mount_release_then(GObject *object, GDBusMethodInvocation *invocation,
                 g_variant_builder_add(&id_builder, "u", g_array_index(ids, guint32, i));
         g_variant_dict_init(&options, NULL);
         g_variant_dict_insert(&options, "timeout_ms", "u", (guint32)ZUMA_RELEASE_TIMEOUT_MS);
-        g_dbus_connection_call(g_dbus_method_invocation_get_connection(invocation),
-                               ZUMA_MOUNTERD_BUS_NAME, ZUMA_MOUNTERD_MANAGER_PATH,
-                               ZUMA_MOUNTER_INTERFACE_MANAGER, "Release",
-                               g_variant_new("(s@au@a{sv})", volume_uuid,
-                                             g_variant_builder_end(&id_builder),
-                                             g_variant_dict_end(&options)),
-                               G_VARIANT_TYPE("()"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                               ZUMA_RELEASE_TIMEOUT_MS + CALL_MARGIN_MS, NULL, on_released,
-                               pending);
+        g_dbus_connection_call(
+                g_dbus_method_invocation_get_connection(invocation), ZUMA_MOUNTERD_BUS_NAME,
+                ZUMA_MOUNTERD_MANAGER_PATH, ZUMA_MOUNTER_INTERFACE_MANAGER, "Release",
+                g_variant_new("(s@au@a{sv})", volume_uuid, g_variant_builder_end(&id_builder),
+                              g_variant_dict_end(&options)),
+                G_VARIANT_TYPE("()"), G_DBUS_CALL_FLAGS_NO_AUTO_START,
+                ZUMA_RELEASE_TIMEOUT_MS + CALL_MARGIN_MS, NULL, on_released, pending);
 }
