@@ -27,10 +27,9 @@ static ZumaMountManager *mounter_manager(ZumactlContext *ctx, GError **error)
 
         if (!zumactl_bus_open(ctx, error))
                 return NULL;
-        manager = zuma_mount_manager_proxy_new_sync(ctx->connection,
-                                                    G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS,
-                                                    ZUMA_MOUNTERD_BUS_NAME,
-                                                    ZUMA_MOUNTERD_MANAGER_PATH, NULL, error);
+        manager = zuma_mount_manager_proxy_new_sync(
+                ctx->connection, G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS, ZUMA_MOUNTERD_BUS_NAME,
+                ZUMA_MOUNTERD_MANAGER_PATH, NULL, error);
         if (!manager)
                 return NULL;
         owner = g_dbus_proxy_get_name_owner(G_DBUS_PROXY(manager));
@@ -59,10 +58,9 @@ static gboolean list(ZumactlContext *ctx, const char *volume, GVariant **ret_mou
         g_autoptr(GError) local = NULL;
 
         manager = mounter_manager(ctx, &local);
-        if (!manager || !zuma_mount_manager_call_list_mounts_sync(manager, volume,
-                                                                  zumactl_bus_no_options(),
-                                                                  ret_mounts, ret_configs, NULL,
-                                                                  &local))
+        if (!manager ||
+            !zuma_mount_manager_call_list_mounts_sync(manager, volume, zumactl_bus_no_options(),
+                                                      ret_mounts, ret_configs, NULL, &local))
                 return zumactl_fail(error, g_steal_pointer(&local), "listing the mounts");
         return TRUE;
 }
@@ -80,8 +78,9 @@ static void print_mounts_text(GVariant *mounts, GVariant *configs)
         while ((entry = g_variant_iter_next_value(&iter))) {
                 const char *snapshot = lookup(entry, "snapshot");
                 const char *cells[] = {
-                        lookup(entry, "volume"), snapshot[0] ? snapshot : "(origin)",
-                        lookup(entry, "device"), lookup(entry, "path"), lookup(entry, "options"),
+                        lookup(entry, "volume"),  snapshot[0] ? snapshot : "(origin)",
+                        lookup(entry, "device"),  lookup(entry, "path"),
+                        lookup(entry, "options"),
                 };
 
                 zumactl_table_add_row(table, cells);
@@ -225,8 +224,7 @@ gboolean zumactl_cmd_unmount(ZumactlContext *ctx, int argc, char **argv, GError 
         manager = mounter_manager(ctx, &local);
         if (!manager || !zuma_mount_manager_call_forget_mount_sync(
                                 manager, argv[1], zumactl_bus_no_options(), NULL, &local)) {
-                zumactl_error_propagate(error, g_steal_pointer(&local), "unmounting '%s'",
-                                        argv[1]);
+                zumactl_error_propagate(error, g_steal_pointer(&local), "unmounting '%s'", argv[1]);
                 return FALSE;
         }
         if (ctx->json) {

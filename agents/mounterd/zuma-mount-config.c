@@ -114,7 +114,7 @@ gboolean zuma_mount_check_template(const char *template, GError **error)
                                     "mount point of its own");
                 return FALSE;
         }
-        /* The longest names the rule allows. */
+        /* The form of the paths with short names; their length below. */
         example = zuma_mount_expand_template(template, "v", "s");
         if (!zuma_mount_check_point("template", example, NULL, error))
                 return FALSE;
