@@ -100,8 +100,8 @@ static void test_snapshots(void)
         text = zuma_mount_snapshots_to_string(mode, n);
         g_assert_cmpstr(text, ==, "newest:7");
         for (guint i = 0; i < 6; i++) {
-                static const char *const bad[] = { "newest:0", "newest:",  "newest:-1",
-                                                   "newest:1001", "some", "newest:2x" };
+                static const char *const bad[] = { "newest:0",    "newest:", "newest:-1",
+                                                   "newest:1001", "some",    "newest:2x" };
 
                 g_assert_false(zuma_mount_parse_snapshots(bad[i], &mode, &n, &error));
                 assert_invalid(&error, "newest:N");
@@ -137,8 +137,8 @@ static void test_options(void)
         g_assert_cmphex(flags, ==, 0);
         g_clear_pointer(&data, g_free);
         {
-                g_autofree char *described = zuma_mount_options_describe(MS_RDONLY | MS_NOATIME,
-                                                                         "noload");
+                g_autofree char *described =
+                        zuma_mount_options_describe(MS_RDONLY | MS_NOATIME, "noload");
 
                 g_assert_cmpstr(described, ==, "ro,noatime,noload");
         }
@@ -213,8 +213,8 @@ static void test_keyfile(void)
 {
         g_autoptr(ZumaMountConfig) config = zuma_mount_config_new(UUID, "vol0");
         g_autoptr(ZumaMountConfig) loaded = NULL;
-        g_autoptr(GVariant) set = values("at", "/srv/data", "snapshots", "none", "options",
-                                         "nodev,commit=5", NULL);
+        g_autoptr(GVariant) set =
+                values("at", "/srv/data", "snapshots", "none", "options", "nodev,commit=5", NULL);
         g_autoptr(GKeyFile) key_file = NULL;
         g_autoptr(GKeyFile) parsed = g_key_file_new();
         g_autoptr(GError) error = NULL;
