@@ -5,6 +5,7 @@
 
 #include "zuma-error.h"
 #include "zuma-names.h"
+#include "zuma-options.h"
 
 void zuma_server_snapshot_free(ZumaServerSnapshot *snapshot)
 {
@@ -157,6 +158,40 @@ ZumaServerVolume *zuma_server_find_volume(GPtrArray *volumes, const char *key, g
                         return volume;
         }
         return NULL;
+}
+
+gboolean zuma_server_check_volume_argument(const char *volume, GError **error)
+{
+        if (g_uuid_string_is_valid(volume))
+                return TRUE;
+        return zuma_check_volume_name(volume, error);
+}
+
+gboolean zuma_server_resolve_volume(GDBusConnection *connection, const char *volume,
+                                    char **ret_uuid, char **ret_name, GError **error)
+{
+        gboolean by_name = !g_uuid_string_is_valid(volume);
+        g_autoptr(GPtrArray) volumes = NULL;
+        g_autofree char *quoted = zuma_quote(volume);
+        ZumaServerVolume *found;
+
+        volumes = zuma_server_list_volumes(connection, error);
+        if (!volumes)
+                return FALSE;
+        found = zuma_server_find_volume(volumes, volume, by_name);
+        if (!found) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
+                            "zuma-snapshotd has no volume %s", quoted);
+                return FALSE;
+        }
+        if (!found->uuid[0]) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
+                            "volume %s has no UUID yet: start it once first", quoted);
+                return FALSE;
+        }
+        *ret_uuid = g_strdup(found->uuid);
+        *ret_name = g_strdup(found->name);
+        return TRUE;
 }
 
 gboolean zuma_server_create_snapshot(GDBusConnection *connection, const ZumaServerVolume *volume,

@@ -59,6 +59,16 @@ GPtrArray *zuma_server_list_volumes(GDBusConnection *connection, GError **error)
  * NULL if none. */
 ZumaServerVolume *zuma_server_find_volume(GPtrArray *volumes, const char *key, gboolean by_name);
 
+/* A volume named by another daemon's caller: a UUID, or a volume name
+ * (InvalidArgument otherwise). */
+gboolean zuma_server_check_volume_argument(const char *volume, GError **error);
+
+/* The UUID and name of the server's volume volume (a UUID or a name):
+ * NotFound (no such volume, or no UUID yet: it never started), or
+ * NotRunning (no server on the bus). */
+gboolean zuma_server_resolve_volume(GDBusConnection *connection, const char *volume,
+                                    char **ret_uuid, char **ret_name, GError **error);
+
 /* Volume.CreateSnapshot(name, {attach: false, priority}); the new
  * snapshot's object path in *ret_path. */
 gboolean zuma_server_create_snapshot(GDBusConnection *connection, const ZumaServerVolume *volume,

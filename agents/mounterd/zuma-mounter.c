@@ -92,13 +92,6 @@ static void on_server_vanished(GDBusConnection *connection, const char *name, gp
 
 /* --- the Manager --- */
 
-static gboolean check_volume_argument(const char *volume, GError **error)
-{
-        if (g_uuid_string_is_valid(volume))
-                return TRUE;
-        return zuma_check_volume_name(volume, error);
-}
-
 /* The configuration of volume (UUID or name, as configured or as the
  * server names it now); NotFound. */
 static ZumaMountConfig *find_config(ZumaMounter *self, const char *volume, GError **error)
@@ -107,7 +100,7 @@ static ZumaMountConfig *find_config(ZumaMounter *self, const char *volume, GErro
         ZumaMountConfig *config;
         g_autofree char *quoted = NULL;
 
-        if (!check_volume_argument(volume, error))
+        if (!zuma_server_check_volume_argument(volume, error))
                 return NULL;
         config = g_hash_table_lookup(self->configs, volume);
         if (config)
@@ -121,34 +114,6 @@ static ZumaMountConfig *find_config(ZumaMounter *self, const char *volume, GErro
         g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND, "volume %s has no mount configuration",
                     quoted);
         return NULL;
-}
-
-/* The server's volume for a UUID or a name: NotFound or NotRunning. */
-static gboolean resolve_volume(ZumaMounter *self, const char *volume, char **ret_uuid,
-                               char **ret_name, GError **error)
-{
-        gboolean by_name = !g_uuid_string_is_valid(volume);
-        g_autoptr(GPtrArray) volumes = NULL;
-        g_autofree char *quoted = zuma_quote(volume);
-        ZumaServerVolume *found;
-
-        volumes = zuma_server_list_volumes(self->connection, error);
-        if (!volumes)
-                return FALSE;
-        found = zuma_server_find_volume(volumes, volume, by_name);
-        if (!found) {
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
-                            "zuma-snapshotd has no volume %s", quoted);
-                return FALSE;
-        }
-        if (!found->uuid[0]) {
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
-                            "volume %s has no UUID yet: start it once first", quoted);
-                return FALSE;
-        }
-        *ret_uuid = g_strdup(found->uuid);
-        *ret_name = g_strdup(found->name);
-        return TRUE;
 }
 
 /* The origin's mount point must not clash with another volume's mounts,
@@ -218,8 +183,8 @@ static GVariant *set_mount_method(gpointer object, ZumaCall *call, GError **erro
         g_variant_get_child(call->params, 0, "&s", &volume);
         values = g_variant_get_child_value(call->params, 1);
         if (!zuma_options_parse(call->options, error, "force", "b", &force, NULL) ||
-            !check_volume_argument(volume, error) ||
-            !resolve_volume(self, volume, &uuid, &name, error))
+            !zuma_server_check_volume_argument(volume, error) ||
+            !zuma_server_resolve_volume(self->connection, volume, &uuid, &name, error))
                 return NULL;
         config = zuma_mount_config_new(uuid, name);
         if (!zuma_mount_config_update(config, values, error))
