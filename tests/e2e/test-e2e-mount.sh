@@ -14,7 +14,10 @@
 #      delete fail Busy naming the mount within the release timeout, the
 #      snapshot intact and still mounted; once the process ends the delete
 #      succeeds; a scheduled-style DeleteSnapshots goes the same way;
-#   4. --snapshots newest:2 keeps exactly the two newest mounted;
+#   4. zuma-schedulerd (on its test clock) prunes mounted hourly snapshots
+#      through the same handshake; --snapshots newest:2 keeps exactly the
+#      two newest mounted; an xfs volume's snapshots mount
+#      ro,norecovery,nouuid;
 #   5. bad mount points (relative, "/", inside a snapshot's mount, a
 #      directory that is not empty without --force, an unknown volume)
 #      are refused with their error codes; an unprivileged caller
@@ -24,7 +27,8 @@
 #      attached; start again mounts again; `zumactl unmount` unmounts all.
 #
 # Needs root, loop devices, /dev/fuse, dbus-daemon, python3, mkfs.ext4,
-# setpriv; exits 77 (skip) without them.
+# setpriv; exits 77 (skip) without them.  Without mkfs.xfs (or xfs in the
+# kernel) the xfs part is skipped, said so.
 set -euo pipefail
 
 # shellcheck source=e2e-lib.sh
@@ -34,10 +38,12 @@ for tool in mkfs.ext4 setpriv mountpoint fsfreeze; do
         command -v "$tool" >/dev/null || zuma_test_skip "$tool is not installed"
 done
 : "${ZUMA_MOUNTERD:=$ZUMA_BUILD_DIR/agents/mounterd/zuma-mounterd}"
+: "${ZUMA_SCHEDULERD:=$ZUMA_BUILD_DIR/agents/schedulerd/zuma-schedulerd}"
 [ -x "$ZUMA_MOUNTERD" ] || zuma_test_skip "no zuma-mounterd at $ZUMA_MOUNTERD"
 VOL=mvol
 MOUNTER=org.zumastor.Mounter1
 MOUNTER_PID=
+SCHED_PID=
 T=
 BUSY_PID=
 
@@ -50,6 +56,10 @@ mount_cleanup() {
 
         set +e
         [ -n "$BUSY_PID" ] && kill "$BUSY_PID" 2>/dev/null
+        if [ -n "$SCHED_PID" ] && zuma_test_alive "$SCHED_PID"; then
+                kill -KILL "$SCHED_PID"
+                zuma_test_wait_exit "$SCHED_PID" 10
+        fi
         if [ -n "$MOUNTER_PID" ] && zuma_test_alive "$MOUNTER_PID"; then
                 kill -TERM "$MOUNTER_PID"
                 zuma_test_wait_exit "$MOUNTER_PID" 20
@@ -190,6 +200,34 @@ BUSY_PID=
 zctl delete "$VOL" s2
 [ ! -e "$T/snaps/$VOL@s2" ] || fail "the mount point of s2 is still there"
 
+step "scheduled pruning reaches mounted snapshots"
+NOW=$(date -u -d '2027-03-20 10:30:00' +%s)
+G_DEBUG=fatal-criticals "$ZUMA_SCHEDULERD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" \
+        --state-dir "$T/sched-state" --run-dir "$T/sched-run" --test-clock "$NOW" --verbose \
+        >>"$ZUMA_TEST_DIR/schedulerd.log" 2>&1 </dev/null &
+SCHED_PID=$!
+zuma_test_wait_name org.zumastor.Scheduler1 || fail "zuma-schedulerd did not start"
+zctl define schedule "$VOL" --hourly 2
+for hour in 1 2 3; do
+        gdbus call --system --timeout 120 -d org.zumastor.Scheduler1 \
+                -o /org/zumastor/Scheduler1/Manager \
+                -m org.zumastor.Scheduler1.TestClock.Advance -- 3600 '{}' >/dev/null ||
+                fail "the scheduler's clock did not move"
+done
+hourlies=$(zctl list "$VOL" | grep -c hourly || true)
+[ "$hourlies" = 2 ] || fail "$hourlies hourly snapshots kept, not 2: $(zctl list "$VOL")"
+for snap in $(zctl list "$VOL" | grep hourly); do
+        wait_mounted "$T/snaps/$VOL@$snap"
+done
+[ "$(our_mounts | grep -c "$T/snaps/")" = 2 ] ||
+        fail "pruned snapshots are still mounted: $(our_mounts)"
+grep -q "SnapshotFailed\|cannot delete" "$ZUMA_TEST_DIR/schedulerd.log" &&
+        fail "the scheduler could not prune: $(grep -m2 'cannot' "$ZUMA_TEST_DIR/schedulerd.log")"
+zctl forget schedule "$VOL"
+kill -TERM "$SCHED_PID"
+zuma_test_wait_exit "$SCHED_PID" 30 || fail "zuma-schedulerd exited with $?"
+SCHED_PID=
+
 step "newest:2 keeps the two newest mounted"
 zctl mount "$VOL" --at "$T/home" --snapshots newest:2
 for n in 3 4 5; do
@@ -210,6 +248,34 @@ zctl --json mounts "$VOL" >"$T/mounts.json"
 [ "$(e2e_json 'd["configs"][0]["snapshots"]' <"$T/mounts.json")" = newest:2 ] ||
         fail "mounts does not show newest:2"
 zctl mounts | grep -q "$T/snaps/$VOL@s5" || fail "zumactl mounts does not show s5"
+
+step "xfs snapshots mount ro,norecovery,nouuid"
+if command -v mkfs.xfs >/dev/null && grep -qw xfs /proc/filesystems; then
+        xorigin=$(zuma_test_loop_device xvol-origin 320M)
+        xstore=$(zuma_test_loop_device xvol-store 64M)
+        zctl define volume xvol "$xorigin" "$xstore" --initialize >/dev/null
+        xdev=$(zctl --json status xvol | e2e_json 'd["device"]')
+        mkfs.xfs -q -f -K "$xdev"
+        expect_exit 8 "volume $VOL's already" mount xvol --at "$T/home"
+        zctl mount xvol --at "$T/xhome"
+        wait_mounted "$T/xhome"
+        echo xfs >"$T/xhome/file"
+        sync -f "$T/xhome"
+        E2E_FROZEN=$T/xhome
+        fsfreeze -f "$T/xhome"
+        zctl snapshot xvol x1 >/dev/null
+        fsfreeze -u "$T/xhome"
+        E2E_FROZEN=
+        wait_mounted "$T/snaps/xvol@x1"
+        grep -q " $T/snaps/xvol@x1 xfs ro,.*norecovery" /proc/self/mounts ||
+                fail "x1 is not mounted ro,norecovery: $(grep "xvol@x1" /proc/self/mounts)"
+        [ "$(cat "$T/snaps/xvol@x1/file")" = xfs ] || fail "x1 does not hold its contents"
+        zctl stop xvol
+        [ -z "$(our_mounts | grep -e xvol -e xhome)" ] || fail "xvol still mounted after stop"
+        zctl unmount xvol
+else
+        echo "NOTE: no mkfs.xfs or no xfs in the kernel: the xfs part is skipped"
+fi
 
 step "bad mount points and callers are refused"
 expect_exit 8 "not an absolute path" mount "$VOL" --at relative/dir
