@@ -328,17 +328,6 @@ gboolean zuma_server_attach_snapshot(GDBusConnection *connection, const char *sn
         return TRUE;
 }
 
-gboolean zuma_server_detach_snapshot(GDBusConnection *connection, const char *snapshot_path,
-                                     GError **error)
-{
-        g_autoptr(GVariant) reply =
-                call(connection, snapshot_path, ZUMA_INTERFACE_SNAPSHOT, "Detach",
-                     g_variant_new("(@a{sv})", g_variant_new("a{sv}", NULL)), "()",
-                     ZUMA_SERVER_CALL_TIMEOUT_MS, error);
-
-        return reply != NULL;
-}
-
 gboolean zuma_server_set_priority(GDBusConnection *connection, const char *snapshot_path,
                                   gint32 priority, GError **error)
 {

@@ -83,10 +83,6 @@ gboolean zuma_server_delete_snapshots(GDBusConnection *connection, const ZumaSer
 gboolean zuma_server_attach_snapshot(GDBusConnection *connection, const char *snapshot_path,
                                      char **ret_device, GError **error);
 
-/* Snapshot.Detach() (not forced: an open device stays). */
-gboolean zuma_server_detach_snapshot(GDBusConnection *connection, const char *snapshot_path,
-                                     GError **error);
-
 /* Snapshot.SetPriority(priority). */
 gboolean zuma_server_set_priority(GDBusConnection *connection, const char *snapshot_path,
                                   gint32 priority, GError **error);

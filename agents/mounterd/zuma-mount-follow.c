@@ -45,6 +45,7 @@
 #include "zuma-mount-ops.h"
 #include "zuma-mounter-private.h"
 #include "zuma-mountinfo.h"
+#include "zuma-names.h"
 #include "zuma-reply.h"
 
 char *zuma_mount_key(const char *uuid, guint32 id)
@@ -325,20 +326,37 @@ static gboolean unmount_one(ZumaMounter *self, ZumaMount *mount, GError **error)
         return TRUE;
 }
 
+static void on_detached(GObject *source, GAsyncResult *result, gpointer user_data)
+{
+        g_autofree char *what = user_data;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply =
+                g_dbus_connection_call_finish(G_DBUS_CONNECTION(source), result, &error);
+
+        if (!reply)
+                g_debug("cannot detach %s: %s", what, error->message);
+}
+
 /* A snapshot the mounter attached and no longer mounts goes back to
- * having no device. */
+ * having no device.  Asynchronously: the server may ask the mounter to
+ * Release it first (a udev probe holding the device for a moment makes
+ * it look open), and the mounter must be free to answer. */
 static void detach_unwanted(ZumaMounter *self, const char *uuid, guint32 id)
 {
         g_autofree char *key = zuma_mount_key(uuid, id);
         const ZumaServerVolume *volume = zuma_server_find_volume(self->volumes, uuid, FALSE);
         const ZumaServerSnapshot *snapshot;
-        g_autoptr(GError) error = NULL;
 
         if (!g_hash_table_remove(self->attached, key) || !volume || is_held(self, uuid, id))
                 return;
         snapshot = find_snapshot(volume, id);
-        if (snapshot && !zuma_server_detach_snapshot(self->connection, snapshot->path, &error))
-                g_debug("cannot detach %s@%s: %s", volume->name, snapshot->name, error->message);
+        if (!snapshot)
+                return;
+        g_dbus_connection_call(
+                self->connection, ZUMA_SNAPSHOTD_BUS_NAME, snapshot->path, ZUMA_INTERFACE_SNAPSHOT,
+                "Detach", g_variant_new("(@a{sv})", g_variant_new("a{sv}", NULL)),
+                G_VARIANT_TYPE("()"), G_DBUS_CALL_FLAGS_NO_AUTO_START, ZUMA_SERVER_CALL_TIMEOUT_MS,
+                NULL, on_detached, g_strdup_printf("%s@%s", volume->name, snapshot->name));
 }
 
 /* Step 5 for one want. */

@@ -474,6 +474,8 @@ void zuma_mounter_shutdown(ZumaMounter *self)
         g_hash_table_iter_init(&iter, uuids);
         while (g_hash_table_iter_next(&iter, (gpointer *)&uuid, NULL))
                 g_free((char *)uuid);
+        /* The detaches are on their way before the connection closes. */
+        g_dbus_connection_flush_sync(self->connection, NULL, NULL);
 }
 
 void zuma_mounter_free(ZumaMounter *self)

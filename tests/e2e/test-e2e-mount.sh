@@ -136,6 +136,10 @@ take() {
         E2E_FROZEN=
 }
 
+attached_count() {
+        losetup -n -O NAME,BACK-FILE -l | awk -v dir="$T/run" 'index($2, dir) == 1' | wc -l
+}
+
 our_mounts() {
         awk -v dir="$T/" 'index($2, dir) == 1 && $3 != "fuse.zumastor" { print $2 }' /proc/self/mounts
 }
@@ -309,9 +313,14 @@ wait_mounted "$T/snaps/$VOL@s5"
 zctl unmount "$VOL"
 [ -z "$(our_mounts)" ] || fail "still mounted after unmount: $(our_mounts)"
 zctl mounts | grep -q "nothing mounted" || fail "mounts does not say nothing is mounted"
-# What the mounter attached it detaches: only the origin's device is left.
-attached=$(losetup -n -O NAME,BACK-FILE -l | awk -v dir="$T/run" 'index($2, dir) == 1' | wc -l)
-[ "$attached" = 1 ] || fail "$attached devices attached after unmount, not just the origin's"
+# What the mounter attached it detaches (asynchronously): only the
+# origin's device is left.
+deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
+until [ "$(attached_count)" = 1 ]; do
+        [ $SECONDS -lt $deadline ] ||
+                fail "$(attached_count) devices attached after unmount, not just the origin's"
+        sleep 0.1
+done
 expect_exit 3 "no mount configuration" unmount "$VOL"
 zctl stop "$VOL"
 mounter_stop
