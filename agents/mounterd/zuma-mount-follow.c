@@ -347,7 +347,9 @@ static void detach_unwanted(ZumaMounter *self, const char *uuid, guint32 id)
         const ZumaServerVolume *volume = zuma_server_find_volume(self->volumes, uuid, FALSE);
         const ZumaServerSnapshot *snapshot;
 
-        if (!g_hash_table_remove(self->attached, key) || !volume || is_held(self, uuid, id))
+        /* Held: the server deletes or detaches it itself (or stops the
+         * volume, and attaches it again at the next start). */
+        if (is_held(self, uuid, id) || !g_hash_table_remove(self->attached, key) || !volume)
                 return;
         snapshot = find_snapshot(volume, id);
         if (!snapshot)

@@ -131,7 +131,8 @@ take() {
         sync -f "$T/home"
         E2E_FROZEN=$T/home
         fsfreeze -f "$T/home"
-        zctl snapshot "$VOL" "$1" >/dev/null
+        # No device: the mounter attaches what it mounts (and detaches it).
+        zctl snapshot "$VOL" "$1" --no-attach >/dev/null
         fsfreeze -u "$T/home"
         E2E_FROZEN=
 }
