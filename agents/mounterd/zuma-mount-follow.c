@@ -128,6 +128,25 @@ static const ZumaServerSnapshot *find_snapshot(const ZumaServerVolume *volume, g
         return NULL;
 }
 
+/* What the mounter attached and the server deleted is no longer its
+ * business. */
+static void forget_deleted_attachments(ZumaMounter *self)
+{
+        GHashTableIter iter;
+        const char *key;
+
+        g_hash_table_iter_init(&iter, self->attached);
+        while (g_hash_table_iter_next(&iter, (gpointer *)&key, NULL)) {
+                g_auto(GStrv) parts = g_strsplit(key, "/", 2);
+                const ZumaServerVolume *volume =
+                        zuma_server_find_volume(self->volumes, parts[0], FALSE);
+
+                if (volume && g_str_equal(volume->state, "running") &&
+                    !find_snapshot(volume, (guint32)g_ascii_strtoull(parts[1], NULL, 10)))
+                        g_hash_table_iter_remove(&iter);
+        }
+}
+
 /* Holds end when what they hold is gone (deleted, the volume stopped) or
  * when they expire. */
 static void drop_finished_holds(ZumaMounter *self)
@@ -484,6 +503,7 @@ gboolean zuma_mounter_reconcile(ZumaMounter *self)
         g_clear_pointer(&self->volumes, g_ptr_array_unref);
         self->volumes = g_steal_pointer(&volumes);
         drop_finished_holds(self);
+        forget_deleted_attachments(self);
         table = zuma_mountinfo_read(&error);
         if (!table) {
                 g_warning("%s", error->message);
