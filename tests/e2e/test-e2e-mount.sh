@@ -71,10 +71,10 @@ mount_cleanup() {
 mounter_start() {
         local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
 
-        echo "=== zuma-mounterd $* ($(date +%T))" >>"$ZUMA_TEST_DIR/mounterd.log"
+        echo "=== zuma-mounterd ($(date +%T))" >>"$ZUMA_TEST_DIR/mounterd.log"
         G_DEBUG=fatal-criticals "$ZUMA_MOUNTERD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" \
                 --state-dir "$T/mounter-state" --run-dir "$T/mounter-run" \
-                --template "$T/snaps/{volume}@{snapshot}" --verbose "$@" \
+                --template "$T/snaps/{volume}@{snapshot}" --verbose \
                 >>"$ZUMA_TEST_DIR/mounterd.log" 2>&1 </dev/null &
         MOUNTER_PID=$!
         until zuma_test_has_owner $MOUNTER; do
@@ -213,7 +213,7 @@ G_DEBUG=fatal-criticals "$ZUMA_SCHEDULERD" --bus-address "$DBUS_SYSTEM_BUS_ADDRE
 SCHED_PID=$!
 zuma_test_wait_name org.zumastor.Scheduler1 || fail "zuma-schedulerd did not start"
 zctl define schedule "$VOL" --hourly 2
-for hour in 1 2 3; do
+for _ in 1 2 3; do
         gdbus call --system --timeout 120 -d org.zumastor.Scheduler1 \
                 -o /org/zumastor/Scheduler1/Manager \
                 -m org.zumastor.Scheduler1.TestClock.Advance -- 3600 '{}' >/dev/null ||
@@ -276,7 +276,7 @@ if command -v mkfs.xfs >/dev/null && grep -qw xfs /proc/filesystems; then
                 fail "x1 is not mounted ro,norecovery: $(grep "xvol@x1" /proc/self/mounts)"
         [ "$(cat "$T/snaps/xvol@x1/file")" = xfs ] || fail "x1 does not hold its contents"
         zctl stop xvol
-        [ -z "$(our_mounts | grep -e xvol -e xhome)" ] || fail "xvol still mounted after stop"
+        ! our_mounts | grep -q -e xvol -e xhome || fail "xvol still mounted after stop"
         zctl unmount xvol
 else
         echo "NOTE: no mkfs.xfs or no xfs in the kernel: the xfs part is skipped"
