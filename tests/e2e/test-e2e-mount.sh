@@ -24,7 +24,8 @@
 #      (setpriv --reuid=65534) is refused; `mounts` is open to it;
 #   6. `zumactl stop mvol` with everything mounted: the mounter releases
 #      the whole volume first; nothing of the volume is left mounted or
-#      attached; start again mounts again; `zumactl unmount` unmounts all.
+#      attached; the server restarted, the mounter follows its new
+#      instance: start again mounts again; `zumactl unmount` unmounts all.
 #
 # Needs root, loop devices, /dev/fuse, dbus-daemon, python3, mkfs.ext4,
 # setpriv; exits 77 (skip) without them.  Without mkfs.xfs (or xfs in the
@@ -307,7 +308,8 @@ zctl stop "$VOL"
 attached=$(losetup -n -O NAME,BACK-FILE -l | awk -v dir="$T/run" 'index($2, dir) == 1')
 [ -z "$attached" ] || fail "still attached after stop: $attached"
 
-step "start mounts again; unmount unmounts everything"
+step "the server restarts: the mounter follows it back; start mounts again"
+zuma_test_restart_daemon || fail "zuma-snapshotd did not restart"
 zctl start "$VOL"
 wait_mounted "$T/home"
 wait_mounted "$T/snaps/$VOL@s5"
