@@ -109,6 +109,14 @@ static void warn_once(ZumaMounter *self, const char *path, const char *message)
         g_hash_table_insert(self->warned, g_strdup(path), g_strdup(message));
 }
 
+static gboolean is_held_whole(ZumaMounter *self, const char *uuid)
+{
+        g_autofree char *whole = zuma_mount_key(uuid, ZUMA_MOUNT_WHOLE_VOLUME);
+
+        return g_hash_table_contains(self->holds, whole);
+}
+
+/* id 0: the origin. */
 static gboolean is_held(ZumaMounter *self, const char *uuid, guint32 id)
 {
         g_autofree char *whole = zuma_mount_key(uuid, ZUMA_MOUNT_WHOLE_VOLUME);
@@ -167,6 +175,11 @@ static void drop_finished_holds(ZumaMounter *self)
                         gone = TRUE;
                 else if (g_str_equal(parts[1], "ALL"))
                         gone = FALSE;
+                else if (g_str_equal(parts[1], "0"))
+                        /* The origin, released for a revert: held until the
+                         * server detached it (it attaches it again when the
+                         * revert is done, and it is mounted again). */
+                        gone = !volume->device[0];
                 else
                         gone = !find_snapshot(volume,
                                               (guint32)g_ascii_strtoull(parts[1], NULL, 10));
@@ -190,9 +203,9 @@ static void want_volume(ZumaMounter *self, const ZumaMountConfig *config,
         guint limit;
 
         if (!g_str_equal(volume->state, "running") || !volume->device[0] ||
-            is_held(self, volume->uuid, 0))
+            is_held_whole(self, volume->uuid))
                 return;
-        if (config->at[0]) {
+        if (config->at[0] && !is_held(self, volume->uuid, 0)) {
                 Want *want = g_new0(Want, 1);
 
                 want->config = config;

@@ -329,7 +329,7 @@ static GVariant *release_method(gpointer object, ZumaCall *call, GError **error)
         }
         g_variant_iter_init(&iter, ids_variant);
         while (g_variant_iter_next(&iter, "u", &id)) {
-                if (id == 0 || id == ZUMA_MOUNT_WHOLE_VOLUME) {
+                if (id == ZUMA_MOUNT_WHOLE_VOLUME) {
                         g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
                                     "%u is not a snapshot id", id);
                         return NULL;

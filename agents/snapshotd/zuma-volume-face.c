@@ -169,6 +169,7 @@ static GVariant *find_snapshot_method(gpointer object, ZumaCall *call, GError **
         return g_variant_new("(o)", path);
 }
 
+/* The arguments of a DeleteSnapshots or Revert waiting for a release. */
 typedef struct {
         char **names;
         gboolean force;
@@ -224,18 +225,46 @@ static GVariant *delete_snapshots_method(gpointer object, ZumaCall *call, GError
         return reply;
 }
 
+static GVariant *revert_released(GObject *object, gpointer data, GError **error)
+{
+        ZumaVolumeFace *self = ZUMA_VOLUME_FACE(object);
+        DeleteRequest *request = data;
+        g_autofree char *job = NULL;
+
+        if (!zuma_volume_check_known(self->volume, error) ||
+            !zuma_volume_revert(self->volume, request->names[0], request->force, &job, error))
+                return NULL;
+        return g_variant_new("(o)", job);
+}
+
+/* A mounted origin (zuma-mounterd's) is let go first: id 0 is the origin. */
 static GVariant *revert_method(gpointer object, ZumaCall *call, GError **error)
 {
         ZumaVolumeFace *self = object;
-        g_autofree char *job = NULL;
+        DeleteRequest *request = g_new0(DeleteRequest, 1);
+        GArray *origin = g_array_new(FALSE, FALSE, sizeof(guint32));
         const char *name = NULL;
-        gboolean force = FALSE;
+        GVariant *reply;
 
         g_variant_get_child(call->params, 0, "&s", &name);
-        if (!zuma_options_parse(call->options, error, "force", "b", &force, NULL) ||
-            !zuma_volume_revert(self->volume, name, force, &job, error))
+        request->names = g_new0(char *, 2);
+        request->names[0] = g_strdup(name);
+        if (!zuma_options_parse(call->options, error, "force", "b", &request->force, NULL)) {
+                g_array_unref(origin);
+                delete_request_free(request);
                 return NULL;
-        return g_variant_new("(o)", job);
+        }
+        if (zuma_volume_device_is_busy(self->volume, SS_ORIGIN_ID)) {
+                guint32 id = SS_ORIGIN_ID;
+
+                g_array_append_val(origin, id);
+        }
+        if (release_first(self, call, origin, request->force, revert_released, request,
+                          delete_request_free))
+                return NULL;
+        reply = revert_released(object, request, error);
+        delete_request_free(request);
+        return reply;
 }
 
 static GVariant *abandon_revert_method(gpointer object, ZumaCall *call, GError **error)

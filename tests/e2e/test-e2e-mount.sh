@@ -16,7 +16,8 @@
 #      succeeds; a scheduled-style DeleteSnapshots goes the same way;
 #   4. zuma-schedulerd (on its test clock) prunes mounted hourly snapshots
 #      through the same handshake; --snapshots newest:2 keeps exactly the
-#      two newest mounted; an xfs volume's snapshots mount
+#      two newest mounted; a revert lets go of the mounted origin and it
+#      comes back reverted; an xfs volume's snapshots mount
 #      ro,norecovery,nouuid;
 #   5. bad mount points (relative, "/", inside a snapshot's mount, a
 #      directory that is not empty without --force, an unknown volume)
@@ -245,6 +246,14 @@ wait_mounted "$T/snaps/$VOL@s4"
 wait_unmounted "$T/snaps/$VOL@s3"
 [ "$(our_mounts | grep -c "$T/snaps/")" = 2 ] || fail "not exactly 2 snapshots mounted: $(our_mounts)"
 [ "$(cat "$T/snaps/$VOL@s4/file")" = 4 ] || fail "s4 does not hold its contents"
+
+step "revert with the origin mounted: let go, reverted, mounted again"
+zctl revert "$VOL" s4
+deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
+until mountpoint -q "$T/home" && [ "$(cat "$T/home/file" 2>/dev/null)" = 4 ]; do
+        [ $SECONDS -lt $deadline ] || fail "the reverted origin is not mounted with s4's contents"
+        sleep 0.1
+done
 
 step "zumactl mounts"
 zctl --json mounts "$VOL" >"$T/mounts.json"
