@@ -2,7 +2,8 @@
 /*
  * ZumaMounter's shared state: zuma-mounter.c (the bus, configurations,
  * following the server) over zuma-mount-follow.c (what is mounted where,
- * made to match what the configurations ask, and Release).
+ * made to match what the configurations ask) and zuma-mounter-release.c
+ * (Release, for the server).
  */
 #pragma once
 
@@ -77,7 +78,8 @@ void zuma_mounter_reconcile_soon(ZumaMounter *self);
  * others tried all the same. */
 gboolean zuma_mounter_unmount_volume(ZumaMounter *self, const char *uuid, guint32 id,
                                      GError **error);
-/* Release: unmounts and holds them, answering invocation when done. */
+/* zuma-mounter-release.c.  Release: unmounts and holds them (ids: 0 the
+ * origin; empty: the whole volume), answering invocation when done. */
 void zuma_mounter_release(ZumaMounter *self, GDBusMethodInvocation *invocation, const char *uuid,
                           GArray *ids, guint timeout_ms);
 void zuma_mounter_cancel_releases(ZumaMounter *self);
