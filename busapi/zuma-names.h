@@ -50,6 +50,8 @@
 /* zuma-mounterd: mounts of origins and snapshots, hotplug auto-start. */
 #define ZUMA_MOUNTERD_BUS_NAME "org.zumastor.Mounter1"
 #define ZUMA_MOUNTERD_OBJECT_ROOT "/org/zumastor/Mounter1"
+#define ZUMA_MOUNTERD_MANAGER_PATH ZUMA_MOUNTERD_OBJECT_ROOT "/Manager"
+#define ZUMA_MOUNTER_INTERFACE_MANAGER "org.zumastor.Mounter1.Manager"
 
 /* zuma-sendd: replication sender; one process owns the name, each
  * outgoing replication is an object of its own. */

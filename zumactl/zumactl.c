@@ -130,6 +130,30 @@ static const ZumactlCommand commands[] = {
           "  zumactl check vol0\n"
           "  zumactl check vol0 --max-age 1d",
           zumactl_cmd_check },
+        { "mount", "VOL", "Mount a volume and its snapshots where you say (zuma-mounterd)",
+          "Saves where zuma-mounterd mounts VOL's origin (--at) and its snapshots\n"
+          "(read-only, at --template; all, none or the newest N), and mounts them at\n"
+          "once when VOL runs.  Snapshots follow as they are created, renamed and\n"
+          "deleted.  Options not given keep the daemon's defaults.\n"
+          "\n"
+          "Examples:\n"
+          "  zumactl mount vol0 --at /home\n"
+          "  zumactl mount vol0 --at /srv/data --snapshots newest:5 --options noatime\n"
+          "  zumactl mount vol0 --template '/srv/snap/{volume}/{snapshot}'",
+          zumactl_cmd_mount },
+        { "unmount", "VOL", "Unmount a volume and its snapshots, and forget where",
+          "Unmounts everything zuma-mounterd mounted of VOL (never lazily: a mount\n"
+          "a process uses stays, and the command fails Busy naming it) and forgets\n"
+          "VOL's mount configuration.\n"
+          "\n"
+          "Example:\n"
+          "  zumactl unmount vol0",
+          zumactl_cmd_unmount },
+        { "mounts", "[VOL]", "Show what zuma-mounterd mounted where",
+          "Examples:\n"
+          "  zumactl mounts\n"
+          "  zumactl --json mounts vol0",
+          zumactl_cmd_mounts },
         { "help", "[COMMAND]", "Show help on zumactl or a command", NULL, NULL },
 };
 

@@ -98,6 +98,10 @@ ZumaSchedSchedule *zumactl_schedule_find(ZumactlContext *ctx, const char *volume
 void zumactl_schedule_status(ZumactlContext *ctx, const char *uuid, GString *human,
                              JsonBuilder *builder);
 void zumactl_print_schedule(ZumactlContext *ctx, ZumaSchedSchedule *proxy);
+/* zumactl-mount.c: mounts, answered by zuma-mounterd. */
+gboolean zumactl_cmd_mount(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_unmount(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_mounts(ZumactlContext *ctx, int argc, char **argv, GError **error);
 gboolean zumactl_cmd_status(ZumactlContext *ctx, int argc, char **argv, GError **error);
 gboolean zumactl_cmd_list(ZumactlContext *ctx, int argc, char **argv, GError **error);
 

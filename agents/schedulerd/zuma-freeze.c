@@ -28,55 +28,6 @@ struct ZumaFreeze {
         gint64 frozen_at; /* monotonic microseconds */
 };
 
-/* mountinfo escapes space, tab, newline and backslash as \ooo. */
-static char *unescape_mountinfo(const char *field)
-{
-        GString *out = g_string_new(NULL);
-
-        for (const char *p = field; *p; p++) {
-                if (p[0] == '\\' && p[1] >= '0' && p[1] <= '3' && p[2] >= '0' && p[2] <= '7' &&
-                    p[3] >= '0' && p[3] <= '7') {
-                        g_string_append_c(
-                                out, (char)((p[1] - '0') * 64 + (p[2] - '0') * 8 + (p[3] - '0')));
-                        p += 3;
-                } else {
-                        g_string_append_c(out, *p);
-                }
-        }
-        return g_string_free(out, FALSE);
-}
-
-char *zuma_find_mount_point(const char *device, GError **error)
-{
-        g_autofree char *text = NULL;
-        g_auto(GStrv) lines = NULL;
-        struct stat st;
-
-        if (stat(device, &st) < 0) {
-                int err = errno;
-
-                zuma_error_set_errno(error, -err, "cannot stat %s: %s", device, g_strerror(err));
-                return NULL;
-        }
-        if (!S_ISBLK(st.st_mode))
-                return NULL;
-        if (!g_file_get_contents("/proc/self/mountinfo", &text, NULL, error))
-                return NULL;
-        lines = g_strsplit(text, "\n", -1);
-        for (char **line = lines; *line; line++) {
-                /* ID PARENT MAJOR:MINOR ROOT MOUNT-POINT ... */
-                g_auto(GStrv) fields = g_strsplit(*line, " ", 6);
-                unsigned int major_number, minor_number;
-
-                if (g_strv_length(fields) < 5 ||
-                    sscanf(fields[2], "%u:%u", &major_number, &minor_number) != 2)
-                        continue;
-                if (makedev(major_number, minor_number) == st.st_rdev)
-                        return unescape_mountinfo(fields[4]);
-        }
-        return NULL;
-}
-
 typedef enum {
         WATCHDOG_HEARD_DONE, /* the scheduler thawed and said so */
         WATCHDOG_GONE,       /* the pipe closed (the scheduler died) or said something else */

@@ -34,11 +34,9 @@
 
 #include <gio/gio.h>
 
-G_BEGIN_DECLS
+#include "zuma-mountinfo.h"
 
-/* Where the block device device is mounted, or NULL (no error) when it is
- * not; a device that cannot be stat'ed is an error. */
-char *zuma_find_mount_point(const char *device, GError **error);
+G_BEGIN_DECLS
 
 typedef struct ZumaFreeze ZumaFreeze;
 

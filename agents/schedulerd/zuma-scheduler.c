@@ -129,20 +129,13 @@ static ZumaScheduleEntry *find_entry(ZumaScheduler *self, const char *volume)
         return NULL;
 }
 
-static gboolean check_volume_argument(const char *volume, GError **error)
-{
-        if (g_uuid_string_is_valid(volume))
-                return TRUE;
-        return zuma_check_volume_name(volume, error);
-}
-
 static ZumaScheduleEntry *find_entry_or_fail(ZumaScheduler *self, const char *volume,
                                              GError **error)
 {
         ZumaScheduleEntry *entry;
         g_autofree char *quoted = NULL;
 
-        if (!check_volume_argument(volume, error))
+        if (!zuma_server_check_volume_argument(volume, error))
                 return NULL;
         entry = find_entry(self, volume);
         if (entry)
@@ -232,34 +225,6 @@ static gboolean check_scheduler_alive(gpointer object, GError **error)
         return TRUE;
 }
 
-/* The server's volume for a UUID or a name; NotFound or NotRunning. */
-static gboolean resolve_volume(ZumaScheduler *self, const char *volume, char **ret_uuid,
-                               char **ret_name, GError **error)
-{
-        gboolean by_name = !g_uuid_string_is_valid(volume);
-        g_autoptr(GPtrArray) volumes = NULL;
-        g_autofree char *quoted = zuma_quote(volume);
-        ZumaServerVolume *found;
-
-        volumes = zuma_server_list_volumes(self->connection, error);
-        if (!volumes)
-                return FALSE;
-        found = zuma_server_find_volume(volumes, volume, by_name);
-        if (!found) {
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
-                            "zuma-snapshotd has no volume %s", quoted);
-                return FALSE;
-        }
-        if (!found->uuid[0]) {
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
-                            "volume %s has no UUID yet: start it once first", quoted);
-                return FALSE;
-        }
-        *ret_uuid = g_strdup(found->uuid);
-        *ret_name = g_strdup(found->name);
-        return TRUE;
-}
-
 static GVariant *define_schedule_method(gpointer object, ZumaCall *call, GError **error)
 {
         ZumaScheduler *self = g_object_get_data(object, SCHEDULER_KEY);
@@ -273,10 +238,10 @@ static GVariant *define_schedule_method(gpointer object, ZumaCall *call, GError 
         g_variant_get_child(call->params, 0, "&s", &volume);
         schedule_options = g_variant_get_child_value(call->params, 1);
         if (!zuma_options_parse(call->options, error, NULL) ||
-            !check_volume_argument(volume, error))
+            !zuma_server_check_volume_argument(volume, error))
                 return NULL;
         schedule = zuma_schedule_from_options(schedule_options, error);
-        if (!schedule || !resolve_volume(self, volume, &uuid, &name, error))
+        if (!schedule || !zuma_server_resolve_volume(self->connection, volume, &uuid, &name, error))
                 return NULL;
 
         entry = g_hash_table_lookup(self->entries, uuid);

@@ -15,6 +15,7 @@
 
 #include "zuma-error.h"
 #include "zuma-method-table.h"
+#include "zuma-mount-release.h"
 #include "zuma-options.h"
 
 struct _ZumaSnapshotFace {
@@ -65,15 +66,45 @@ static gboolean snapshot_alive(gpointer object, GError **error)
         return FALSE;
 }
 
+/* A snapshot whose device is open may be mounted by zuma-mounterd: it is
+ * asked to let go first (zuma-mount-release.h), and the call answers
+ * later.  FALSE: nothing to wait for, the method goes on at once. */
+static gboolean release_first(ZumaSnapshotFace *self, ZumaCall *call, gboolean force,
+                              ZumaReleasedFunc func)
+{
+        const char *uuid = zuma_volume_get_config(self->volume)->uuid;
+        GArray *ids;
+
+        if (!call->invocation || !uuid || !uuid[0] ||
+            !zuma_volume_device_is_busy(self->volume, self->id))
+                return FALSE;
+        ids = g_array_new(FALSE, FALSE, sizeof(guint32));
+        g_array_append_val(ids, self->id);
+        zuma_mount_release_then(G_OBJECT(self), zuma_call_defer(call), uuid, ids, force, func,
+                                GINT_TO_POINTER(force), NULL);
+        return TRUE;
+}
+
+static GVariant *delete_released(GObject *object, gpointer data, GError **error)
+{
+        ZumaSnapshotFace *self = ZUMA_SNAPSHOT_FACE(object);
+
+        if (!snapshot_alive(self, error) ||
+            !zuma_volume_delete_snapshot(self->volume, self->id, GPOINTER_TO_INT(data), error))
+                return NULL;
+        return g_variant_new("()");
+}
+
 static GVariant *delete_method(gpointer object, ZumaCall *call, GError **error)
 {
         ZumaSnapshotFace *self = object;
         gboolean force = FALSE;
 
-        if (!zuma_options_parse(call->options, error, "force", "b", &force, NULL) ||
-            !zuma_volume_delete_snapshot(self->volume, self->id, force, error))
+        if (!zuma_options_parse(call->options, error, "force", "b", &force, NULL))
                 return NULL;
-        return g_variant_new("()");
+        if (release_first(self, call, force, delete_released))
+                return NULL;
+        return delete_released(object, GINT_TO_POINTER(force), error);
 }
 
 static GVariant *rename_method(gpointer object, ZumaCall *call, GError **error)
@@ -135,15 +166,26 @@ static GVariant *attach_method(gpointer object, ZumaCall *call, GError **error)
         return g_variant_new("(s)", device);
 }
 
+static GVariant *detach_released(GObject *object, gpointer data, GError **error)
+{
+        ZumaSnapshotFace *self = ZUMA_SNAPSHOT_FACE(object);
+
+        if (!snapshot_alive(self, error) ||
+            !zuma_volume_detach_snapshot(self->volume, self->id, GPOINTER_TO_INT(data), error))
+                return NULL;
+        return g_variant_new("()");
+}
+
 static GVariant *detach_method(gpointer object, ZumaCall *call, GError **error)
 {
         ZumaSnapshotFace *self = object;
         gboolean force = FALSE;
 
-        if (!zuma_options_parse(call->options, error, "force", "b", &force, NULL) ||
-            !zuma_volume_detach_snapshot(self->volume, self->id, force, error))
+        if (!zuma_options_parse(call->options, error, "force", "b", &force, NULL))
                 return NULL;
-        return g_variant_new("()");
+        if (release_first(self, call, force, detach_released))
+                return NULL;
+        return detach_released(object, GINT_TO_POINTER(force), error);
 }
 
 static GVariant *get_usage_method(gpointer object, ZumaCall *call, GError **error)

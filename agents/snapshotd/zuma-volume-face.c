@@ -27,6 +27,7 @@
 
 #include "zuma-error.h"
 #include "zuma-method-table.h"
+#include "zuma-mount-release.h"
 #include "zuma-options.h"
 #include "zuma-snapshot-face.h"
 
@@ -90,15 +91,46 @@ static GVariant *start_method(gpointer object, ZumaCall *call, GError **error)
         return g_variant_new("()");
 }
 
+/* Devices of the volume that are open may be zuma-mounterd's mounts: it
+ * is asked to let go first (zuma-mount-release.h: ids, or NULL for the
+ * whole volume), and the call answers later.  FALSE (ids freed): nothing
+ * to wait for, the method goes on at once. */
+static gboolean release_first(ZumaVolumeFace *self, ZumaCall *call, GArray *ids, gboolean force,
+                              ZumaReleasedFunc func, gpointer data, GDestroyNotify free_data)
+{
+        const char *uuid = zuma_volume_get_config(self->volume)->uuid;
+
+        if (!call->invocation || !uuid || !uuid[0] || (ids && ids->len == 0) ||
+            (!ids && !zuma_volume_device_is_busy(self->volume, ZUMA_VOLUME_ANY_DEVICE))) {
+                if (ids)
+                        g_array_unref(ids);
+                return FALSE;
+        }
+        zuma_mount_release_then(G_OBJECT(self), zuma_call_defer(call), uuid, ids, force, func, data,
+                                free_data);
+        return TRUE;
+}
+
+static GVariant *stop_released(GObject *object, gpointer data, GError **error)
+{
+        ZumaVolumeFace *self = ZUMA_VOLUME_FACE(object);
+
+        if (!zuma_volume_check_known(self->volume, error) ||
+            !zuma_volume_stop(self->volume, GPOINTER_TO_INT(data), "requested", error))
+                return NULL;
+        return g_variant_new("()");
+}
+
 static GVariant *stop_method(gpointer object, ZumaCall *call, GError **error)
 {
         ZumaVolumeFace *self = object;
         gboolean force = FALSE;
 
-        if (!zuma_options_parse(call->options, error, "force", "b", &force, NULL) ||
-            !zuma_volume_stop(self->volume, force, "requested", error))
+        if (!zuma_options_parse(call->options, error, "force", "b", &force, NULL))
                 return NULL;
-        return g_variant_new("()");
+        if (release_first(self, call, NULL, force, stop_released, GINT_TO_POINTER(force), NULL))
+                return NULL;
+        return stop_released(object, GINT_TO_POINTER(force), error);
 }
 
 static GVariant *create_snapshot_method(gpointer object, ZumaCall *call, GError **error)
@@ -152,45 +184,116 @@ static GVariant *list_snapshots_method(gpointer object, ZumaCall *call, GError *
         records = zuma_volume_list_snapshots(self->volume, error);
         if (!records)
                 return NULL;
-        g_variant_builder_init(&builder, G_VARIANT_TYPE("a(ousbit)"));
+        g_variant_builder_init(&builder, G_VARIANT_TYPE("a(ousbitbs)"));
         for (guint i = 0; i < records->len; i++) {
                 const ZumaSnapshotRecord *record = g_ptr_array_index(records, i);
                 g_autofree char *path =
                         zuma_volume_dup_snapshot_path(self->volume, record->info.id);
 
-                g_variant_builder_add(&builder, "(ousbit)", path, record->info.id,
+                g_variant_builder_add(&builder, "(ousbitbs)", path, record->info.id,
                                       record->info.name, (record->info.flags & SS_SNAP_PINNED) != 0,
-                                      record->info.priority, (guint64)MAX(record->info.ctime, 0));
+                                      record->info.priority, (guint64)MAX(record->info.ctime, 0),
+                                      (record->info.flags & SS_SNAP_WRITABLE) != 0, record->device);
         }
-        return g_variant_new("(a(ousbit))", &builder);
+        return g_variant_new("(a(ousbitbs))", &builder);
+}
+
+/* The arguments of a DeleteSnapshots or Revert waiting for a release. */
+typedef struct {
+        char **names;
+        gboolean force;
+} DeleteRequest;
+
+static void delete_request_free(gpointer data)
+{
+        DeleteRequest *request = data;
+
+        g_strfreev(request->names);
+        g_free(request);
+}
+
+static GVariant *delete_snapshots_released(GObject *object, gpointer data, GError **error)
+{
+        ZumaVolumeFace *self = ZUMA_VOLUME_FACE(object);
+        DeleteRequest *request = data;
+        g_autofree char *job = NULL;
+
+        if (!zuma_volume_check_known(self->volume, error) ||
+            !zuma_volume_delete_snapshots(self->volume, (const char *const *)request->names,
+                                          request->force, &job, error))
+                return NULL;
+        return g_variant_new("(o)", job);
 }
 
 static GVariant *delete_snapshots_method(gpointer object, ZumaCall *call, GError **error)
 {
         ZumaVolumeFace *self = object;
-        g_autofree const char **names = NULL;
-        g_autofree char *job = NULL;
-        gboolean force = FALSE;
+        DeleteRequest *request = g_new0(DeleteRequest, 1);
+        GArray *busy = g_array_new(FALSE, FALSE, sizeof(guint32));
+        GVariant *reply;
 
-        g_variant_get_child(call->params, 0, "^a&s", &names);
-        if (!zuma_options_parse(call->options, error, "force", "b", &force, NULL) ||
-            !zuma_volume_delete_snapshots(self->volume, names, force, &job, error))
+        g_variant_get_child(call->params, 0, "^as", &request->names);
+        if (!zuma_options_parse(call->options, error, "force", "b", &request->force, NULL)) {
+                g_array_unref(busy);
+                delete_request_free(request);
+                return NULL;
+        }
+        /* Bad names are the core's to refuse, after the release too. */
+        for (guint i = 0; request->names[i] && i < ZUMA_MAX_DELETE_NAMES; i++) {
+                guint32 id;
+
+                if (zuma_volume_find_snapshot(self->volume, request->names[i], &id, NULL) &&
+                    zuma_volume_device_is_busy(self->volume, id))
+                        g_array_append_val(busy, id);
+        }
+        if (release_first(self, call, busy, request->force, delete_snapshots_released, request,
+                          delete_request_free))
+                return NULL;
+        reply = delete_snapshots_released(object, request, error);
+        delete_request_free(request);
+        return reply;
+}
+
+static GVariant *revert_released(GObject *object, gpointer data, GError **error)
+{
+        ZumaVolumeFace *self = ZUMA_VOLUME_FACE(object);
+        DeleteRequest *request = data;
+        g_autofree char *job = NULL;
+
+        if (!zuma_volume_check_known(self->volume, error) ||
+            !zuma_volume_revert(self->volume, request->names[0], request->force, &job, error))
                 return NULL;
         return g_variant_new("(o)", job);
 }
 
+/* A mounted origin (zuma-mounterd's) is let go first: id 0 is the origin. */
 static GVariant *revert_method(gpointer object, ZumaCall *call, GError **error)
 {
         ZumaVolumeFace *self = object;
-        g_autofree char *job = NULL;
+        DeleteRequest *request = g_new0(DeleteRequest, 1);
+        GArray *origin = g_array_new(FALSE, FALSE, sizeof(guint32));
         const char *name = NULL;
-        gboolean force = FALSE;
+        GVariant *reply;
 
         g_variant_get_child(call->params, 0, "&s", &name);
-        if (!zuma_options_parse(call->options, error, "force", "b", &force, NULL) ||
-            !zuma_volume_revert(self->volume, name, force, &job, error))
+        request->names = g_new0(char *, 2);
+        request->names[0] = g_strdup(name);
+        if (!zuma_options_parse(call->options, error, "force", "b", &request->force, NULL)) {
+                g_array_unref(origin);
+                delete_request_free(request);
                 return NULL;
-        return g_variant_new("(o)", job);
+        }
+        if (zuma_volume_device_is_busy(self->volume, SS_ORIGIN_ID)) {
+                guint32 id = SS_ORIGIN_ID;
+
+                g_array_append_val(origin, id);
+        }
+        if (release_first(self, call, origin, request->force, revert_released, request,
+                          delete_request_free))
+                return NULL;
+        reply = revert_released(object, request, error);
+        delete_request_free(request);
+        return reply;
 }
 
 static GVariant *abandon_revert_method(gpointer object, ZumaCall *call, GError **error)

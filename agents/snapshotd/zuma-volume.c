@@ -410,6 +410,19 @@ static const char *busy_device(ZumaVolume *self)
         return NULL;
 }
 
+gboolean zuma_volume_device_is_busy(ZumaVolume *self, guint32 id)
+{
+        ZumaFrontend *frontend = volume_frontend(self);
+
+        if (id == ZUMA_VOLUME_ANY_DEVICE)
+                return busy_device(self) != NULL;
+        if (!frontend || !self->frontend_added)
+                return FALSE;
+        if (id != SS_ORIGIN_ID && !g_hash_table_contains(self->snapshots, GUINT_TO_POINTER(id)))
+                return FALSE;
+        return zuma_frontend_is_busy(frontend, self->config->name, id);
+}
+
 gboolean zuma_volume_stop(ZumaVolume *self, gboolean force, const char *reason, GError **error)
 {
         gboolean was_running = self->state == VOLUME_RUNNING;

@@ -89,6 +89,14 @@ const char *zuma_volume_get_device(ZumaVolume *self);
 gboolean zuma_volume_is_running(ZumaVolume *self);
 gboolean zuma_volume_is_stopped(ZumaVolume *self);
 
+/* Whether a device of the volume is open (mounted, or a process holds
+ * it): snapshot id's, the origin's (SS_ORIGIN_ID), or with
+ * ZUMA_VOLUME_ANY_DEVICE any of them.  The faces ask before a delete,
+ * detach or stop, to let zuma-mounterd release its mounts first
+ * (zuma-mount-release.h). */
+#define ZUMA_VOLUME_ANY_DEVICE G_MAXUINT32
+gboolean zuma_volume_device_is_busy(ZumaVolume *self, guint32 id);
+
 /* Whether path names the volume's origin or store device (same block
  * device, or same file). */
 gboolean zuma_volume_uses_device(ZumaVolume *self, const char *path);

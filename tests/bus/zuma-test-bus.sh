@@ -168,6 +168,7 @@ zuma_test_start_bus() {
   </policy>
   <include>$ZUMA_SOURCE_DIR/dbus/org.zumastor.Zumastor1.conf</include>
   <include>$ZUMA_SOURCE_DIR/dbus/org.zumastor.Scheduler1.conf</include>
+  <include>$ZUMA_SOURCE_DIR/dbus/org.zumastor.Mounter1.conf</include>
   <include ignore_missing="yes">$ZUMA_POLKIT_BUS_POLICY</include>
 </busconfig>
 EOF

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
-#define G_LOG_DOMAIN "zuma-schedulerd"
+#define G_LOG_DOMAIN "zuma-server-client"
 
 #include "zuma-server-client.h"
 
 #include "zuma-error.h"
 #include "zuma-names.h"
+#include "zuma-options.h"
 
 void zuma_server_snapshot_free(ZumaServerSnapshot *snapshot)
 {
@@ -12,6 +13,7 @@ void zuma_server_snapshot_free(ZumaServerSnapshot *snapshot)
                 return;
         g_free(snapshot->path);
         g_free(snapshot->name);
+        g_free(snapshot->device);
         g_free(snapshot);
 }
 
@@ -24,6 +26,7 @@ ZumaServerSnapshot *zuma_server_snapshot_new(const char *path, const char *name,
         snapshot->name = g_strdup(name);
         snapshot->pinned = pinned;
         snapshot->priority = priority;
+        snapshot->device = g_strdup("");
         return snapshot;
 }
 
@@ -86,14 +89,14 @@ static gboolean list_snapshots(GDBusConnection *connection, ZumaServerVolume *vo
         g_autoptr(GVariant) reply = NULL;
         g_autoptr(GVariantIter) snapshots = NULL;
         GError *local = NULL;
-        const char *path, *name;
+        const char *path, *name, *device;
         guint32 id;
-        gboolean pinned;
+        gboolean pinned, writable;
         gint32 priority;
         guint64 creation_time;
 
         reply = call(connection, volume->path, ZUMA_INTERFACE_VOLUME, "ListSnapshots",
-                     g_variant_new("(a{sv})", NULL), "(a(ousbit))", ZUMA_SERVER_CALL_TIMEOUT_MS,
+                     g_variant_new("(a{sv})", NULL), "(a(ousbitbs))", ZUMA_SERVER_CALL_TIMEOUT_MS,
                      &local);
         if (!reply) {
                 if (g_error_matches(local, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING) ||
@@ -106,13 +109,17 @@ static gboolean list_snapshots(GDBusConnection *connection, ZumaServerVolume *vo
                 g_propagate_error(error, local);
                 return FALSE;
         }
-        g_variant_get(reply, "(a(ousbit))", &snapshots);
-        while (g_variant_iter_next(snapshots, "(&ou&sbit)", &path, &id, &name, &pinned, &priority,
-                                   &creation_time)) {
+        g_variant_get(reply, "(a(ousbitbs))", &snapshots);
+        while (g_variant_iter_next(snapshots, "(&ou&sbitb&s)", &path, &id, &name, &pinned,
+                                   &priority, &creation_time, &writable, &device)) {
                 ZumaServerSnapshot *snapshot =
                         zuma_server_snapshot_new(path, name, pinned, priority);
 
+                snapshot->id = id;
                 snapshot->creation_time = creation_time;
+                snapshot->writable = writable;
+                g_free(snapshot->device);
+                snapshot->device = g_strdup(device);
                 g_ptr_array_add(volume->snapshots, snapshot);
         }
         return TRUE;
@@ -160,6 +167,40 @@ ZumaServerVolume *zuma_server_find_volume(GPtrArray *volumes, const char *key, g
                         return volume;
         }
         return NULL;
+}
+
+gboolean zuma_server_check_volume_argument(const char *volume, GError **error)
+{
+        if (g_uuid_string_is_valid(volume))
+                return TRUE;
+        return zuma_check_volume_name(volume, error);
+}
+
+gboolean zuma_server_resolve_volume(GDBusConnection *connection, const char *volume,
+                                    char **ret_uuid, char **ret_name, GError **error)
+{
+        gboolean by_name = !g_uuid_string_is_valid(volume);
+        g_autoptr(GPtrArray) volumes = NULL;
+        g_autofree char *quoted = zuma_quote(volume);
+        ZumaServerVolume *found;
+
+        volumes = zuma_server_list_volumes(connection, error);
+        if (!volumes)
+                return FALSE;
+        found = zuma_server_find_volume(volumes, volume, by_name);
+        if (!found) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
+                            "zuma-snapshotd has no volume %s", quoted);
+                return FALSE;
+        }
+        if (!found->uuid[0]) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
+                            "volume %s has no UUID yet: start it once first", quoted);
+                return FALSE;
+        }
+        *ret_uuid = g_strdup(found->uuid);
+        *ret_name = g_strdup(found->name);
+        return TRUE;
 }
 
 gboolean zuma_server_create_snapshot(GDBusConnection *connection, const ZumaServerVolume *volume,
@@ -280,6 +321,20 @@ gboolean zuma_server_delete_snapshots(GDBusConnection *connection, const ZumaSer
                 return FALSE;
         g_variant_get(reply, "(&o)", &job_path);
         return wait_for_job(connection, job_path, error);
+}
+
+gboolean zuma_server_attach_snapshot(GDBusConnection *connection, const char *snapshot_path,
+                                     char **ret_device, GError **error)
+{
+        g_autoptr(GVariant) reply =
+                call(connection, snapshot_path, ZUMA_INTERFACE_SNAPSHOT, "Attach",
+                     g_variant_new("(@a{sv})", g_variant_new("a{sv}", NULL)), "(s)",
+                     ZUMA_SERVER_CALL_TIMEOUT_MS, error);
+
+        if (!reply)
+                return FALSE;
+        g_variant_get(reply, "(s)", ret_device);
+        return TRUE;
 }
 
 gboolean zuma_server_set_priority(GDBusConnection *connection, const char *snapshot_path,

@@ -1,20 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * What zuma-schedulerd asks zuma-snapshotd (org.zumastor.Zumastor1), as a
- * plain client of its public bus API.
+ * What the other daemons (zuma-schedulerd, zuma-mounterd) ask
+ * zuma-snapshotd (org.zumastor.Zumastor1), as plain clients of its public
+ * bus API.
  *
- * The scheduler names volumes by UUID (docs/bus-api.md) and finds them,
- * with their snapshots, per look: Manager.ListVolumes, then
- * Volume.ListSnapshots for each (names, pins, priorities and times in one
- * compact answer per volume).  Not the ObjectManager's GetManagedObjects:
- * the server builds that from every snapshot object's properties on its
- * main thread, most of a second with 10,000 snapshots, and snapshot
- * creations waited behind it (schedule_create_ms_max_during_prune).
+ * They name volumes by UUID (docs/bus-api.md) and find them, with their
+ * snapshots, per look: Manager.ListVolumes, then Volume.ListSnapshots for
+ * each (names, pins, priorities, times and devices in one compact answer
+ * per volume).  Not the ObjectManager's GetManagedObjects: the server
+ * builds that from every snapshot object's properties on its main thread,
+ * most of a second with 10,000 snapshots, and snapshot creations waited
+ * behind it (schedule_create_ms_max_during_prune in bench/).
  *
- * The calls are synchronous, each with a deadline: the scheduler does one
+ * The calls are synchronous, each with a deadline: the clients do one
  * thing at a time (zuma-scheduler.c says why), and a call never waits on
- * the scheduler itself.  A server that is not on the bus is
- * ZUMA_ERROR_NOT_RUNNING; the server's own errors keep their code.
+ * the caller itself (the server calls zuma-mounterd only asynchronously).
+ * A server that is not on the bus is ZUMA_ERROR_NOT_RUNNING; the
+ * server's own errors keep their code.
  */
 #pragma once
 
@@ -31,6 +33,9 @@ typedef struct {
         gboolean pinned;
         gint32 priority;
         guint64 creation_time;
+        guint32 id; /* 0 when not known (a snapshot just taken) */
+        gboolean writable;
+        char *device; /* "" while detached */
 } ZumaServerSnapshot;
 
 typedef struct {
@@ -57,6 +62,16 @@ GPtrArray *zuma_server_list_volumes(GDBusConnection *connection, GError **error)
  * NULL if none. */
 ZumaServerVolume *zuma_server_find_volume(GPtrArray *volumes, const char *key, gboolean by_name);
 
+/* A volume named by another daemon's caller: a UUID, or a volume name
+ * (InvalidArgument otherwise). */
+gboolean zuma_server_check_volume_argument(const char *volume, GError **error);
+
+/* The UUID and name of the server's volume volume (a UUID or a name):
+ * NotFound (no such volume, or no UUID yet: it never started), or
+ * NotRunning (no server on the bus). */
+gboolean zuma_server_resolve_volume(GDBusConnection *connection, const char *volume,
+                                    char **ret_uuid, char **ret_name, GError **error);
+
 /* Volume.CreateSnapshot(name, {attach: false, priority}); the new
  * snapshot's object path in *ret_path. */
 gboolean zuma_server_create_snapshot(GDBusConnection *connection, const ZumaServerVolume *volume,
@@ -66,6 +81,10 @@ gboolean zuma_server_create_snapshot(GDBusConnection *connection, const ZumaServ
 /* Volume.DeleteSnapshots(names), and waits for its job to finish. */
 gboolean zuma_server_delete_snapshots(GDBusConnection *connection, const ZumaServerVolume *volume,
                                       const char *const *names, GError **error);
+
+/* Snapshot.Attach(); its device in *ret_device. */
+gboolean zuma_server_attach_snapshot(GDBusConnection *connection, const char *snapshot_path,
+                                     char **ret_device, GError **error);
 
 /* Snapshot.SetPriority(priority). */
 gboolean zuma_server_set_priority(GDBusConnection *connection, const char *snapshot_path,
