@@ -136,6 +136,7 @@ gboolean zuma_volume_delete_snapshots(ZumaVolume *self, const char *const *names
 {
         g_autoptr(GArray) ids = g_array_new(FALSE, FALSE, sizeof(guint32));
         g_autoptr(GHashTable) seen = g_hash_table_new(g_direct_hash, g_direct_equal);
+        g_autoptr(GHashTable) by_name = NULL;
         ZumaFrontend *frontend = volume_frontend(self);
         guint n = g_strv_length((char **)names);
 
@@ -154,9 +155,13 @@ gboolean zuma_volume_delete_snapshots(ZumaVolume *self, const char *const *names
                 return FALSE;
         if (!volume_require_no_revert(self, "delete snapshots", error))
                 return FALSE;
+        by_name = volume_index_snapshot_names(self, error);
+        if (!by_name)
+                return FALSE;
         /* Everything is checked before anything is deleted. */
         for (guint i = 0; i < n; i++) {
-                ZumaSnapshotRecord *snapshot = volume_find_snapshot(self, names[i], error);
+                ZumaSnapshotRecord *snapshot =
+                        volume_find_snapshot_in(self, by_name, names[i], error);
                 guint32 id;
 
                 if (!snapshot)

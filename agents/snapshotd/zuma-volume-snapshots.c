@@ -103,6 +103,12 @@ GPtrArray *zuma_volume_list_snapshots(ZumaVolume *self, GError **error)
         return records;
 }
 
+static void set_no_such_name(ZumaVolume *self, const char *name, GError **error)
+{
+        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND, "volume %s has no snapshot named %s",
+                    self->config->name, name);
+}
+
 static ZumaSnapshotRecord *find_snapshot(ZumaVolume *self, const char *name, GError **error)
 {
         GHashTableIter iter;
@@ -114,9 +120,36 @@ static ZumaSnapshotRecord *find_snapshot(ZumaVolume *self, const char *name, GEr
         while (g_hash_table_iter_next(&iter, NULL, &value))
                 if (g_str_equal(snapshot_record_name(value), name))
                         return value;
-        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND, "volume %s has no snapshot named %s",
-                    self->config->name, name);
+        set_no_such_name(self, name, error);
         return NULL;
+}
+
+GHashTable *volume_index_snapshot_names(ZumaVolume *self, GError **error)
+{
+        GHashTable *index;
+        GHashTableIter iter;
+        gpointer value;
+
+        if (!volume_require_running(self, error))
+                return NULL;
+        index = g_hash_table_new(g_str_hash, g_str_equal);
+        g_hash_table_iter_init(&iter, self->snapshots);
+        while (g_hash_table_iter_next(&iter, NULL, &value))
+                g_hash_table_insert(index, (gpointer)snapshot_record_name(value), value);
+        return index;
+}
+
+ZumaSnapshotRecord *volume_find_snapshot_in(ZumaVolume *self, GHashTable *index, const char *name,
+                                            GError **error)
+{
+        ZumaSnapshotRecord *snapshot;
+
+        if (!zuma_check_snapshot_name(name, error))
+                return NULL;
+        snapshot = g_hash_table_lookup(index, name);
+        if (!snapshot)
+                set_no_such_name(self, name, error);
+        return snapshot;
 }
 
 static void snapshot_record_free(gpointer data)

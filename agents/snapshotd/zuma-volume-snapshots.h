@@ -15,6 +15,14 @@ ZumaSnapshotRecord *volume_lookup_snapshot_to_read(ZumaVolume *self, guint32 id,
 ZumaSnapshotRecord *volume_find_snapshot(ZumaVolume *self, const char *name, GError **error);
 ZumaSnapshotRecord *volume_find_snapshot_to_read(ZumaVolume *self, const char *name,
                                                  GError **error);
+/* Many names at once (DeleteSnapshots, the scheduler's prune): the
+ * records indexed by name once, then each name found in the index, not by
+ * a walk over every record (1,024 names among 10,000 snapshots were 10
+ * million name compares on the main thread).  The index is valid until
+ * the records change. */
+GHashTable *volume_index_snapshot_names(ZumaVolume *self, GError **error);
+ZumaSnapshotRecord *volume_find_snapshot_in(ZumaVolume *self, GHashTable *index, const char *name,
+                                            GError **error);
 /* Start: takes the engine's records (updates those listed while stopped). */
 gboolean volume_load_snapshots(ZumaVolume *self, GError **error);
 /* While stopped: lists the store's snapshots through a read-only open of
