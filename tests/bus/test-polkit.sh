@@ -227,7 +227,7 @@ fi
 
 echo "# 4. polkitd frozen: refused when the daemon stops waiting for it"
 POLKITD_PID=$(zuma_test_pid polkitd)
-kill -STOP "$POLKITD_PID"
+zuma_test_freeze_process "$POLKITD_PID" || fail "polkitd did not stop"
 as nobody 6 snapshot "$VOL" frozen
 kill -CONT "$POLKITD_PID"
 CHECK="the snapshot refused while polkitd was frozen does not exist"

@@ -124,6 +124,30 @@ zuma_test_alive() {
         [ "$tasks" -gt 1 ]
 }
 
+# zuma_test_freeze_process PID: SIGSTOP, then waits until every thread
+# has stopped.  kill returns once the signal is queued; one thread takes
+# it and only then stops the others, so without the wait another thread
+# (a D-Bus worker) may still read a message the test means to leave
+# queued.
+zuma_test_freeze_process() {
+        local pid=$1 deadline=$((SECONDS + ZUMA_TEST_TIMEOUT)) task state running
+
+        kill -STOP "$pid" || return 1
+        while :; do
+                running=0
+                for task in /proc/"$pid"/task/*; do
+                        state=$(awk '{ print $3 }' "$task/stat" 2>/dev/null) || continue
+                        case "$state" in T | t | Z | X | "") ;; *) running=1 ;; esac
+                done
+                [ $running = 0 ] && return 0
+                if [ $SECONDS -ge $deadline ]; then
+                        zuma_test_log "process $pid did not stop in ${ZUMA_TEST_TIMEOUT}s"
+                        return 1
+                fi
+                sleep 0.01
+        done
+}
+
 zuma_test_start_bus() {
         local conf=$ZUMA_TEST_DIR/bus.conf socket=$ZUMA_TEST_DIR/system_bus_socket
         local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT)) pid

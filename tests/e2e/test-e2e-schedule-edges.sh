@@ -69,6 +69,9 @@ edges_cleanup() {
         local status=$?
 
         set +e
+        # A server left stopped would hang the unmount below.
+        server=$(zuma_test_pid snapshotd)
+        [ -n "$server" ] && kill -CONT "$server" 2>/dev/null
         [ -n "$MONITOR_PID" ] && kill "$MONITOR_PID" 2>/dev/null
         if [ -n "$SCHED_PID" ] && zuma_test_alive "$SCHED_PID"; then
                 kill -KILL "$SCHED_PID"
@@ -278,12 +281,16 @@ missed=$(instant_name $INSTANT)
 (echo probe >"$MNT/probe") 2>"$ZUMA_TEST_DIR/probe.err" &
 probe=$!
 server=$(zuma_test_pid snapshotd)
-kill -STOP "$server"
+zuma_test_freeze_process "$server" || fail "the server did not stop"
 echo go >"$SCHED_RUN/resume"
 # The scheduler's CreateSnapshot reaches the stopped server's socket.
 deadline=$((SECONDS + 30))
 until ss_waiting "$server"; do
-        [ $SECONDS -lt $deadline ] || fail "no call reached the stopped server"
+        if [ $SECONDS -ge $deadline ]; then
+                ss -x -p -H | grep "pid=$server," >&2
+                tail -n 20 "$ZUMA_TEST_DIR/schedulerd.log" >&2
+                fail "no call reached the stopped server"
+        fi
         sleep 0.05
 done
 zuma_test_alive $probe || fail "a write went through the frozen file system"
