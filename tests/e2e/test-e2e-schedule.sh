@@ -29,7 +29,8 @@
 #      then the clock set back 3 h and forward again takes and deletes
 #      nothing;
 #   5. the rest of the year to 2028-03-20 10:30 UTC in steps of 6 h to
-#      42 h from the seed (about 330 steps), with writes between them: each
+#      ZUMA_SCHED_STRIDE_MAX_H (default 42) h from the seed (about 330
+#      steps), with writes between them: each
 #      step takes exactly one snapshot (the hourly catch-up, named after the
 #      largest class it serves), some days get several, some none; the
 #      snapshots and kept counts are checked against the model at each new
@@ -60,6 +61,9 @@ SEED=${ZUMA_TEST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "seed: $SEED (replay with ZUMA_TEST_SEED=$SEED)"
 RANDOM=$SEED
 DAYS=${ZUMA_SCHED_DAYS:-16}
+STRIDE_MAX_H=${ZUMA_SCHED_STRIDE_MAX_H:-42}
+[ "$DAYS" -ge 4 ] && [ "$STRIDE_MAX_H" -gt 6 ] ||
+        { echo "ZUMA_SCHED_DAYS must be 4 or more, ZUMA_SCHED_STRIDE_MAX_H over 6" >&2; exit 2; }
 TICKS=$((DAYS * 24))
 VOL=schedvol
 KEEP=(24 7 3 2 1) # hourly daily weekly monthly yearly
@@ -404,17 +408,17 @@ clock_call SetTime $((NOW - 3 * 3600))
 clock_call SetTime $NOW
 [ "$(scheduled_table | cut -d' ' -f1)" = "$before" ] || fail "the clock coming back changed the snapshots"
 
-# Coarse steps from the seed, 6 h to 42 h (a day on average): several
+# Coarse steps from the seed, 6 h to $STRIDE_MAX_H h (a day on average): several
 # snapshots on some days, none on others; each step passes an hourly instant,
 # so each takes exactly one snapshot (the catch-up), never a burst.
-step "the rest of the year to $(date -u -d "@$YEAR_END" '+%F %T') UTC, in steps of 6 h to 42 h"
+step "the rest of the year to $(date -u -d "@$YEAR_END" '+%F %T') UTC, in steps of 6 h to $STRIDE_MAX_H h"
 started=$SECONDS
 took_before=$(grep -c ": took $VOL-" "$ZUMA_TEST_DIR/schedulerd.log")
 coarse_ticks=0
 month=$(date -u -d "@$NOW" +%Y-%m)
 while [ "$NOW" -lt "$YEAR_END" ]; do
         head -c $((RANDOM * 4 % 65536 + 1)) /dev/urandom >"$MNT/data/f$((RANDOM % 64))"
-        stride=$((6 * 3600 + RANDOM * 4))
+        stride=$((6 * 3600 + RANDOM * (STRIDE_MAX_H - 6) * 3600 / 32768))
         [ $((NOW + stride)) -le "$YEAR_END" ] || stride=$((YEAR_END - NOW))
         [ $(((NOW + stride) / 3600)) = $((NOW / 3600)) ] || coarse_ticks=$((coarse_ticks + 1))
         advance $stride
