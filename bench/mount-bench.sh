@@ -1,0 +1,165 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# mount-bench.sh: zuma-mounterd against the real zuma-snapshotd on a private
+# bus (tests/bus/zuma-test-bus.sh), one volume with ext4 on its origin.  One
+# JSON object per metric on stdout, in zuma-bench's format; progress on
+# stderr.  Nothing is asserted: the goals are printed in the notes.
+#
+#   mount_follow_ms      from `zumactl snapshot VOL NAME --no-attach` starting
+#                        to the snapshot's mount appearing under the template
+#                        (the mounter attaches the device and mounts it);
+#                        median of ROUNDS.  The baseline, in the same run, is
+#                        what a script would do by hand with the mounter told
+#                        to mount no snapshots: `zumactl snapshot` (which
+#                        attaches the device) then `mount -o ro,noload`.
+#   hotplug_to_mounted_ms  from the loop attach of the volume's last device
+#                        (the volume stopped, both devices detached) to its
+#                        origin mounted by the mounter; median of ROUNDS.
+#                        The baseline: the same attach with the mounter
+#                        stopped, then `zumactl start` and `mount` by hand.
+#                        (Left out, with a note, when the mounter has no
+#                        hot-plug.)
+#
+# Times come from bench/mount-wait.py, which sees the mount through a
+# poll() on /proc/self/mountinfo, so they are the kernel's, not a polling
+# interval's.
+#
+# Environment (bench/README.md): ZUMA_BENCH_QUICK, ZUMA_BENCH_MOUNT_ROUNDS;
+# from meson: ZUMA_BUILD_DIR, ZUMA_SOURCE_DIR, ZUMA_SNAPSHOTD, ZUMA_MOUNTERD,
+# ZUMACTL.
+set -euo pipefail
+export LC_ALL=C
+
+: "${ZUMA_SOURCE_DIR:=$(realpath "$(dirname "$(realpath "$0")")/..")}"
+: "${ZUMA_BUILD_DIR:=${MESON_BUILD_ROOT:-$ZUMA_SOURCE_DIR/build}}"
+: "${ZUMACTL:=$ZUMA_BUILD_DIR/zumactl/zumactl}"
+: "${ZUMA_MOUNTERD:=$ZUMA_BUILD_DIR/agents/mounterd/zuma-mounterd}"
+export ZUMA_SOURCE_DIR ZUMA_BUILD_DIR
+
+if [ "${ZUMA_BENCH_QUICK:-0}" != 0 ]; then
+        rounds=${ZUMA_BENCH_MOUNT_ROUNDS:-10}
+else
+        rounds=${ZUMA_BENCH_MOUNT_ROUNDS:-30}
+fi
+volume=mbench
+wait_s=60
+mount_wait=("python3" "$ZUMA_SOURCE_DIR/bench/mount-wait.py" "$wait_s")
+
+BENCH_NAME=mount-bench
+# shellcheck source-path=SCRIPTDIR source=bench-lib.sh
+. "$ZUMA_SOURCE_DIR/bench/bench-lib.sh"
+
+require_positive rounds
+
+# stats: "COUNT MEDIAN MAX" of the numbers on stdin, one a line.
+stats() {
+        sort -g | awk '{ v[NR] = $1 } END {
+                if (NR == 0) { print 0, "nan", "nan"; exit }
+                m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+                printf "%d %.3f %.3f\n", NR, m, v[NR] }'
+}
+
+# shellcheck source-path=SCRIPTDIR source=../tests/bus/zuma-test-bus.sh
+. "$ZUMA_SOURCE_DIR/tests/bus/zuma-test-bus.sh"
+
+zuma_test_require_root
+for tool in python3 mkfs.ext4 losetup mountpoint; do
+        command -v "$tool" >/dev/null || zuma_test_skip "$tool is not installed"
+done
+[ -x "$ZUMACTL" ] || zuma_test_skip "no zumactl at $ZUMACTL (build first)"
+[ -x "$ZUMA_MOUNTERD" ] || zuma_test_skip "no zuma-mounterd at $ZUMA_MOUNTERD (build first)"
+[ -c /dev/fuse ] || zuma_test_skip "no /dev/fuse"
+"$ZUMA_SNAPSHOTD" --help 2>&1 | grep "default fuse" >/dev/null ||
+        zuma_test_skip "zuma-snapshotd was built without the FUSE frontend"
+export ZUMA_TEST_FRONTEND=fuse
+
+zuma_test_setup
+T=$ZUMA_TEST_DIR
+home=$T/home
+mounter_pid=
+
+mounter_start() {
+        G_DEBUG=fatal-criticals "$ZUMA_MOUNTERD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" \
+                --state-dir "$T/mounter-state" --run-dir "$T/mounter-run" \
+                --template "$T/snaps/{volume}@{snapshot}" \
+                >>"$T/mounterd.log" 2>&1 </dev/null &
+        mounter_pid=$!
+        zuma_test_wait_name org.zumastor.Mounter1 || die "zuma-mounterd did not take its name"
+}
+
+mounter_stop() {
+        kill -TERM "$mounter_pid"
+        zuma_test_wait_exit "$mounter_pid" 30 || die "zuma-mounterd exited with $?"
+        mounter_pid=
+}
+
+bench_cleanup() {
+        local status=$?
+
+        set +e
+        [ -n "$mounter_pid" ] && zuma_test_alive "$mounter_pid" && mounter_stop
+        (exit $status)
+        zuma_test_cleanup
+}
+trap bench_cleanup EXIT
+
+start_server
+
+zumactl() {
+        timeout 300 "$ZUMACTL" --no-progress "$@"
+}
+
+# --- setup ---
+
+origin=$(zuma_test_loop_device origin 256M)
+store=$(zuma_test_loop_device store 1024M)
+zumactl define volume "$volume" "$origin" "$store" --initialize >/dev/null
+dev=$(zumactl --json status "$volume" | json_field device)
+[ -b "$dev" ] || die "volume $volume has no origin device"
+mkfs.ext4 -q -F -E nodiscard "$dev" || die "mkfs.ext4 $dev failed"
+mounter_start
+mkdir -p "$home"
+zumactl mount "$volume" --at "$home" --snapshots all >/dev/null
+deadline=$((SECONDS + wait_s))
+until mountpoint -q "$home"; do
+        [ $SECONDS -lt $deadline ] || die "the mounter did not mount $home"
+        sleep 0.05
+done
+note="ext4 on the origin of $volume (FUSE image over loop devices on sparse files in $(dirname "$T")), $rounds rounds"
+progress "volume $volume mounted at $home; $rounds rounds"
+
+# --- mount_follow_ms ---
+
+progress "mount_follow: zumactl snapshot, the mounter mounts it"
+for ((i = 0; i < rounds; i++)); do
+        head -c 1M /dev/urandom >"$home/f$((i % 8))"
+        sync -f "$home"
+        "${mount_wait[@]}" "$T/snaps/$volume@follow$i" -- \
+                "$ZUMACTL" --no-progress snapshot "$volume" "follow$i" --no-attach ||
+                die "snapshot follow$i was not mounted (log: $(tail -n 5 "$T/mounterd.log"))"
+done >"$T/follow"
+read -r follow_n follow_median follow_max < <(stats <"$T/follow")
+progress "  $follow_n snapshots: median $follow_median ms, max $follow_max ms"
+
+progress "baseline: the mounter mounts no snapshots; zumactl snapshot, then mount by hand"
+zumactl mount "$volume" --snapshots none >/dev/null
+# shellcheck disable=SC2016 # expanded by the inner shell
+by_hand='"$1" --no-progress snapshot "$2" "$3" >/dev/null &&
+        dev=$("$1" --no-progress --json status "$2" "$3" |
+                sed -n "s/.*\"device\" *: *\"\([^\"]*\)\".*/\1/p") &&
+        mkdir -p "$4" && mount -t ext4 -o ro,noload "$dev" "$4"'
+for ((i = 0; i < rounds; i++)); do
+        head -c 1M /dev/urandom >"$home/f$((i % 8))"
+        sync -f "$home"
+        "${mount_wait[@]}" "$T/hand/hand$i" -- \
+                bash -c "$by_hand" by-hand "$ZUMACTL" "$volume" "hand$i" "$T/hand/hand$i" ||
+                die "hand$i: the mount by hand failed"
+        umount "$T/hand/hand$i"
+done >"$T/hand-times"
+read -r hand_n hand_median hand_max < <(stats <"$T/hand-times")
+progress "  $hand_n snapshots: median $hand_median ms, max $hand_max ms"
+emit mount_follow_ms "$follow_median" ms "$hand_median" \
+        "median of $follow_n, from zumactl snapshot starting to the mount seen in mountinfo (max $follow_max ms); baseline: zumactl snapshot (attaching its device) + zumactl status (its device) + mount -o ro,noload by hand (median of $hand_n, max $hand_max ms); $note"
+emit mount_follow_ratio_vs_by_hand "$(ratio "$follow_median" "$hand_median")" ratio "$hand_median" \
+        "mount_follow_ms over the by-hand baseline; $note"
