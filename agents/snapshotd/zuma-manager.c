@@ -22,6 +22,7 @@
 #include "zuma-engine.h"
 #include "zuma-error.h"
 #include "zuma-method-table.h"
+#include "zuma-mount-release.h"
 #include "zuma-options.h"
 #include "zuma-reply.h"
 #include "zuma-volume-face.h"
@@ -446,14 +447,42 @@ static gboolean forget_volume(ZumaManager *self, const char *name, GVariant *opt
         return TRUE;
 }
 
-static GVariant *forget_volume_method(gpointer object, ZumaCall *call, GError **error)
+static GVariant *forget_released(GObject *object, gpointer data, GError **error)
 {
+        GVariant *params = data;
         const char *name;
+        g_autoptr(GVariant) options = NULL;
 
-        g_variant_get_child(call->params, 0, "&s", &name);
-        if (!forget_volume(object, name, call->options, error))
+        g_variant_get(params, "(&s@a{sv})", &name, &options);
+        if (!forget_volume(ZUMA_MANAGER(object), name, options, error))
                 return NULL;
         return g_variant_new("()");
+}
+
+/* A forced forget of a running volume stops it: zuma-mounterd is asked
+ * to let go of its mounts first, as for Stop (zuma-mount-release.h). */
+static GVariant *forget_volume_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaManager *self = object;
+        const char *name, *uuid;
+        gboolean force = FALSE;
+        ZumaVolume *volume;
+
+        g_variant_get_child(call->params, 0, "&s", &name);
+        if (!zuma_options_parse(call->options, error, "force", "b", &force, NULL))
+                return NULL;
+        volume = lookup_volume(self, name, error);
+        if (!volume)
+                return NULL;
+        uuid = zuma_volume_get_config(volume)->uuid;
+        if (force && call->invocation && uuid && uuid[0] &&
+            zuma_volume_device_is_busy(volume, ZUMA_VOLUME_ANY_DEVICE)) {
+                zuma_mount_release_then(G_OBJECT(self), zuma_call_defer(call), uuid, NULL, TRUE,
+                                        forget_released, g_variant_ref_sink(call->params),
+                                        (GDestroyNotify)g_variant_unref);
+                return NULL;
+        }
+        return forget_released(G_OBJECT(self), call->params, error);
 }
 
 /* Reads only: open to every caller. */

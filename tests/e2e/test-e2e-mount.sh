@@ -322,6 +322,14 @@ zuma_test_restart_daemon || fail "zuma-snapshotd did not restart"
 zctl start "$VOL"
 wait_mounted "$T/home"
 wait_mounted "$T/snaps/$VOL@s5"
+
+step "forget --force with everything mounted: the mounter lets go first"
+zctl forget volume "$VOL" --force
+[ -z "$(our_mounts)" ] || fail "still mounted after forget --force: $(our_mounts)"
+zctl define volume "$VOL" "$origin" "$store" >/dev/null
+[ "$(zctl --json status "$VOL" | e2e_json 'd["state"]')" = running ] || zctl start "$VOL"
+wait_mounted "$T/home"
+wait_mounted "$T/snaps/$VOL@s5"
 zctl unmount "$VOL"
 [ -z "$(our_mounts)" ] || fail "still mounted after unmount: $(our_mounts)"
 zctl mounts | grep -q "nothing mounted" || fail "mounts does not say nothing is mounted"
