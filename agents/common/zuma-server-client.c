@@ -225,6 +225,7 @@ gboolean zuma_server_create_snapshot(GDBusConnection *connection, const ZumaServ
 typedef struct {
         gboolean finished;
         gboolean success;
+        gboolean server_gone;
         char *message;
 } JobOutcome;
 
@@ -240,6 +241,21 @@ static void on_job_completed(GDBusConnection *connection, const char *sender, co
         g_variant_get(params, "(bss)", &outcome->success, NULL, &outcome->message);
 }
 
+/* The server left the bus: its job will never complete. */
+static void on_server_owner_changed(GDBusConnection *connection, const char *sender,
+                                    const char *path, const char *interface, const char *member,
+                                    GVariant *params, gpointer user_data)
+{
+        JobOutcome *outcome = user_data;
+        const char *new_owner;
+
+        if (!g_variant_is_of_type(params, G_VARIANT_TYPE("(sss)")))
+                return;
+        g_variant_get(params, "(&s&s&s)", NULL, NULL, &new_owner);
+        if (!new_owner[0])
+                outcome->server_gone = TRUE;
+}
+
 static gboolean on_job_deadline(gpointer user_data)
 {
         gboolean *expired = user_data;
@@ -248,30 +264,47 @@ static gboolean on_job_deadline(gpointer user_data)
         return G_SOURCE_REMOVE;
 }
 
+/* The job's object is gone from a server still on the bus: it finished. */
+static gboolean job_gone(const GError *error)
+{
+        return g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_OBJECT) ||
+               g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_INTERFACE) ||
+               g_error_matches(error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_METHOD);
+}
+
 /* Waits in a private main context for the job's Completed, having asked
  * for its Finished property once subscribed (it may have finished before
  * the subscription).  A job gone from the bus has finished; its outcome
- * then shows in the next listing. */
+ * then shows in the next listing.  The server leaving the bus ends the
+ * wait at once (NOT_RUNNING), not at the deadline. */
 static gboolean wait_for_job(GDBusConnection *connection, const char *job_path, GError **error)
 {
         g_autoptr(GMainContext) context = g_main_context_new();
         g_autoptr(GVariant) finished = NULL;
         g_autoptr(GSource) deadline = NULL;
+        g_autoptr(GError) get_error = NULL;
         JobOutcome outcome = { 0 };
         gboolean expired = FALSE;
-        guint subscription;
+        guint subscription, owner_subscription;
 
         g_main_context_push_thread_default(context);
         subscription = g_dbus_connection_signal_subscribe(
                 connection, ZUMA_SNAPSHOTD_BUS_NAME, ZUMA_INTERFACE_JOB, "Completed", job_path,
                 NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_job_completed, &outcome, NULL);
+        owner_subscription = g_dbus_connection_signal_subscribe(
+                connection, "org.freedesktop.DBus", "org.freedesktop.DBus", "NameOwnerChanged",
+                "/org/freedesktop/DBus", ZUMA_SNAPSHOTD_BUS_NAME, G_DBUS_SIGNAL_FLAGS_NONE,
+                on_server_owner_changed, &outcome, NULL);
         finished = g_dbus_connection_call_sync(
                 connection, ZUMA_SNAPSHOTD_BUS_NAME, job_path, "org.freedesktop.DBus.Properties",
                 "GetAll", g_variant_new("(s)", ZUMA_INTERFACE_JOB), G_VARIANT_TYPE("(a{sv})"),
-                G_DBUS_CALL_FLAGS_NO_AUTO_START, ZUMA_SERVER_CALL_TIMEOUT_MS, NULL, NULL);
-        if (!finished) {
+                G_DBUS_CALL_FLAGS_NO_AUTO_START, ZUMA_SERVER_CALL_TIMEOUT_MS, NULL, &get_error);
+        if (!finished && job_gone(get_error)) {
                 outcome.finished = TRUE;
                 outcome.success = TRUE;
+        } else if (!finished) {
+                /* No answer at all: the server left (or hangs). */
+                outcome.server_gone = TRUE;
         } else {
                 g_autoptr(GVariant) properties = g_variant_get_child_value(finished, 0);
                 gboolean done = FALSE;
@@ -286,12 +319,27 @@ static gboolean wait_for_job(GDBusConnection *connection, const char *job_path, 
         deadline = g_timeout_source_new(ZUMA_SERVER_CALL_TIMEOUT_MS);
         g_source_set_callback(deadline, on_job_deadline, &expired, NULL);
         g_source_attach(deadline, context);
-        while (!outcome.finished && !expired)
+        while (!outcome.finished && !outcome.server_gone && !expired)
                 g_main_context_iteration(context, TRUE);
         g_source_destroy(deadline);
         g_dbus_connection_signal_unsubscribe(connection, subscription);
+        g_dbus_connection_signal_unsubscribe(connection, owner_subscription);
         g_main_context_pop_thread_default(context);
 
+        if (!outcome.finished && outcome.server_gone) {
+                if (get_error)
+                        g_dbus_error_strip_remote_error(get_error);
+                if (get_error)
+                        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING,
+                                    "zuma-snapshotd did not answer about the deletion job %s: %s",
+                                    job_path, get_error->message);
+                else
+                        g_set_error(
+                                error, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING,
+                                "zuma-snapshotd left the bus before the deletion job %s finished",
+                                job_path);
+                return FALSE;
+        }
         if (!outcome.finished) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_TIMED_OUT,
                             "the deletion job %s did not finish in %d s", job_path,
