@@ -36,6 +36,7 @@
 
 #include "zuma-error.h"
 #include "zuma-mount-ops.h"
+#include "zuma-mount-views.h"
 #include "zuma-mounter-private.h"
 #include "zuma-mountinfo.h"
 #include "zuma-names.h"
@@ -90,8 +91,7 @@ static guint32 want_id(const Want *want)
         return want->snapshot ? want->snapshot->id : 0;
 }
 
-/* Logs a problem with path once, until it changes or goes. */
-static void warn_once(ZumaMounter *self, const char *path, const char *message)
+void zuma_mounter_warn_once(ZumaMounter *self, const char *path, const char *message)
 {
         const char *last = g_hash_table_lookup(self->warned, path);
 
@@ -327,6 +327,7 @@ static gboolean unmount_one(ZumaMounter *self, ZumaMount *mount, GError **error)
 {
         g_autoptr(GError) local = NULL;
 
+        zuma_mount_views_drop(self, mount);
         if (!zuma_mount_unmount(mount->path, &local)) {
                 if (!g_error_matches(local, ZUMA_ERROR, ZUMA_ERROR_BUSY))
                         g_propagate_error(error, g_steal_pointer(&local));
@@ -465,7 +466,7 @@ failed : {
                 "%s@%s: not mounted at %s: %s", want->volume->name,
                 snapshot ? want->snapshot->name : "origin", want->path, error->message);
 
-        warn_once(self, want->path, message);
+        zuma_mounter_warn_once(self, want->path, message);
 }
 }
 
@@ -571,7 +572,7 @@ gboolean zuma_mounter_reconcile(ZumaMounter *self)
                 uuid = g_strdup(mount->uuid);
                 id = mount->id;
                 if (!unmount_one(self, mount, &local)) {
-                        warn_once(self, mount->path, local->message);
+                        zuma_mounter_warn_once(self, mount->path, local->message);
                         busy = TRUE;
                         continue;
                 }
@@ -586,6 +587,7 @@ gboolean zuma_mounter_reconcile(ZumaMounter *self)
                 if (!want->done)
                         mount_wanted(self, want, table);
         }
+        zuma_mount_views_sync(self);
 
         if (busy)
                 retry_later(self, ZUMA_MOUNT_BUSY_RETRY_MS);
