@@ -24,8 +24,9 @@
 #   5. bad view directories are refused: relative, inside another
 #      volume's snapshot mount, another volume's view, holding the
 #      origin's mount point;
-#   6. the volume stopped and started, the mounter stopped and started:
-#      the views go with the mounts and come back; at the end nothing is
+#   6. the volume stopped, the server restarted, the volume started, the
+#      mounter stopped and started: the views go with the mounts and come
+#      back; at the end nothing is
 #      left: no mounts, no view directories, no smbd, no loop devices.
 #
 # Needs root, loop devices, /dev/fuse, dbus-daemon, python3, mkfs.ext4,
@@ -37,6 +38,8 @@ umask 022
 
 # shellcheck source=e2e-lib.sh
 . "$(dirname "$(realpath "$0")")/e2e-lib.sh"
+# shellcheck source=e2e-mounter.sh
+. "$(dirname "$(realpath "$0")")/e2e-mounter.sh"
 
 for tool in mkfs.ext4 mountpoint fsfreeze smbd smbclient; do
         command -v "$tool" >/dev/null ||
@@ -45,11 +48,7 @@ done
 SAMBA_MODULES=$(smbd -b | awk '/MODULESDIR:/ { print $2 }')
 [ -e "$SAMBA_MODULES/vfs/shadow_copy2.so" ] ||
         zuma_test_skip "Samba's shadow_copy2 module is not installed (Debian: samba-vfs-modules)"
-: "${ZUMA_MOUNTERD:=$ZUMA_BUILD_DIR/agents/mounterd/zuma-mounterd}"
-[ -x "$ZUMA_MOUNTERD" ] || zuma_test_skip "no zuma-mounterd at $ZUMA_MOUNTERD"
 VOL=vvol
-MOUNTER=org.zumastor.Mounter1
-MOUNTER_PID=
 SMBD_PID=
 T=
 
@@ -79,36 +78,9 @@ views_cleanup() {
 
         set +e
         smbd_stop
-        if [ -n "$MOUNTER_PID" ] && zuma_test_alive "$MOUNTER_PID"; then
-                kill -TERM "$MOUNTER_PID"
-                zuma_test_wait_exit "$MOUNTER_PID" 20
-        fi
+        e2e_mounter_kill
         (exit "$status")
         e2e_cleanup
-}
-
-mounter_start() {
-        local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
-
-        echo "=== zuma-mounterd ($(date +%T))" >>"$ZUMA_TEST_DIR/mounterd.log"
-        G_DEBUG=fatal-criticals "$ZUMA_MOUNTERD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" \
-                --state-dir "$T/mounter-state" --run-dir "$T/mounter-run" \
-                --template "$T/snaps/{volume}@{snapshot}" --verbose \
-                >>"$ZUMA_TEST_DIR/mounterd.log" 2>&1 </dev/null &
-        MOUNTER_PID=$!
-        until zuma_test_has_owner $MOUNTER; do
-                if ! zuma_test_alive "$MOUNTER_PID" || [ $SECONDS -ge $deadline ]; then
-                        tail -n 30 "$ZUMA_TEST_DIR/mounterd.log" >&2
-                        fail "zuma-mounterd did not take $MOUNTER"
-                fi
-                sleep 0.05
-        done
-}
-
-mounter_stop() {
-        kill -TERM "$MOUNTER_PID"
-        zuma_test_wait_exit "$MOUNTER_PID" 30 || fail "zuma-mounterd exited with $?"
-        MOUNTER_PID=
 }
 
 # wait_for TEXT COMMAND...: until COMMAND succeeds.
@@ -126,15 +98,6 @@ wait_for() {
 is_link_to() { [ "$(readlink "$1" 2>/dev/null)" = "$2" ]; }
 is_gone() { [ ! -e "$1" ] && [ ! -L "$1" ]; }
 views_gone() { is_gone "$GMT" && is_gone "$NAMES"; }
-
-expect_exit() {
-        local want=$1 text=$2 status=0 err=$ZUMA_TEST_DIR/expect.stderr
-
-        shift 2
-        timeout 120 "$ZUMACTL" --no-progress "$@" >/dev/null 2>"$err" || status=$?
-        [ "$status" = "$want" ] || fail "zumactl $* exited with $status, not $want: $(cat "$err")"
-        grep -q -- "$text" "$err" || fail "zumactl $* did not say '$text': $(cat "$err")"
-}
 
 # take NAME: a snapshot of the frozen origin, in a second of its own
 # (a @GMT name has a resolution of one second).
@@ -161,10 +124,6 @@ smb() {
         timeout 30 smbclient -s "$T/smb.conf" -p "$SMB_PORT" -m SMB3 -N //127.0.0.1/share -c "$1"
 }
 
-our_mounts() {
-        awk -v dir="$T/" 'index($2, dir) == 1 && $3 != "fuse.zumastor" { print $2 }' /proc/self/mounts
-}
-
 e2e_init
 trap views_cleanup EXIT
 T=$ZUMA_TEST_DIR
@@ -179,7 +138,7 @@ zctl define volume "$VOL" "$origin" "$store" --initialize >/dev/null
 dev=$(zctl --json status "$VOL" | e2e_json 'd["device"]')
 [ -b "$dev" ] || fail "volume $VOL has no device"
 mkfs.ext4 -q -F -E nodiscard "$dev"
-mounter_start
+e2e_mounter_start
 mkdir -p "$T/share"
 zctl mount "$VOL" --at "$T/share"
 wait_for "the origin was not mounted" mountpoint -q "$T/share"
@@ -294,31 +253,33 @@ wait_for "no custom names view" is_link_to "$T/share-snapshots/old1" "$T/snaps/$
 is_gone "$GMT" || fail "the default GMT view is still there"
 zctl mount "$VOL" --at "$T/share"
 wait_for "the default views are not back" is_link_to "$GMT/$(gmt_of s3)" "$T/snaps/$VOL@s3"
-is_gone "$T/views/gmt" && is_gone "$T/share-snapshots" || fail "the custom views were left behind"
+is_gone "$T/views/gmt" || fail "the custom GMT view was left behind"
+is_gone "$T/share-snapshots" || fail "the custom names view was left behind"
 check_versions old1 s3
 
 step "bad view directories are refused"
 w2origin=$(zuma_test_loop_device w2-origin 16M)
 w2store=$(zuma_test_loop_device w2-store 16M)
 zctl define volume w2 "$w2origin" "$w2store" --initialize >/dev/null
-expect_exit 8 "not an absolute path" mount w2 --gmt-dir relative/gmt
-expect_exit 8 "inside $T/snaps/$VOL@s3" mount w2 --gmt-dir "$T/snaps/$VOL@s3/gmt"
-expect_exit 8 "volume $VOL's already" mount w2 --names-dir "$GMT"
-expect_exit 8 "holds the origin's mount point" mount w2 --at "$T/w2/home" --gmt-dir "$T/w2"
-expect_exit 8 "a directory of its own" mount w2 --gmt-dir "$T/w2v" --names-dir "$T/w2v"
-expect_exit 3 "no mount configuration" unmount w2
+e2e_expect_exit 8 "not an absolute path" mount w2 --gmt-dir relative/gmt
+e2e_expect_exit 8 "inside $T/snaps/$VOL@s3" mount w2 --gmt-dir "$T/snaps/$VOL@s3/gmt"
+e2e_expect_exit 8 "volume $VOL's already" mount w2 --names-dir "$GMT"
+e2e_expect_exit 8 "holds the origin's mount point" mount w2 --at "$T/w2/home" --gmt-dir "$T/w2"
+e2e_expect_exit 8 "a directory of its own" mount w2 --gmt-dir "$T/w2v" --names-dir "$T/w2v"
+e2e_expect_exit 3 "no mount configuration" unmount w2
 zctl stop w2
 
-step "stop and start the volume; stop and start the mounter"
+step "stop the volume, restart the server, start the volume; restart the mounter"
 zctl stop "$VOL"
-[ -z "$(our_mounts)" ] || fail "still mounted after stop: $(our_mounts)"
+[ -z "$(e2e_our_mounts)" ] || fail "still mounted after stop: $(e2e_our_mounts)"
 wait_for "the views were left after stop" views_gone
+zuma_test_restart_daemon || fail "zuma-snapshotd did not restart"
 zctl start "$VOL"
 wait_for "the views are not back after start" is_link_to "$GMT/$(gmt_of s3)" "$T/snaps/$VOL@s3"
-mounter_stop
-[ -z "$(our_mounts)" ] || fail "still mounted after the mounter stopped: $(our_mounts)"
+e2e_mounter_stop
+[ -z "$(e2e_our_mounts)" ] || fail "still mounted after the mounter stopped: $(e2e_our_mounts)"
 views_gone || fail "the views were left after the mounter stopped"
-mounter_start
+e2e_mounter_start
 wait_for "the views are not back after the mounter's start" is_link_to "$NAMES/old1" "$T/snaps/$VOL@old1"
 check_versions old1 s3
 
@@ -330,11 +291,10 @@ for pid in $smbd_main $smbd_children; do
         ! kill -0 "$pid" 2>/dev/null || fail "smbd process $pid is still running"
 done
 zctl unmount "$VOL"
-[ -z "$(our_mounts)" ] || fail "still mounted after unmount: $(our_mounts)"
+[ -z "$(e2e_our_mounts)" ] || fail "still mounted after unmount: $(e2e_our_mounts)"
 views_gone || fail "the views were left after unmount"
 zctl stop "$VOL"
-mounter_stop
+e2e_mounter_stop
 [ -z "$(find "$T/snaps" -mindepth 1 2>/dev/null)" ] || fail "left in $T/snaps: $(ls -A "$T/snaps")"
-grep -q "CRITICAL\|WARNING" "$ZUMA_TEST_DIR/mounterd.log" &&
-        fail "the mounter warned: $(grep -m3 'CRITICAL\|WARNING' "$ZUMA_TEST_DIR/mounterd.log")"
+e2e_mounter_quiet
 step "done in $((SECONDS - START)) s"
