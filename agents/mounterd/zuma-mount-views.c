@@ -17,6 +17,7 @@
 typedef struct {
         char *uuid;
         GHashTable *links; /* name -> target */
+        char *created_top; /* what creating it creates first, or NULL */
 } WantedDir;
 
 static void wanted_dir_free(gpointer data)
@@ -24,6 +25,7 @@ static void wanted_dir_free(gpointer data)
         WantedDir *wanted = data;
 
         g_free(wanted->uuid);
+        g_free(wanted->created_top);
         g_hash_table_unref(wanted->links);
         g_free(wanted);
 }
@@ -99,6 +101,23 @@ static void add_links(ZumaMounter *self, const char *dir, GHashTable *links)
         }
 }
 
+/* The topmost directory of dir's path that does not exist yet (what
+ * mkdir -p would create first), or NULL when dir exists. */
+static char *first_missing(const char *dir)
+{
+        g_autofree char *path = g_strdup(dir);
+        char *missing = NULL;
+
+        while (!g_str_equal(path, "/") && !g_file_test(path, G_FILE_TEST_EXISTS)) {
+                char *parent = g_path_get_dirname(path);
+
+                g_free(missing);
+                missing = g_steal_pointer(&path);
+                path = parent;
+        }
+        return missing;
+}
+
 static gboolean make_dir(const char *dir, GError **error)
 {
         struct stat st;
@@ -118,13 +137,27 @@ static gboolean make_dir(const char *dir, GError **error)
         return TRUE;
 }
 
-/* Its links, then the directory itself when nothing else is in it. */
-static void remove_dir(ZumaMounter *self, const char *dir)
+/* Its links, then the directory and the parents the mounter created for
+ * it (up to view->created_top), each only when nothing else is in it. */
+static void remove_dir(ZumaMounter *self, const char *dir, const ZumaViewDir *view)
 {
+        g_autofree char *path = g_strdup(dir);
+
         remove_links(self, dir, NULL, NULL);
-        if (rmdir(dir) < 0 && errno != ENOENT)
-                g_message("left the view directory %s: %s", dir, g_strerror(errno));
         g_hash_table_remove(self->warned, dir);
+        if (rmdir(dir) < 0) {
+                if (errno != ENOENT)
+                        g_message("left the view directory %s: %s", dir, g_strerror(errno));
+                return;
+        }
+        while (view->created_top && !g_str_equal(path, view->created_top)) {
+                char *parent = g_path_get_dirname(path);
+
+                g_free(path);
+                path = parent;
+                if (!zuma_mount_path_within(path, view->created_top) || rmdir(path) < 0)
+                        return;
+        }
 }
 
 static gboolean origin_mounted(ZumaMounter *self, const ZumaMountConfig *config)
@@ -199,6 +232,15 @@ static void want_views(ZumaMounter *self, const ZumaMountConfig *config, GHashTa
         want_dir(self, config, ZUMA_MOUNT_VIEW_NAMES, names, wanted);
 }
 
+void zuma_view_dir_free(ZumaViewDir *view)
+{
+        if (!view)
+                return;
+        g_free(view->uuid);
+        g_free(view->created_top);
+        g_free(view);
+}
+
 void zuma_mount_views_sync(ZumaMounter *self)
 {
         g_autoptr(GHashTable) wanted =
@@ -213,17 +255,23 @@ void zuma_mount_views_sync(ZumaMounter *self)
                         want_views(self, value, wanted);
         }
         g_hash_table_iter_init(&iter, self->view_dirs);
-        while (g_hash_table_iter_next(&iter, (gpointer *)&dir, NULL)) {
+        while (g_hash_table_iter_next(&iter, (gpointer *)&dir, &value)) {
                 if (!g_hash_table_contains(wanted, dir)) {
-                        remove_dir(self, dir);
+                        remove_dir(self, dir, value);
                         g_message("%s: snapshot view removed", dir);
                         g_hash_table_iter_remove(&iter);
                 }
         }
+        /* What is missing before any is made: two views in one new
+         * directory both remove it, whichever goes last. */
+        g_hash_table_iter_init(&iter, wanted);
+        while (g_hash_table_iter_next(&iter, (gpointer *)&dir, &value))
+                ((WantedDir *)value)->created_top = first_missing(dir);
         g_hash_table_iter_init(&iter, wanted);
         while (g_hash_table_iter_next(&iter, (gpointer *)&dir, &value)) {
                 WantedDir *entry = value;
                 g_autoptr(GError) error = NULL;
+                ZumaViewDir *view;
 
                 if (!make_dir(dir, &error)) {
                         zuma_mounter_warn_once(self, dir, error->message);
@@ -231,9 +279,17 @@ void zuma_mount_views_sync(ZumaMounter *self)
                 }
                 remove_links(self, dir, entry->links, NULL);
                 add_links(self, dir, entry->links);
-                if (!g_hash_table_contains(self->view_dirs, dir))
+                view = g_hash_table_lookup(self->view_dirs, dir);
+                if (!view) {
                         g_message("%s: snapshot view", dir);
-                g_hash_table_replace(self->view_dirs, g_strdup(dir), g_strdup(entry->uuid));
+                        view = g_new0(ZumaViewDir, 1);
+                        view->uuid = g_strdup(entry->uuid);
+                        g_hash_table_insert(self->view_dirs, g_strdup(dir), view);
+                }
+                if (entry->created_top) {
+                        g_free(view->created_top);
+                        view->created_top = g_steal_pointer(&entry->created_top);
+                }
         }
 }
 
@@ -241,16 +297,16 @@ void zuma_mount_views_drop(ZumaMounter *self, const ZumaMount *mount)
 {
         GHashTableIter iter;
         const char *dir;
-        const char *uuid;
+        ZumaViewDir *view;
 
         g_hash_table_iter_init(&iter, self->view_dirs);
-        while (g_hash_table_iter_next(&iter, (gpointer *)&dir, (gpointer *)&uuid)) {
-                if (!g_str_equal(uuid, mount->uuid))
+        while (g_hash_table_iter_next(&iter, (gpointer *)&dir, (gpointer *)&view)) {
+                if (!g_str_equal(view->uuid, mount->uuid))
                         continue;
                 if (mount->id) {
                         remove_links(self, dir, NULL, mount->path);
                 } else if (zuma_mount_path_within(dir, mount->path)) {
-                        remove_dir(self, dir);
+                        remove_dir(self, dir, view);
                         g_hash_table_iter_remove(&iter);
                 }
         }

@@ -19,7 +19,7 @@
  * removes from them every symbolic link it does not want, and removes
  * each one when its volume no longer has views (stopped, forgotten, the
  * views turned off or moved, the mounter stopping) if nothing else is in
- * it.  Files that are not links are left alone, and logged.  A view
+ * it, with the parents it created for it.  Files that are not links are left alone, and logged.  A view
  * directory inside the origin's mount point is used only while the
  * origin is mounted (it would otherwise be made on the directory below,
  * which the origin's mount needs empty).
@@ -27,6 +27,14 @@
 #pragma once
 
 #include "zuma-mounter-private.h"
+
+/* A view directory the mounter keeps (ZumaMounter's view_dirs). */
+typedef struct {
+        char *uuid;        /* its volume's */
+        char *created_top; /* the topmost directory made for it (removed with it), or NULL */
+} ZumaViewDir;
+
+void zuma_view_dir_free(ZumaViewDir *view);
 
 /* Makes every volume's view directories hold what its mounted snapshots
  * ask; removes the directories no volume wants. */

@@ -54,7 +54,7 @@ struct ZumaMounter {
                 *holds; /* "UUID/ID", or "UUID/ALL" for a volume -> gint64 (monotonic µs expiry) */
         GHashTable *attached;  /* "UUID/ID" the mounter attached */
         GHashTable *warned;    /* path -> the last problem logged about it */
-        GHashTable *view_dirs; /* snapshot view directory -> its volume's uuid */
+        GHashTable *view_dirs; /* view directory -> ZumaViewDir (zuma-mount-views.h) */
         GPtrArray *volumes;    /* of ZumaServerVolume, the last listing (or NULL) */
         GList *releases;       /* pending Release calls */
         guint server_watch;

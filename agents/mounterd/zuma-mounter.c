@@ -382,7 +382,8 @@ ZumaMounter *zuma_mounter_new(const ZumaMounterSetup *setup)
         self->holds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         self->attached = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         self->warned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
-        self->view_dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        self->view_dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                (GDestroyNotify)zuma_view_dir_free);
         return self;
 }
 

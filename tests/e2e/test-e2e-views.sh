@@ -20,7 +20,10 @@
 #      follows the moved mount; a delete (the release handshake) removes
 #      both links and Samba no longer lists that version;
 #   4. `zumactl mounts --json` shows the view directories; --views off
-#      removes them, on brings them back; custom --gmt-dir/--names-dir;
+#      removes them, on brings them back; custom --gmt-dir/--names-dir
+#      (the directories made for them removed with them); views inside
+#      the origin's mount removed before it is unmounted, so nothing of
+#      them is left in the volume;
 #   5. bad view directories are refused: relative, inside another
 #      volume's snapshot mount, another volume's view, holding the
 #      origin's mount point;
@@ -253,8 +256,22 @@ wait_for "no custom names view" is_link_to "$T/share-snapshots/old1" "$T/snaps/$
 is_gone "$GMT" || fail "the default GMT view is still there"
 zctl mount "$VOL" --at "$T/share"
 wait_for "the default views are not back" is_link_to "$GMT/$(gmt_of s3)" "$T/snaps/$VOL@s3"
-is_gone "$T/views/gmt" || fail "the custom GMT view was left behind"
+is_gone "$T/views" || fail "the custom GMT view (or the directory made for it) was left behind"
 is_gone "$T/share-snapshots" || fail "the custom names view was left behind"
+
+step "views inside the origin's mount go before it is unmounted: nothing left in the volume"
+zctl mount "$VOL" --at "$T/share" --gmt-dir "$T/share/.zumastor/gmt" \
+        --names-dir "$T/share/.zumastor/names"
+wait_for "no GMT view inside the origin" is_link_to "$T/share/.zumastor/gmt/$(gmt_of s3)" "$T/snaps/$VOL@s3"
+is_link_to "$T/share/.zumastor/names/old1" "$T/snaps/$VOL@old1" || fail "no names view inside the origin"
+zctl unmount "$VOL"
+[ -z "$(e2e_our_mounts)" ] || fail "still mounted after unmount: $(e2e_our_mounts)"
+zctl mount "$VOL" --at "$T/share" --views off
+wait_for "the origin was not mounted again" mountpoint -q "$T/share"
+is_gone "$T/share/.zumastor" || fail "the views were left in the volume: $(ls -AR "$T/share/.zumastor")"
+! smb 'allinfo file' | grep -q '^@GMT-' || fail "Samba lists versions with the views off"
+zctl mount "$VOL" --at "$T/share"
+wait_for "the default views are not back" is_link_to "$GMT/$(gmt_of s3)" "$T/snaps/$VOL@s3"
 check_versions old1 s3
 
 step "bad view directories are refused"
