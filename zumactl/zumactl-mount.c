@@ -200,28 +200,29 @@ gboolean zumactl_cmd_mount(ZumactlContext *ctx, int argc, char **argv, GError **
         g_autoptr(GVariant) mounts = NULL;
         g_autoptr(GVariant) configs = NULL;
         g_autofree char *path = NULL;
+        /* SetMount's string keys, each given only when set (read after
+         * the options are parsed). */
+        const struct {
+                const char *key;
+                char **value;
+        } strings[] = {
+                { "at", &at },           { "snapshots", &snapshots }, { "template", &template },
+                { "options", &options }, { "gmt_dir", &gmt_dir },     { "names_dir", &names_dir },
+        };
 
         if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error) ||
             !zumactl_expect_arguments(ctx, argc, argv, 1, 1, error))
                 return FALSE;
-        if (at)
-                g_variant_dict_insert(config, "at", "s", at);
-        if (snapshots)
-                g_variant_dict_insert(config, "snapshots", "s", snapshots);
-        if (template)
-                g_variant_dict_insert(config, "template", "s", template);
-        if (options)
-                g_variant_dict_insert(config, "options", "s", options);
+        for (guint i = 0; i < G_N_ELEMENTS(strings); i++) {
+                if (*strings[i].value)
+                        g_variant_dict_insert(config, strings[i].key, "s", *strings[i].value);
+        }
         if (views) {
                 if (!g_str_equal(views, "on") && !g_str_equal(views, "off"))
                         return zumactl_usage_error(error, "--views takes on or off, not '%s'",
                                                    views);
                 g_variant_dict_insert(config, "views", "b", g_str_equal(views, "on"));
         }
-        if (gmt_dir)
-                g_variant_dict_insert(config, "gmt_dir", "s", gmt_dir);
-        if (names_dir)
-                g_variant_dict_insert(config, "names_dir", "s", names_dir);
         if (force)
                 g_variant_dict_insert(call_options, "force", "b", TRUE);
         manager = mounter_manager(ctx, &local);

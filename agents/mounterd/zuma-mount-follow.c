@@ -117,17 +117,6 @@ static gboolean is_held(ZumaMounter *self, const char *uuid, guint32 id)
         return g_hash_table_contains(self->holds, whole) || g_hash_table_contains(self->holds, one);
 }
 
-static const ZumaServerSnapshot *find_snapshot(const ZumaServerVolume *volume, guint32 id)
-{
-        for (guint i = 0; i < volume->snapshots->len; i++) {
-                const ZumaServerSnapshot *snapshot = g_ptr_array_index(volume->snapshots, i);
-
-                if (snapshot->id == id)
-                        return snapshot;
-        }
-        return NULL;
-}
-
 /* What the mounter attached and the server deleted is no longer its
  * business. */
 static void forget_deleted_attachments(ZumaMounter *self)
@@ -142,7 +131,8 @@ static void forget_deleted_attachments(ZumaMounter *self)
                         zuma_server_find_volume(self->volumes, parts[0], FALSE);
 
                 if (volume && g_str_equal(volume->state, "running") &&
-                    !find_snapshot(volume, (guint32)g_ascii_strtoull(parts[1], NULL, 10)))
+                    !zuma_server_find_snapshot(volume,
+                                               (guint32)g_ascii_strtoull(parts[1], NULL, 10)))
                         g_hash_table_iter_remove(&iter);
         }
 }
@@ -173,8 +163,8 @@ static void drop_finished_holds(ZumaMounter *self)
                          * revert is done, and it is mounted again). */
                         gone = !volume->device[0];
                 else
-                        gone = !find_snapshot(volume,
-                                              (guint32)g_ascii_strtoull(parts[1], NULL, 10));
+                        gone = !zuma_server_find_snapshot(
+                                volume, (guint32)g_ascii_strtoull(parts[1], NULL, 10));
                 if (gone || now >= *(gint64 *)expiry)
                         g_hash_table_iter_remove(&iter);
         }
@@ -376,7 +366,7 @@ static void detach_unwanted(ZumaMounter *self, const char *uuid, guint32 id)
          * volume, and attaches it again at the next start). */
         if (is_held(self, uuid, id) || !g_hash_table_remove(self->attached, key) || !volume)
                 return;
-        snapshot = find_snapshot(volume, id);
+        snapshot = zuma_server_find_snapshot(volume, id);
         if (!snapshot)
                 return;
         g_dbus_connection_call(

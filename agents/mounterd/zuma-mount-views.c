@@ -185,17 +185,6 @@ static void want_dir(ZumaMounter *self, const ZumaMountConfig *config, ZumaMount
         g_hash_table_insert(wanted, g_steal_pointer(&dir), entry);
 }
 
-static const ZumaServerSnapshot *find_record(const ZumaServerVolume *volume, guint32 id)
-{
-        for (guint i = 0; i < volume->snapshots->len; i++) {
-                const ZumaServerSnapshot *snapshot = g_ptr_array_index(volume->snapshots, i);
-
-                if (snapshot->id == id)
-                        return snapshot;
-        }
-        return NULL;
-}
-
 static void want_views(ZumaMounter *self, const ZumaMountConfig *config, GHashTable *wanted)
 {
         g_autoptr(GArray) sources = g_array_new(FALSE, FALSE, sizeof(ZumaViewSource));
@@ -217,7 +206,7 @@ static void want_views(ZumaMounter *self, const ZumaMountConfig *config, GHashTa
 
                 if (mount->id == 0 || !g_str_equal(mount->uuid, config->uuid))
                         continue;
-                record = find_record(volume, mount->id);
+                record = zuma_server_find_snapshot(volume, mount->id);
                 if (!record)
                         continue;
                 source.id = mount->id;

@@ -68,3 +68,15 @@ e2e_mounter_quiet() {
         ! grep -q "CRITICAL\|WARNING" "$ZUMA_TEST_DIR/mounterd.log" ||
                 e2e_fail "the mounter warned: $(grep -m3 'CRITICAL\|WARNING' "$ZUMA_TEST_DIR/mounterd.log")"
 }
+
+# e2e_snapshot_frozen DIR VOL NAME: snapshot NAME of VOL with the file
+# system mounted at DIR frozen (consistent); not attached: the mounter
+# attaches what it mounts (and detaches it).
+e2e_snapshot_frozen() {
+        sync -f "$1"
+        E2E_FROZEN=$1
+        fsfreeze -f "$1"
+        e2e_zumactl snapshot "$2" "$3" --no-attach >/dev/null
+        fsfreeze -u "$1"
+        E2E_FROZEN=
+}

@@ -90,15 +90,7 @@ wait_unmounted() {
 }
 
 # take NAME: a snapshot with the origin's file system frozen (consistent).
-take() {
-        sync -f "$T/home"
-        E2E_FROZEN=$T/home
-        fsfreeze -f "$T/home"
-        # No device: the mounter attaches what it mounts (and detaches it).
-        zctl snapshot "$VOL" "$1" --no-attach >/dev/null
-        fsfreeze -u "$T/home"
-        E2E_FROZEN=
-}
+take() { e2e_snapshot_frozen "$T/home" "$VOL" "$1"; }
 
 attached_count() {
         losetup -n -O NAME,BACK-FILE -l | awk -v dir="$T/run" 'index($2, dir) == 1' | wc -l

@@ -107,12 +107,7 @@ views_gone() { is_gone "$GMT" && is_gone "$NAMES"; }
 LAST_SECOND=0
 take() {
         while [ "$(date +%s)" -le "$LAST_SECOND" ]; do sleep 0.05; done
-        sync -f "$T/share"
-        E2E_FROZEN=$T/share
-        fsfreeze -f "$T/share"
-        zctl snapshot "$VOL" "$1" --no-attach >/dev/null
-        fsfreeze -u "$T/share"
-        E2E_FROZEN=
+        e2e_snapshot_frozen "$T/share" "$VOL" "$1"
         LAST_SECOND=$(date +%s)
         seconds=$(zctl --json status "$VOL" "$1" | e2e_json 'd["creation_time"]')
         GMTS[$1]=$(date -u -d "@$seconds" +@GMT-%Y.%m.%d-%H.%M.%S)
@@ -283,6 +278,7 @@ e2e_expect_exit 8 "inside $T/snaps/$VOL@s3" mount w2 --gmt-dir "$T/snaps/$VOL@s3
 e2e_expect_exit 8 "volume $VOL's already" mount w2 --names-dir "$GMT"
 e2e_expect_exit 8 "holds the origin's mount point" mount w2 --at "$T/w2/home" --gmt-dir "$T/w2"
 e2e_expect_exit 8 "a directory of its own" mount w2 --gmt-dir "$T/w2v" --names-dir "$T/w2v"
+e2e_expect_exit 2 "on or off" mount w2 --views maybe
 e2e_expect_exit 3 "no mount configuration" unmount w2
 zctl stop w2
 
