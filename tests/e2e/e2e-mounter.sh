@@ -71,7 +71,9 @@ e2e_mounter_quiet() {
 
 # e2e_snapshot_frozen DIR VOL NAME: snapshot NAME of VOL with the file
 # system mounted at DIR frozen (consistent); not attached: the mounter
-# attaches what it mounts (and detaches it).
+# attaches what it mounts (and detaches it).  E2E_FROZEN tells
+# e2e_cleanup (e2e-lib.sh) what to thaw should the snapshot fail.
+# shellcheck disable=SC2034
 e2e_snapshot_frozen() {
         sync -f "$1"
         E2E_FROZEN=$1
@@ -79,4 +81,18 @@ e2e_snapshot_frozen() {
         e2e_zumactl snapshot "$2" "$3" --no-attach >/dev/null
         fsfreeze -u "$1"
         E2E_FROZEN=
+}
+
+# e2e_ext4_volume VOL: defines VOL on two new 64 MiB loop devices, puts
+# ext4 on it and prints its device.
+e2e_ext4_volume() {
+        local origin store dev
+
+        origin=$(zuma_test_loop_device "$1-origin" 64M)
+        store=$(zuma_test_loop_device "$1-store" 64M)
+        e2e_zumactl define volume "$1" "$origin" "$store" --initialize >/dev/null
+        dev=$(e2e_zumactl --json status "$1" | e2e_json 'd["device"]')
+        [ -b "$dev" ] || e2e_fail "volume $1 has no device"
+        mkfs.ext4 -q -F -E nodiscard "$dev"
+        echo "$dev"
 }

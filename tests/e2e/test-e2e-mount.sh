@@ -102,12 +102,7 @@ T=$ZUMA_TEST_DIR
 START=$SECONDS
 
 step "volume $VOL, ext4"
-origin=$(zuma_test_loop_device "$VOL-origin" 64M)
-store=$(zuma_test_loop_device "$VOL-store" 64M)
-zctl define volume "$VOL" "$origin" "$store" --initialize >/dev/null
-dev=$(zctl --json status "$VOL" | e2e_json 'd["device"]')
-[ -b "$dev" ] || fail "volume $VOL has no device"
-mkfs.ext4 -q -F -E nodiscard "$dev"
+dev=$(e2e_ext4_volume "$VOL")
 e2e_mounter_start
 
 step "the origin mounted where configured"

@@ -130,12 +130,7 @@ GMT=$T/snaps/$VOL.gmt
 NAMES=$T/snaps/$VOL.snapshot
 
 step "volume $VOL, ext4, its origin at $T/share with the default views"
-origin=$(zuma_test_loop_device "$VOL-origin" 64M)
-store=$(zuma_test_loop_device "$VOL-store" 64M)
-zctl define volume "$VOL" "$origin" "$store" --initialize >/dev/null
-dev=$(zctl --json status "$VOL" | e2e_json 'd["device"]')
-[ -b "$dev" ] || fail "volume $VOL has no device"
-mkfs.ext4 -q -F -E nodiscard "$dev"
+e2e_ext4_volume "$VOL" >/dev/null
 e2e_mounter_start
 mkdir -p "$T/share"
 zctl mount "$VOL" --at "$T/share"
