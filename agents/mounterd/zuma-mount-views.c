@@ -305,14 +305,35 @@ gboolean zuma_mount_views_check(ZumaMounter *self, const ZumaMountConfig *config
 {
         static const ZumaMountView views[] = { ZUMA_MOUNT_VIEW_GMT, ZUMA_MOUNT_VIEW_NAMES };
 
+        g_autofree char *base = NULL;
+
         if (!config->views)
                 return TRUE;
+        base = zuma_mount_template_base(zuma_mounter_template(self, config));
         for (guint v = 0; v < G_N_ELEMENTS(views); v++) {
                 g_autofree char *dir =
                         zuma_mount_config_view_dir(config, views[v], self->default_template);
+                g_autofree char *sibling =
+                        zuma_mount_config_view_dir(config, views[1 - v], self->default_template);
                 GHashTableIter iter;
                 const ZumaMount *mount;
                 const ZumaMountConfig *other;
+
+                /* A view's directory holds its links only: the mounter
+                 * would take everything else in it for a stranger's. */
+                if (zuma_mount_path_within(base, dir)) {
+                        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                                    "the view directory %s holds the snapshots' mount points "
+                                    "(%s)",
+                                    dir, base);
+                        return FALSE;
+                }
+                if (zuma_mount_path_within(sibling, dir)) {
+                        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                                    "the view directory %s holds the other view's, %s", dir,
+                                    sibling);
+                        return FALSE;
+                }
 
                 g_hash_table_iter_init(&iter, self->mounts);
                 while (g_hash_table_iter_next(&iter, NULL, (gpointer *)&mount)) {

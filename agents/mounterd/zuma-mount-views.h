@@ -45,6 +45,7 @@ void zuma_mount_views_sync(ZumaMounter *self);
 void zuma_mount_views_drop(ZumaMounter *self, const ZumaMount *mount);
 
 /* A view directory of config must not lie in (or be) any snapshot's
- * mount point, nor be another mount of the mounter's (InvalidArgument
- * naming it). */
+ * mount point, be another mount of the mounter's or another volume's
+ * view, nor hold the snapshots' mount points (the template's fixed
+ * directory) or the other view (InvalidArgument naming it). */
 gboolean zuma_mount_views_check(ZumaMounter *self, const ZumaMountConfig *config, GError **error);

@@ -274,6 +274,8 @@ e2e_expect_exit 8 "volume $VOL's already" mount w2 --names-dir "$GMT"
 e2e_expect_exit 8 "holds the origin's mount point" mount w2 --at "$T/w2/home" --gmt-dir "$T/w2"
 e2e_expect_exit 8 "a directory of its own" mount w2 --gmt-dir "$T/w2v" --names-dir "$T/w2v"
 e2e_expect_exit 2 "on or off" mount w2 --views maybe
+e2e_expect_exit 8 "holds the snapshots' mount points" mount w2 --gmt-dir "$T/snaps"
+e2e_expect_exit 8 "holds the other view's" mount w2 --gmt-dir "$T/w2v" --names-dir "$T/w2v/names"
 e2e_expect_exit 3 "no mount configuration" unmount w2
 zctl stop w2
 
