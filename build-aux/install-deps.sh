@@ -17,6 +17,7 @@ libglib2.0-dev libglib2.0-dev-bin libjson-glib-dev libsystemd-dev libzstd-dev
 dbus libdbus-1-dev udev systemd bash-completion
 libpolkit-gobject-1-dev polkitd
 dunst xvfb xauth
+samba smbclient samba-vfs-modules
 "
 
 missing=""

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * Commands on mounts, answered by zuma-mounterd (org.zumastor.Mounter1):
- * mount (configure where a volume and its snapshots are mounted), unmount
+ * mount (configure where a volume and its snapshots are mounted, and its
+ * snapshot views: @GMT names for Samba, snapshot names), unmount
  * (forget that, unmounting everything of the volume) and mounts (what is
  * mounted where).  zumactl checks nothing the daemon checks: mount
  * points, templates and options are its to refuse, with the bus API's
@@ -97,12 +98,19 @@ static void print_mounts_text(GVariant *mounts, GVariant *configs)
                 const char *at = lookup(entry, "at");
                 const char *template = lookup(entry, "template");
                 const char *options = lookup(entry, "options");
+                const char *gmt = lookup(entry, "gmt_path");
 
                 g_string_append_printf(out, "%s: origin at %s, snapshots %s at %s%s%s\n",
                                        lookup(entry, "volume"), at[0] ? at : "(none)",
                                        lookup(entry, "snapshots"),
                                        template[0] ? template : "(default template)",
                                        options[0] ? ", options " : "", options);
+                if (gmt[0])
+                        g_string_append_printf(out, "%s: views: @GMT names in %s, names in %s\n",
+                                               lookup(entry, "volume"), gmt,
+                                               lookup(entry, "names_path"));
+                else
+                        g_string_append_printf(out, "%s: views: off\n", lookup(entry, "volume"));
                 g_variant_unref(entry);
         }
         zumactl_print(out->str);
@@ -162,6 +170,9 @@ gboolean zumactl_cmd_mount(ZumactlContext *ctx, int argc, char **argv, GError **
         g_autofree char *snapshots = NULL;
         g_autofree char *template = NULL;
         g_autofree char *options = NULL;
+        g_autofree char *views = NULL;
+        g_autofree char *gmt_dir = NULL;
+        g_autofree char *names_dir = NULL;
         gboolean force = FALSE;
         const GOptionEntry entries[] = {
                 { "at", 0, 0, G_OPTION_ARG_FILENAME, &at,
@@ -174,6 +185,12 @@ gboolean zumactl_cmd_mount(ZumactlContext *ctx, int argc, char **argv, GError **
                   "Mount options of the origin (snapshots get them read-only)", "OPTIONS" },
                 { "force", 0, 0, G_OPTION_ARG_NONE, &force,
                   "Mount the origin over a directory that is not empty", NULL },
+                { "views", 0, 0, G_OPTION_ARG_STRING, &views,
+                  "Snapshot views of the mounted snapshots: on (default) or off", "on|off" },
+                { "gmt-dir", 0, 0, G_OPTION_ARG_FILENAME, &gmt_dir,
+                  "Directory of @GMT-... links for Samba (\"\" for the default)", "PATH" },
+                { "names-dir", 0, 0, G_OPTION_ARG_FILENAME, &names_dir,
+                  "Directory of links by snapshot name (\"\" for the default)", "PATH" },
                 G_OPTION_ENTRY_NULL,
         };
         g_autoptr(GVariantDict) config = g_variant_dict_new(NULL);
@@ -183,18 +200,29 @@ gboolean zumactl_cmd_mount(ZumactlContext *ctx, int argc, char **argv, GError **
         g_autoptr(GVariant) mounts = NULL;
         g_autoptr(GVariant) configs = NULL;
         g_autofree char *path = NULL;
+        /* SetMount's string keys, each given only when set (read after
+         * the options are parsed). */
+        const struct {
+                const char *key;
+                char **value;
+        } strings[] = {
+                { "at", &at },           { "snapshots", &snapshots }, { "template", &template },
+                { "options", &options }, { "gmt_dir", &gmt_dir },     { "names_dir", &names_dir },
+        };
 
         if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error) ||
             !zumactl_expect_arguments(ctx, argc, argv, 1, 1, error))
                 return FALSE;
-        if (at)
-                g_variant_dict_insert(config, "at", "s", at);
-        if (snapshots)
-                g_variant_dict_insert(config, "snapshots", "s", snapshots);
-        if (template)
-                g_variant_dict_insert(config, "template", "s", template);
-        if (options)
-                g_variant_dict_insert(config, "options", "s", options);
+        for (guint i = 0; i < G_N_ELEMENTS(strings); i++) {
+                if (*strings[i].value)
+                        g_variant_dict_insert(config, strings[i].key, "s", *strings[i].value);
+        }
+        if (views) {
+                if (!g_str_equal(views, "on") && !g_str_equal(views, "off"))
+                        return zumactl_usage_error(error, "--views takes on or off, not '%s'",
+                                                   views);
+                g_variant_dict_insert(config, "views", "b", g_str_equal(views, "on"));
+        }
         if (force)
                 g_variant_dict_insert(call_options, "force", "b", TRUE);
         manager = mounter_manager(ctx, &local);

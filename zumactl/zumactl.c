@@ -134,12 +134,16 @@ static const ZumactlCommand commands[] = {
           "Saves where zuma-mounterd mounts VOL's origin (--at) and its snapshots\n"
           "(read-only, at --template; all, none or the newest N), and mounts them at\n"
           "once when VOL runs.  Snapshots follow as they are created, renamed and\n"
-          "deleted.  Options not given keep the daemon's defaults.\n"
+          "deleted.  Options not given keep the daemon's defaults.  The mounted\n"
+          "snapshots get views (--views, on by default): a directory of links named\n"
+          "@GMT-YYYY.MM.DD-HH.MM.SS (creation time, UTC) for Samba's shadow_copy2\n"
+          "(--gmt-dir) and one by snapshot name (--names-dir).\n"
           "\n"
           "Examples:\n"
           "  zumactl mount vol0 --at /home\n"
           "  zumactl mount vol0 --at /srv/data --snapshots newest:5 --options noatime\n"
-          "  zumactl mount vol0 --template '/srv/snap/{volume}/{snapshot}'",
+          "  zumactl mount vol0 --template '/srv/snap/{volume}/{snapshot}'\n"
+          "  zumactl mount vol0 --at /srv/share --gmt-dir /srv/views/share.gmt",
           zumactl_cmd_mount },
         { "unmount", "VOL", "Unmount a volume and its snapshots, and forget where",
           "Unmounts everything zuma-mounterd mounted of VOL (never lazily: a mount\n"

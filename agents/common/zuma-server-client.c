@@ -169,6 +169,17 @@ ZumaServerVolume *zuma_server_find_volume(GPtrArray *volumes, const char *key, g
         return NULL;
 }
 
+ZumaServerSnapshot *zuma_server_find_snapshot(const ZumaServerVolume *volume, guint32 id)
+{
+        for (guint i = 0; i < volume->snapshots->len; i++) {
+                ZumaServerSnapshot *snapshot = g_ptr_array_index(volume->snapshots, i);
+
+                if (snapshot->id == id)
+                        return snapshot;
+        }
+        return NULL;
+}
+
 gboolean zuma_server_check_volume_argument(const char *volume, GError **error)
 {
         if (g_uuid_string_is_valid(volume))

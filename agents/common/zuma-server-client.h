@@ -62,6 +62,9 @@ GPtrArray *zuma_server_list_volumes(GDBusConnection *connection, GError **error)
  * NULL if none. */
 ZumaServerVolume *zuma_server_find_volume(GPtrArray *volumes, const char *key, gboolean by_name);
 
+/* The snapshot of volume with id id; NULL if none. */
+ZumaServerSnapshot *zuma_server_find_snapshot(const ZumaServerVolume *volume, guint32 id);
+
 /* A volume named by another daemon's caller: a UUID, or a volume name
  * (InvalidArgument otherwise). */
 gboolean zuma_server_check_volume_argument(const char *volume, GError **error);

@@ -22,6 +22,9 @@ ZumaMountConfig *zuma_mount_config_new(const char *uuid, const char *volume_name
         config->snapshots = ZUMA_MOUNT_SNAPSHOTS_ALL;
         config->template = g_strdup("");
         config->options = g_strdup("");
+        config->views = TRUE;
+        config->gmt_dir = g_strdup("");
+        config->names_dir = g_strdup("");
         return config;
 }
 
@@ -34,6 +37,8 @@ void zuma_mount_config_free(ZumaMountConfig *config)
         g_free(config->at);
         g_free(config->template);
         g_free(config->options);
+        g_free(config->gmt_dir);
+        g_free(config->names_dir);
         g_free(config);
 }
 
@@ -334,6 +339,35 @@ char *zuma_mount_options_describe(unsigned long flags, const char *data)
 
 /* --- the configuration --- */
 
+/* The view directories (trimmed, "" for the defaults) must differ from
+ * each other and from the origin's mount point at: a view there would
+ * hide the volume, and two views in one directory would remove each
+ * other's entries. */
+static gboolean check_view_dirs(const char *at, const char *gmt_dir, const char *names_dir,
+                                GError **error)
+{
+        const char *dirs[] = { gmt_dir, names_dir };
+        const char *keys[] = { "gmt_dir", "names_dir" };
+
+        if (gmt_dir[0] && g_str_equal(gmt_dir, names_dir)) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                            "gmt_dir and names_dir are both %s: each view needs a directory of "
+                            "its own",
+                            gmt_dir);
+                return FALSE;
+        }
+        for (guint i = 0; i < G_N_ELEMENTS(dirs); i++) {
+                if (dirs[i][0] && at[0] && zuma_mount_path_within(at, dirs[i])) {
+                        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                                    "the view directory %s (%s) holds the origin's mount point "
+                                    "%s",
+                                    dirs[i], keys[i], at);
+                        return FALSE;
+                }
+        }
+        return TRUE;
+}
+
 gboolean zuma_mount_config_update(ZumaMountConfig *config, GVariant *values, GError **error)
 {
         g_autofree char *at = NULL;
@@ -341,13 +375,20 @@ gboolean zuma_mount_config_update(ZumaMountConfig *config, GVariant *values, GEr
         g_autofree char *template = NULL;
         g_autofree char *options = NULL;
         g_autofree char *at_trimmed = NULL;
+        g_autofree char *gmt_dir = NULL;
+        g_autofree char *names_dir = NULL;
+        g_autofree char *gmt_trimmed = NULL;
+        g_autofree char *names_trimmed = NULL;
+        gboolean views = config->views;
         ZumaMountSnapshots mode = config->snapshots;
         guint newest = config->newest;
         unsigned long flags;
         g_autofree char *data = NULL;
 
         if (!zuma_options_parse(values, error, "at", "s", &at, "snapshots", "s", &snapshots,
-                                "template", "s", &template, "options", "s", &options, NULL))
+                                "template", "s", &template, "options", "s", &options, "views", "b",
+                                &views, "gmt_dir", "s", &gmt_dir, "names_dir", "s", &names_dir,
+                                NULL))
                 return FALSE;
         if (at && at[0] && !zuma_mount_check_point("mount point", at, &at_trimmed, error))
                 return FALSE;
@@ -356,6 +397,17 @@ gboolean zuma_mount_config_update(ZumaMountConfig *config, GVariant *values, GEr
         if (template && template[0] && !zuma_mount_check_template(template, error))
                 return FALSE;
         if (options && !zuma_mount_options_parse(options, FALSE, "", &flags, &data, error))
+                return FALSE;
+        if (gmt_dir && gmt_dir[0] &&
+            !zuma_mount_check_point("view directory (gmt_dir)", gmt_dir, &gmt_trimmed, error))
+                return FALSE;
+        if (names_dir && names_dir[0] &&
+            !zuma_mount_check_point("view directory (names_dir)", names_dir, &names_trimmed, error))
+                return FALSE;
+        if (!check_view_dirs(at ? (at_trimmed ? at_trimmed : "") : config->at,
+                             gmt_dir ? (gmt_trimmed ? gmt_trimmed : "") : config->gmt_dir,
+                             names_dir ? (names_trimmed ? names_trimmed : "") : config->names_dir,
+                             error))
                 return FALSE;
         if (at) {
                 g_free(config->at);
@@ -371,10 +423,33 @@ gboolean zuma_mount_config_update(ZumaMountConfig *config, GVariant *values, GEr
                 g_free(config->options);
                 config->options = g_steal_pointer(&options);
         }
+        config->views = views;
+        if (gmt_dir) {
+                g_free(config->gmt_dir);
+                config->gmt_dir = gmt_trimmed ? g_steal_pointer(&gmt_trimmed) : g_strdup("");
+        }
+        if (names_dir) {
+                g_free(config->names_dir);
+                config->names_dir = names_trimmed ? g_steal_pointer(&names_trimmed) : g_strdup("");
+        }
         return TRUE;
 }
 
-GVariant *zuma_mount_config_to_variant(const ZumaMountConfig *config)
+char *zuma_mount_config_view_dir(const ZumaMountConfig *config, ZumaMountView view,
+                                 const char *default_template)
+{
+        const char *configured = view == ZUMA_MOUNT_VIEW_GMT ? config->gmt_dir : config->names_dir;
+        g_autofree char *base = NULL;
+
+        if (configured[0])
+                return g_strdup(configured);
+        base = zuma_mount_template_base(config->template[0] ? config->template : default_template);
+        return g_strdup_printf("%s/%s.%s", base,
+                               config->volume_name[0] ? config->volume_name : config->uuid,
+                               view == ZUMA_MOUNT_VIEW_GMT ? "gmt" : "snapshot");
+}
+
+GVariant *zuma_mount_config_to_variant(const ZumaMountConfig *config, const char *default_template)
 {
         g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
         g_autofree char *snapshots =
@@ -388,6 +463,21 @@ GVariant *zuma_mount_config_to_variant(const ZumaMountConfig *config)
         g_variant_builder_add(&builder, "{sv}", "template", g_variant_new_string(config->template));
         g_variant_builder_add(&builder, "{sv}", "options", g_variant_new_string(config->options));
         g_variant_builder_add(&builder, "{sv}", "force", g_variant_new_boolean(config->force));
+        g_variant_builder_add(&builder, "{sv}", "views", g_variant_new_boolean(config->views));
+        g_variant_builder_add(&builder, "{sv}", "gmt_dir", g_variant_new_string(config->gmt_dir));
+        g_variant_builder_add(&builder, "{sv}", "names_dir",
+                              g_variant_new_string(config->names_dir));
+        if (default_template) {
+                g_autofree char *gmt =
+                        zuma_mount_config_view_dir(config, ZUMA_MOUNT_VIEW_GMT, default_template);
+                g_autofree char *names =
+                        zuma_mount_config_view_dir(config, ZUMA_MOUNT_VIEW_NAMES, default_template);
+
+                g_variant_builder_add(&builder, "{sv}", "gmt_path",
+                                      g_variant_new_string(config->views ? gmt : ""));
+                g_variant_builder_add(&builder, "{sv}", "names_path",
+                                      g_variant_new_string(config->views ? names : ""));
+        }
         return g_variant_builder_end(&builder);
 }
 
@@ -396,7 +486,8 @@ gboolean zuma_mount_config_equal(const ZumaMountConfig *a, const ZumaMountConfig
         return g_str_equal(a->uuid, b->uuid) && g_str_equal(a->at, b->at) &&
                a->snapshots == b->snapshots && a->newest == b->newest &&
                g_str_equal(a->template, b->template) && g_str_equal(a->options, b->options) &&
-               a->force == b->force;
+               a->force == b->force && a->views == b->views &&
+               g_str_equal(a->gmt_dir, b->gmt_dir) && g_str_equal(a->names_dir, b->names_dir);
 }
 
 GKeyFile *zuma_mount_config_to_keyfile(const ZumaMountConfig *config)
@@ -412,6 +503,9 @@ GKeyFile *zuma_mount_config_to_keyfile(const ZumaMountConfig *config)
         g_key_file_set_string(key_file, GROUP, "Template", config->template);
         g_key_file_set_string(key_file, GROUP, "Options", config->options);
         g_key_file_set_boolean(key_file, GROUP, "Force", config->force);
+        g_key_file_set_boolean(key_file, GROUP, "Views", config->views);
+        g_key_file_set_string(key_file, GROUP, "GmtDir", config->gmt_dir);
+        g_key_file_set_string(key_file, GROUP, "NamesDir", config->names_dir);
         return key_file;
 }
 
@@ -435,6 +529,10 @@ ZumaMountConfig *zuma_mount_config_from_keyfile(GKeyFile *key_file, GError **err
         g_autofree char *snapshots = NULL;
         g_autofree char *template = NULL;
         g_autofree char *options = NULL;
+        g_autofree char *gmt_dir = NULL;
+        g_autofree char *names_dir = NULL;
+        g_autoptr(GError) views_error = NULL;
+        gboolean views;
         GVariantDict dict;
 
         if (!uuid)
@@ -455,11 +553,25 @@ ZumaMountConfig *zuma_mount_config_from_keyfile(GKeyFile *key_file, GError **err
                 return NULL;
         template = g_key_file_get_string(key_file, GROUP, "Template", NULL);
         options = g_key_file_get_string(key_file, GROUP, "Options", NULL);
+        gmt_dir = g_key_file_get_string(key_file, GROUP, "GmtDir", NULL);
+        names_dir = g_key_file_get_string(key_file, GROUP, "NamesDir", NULL);
+        /* Files from before the views have no Views=: on, the default. */
+        views = g_key_file_get_boolean(key_file, GROUP, "Views", &views_error);
+        if (g_error_matches(views_error, G_KEY_FILE_ERROR, G_KEY_FILE_ERROR_KEY_NOT_FOUND))
+                views = TRUE;
+        else if (views_error) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                            "Views= in [%s] is not true or false", GROUP);
+                return NULL;
+        }
         g_variant_dict_init(&dict, NULL);
         g_variant_dict_insert(&dict, "at", "s", at);
         g_variant_dict_insert(&dict, "snapshots", "s", snapshots);
         g_variant_dict_insert(&dict, "template", "s", template ? template : "");
         g_variant_dict_insert(&dict, "options", "s", options ? options : "");
+        g_variant_dict_insert(&dict, "views", "b", views);
+        g_variant_dict_insert(&dict, "gmt_dir", "s", gmt_dir ? gmt_dir : "");
+        g_variant_dict_insert(&dict, "names_dir", "s", names_dir ? names_dir : "");
         values = g_variant_ref_sink(g_variant_dict_end(&dict));
         config = zuma_mount_config_new(uuid, name);
         if (!zuma_mount_config_update(config, values, error))

@@ -8,9 +8,9 @@
  * origin's mount point, "" for none), Snapshots ("all", "none",
  * "newest:N"), Template ("" for the daemon's default), Options (the
  * origin's mount options), Force (mount the origin over a directory that
- * is not empty).  Unknown keys are kept out of the way (ignored), so a
- * later release can add the snapshot views (an "@GMT" directory for
- * Samba) as keys of their own.
+ * is not empty), Views (the snapshot views, zuma-mount-views.c: true
+ * or false), GmtDir and NamesDir (their directories, "" for the
+ * defaults below).  Unknown keys are kept out of the way (ignored).
  *
  * A template is an absolute path with placeholders: {snapshot} (the
  * snapshot's name, required: every snapshot needs its own directory) and
@@ -20,6 +20,17 @@
  *
  * Mount points are absolute, without "." or ".." and never "/"; a
  * trailing "/" is dropped.
+ *
+ * The snapshot views' directories are absolute too, two different ones,
+ * neither the origin's mount point.  By default they are siblings of the
+ * snapshots' mount points, outside the origin: TEMPLATE_BASE/VOLUME.gmt
+ * (the "@GMT-YYYY.MM.DD-HH.MM.SS" entries Samba's shadow_copy2 reads)
+ * and TEMPLATE_BASE/VOLUME.snapshot (the snapshots by name), where
+ * TEMPLATE_BASE is the fixed directory of the volume's template
+ * ("/var/mount/zumastor").  Outside the origin, so the views never land
+ * in the volume's own data (every later snapshot, every backup of it
+ * would carry them) and need no origin mount at all; a volume name has
+ * no "@", so VOLUME.gmt never meets a snapshot's VOLUME@NAME.
  */
 #pragma once
 
@@ -47,19 +58,34 @@ typedef struct ZumaMountConfig {
         char *template; /* "" for the daemon's default */
         char *options;  /* the origin's mount options, "" for none */
         gboolean force;
+        gboolean views;  /* the snapshot views, on by default */
+        char *gmt_dir;   /* "" for the default */
+        char *names_dir; /* "" for the default */
 } ZumaMountConfig;
+
+typedef enum {
+        ZUMA_MOUNT_VIEW_GMT,   /* "@GMT-..." entries, for Samba */
+        ZUMA_MOUNT_VIEW_NAMES, /* snapshot names, for local users */
+} ZumaMountView;
 
 ZumaMountConfig *zuma_mount_config_new(const char *uuid, const char *volume_name);
 void zuma_mount_config_free(ZumaMountConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(ZumaMountConfig, zuma_mount_config_free)
 
 /* Takes the keys of an a{sv} (SetMount's config: "at", "snapshots",
- * "template", "options"), each checked; an unknown key or a bad value is
+ * "template", "options", "views" (b), "gmt_dir", "names_dir"), each checked; an unknown key or a bad value is
  * InvalidArgument naming it, and config is left as it was. */
 gboolean zuma_mount_config_update(ZumaMountConfig *config, GVariant *values, GError **error);
 
-/* The configuration as ListMounts shows it. */
-GVariant *zuma_mount_config_to_variant(const ZumaMountConfig *config);
+/* The configuration as ListMounts shows it; with default_template (the
+ * daemon's) it adds the view directories in use, "gmt_path" and
+ * "names_path" ("" with the views off). */
+GVariant *zuma_mount_config_to_variant(const ZumaMountConfig *config, const char *default_template);
+
+/* The directory of a view: the configured one, or the default for the
+ * volume's template (config's, else default_template). */
+char *zuma_mount_config_view_dir(const ZumaMountConfig *config, ZumaMountView view,
+                                 const char *default_template);
 
 gboolean zuma_mount_config_equal(const ZumaMountConfig *a, const ZumaMountConfig *b);
 

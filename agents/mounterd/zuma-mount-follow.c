@@ -36,6 +36,7 @@
 
 #include "zuma-error.h"
 #include "zuma-mount-ops.h"
+#include "zuma-mount-views.h"
 #include "zuma-mounter-private.h"
 #include "zuma-mountinfo.h"
 #include "zuma-names.h"
@@ -90,8 +91,7 @@ static guint32 want_id(const Want *want)
         return want->snapshot ? want->snapshot->id : 0;
 }
 
-/* Logs a problem with path once, until it changes or goes. */
-static void warn_once(ZumaMounter *self, const char *path, const char *message)
+void zuma_mounter_warn_once(ZumaMounter *self, const char *path, const char *message)
 {
         const char *last = g_hash_table_lookup(self->warned, path);
 
@@ -117,17 +117,6 @@ static gboolean is_held(ZumaMounter *self, const char *uuid, guint32 id)
         return g_hash_table_contains(self->holds, whole) || g_hash_table_contains(self->holds, one);
 }
 
-static const ZumaServerSnapshot *find_snapshot(const ZumaServerVolume *volume, guint32 id)
-{
-        for (guint i = 0; i < volume->snapshots->len; i++) {
-                const ZumaServerSnapshot *snapshot = g_ptr_array_index(volume->snapshots, i);
-
-                if (snapshot->id == id)
-                        return snapshot;
-        }
-        return NULL;
-}
-
 /* What the mounter attached and the server deleted is no longer its
  * business. */
 static void forget_deleted_attachments(ZumaMounter *self)
@@ -142,7 +131,8 @@ static void forget_deleted_attachments(ZumaMounter *self)
                         zuma_server_find_volume(self->volumes, parts[0], FALSE);
 
                 if (volume && g_str_equal(volume->state, "running") &&
-                    !find_snapshot(volume, (guint32)g_ascii_strtoull(parts[1], NULL, 10)))
+                    !zuma_server_find_snapshot(volume,
+                                               (guint32)g_ascii_strtoull(parts[1], NULL, 10)))
                         g_hash_table_iter_remove(&iter);
         }
 }
@@ -173,8 +163,8 @@ static void drop_finished_holds(ZumaMounter *self)
                          * revert is done, and it is mounted again). */
                         gone = !volume->device[0];
                 else
-                        gone = !find_snapshot(volume,
-                                              (guint32)g_ascii_strtoull(parts[1], NULL, 10));
+                        gone = !zuma_server_find_snapshot(
+                                volume, (guint32)g_ascii_strtoull(parts[1], NULL, 10));
                 if (gone || now >= *(gint64 *)expiry)
                         g_hash_table_iter_remove(&iter);
         }
@@ -327,6 +317,7 @@ static gboolean unmount_one(ZumaMounter *self, ZumaMount *mount, GError **error)
 {
         g_autoptr(GError) local = NULL;
 
+        zuma_mount_views_drop(self, mount);
         if (!zuma_mount_unmount(mount->path, &local)) {
                 if (!g_error_matches(local, ZUMA_ERROR, ZUMA_ERROR_BUSY))
                         g_propagate_error(error, g_steal_pointer(&local));
@@ -375,7 +366,7 @@ static void detach_unwanted(ZumaMounter *self, const char *uuid, guint32 id)
          * volume, and attaches it again at the next start). */
         if (is_held(self, uuid, id) || !g_hash_table_remove(self->attached, key) || !volume)
                 return;
-        snapshot = find_snapshot(volume, id);
+        snapshot = zuma_server_find_snapshot(volume, id);
         if (!snapshot)
                 return;
         g_dbus_connection_call(
@@ -465,7 +456,7 @@ failed : {
                 "%s@%s: not mounted at %s: %s", want->volume->name,
                 snapshot ? want->snapshot->name : "origin", want->path, error->message);
 
-        warn_once(self, want->path, message);
+        zuma_mounter_warn_once(self, want->path, message);
 }
 }
 
@@ -571,7 +562,7 @@ gboolean zuma_mounter_reconcile(ZumaMounter *self)
                 uuid = g_strdup(mount->uuid);
                 id = mount->id;
                 if (!unmount_one(self, mount, &local)) {
-                        warn_once(self, mount->path, local->message);
+                        zuma_mounter_warn_once(self, mount->path, local->message);
                         busy = TRUE;
                         continue;
                 }
@@ -586,6 +577,7 @@ gboolean zuma_mounter_reconcile(ZumaMounter *self)
                 if (!want->done)
                         mount_wanted(self, want, table);
         }
+        zuma_mount_views_sync(self);
 
         if (busy)
                 retry_later(self, ZUMA_MOUNT_BUSY_RETRY_MS);

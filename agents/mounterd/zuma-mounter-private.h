@@ -52,10 +52,11 @@ struct ZumaMounter {
         GHashTable *mounts;  /* path -> ZumaMount */
         GHashTable
                 *holds; /* "UUID/ID", or "UUID/ALL" for a volume -> gint64 (monotonic µs expiry) */
-        GHashTable *attached; /* "UUID/ID" the mounter attached */
-        GHashTable *warned;   /* path -> the last problem logged about it */
-        GPtrArray *volumes;   /* of ZumaServerVolume, the last listing (or NULL) */
-        GList *releases;      /* pending Release calls */
+        GHashTable *attached;  /* "UUID/ID" the mounter attached */
+        GHashTable *warned;    /* path -> the last problem logged about it */
+        GHashTable *view_dirs; /* view directory -> ZumaViewDir (zuma-mount-views.h) */
+        GPtrArray *volumes;    /* of ZumaServerVolume, the last listing (or NULL) */
+        GList *releases;       /* pending Release calls */
         guint server_watch;
         guint signal_subscription;
         guint reconcile_idle;
@@ -78,6 +79,9 @@ void zuma_mounter_reconcile_soon(ZumaMounter *self);
  * others tried all the same. */
 gboolean zuma_mounter_unmount_volume(ZumaMounter *self, const char *uuid, guint32 id,
                                      GError **error);
+/* Logs a problem with path once, until it changes or path goes from
+ * self->warned. */
+void zuma_mounter_warn_once(ZumaMounter *self, const char *path, const char *message);
 /* zuma-mounter-release.c.  Release: unmounts and holds them (ids: 0 the
  * origin; empty: the whole volume), answering invocation when done. */
 void zuma_mounter_release(ZumaMounter *self, GDBusMethodInvocation *invocation, const char *uuid,

@@ -20,6 +20,7 @@
 #include "zuma-error.h"
 #include "zuma-keyfile.h"
 #include "zuma-mount-ops.h"
+#include "zuma-mount-views.h"
 #include "zuma-mounter-private.h"
 #include "zuma-names.h"
 #include "zuma-options.h"
@@ -190,7 +191,8 @@ static GVariant *set_mount_method(gpointer object, ZumaCall *call, GError **erro
         if (!zuma_mount_config_update(config, values, error))
                 return NULL;
         config->force = force;
-        if (!check_origin_point(self, config, error))
+        if (!check_origin_point(self, config, error) ||
+            !zuma_mount_views_check(self, config, error))
                 return NULL;
         old = g_hash_table_lookup(self->configs, uuid);
         if (!old || !zuma_mount_config_equal(old, config)) {
@@ -288,7 +290,9 @@ static GVariant *list_mounts_method(gpointer object, ZumaCall *call, GError **er
         g_hash_table_iter_init(&iter, self->configs);
         while (g_hash_table_iter_next(&iter, NULL, &value)) {
                 if (!only || value == only)
-                        g_variant_builder_add_value(&configs, zuma_mount_config_to_variant(value));
+                        g_variant_builder_add_value(
+                                &configs,
+                                zuma_mount_config_to_variant(value, self->default_template));
         }
         return g_variant_new("(@aa{sv}@aa{sv})", g_variant_builder_end(&mounts),
                              g_variant_builder_end(&configs));
@@ -378,6 +382,8 @@ ZumaMounter *zuma_mounter_new(const ZumaMounterSetup *setup)
         self->holds = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         self->attached = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         self->warned = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        self->view_dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
+                                                (GDestroyNotify)zuma_view_dir_free);
         return self;
 }
 
@@ -474,6 +480,7 @@ void zuma_mounter_shutdown(ZumaMounter *self)
         g_hash_table_iter_init(&iter, uuids);
         while (g_hash_table_iter_next(&iter, (gpointer *)&uuid, NULL))
                 g_free((char *)uuid);
+        zuma_mount_views_sync(self);
         /* The detaches are on their way before the connection closes. */
         g_dbus_connection_flush_sync(self->connection, NULL, NULL);
 }
@@ -500,6 +507,7 @@ void zuma_mounter_free(ZumaMounter *self)
         g_clear_pointer(&self->holds, g_hash_table_destroy);
         g_clear_pointer(&self->attached, g_hash_table_destroy);
         g_clear_pointer(&self->warned, g_hash_table_destroy);
+        g_clear_pointer(&self->view_dirs, g_hash_table_destroy);
         g_clear_pointer(&self->volumes, g_ptr_array_unref);
         g_clear_object(&self->auth);
         g_clear_object(&self->connection);

@@ -35,16 +35,14 @@ set -euo pipefail
 
 # shellcheck source=e2e-lib.sh
 . "$(dirname "$(realpath "$0")")/e2e-lib.sh"
+# shellcheck source=e2e-mounter.sh
+. "$(dirname "$(realpath "$0")")/e2e-mounter.sh"
 
 for tool in mkfs.ext4 setpriv mountpoint fsfreeze; do
         command -v "$tool" >/dev/null || zuma_test_skip "$tool is not installed"
 done
-: "${ZUMA_MOUNTERD:=$ZUMA_BUILD_DIR/agents/mounterd/zuma-mounterd}"
 : "${ZUMA_SCHEDULERD:=$ZUMA_BUILD_DIR/agents/schedulerd/zuma-schedulerd}"
-[ -x "$ZUMA_MOUNTERD" ] || zuma_test_skip "no zuma-mounterd at $ZUMA_MOUNTERD"
 VOL=mvol
-MOUNTER=org.zumastor.Mounter1
-MOUNTER_PID=
 SCHED_PID=
 T=
 BUSY_PID=
@@ -62,36 +60,9 @@ mount_cleanup() {
                 kill -KILL "$SCHED_PID"
                 zuma_test_wait_exit "$SCHED_PID" 10
         fi
-        if [ -n "$MOUNTER_PID" ] && zuma_test_alive "$MOUNTER_PID"; then
-                kill -TERM "$MOUNTER_PID"
-                zuma_test_wait_exit "$MOUNTER_PID" 20
-        fi
+        e2e_mounter_kill
         (exit "$status")
         e2e_cleanup
-}
-
-mounter_start() {
-        local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
-
-        echo "=== zuma-mounterd ($(date +%T))" >>"$ZUMA_TEST_DIR/mounterd.log"
-        G_DEBUG=fatal-criticals "$ZUMA_MOUNTERD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" \
-                --state-dir "$T/mounter-state" --run-dir "$T/mounter-run" \
-                --template "$T/snaps/{volume}@{snapshot}" --verbose \
-                >>"$ZUMA_TEST_DIR/mounterd.log" 2>&1 </dev/null &
-        MOUNTER_PID=$!
-        until zuma_test_has_owner $MOUNTER; do
-                if ! zuma_test_alive "$MOUNTER_PID" || [ $SECONDS -ge $deadline ]; then
-                        tail -n 30 "$ZUMA_TEST_DIR/mounterd.log" >&2
-                        fail "zuma-mounterd did not take $MOUNTER"
-                fi
-                sleep 0.05
-        done
-}
-
-mounter_stop() {
-        kill -TERM "$MOUNTER_PID"
-        zuma_test_wait_exit "$MOUNTER_PID" 30 || fail "zuma-mounterd exited with $?"
-        MOUNTER_PID=
 }
 
 # The source device of the mount at $1, or nothing.
@@ -118,33 +89,11 @@ wait_unmounted() {
         done
 }
 
-# expect_exit CODE TEXT ARGS...: zumactl ARGS fails with CODE, saying TEXT.
-expect_exit() {
-        local want=$1 text=$2 status=0 err=$ZUMA_TEST_DIR/expect.stderr
-
-        shift 2
-        timeout 120 "$ZUMACTL" --no-progress "$@" >/dev/null 2>"$err" || status=$?
-        [ "$status" = "$want" ] || fail "zumactl $* exited with $status, not $want: $(cat "$err")"
-        grep -q -- "$text" "$err" || fail "zumactl $* did not say '$text': $(cat "$err")"
-}
-
 # take NAME: a snapshot with the origin's file system frozen (consistent).
-take() {
-        sync -f "$T/home"
-        E2E_FROZEN=$T/home
-        fsfreeze -f "$T/home"
-        # No device: the mounter attaches what it mounts (and detaches it).
-        zctl snapshot "$VOL" "$1" --no-attach >/dev/null
-        fsfreeze -u "$T/home"
-        E2E_FROZEN=
-}
+take() { e2e_snapshot_frozen "$T/home" "$VOL" "$1"; }
 
 attached_count() {
         losetup -n -O NAME,BACK-FILE -l | awk -v dir="$T/run" 'index($2, dir) == 1' | wc -l
-}
-
-our_mounts() {
-        awk -v dir="$T/" 'index($2, dir) == 1 && $3 != "fuse.zumastor" { print $2 }' /proc/self/mounts
 }
 
 e2e_init
@@ -153,13 +102,8 @@ T=$ZUMA_TEST_DIR
 START=$SECONDS
 
 step "volume $VOL, ext4"
-origin=$(zuma_test_loop_device "$VOL-origin" 64M)
-store=$(zuma_test_loop_device "$VOL-store" 64M)
-zctl define volume "$VOL" "$origin" "$store" --initialize >/dev/null
-dev=$(zctl --json status "$VOL" | e2e_json 'd["device"]')
-[ -b "$dev" ] || fail "volume $VOL has no device"
-mkfs.ext4 -q -F -E nodiscard "$dev"
-mounter_start
+dev=$(e2e_ext4_volume "$VOL")
+e2e_mounter_start
 
 step "the origin mounted where configured"
 mkdir -p "$T/home"
@@ -196,7 +140,7 @@ step "a busy snapshot mount makes the delete fail Busy, naming the mount"
 BUSY_PID=$!
 sleep 0.2
 t0=$SECONDS
-expect_exit 5 "mounted at $T/snaps/$VOL@s2" delete "$VOL" s2
+e2e_expect_exit 5 "mounted at $T/snaps/$VOL@s2" delete "$VOL" s2
 [ $((SECONDS - t0)) -le 20 ] || fail "the busy delete took $((SECONDS - t0)) s"
 zctl list "$VOL" | grep -qx s2 || fail "s2 was deleted all the same"
 wait_mounted "$T/snaps/$VOL@s2"
@@ -226,8 +170,8 @@ hourlies=$(zctl list "$VOL" | grep -c hourly || true)
 for snap in $(zctl list "$VOL" | grep hourly); do
         wait_mounted "$T/snaps/$VOL@$snap"
 done
-[ "$(our_mounts | grep -c "$T/snaps/")" = 2 ] ||
-        fail "pruned snapshots are still mounted: $(our_mounts)"
+[ "$(e2e_our_mounts | grep -c "$T/snaps/")" = 2 ] ||
+        fail "pruned snapshots are still mounted: $(e2e_our_mounts)"
 grep -q "SnapshotFailed\|cannot delete" "$ZUMA_TEST_DIR/schedulerd.log" &&
         fail "the scheduler could not prune: $(grep -m2 'cannot' "$ZUMA_TEST_DIR/schedulerd.log")"
 zctl forget schedule "$VOL"
@@ -244,7 +188,7 @@ done
 wait_mounted "$T/snaps/$VOL@s5"
 wait_mounted "$T/snaps/$VOL@s4"
 wait_unmounted "$T/snaps/$VOL@s3"
-[ "$(our_mounts | grep -c "$T/snaps/")" = 2 ] || fail "not exactly 2 snapshots mounted: $(our_mounts)"
+[ "$(e2e_our_mounts | grep -c "$T/snaps/")" = 2 ] || fail "not exactly 2 snapshots mounted: $(e2e_our_mounts)"
 [ "$(cat "$T/snaps/$VOL@s4/file")" = 4 ] || fail "s4 does not hold its contents"
 
 step "revert with the origin mounted: let go, reverted, mounted again"
@@ -271,7 +215,7 @@ if command -v mkfs.xfs >/dev/null && grep -qw xfs /proc/filesystems; then
         zctl define volume xvol "$xorigin" "$xstore" --initialize >/dev/null
         xdev=$(zctl --json status xvol | e2e_json 'd["device"]')
         mkfs.xfs -q -f -K "$xdev"
-        expect_exit 8 "volume $VOL's already" mount xvol --at "$T/home"
+        e2e_expect_exit 8 "volume $VOL's already" mount xvol --at "$T/home"
         zctl mount xvol --at "$T/xhome"
         wait_mounted "$T/xhome"
         echo xfs >"$T/xhome/file"
@@ -286,22 +230,22 @@ if command -v mkfs.xfs >/dev/null && grep -qw xfs /proc/filesystems; then
                 fail "x1 is not mounted ro,norecovery: $(grep "xvol@x1" /proc/self/mounts)"
         [ "$(cat "$T/snaps/xvol@x1/file")" = xfs ] || fail "x1 does not hold its contents"
         zctl stop xvol
-        ! our_mounts | grep -q -e xvol -e xhome || fail "xvol still mounted after stop"
+        ! e2e_our_mounts | grep -q -e xvol -e xhome || fail "xvol still mounted after stop"
         zctl unmount xvol
 else
         echo "NOTE: no mkfs.xfs or no xfs in the kernel: the xfs part is skipped"
 fi
 
 step "bad mount points and callers are refused"
-expect_exit 8 "not an absolute path" mount "$VOL" --at relative/dir
-expect_exit 8 '"/"' mount "$VOL" --at /
-expect_exit 8 "inside $T/snaps/$VOL@s5" mount "$VOL" --at "$T/snaps/$VOL@s5/sub"
+e2e_expect_exit 8 "not an absolute path" mount "$VOL" --at relative/dir
+e2e_expect_exit 8 '"/"' mount "$VOL" --at /
+e2e_expect_exit 8 "inside $T/snaps/$VOL@s5" mount "$VOL" --at "$T/snaps/$VOL@s5/sub"
 mkdir -p "$T/full"
 echo keep >"$T/full/precious"
-expect_exit 4 "not empty" mount "$VOL" --at "$T/full"
-expect_exit 8 "{snapshot}" mount "$VOL" --template "$T/snaps/fixed"
-expect_exit 8 "newest:N" mount "$VOL" --snapshots newest:0
-expect_exit 3 "no volume" mount novol --at "$T/other"
+e2e_expect_exit 4 "not empty" mount "$VOL" --at "$T/full"
+e2e_expect_exit 8 "{snapshot}" mount "$VOL" --template "$T/snaps/fixed"
+e2e_expect_exit 8 "newest:N" mount "$VOL" --snapshots newest:0
+e2e_expect_exit 3 "no volume" mount novol --at "$T/other"
 status=0
 setpriv --reuid=65534 --regid=65534 --clear-groups "$ZUMACTL" mount "$VOL" --at "$T/x" \
         2>"$T/nobody.err" || status=$?
@@ -313,7 +257,7 @@ mountpoint -q "$T/home" || fail "a refused change unmounted the origin"
 
 step "stop with everything mounted: released, nothing left mounted or attached"
 zctl stop "$VOL"
-[ -z "$(our_mounts)" ] || fail "still mounted after stop: $(our_mounts)"
+[ -z "$(e2e_our_mounts)" ] || fail "still mounted after stop: $(e2e_our_mounts)"
 attached=$(losetup -n -O NAME,BACK-FILE -l | awk -v dir="$T/run" 'index($2, dir) == 1')
 [ -z "$attached" ] || fail "still attached after stop: $attached"
 
@@ -331,7 +275,7 @@ zctl define volume "$VOL" "$origin" "$store" >/dev/null
 wait_mounted "$T/home"
 wait_mounted "$T/snaps/$VOL@s5"
 zctl unmount "$VOL"
-[ -z "$(our_mounts)" ] || fail "still mounted after unmount: $(our_mounts)"
+[ -z "$(e2e_our_mounts)" ] || fail "still mounted after unmount: $(e2e_our_mounts)"
 zctl mounts | grep -q "nothing mounted" || fail "mounts does not say nothing is mounted"
 # What the mounter attached it detaches (asynchronously): only the
 # origin's device is left.
@@ -341,9 +285,9 @@ until [ "$(attached_count)" = 1 ]; do
                 fail "$(attached_count) devices attached after unmount, not just the origin's"
         sleep 0.1
 done
-expect_exit 3 "no mount configuration" unmount "$VOL"
+e2e_expect_exit 3 "no mount configuration" unmount "$VOL"
 zctl stop "$VOL"
-mounter_stop
-[ -z "$(our_mounts)" ] || fail "left mounted at the end: $(our_mounts)"
-grep -q "CRITICAL\|WARNING" "$ZUMA_TEST_DIR/mounterd.log" && fail "the mounter warned: $(grep -m3 'CRITICAL\|WARNING' "$ZUMA_TEST_DIR/mounterd.log")"
+e2e_mounter_stop
+[ -z "$(e2e_our_mounts)" ] || fail "left mounted at the end: $(e2e_our_mounts)"
+e2e_mounter_quiet
 step "done in $((SECONDS - START)) s"

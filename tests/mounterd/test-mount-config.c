@@ -12,6 +12,7 @@
 
 #include "zuma-error.h"
 #include "zuma-mount-config.h"
+#include "zuma-mount-view-plan.h"
 #include "zuma-mountinfo.h"
 
 static void assert_invalid(GError **error, const char *word)
@@ -202,7 +203,7 @@ static void test_config_update(void)
         assert_invalid(&error, "move");
         g_assert_cmpstr(config->at, ==, "/home");
 
-        shown = g_variant_ref_sink(zuma_mount_config_to_variant(config));
+        shown = g_variant_ref_sink(zuma_mount_config_to_variant(config, NULL));
         g_assert_true(g_variant_lookup(shown, "snapshots", "&s", &text));
         g_assert_cmpstr(text, ==, "newest:3");
         g_assert_true(g_variant_lookup(shown, "volume", "&s", &text));
@@ -258,6 +259,116 @@ static void test_keyfile(void)
         }
 }
 
+static void test_views_config(void)
+{
+        g_autoptr(ZumaMountConfig) config = zuma_mount_config_new(UUID, "vol0");
+        g_autoptr(ZumaMountConfig) loaded = NULL;
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) dirs = NULL;
+        g_autoptr(GVariant) relative = values("gmt_dir", "srv/gmt", NULL);
+        g_autoptr(GVariant) same = values("gmt_dir", "/srv/v", "names_dir", "/srv/v/", NULL);
+        g_autoptr(GVariant) over_origin = values("at", "/srv/share", "names_dir", "/srv", NULL);
+        g_autoptr(GVariant) shown = NULL;
+        g_autoptr(GKeyFile) key_file = NULL;
+        g_autoptr(GKeyFile) old_file = g_key_file_new();
+        g_autoptr(GKeyFile) bad_file = g_key_file_new();
+        g_autofree char *gmt = NULL;
+        g_autofree char *names = NULL;
+        g_autofree char *custom = NULL;
+        const char *text;
+        gboolean on;
+
+        /* On by default, siblings of the snapshots' mount points. */
+        g_assert_true(config->views);
+        gmt = zuma_mount_config_view_dir(config, ZUMA_MOUNT_VIEW_GMT,
+                                         "/var/mount/zumastor/{volume}@{snapshot}");
+        g_assert_cmpstr(gmt, ==, "/var/mount/zumastor/vol0.gmt");
+        names = zuma_mount_config_view_dir(config, ZUMA_MOUNT_VIEW_NAMES,
+                                           "/var/mount/zumastor/{volume}@{snapshot}");
+        g_assert_cmpstr(names, ==, "/var/mount/zumastor/vol0.snapshot");
+
+        dirs = g_variant_ref_sink(g_variant_new_parsed(
+                "{'at': <'/srv/share'>, 'views': <false>, 'gmt_dir': <'/srv/share/.zumastor/'>, "
+                "'names_dir': <'/srv/snapshots'>}"));
+        g_assert_true(zuma_mount_config_update(config, dirs, &error));
+        g_assert_false(config->views);
+        g_assert_cmpstr(config->gmt_dir, ==, "/srv/share/.zumastor");
+        custom = zuma_mount_config_view_dir(config, ZUMA_MOUNT_VIEW_NAMES, "/x/{snapshot}");
+        g_assert_cmpstr(custom, ==, "/srv/snapshots");
+        shown = g_variant_ref_sink(
+                zuma_mount_config_to_variant(config, "/var/mount/zumastor/{volume}@{snapshot}"));
+        g_assert_true(g_variant_lookup(shown, "views", "b", &on));
+        g_assert_false(on);
+        g_assert_true(g_variant_lookup(shown, "gmt_path", "&s", &text));
+        g_assert_cmpstr(text, ==, "");
+        g_assert_true(g_variant_lookup(shown, "names_dir", "&s", &text));
+        g_assert_cmpstr(text, ==, "/srv/snapshots");
+
+        key_file = zuma_mount_config_to_keyfile(config);
+        loaded = zuma_mount_config_from_keyfile(key_file, &error);
+        g_assert_no_error(error);
+        g_assert_true(zuma_mount_config_equal(config, loaded));
+
+        /* Refused, and nothing changed. */
+        g_assert_false(zuma_mount_config_update(config, relative, &error));
+        assert_invalid(&error, "not an absolute path");
+        g_assert_false(zuma_mount_config_update(config, same, &error));
+        assert_invalid(&error, "a directory of its own");
+        g_assert_false(zuma_mount_config_update(config, over_origin, &error));
+        assert_invalid(&error, "holds the origin's mount point");
+        g_assert_cmpstr(config->gmt_dir, ==, "/srv/share/.zumastor");
+        g_assert_cmpstr(config->names_dir, ==, "/srv/snapshots");
+
+        /* A file from before the views: on.  A bad Views=: refused. */
+        g_assert_true(g_key_file_load_from_data(old_file,
+                                                "[Mount]\nUuid=" UUID "\nAt=\nSnapshots=all\n", -1,
+                                                G_KEY_FILE_NONE, NULL));
+        g_clear_pointer(&loaded, zuma_mount_config_free);
+        loaded = zuma_mount_config_from_keyfile(old_file, &error);
+        g_assert_no_error(error);
+        g_assert_true(loaded->views);
+        g_assert_true(g_key_file_load_from_data(
+                bad_file, "[Mount]\nUuid=" UUID "\nAt=\nSnapshots=all\nViews=maybe\n", -1,
+                G_KEY_FILE_NONE, NULL));
+        g_clear_pointer(&loaded, zuma_mount_config_free);
+        loaded = zuma_mount_config_from_keyfile(bad_file, &error);
+        g_assert_null(loaded);
+        assert_invalid(&error, "Views=");
+}
+
+static void test_views_gmt_name(void)
+{
+        g_autofree char *name = zuma_mount_gmt_name(1805538600); /* 2027-03-20 10:30:00 UTC */
+        g_autofree char *epoch = zuma_mount_gmt_name(0);
+        g_autofree char *far = zuma_mount_gmt_name(G_MAXUINT64);
+
+        g_assert_cmpstr(name, ==, "@GMT-2027.03.20-10.30.00");
+        g_assert_cmpuint(strlen(name), ==, ZUMA_MOUNT_GMT_NAME_LEN);
+        g_assert_cmpstr(epoch, ==, "@GMT-1970.01.01-00.00.00");
+        g_assert_null(far);
+}
+
+static void test_views_plan(void)
+{
+        /* b and c share a second: c, the newer, takes it. */
+        const ZumaViewSource sources[] = {
+                { 7, 1805538600, "a", "/m/v@a" },
+                { 9, 1805538601, "c", "/m/v@c" },
+                { 8, 1805538601, "b", "/m/v@b" },
+                { 10, G_MAXUINT64, "far", "/m/v@far" },
+        };
+        g_autoptr(GHashTable) gmt = NULL;
+        g_autoptr(GHashTable) names = NULL;
+
+        zuma_mount_view_plan(sources, G_N_ELEMENTS(sources), &gmt, &names);
+        g_assert_cmpuint(g_hash_table_size(gmt), ==, 2);
+        g_assert_cmpstr(g_hash_table_lookup(gmt, "@GMT-2027.03.20-10.30.00"), ==, "/m/v@a");
+        g_assert_cmpstr(g_hash_table_lookup(gmt, "@GMT-2027.03.20-10.30.01"), ==, "/m/v@c");
+        g_assert_cmpuint(g_hash_table_size(names), ==, 4);
+        g_assert_cmpstr(g_hash_table_lookup(names, "b"), ==, "/m/v@b");
+        g_assert_cmpstr(g_hash_table_lookup(names, "far"), ==, "/m/v@far");
+}
+
 static void test_mountinfo(void)
 {
         static const char text[] =
@@ -296,5 +407,8 @@ int main(int argc, char **argv)
         g_test_add_func("/mount/config-update", test_config_update);
         g_test_add_func("/mount/keyfile", test_keyfile);
         g_test_add_func("/mount/mountinfo", test_mountinfo);
+        g_test_add_func("/mount/views-config", test_views_config);
+        g_test_add_func("/mount/views-gmt-name", test_views_gmt_name);
+        g_test_add_func("/mount/views-plan", test_views_plan);
         return g_test_run();
 }
