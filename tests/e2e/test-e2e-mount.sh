@@ -268,8 +268,10 @@ wait_mounted "$T/home"
 wait_mounted "$T/snaps/$VOL@s5"
 
 step "forget --force with everything mounted: the mounter lets go first"
+origin=$(zctl --json status "$VOL" | e2e_json 'd["origin_device"]')
+store=$(zctl --json status "$VOL" | e2e_json 'd["store_device"]')
 zctl forget volume "$VOL" --force
-[ -z "$(our_mounts)" ] || fail "still mounted after forget --force: $(our_mounts)"
+[ -z "$(e2e_our_mounts)" ] || fail "still mounted after forget --force: $(e2e_our_mounts)"
 zctl define volume "$VOL" "$origin" "$store" >/dev/null
 [ "$(zctl --json status "$VOL" | e2e_json 'd["state"]')" = running ] || zctl start "$VOL"
 wait_mounted "$T/home"
