@@ -43,8 +43,8 @@ static gboolean invalid(GError **error, const char *text, const char *why)
 {
         g_autofree char *shown = g_strndup(text, 80);
 
-        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
-                    "device identity \"%s%s\": %s", shown, strlen(text) > 80 ? "..." : "", why);
+        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT, "device identity \"%s%s\": %s",
+                    shown, strlen(text) > 80 ? "..." : "", why);
         return FALSE;
 }
 
@@ -72,8 +72,8 @@ gboolean zuma_device_identity_check(const char *text, GError **error)
         const char *value = NULL;
 
         if (strlen(text) > ZUMA_DEVICE_IDENTITY_MAX)
-                return invalid(error, text, "longer than " G_STRINGIFY(ZUMA_DEVICE_IDENTITY_MAX)
-                                            " bytes");
+                return invalid(error, text,
+                               "longer than " G_STRINGIFY(ZUMA_DEVICE_IDENTITY_MAX) " bytes");
         if (!g_utf8_validate(text, -1, NULL) || !printable(text))
                 return invalid(error, text, "not printable UTF-8");
         for (guint i = 0; i < G_N_ELEMENTS(kinds) && !value; i++) {

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include "zuma-hotplug.h"
 #include "zuma-mount-config.h"
 #include "zuma-mounter-generated.h"
 #include "zuma-mounter.h"
@@ -56,6 +57,7 @@ struct ZumaMounter {
         GHashTable *warned;   /* path -> the last problem logged about it */
         GPtrArray *volumes;   /* of ZumaServerVolume, the last listing (or NULL) */
         GList *releases;      /* pending Release calls */
+        ZumaHotplug *hotplug; /* NULL when udev cannot be listened to */
         guint server_watch;
         guint signal_subscription;
         guint reconcile_idle;

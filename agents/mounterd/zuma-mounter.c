@@ -415,6 +415,17 @@ static gboolean load_configs(ZumaMounter *self, GError **error)
         return TRUE;
 }
 
+/* Hot-plug (zuma-hotplug.c) is a convenience on top of the mounts: a host
+ * where udev cannot be listened to still mounts what is started. */
+static void start_hotplug(ZumaMounter *self)
+{
+        g_autoptr(GError) error = NULL;
+
+        self->hotplug = zuma_hotplug_new(self->connection, self->manager_iface, &error);
+        if (!self->hotplug)
+                g_warning("hot-plug is off: %s", error->message);
+}
+
 gboolean zuma_mounter_load(ZumaMounter *self, GError **error)
 {
         if (!load_configs(self, error))
@@ -439,6 +450,7 @@ gboolean zuma_mounter_load(ZumaMounter *self, GError **error)
         self->server_watch = g_bus_watch_name_on_connection(
                 self->connection, ZUMA_SNAPSHOTD_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
                 on_server_appeared, on_server_vanished, self, NULL);
+        start_hotplug(self);
         return TRUE;
 }
 
@@ -446,9 +458,11 @@ char *zuma_mounter_describe(ZumaMounter *self)
 {
         guint mounts = g_hash_table_size(self->mounts);
         guint configs = g_hash_table_size(self->configs);
+        g_autofree char *hotplug = self->hotplug ? zuma_hotplug_describe(self->hotplug) : NULL;
 
-        return g_strdup_printf("%u mount%s, %u volume%s configured", mounts, mounts == 1 ? "" : "s",
-                               configs, configs == 1 ? "" : "s");
+        return g_strdup_printf("%u mount%s, %u volume%s configured%s%s", mounts,
+                               mounts == 1 ? "" : "s", configs, configs == 1 ? "" : "s",
+                               hotplug ? ", " : "", hotplug ? hotplug : "");
 }
 
 void zuma_mounter_shutdown(ZumaMounter *self)
@@ -483,6 +497,7 @@ void zuma_mounter_free(ZumaMounter *self)
         if (!self)
                 return;
         zuma_mounter_cancel_releases(self);
+        g_clear_pointer(&self->hotplug, zuma_hotplug_free);
         if (self->reconcile_idle)
                 g_source_remove(self->reconcile_idle);
         if (self->retry_timer)

@@ -421,8 +421,7 @@ static GVariant *define_volume_method(gpointer object, ZumaCall *call, GError **
 
 /* The label of the store on store_device; Corrupt with the reason when
  * the superblock cannot be read. */
-static gboolean read_store_label(const char *store_device, SsStoreLabel *ret_label,
-                                 GError **error)
+static gboolean read_store_label(const char *store_device, SsStoreLabel *ret_label, GError **error)
 {
         SsBlockDev *dev = NULL;
         int r;

@@ -68,8 +68,8 @@ gboolean volume_resolve_devices(ZumaVolume *self, GError **error)
                                     "its origin, %s, is not present", what);
                         return FALSE;
                 }
-                g_message("volume %s: the origin, %s, is %s now (was %s)", config->name, what,
-                          node, config->origin_device);
+                g_message("volume %s: the origin, %s, is %s now (was %s)", config->name, what, node,
+                          config->origin_device);
                 volume_set_origin(self, node, config->origin_identity);
                 changed = TRUE;
         }
