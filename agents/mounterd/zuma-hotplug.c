@@ -36,8 +36,9 @@
  * (ZUMASTOR_STORE_VOLUME_UUID); for a running volume, the device nodes
  * it runs on.  A loop device that is leaving (zuma-block-devices.h) is
  * not present: `losetup -d` of a device the server holds open only marks
- * it to detach at its last close, and udev's change event for that close
- * of the writer (the "watch" of 60-block.rules) is what arrives.
+ * it to detach at its last close, without an event from the kernel or
+ * udev; zuma-loop-watch.c sees losetup close the device node and asks
+ * for a look.
  *
  * Calls to the server are asynchronous: the server calls the mounter
  * (Release) while it stops a volume, and a mounter waiting on that stop
@@ -53,11 +54,13 @@
 
 #include "zuma-hotplug.h"
 
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include "zuma-block-devices.h"
 #include "zuma-error.h"
+#include "zuma-loop-watch.h"
 #include "zuma-names.h"
 #include "zuma-server-client.h"
 #include "zuma-udev-monitor.h"
@@ -66,8 +69,10 @@ struct ZumaHotplug {
         GDBusConnection *connection;
         ZumaMountManager *manager;
         ZumaUdevMonitor *monitor;
+        ZumaLoopWatch *loop_watch;
         GCancellable *cancellable;
         guint server_watch;
+        guint objects_subscription;
         guint look_idle;
         gboolean server_up;
         GHashTable *present;  /* volume uuid -> GINT_TO_POINTER(both present at the last look) */
@@ -405,6 +410,30 @@ static void report_unknown_stores(ZumaHotplug *self, GPtrArray *volumes, const D
                 zuma_mount_manager_set_unknown_stores(self->manager, unknown);
 }
 
+/* The loop devices running hot-plugged volumes use, whose detach only
+ * their close shows (zuma-loop-watch.h). */
+static void watch_running_loops(ZumaHotplug *self, GPtrArray *volumes)
+{
+        g_autoptr(GPtrArray) nodes = g_ptr_array_new_with_free_func(g_free);
+
+        for (guint i = 0; i < volumes->len; i++) {
+                const HotplugVolume *volume = g_ptr_array_index(volumes, i);
+                char *origin, *store;
+
+                if (!volume->uuid[0] || !volume->origin_identity[0] ||
+                    !g_str_equal(volume->state, "running"))
+                        continue;
+                origin = realpath(volume->origin_device, NULL);
+                store = realpath(volume->store_device, NULL);
+                if (origin)
+                        g_ptr_array_add(nodes, origin);
+                if (store)
+                        g_ptr_array_add(nodes, store);
+        }
+        g_ptr_array_add(nodes, NULL);
+        zuma_loop_watch_set(self->loop_watch, (const char *const *)nodes->pdata);
+}
+
 static void look(ZumaHotplug *self)
 {
         g_autoptr(GError) error = NULL;
@@ -429,6 +458,13 @@ static void look(ZumaHotplug *self)
                         follow_volume(self, scan, volume);
         }
         report_unknown_stores(self, volumes, scan);
+        watch_running_loops(self, volumes);
+}
+
+static void on_loop_leaving(const char *devnode, gpointer user_data)
+{
+        g_message("%s is set to detach at its last close", devnode);
+        look_soon(user_data);
 }
 
 static gboolean on_look_idle(gpointer user_data)
@@ -453,6 +489,14 @@ static void on_block_event(const char *action, ZumaUdevDevice *device, gpointer 
         if (udev_device_get_property_value(device, "ZUMASTOR_VOLUME"))
                 return;
         g_debug("hot-plug: %s %s", action, udev_device_get_sysname(device));
+        look_soon(user_data);
+}
+
+/* A volume defined, imported or forgotten may own a store or not. */
+static void on_server_objects_changed(GDBusConnection *connection, const char *sender,
+                                      const char *path, const char *interface, const char *member,
+                                      GVariant *params, gpointer user_data)
+{
         look_soon(user_data);
 }
 
@@ -488,9 +532,15 @@ ZumaHotplug *zuma_hotplug_new(GDBusConnection *connection, ZumaMountManager *man
         self->monitor = zuma_udev_monitor_new(on_block_event, self, error);
         if (!self->monitor)
                 return NULL;
+        self->loop_watch = zuma_loop_watch_new(on_loop_leaving, self, error);
+        if (!self->loop_watch)
+                return NULL;
         self->server_watch = g_bus_watch_name_on_connection(
                 connection, ZUMA_SNAPSHOTD_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
                 on_server_appeared, on_server_vanished, self, NULL);
+        self->objects_subscription = g_dbus_connection_signal_subscribe(
+                connection, ZUMA_SNAPSHOTD_BUS_NAME, "org.freedesktop.DBus.ObjectManager", NULL,
+                NULL, NULL, G_DBUS_SIGNAL_FLAGS_NONE, on_server_objects_changed, self, NULL);
         return g_steal_pointer(&self);
 }
 
@@ -514,7 +564,10 @@ void zuma_hotplug_free(ZumaHotplug *self)
                 g_source_remove(self->look_idle);
         if (self->server_watch)
                 g_bus_unwatch_name(self->server_watch);
+        if (self->objects_subscription)
+                g_dbus_connection_signal_unsubscribe(self->connection, self->objects_subscription);
         g_clear_pointer(&self->monitor, zuma_udev_monitor_free);
+        g_clear_pointer(&self->loop_watch, zuma_loop_watch_free);
         g_clear_object(&self->cancellable);
         g_clear_object(&self->manager);
         g_clear_object(&self->connection);
