@@ -97,6 +97,12 @@ volume_field() {
 }
 
 is_state() { [ "$(volume_field "$1" state)" = "$2" ]; }
+# "NAME STATE ORIGIN_DEVICE STORE_DEVICE DEVICE" of every volume, one line
+# each, in one call.
+volumes_now() {
+        "$ZUMACTL" --json status |
+                e2e_json '[" ".join((v["name"], v["state"], v["origin_device"], v["store_device"], v.get("device") or "-")) for v in d["volumes"]]'
+}
 not_mounted() { ! mountpoint -q "$1" 2>/dev/null; }
 # No loop device is attached to FILE any more.
 file_free() { [ -z "$(losetup -n -O NAME -j "$1")" ]; }
@@ -166,22 +172,24 @@ for ((round = 0; round < ZUMA_HOTPLUG_ROUNDS; round++)); do
         if ((round % 2 == 0)); then first=origin second=store; else first=store second=origin; fi
         if (((round / 2) % 2 == 0)); then again1=origin again2=store; else again1=store again2=origin; fi
         step "round $round: detach $first then $second; attach $again1 then $again2"
-        old_origin=$(volume_field hp origin_device)
+        old=$(volumes_now | awk '$1 == "hp" { print $3, $4 }')
         sync -f "$T/hp/data"
         detach "$IMG/hp-$first.img"
-        poll "hp did not stop when its $first left" is_state hp stopped
-        poll "hp's origin is still mounted" not_mounted "$T/hp"
+        poll "hp's origin is still mounted after its $first left" not_mounted "$T/hp"
         detach "$IMG/hp-$second.img"
         poll "the origin's loop device stayed" file_free "$IMG/hp-origin.img"
         poll "the store's loop device stayed" file_free "$IMG/hp-store.img"
-        is_state other running || fail "other stopped with hp"
+        now=$(volumes_now)
+        grep -q "^hp stopped " <<<"$now" || fail "hp did not stop: $now"
+        grep -q "^other running .* $other_device\$" <<<"$now" || fail "other changed with hp: $now"
         mountpoint -q "$T/other" || fail "other's mount went with hp"
 
-        # Loop numbers change: a spare device takes the lowest free one.
-        spare=
+        # Loop numbers change: two spare devices take the numbers hp's
+        # devices left (the lowest free ones).
+        spares=
         if ((round % 2 == 1)); then
-                truncate -s 1M "$IMG/spare.img"
-                spare=$(attach "$IMG/spare.img")
+                truncate -s 1M "$IMG/spare1.img" "$IMG/spare2.img"
+                spares="$(attach "$IMG/spare1.img") $(attach "$IMG/spare2.img")"
         fi
         attach "$IMG/hp-$again1.img" >/dev/null
         # One device alone starts nothing.
@@ -191,14 +199,19 @@ for ((round = 0; round < ZUMA_HOTPLUG_ROUNDS; round++)); do
         attach "$IMG/hp-$again2.img" >/dev/null
         poll "hp was not mounted again" mountpoint -q "$T/hp"
         latencies+=($(($(now_ms) - t0)))
-        is_state hp running || fail "hp is mounted but not running"
         [ "$(sha256sum <"$T/hp/data")" = "$want" ] || fail "hp's data changed across the re-attach"
-        new_origin=$(volume_field hp origin_device)
-        [ "$new_origin" = "$(losetup -n -O NAME -j "$IMG/hp-origin.img")" ] ||
-                fail "hp runs on $new_origin, not on its origin's loop device"
-        [ -z "$spare" ] || [ "$new_origin" != "$old_origin" ] || echo "note: same number again"
-        [ -z "$spare" ] || losetup -d "$spare"
-        [ "$(volume_field other device)" = "$other_device" ] || fail "other's device changed"
+        now=$(volumes_now)
+        new=$(awk '$1 == "hp" && $2 == "running" { print $3, $4 }' <<<"$now")
+        [ "$new" = "$(losetup -n -O NAME -j "$IMG/hp-origin.img") $(losetup -n -O NAME -j "$IMG/hp-store.img")" ] ||
+                fail "hp does not run on its loop devices: $now"
+        if [ -n "$spares" ]; then
+                for dev in $old; do
+                        grep -qw "$dev" <<<"$new" && fail "hp came back on $dev with the spares attached ($old -> $new)"
+                done
+                # shellcheck disable=SC2086
+                losetup -d $spares
+        fi
+        grep -q "^other running .* $other_device\$" <<<"$now" || fail "other changed: $now"
         [ "$(cat "$T/other/file")" = other ] || fail "other's file changed"
         [ "$(zuma_test_pid snapshotd)" = "$SERVER_PID" ] && zuma_test_alive "$SERVER_PID" ||
                 fail "zuma-snapshotd died"
