@@ -180,6 +180,19 @@ static void drop_finished_holds(ZumaMounter *self)
         }
 }
 
+void zuma_mounter_origin_detached(ZumaMounter *self, const char *volume_path)
+{
+        for (guint i = 0; self->volumes && i < self->volumes->len; i++) {
+                const ZumaServerVolume *volume = g_ptr_array_index(self->volumes, i);
+                g_autofree char *key = NULL;
+
+                if (!g_str_equal(volume->path, volume_path) || !volume->uuid[0])
+                        continue;
+                key = zuma_mount_key(volume->uuid, 0);
+                g_hash_table_remove(self->holds, key);
+        }
+}
+
 static gint compare_snapshot_ids_newest_first(gconstpointer a, gconstpointer b)
 {
         const ZumaServerSnapshot *x = *(ZumaServerSnapshot *const *)a;

@@ -75,6 +75,10 @@ void zuma_mount_free(ZumaMount *mount);
  * configurations; FALSE (logged) when the server cannot be asked. */
 gboolean zuma_mounter_reconcile(ZumaMounter *self);
 void zuma_mounter_reconcile_soon(ZumaMounter *self);
+/* The server detached the origin of the volume at volume_path: a hold of
+ * the origin (a revert) is done, even when the origin is attached again
+ * before the next listing sees it detached. */
+void zuma_mounter_origin_detached(ZumaMounter *self, const char *volume_path);
 /* Unmounts the mounts of volume uuid (every one with id
  * ZUMA_MOUNT_WHOLE_VOLUME); the first busy one in *error (Busy), the
  * others tried all the same. */

@@ -65,6 +65,19 @@ static gboolean properties_matter(GVariant *params)
         return FALSE;
 }
 
+/* A Volume's Device became "": its origin was detached (for a revert). */
+static gboolean origin_detached(GVariant *params)
+{
+        g_autoptr(GVariant) changed = NULL;
+        const char *interface, *device;
+
+        g_variant_get_child(params, 0, "&s", &interface);
+        if (!g_str_equal(interface, ZUMA_INTERFACE_VOLUME))
+                return FALSE;
+        changed = g_variant_get_child_value(params, 1);
+        return g_variant_lookup(changed, "Device", "&s", &device) && !device[0];
+}
+
 static void on_server_signal(GDBusConnection *connection, const char *sender, const char *path,
                              const char *interface, const char *member, GVariant *params,
                              gpointer user_data)
@@ -75,6 +88,8 @@ static void on_server_signal(GDBusConnection *connection, const char *sender, co
                 return;
         if (g_str_equal(interface, "org.freedesktop.DBus.Properties") && !properties_matter(params))
                 return;
+        if (g_str_equal(interface, "org.freedesktop.DBus.Properties") && origin_detached(params))
+                zuma_mounter_origin_detached(self, path);
         zuma_mounter_reconcile_soon(self);
 }
 
