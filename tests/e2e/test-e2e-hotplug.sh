@@ -133,6 +133,20 @@ unknown_stores() {
 reported() { unknown_stores | grep -q -- "$1"; }
 not_reported() { ! unknown_stores | grep -q -- "$1"; }
 
+# orphan_store NAME: images NAME-origin.img and NAME-store.img holding a
+# volume NAME that the server then forgot, their loop devices detached.
+orphan_store() {
+        local origin store
+
+        origin=$(zuma_test_loop_device "$1-origin" 32M)
+        store=$(zuma_test_loop_device "$1-store" 32M)
+        zctl define volume "$1" "$origin" "$store" --initialize >/dev/null
+        zctl forget volume "$1" --force >/dev/null
+        losetup -d "$origin" "$store"
+        poll "the loop device of $1's store stayed" file_free "$IMG/$1-store.img"
+        poll "the loop device of $1's origin stayed" file_free "$IMG/$1-origin.img"
+}
+
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 e2e_init
@@ -221,12 +235,7 @@ median=$(echo "$sorted" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) 
 echo "hotplug_to_mounted_ms: median $median of ${#latencies[@]} (all: $(echo $sorted))"
 
 step "a store no volume owns is reported, never started"
-lost_origin=$(zuma_test_loop_device lost-origin 32M)
-lost_store=$(zuma_test_loop_device lost-store 32M)
-zctl define volume lost "$lost_origin" "$lost_store" --initialize >/dev/null
-zctl forget volume lost --force >/dev/null
-losetup -d "$lost_origin" "$lost_store"
-poll "the lost store's loop device stayed" file_free "$IMG/lost-store.img"
+orphan_store lost
 lost_store=$(attach "$IMG/lost-store.img")
 lost_origin=$(attach "$IMG/lost-origin.img")
 poll "the lost store was not reported" reported "$lost_store"
@@ -249,12 +258,7 @@ is_state lost running || fail "the imported volume does not run"
 poll "the imported store is still reported" not_reported "$lost_store"
 
 step "a store with a damaged superblock is reported with the reason, nothing started"
-bad_origin=$(zuma_test_loop_device bad-origin 32M)
-bad_store=$(zuma_test_loop_device bad-store 32M)
-zctl define volume bad "$bad_origin" "$bad_store" --initialize >/dev/null
-zctl forget volume bad --force >/dev/null
-losetup -d "$bad_origin" "$bad_store"
-poll "the bad store's loop device stayed" file_free "$IMG/bad-store.img"
+orphan_store bad
 # Every superblock area (blocks 0, 32, 64, 96): the volume name, under the checksum.
 for block in 0 32 64 96; do
         printf 'XXXXXXXX' | dd of="$IMG/bad-store.img" bs=1 seek=$((block * 4096 + 100)) \
