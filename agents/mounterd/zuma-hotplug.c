@@ -290,8 +290,11 @@ static void on_volume_call_done(GObject *source, GAsyncResult *result, gpointer 
                           g_str_equal(call->method, "Start") ? "start" : "stop", error->message);
         }
         g_hash_table_remove(call->self->calls, call->path);
-        /* What changed while the call ran is looked at again. */
-        look_soon(call->self);
+        /* What changed while the call ran is looked at again; a call that
+         * failed is tried again by the next event only (a busy mount would
+         * otherwise make the stop repeat for as long as it stays busy). */
+        if (reply)
+                look_soon(call->self);
         volume_call_free(call);
 }
 
