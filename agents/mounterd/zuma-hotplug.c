@@ -257,6 +257,7 @@ typedef struct {
         ZumaHotplug *self;
         char *path;
         char *name;
+        char *uuid;
         char *method;
 } VolumeCall;
 
@@ -264,6 +265,7 @@ static void volume_call_free(VolumeCall *call)
 {
         g_free(call->path);
         g_free(call->name);
+        g_free(call->uuid);
         g_free(call->method);
         g_free(call);
 }
@@ -288,6 +290,9 @@ static void on_volume_call_done(GObject *source, GAsyncResult *result, gpointer 
                 g_dbus_error_strip_remote_error(error);
                 g_warning("%s: hot-plug could not %s it: %s", call->name,
                           g_str_equal(call->method, "Start") ? "start" : "stop", error->message);
+                /* As if its devices had not been seen: the next look tries again. */
+                if (g_str_equal(call->method, "Start"))
+                        g_hash_table_remove(call->self->present, call->uuid);
         }
         g_hash_table_remove(call->self->calls, call->path);
         /* What changed while the call ran is looked at again; a call that
@@ -306,6 +311,7 @@ static void call_volume(ZumaHotplug *self, const HotplugVolume *volume, const ch
         call->self = self;
         call->path = g_strdup(volume->path);
         call->name = g_strdup(volume->name);
+        call->uuid = g_strdup(volume->uuid);
         call->method = g_strdup(method);
         g_message("%s: %s, %s", volume->name, why,
                   g_str_equal(method, "Start") ? "starting it" : "stopping it");
