@@ -14,7 +14,7 @@ e2fsprogs xfsprogs util-linux btrfs-progs rsync fio
 clang libclang-rt-14-dev clang-format
 python3
 libglib2.0-dev libglib2.0-dev-bin libjson-glib-dev libsystemd-dev libzstd-dev
-dbus libdbus-1-dev udev systemd bash-completion
+dbus libdbus-1-dev udev libudev-dev systemd bash-completion
 libpolkit-gobject-1-dev polkitd
 dunst xvfb xauth
 samba smbclient samba-vfs-modules

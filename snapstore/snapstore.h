@@ -176,6 +176,21 @@ int ss_store_create(SsBlockDev *origin, SsBlockDev *store, const SsCreateOptions
 int ss_store_open(SsBlockDev *origin, SsBlockDev *store, const SsOpenOptions *opts,
                   SsStore **ret_store);
 int ss_store_close(SsStore *s);
+/* What a store's superblock says about itself, without opening the store
+ * (no origin needed, nothing written): the label hot-plug recognises a
+ * store by (udev/zuma-udev-probe.c).  -ENODATA: the device holds no
+ * store; -EUCLEAN and the other errors of ss_store_open(): it holds one
+ * that cannot be read (ss_last_error() says why); -ESTALE: only an older
+ * commit is readable (the label is still filled in). */
+typedef struct SsStoreLabel {
+        uint8_t uuid[16];        /* this store */
+        uint8_t volume_uuid[16]; /* the volume it belongs to */
+        char volume_name[SS_VOLUME_NAME_MAX + 1];
+        uint32_t chunk_size;  /* bytes */
+        uint64_t origin_size; /* bytes */
+        uint64_t txid;        /* newest readable commit */
+} SsStoreLabel;
+int ss_store_probe(SsBlockDev *store, SsStoreLabel *ret_label);
 int ss_store_info(SsStore *s, SsStoreInfo *ret_info);
 int ss_store_set_full_policy(SsStore *s, SsFullPolicy policy);
 int ss_store_flush(SsStore *s); /* makes in-place origin/snapshot writes durable */

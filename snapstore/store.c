@@ -320,6 +320,38 @@ int ss_store_flush(SsStore *s)
         return r;
 }
 
+int ss_store_probe(SsBlockDev *store, SsStoreLabel *ret_label)
+{
+        _cleanup_free_ void *buf = ss_alloc_io_buffer((size_t)SS_SB_AREA_BLOCKS * SS_BLOCK_SIZE);
+        SsSuperPick pick;
+        SsSuper sb = { 0 };
+        SsStoreLabel label = { 0 };
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
+        r = super_pick(store, buf, 0, &pick, &sb);
+        if (r == -ESTALE)
+                r = super_pick(store, buf, SS_OPEN_ACCEPT_ROLLBACK, &pick, &sb) < 0 ? r : -ESTALE;
+        if (r < 0 && r != -ESTALE) {
+                ss_super_release(&sb);
+                return r;
+        }
+        memcpy(label.uuid, sb.uuid, 16);
+        memcpy(label.volume_uuid, sb.volume_uuid, 16);
+        memcpy(label.volume_name, sb.volume_name, sizeof(label.volume_name));
+        label.volume_name[SS_VOLUME_NAME_MAX] = '\0';
+        label.chunk_size = sb.chunk_size;
+        label.origin_size = sb.origin_size;
+        label.txid = sb.txid;
+        ss_super_release(&sb);
+        if (!ss_volume_name_valid(label.volume_name))
+                return ss_error(-EUCLEAN, "%s: the superblock's volume name is not valid",
+                                store->name);
+        *ret_label = label;
+        return r;
+}
+
 int ss_store_info(SsStore *s, SsStoreInfo *ret)
 {
         const SsSuper *sb = &s->sb;

@@ -3,7 +3,8 @@
  * Unit tests of the engine through its public API, on memory devices:
  * copy-out, sharing, snapshot reads, writable snapshots, deletion and
  * cleanup, delta, revert, usage, growth, store-full policies, reopen,
- * refusing bad input, and the change count that unlocked readers check.
+ * refusing bad input, the change count that unlocked readers check, and
+ * reading a closed store's label (ss_store_probe).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -801,12 +802,60 @@ static void test_uuids(void)
         env_free(&e);
 }
 
+/* ss_store_probe(): the label of a closed store without its origin; a
+ * device without a store is -ENODATA, one whose every superblock area is
+ * damaged -EUCLEAN with the reason (what hot-plug reports). */
+static void test_probe(void)
+{
+        static uint8_t block[4096] __attribute__((aligned(4096)));
+        FaultDomain *empty_domain = fault_domain_new(2);
+        SsBlockDev *empty = faultdev_new(empty_domain, "empty", STORE_SIZE);
+        SsStoreLabel label;
+        SsStoreInfo info;
+        Env e;
+
+        env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
+        CHECK(ss_snapshot_create(e.s, "one", 0, 0, NULL) == 0);
+        CHECK(ss_store_info(e.s, &info) == 0);
+        CHECK(ss_store_close(e.s) == 0);
+        CHECK(ss_store_probe(e.store, &label) == 0);
+        CHECK(memcmp(label.uuid, info.uuid, 16) == 0);
+        CHECK(memcmp(label.volume_uuid, info.volume_uuid, 16) == 0);
+        CHECK(strcmp(label.volume_name, "vol") == 0);
+        CHECK(label.chunk_size == CHUNK && label.origin_size == ORIGIN_SIZE);
+        CHECK(label.txid == info.txid);
+
+        CHECK(ss_store_probe(empty, &label) == -ENODATA);
+        CHECK(strstr(ss_last_error(), "does not hold a Zumastor store") != NULL);
+
+        /* The volume name of every area, under each one's checksum (whole
+         * blocks: the device takes aligned writes only). */
+        for (uint64_t area = 0; area < 4; area++) {
+                uint64_t offset = area * 32 * 4096;
+
+                CHECK(ss_dev_pread(e.store, block, sizeof(block), offset) == 0);
+                memset(block + 100, 'X', 8);
+                CHECK(ss_dev_pwrite(e.store, block, sizeof(block), offset) == 0);
+        }
+        memset(&label, 0xa5, sizeof(label));
+        CHECK(ss_store_probe(e.store, &label) == -EUCLEAN);
+        CHECK(strstr(ss_last_error(), "no valid superblock") != NULL);
+        CHECK(label.chunk_size == 0xa5a5a5a5u); /* untouched on failure */
+
+        ss_blockdev_close(empty);
+        fault_domain_free(empty_domain);
+        ss_blockdev_close(e.origin);
+        ss_blockdev_close(e.store);
+        fault_domain_free(e.fd);
+}
+
 int main(int argc, char **argv)
 {
         TestArgs args;
 
         test_args_parse(argc, argv, &args);
         test_uuids();
+        test_probe();
         test_copy_out_and_sharing();
         test_names_and_bad_input();
         test_writable_snapshot();

@@ -68,6 +68,8 @@ void zumactl_render_volume_json(JsonBuilder *builder, ZumaBusVolume *volume)
         json_member_optional(builder, "store_warning", zuma_bus_volume_get_store_warning(volume));
         zumactl_json_set_string(builder, "origin_device",
                                 zuma_bus_volume_get_origin_device(volume));
+        json_member_optional(builder, "origin_identity",
+                             zuma_bus_volume_get_origin_identity(volume));
         zumactl_json_set_string(builder, "store_device", zuma_bus_volume_get_store_device(volume));
         json_member_optional(builder, "device", zuma_bus_volume_get_device(volume));
         json_member_optional(builder, "mount_point", zuma_bus_volume_get_mount_point(volume));
@@ -243,6 +245,7 @@ void zumactl_render_volume_human(GString *out, ZumaBusVolume *volume)
         field_take(out, "Origin",
                    device_with_size(zuma_bus_volume_get_origin_device(volume),
                                     zuma_bus_volume_get_origin_size(volume)));
+        field(out, "Origin identity", zuma_bus_volume_get_origin_identity(volume));
         field_take(out, "Store",
                    device_with_size(zuma_bus_volume_get_store_device(volume), store_size));
         field(out, "Device", zuma_bus_volume_get_device(volume));

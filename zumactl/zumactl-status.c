@@ -6,6 +6,7 @@
 
 #include "zumactl.h"
 
+#include "zumactl-import.h"
 #include "zumactl-bus.h"
 #include "zumactl-errors.h"
 #include "zumactl-render.h"
@@ -169,6 +170,7 @@ static gboolean status_server(ZumactlContext *ctx, GError **error)
 {
         g_autoptr(ZumaBusManager) manager = NULL;
         g_autoptr(GError) error_local = NULL;
+        g_autoptr(GVariant) unknown_stores = NULL;
         GList *volumes;
 
         if (zumactl_bus_load_objects(ctx, &error_local))
@@ -179,6 +181,7 @@ static gboolean status_server(ZumactlContext *ctx, GError **error)
                 return FALSE;
         }
         volumes = zumactl_bus_list_volumes(ctx);
+        unknown_stores = zumactl_unknown_stores(ctx);
         if (ctx->json) {
                 g_autoptr(JsonBuilder) builder = json_builder_new();
                 g_autofree char *text = NULL;
@@ -196,15 +199,19 @@ static gboolean status_server(ZumactlContext *ctx, GError **error)
                         json_builder_end_object(builder);
                 }
                 json_builder_end_array(builder);
+                if (unknown_stores)
+                        zumactl_unknown_stores_json(builder, unknown_stores);
                 json_builder_end_object(builder);
                 text = zumactl_json_to_text(builder);
                 zumactl_print(text);
-        } else if (volumes == NULL) {
-                zumactl_print("No volumes defined.\n");
         } else {
-                g_autofree char *text = volumes_table(volumes);
+                g_autofree char *text = volumes ? volumes_table(volumes) : NULL;
+                g_autofree char *stores =
+                        unknown_stores ? zumactl_unknown_stores_text(unknown_stores) : NULL;
 
-                zumactl_print(text);
+                zumactl_print(text ? text : "No volumes defined.\n");
+                if (stores && stores[0])
+                        zumactl_print(stores);
         }
         g_list_free_full(volumes, g_object_unref);
         return TRUE;

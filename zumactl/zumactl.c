@@ -26,6 +26,15 @@ static const ZumactlCommand commands[] = {
           "  zumactl define volume vol0 /dev/vg/data /dev/vg/snapstore --initialize\n"
           "  zumactl define schedule vol0 --hourly 24 --daily 7 --weekly 4 --monthly 12",
           zumactl_cmd_define },
+        { "import", "STORE ORIGIN", "Adopt a store that hot-plug found and no volume owns",
+          "Defines the volume whose store is on STORE, with the name and UUID its\n"
+          "superblock records, on ORIGIN (the store does not record where its origin\n"
+          "is), and starts it.  zumactl status lists the stores zuma-mounterd found\n"
+          "that no volume owns.  --name VOL checks the name the store records.\n"
+          "\n"
+          "Example:\n"
+          "  zumactl import /dev/sdc1 /dev/sdb1",
+          zumactl_cmd_import },
         { "forget", "volume VOL | schedule VOL",
           "Forget a volume (its devices are left as they are) or its schedule",
           "Removes the definition of VOL; define it again (without --initialize)\n"

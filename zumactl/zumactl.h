@@ -68,6 +68,7 @@ void zumactl_print(const char *text);
 /* The commands, one function each (zumactl-volume.c, zumactl-snapshot.c,
  * zumactl-status.c). */
 gboolean zumactl_cmd_define(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_import(ZumactlContext *ctx, int argc, char **argv, GError **error);
 gboolean zumactl_cmd_forget(ZumactlContext *ctx, int argc, char **argv, GError **error);
 gboolean zumactl_cmd_start(ZumactlContext *ctx, int argc, char **argv, GError **error);
 gboolean zumactl_cmd_stop(ZumactlContext *ctx, int argc, char **argv, GError **error);

@@ -170,6 +170,40 @@ static void drop_finished_holds(ZumaMounter *self)
         }
 }
 
+void zuma_mounter_origin_detached(ZumaMounter *self, const char *volume_path)
+{
+        for (guint i = 0; self->volumes && i < self->volumes->len; i++) {
+                const ZumaServerVolume *volume = g_ptr_array_index(self->volumes, i);
+                g_autofree char *key = NULL;
+
+                if (!g_str_equal(volume->path, volume_path) || !volume->uuid[0])
+                        continue;
+                key = zuma_mount_key(volume->uuid, 0);
+                g_hash_table_remove(self->holds, key);
+        }
+}
+
+/* Seen in the signal itself, not in a later listing: a volume stopped
+ * and started again (a forced forget and a define) between two listings
+ * would otherwise keep its hold until it expires. */
+void zuma_mounter_volume_stopped(ZumaMounter *self, const char *volume_path)
+{
+        for (guint i = 0; self->volumes && i < self->volumes->len; i++) {
+                const ZumaServerVolume *volume = g_ptr_array_index(self->volumes, i);
+                g_autofree char *prefix = NULL;
+                GHashTableIter iter;
+                const char *key;
+
+                if (!g_str_equal(volume->path, volume_path) || !volume->uuid[0])
+                        continue;
+                prefix = g_strconcat(volume->uuid, "/", NULL);
+                g_hash_table_iter_init(&iter, self->holds);
+                while (g_hash_table_iter_next(&iter, (gpointer *)&key, NULL))
+                        if (g_str_has_prefix(key, prefix))
+                                g_hash_table_iter_remove(&iter);
+        }
+}
+
 static gint compare_snapshot_ids_newest_first(gconstpointer a, gconstpointer b)
 {
         const ZumaServerSnapshot *x = *(ZumaServerSnapshot *const *)a;

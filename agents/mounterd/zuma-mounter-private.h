@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include "zuma-hotplug.h"
 #include "zuma-mount-config.h"
 #include "zuma-mounter-generated.h"
 #include "zuma-mounter.h"
@@ -57,6 +58,7 @@ struct ZumaMounter {
         GHashTable *view_dirs; /* view directory -> ZumaViewDir (zuma-mount-views.h) */
         GPtrArray *volumes;    /* of ZumaServerVolume, the last listing (or NULL) */
         GList *releases;       /* pending Release calls */
+        ZumaHotplug *hotplug;  /* NULL when udev cannot be listened to */
         guint server_watch;
         guint signal_subscription;
         guint reconcile_idle;
@@ -74,6 +76,12 @@ void zuma_mount_free(ZumaMount *mount);
  * configurations; FALSE (logged) when the server cannot be asked. */
 gboolean zuma_mounter_reconcile(ZumaMounter *self);
 void zuma_mounter_reconcile_soon(ZumaMounter *self);
+/* The server detached the origin of the volume at volume_path: a hold of
+ * the origin (a revert) is done, even when the origin is attached again
+ * before the next listing sees it detached. */
+void zuma_mounter_origin_detached(ZumaMounter *self, const char *volume_path);
+/* The volume at volume_path stopped: every hold of it is done. */
+void zuma_mounter_volume_stopped(ZumaMounter *self, const char *volume_path);
 /* Unmounts the mounts of volume uuid (every one with id
  * ZUMA_MOUNT_WHOLE_VOLUME); the first busy one in *error (Busy), the
  * others tried all the same. */

@@ -66,6 +66,32 @@ static gboolean properties_matter(GVariant *params)
         return FALSE;
 }
 
+/* A Volume's Device became "": its origin was detached (for a revert). */
+static gboolean origin_detached(GVariant *params)
+{
+        g_autoptr(GVariant) changed = NULL;
+        const char *interface, *device;
+
+        g_variant_get_child(params, 0, "&s", &interface);
+        if (!g_str_equal(interface, ZUMA_INTERFACE_VOLUME))
+                return FALSE;
+        changed = g_variant_get_child_value(params, 1);
+        return g_variant_lookup(changed, "Device", "&s", &device) && !device[0];
+}
+
+/* A Volume's State became other than "running": it stopped (or failed). */
+static gboolean volume_stopped(GVariant *params)
+{
+        g_autoptr(GVariant) changed = NULL;
+        const char *interface, *state;
+
+        g_variant_get_child(params, 0, "&s", &interface);
+        if (!g_str_equal(interface, ZUMA_INTERFACE_VOLUME))
+                return FALSE;
+        changed = g_variant_get_child_value(params, 1);
+        return g_variant_lookup(changed, "State", "&s", &state) && !g_str_equal(state, "running");
+}
+
 static void on_server_signal(GDBusConnection *connection, const char *sender, const char *path,
                              const char *interface, const char *member, GVariant *params,
                              gpointer user_data)
@@ -76,6 +102,10 @@ static void on_server_signal(GDBusConnection *connection, const char *sender, co
                 return;
         if (g_str_equal(interface, "org.freedesktop.DBus.Properties") && !properties_matter(params))
                 return;
+        if (g_str_equal(interface, "org.freedesktop.DBus.Properties") && origin_detached(params))
+                zuma_mounter_origin_detached(self, path);
+        if (g_str_equal(interface, "org.freedesktop.DBus.Properties") && volume_stopped(params))
+                zuma_mounter_volume_stopped(self, path);
         zuma_mounter_reconcile_soon(self);
 }
 
@@ -421,6 +451,17 @@ static gboolean load_configs(ZumaMounter *self, GError **error)
         return TRUE;
 }
 
+/* Hot-plug (zuma-hotplug.c) is a convenience on top of the mounts: a host
+ * where udev cannot be listened to still mounts what is started. */
+static void start_hotplug(ZumaMounter *self)
+{
+        g_autoptr(GError) error = NULL;
+
+        self->hotplug = zuma_hotplug_new(self->connection, self->manager_iface, &error);
+        if (!self->hotplug)
+                g_warning("hot-plug is off: %s", error->message);
+}
+
 gboolean zuma_mounter_load(ZumaMounter *self, GError **error)
 {
         if (!load_configs(self, error))
@@ -445,6 +486,7 @@ gboolean zuma_mounter_load(ZumaMounter *self, GError **error)
         self->server_watch = g_bus_watch_name_on_connection(
                 self->connection, ZUMA_SNAPSHOTD_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE,
                 on_server_appeared, on_server_vanished, self, NULL);
+        start_hotplug(self);
         return TRUE;
 }
 
@@ -452,9 +494,11 @@ char *zuma_mounter_describe(ZumaMounter *self)
 {
         guint mounts = g_hash_table_size(self->mounts);
         guint configs = g_hash_table_size(self->configs);
+        g_autofree char *hotplug = self->hotplug ? zuma_hotplug_describe(self->hotplug) : NULL;
 
-        return g_strdup_printf("%u mount%s, %u volume%s configured", mounts, mounts == 1 ? "" : "s",
-                               configs, configs == 1 ? "" : "s");
+        return g_strdup_printf("%u mount%s, %u volume%s configured%s%s", mounts,
+                               mounts == 1 ? "" : "s", configs, configs == 1 ? "" : "s",
+                               hotplug ? ", " : "", hotplug ? hotplug : "");
 }
 
 void zuma_mounter_shutdown(ZumaMounter *self)
@@ -490,6 +534,7 @@ void zuma_mounter_free(ZumaMounter *self)
         if (!self)
                 return;
         zuma_mounter_cancel_releases(self);
+        g_clear_pointer(&self->hotplug, zuma_hotplug_free);
         if (self->reconcile_idle)
                 g_source_remove(self->reconcile_idle);
         if (self->retry_timer)

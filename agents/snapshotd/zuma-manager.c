@@ -18,7 +18,9 @@
 #include <sys/stat.h>
 
 #include "zuma-bus-generated.h"
+#include "zuma-block-devices.h"
 #include "zuma-config.h"
+#include "zuma-device-identity.h"
 #include "zuma-engine.h"
 #include "zuma-error.h"
 #include "zuma-method-table.h"
@@ -325,6 +327,7 @@ static ZumaVolume *define_volume(ZumaManager *self, const char *name, const char
         g_auto(DefineOptions) o = { 0 };
         g_autoptr(ZumaVolumeConfig) config = NULL;
         g_autoptr(ZumaVolume) volume = NULL;
+        g_autofree char *origin_identity = NULL;
         struct stat origin_st, store_st;
 
         if (!parse_define_options(options, &o, error) || !zuma_check_volume_name(name, error) ||
@@ -356,6 +359,12 @@ static ZumaVolume *define_volume(ZumaManager *self, const char *name, const char
                 return NULL;
 
         config = zuma_volume_config_new(name, origin, store);
+        /* Hot-plug and every start find the origin by it (zuma-volume-devices.c). */
+        origin_identity = zuma_block_device_identity(origin, NULL);
+        if (origin_identity) {
+                g_free(config->origin_identity);
+                config->origin_identity = g_steal_pointer(&origin_identity);
+        }
         if (o.full_policy) {
                 g_free(config->full_policy);
                 config->full_policy = g_strdup(o.full_policy);
@@ -406,6 +415,85 @@ static GVariant *define_volume_method(gpointer object, ZumaCall *call, GError **
         volume = define_volume(self, name, origin, store, call->options, error);
         if (!volume)
                 return NULL;
+        return g_variant_new("(o)", zuma_volume_get_object_path(volume));
+}
+
+/* --- ImportVolume --- */
+
+/* The label of the store on store_device; Corrupt with the reason when
+ * the superblock cannot be read. */
+static gboolean read_store_label(const char *store_device, SsStoreLabel *ret_label, GError **error)
+{
+        SsBlockDev *dev = NULL;
+        int r;
+
+        r = ss_blockdev_open_file(store_device, SS_BLOCKDEV_READONLY | SS_BLOCKDEV_BUFFERED, &dev);
+        if (r < 0) {
+                zuma_engine_set_error(error, r, "cannot open the store");
+                return FALSE;
+        }
+        r = ss_store_probe(dev, ret_label);
+        ss_blockdev_close(dev);
+        if (r == -ENODATA) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                            "%s holds no Zumastor store", store_device);
+                return FALSE;
+        }
+        if (r < 0 && r != -ESTALE) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_CORRUPT,
+                            "the superblock of %s cannot be read: %s", store_device,
+                            ss_last_error());
+                return FALSE;
+        }
+        return TRUE;
+}
+
+static GVariant *import_volume_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaManager *self = object;
+        g_autoptr(ZumaVolume) volume = NULL;
+        g_autofree char *name = NULL;
+        g_autofree char *volume_uuid = NULL;
+        g_auto(GVariantBuilder) define = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE_VARDICT);
+        g_autoptr(GVariant) define_options = NULL;
+        const char *store, *origin;
+        gboolean start = TRUE;
+        SsStoreLabel label;
+        GHashTableIter iter;
+        gpointer value;
+
+        g_variant_get(call->params, "(&s&s@a{sv})", &store, &origin, NULL);
+        if (!zuma_options_parse(call->options, error, "name", "s", &name, "start", "b", &start,
+                                NULL) ||
+            !zuma_check_path("store device", store, error) ||
+            !zuma_check_path("origin device", origin, error) ||
+            !read_store_label(store, &label, error))
+                return NULL;
+        if (name && !g_str_equal(name, label.volume_name)) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                            "the store on %s holds volume %s, not %s (a store keeps its name)",
+                            store, label.volume_name, name);
+                return NULL;
+        }
+        volume_uuid = zuma_uuid_string(label.volume_uuid);
+        g_hash_table_iter_init(&iter, self->volumes);
+        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                const ZumaVolumeConfig *config = zuma_volume_get_config(value);
+
+                if (g_ascii_strcasecmp(config->uuid, volume_uuid) == 0) {
+                        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_ALREADY_EXISTS,
+                                    "the store on %s is volume %s's (UUID %s): nothing to import",
+                                    store, config->name, volume_uuid);
+                        return NULL;
+                }
+        }
+        g_variant_builder_add(&define, "{sv}", "start", g_variant_new_boolean(start));
+        define_options = g_variant_ref_sink(g_variant_builder_end(&define));
+        volume = define_volume(self, label.volume_name, origin, store, define_options, error);
+        if (!volume)
+                return NULL;
+        g_message("volume %s imported from the store on %s (UUID %s)", label.volume_name, store,
+                  volume_uuid);
         return g_variant_new("(o)", zuma_volume_get_object_path(volume));
 }
 
@@ -527,6 +615,7 @@ static GVariant *list_volumes_method(gpointer object, ZumaCall *call, GError **e
 
 static const ZumaMethod manager_methods[] = {
         { "DefineVolume", "define volumes", define_volume_method },
+        { "ImportVolume", "import volumes", import_volume_method },
         { "ForgetVolume", "forget volumes", forget_volume_method },
         { "FindVolume", NULL, find_volume_method },
         { "ListVolumes", NULL, list_volumes_method },

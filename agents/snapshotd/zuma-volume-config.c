@@ -10,6 +10,7 @@
 
 #include "snapstore.h"
 #include "zuma-error.h"
+#include "zuma-device-identity.h"
 #include "zuma-keyfile.h"
 #include "zuma-options.h"
 
@@ -24,6 +25,7 @@ ZumaVolumeConfig *zuma_volume_config_new(const char *name, const char *origin_de
 
         config->name = g_strdup(name);
         config->origin_device = g_strdup(origin_device);
+        config->origin_identity = g_strdup("");
         config->store_device = g_strdup(store_device);
         config->mount_point = g_strdup("");
         config->full_policy = g_strdup("autodelete");
@@ -40,6 +42,7 @@ void zuma_volume_config_free(ZumaVolumeConfig *config)
                 return;
         g_free(config->name);
         g_free(config->origin_device);
+        g_free(config->origin_identity);
         g_free(config->store_device);
         g_free(config->mount_point);
         g_free(config->full_policy);
@@ -174,6 +177,9 @@ static gboolean check_config(const ZumaVolumeConfig *config, const char *base, G
             !zuma_check_path("origin device", config->origin_device, error) ||
             !zuma_check_path("store device", config->store_device, error))
                 return FALSE;
+        if (config->origin_identity[0] &&
+            !zuma_device_identity_check(config->origin_identity, error))
+                return FALSE;
         if (config->mount_point[0] && !zuma_check_path("mount point", config->mount_point, error))
                 return FALSE;
         expected = g_strconcat(config->name, SUFFIX, NULL);
@@ -217,6 +223,9 @@ ZumaVolumeConfig *zuma_volume_config_load(const char *path, GError **error)
         config->store_device = g_key_file_get_string(kf, GROUP, "StoreDevice", error);
         if (!config->store_device)
                 return NULL;
+        config->origin_identity = g_key_file_get_string(kf, GROUP, "OriginIdentity", NULL);
+        if (!config->origin_identity)
+                config->origin_identity = g_strdup("");
         config->mount_point = g_key_file_get_string(kf, GROUP, "MountPoint", NULL);
         if (!config->mount_point)
                 config->mount_point = g_strdup("");
@@ -299,6 +308,8 @@ gboolean zuma_volume_config_save(const ZumaVolumeConfig *config, const char *dir
         g_key_file_set_integer(kf, GROUP, "Version", FORMAT_VERSION);
         g_key_file_set_string(kf, GROUP, "Name", config->name);
         g_key_file_set_string(kf, GROUP, "OriginDevice", config->origin_device);
+        if (config->origin_identity[0])
+                g_key_file_set_string(kf, GROUP, "OriginIdentity", config->origin_identity);
         g_key_file_set_string(kf, GROUP, "StoreDevice", config->store_device);
         g_key_file_set_string(kf, GROUP, "MountPoint", config->mount_point);
         g_key_file_set_string(kf, GROUP, "FullPolicy", config->full_policy);

@@ -8,6 +8,7 @@
  *   Version=1
  *   Name=home
  *   OriginDevice=/dev/vg0/home
+ *   OriginIdentity=dm:LVM-...  (zuma-device-identity.h; "" or absent: none known)
  *   StoreDevice=/dev/vg0/home-snap
  *   MountPoint=/home
  *   FullPolicy=autodelete
@@ -34,6 +35,12 @@
  * thing.  Snapshot ids are never reused in a store, so an id left over
  * names the snapshot it was meant for or none.
  *
+ * OriginIdentity is how hot-plug finds the origin again when its device
+ * node changes: recorded at define time when the device has one, and by
+ * the first start of a definition that predates it; each start resolves
+ * it to the current node and records that as OriginDevice
+ * (zuma-volume-devices.c).  Older servers ignore the key.
+ *
  * Damage records that the running store was found damaged, so the server
  * does not start the volume again on its own (a restart is not an
  * administrator's decision): the volume stays "failed" until Volume.Start
@@ -48,6 +55,7 @@ G_BEGIN_DECLS
 typedef struct ZumaVolumeConfig {
         char *name;
         char *origin_device;
+        char *origin_identity; /* "" if none known */
         char *store_device;
         char *mount_point;          /* "" if none */
         char *full_policy;          /* "refuse" or "autodelete" */

@@ -51,6 +51,7 @@ static const char *const bound_properties[] = {
         "name",
         "uuid",
         "origin-device",
+        "origin-identity",
         "store-device",
         "mount-point",
         "state",

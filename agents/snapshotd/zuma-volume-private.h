@@ -125,4 +125,8 @@ void volume_refresh(ZumaVolume *self);
 void volume_track_job(ZumaVolume *self, ZumaJob *job);
 ZumaFrontend *volume_frontend(ZumaVolume *self);
 void volume_set_device(ZumaVolume *self, const char *device);
+/* The origin's device node and identity, the store's node, as
+ * zuma-volume-devices.c resolved them (saved by the caller). */
+void volume_set_origin(ZumaVolume *self, const char *device, const char *identity);
+void volume_set_store_device(ZumaVolume *self, const char *device);
 gboolean volume_attach_origin(ZumaVolume *self, GError **error);

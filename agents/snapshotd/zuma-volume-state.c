@@ -52,6 +52,7 @@ enum {
         PROP_NAME,
         PROP_UUID,
         PROP_ORIGIN_DEVICE,
+        PROP_ORIGIN_IDENTITY,
         PROP_STORE_DEVICE,
         PROP_MOUNT_POINT,
         PROP_STATE,
@@ -90,6 +91,9 @@ static void get_property(GObject *object, guint prop_id, GValue *value, GParamSp
                 break;
         case PROP_ORIGIN_DEVICE:
                 g_value_set_string(value, config->origin_device);
+                break;
+        case PROP_ORIGIN_IDENTITY:
+                g_value_set_string(value, config->origin_identity);
                 break;
         case PROP_STORE_DEVICE:
                 g_value_set_string(value, config->store_device);
@@ -199,6 +203,7 @@ void volume_class_install(GObjectClass *klass)
         props[PROP_NAME] = string_prop("name");
         props[PROP_UUID] = string_prop("uuid");
         props[PROP_ORIGIN_DEVICE] = string_prop("origin-device");
+        props[PROP_ORIGIN_IDENTITY] = string_prop("origin-identity");
         props[PROP_STORE_DEVICE] = string_prop("store-device");
         props[PROP_MOUNT_POINT] = string_prop("mount-point");
         props[PROP_STATE] = string_prop("state");
@@ -367,6 +372,17 @@ void volume_set_identity(ZumaVolume *self, const char *uuid, guint32 chunk_size)
         self->config->chunk_size = chunk_size;
         set_string(self, &self->config->uuid, uuid, PROP_UUID);
         set_uint(self, &self->chunk_size, chunk_size, PROP_CHUNK_SIZE);
+}
+
+void volume_set_origin(ZumaVolume *self, const char *device, const char *identity)
+{
+        set_string(self, &self->config->origin_device, device, PROP_ORIGIN_DEVICE);
+        set_string(self, &self->config->origin_identity, identity, PROP_ORIGIN_IDENTITY);
+}
+
+void volume_set_store_device(ZumaVolume *self, const char *device)
+{
+        set_string(self, &self->config->store_device, device, PROP_STORE_DEVICE);
 }
 
 void volume_set_device(ZumaVolume *self, const char *device)

@@ -2,7 +2,8 @@
 /*
  * ZumaVolume life cycle: start, stop, failure.
  *
- * Start opens both devices exclusively through ZumaEngine, checks that the
+ * Start first finds where the devices are now, by their identities
+ * (zuma-volume-devices.c), then opens both exclusively through ZumaEngine, checks that the
  * store belongs to this volume, makes the volume known to the frontend,
  * takes one record per snapshot from the engine ("snapshot-added", which
  * the face turns into a bus object) and attaches the origin and the
@@ -45,8 +46,10 @@
 
 #include <sys/stat.h>
 
+#include "zuma-device-identity.h"
 #include "zuma-error.h"
 #include "zuma-options.h"
+#include "zuma-volume-devices.h"
 
 G_DEFINE_TYPE(ZumaVolume, zuma_volume, G_TYPE_OBJECT)
 
@@ -155,15 +158,6 @@ static void teardown(ZumaVolume *self)
         volume_clear_figures(self);
         self->cleanup_broken = FALSE;
         self->usage_level = 0;
-}
-
-static char *uuid_string(const guint8 *uuid)
-{
-        return g_strdup_printf("%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-"
-                               "%02x%02x%02x%02x%02x%02x",
-                               uuid[0], uuid[1], uuid[2], uuid[3], uuid[4], uuid[5], uuid[6],
-                               uuid[7], uuid[8], uuid[9], uuid[10], uuid[11], uuid[12], uuid[13],
-                               uuid[14], uuid[15]);
 }
 
 /* How many snapshots the shown names may be of, at most. */
@@ -333,6 +327,13 @@ static gboolean start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError **err
                 enter_failed(self, FALSE, (*error)->message);
                 return FALSE;
         }
+        if (!volume_resolve_devices(self, error)) {
+                g_prefix_error(error, "cannot start volume %s: ", self->config->name);
+                g_warning("%s", (*error)->message);
+                volume_set_last_error(self, (*error)->message);
+                volume_set_state(self, VOLUME_STOPPED);
+                return FALSE;
+        }
         g_message("starting volume %s (origin %s, store %s)", self->config->name,
                   self->config->origin_device, self->config->store_device);
         if (!open_engine(self, flags, &info, error)) {
@@ -346,7 +347,7 @@ static gboolean start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError **err
                 }
                 return FALSE;
         }
-        uuid = uuid_string(info.volume_uuid);
+        uuid = zuma_uuid_string(info.volume_uuid);
         volume_set_identity(self, uuid, info.chunk_size);
         /* Running from here on, so what start_serving() sets up is undone
          * by teardown() if it fails. */
@@ -360,6 +361,7 @@ static gboolean start(ZumaVolume *self, ZumaVolumeStartFlags flags, GError **err
                 return FALSE;
         }
         volume_set_last_error(self, "");
+        volume_record_origin_identity(self);
         self->config->running = TRUE;
         if (self->config->damage[0]) {
                 g_message("volume %s: started by request after its store was found damaged (%s)",

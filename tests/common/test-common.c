@@ -195,6 +195,7 @@ static GVariant *list_method(gpointer object, ZumaCall *call, GError **error)
 
 static const ZumaMethod all_methods[] = {
         { "DefineVolume", "define volumes", define_method },
+        { "ImportVolume", "import volumes", define_method },
         { "ForgetVolume", "forget volumes", forget_method },
         { "FindVolume", NULL, find_method },
         { "ListVolumes", NULL, list_method },
@@ -209,11 +210,11 @@ static const ZumaMethodTable table = {
 
 static void test_method_table_validate(void)
 {
-        const ZumaMethodTable missing = { zuma_bus_manager_interface_info, all_methods, 2, NULL };
+        const ZumaMethodTable missing = { zuma_bus_manager_interface_info, all_methods, 3, NULL };
         const ZumaMethod stranger[] = {
-                { "DefineVolume", "x", define_method }, { "ForgetVolume", "x", forget_method },
-                { "FindVolume", NULL, find_method },    { "ListVolumes", NULL, list_method },
-                { "Explode", "x", find_method },
+                { "DefineVolume", "x", define_method }, { "ImportVolume", "x", define_method },
+                { "ForgetVolume", "x", forget_method }, { "FindVolume", NULL, find_method },
+                { "ListVolumes", NULL, list_method },   { "Explode", "x", find_method },
         };
         const ZumaMethodTable extra = { zuma_bus_manager_interface_info, stranger,
                                         G_N_ELEMENTS(stranger), NULL };

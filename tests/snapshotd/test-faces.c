@@ -181,7 +181,7 @@ static void assert_properties_follow(Fixture *f)
         guint n;
         g_autofree GParamSpec **pspecs = g_object_class_list_properties(klass, &n);
 
-        g_assert_cmpuint(n, ==, 19);
+        g_assert_cmpuint(n, ==, 20);
         for (guint i = 0; i < n; i++) {
                 g_auto(GValue) core = G_VALUE_INIT;
                 g_auto(GValue) face = G_VALUE_INIT;
