@@ -18,8 +18,7 @@
 #                        origin mounted by the mounter; median of ROUNDS.
 #                        The baseline: the same attach with the mounter
 #                        stopped, then `zumactl start` and `mount` by hand.
-#                        (Left out, with a note, when the mounter has no
-#                        hot-plug.)
+#                        (Left out when udevd cannot run.)
 #
 # Times come from bench/mount-wait.py, which sees the mount through a
 # poll() on /proc/self/mountinfo, so they are the kernel's, not a polling
@@ -64,7 +63,7 @@ stats() {
 . "$ZUMA_SOURCE_DIR/tests/bus/zuma-test-bus.sh"
 
 zuma_test_require_root
-for tool in python3 mkfs.ext4 losetup mountpoint; do
+for tool in python3 mkfs.ext4 losetup mountpoint sed; do
         command -v "$tool" >/dev/null || zuma_test_skip "$tool is not installed"
 done
 [ -x "$ZUMACTL" ] || zuma_test_skip "no zumactl at $ZUMACTL (build first)"
@@ -163,3 +162,70 @@ emit mount_follow_ms "$follow_median" ms "$hand_median" \
         "median of $follow_n, from zumactl snapshot starting to the mount seen in mountinfo (max $follow_max ms); baseline: zumactl snapshot (attaching its device) + zumactl status (its device) + mount -o ro,noload by hand (median of $hand_n, max $hand_max ms); $note"
 emit mount_follow_ratio_vs_by_hand "$(ratio "$follow_median" "$hand_median")" ratio "$hand_median" \
         "mount_follow_ms over the by-hand baseline; $note"
+
+# --- hotplug_to_mounted_ms ---
+
+origin_image=$T/images/origin.img
+store_image=$T/images/store.img
+[ -f "$origin_image" ] && [ -f "$store_image" ] || die "no images at $T/images"
+
+volume_state() {
+        zumactl --json status "$volume" | json_field state
+}
+
+# unplug: detach both loop devices; waits until the volume stopped and its
+# origin is unmounted (by the mounter when it runs).
+unplug() {
+        local deadline=$((SECONDS + wait_s)) dev
+
+        for dev in $(losetup -n -O NAME -j "$store_image") $(losetup -n -O NAME -j "$origin_image"); do
+                losetup -d "$dev"
+        done
+        while [ "$(volume_state)" != stopped ] || mountpoint -q "$home"; do
+                [ $SECONDS -lt $deadline ] || die "$volume did not stop after its devices left"
+                sleep 0.05
+        done
+        # The server lets go of them: their autoclear detaches them.
+        while [ -n "$(losetup -n -O NAME -j "$origin_image")$(losetup -n -O NAME -j "$store_image")" ]; do
+                [ $SECONDS -lt $deadline ] || die "the loop devices stayed attached"
+                sleep 0.05
+        done
+}
+
+if [ $udev = 1 ]; then
+        progress "hotplug: detach both loop devices, attach the store, time the origin's attach to the origin mounted"
+        for ((i = 0; i < rounds; i++)); do
+                unplug
+                losetup -f "$store_image"
+                "${mount_wait[@]}" "$home" -- losetup -f "$origin_image" ||
+                        die "round $i: the origin was not mounted after the attach (log: $(tail -n 5 "$T/mounterd.log"))"
+        done >"$T/hotplug"
+        read -r hot_n hot_median hot_max < <(stats <"$T/hotplug")
+        progress "  $hot_n hot-plugs: median $hot_median ms, max $hot_max ms"
+
+        progress "baseline: the mounter stopped; attach, zumactl start and mount by hand"
+        mounter_stop
+        # shellcheck disable=SC2016 # expanded by the inner shell
+        start_by_hand='losetup -f "$1" && "$2" --no-progress start "$3" &&
+                dev=$("$2" --no-progress --json status "$3" |
+                        sed -n "s/.*\"device\" *: *\"\([^\"]*\)\".*/\1/p") &&
+                mount -t ext4 "$dev" "$4"'
+        for ((i = 0; i < rounds; i++)); do
+                umount "$home" 2>/dev/null || true
+                zumactl stop "$volume" >/dev/null 2>&1 || true
+                unplug
+                losetup -f "$store_image"
+                "${mount_wait[@]}" "$home" -- \
+                        bash -c "$start_by_hand" by-hand "$origin_image" "$ZUMACTL" "$volume" "$home" ||
+                        die "round $i: the start by hand failed"
+        done >"$T/hotplug-hand"
+        umount "$home"
+        read -r hhand_n hhand_median hhand_max < <(stats <"$T/hotplug-hand")
+        progress "  $hhand_n starts by hand: median $hhand_median ms, max $hhand_max ms"
+        emit hotplug_to_mounted_ms "$hot_median" ms "$hhand_median" \
+                "median of $hot_n, from losetup of the origin (the store attached first) to the origin mounted by zuma-mounterd (max $hot_max ms; goal < 1000 ms: $(awk -v v="$hot_median" 'BEGIN { print (v + 0 < 1000) ? "meets it" : "misses it" }')); baseline: the same attach then zumactl start, zumactl status and mount by hand with the mounter stopped (median of $hhand_n, max $hhand_max ms); $note"
+        emit hotplug_ratio_vs_by_hand "$(ratio "$hot_median" "$hhand_median")" ratio "$hhand_median" \
+                "hotplug_to_mounted_ms over the by-hand baseline; $note"
+else
+        progress "hotplug: udevd cannot run here; hotplug_to_mounted_ms is left out"
+fi

@@ -6,7 +6,11 @@
 # /dev/zumastor/demo, snapshots taken between changes to real files and
 # mounted read-only to show what each one kept; then zuma-schedulerd on a
 # clock the demo drives takes a day of scheduled snapshots, and zuma-notifyd
-# tells a desktop (dunst on a virtual X display, a private session bus).
+# tells a desktop (dunst on a virtual X display, a private session bus);
+# then zuma-mounterd mounts the volume and its newest snapshots, the loop
+# devices are detached and attached again (the volume stops, then starts
+# and mounts by itself: udev hot-plug), and a private smbd shows the
+# snapshots as Samba "Previous Versions".
 #
 # It reuses the bus tests' harness (tests/bus/zuma-test-bus.sh) for the
 # private dbus-daemon with the shipped policy, the server, udev with the
@@ -103,6 +107,8 @@ demo_exit() {
         set +e
         stop_scheduler 2>/dev/null
         stop_desktop 2>/dev/null
+        smbd_stop 2>/dev/null
+        stop_mounter 2>/dev/null
         [ -n "$FROZEN" ] && fsfreeze --unfreeze "$FROZEN" 2>/dev/null
         case $status in
         0)
@@ -390,12 +396,101 @@ if [ "$NOTIFY" = 1 ]; then
         stop_desktop
 fi
 
+# ---- the mounter: mounts where you want them, hot-plug, previous versions ----
+
+MOUNTERD_PID=""
+SNAPS=$MNT/snapshots
+
+stop_mounter() {
+        [ -n "$MOUNTERD_PID" ] || return 0
+        kill -TERM "$MOUNTERD_PID" 2>/dev/null
+        zuma_test_wait_exit "$MOUNTERD_PID" 30 || true
+        MOUNTERD_PID=""
+}
+
+# wait_until TEXT COMMAND...: until COMMAND succeeds, or die saying TEXT.
+wait_until() {
+        local what=$1 deadline=$((SECONDS + 30))
+
+        shift
+        until "$@"; do
+                [ $SECONDS -lt $deadline ] || die "$what (log: $DIR/mounterd.log)"
+                sleep 0.02
+        done
+}
+
+volume_state() {
+        zumactl --json status "$VOLUME" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])'
+}
+
+is_stopped() { [ "$(volume_state)" = stopped ]; }
+not_mounted() { ! mountpoint -q "$MNT/$VOLUME"; }
+
+say "zuma-mounterd takes over the mounts: the origin where you say, the newest snapshots read-only beside it"
+run umount "$FIRST" "$SECOND" "$VOLUME"
+show_line "zuma-mounterd --template '$SNAPS/{volume}@{snapshot}' --bus-address \$DBUS_SYSTEM_BUS_ADDRESS ... &"
+"$BUILD_DIR/agents/mounterd/zuma-mounterd" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" \
+        --state-dir "$DIR/mounter-state" --run-dir "$DIR/mounter-run" \
+        --template "$SNAPS/{volume}@{snapshot}" --verbose >"$DIR/mounterd.log" 2>&1 </dev/null &
+MOUNTERD_PID=$!
+wait_until "zuma-mounterd did not start" zuma_test_has_owner org.zumastor.Mounter1
+run zumactl mount "$VOLUME" --at "$MNT/$VOLUME" --snapshots newest:3
+wait_until "the mounter did not mount $VOLUME" mountpoint -q "$MNT/$VOLUME"
+wait_until "the mounter did not make the views" test -d "$SNAPS/$VOLUME.gmt"
+run zumactl mounts "$VOLUME"
+run ls "$SNAPS" "$SNAPS/$VOLUME.gmt" "$SNAPS/$VOLUME.snapshot"
+
+if [ "$UDEV" = 1 ]; then
+        say "Unplug: detach both loop devices; the mounter unmounts the volume and the server stops it"
+        run losetup -d "$STORE" "$ORIGIN"
+        wait_until "$VOLUME did not stop by itself" is_stopped
+        wait_until "$VOLUME is still mounted" not_mounted
+        run zumactl status
+        say "Plug in again (perhaps under other numbers): the volume is found by identity, starts and mounts by itself"
+        started=$(date +%s%N)
+        show losetup -f --show "$DIR/images/store.img"
+        STORE=$(losetup -f --show "$DIR/images/store.img")
+        echo "$STORE"
+        show losetup -f --show "$DIR/images/origin.img"
+        ORIGIN=$(losetup -f --show "$DIR/images/origin.img")
+        echo "$ORIGIN"
+        attached=$(date +%s%N)
+        wait_until "$VOLUME was not mounted after the attach" mountpoint -q "$MNT/$VOLUME"
+        echo "(mounted $(((($(date +%s%N) - attached)) / 1000000)) ms after the last attach, $(((attached - started) / 1000000)) ms for the two attaches)"
+        run zumactl mounts "$VOLUME"
+        run tail -n 2 "$VOLUME/etc/last-change"
+else
+        say "(no udev here: the hot-plug part is left out)"
+fi
+
+# shellcheck source=../tests/e2e/e2e-smbd.sh
+. "$SOURCE_DIR/tests/e2e/e2e-smbd.sh"
+missing=$(smbd_missing)
+if [ -z "$missing" ]; then
+        say "Previous versions over SMB: smbd on 127.0.0.1 shares $VOLUME, Samba's shadow_copy2 reads the @GMT view"
+        smbd_start "$DIR" "$MNT/$VOLUME" "$SNAPS/$VOLUME.gmt" || die "smbd did not start"
+        echo "smb.conf [share]: path = $MNT/$VOLUME, vfs objects = shadow_copy2, shadow:snapdir = $SNAPS/$VOLUME.gmt"
+        show_line "smbclient //127.0.0.1/share -p $SMB_PORT -N -m SMB3 -c 'allinfo etc/last-change'"
+        smb 'allinfo etc/last-change' | grep -E '^@GMT|^altname|^create_time' || true
+        oldest=$(smb 'allinfo etc/last-change' | grep -o '^@GMT-[0-9.-]*' | sort | head -n 1)
+        if [ -n "$oldest" ]; then
+                show_line "smbclient ... -c 'get $oldest\\etc\\last-change -' | tail -n 1   # an older version, through Samba"
+                smb "get $oldest\\etc\\last-change $DIR/old-last-change" >/dev/null
+                tail -n 1 "$DIR/old-last-change"
+                show_line "tail -n 1 $VOLUME/etc/last-change   # today's"
+                tail -n 1 "$VOLUME/etc/last-change"
+        fi
+        smbd_stop
+else
+        say "($missing: the Samba part is left out; build-aux/install-deps.sh installs it)"
+fi
+
 # ---- cleanup ----
 
-say "Clean up: unmount, stop the volume, stop the server, detach the loop devices"
-run umount "$FIRST" "$SECOND" "$VOLUME"
+say "Clean up: stop the volume (the mounter lets go first), stop the mounter and the server"
 cd /
 run zumactl stop "$VOLUME"
+stop_mounter
 run zumactl forget volume "$VOLUME"
 zuma_test_stop_daemon || die "zuma-snapshotd did not stop cleanly (log: $DIR/snapshotd.log)"
 echo "zuma-snapshotd stopped"

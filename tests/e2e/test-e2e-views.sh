@@ -44,37 +44,20 @@ umask 022
 # shellcheck source=e2e-mounter.sh
 . "$(dirname "$(realpath "$0")")/e2e-mounter.sh"
 
-for tool in mkfs.ext4 mountpoint fsfreeze smbd smbclient; do
-        command -v "$tool" >/dev/null ||
-                zuma_test_skip "$tool is not installed (Debian: samba smbclient samba-vfs-modules)"
+# shellcheck source=e2e-smbd.sh
+. "$(dirname "$(realpath "$0")")/e2e-smbd.sh"
+
+for tool in mkfs.ext4 mountpoint fsfreeze; do
+        command -v "$tool" >/dev/null || zuma_test_skip "$tool is not installed"
 done
-SAMBA_MODULES=$(smbd -b | awk '/MODULESDIR:/ { print $2 }')
-[ -e "$SAMBA_MODULES/vfs/shadow_copy2.so" ] ||
-        zuma_test_skip "Samba's shadow_copy2 module is not installed (Debian: samba-vfs-modules)"
+missing=$(smbd_missing)
+[ -z "$missing" ] || zuma_test_skip "$missing"
 VOL=vvol
-SMBD_PID=
 T=
 
 step() { e2e_step "$@"; }
 fail() { e2e_fail "$@"; }
 zctl() { e2e_zumactl "$@"; }
-
-# Stops the smbd this test started and every process it forked (by pid).
-smbd_stop() {
-        local children pid status=0 deadline=$((SECONDS + 10))
-
-        [ -n "$SMBD_PID" ] || return 0
-        children=$(pgrep -P "$SMBD_PID" || true)
-        kill -TERM "$SMBD_PID" 2>/dev/null || true
-        # 143: it ended on our SIGTERM; 124: it did not end in time.
-        zuma_test_wait_exit "$SMBD_PID" 10 || status=$?
-        [ $status != 124 ] || kill -KILL "$SMBD_PID" 2>/dev/null || true
-        for pid in $children; do
-                while kill -0 "$pid" 2>/dev/null && [ $SECONDS -lt $deadline ]; do sleep 0.05; done
-                kill -KILL "$pid" 2>/dev/null || true
-        done
-        SMBD_PID=
-}
 
 views_cleanup() {
         local status=$?
@@ -118,9 +101,6 @@ take() {
 declare -A GMTS
 gmt_of() { echo "${GMTS[$1]}"; }
 
-smb() {
-        timeout 30 smbclient -s "$T/smb.conf" -p "$SMB_PORT" -m SMB3 -N //127.0.0.1/share -c "$1"
-}
 
 e2e_init
 trap views_cleanup EXIT
@@ -154,45 +134,8 @@ done
 [ "$(find "$GMT" -mindepth 1 | wc -l)" = 3 ] || fail "$GMT holds $(ls -A "$GMT")"
 
 step "smbd on 127.0.0.1 with shadow_copy2 over the GMT view"
-SMB_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$T/smb/lock" "$T/smb/state" "$T/smb/cache" "$T/smb/private" "$T/smb/pid" "$T/smb/log"
-cat >"$T/smb.conf" <<EOF
-[global]
-  server role = standalone server
-  map to guest = Bad User
-  guest account = nobody
-  smb ports = $SMB_PORT
-  interfaces = 127.0.0.1
-  bind interfaces only = yes
-  lock directory = $T/smb/lock
-  state directory = $T/smb/state
-  cache directory = $T/smb/cache
-  private dir = $T/smb/private
-  pid directory = $T/smb/pid
-  ncalrpc dir = $T/smb/state/ncalrpc
-  log file = $T/smb/log/%m.log
-  load printers = no
-  printing = bsd
-  printcap name = /dev/null
-  disable spoolss = yes
-  server min protocol = SMB2
-[share]
-  path = $T/share
-  guest ok = yes
-  read only = yes
-  vfs objects = shadow_copy2
-  shadow:mountpoint = $T/share
-  shadow:snapdir = $GMT
-  shadow:format = @GMT-%Y.%m.%d-%H.%M.%S
-  shadow:localtime = no
-EOF
-# A process group of its own (no --no-process-group): smbd signals its
-# group when it stops.
-smbd --foreground -s "$T/smb.conf" </dev/null >"$T/smb/log/smbd.out" 2>&1 &
-SMBD_PID=$!
+smbd_start "$T" "$T/share" "$GMT" || fail "smbd did not start"
 echo "smbd $SMBD_PID on 127.0.0.1:$SMB_PORT"
-smb_ready() { smb 'ls' >/dev/null 2>&1 || { zuma_test_alive "$SMBD_PID" || fail "smbd exited: $(tail -n 5 "$T/smb/log/smbd.out")"; false; }; }
-wait_for "smbd does not answer on $SMB_PORT" smb_ready
 
 # check_versions SNAPSHOT...: Samba lists exactly these versions of file,
 # each at its creation time, and serves each one's contents.
