@@ -198,6 +198,10 @@ until mountpoint -q "$T/home" && [ "$(cat "$T/home/file" 2>/dev/null)" = 4 ]; do
         [ $SECONDS -lt $deadline ] || fail "the reverted origin is not mounted with s4's contents"
         sleep 0.1
 done
+# The snapshots' mounts come back too (the mounter may remount them after
+# the origin).
+wait_mounted "$T/snaps/$VOL@s4"
+wait_mounted "$T/snaps/$VOL@s5"
 
 step "zumactl mounts"
 zctl --json mounts "$VOL" >"$T/mounts.json"
