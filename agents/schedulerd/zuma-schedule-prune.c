@@ -101,5 +101,7 @@ void zuma_schedule_prune(const ZumaSchedule *schedule, const char *volume, gint6
                         v->priority = priority_of(schedule, v->kept_by);
                 }
         }
-        memcpy(ret_verdicts, verdicts, n * sizeof(*verdicts));
+        /* With no snapshots both may be NULL, which memcpy may not get. */
+        if (n)
+                memcpy(ret_verdicts, verdicts, n * sizeof(*verdicts));
 }
