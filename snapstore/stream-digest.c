@@ -17,6 +17,7 @@
  * order.
  */
 #include <errno.h>
+#include <limits.h>
 #include <string.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -200,7 +201,7 @@ int ss_stream_fd_read(void *user, void *buf, size_t len)
         int fd = *(const int *)user;
 
         for (;;) {
-                ssize_t n = read(fd, buf, len);
+                ssize_t n = read(fd, buf, MIN(len, (size_t)INT_MAX));
                 if (n < 0 && errno == EINTR)
                         continue;
                 if (n < 0)
