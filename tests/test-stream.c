@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "fuzz/membuf.h"
 #include "format.h"
 #include "snapstore.h"
 #include "stream-format.h"
@@ -81,26 +82,6 @@ static void vol_free(Vol *v)
 
 /* ---- streams in memory ---- */
 
-typedef struct Buffer {
-        uint8_t *data;
-        size_t len, cap;
-} Buffer;
-
-static int buffer_write(void *user, const void *buf, size_t len)
-{
-        Buffer *b = user;
-
-        if (b->len + len > b->cap) {
-                b->cap = (b->len + len) * 2;
-                b->data = realloc(b->data, b->cap);
-                if (!b->data)
-                        exit(99);
-        }
-        memcpy(b->data + b->len, buf, len);
-        b->len += len;
-        return 0;
-}
-
 /* Reads a buffer up to `end` (a cut link), in odd-sized pieces. */
 typedef struct Reader {
         const uint8_t *data;
@@ -131,10 +112,10 @@ static int on_durable(void *user, uint64_t index, uint64_t records)
         return 0;
 }
 
-static int send(Vol *v, uint32_t from, uint32_t to, bool resume, uint64_t after, Buffer *out,
+static int send(Vol *v, uint32_t from, uint32_t to, bool resume, uint64_t after, MemBuf *out,
                 SsStreamStats *st)
 {
-        SsStreamSendOptions o = { .write = buffer_write,
+        SsStreamSendOptions o = { .write = membuf_write,
                                   .user = out,
                                   .zstd_level = 3,
                                   .resume = resume,
@@ -222,7 +203,7 @@ static void make_source(Vol *src, uint32_t *ret_a, uint32_t *ret_b)
 /* A target holding monday, received in full from the source. */
 static uint32_t make_target(Vol *tgt, Vol *src, uint32_t a, const char *name)
 {
-        Buffer full = { 0 };
+        MemBuf full = { 0 };
         Durable d = { 0 };
         uint32_t id = 0;
         vol_new(tgt, name, source_uuid, CHUNK);
@@ -236,7 +217,7 @@ static void test_full(void)
 {
         Vol src, tgt;
         uint32_t a, b, id = 0;
-        Buffer buf = { 0 };
+        MemBuf buf = { 0 };
         SsStreamStats st;
         SsSnapshotInfo info;
         Durable d = { 0 };
@@ -273,7 +254,7 @@ static void test_incremental(void)
 {
         Vol src, tgt;
         uint32_t a, b, ta, tb = 0;
-        Buffer buf = { 0 };
+        MemBuf buf = { 0 };
         SsStreamStats st;
         Durable d = { 0 };
 
@@ -285,9 +266,9 @@ static void test_incremental(void)
         CHECK(snapshot_count(&tgt) == 2);
         /* A known base digest gives the same answer as reading the base. */
         SsStreamDigest base;
-        Buffer again = { 0 };
+        MemBuf again = { 0 };
         CHECK(ss_snapshot_digest(src.s, a, &base) == 0);
-        SsStreamSendOptions o = { .write = buffer_write, .user = &again, .from_digest = &base };
+        SsStreamSendOptions o = { .write = membuf_write, .user = &again, .from_digest = &base };
         SsStreamStats st2;
         CHECK(ss_stream_send(src.s, a, b, &o, &st2) == 0);
         CHECK(st2.digest.lo == st.digest.lo && st2.digest.hi == st.digest.hi);
@@ -319,7 +300,7 @@ static void test_incremental(void)
 }
 
 /* Offsets just past each resume point of a stream. */
-static size_t resume_offsets(const Buffer *b, size_t *out, size_t max)
+static size_t resume_offsets(const MemBuf *b, size_t *out, size_t max)
 {
         SsStreamHeader h;
         SsStreamParser p;
@@ -349,7 +330,7 @@ static void resume_case(bool incremental)
 {
         Vol src, tgt;
         uint32_t a, b, id;
-        Buffer buf = { 0 }, rest = { 0 };
+        MemBuf buf = { 0 }, rest = { 0 };
         size_t cuts[256], ncuts;
         uint64_t resent = 0, total = 0;
 
@@ -438,7 +419,7 @@ static void reseal_header(uint8_t *h)
 }
 
 /* Offset of the first record of a type. */
-static size_t first_record(const Buffer *b, uint32_t type)
+static size_t first_record(const MemBuf *b, uint32_t type)
 {
         size_t at = SS_STREAM_HEADER_SIZE;
         while (at + 8 <= b->len && le32_get(b->data + at) != type)
@@ -450,7 +431,7 @@ static void test_refused(void)
 {
         Vol src, tgt, other;
         uint32_t a, b, ta, id;
-        Buffer buf = { 0 }, full = { 0 };
+        MemBuf buf = { 0 }, full = { 0 };
         uint8_t *copy;
         Rng r = { seed ^ 0x5eed };
 

@@ -20,6 +20,7 @@
 #include <xxhash.h>
 
 #include "internal.h"
+#include "membuf.h"
 #include "memdev.h"
 #include "stream-format.h"
 
@@ -713,30 +714,10 @@ static void gen_store_images(void)
 
 /* ---- replication streams (fuzz-stream) ---- */
 
-typedef struct Buffer {
-        uint8_t *data;
-        size_t len, cap;
-} Buffer;
-
-static int buffer_write(void *user, const void *buf, size_t len)
-{
-        Buffer *b = user;
-
-        if (b->len + len > b->cap) {
-                b->cap = (b->len + len) * 2;
-                b->data = realloc(b->data, b->cap);
-                if (!b->data)
-                        exit(1);
-        }
-        memcpy(b->data + b->len, buf, len);
-        b->len += len;
-        return 0;
-}
-
 static void stream_emit(Image *im, const char *name, uint32_t from, uint32_t to, bool resume,
-                        uint64_t after, Buffer *ret)
+                        uint64_t after, MemBuf *ret)
 {
-        SsStreamSendOptions o = { .write = buffer_write,
+        SsStreamSendOptions o = { .write = membuf_write,
                                   .user = ret,
                                   .zstd_level = 3,
                                   .resume = resume,
@@ -749,7 +730,7 @@ static void stream_emit(Image *im, const char *name, uint32_t from, uint32_t to,
 }
 
 /* A copy of the stream with one change, written as a known-bad sample. */
-static void stream_mutant(const Buffer *b, const char *name, size_t at, uint8_t xor, size_t len)
+static void stream_mutant(const MemBuf *b, const char *name, size_t at, uint8_t xor, size_t len)
 {
         uint8_t *copy = malloc(b->len);
 
@@ -768,7 +749,7 @@ static void gen_streams(void)
         SsCreateOptions c = { .volume_name = "fuzz",
                               .chunk_size = IMG_CHUNK,
                               .volume_uuid = vuuid };
-        Buffer full = { 0 }, incr = { 0 }, other = { 0 };
+        MemBuf full = { 0 }, incr = { 0 }, other = { 0 };
         uint8_t *buf = ss_alloc_io_buffer(IMG_CHUNK);
         Image im;
         uint32_t a, b;
@@ -794,7 +775,7 @@ static void gen_streams(void)
         stream_emit(&im, "valid-full", 0, a, false, 0, &full);
         stream_emit(&im, "valid-incremental", a, b, false, 0, &incr);
         stream_emit(&im, "valid-full-resumed", 0, b, true, 3, &other);
-        SsStreamSendOptions plain = { .write = buffer_write, .user = &other };
+        SsStreamSendOptions plain = { .write = membuf_write, .user = &other };
         other.len = 0;
         img_check(ss_stream_send(im.s, a, b, &plain, NULL), "uncompressed");
         write_sample("stream", "valid-incremental-uncompressed", other.data, other.len);
@@ -815,8 +796,8 @@ static void gen_streams(void)
         stream_mutant(&incr, "bad-incremental-truncated", 0, 0, incr.len * 2 / 3);
         /* A valid stream with one byte after its trailer. */
         other.len = 0;
-        buffer_write(&other, full.data, full.len);
-        buffer_write(&other, "x", 1);
+        membuf_write(&other, full.data, full.len);
+        membuf_write(&other, "x", 1);
         write_sample("stream", "bad-trailing-byte", other.data, other.len);
 
         img_close(&im);
