@@ -54,7 +54,8 @@ typedef struct Vol {
         SsStore *s;
 } Vol;
 
-static void vol_new(Vol *v, const char *name, const uint8_t *uuid, uint32_t chunk)
+static void vol_new_sized(Vol *v, const char *name, const uint8_t *uuid, uint32_t chunk,
+                          uint64_t origin_size)
 {
         snprintf(v->origin_path, sizeof(v->origin_path), "%s/%s.origin", workdir, name);
         snprintf(v->store_path, sizeof(v->store_path), "%s/%s.store", workdir, name);
@@ -62,7 +63,7 @@ static void vol_new(Vol *v, const char *name, const uint8_t *uuid, uint32_t chun
         unlink(v->store_path);
         for (int i = 0; i < 2; i++) {
                 int fd = open(i ? v->store_path : v->origin_path, O_RDWR | O_CREAT, 0600);
-                CHECK(fd >= 0 && ftruncate(fd, i ? STORE_SIZE : ORIGIN_SIZE) == 0);
+                CHECK(fd >= 0 && ftruncate(fd, i ? STORE_SIZE : (off_t)origin_size) == 0);
                 close(fd);
         }
         CHECK(ss_blockdev_open_file(v->origin_path, SS_BLOCKDEV_BUFFERED, &v->origin) == 0);
@@ -70,6 +71,11 @@ static void vol_new(Vol *v, const char *name, const uint8_t *uuid, uint32_t chun
         SsCreateOptions c = { .volume_name = "vol", .volume_uuid = uuid, .chunk_size = chunk };
         CHECK(ss_store_create(v->origin, v->store, &c) == 0);
         CHECK(ss_store_open(v->origin, v->store, NULL, &v->s) == 0);
+}
+
+static void vol_new(Vol *v, const char *name, const uint8_t *uuid, uint32_t chunk)
+{
+        vol_new_sized(v, name, uuid, chunk, ORIGIN_SIZE);
 }
 
 static void vol_free(Vol *v)
@@ -541,6 +547,52 @@ static void test_refused(void)
         vol_free(&src);
 }
 
+/* An image whose last chunk is partial: its bytes past the end travel as
+ * zeros, and a stream with data there is refused. */
+static void test_partial_chunk(void)
+{
+        const uint64_t size = 10 * CHUNK + 2048;
+        static uint8_t data[CHUNK], got[CHUNK];
+        Vol src, tgt;
+        uint32_t a, id = 0;
+        MemBuf buf = { 0 };
+        Durable d = { 0 };
+        Rng r = { seed };
+
+        vol_new_sized(&src, "partial-source", source_uuid, CHUNK, size);
+        vol_new_sized(&tgt, "partial-target", source_uuid, CHUNK, size);
+        for (size_t i = 0; i < CHUNK; i++)
+                data[i] = (uint8_t)rng_u64(&r);
+        CHECK(ss_origin_write(src.s, data, 3 * CHUNK, CHUNK) == 0);
+        CHECK(ss_origin_write(src.s, data, 10 * CHUNK, 2048) == 0);
+        CHECK(ss_snapshot_create_at(src.s, "monday", 0, 0, MONDAY, &a) == 0);
+        SsStreamSendOptions o = { .write = membuf_write, .user = &buf }; /* uncompressed */
+        CHECK(ss_stream_send(src.s, 0, a, &o, NULL) == 0);
+        CHECK(receive(&tgt, buf.data, buf.len, false, 0, &d, &id) == 0);
+        CHECK(ss_snapshot_read(tgt.s, id, got, 10 * CHUNK, 2048) == 0 && !memcmp(got, data, 2048));
+        CHECK(ss_snapshot_read(tgt.s, id, got, 3 * CHUNK, CHUNK) == 0 && !memcmp(got, data, CHUNK));
+        SsStreamDigest ds, dt;
+        CHECK(ss_snapshot_digest(src.s, a, &ds) == 0 && ss_snapshot_digest(tgt.s, id, &dt) == 0);
+        CHECK(ds.lo == dt.lo && ds.hi == dt.hi);
+
+        /* The last chunk's record with a byte set past the end, all checks redone. */
+        size_t at = SS_STREAM_HEADER_SIZE;
+        while (at < buf.len &&
+               !(le32_get(buf.data + at) == SS_REC_CHUNK && le64_get(buf.data + at + 8) == 10))
+                at += SS_REC_PREFIX_SIZE + le32_get(buf.data + at + 4);
+        CHECK(at < buf.len && le32_get(buf.data + at + 24) == SS_COMPRESS_NONE);
+        uint8_t *plain = buf.data + at + SS_REC_CHUNK_SIZE;
+        plain[CHUNK - 1] = 1;
+        le64_put(buf.data + at + 16, XXH3_64bits(plain, CHUNK));
+        reseal_record(buf.data + at, SS_REC_CHUNK_SIZE);
+        vol_free(&tgt);
+        vol_new_sized(&tgt, "partial-target", source_uuid, CHUNK, size);
+        expect_refused(&tgt, NULL, 0, 0, buf.data, buf.len, -EBADMSG, "past the image's end");
+        free(buf.data);
+        vol_free(&tgt);
+        vol_free(&src);
+}
+
 static void run(const char *name, void (*fn)(void))
 {
         struct timespec t0, t1;
@@ -573,6 +625,7 @@ int main(void)
         run("incremental", test_incremental);
         run("resume", test_resume);
         run("refused", test_refused);
+        run("partial chunk", test_partial_chunk);
         rmdir(workdir);
         if (failures) {
                 fprintf(stderr, "%d failures (seed=%llu)\n", failures, (unsigned long long)seed);
