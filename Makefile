@@ -17,7 +17,7 @@
 BUILDDIR ?= build
 FUZZDIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZERS = superblock node snapshot store
+FUZZERS = superblock node snapshot store stream
 MESON ?= meson
 CLANG_FORMAT ?= clang-format
 

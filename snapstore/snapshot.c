@@ -52,6 +52,12 @@ static int check_new_name(SsStore *s, const char *name)
 int ss_snapshot_create(SsStore *s, const char *name, uint32_t flags, int32_t priority,
                        uint32_t *ret_id)
 {
+        return ss_snapshot_create_at(s, name, flags, priority, time(NULL), ret_id);
+}
+
+int ss_snapshot_create_at(SsStore *s, const char *name, uint32_t flags, int32_t priority,
+                          int64_t ctime, uint32_t *ret_id)
+{
         SsSnapshotInfo info = { 0 };
         int r = store_writable(s);
         if (r < 0)
@@ -71,7 +77,7 @@ int ss_snapshot_create(SsStore *s, const char *name, uint32_t flags, int32_t pri
         info.id = s->sb.next_snapshot;
         info.flags = flags;
         info.priority = priority;
-        info.ctime = time(NULL);
+        info.ctime = ctime;
         info.origin_size = s->sb.origin_size;
         /* The snapshot holds every origin write that returned before it:
          * those still in the origin device's cache become durable first,

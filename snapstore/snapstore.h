@@ -205,6 +205,10 @@ int ss_store_grow(SsStore *s, uint64_t new_store_size);
  * (see Durability above). */
 int ss_snapshot_create(SsStore *s, const char *name, uint32_t flags, int32_t priority,
                        uint32_t *ret_id);
+/* The same with a given creation time (seconds since the epoch): a
+ * replica's snapshot keeps the time its source took it. */
+int ss_snapshot_create_at(SsStore *s, const char *name, uint32_t flags, int32_t priority,
+                          int64_t ctime, uint32_t *ret_id);
 int ss_snapshot_delete(SsStore *s, uint32_t id);
 int ss_snapshot_rename(SsStore *s, uint32_t id, const char *name);
 int ss_snapshot_set_priority(SsStore *s, uint32_t id, int32_t priority);

@@ -20,7 +20,9 @@
 #include <xxhash.h>
 
 #include "internal.h"
+#include "membuf.h"
 #include "memdev.h"
+#include "stream-format.h"
 
 static const char *out_root;
 static int failures;
@@ -710,6 +712,102 @@ static void gen_store_images(void)
         free(buf);
 }
 
+/* ---- replication streams (fuzz-stream) ---- */
+
+static void stream_emit(Image *im, const char *name, uint32_t from, uint32_t to, bool resume,
+                        uint64_t after, MemBuf *ret)
+{
+        SsStreamSendOptions o = { .write = membuf_write,
+                                  .user = ret,
+                                  .zstd_level = 3,
+                                  .resume = resume,
+                                  .resume_after = after,
+                                  .resume_every_records = 2 };
+
+        ret->len = 0;
+        img_check(ss_stream_send(im->s, from, to, &o, NULL), name);
+        write_sample("stream", name, ret->data, ret->len);
+}
+
+/* A copy of the stream with one change, written as a known-bad sample. */
+static void stream_mutant(const MemBuf *b, const char *name, size_t at, uint8_t xor, size_t len)
+{
+        uint8_t *copy = malloc(b->len);
+
+        if (!copy)
+                exit(1);
+        memcpy(copy, b->data, b->len);
+        if (at < len)
+                copy[at] ^= xor;
+        write_sample("stream", name, copy, len);
+        free(copy);
+}
+
+static void gen_streams(void)
+{
+        static const uint8_t vuuid[16] = { 0x76, 0x6f, 0x6c, 0x75, 0x6d, 0x65, 0x00, 0x02 };
+        SsCreateOptions c = { .volume_name = "fuzz",
+                              .chunk_size = IMG_CHUNK,
+                              .volume_uuid = vuuid };
+        MemBuf full = { 0 }, incr = { 0 }, other = { 0 };
+        uint8_t *buf = ss_alloc_io_buffer(IMG_CHUNK);
+        Image im;
+        uint32_t a, b;
+
+        im.origin = memdev_new("origin", IMG_ORIGIN);
+        im.store = memdev_new("store", (uint64_t)IMG_STORE_BLOCKS * SS_BLOCK_SIZE);
+        if (!im.origin || !im.store || !buf)
+                exit(1);
+        img_check(ss_store_create(&im.origin->dev, &im.store->dev, &c), "create");
+        img_check(ss_store_open(&im.origin->dev, &im.store->dev, NULL, &im.s), "open");
+        /* Chunks 0-3 and 8 written (one compressible, one not), the rest holes. */
+        for (uint64_t i = 0; i < 4; i++)
+                img_write(&im, i, (uint8_t)(0x10 + i));
+        for (size_t i = 0; i < IMG_CHUNK; i++)
+                buf[i] = (uint8_t)(i * 2654435761u >> 13);
+        img_check(ss_origin_write(im.s, buf, 8 * IMG_CHUNK, IMG_CHUNK), "origin write");
+        img_check(ss_snapshot_create_at(im.s, "monday", 0, 0, 1700000000, &a), "snapshot a");
+        img_write(&im, 2, 0x22);
+        img_write(&im, 3, 0);
+        img_write(&im, 12, 0x33);
+        img_check(ss_snapshot_create_at(im.s, "tuesday", 0, 0, 1700086400, &b), "snapshot b");
+
+        stream_emit(&im, "valid-full", 0, a, false, 0, &full);
+        stream_emit(&im, "valid-incremental", a, b, false, 0, &incr);
+        stream_emit(&im, "valid-full-resumed", 0, b, true, 3, &other);
+        SsStreamSendOptions plain = { .write = membuf_write, .user = &other };
+        other.len = 0;
+        img_check(ss_stream_send(im.s, a, b, &plain, NULL), "uncompressed");
+        write_sample("stream", "valid-incremental-uncompressed", other.data, other.len);
+
+        stream_mutant(&full, "bad-empty", 0, 0, 0);
+        stream_mutant(&full, "bad-magic", 0, 0x01, full.len);
+        stream_mutant(&full, "bad-version", 8, 0x02, full.len);
+        stream_mutant(&full, "bad-header-checksum", 40, 0x01, full.len);
+        stream_mutant(&full, "bad-truncated-header", 0, 0, 100);
+        stream_mutant(&full, "bad-truncated-record", 0, 0, SS_STREAM_HEADER_SIZE + 20);
+        stream_mutant(&full, "bad-no-trailer", 0, 0, full.len - SS_REC_TRAILER_SIZE);
+        stream_mutant(&full, "bad-truncated-last-byte", 0, 0, full.len - 1);
+        stream_mutant(&full, "bad-record-type", SS_STREAM_HEADER_SIZE, 0x40, full.len);
+        stream_mutant(&full, "bad-record-check", SS_STREAM_HEADER_SIZE + 8, 0x01, full.len);
+        stream_mutant(&full, "bad-payload-bit", SS_STREAM_HEADER_SIZE + 50, 0x08, full.len);
+        stream_mutant(&full, "bad-trailer-bit", full.len - 20, 0x01, full.len);
+        stream_mutant(&incr, "bad-incremental-payload-bit", incr.len / 2, 0x80, incr.len);
+        stream_mutant(&incr, "bad-incremental-truncated", 0, 0, incr.len * 2 / 3);
+        /* A valid stream with one byte after its trailer. */
+        other.len = 0;
+        membuf_write(&other, full.data, full.len);
+        membuf_write(&other, "x", 1);
+        write_sample("stream", "bad-trailing-byte", other.data, other.len);
+
+        img_close(&im);
+        img_free(&im);
+        free(full.data);
+        free(incr.data);
+        free(other.data);
+        free(buf);
+}
+
 int main(int argc, char **argv)
 {
         if (argc != 2) {
@@ -722,6 +820,7 @@ int main(int argc, char **argv)
         gen_nodes();
         gen_snapshots();
         gen_store_images();
+        gen_streams();
         if (failures) {
                 fprintf(stderr, "gen-corpus: %d valid samples did not round-trip\n", failures);
                 return 1;
