@@ -504,7 +504,7 @@ char *zuma_mounter_describe(ZumaMounter *self)
 void zuma_mounter_shutdown(ZumaMounter *self)
 {
         g_autoptr(GList) mounts = NULL;
-        g_autoptr(GHashTable) uuids = g_hash_table_new(g_str_hash, g_str_equal);
+        g_autoptr(GHashTable) uuids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         GHashTableIter iter;
         ZumaMount *mount;
         const char *uuid;
@@ -521,9 +521,6 @@ void zuma_mounter_shutdown(ZumaMounter *self)
                 if (!zuma_mounter_unmount_volume(self, uuid, ZUMA_MOUNT_WHOLE_VOLUME, &error))
                         g_warning("%s; left mounted", error->message);
         }
-        g_hash_table_iter_init(&iter, uuids);
-        while (g_hash_table_iter_next(&iter, (gpointer *)&uuid, NULL))
-                g_free((char *)uuid);
         zuma_mount_views_sync(self);
         /* The detaches are on their way before the connection closes. */
         g_dbus_connection_flush_sync(self->connection, NULL, NULL);
