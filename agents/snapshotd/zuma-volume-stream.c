@@ -128,6 +128,7 @@ static gpointer send_thread(gpointer data)
                 .zstd_level = s->send.zstd_level,
                 .resume = s->send.resume,
                 .resume_after = s->send.resume_after,
+                .resume_every_records = s->send.resume_every_records,
                 .from_digest = s->have_from_digest ? &s->from_digest : NULL,
         };
         int r = zuma_engine_stream_send(s->engine, s->from_id, s->to_id, &options, &s->stats);

@@ -175,6 +175,9 @@ typedef struct ZumaStreamSendOptions {
         int zstd_level;        /* 0: chunks go uncompressed; 1..19 */
         gboolean resume;       /* only the chunks above resume_after */
         guint64 resume_after;  /* the receiver's durable index (its resume point) */
+        /* A resume point after this many chunk and zero records; 0: the
+         * engine's default (1024). */
+        guint32 resume_every_records;
 } ZumaStreamSendOptions;
 
 /* The stream of snapshot to_name: the chunks changed since from_name, or
