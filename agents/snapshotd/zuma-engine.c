@@ -156,8 +156,8 @@ struct ZumaEngine {
         EngineLocks locks; /* the lock descriptors of regular files */
         gint refs;
         gboolean closed;
-        gint damaged; /* atomic: zuma_engine_is_damaged() */
-        char *damage; /* under lock: the first damage found */
+        gint damaged;               /* atomic: zuma_engine_is_damaged() */
+        char *damage;               /* under lock: the first damage found */
         gint origin_writes_refused; /* atomic: a stream is being received */
 };
 
@@ -743,9 +743,8 @@ int zuma_engine_origin_write(ZumaEngine *engine, const void *buf, guint64 offset
         zuma_engine_gate_shared(engine);
         if (g_atomic_int_get(&engine->origin_writes_refused)) {
                 zuma_engine_ungate_shared(engine);
-                fault_set(ret_fault,
-                          "origin write refused: a replication stream is being received", -EBUSY,
-                          NULL);
+                fault_set(ret_fault, "origin write refused: a replication stream is being received",
+                          -EBUSY, NULL);
                 return -EBUSY;
         }
         g_mutex_lock(&engine->lock);

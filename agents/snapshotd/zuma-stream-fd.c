@@ -74,7 +74,7 @@ static int wait_ready(ZumaStreamFd *stream, short events)
                 r = poll(fds, fds[1].fd >= 0 ? 2 : 1, -1);
         while (r < 0 && errno == EINTR);
         if (r < 0)
-                return -errno;
+                return stream->failed = -errno;
         if (g_cancellable_is_cancelled(stream->cancellable))
                 return -ECANCELED;
         return 0;
@@ -94,7 +94,7 @@ int zuma_stream_fd_read(void *user, void *buf, size_t len)
                 if (n >= 0)
                         break;
                 if (errno != EINTR && errno != EAGAIN)
-                        return -errno;
+                        return stream->failed = -errno;
         }
         __atomic_add_fetch(&stream->bytes, (guint64)n, __ATOMIC_RELAXED);
         return (int)n;
@@ -115,7 +115,7 @@ int zuma_stream_fd_write(void *user, const void *buf, size_t len)
                 if (n < 0) {
                         if (errno == EINTR || errno == EAGAIN)
                                 continue;
-                        return -errno;
+                        return stream->failed = -errno;
                 }
                 p += n;
                 len -= (size_t)n;

@@ -27,6 +27,9 @@ typedef struct ZumaStreamFd {
         /* Bytes moved so far; read with zuma_stream_fd_get_bytes() from
          * any thread. */
         guint64 bytes;
+        /* The -errno of the read or write that failed (not a
+         * cancellation), else 0: the engine knows only the number. */
+        int failed;
 } ZumaStreamFd;
 
 /* The engine's SsStreamReadFn and SsStreamWriteFn (stream.h) on a

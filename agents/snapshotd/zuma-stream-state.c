@@ -52,8 +52,8 @@ void zuma_receive_point_load(const char *dir, const char *volume_uuid, ZumaRecei
                 point.records = g_key_file_get_uint64(file, RECEIVE_GROUP, "Records", &error);
         if (error || !copy_name(point.to_name, to_name) || !copy_name(point.from_name, from_name) ||
             !point.to_name[0]) {
-                g_warning("%s: not a receive point (%s); the next stream starts from scratch",
-                          path, error ? error->message : "a name is missing or too long");
+                g_warning("%s: not a receive point (%s); the next stream starts from scratch", path,
+                          error ? error->message : "a name is missing or too long");
                 return;
         }
         *ret_point = point;

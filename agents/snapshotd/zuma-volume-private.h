@@ -78,10 +78,10 @@ struct _ZumaVolume {
         GHashTable *stream_holds;
         SsStreamStats last_stream_stats; /* zuma_volume_get_last_stream_stats() */
         gboolean has_last_stream_stats;
-        guint refresh_id;           /* periodic store figures and thresholds */
-        guint cleanup_id;           /* frees deleted snapshots' space */
-        gboolean cleanup_broken;    /* a cleanup step failed: no retry until restart */
-        guint usage_level;          /* highest usage threshold crossed: 0, 80, 90, 95 */
+        guint refresh_id;        /* periodic store figures and thresholds */
+        guint cleanup_id;        /* frees deleted snapshots' space */
+        gboolean cleanup_broken; /* a cleanup step failed: no retry until restart */
+        guint usage_level;       /* highest usage threshold crossed: 0, 80, 90, 95 */
         /* Growth of the used space (zuma-usage-rate.h), and what the
          * properties show of it: published at most every
          * USAGE_RATE_PUBLISH_US, rounded. */

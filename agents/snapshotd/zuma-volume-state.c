@@ -502,14 +502,16 @@ gboolean volume_require_no_receive(ZumaVolume *self, const char *what_next, GErr
 
 void volume_hold_snapshot(ZumaVolume *self, guint32 id)
 {
-        guint held = GPOINTER_TO_UINT(g_hash_table_lookup(self->stream_holds, GUINT_TO_POINTER(id)));
+        guint held =
+                GPOINTER_TO_UINT(g_hash_table_lookup(self->stream_holds, GUINT_TO_POINTER(id)));
 
         g_hash_table_insert(self->stream_holds, GUINT_TO_POINTER(id), GUINT_TO_POINTER(held + 1));
 }
 
 void volume_release_snapshot(ZumaVolume *self, guint32 id)
 {
-        guint held = GPOINTER_TO_UINT(g_hash_table_lookup(self->stream_holds, GUINT_TO_POINTER(id)));
+        guint held =
+                GPOINTER_TO_UINT(g_hash_table_lookup(self->stream_holds, GUINT_TO_POINTER(id)));
 
         g_return_if_fail(held > 0);
         if (held == 1)

@@ -112,9 +112,16 @@ static void hold(StreamJob *s, guint32 id)
 static void thread_failed(StreamJob *s, int r, const char *what)
 {
         s->r = r;
-        if (!s->failure)
-                s->failure = r == -ECANCELED ? g_strdup_printf("%s: cancelled", what)
-                                             : g_strdup_printf("%s: %s", what, ss_last_error());
+        if (s->failure)
+                return;
+        if (r == -ECANCELED)
+                s->failure = g_strdup_printf("%s: cancelled", what);
+        else if (s->io.failed == r)
+                s->failure = g_strdup_printf("%s: the stream's file descriptor: %s%s", what,
+                                             g_strerror(-r),
+                                             r == -EPIPE ? " (the reader closed it)" : "");
+        else
+                s->failure = g_strdup_printf("%s: %s", what, ss_last_error());
 }
 
 /* --- the worker threads --- */
@@ -149,16 +156,17 @@ static gpointer header_thread(gpointer data)
 
                 if (n < 0) {
                         s->r = n;
-                        s->failure = g_strdup_printf("cannot read the stream header: %s",
-                                                     n == -ECANCELED ? "cancelled"
-                                                                     : g_strerror(-n));
+                        s->failure =
+                                g_strdup_printf("cannot read the stream header: %s",
+                                                n == -ECANCELED ? "cancelled" : g_strerror(-n));
                         break;
                 }
                 if (n == 0) {
                         s->r = -EBADMSG;
-                        s->failure = g_strdup_printf("stream is truncated: it ended after %" G_GSIZE_FORMAT
-                                                     " bytes of its %u-byte header",
-                                                     got, (unsigned)SS_STREAM_HEADER_SIZE);
+                        s->failure = g_strdup_printf(
+                                "stream is truncated: it ended after %" G_GSIZE_FORMAT
+                                " bytes of its %u-byte header",
+                                got, (unsigned)SS_STREAM_HEADER_SIZE);
                         break;
                 }
                 got += (gsize)n;
@@ -422,14 +430,13 @@ gboolean zuma_volume_send_stream(ZumaVolume *self, const char *from_name, const 
         if (from) {
                 s->from_id = snapshot_record_id(from);
                 hold(s, s->from_id);
-                s->have_from_digest = zuma_digest_cache_lookup(s->state_dir, s->volume_uuid,
-                                                               from_name, from->info.ctime,
-                                                               &s->from_digest);
+                s->have_from_digest = zuma_digest_cache_lookup(
+                        s->state_dir, s->volume_uuid, from_name, from->info.ctime, &s->from_digest);
         }
         *ret_job = start_job(s, "send-stream", send_thread);
         g_message("volume %s: sending %s%s%s%s (job %s)", self->config->name,
-                  from ? "the changes from " : "snapshot ", from ? from_name : "", from ? " to " : "",
-                  to_name, *ret_job);
+                  from ? "the changes from " : "snapshot ", from ? from_name : "",
+                  from ? " to " : "", to_name, *ret_job);
         return TRUE;
 }
 
@@ -492,11 +499,16 @@ static gboolean start_apply(StreamJob *s, GError **error)
                 ZumaSnapshotRecord *base = volume_find_snapshot(self, h.from.name, NULL);
 
                 if (!base || base->info.ctime != h.from.ctime) {
+                        g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc(h.from.ctime);
+                        g_autofree char *created =
+                                when ? g_date_time_format_iso8601(when)
+                                     : g_strdup_printf("%" G_GINT64_FORMAT, h.from.ctime);
+
                         g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_FOUND,
-                                    "volume %s has no snapshot %s of %" G_GINT64_FORMAT
-                                    ", the base of stream %s: send a full stream, or one from a "
-                                    "snapshot both sides hold",
-                                    volume_name(s), h.from.name, h.from.ctime, h.to.name);
+                                    "volume %s has no snapshot %s created %s, the base of stream "
+                                    "%s: send a full stream, or one from a snapshot both sides "
+                                    "hold",
+                                    volume_name(s), h.from.name, created, h.to.name);
                         return FALSE;
                 }
                 hold(s, snapshot_record_id(base));

@@ -172,9 +172,9 @@ gboolean zuma_volume_set_full_policy(ZumaVolume *self, const char *policy, GErro
  * whose Done counts the stream bytes moved; the figures of the last one
  * that succeeded are zuma_volume_get_last_stream_stats()'s. */
 typedef struct ZumaStreamSendOptions {
-        int zstd_level;        /* 0: chunks go uncompressed; 1..19 */
-        gboolean resume;       /* only the chunks above resume_after */
-        guint64 resume_after;  /* the receiver's durable index (its resume point) */
+        int zstd_level;       /* 0: chunks go uncompressed; 1..19 */
+        gboolean resume;      /* only the chunks above resume_after */
+        guint64 resume_after; /* the receiver's durable index (its resume point) */
         /* A resume point after this many chunk and zero records; 0: the
          * engine's default (1024). */
         guint32 resume_every_records;

@@ -171,9 +171,9 @@ static void write_chunk(Side *side, guint64 index, const guint8 *data)
         g_autofree guint8 *buf = ss_alloc_io_buffer(CHUNK);
 
         memcpy(buf, data, CHUNK);
-        g_assert_cmpint(zuma_engine_origin_write(side->volume->engine, buf, index * CHUNK, CHUNK,
-                                                 NULL),
-                        ==, 0);
+        g_assert_cmpint(
+                zuma_engine_origin_write(side->volume->engine, buf, index * CHUNK, CHUNK, NULL), ==,
+                0);
 }
 
 /* count random chunks rewritten with random bytes (some all zero). */
@@ -234,15 +234,14 @@ static void assert_same_snapshot(Fixture *f, const char *name)
 
         g_assert_cmpint(si->ctime, ==, di->ctime);
         for (guint64 off = 0; off < ORIGIN_SIZE; off += MiB) {
-                g_assert_cmpint(zuma_engine_snapshot_read(f->src.volume->engine, si->id, a, off,
-                                                          MiB, NULL),
-                                ==, 0);
-                g_assert_cmpint(zuma_engine_snapshot_read(f->dst.volume->engine, di->id, b, off,
-                                                          MiB, NULL),
-                                ==, 0);
+                g_assert_cmpint(
+                        zuma_engine_snapshot_read(f->src.volume->engine, si->id, a, off, MiB, NULL),
+                        ==, 0);
+                g_assert_cmpint(
+                        zuma_engine_snapshot_read(f->dst.volume->engine, di->id, b, off, MiB, NULL),
+                        ==, 0);
                 if (memcmp(a, b, MiB) != 0)
-                        g_error("snapshot %s differs in the MiB at %" G_GUINT64_FORMAT
-                                " (seed %u)",
+                        g_error("snapshot %s differs in the MiB at %" G_GUINT64_FORMAT " (seed %u)",
                                 name, off, test_seed);
         }
 }
@@ -504,6 +503,7 @@ static void test_cut_and_resume(Fixture *f, gconstpointer data)
         cut = whole.bytes / 2 + g_rand_int_range(f->rand, 0, (gint32)(whole.bytes / 4));
         transfer(f, NULL, "s1", &send, FALSE, cut, &t);
         g_assert_nonnull(t.send_failure);
+        g_assert_nonnull(strstr(t.send_failure, "Broken pipe"));
         g_assert_nonnull(t.receive_failure);
         g_test_message("cut after %" G_GUINT64_FORMAT " of %" G_GUINT64_FORMAT
                        " bytes; receiver: %s",
@@ -640,8 +640,8 @@ static void test_receive_protects(Fixture *f, gconstpointer data)
         scribble(f, &f->src, 30);
         snapshot(&f->src, "s2");
         fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        g_assert_true(zuma_volume_send_stream(f->src.volume, "s1", "s2", fd, &send, &send_job,
-                                              &error));
+        g_assert_true(
+                zuma_volume_send_stream(f->src.volume, "s1", "s2", fd, &send, &send_job, &error));
         g_assert_no_error(error);
         close(fd);
         wait_jobs(f, send_job, NULL);
@@ -676,12 +676,11 @@ static void test_receive_protects(Fixture *f, gconstpointer data)
         g_assert_false(zuma_volume_resize(f->dst.volume, TRUE, FALSE, &other, &error));
         g_assert_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY);
         g_clear_error(&error);
-        g_assert_false(zuma_volume_create_snapshot(f->dst.volume, "x", 0, 0, &other, &name,
-                                                   &error));
+        g_assert_false(
+                zuma_volume_create_snapshot(f->dst.volume, "x", 0, 0, &other, &name, &error));
         g_assert_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY);
         g_clear_error(&error);
-        g_assert_false(
-                zuma_volume_receive_stream(f->dst.volume, fds[1], &receive, &other, &error));
+        g_assert_false(zuma_volume_receive_stream(f->dst.volume, fds[1], &receive, &other, &error));
         g_assert_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY);
         g_clear_error(&error);
 
@@ -716,8 +715,8 @@ static void test_bad_fd(Fixture *f, gconstpointer data)
         int fds[2];
 
         snapshot(&f->src, "s1");
-        g_assert_false(zuma_volume_send_stream(f->src.volume, NULL, "s1", null_fd, &send, &path,
-                                               &error));
+        g_assert_false(
+                zuma_volume_send_stream(f->src.volume, NULL, "s1", null_fd, &send, &path, &error));
         g_assert_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT);
         g_assert_nonnull(strstr(error->message, "character device"));
         g_clear_error(&error);
@@ -783,10 +782,9 @@ int main(int argc, char **argv)
                    fixture_tear_down);
         g_test_add("/stream/wrong-or-deleted-base", Fixture, NULL, fixture_set_up,
                    test_wrong_or_deleted_base, fixture_tear_down);
-        g_test_add("/stream/receive-protects", Fixture, NULL, fixture_set_up,
-                   test_receive_protects, fixture_tear_down);
-        g_test_add("/stream/bad-fd", Fixture, NULL, fixture_set_up, test_bad_fd,
+        g_test_add("/stream/receive-protects", Fixture, NULL, fixture_set_up, test_receive_protects,
                    fixture_tear_down);
+        g_test_add("/stream/bad-fd", Fixture, NULL, fixture_set_up, test_bad_fd, fixture_tear_down);
         g_test_add("/stream/digest-job", Fixture, NULL, fixture_set_up, test_digest_job,
                    fixture_tear_down);
         return g_test_run();
