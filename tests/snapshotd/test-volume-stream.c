@@ -377,6 +377,26 @@ static void transfer_ok(Fixture *f, const char *from, const char *to,
         transfer_clear(&t);
 }
 
+/* src sends from → to into a regular file; returns its path. */
+static char *send_to_file(Fixture *f, const char *from, const char *to,
+                          const ZumaStreamSendOptions *send, SsStreamStats *ret_stats)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree char *job_path = NULL;
+        char *path = g_build_filename(f->dir, "sent.stream", NULL);
+        int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+
+        g_assert_cmpint(fd, >=, 0);
+        g_assert_true(
+                zuma_volume_send_stream(f->src.volume, from, to, fd, send, &job_path, &error));
+        g_assert_no_error(error);
+        close(fd);
+        wait_jobs(f, job_path, NULL);
+        assert_job_succeeded(f, job_path);
+        g_assert_true(zuma_volume_get_last_stream_stats(f->src.volume, ret_stats));
+        return path;
+}
+
 static SsStreamDigest cached_digest(Side *side, const char *name)
 {
         g_autoptr(GError) error = NULL;
@@ -486,20 +506,7 @@ static void test_cut_and_resume(Fixture *f, gconstpointer data)
         scribble(f, &f->src, 1500);
         snapshot(&f->src, "s1");
         /* How long the whole stream is: once through a regular file. */
-        {
-                g_autofree char *path = g_build_filename(f->dir, "whole.stream", NULL);
-                g_autofree char *job_path = NULL;
-                int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-
-                g_assert_cmpint(fd, >=, 0);
-                g_assert_true(zuma_volume_send_stream(f->src.volume, NULL, "s1", fd, &send,
-                                                      &job_path, &error));
-                g_assert_no_error(error);
-                close(fd);
-                wait_jobs(f, job_path, NULL);
-                assert_job_succeeded(f, job_path);
-                g_assert_true(zuma_volume_get_last_stream_stats(f->src.volume, &whole));
-        }
+        g_free(send_to_file(f, NULL, "s1", &send, &whole));
         cut = whole.bytes / 2 + g_rand_int_range(f->rand, 0, (gint32)(whole.bytes / 4));
         transfer(f, NULL, "s1", &send, FALSE, cut, &t);
         g_assert_nonnull(t.send_failure);
@@ -623,8 +630,8 @@ static void test_receive_protects(Fixture *f, gconstpointer data)
 {
         ZumaStreamSendOptions send = { 0 };
         ZumaStreamReceiveOptions receive = { 0 };
-        g_autofree char *path = g_build_filename(f->dir, "incremental.stream", NULL);
-        g_autofree char *send_job = NULL, *receive_job = NULL, *other = NULL;
+        g_autofree char *path = NULL;
+        g_autofree char *receive_job = NULL, *other = NULL;
         g_autofree char *stream = NULL, *name = NULL;
         g_autofree guint8 *chunk = NULL;
         g_autoptr(GError) error = NULL;
@@ -632,20 +639,14 @@ static void test_receive_protects(Fixture *f, gconstpointer data)
         SsStreamStats stats;
         guint32 base;
         gint64 deadline;
-        int fds[2], fd;
+        int fds[2];
 
         scribble(f, &f->src, 50);
         snapshot(&f->src, "s1");
         transfer_ok(f, NULL, "s1", &send, FALSE, &stats);
         scribble(f, &f->src, 30);
         snapshot(&f->src, "s2");
-        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-        g_assert_true(
-                zuma_volume_send_stream(f->src.volume, "s1", "s2", fd, &send, &send_job, &error));
-        g_assert_no_error(error);
-        close(fd);
-        wait_jobs(f, send_job, NULL);
-        assert_job_succeeded(f, send_job);
+        path = send_to_file(f, "s1", "s2", &send, &stats);
         g_assert_true(g_file_get_contents(path, &stream, &length, &error));
         g_assert_cmpuint(length, >, 4 * KiB);
 
