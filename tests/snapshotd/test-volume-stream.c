@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include "zuma-bus-generated.h"
@@ -703,6 +704,79 @@ static void test_receive_protects(Fixture *f, gconstpointer data)
         g_assert_no_error(error);
 }
 
+typedef struct OriginWrite {
+        ZumaEngine *engine;
+        guint8 *chunk;
+        guint64 index;
+        gint result; /* atomic: 1 pending, else 0 or -errno */
+} OriginWrite;
+
+static gpointer origin_write_run(gpointer data)
+{
+        OriginWrite *w = data;
+
+        g_atomic_int_set(&w->result, zuma_engine_origin_write(w->engine, w->chunk, w->index * CHUNK,
+                                                              CHUNK, NULL));
+        return NULL;
+}
+
+/* A send whose reader stalls holds the engine lock only for its engine
+ * work: an origin write (with its copy-out) goes through meanwhile, and
+ * the stream still carries the snapshot as it was taken. */
+static void test_stalled_send_lets_origin_writes_through(Fixture *f, gconstpointer data)
+{
+        ZumaStreamSendOptions send = { 0 };
+        ZumaStreamReceiveOptions receive = { 0 };
+        g_autoptr(GError) error = NULL;
+        g_autofree char *send_job = NULL, *receive_job = NULL;
+        OriginWrite w = { .engine = f->src.volume->engine, .result = 1 };
+        GThread *writer;
+        gint64 deadline;
+        int fds[2], queued = 0;
+
+        scribble(f, &f->src, 400);
+        snapshot(&f->src, "s1");
+        g_assert_cmpint(pipe2(fds, O_CLOEXEC), ==, 0);
+        g_assert_true(zuma_volume_send_stream(f->src.volume, NULL, "s1", fds[1], &send, &send_job,
+                                              &error));
+        g_assert_no_error(error);
+        close(fds[1]);
+        /* Until the pipe holds most of what it can (16 pages, some part
+         * filled) and the sender waits on it. */
+        deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+        while (queued < 32 * (int)KiB) {
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                g_main_context_iteration(NULL, FALSE);
+                g_assert_cmpint(ioctl(fds[0], FIONREAD, &queued), ==, 0);
+        }
+        w.chunk = ss_alloc_io_buffer(CHUNK);
+        memset(w.chunk, 0xa5, CHUNK);
+        /* A chunk the stream has not reached yet: its copy-out must go
+         * to the store while the send waits. */
+        w.index = CHUNKS - 1;
+        writer = g_thread_new("origin-write", origin_write_run, &w);
+        deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
+        while (g_atomic_int_get(&w.result) == 1) {
+                if (g_get_monotonic_time() > deadline)
+                        g_error("an origin write waited 10 s behind a stalled send (seed %u)",
+                                test_seed);
+                g_main_context_iteration(NULL, FALSE);
+        }
+        g_thread_join(writer);
+        g_assert_cmpint(w.result, ==, 0);
+        g_assert_false(zuma_job_is_finished(job(f, send_job)));
+
+        g_assert_true(
+                zuma_volume_receive_stream(f->dst.volume, fds[0], &receive, &receive_job, &error));
+        g_assert_no_error(error);
+        close(fds[0]);
+        wait_jobs(f, send_job, receive_job);
+        assert_job_succeeded(f, send_job);
+        assert_job_succeeded(f, receive_job);
+        assert_same_snapshot(f, "s1");
+        free(w.chunk);
+}
+
 /* File descriptors that are not a pipe, a socket or a regular file, or
  * not open for the direction, are refused before any job starts. */
 static void test_bad_fd(Fixture *f, gconstpointer data)
@@ -785,6 +859,8 @@ int main(int argc, char **argv)
                    test_wrong_or_deleted_base, fixture_tear_down);
         g_test_add("/stream/receive-protects", Fixture, NULL, fixture_set_up, test_receive_protects,
                    fixture_tear_down);
+        g_test_add("/stream/stalled-send-lets-origin-writes-through", Fixture, NULL, fixture_set_up,
+                   test_stalled_send_lets_origin_writes_through, fixture_tear_down);
         g_test_add("/stream/bad-fd", Fixture, NULL, fixture_set_up, test_bad_fd, fixture_tear_down);
         g_test_add("/stream/digest-job", Fixture, NULL, fixture_set_up, test_digest_job,
                    fixture_tear_down);
