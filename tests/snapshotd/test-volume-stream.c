@@ -777,6 +777,44 @@ static void test_stalled_send_lets_origin_writes_through(Fixture *f, gconstpoint
         free(w.chunk);
 }
 
+/* Stopping a volume whose receive waits for a peer that sends nothing
+ * ends the job at once (the wait is cancelled, the thread joined), and the
+ * restarted volume takes origin writes and streams again. */
+static void test_stop_during_receive(Fixture *f, gconstpointer data)
+{
+        ZumaStreamSendOptions send = { 0 };
+        ZumaStreamReceiveOptions receive = { 0 };
+        g_autoptr(GError) error = NULL;
+        g_autofree char *receive_job = NULL, *failure = NULL;
+        g_autofree guint8 *chunk = ss_alloc_io_buffer(CHUNK);
+        SsStreamStats stats;
+        int fds[2];
+
+        g_assert_cmpint(pipe2(fds, O_CLOEXEC), ==, 0);
+        g_assert_true(
+                zuma_volume_receive_stream(f->dst.volume, fds[0], &receive, &receive_job, &error));
+        g_assert_no_error(error);
+        close(fds[0]);
+        g_main_context_iteration(NULL, FALSE);
+        g_assert_true(zuma_volume_stop(f->dst.volume, FALSE, "requested", &error));
+        g_assert_no_error(error);
+        g_assert_true(zuma_job_is_finished(job(f, receive_job)));
+        failure = job_failure(f, receive_job);
+        g_assert_nonnull(failure);
+        g_assert_nonnull(strstr(failure, "stopped"));
+        close(fds[1]);
+
+        g_assert_true(zuma_volume_start(f->dst.volume, 0, &error));
+        g_assert_no_error(error);
+        memset(chunk, 0x11, CHUNK);
+        g_assert_cmpint(zuma_engine_origin_write(f->dst.volume->engine, chunk, 0, CHUNK, NULL), ==,
+                        0);
+        scribble(f, &f->src, 20);
+        snapshot(&f->src, "s1");
+        transfer_ok(f, NULL, "s1", &send, FALSE, &stats);
+        assert_same_snapshot(f, "s1");
+}
+
 /* File descriptors that are not a pipe, a socket or a regular file, or
  * not open for the direction, are refused before any job starts. */
 static void test_bad_fd(Fixture *f, gconstpointer data)
@@ -861,6 +899,8 @@ int main(int argc, char **argv)
                    fixture_tear_down);
         g_test_add("/stream/stalled-send-lets-origin-writes-through", Fixture, NULL, fixture_set_up,
                    test_stalled_send_lets_origin_writes_through, fixture_tear_down);
+        g_test_add("/stream/stop-during-receive", Fixture, NULL, fixture_set_up,
+                   test_stop_during_receive, fixture_tear_down);
         g_test_add("/stream/bad-fd", Fixture, NULL, fixture_set_up, test_bad_fd, fixture_tear_down);
         g_test_add("/stream/digest-job", Fixture, NULL, fixture_set_up, test_digest_job,
                    fixture_tear_down);
