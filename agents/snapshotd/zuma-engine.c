@@ -156,8 +156,9 @@ struct ZumaEngine {
         EngineLocks locks; /* the lock descriptors of regular files */
         gint refs;
         gboolean closed;
-        gint damaged; /* atomic: zuma_engine_is_damaged() */
-        char *damage; /* under lock: the first damage found */
+        gint damaged;               /* atomic: zuma_engine_is_damaged() */
+        char *damage;               /* under lock: the first damage found */
+        gint origin_writes_refused; /* atomic: a stream is being received */
 };
 
 /* Writer preference, so that snapshot creation does not starve behind
@@ -740,6 +741,12 @@ int zuma_engine_origin_write(ZumaEngine *engine, const void *buf, guint64 offset
 
         fault_set(ret_fault, NULL, 0, NULL);
         zuma_engine_gate_shared(engine);
+        if (g_atomic_int_get(&engine->origin_writes_refused)) {
+                zuma_engine_ungate_shared(engine);
+                fault_set(ret_fault, "origin write refused: a replication stream is being received",
+                          -EBUSY, NULL);
+                return -EBUSY;
+        }
         g_mutex_lock(&engine->lock);
         r = engine->failed ? -EIO : ss_origin_prepare_write(engine->store, offset, length);
         if (r < 0 && !engine->failed)
@@ -863,4 +870,97 @@ int zuma_engine_snapshot_read(ZumaEngine *engine, guint32 id, void *buf, guint64
                 length -= (size_t)n;
         }
         return 0;
+}
+
+/* --- replication streams --- */
+
+/* The caller's callback, called with `lock` released (zuma-engine.h). */
+typedef struct UnlockedCall {
+        ZumaEngine *engine;
+        SsStreamWriteFn write;
+        SsStreamReadFn read;
+        void *user;
+} UnlockedCall;
+
+static int write_unlocked(void *user, const void *buf, size_t len)
+{
+        UnlockedCall *call = user;
+        int r;
+
+        g_mutex_unlock(&call->engine->lock);
+        r = call->write(call->user, buf, len);
+        g_mutex_lock(&call->engine->lock);
+        return r;
+}
+
+static int read_unlocked(void *user, void *buf, size_t len)
+{
+        UnlockedCall *call = user;
+        int r;
+
+        g_mutex_unlock(&call->engine->lock);
+        r = call->read(call->user, buf, len);
+        g_mutex_lock(&call->engine->lock);
+        return r;
+}
+
+int zuma_engine_stream_send(ZumaEngine *engine, guint32 from, guint32 to,
+                            const SsStreamSendOptions *options, SsStreamStats *ret_stats)
+{
+        UnlockedCall call = { .engine = engine, .write = options->write, .user = options->user };
+        SsStreamSendOptions unlocked = *options;
+        int r;
+
+        unlocked.write = write_unlocked;
+        unlocked.user = &call;
+        g_mutex_lock(&engine->lock);
+        r = engine->failed ? -EIO : ss_stream_send(engine->store, from, to, &unlocked, ret_stats);
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+int zuma_engine_stream_receive(ZumaEngine *engine, const SsStreamReceiveOptions *options,
+                               SsStreamStats *ret_stats, SsSnapshotInfo *ret_info)
+{
+        UnlockedCall call = { .engine = engine, .read = options->read, .user = options->user };
+        SsStreamReceiveOptions unlocked = *options;
+        guint32 id = 0;
+        int r;
+
+        g_return_val_if_fail(g_atomic_int_get(&engine->origin_writes_refused), -EINVAL);
+        unlocked.read = read_unlocked;
+        unlocked.user = &call;
+        g_mutex_lock(&engine->lock);
+        r = engine->failed ? -EIO : ss_stream_receive(engine->store, &unlocked, ret_stats, &id);
+        if (r == 0)
+                r = ss_snapshot_get(engine->store, id, ret_info);
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+int zuma_engine_snapshot_digest(ZumaEngine *engine, guint32 id, SsStreamDigest *ret_digest)
+{
+        int r;
+
+        g_mutex_lock(&engine->lock);
+        r = engine->failed ? -EIO : ss_snapshot_digest(engine->store, id, ret_digest);
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+void zuma_engine_refuse_origin_writes(ZumaEngine *engine, gboolean refuse)
+{
+        if (!refuse) {
+                g_atomic_int_set(&engine->origin_writes_refused, 0);
+                return;
+        }
+        /* Exclusive: every origin write that passed the check has ended. */
+        write_gate_check(pthread_rwlock_wrlock(&engine->write_gate), "exclusive lock");
+        g_atomic_int_set(&engine->origin_writes_refused, 1);
+        write_gate_check(pthread_rwlock_unlock(&engine->write_gate), "unlock");
+}
+
+gboolean zuma_engine_origin_writes_refused(ZumaEngine *engine)
+{
+        return g_atomic_int_get(&engine->origin_writes_refused) != 0;
 }

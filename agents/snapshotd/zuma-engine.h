@@ -87,6 +87,7 @@
 #include <pthread.h>
 
 #include "snapstore.h"
+#include "stream.h"
 
 G_BEGIN_DECLS
 
@@ -183,6 +184,44 @@ int zuma_engine_revert_abandon(ZumaEngine *engine);
  * creation like a write), or the store. */
 int zuma_engine_grow_origin(ZumaEngine *engine, guint64 origin_size);
 int zuma_engine_grow_store(ZumaEngine *engine, guint64 store_size);
+
+/* ---- replication streams (docs/replication-stream.md) ----
+ *
+ * Long calls, for a worker thread (never the main thread).  Each holds
+ * `lock` for its engine work but releases it around every call of the
+ * caller's write or read callback, so a slow or stalled peer never holds
+ * up origin writes, snapshot reads or the main thread: the stream code
+ * keeps no store state across those callbacks (it re-reads through the
+ * store on each chunk), so releasing there is like calling it in pieces.
+ * What they do hold `lock` across: computing a digest that is not given
+ * (a full read of a snapshot), the changed-chunk list of an incremental
+ * stream, and (receive) each resume point's flush and on_durable call.
+ * Not noted: the caller reports the failure (ss_last_error() on its
+ * thread names it). */
+
+/* ss_stream_send(); the caller keeps `from` and `to` from being deleted
+ * while it runs. */
+int zuma_engine_stream_send(ZumaEngine *engine, guint32 from, guint32 to,
+                            const SsStreamSendOptions *options, SsStreamStats *ret_stats);
+
+/* ss_stream_receive().  Origin writes must be refused first
+ * (zuma_engine_refuse_origin_writes()): the stream writes the origin
+ * through the store, and its snapshot is created at the end under `lock`
+ * only, which keeps the write_gate ordering because no origin write can
+ * be between its copy-out and its pwrite then.  ret_info: the new
+ * snapshot's record. */
+int zuma_engine_stream_receive(ZumaEngine *engine, const SsStreamReceiveOptions *options,
+                               SsStreamStats *ret_stats, SsSnapshotInfo *ret_info);
+
+/* ss_snapshot_digest() under `lock` (a full read of the image). */
+int zuma_engine_snapshot_digest(ZumaEngine *engine, guint32 id, SsStreamDigest *ret_digest);
+
+/* While refused, zuma_engine_origin_write() answers -EBUSY with the
+ * fault "origin write refused: a replication stream is being received".
+ * Turning it on takes write_gate exclusively once, so every origin write
+ * already past the check has returned when it returns.  Main thread. */
+void zuma_engine_refuse_origin_writes(ZumaEngine *engine, gboolean refuse);
+gboolean zuma_engine_origin_writes_refused(ZumaEngine *engine);
 
 /* ---- the data path (any thread, I/O threads above all) ----
  *

@@ -42,6 +42,7 @@ struct _ZumaManager {
         ZumaFrontend *frontend;
         char *state_dir;
         char *volumes_dir;
+        char *replication_dir;
         char *run_dir;
         char *frontend_name;
         guint frontend_timeout_s; /* for each frontend call (zuma-frontend.h) */
@@ -649,6 +650,7 @@ ZumaManager *zuma_manager_new(GDBusConnection *connection, ZumaAuth *auth, const
         self->connection = g_object_ref(connection);
         self->state_dir = g_strdup(state_dir);
         self->volumes_dir = g_build_filename(state_dir, "volumes", NULL);
+        self->replication_dir = g_build_filename(state_dir, "replication", NULL);
         self->run_dir = g_strdup(run_dir);
         self->frontend_name = g_strdup(frontend_name);
         self->frontend_timeout_s = 20;
@@ -668,6 +670,7 @@ ZumaManager *zuma_manager_new(GDBusConnection *connection, ZumaAuth *auth, const
         g_dbus_object_manager_server_set_connection(self->server, connection);
         self->host = (ZumaVolumeHost){
                 .volumes_dir = self->volumes_dir,
+                .replication_dir = self->replication_dir,
                 .check_job_limit = host_check_job_limit,
                 .add_job = host_add_job,
                 .owner = self,
@@ -778,6 +781,7 @@ static void zuma_manager_finalize(GObject *object)
 
         g_free(self->state_dir);
         g_free(self->volumes_dir);
+        g_free(self->replication_dir);
         g_free(self->run_dir);
         g_free(self->frontend_name);
         G_OBJECT_CLASS(zuma_manager_parent_class)->finalize(object);

@@ -28,6 +28,9 @@ typedef struct ZumaVolumeHost {
         ZumaFrontend *frontend;
         /* STATE_DIR/volumes: where definitions are saved. */
         const char *volumes_dir;
+        /* STATE_DIR/replication: receive points and digests
+         * (zuma-stream-state.h). */
+        const char *replication_dir;
         /* Fails with LimitExceeded while the server runs its most jobs. */
         gboolean (*check_job_limit)(gpointer owner, GError **error);
         /* Creates and exports a job, not yet started (zuma_job_start()). */

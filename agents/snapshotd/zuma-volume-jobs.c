@@ -98,13 +98,13 @@ static const ZumaJobOps delete_ops = {
         .free_data = delete_job_free,
 };
 
-static gboolean check_job_possible(ZumaVolume *self, GError **error)
+gboolean volume_check_job_possible(ZumaVolume *self, GError **error)
 {
         return volume_require_running(self, error) &&
                self->host->check_job_limit(self->host->owner, error);
 }
 
-static ZumaJob *add_job(ZumaVolume *self, const char *operation, gboolean cancelable,
+ZumaJob *volume_add_job(ZumaVolume *self, const char *operation, gboolean cancelable,
                         const ZumaJobOps *ops, gpointer data)
 {
         ZumaJob *job = self->host->add_job(self->host->owner, operation, self->object_path,
@@ -123,7 +123,7 @@ static char *start_delete_job(ZumaVolume *self, GArray *ids, gboolean force)
         data->volume = g_object_ref(self);
         data->ids = ids;
         data->force = force;
-        job = add_job(self, "delete-snapshots", TRUE, &delete_ops, data);
+        job = volume_add_job(self, "delete-snapshots", TRUE, &delete_ops, data);
         zuma_job_set_progress(job, 0, data->ids->len);
         g_message("volume %s: deleting %u snapshots (job %s)", self->config->name, data->ids->len,
                   zuma_job_get_object_path(job));
@@ -151,7 +151,7 @@ gboolean zuma_volume_delete_snapshots(ZumaVolume *self, const char *const *names
                             (guint)ZUMA_MAX_DELETE_NAMES);
                 return FALSE;
         }
-        if (!check_job_possible(self, error))
+        if (!volume_check_job_possible(self, error))
                 return FALSE;
         if (!volume_require_no_revert(self, "delete snapshots", error))
                 return FALSE;
@@ -342,7 +342,7 @@ static void start_revert_job(ZumaVolume *self, guint32 target, const char *targe
         data->target = target;
         data->target_name = g_strdup(target_name);
         data->counting = TRUE;
-        job = add_job(self, "revert", FALSE, &revert_ops, data);
+        job = volume_add_job(self, "revert", FALSE, &revert_ops, data);
         self->revert_job = job;
         g_message("volume %s: reverting to snapshot %s (job %s)", self->config->name, target_name,
                   zuma_job_get_object_path(job));
@@ -382,7 +382,9 @@ gboolean zuma_volume_revert(ZumaVolume *self, const char *name, gboolean force, 
                             "volume %s is already being reverted", self->config->name);
                 return FALSE;
         }
-        if (!check_job_possible(self, error))
+        if (!volume_require_no_receive(self, "revert it", error))
+                return FALSE;
+        if (!volume_check_job_possible(self, error))
                 return FALSE;
         if (frontend && self->frontend_added) {
                 if (!force && zuma_frontend_is_busy(frontend, self->config->name, SS_ORIGIN_ID)) {
@@ -570,7 +572,9 @@ gboolean zuma_volume_resize(ZumaVolume *self, gboolean origin, gboolean store, c
                                     "nothing to resize: set option \"origin\" or \"store\"");
                 return FALSE;
         }
-        if (!check_job_possible(self, error))
+        if (!volume_require_no_receive(self, "resize it", error))
+                return FALSE;
+        if (!volume_check_job_possible(self, error))
                 return FALSE;
         engine = self->engine;
         zuma_engine_info(engine, &info);
@@ -595,7 +599,7 @@ gboolean zuma_volume_resize(ZumaVolume *self, gboolean origin, gboolean store, c
         data->volume = g_object_ref(self);
         data->origin_size = origin ? origin_now : 0;
         data->store_size = store ? store_now : 0;
-        job = add_job(self, "resize", FALSE, &resize_ops, data);
+        job = volume_add_job(self, "resize", FALSE, &resize_ops, data);
         zuma_job_set_progress(job, 0, 1);
         zuma_job_start(job);
         *ret_job = g_strdup(zuma_job_get_object_path(job));

@@ -72,10 +72,16 @@ struct _ZumaVolume {
         GPtrArray *jobs;            /* running ZumaJob of this volume */
         ZumaJob *revert_job;        /* the running revert (also in jobs) */
         gboolean revert_abandoning; /* AbandonRevert is ending revert_job */
-        guint refresh_id;           /* periodic store figures and thresholds */
-        guint cleanup_id;           /* frees deleted snapshots' space */
-        gboolean cleanup_broken;    /* a cleanup step failed: no retry until restart */
-        guint usage_level;          /* highest usage threshold crossed: 0, 80, 90, 95 */
+        ZumaJob *receive_job;       /* the running stream receive (also in jobs) */
+        /* Snapshot id → how many running stream jobs read or build on it:
+         * those may not be deleted (zuma-volume-stream.c). */
+        GHashTable *stream_holds;
+        SsStreamStats last_stream_stats; /* zuma_volume_get_last_stream_stats() */
+        gboolean has_last_stream_stats;
+        guint refresh_id;        /* periodic store figures and thresholds */
+        guint cleanup_id;        /* frees deleted snapshots' space */
+        gboolean cleanup_broken; /* a cleanup step failed: no retry until restart */
+        guint usage_level;       /* highest usage threshold crossed: 0, 80, 90, 95 */
         /* Growth of the used space (zuma-usage-rate.h), and what the
          * properties show of it: published at most every
          * USAGE_RATE_PUBLISH_US, rounded. */
@@ -113,6 +119,14 @@ gboolean volume_require_readable(ZumaVolume *self, GError **error);
 /* Busy while a revert runs; what_next names what the caller may do once
  * it is done ("delete snapshots"). */
 gboolean volume_require_no_revert(ZumaVolume *self, const char *what_next, GError **error);
+/* Busy while a replication stream is received into the volume. */
+gboolean volume_require_no_receive(ZumaVolume *self, const char *what_next, GError **error);
+/* A running stream job reads snapshot id, or builds on it: Delete
+ * answers Busy until every hold is released. */
+void volume_hold_snapshot(ZumaVolume *self, guint32 id);
+void volume_release_snapshot(ZumaVolume *self, guint32 id);
+/* Busy while snapshot id (name) is held. */
+gboolean volume_require_not_held(ZumaVolume *self, guint32 id, const char *name, GError **error);
 /* Right after the engine operation that failed with r, on its thread:
  * notes r on the engine and sets error ("what: <the store's sentence>"). */
 gboolean volume_engine_error(ZumaVolume *self, int r, const char *what, GError **error);

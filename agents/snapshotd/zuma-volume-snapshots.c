@@ -418,6 +418,8 @@ gboolean volume_delete_one(ZumaVolume *self, ZumaSnapshotRecord *snapshot, gbool
         guint32 id = snapshot_record_id(snapshot);
         int r;
 
+        if (!volume_require_not_held(self, id, name, error))
+                return FALSE;
         if (!detach_snapshot(self, snapshot, force, error))
                 return FALSE;
         r = zuma_engine_snapshot_delete(engine, id);
@@ -438,6 +440,15 @@ gboolean volume_delete_one(ZumaVolume *self, ZumaSnapshotRecord *snapshot, gbool
         return TRUE;
 }
 
+void volume_add_created_snapshot(ZumaVolume *self, const SsSnapshotInfo *info)
+{
+        add_snapshot(self, info);
+        g_message("volume %s: snapshot %u (%s) created", self->config->name, info->id, info->name);
+        g_signal_emit(self, volume_signals[VOLUME_SIGNAL_SNAPSHOT_CREATED], 0, (guint)info->id,
+                      info->name);
+        volume_refresh(self);
+}
+
 gboolean zuma_volume_create_snapshot(ZumaVolume *self, const char *name, gint32 priority,
                                      ZumaSnapshotCreateFlags flags, char **ret_path,
                                      char **ret_name, GError **error)
@@ -456,6 +467,9 @@ gboolean zuma_volume_create_snapshot(ZumaVolume *self, const char *name, gint32 
         if (!volume_require_running(self, error))
                 return FALSE;
         if (!volume_require_no_revert(self, "snapshot it", error))
+                return FALSE;
+        /* A snapshot of a half-applied stream would look like a replica. */
+        if (!volume_require_no_receive(self, "snapshot it", error))
                 return FALSE;
         if (g_hash_table_size(self->snapshots) >= ZUMA_MAX_SNAPSHOTS) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_LIMIT_EXCEEDED,

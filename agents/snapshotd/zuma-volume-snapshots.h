@@ -40,6 +40,9 @@ void volume_attach_snapshots(ZumaVolume *self);
  * "snapshot-deleted". */
 void volume_drop_snapshot(ZumaVolume *self, ZumaSnapshotRecord *snapshot, const char *reason);
 void volume_drop_all_snapshots(ZumaVolume *self);
+/* A snapshot the engine created outside zuma_volume_create_snapshot()
+ * (a received stream's): its record, "snapshot-created". */
+void volume_add_created_snapshot(ZumaVolume *self, const SsSnapshotInfo *info);
 /* Detaches (force: even if open) and deletes one snapshot. */
 gboolean volume_delete_one(ZumaVolume *self, ZumaSnapshotRecord *snapshot, gboolean force,
                            GError **error);

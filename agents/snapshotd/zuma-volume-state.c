@@ -490,6 +490,48 @@ gboolean volume_require_no_revert(ZumaVolume *self, const char *what_next, GErro
         return FALSE;
 }
 
+gboolean volume_require_no_receive(ZumaVolume *self, const char *what_next, GError **error)
+{
+        if (!self->receive_job)
+                return TRUE;
+        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
+                    "volume %s is receiving a replication stream (job %s); %s when it is done",
+                    self->config->name, zuma_job_get_object_path(self->receive_job), what_next);
+        return FALSE;
+}
+
+void volume_hold_snapshot(ZumaVolume *self, guint32 id)
+{
+        guint held =
+                GPOINTER_TO_UINT(g_hash_table_lookup(self->stream_holds, GUINT_TO_POINTER(id)));
+
+        g_hash_table_insert(self->stream_holds, GUINT_TO_POINTER(id), GUINT_TO_POINTER(held + 1));
+}
+
+void volume_release_snapshot(ZumaVolume *self, guint32 id)
+{
+        guint held =
+                GPOINTER_TO_UINT(g_hash_table_lookup(self->stream_holds, GUINT_TO_POINTER(id)));
+
+        g_return_if_fail(held > 0);
+        if (held == 1)
+                g_hash_table_remove(self->stream_holds, GUINT_TO_POINTER(id));
+        else
+                g_hash_table_insert(self->stream_holds, GUINT_TO_POINTER(id),
+                                    GUINT_TO_POINTER(held - 1));
+}
+
+gboolean volume_require_not_held(ZumaVolume *self, guint32 id, const char *name, GError **error)
+{
+        if (!g_hash_table_contains(self->stream_holds, GUINT_TO_POINTER(id)))
+                return TRUE;
+        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_BUSY,
+                    "volume %s: snapshot %s is in use by a running replication stream (sent, or "
+                    "the base of one being received); delete it when the stream is done",
+                    self->config->name, name);
+        return FALSE;
+}
+
 gboolean volume_engine_error(ZumaVolume *self, int r, const char *what, GError **error)
 {
         zuma_engine_note_error(self->engine, r);

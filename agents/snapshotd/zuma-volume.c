@@ -492,6 +492,7 @@ static void zuma_volume_finalize(GObject *object)
 
         g_hash_table_unref(self->snapshots);
         g_ptr_array_unref(self->jobs);
+        g_hash_table_unref(self->stream_holds);
         zuma_volume_config_free(self->config);
         g_free(self->object_path);
         g_free(self->last_error);
@@ -518,4 +519,5 @@ static void zuma_volume_init(ZumaVolume *self)
         self->full_in_shown = -1;
         self->snapshots = volume_new_snapshot_table();
         self->jobs = g_ptr_array_new_with_free_func(g_object_unref);
+        self->stream_holds = g_hash_table_new(g_direct_hash, g_direct_equal);
 }

@@ -44,6 +44,7 @@
 #include <gio/gio.h>
 
 #include "snapstore.h"
+#include "stream.h"
 #include "zuma-volume-host.h"
 #include "zuma-volume-config.h"
 
@@ -162,6 +163,63 @@ gboolean zuma_volume_resize(ZumaVolume *self, gboolean origin, gboolean store, c
                             GError **error);
 /* "refuse" or "autodelete"; a stopped volume's store takes it at start. */
 gboolean zuma_volume_set_full_policy(ZumaVolume *self, const char *policy, GError **error);
+
+/* Replication streams (docs/replication-stream.md; the design is at the
+ * top of zuma-volume-stream.c).  fd: a pipe, a socket or a regular file
+ * open for the direction (else InvalidArgument at once); the volume
+ * works on a duplicate, so the caller may close its own.  Each runs as a
+ * job (operation "send-stream", "receive-stream", "digest"), cancelable,
+ * whose Done counts the stream bytes moved; the figures of the last one
+ * that succeeded are zuma_volume_get_last_stream_stats()'s. */
+typedef struct ZumaStreamSendOptions {
+        int zstd_level;       /* 0: chunks go uncompressed; 1..19 */
+        gboolean resume;      /* only the chunks above resume_after */
+        guint64 resume_after; /* the receiver's durable index (its resume point) */
+        /* A resume point after this many chunk and zero records; 0: the
+         * engine's default (1024). */
+        guint32 resume_every_records;
+} ZumaStreamSendOptions;
+
+/* The stream of snapshot to_name: the chunks changed since from_name, or
+ * all of it (a full stream) when from_name is NULL.  Both are kept from
+ * Delete while it runs. */
+gboolean zuma_volume_send_stream(ZumaVolume *self, const char *from_name, const char *to_name,
+                                 int fd, const ZumaStreamSendOptions *options, char **ret_job,
+                                 GError **error);
+
+typedef struct ZumaStreamReceiveOptions {
+        /* The stream must resume at this volume's durable point of the same
+         * stream (zuma_volume_receive_resume_point()); else it must start
+         * from scratch. */
+        gboolean resume;
+} ZumaStreamReceiveOptions;
+
+/* Applies a stream to this (downstream) volume; the snapshot appears once
+ * its digest matched.  While it runs: origin writes answer Busy, and so
+ * do Revert, Resize, CreateSnapshot and another receive; the base
+ * snapshot may not be deleted and is pinned (no auto-delete). */
+gboolean zuma_volume_receive_stream(ZumaVolume *self, int fd,
+                                    const ZumaStreamReceiveOptions *options, char **ret_job,
+                                    GError **error);
+
+/* Where a sender should start the stream to_name@to_ctime from from_name
+ * (NULL or "": a full stream): *ret_resumable TRUE and *ret_resume_after
+ * the durable index if this volume holds part of exactly that stream,
+ * else FALSE (start from scratch). */
+gboolean zuma_volume_receive_resume_point(ZumaVolume *self, const char *to_name, gint64 to_ctime,
+                                          const char *from_name, gboolean *ret_resumable,
+                                          guint64 *ret_resume_after, GError **error);
+
+/* The digest of snapshot name, for verify: *ret_known TRUE and
+ * *ret_digest from the cache when a send, a receive or an earlier digest
+ * job left it; else *ret_known FALSE and *ret_job a job that reads the
+ * snapshot and leaves the digest in the cache (ask again when it is
+ * done). */
+gboolean zuma_volume_snapshot_digest(ZumaVolume *self, const char *name, gboolean *ret_known,
+                                     SsStreamDigest *ret_digest, char **ret_job, GError **error);
+
+/* The figures of the last stream job that succeeded, FALSE if none. */
+gboolean zuma_volume_get_last_stream_stats(ZumaVolume *self, SsStreamStats *ret_stats);
 
 /* Snapshot operations, for the Snapshot interface's methods (by id). */
 gboolean zuma_volume_delete_snapshot(ZumaVolume *self, guint32 id, gboolean force, GError **error);
