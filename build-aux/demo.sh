@@ -463,6 +463,19 @@ else
         say "(no udev here: the hot-plug part is left out)"
 fi
 
+say "Two more snapshots, a second apart, a file changed before each: the mounter mounts them, the views follow"
+show_line "echo 'version 1' > $VOLUME/etc/motd"
+echo 'version 1' >"$VOLUME/etc/motd"
+snapshot version-1
+sleep 1 # a @GMT name has a resolution of one second
+show_line "echo 'version 2' > $VOLUME/etc/motd"
+echo 'version 2' >"$VOLUME/etc/motd"
+snapshot version-2
+show_line "echo 'version 3, today' > $VOLUME/etc/motd"
+echo 'version 3, today' >"$VOLUME/etc/motd"
+wait_until "the mounter did not mount version-2" mountpoint -q "$SNAPS/$VOLUME@version-2"
+run ls "$SNAPS/$VOLUME.gmt" "$SNAPS/$VOLUME.snapshot"
+
 # shellcheck source=../tests/e2e/e2e-smbd.sh
 . "$SOURCE_DIR/tests/e2e/e2e-smbd.sh"
 missing=$(smbd_missing)
@@ -470,16 +483,17 @@ if [ -z "$missing" ]; then
         say "Previous versions over SMB: smbd on 127.0.0.1 shares $VOLUME, Samba's shadow_copy2 reads the @GMT view"
         smbd_start "$DIR" "$MNT/$VOLUME" "$SNAPS/$VOLUME.gmt" || die "smbd did not start"
         echo "smb.conf [share]: path = $MNT/$VOLUME, vfs objects = shadow_copy2, shadow:snapdir = $SNAPS/$VOLUME.gmt"
-        show_line "smbclient //127.0.0.1/share -p $SMB_PORT -N -m SMB3 -c 'allinfo etc/last-change'"
-        smb 'allinfo etc/last-change' | grep -E '^@GMT|^altname|^create_time' || true
-        oldest=$(smb 'allinfo etc/last-change' | grep -o '^@GMT-[0-9.-]*' | sort | head -n 1)
-        if [ -n "$oldest" ]; then
-                show_line "smbclient ... -c 'get $oldest\\etc\\last-change -' | tail -n 1   # an older version, through Samba"
-                smb "get $oldest\\etc\\last-change $DIR/old-last-change" >/dev/null
-                tail -n 1 "$DIR/old-last-change"
-                show_line "tail -n 1 $VOLUME/etc/last-change   # today's"
-                tail -n 1 "$VOLUME/etc/last-change"
-        fi
+        show_line "smbclient //127.0.0.1/share -p $SMB_PORT -N -m SMB3 -c 'allinfo etc/motd'"
+        smb 'allinfo etc/motd' 2>/dev/null | grep -E '^@GMT' || true
+        for version in $(smb 'allinfo etc/motd' 2>/dev/null | grep -o '^@GMT-[0-9.-]*' | sort); do
+                show_line "smbclient ... -c 'get $version\\etc\\motd -'   # through Samba"
+                if smb "get $version\\etc\\motd $DIR/motd" >/dev/null 2>&1; then
+                        cat "$DIR/motd"
+                else
+                        echo "(no etc/motd in that version: it was written after)"
+                fi
+        done
+        run cat "$VOLUME/etc/motd"
         smbd_stop
 else
         say "($missing: the Samba part is left out; build-aux/install-deps.sh installs it)"
