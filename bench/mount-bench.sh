@@ -142,7 +142,8 @@ read -r follow_n follow_median follow_max < <(stats <"$T/follow")
 progress "  $follow_n snapshots: median $follow_median ms, max $follow_max ms"
 
 progress "baseline: the mounter mounts no snapshots; zumactl snapshot, then mount by hand"
-zumactl mount "$volume" --snapshots none >/dev/null
+zumactl mount "$volume" --at "$home" --snapshots none >/dev/null
+mountpoint -q "$home" || die "the origin left $home when the snapshots were set to none"
 # shellcheck disable=SC2016 # expanded by the inner shell
 by_hand='"$1" --no-progress snapshot "$2" "$3" >/dev/null &&
         dev=$("$1" --no-progress --json status "$2" "$3" |
@@ -205,10 +206,11 @@ if [ $udev = 1 ]; then
 
         progress "baseline: the mounter stopped; attach, zumactl start and mount by hand"
         mounter_stop
+        # The volume's own "device" comes before its snapshots'.
         # shellcheck disable=SC2016 # expanded by the inner shell
         start_by_hand='losetup -f "$1" && "$2" --no-progress start "$3" &&
                 dev=$("$2" --no-progress --json status "$3" |
-                        sed -n "s/.*\"device\" *: *\"\([^\"]*\)\".*/\1/p") &&
+                        sed -n "s/.*\"device\" *: *\"\([^\"]*\)\".*/\1/p" | head -n 1) &&
                 mount -t ext4 "$dev" "$4"'
         for ((i = 0; i < rounds; i++)); do
                 umount "$home" 2>/dev/null || true
@@ -216,8 +218,8 @@ if [ $udev = 1 ]; then
                 unplug
                 losetup -f "$store_image"
                 "${mount_wait[@]}" "$home" -- \
-                        bash -c "$start_by_hand" by-hand "$origin_image" "$ZUMACTL" "$volume" "$home" ||
-                        die "round $i: the start by hand failed"
+                        bash -c "$start_by_hand" by-hand "$origin_image" "$ZUMACTL" "$volume" "$home" \
+                        2>"$T/hand.err" || die "round $i: the start by hand failed: $(cat "$T/hand.err")"
         done >"$T/hotplug-hand"
         umount "$home"
         read -r hhand_n hhand_median hhand_max < <(stats <"$T/hotplug-hand")
