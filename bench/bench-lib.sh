@@ -65,6 +65,11 @@ start_server() {
         fi
 }
 
+# zumactl ARGS...: the build's zumactl ($ZUMACTL), never waiting forever.
+zumactl() {
+        timeout 300 "$ZUMACTL" --no-progress "$@"
+}
+
 # ratio A B: A / B, "nan" when B is 0 or A is not a number.
 ratio() {
         awk -v a="$1" -v b="$2" 'BEGIN { if (b + 0 == 0 || a == "nan") print "nan"; else print a / b }'

@@ -105,10 +105,6 @@ trap bench_cleanup EXIT
 
 start_server
 
-zumactl() {
-        timeout 300 "$ZUMACTL" --no-progress "$@"
-}
-
 # --- setup ---
 
 origin=$(zuma_test_loop_device origin 256M)

@@ -136,10 +136,6 @@ trap bench_cleanup EXIT
 
 start_server
 
-zumactl() {
-        timeout 300 "$ZUMACTL" --no-progress "$@"
-}
-
 # --- setup ---
 
 origin=$(zuma_test_loop_device origin ${origin_mb}M)

@@ -31,17 +31,15 @@ set -euo pipefail
 
 # shellcheck source=e2e-lib.sh
 . "$(dirname "$(realpath "$0")")/e2e-lib.sh"
+# shellcheck source=e2e-mounter.sh
+. "$(dirname "$(realpath "$0")")/e2e-mounter.sh"
 
 for tool in mkfs.ext4 setpriv mountpoint; do
         command -v "$tool" >/dev/null || zuma_test_skip "$tool is not installed"
 done
-: "${ZUMA_MOUNTERD:=$ZUMA_BUILD_DIR/agents/mounterd/zuma-mounterd}"
-[ -x "$ZUMA_MOUNTERD" ] || zuma_test_skip "no zuma-mounterd at $ZUMA_MOUNTERD"
 : "${ZUMA_HOTPLUG_ROUNDS:=8}"
 SEED=${ZUMA_TEST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "seed=$SEED (ZUMA_TEST_SEED=$SEED replays it)"
-MOUNTER=org.zumastor.Mounter1
-MOUNTER_PID=
 T=
 
 step() { e2e_step "$@"; }
@@ -52,29 +50,9 @@ hotplug_cleanup() {
         local status=$?
 
         set +e
-        if [ -n "$MOUNTER_PID" ] && zuma_test_alive "$MOUNTER_PID"; then
-                kill -TERM "$MOUNTER_PID"
-                zuma_test_wait_exit "$MOUNTER_PID" 20
-        fi
+        e2e_mounter_kill
         (exit "$status")
         e2e_cleanup
-}
-
-mounter_start() {
-        local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
-
-        G_DEBUG=fatal-criticals "$ZUMA_MOUNTERD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" \
-                --state-dir "$T/mounter-state" --run-dir "$T/mounter-run" \
-                --template "$T/snaps/{volume}@{snapshot}" --verbose \
-                >>"$ZUMA_TEST_DIR/mounterd.log" 2>&1 </dev/null &
-        MOUNTER_PID=$!
-        until zuma_test_has_owner $MOUNTER; do
-                if ! zuma_test_alive "$MOUNTER_PID" || [ $SECONDS -ge $deadline ]; then
-                        tail -n 30 "$ZUMA_TEST_DIR/mounterd.log" >&2
-                        fail "zuma-mounterd did not take $MOUNTER"
-                fi
-                sleep 0.05
-        done
 }
 
 log_tail() {
@@ -167,7 +145,7 @@ other_origin=$(zuma_test_loop_device other-origin 32M)
 other_store=$(zuma_test_loop_device other-store 32M)
 zctl define volume other "$other_origin" "$other_store" --initialize >/dev/null
 mkfs.ext4 -q -F -E nodiscard "$(volume_field other device)"
-mounter_start
+e2e_mounter_start
 mkdir -p "$T/hp" "$T/other"
 zctl mount hp --at "$T/hp"
 zctl mount other --at "$T/other"
@@ -271,15 +249,13 @@ unknown_stores | grep -q "checksum" || fail "the report does not say why: $(unkn
 "$ZUMACTL" status | grep -q "Store on $bad_store cannot be read" ||
         fail "zumactl status does not show the damaged store"
 "$ZUMACTL" list | grep -qx bad && fail "the damaged store was imported"
-zuma_test_alive "$MOUNTER_PID" || fail "zuma-mounterd died on the damaged store"
+zuma_test_alive "$E2E_MOUNTER_PID" || fail "zuma-mounterd died on the damaged store"
 status=0
 "$ZUMACTL" import "$bad_store" "$bad_origin" 2>"$T/bad.err" || status=$?
 [ $status = 9 ] || fail "importing the damaged store got $status, not 9: $(cat "$T/bad.err")"
 
 step "stop: nothing left mounted"
-kill -TERM "$MOUNTER_PID"
-zuma_test_wait_exit "$MOUNTER_PID" 30 || fail "zuma-mounterd exited with $?"
-MOUNTER_PID=
+e2e_mounter_stop
 not_mounted "$T/hp" || fail "hp is still mounted after the mounter stopped"
 not_mounted "$T/other" || fail "other is still mounted after the mounter stopped"
 echo "PASS ($((SECONDS - START)) s)"
