@@ -38,23 +38,20 @@ set -euo pipefail
 
 # shellcheck source-path=SCRIPTDIR source=e2e-lib.sh
 . "$(dirname "$(realpath "$0")")/e2e-lib.sh"
+# shellcheck source-path=SCRIPTDIR source=e2e-scheduler.sh
+. "$(dirname "$(realpath "$0")")/e2e-scheduler.sh"
 
 for tool in mkfs.ext4 e2fsck gdbus ss; do
         command -v "$tool" >/dev/null || zuma_test_skip "$tool is not installed"
 done
-: "${ZUMA_SCHEDULERD:=$ZUMA_BUILD_DIR/agents/schedulerd/zuma-schedulerd}"
-[ -x "$ZUMA_SCHEDULERD" ] || zuma_test_skip "no zuma-schedulerd at $ZUMA_SCHEDULERD"
 SEED=${ZUMA_TEST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "seed: $SEED (replay with ZUMA_TEST_SEED=$SEED)"
 RANDOM=$SEED
 REAL_CLOCK=${ZUMA_SCHED_REAL_CLOCK:-1}
 VOL=edgevol
-SCHED=org.zumastor.Scheduler1
-SCHED_MANAGER=/org/zumastor/Scheduler1/Manager
 EVERY=900
 EVERY_KEEP=4
 NOW=$(date -u -d '2024-02-29 22:50:00' +%s)
-SCHED_PID=
 MONITOR_PID=
 SCHED_STATE=
 SCHED_RUN=
@@ -73,67 +70,11 @@ edges_cleanup() {
         server=$(zuma_test_pid snapshotd)
         [ -n "$server" ] && kill -CONT "$server" 2>/dev/null
         [ -n "$MONITOR_PID" ] && kill "$MONITOR_PID" 2>/dev/null
-        if [ -n "$SCHED_PID" ] && zuma_test_alive "$SCHED_PID"; then
-                kill -KILL "$SCHED_PID"
-                zuma_test_wait_exit "$SCHED_PID" 10
-        fi
+        sched_cleanup_kill
         [ -n "$MNT" ] && fsfreeze -u "$MNT" 2>/dev/null
         [ -n "$MNT" ] && mountpoint -q "$MNT" && umount "$MNT"
         (exit "$status")
         e2e_cleanup
-}
-
-# sched_start [--test-clock] [ARGS...]: the scheduler on the test bus, on
-# the test clock at $NOW with --test-clock, on the real clock without.
-sched_start() {
-        local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT)) clock=()
-
-        if [ "${1:-}" = --test-clock ]; then
-                clock=(--test-clock "$NOW")
-                shift
-        fi
-        echo "=== zuma-schedulerd ${clock[*]} $* ($(date +%T))" >>"$ZUMA_TEST_DIR/schedulerd.log"
-        G_DEBUG=fatal-criticals "$ZUMA_SCHEDULERD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" \
-                --state-dir "$SCHED_STATE" --run-dir "$SCHED_RUN" "${clock[@]}" --verbose \
-                "$@" >>"$ZUMA_TEST_DIR/schedulerd.log" 2>&1 </dev/null &
-        SCHED_PID=$!
-        until zuma_test_has_owner $SCHED; do
-                if ! zuma_test_alive "$SCHED_PID" || [ $SECONDS -ge $deadline ]; then
-                        tail -n 30 "$ZUMA_TEST_DIR/schedulerd.log" >&2
-                        fail "zuma-schedulerd did not take $SCHED"
-                fi
-                sleep 0.05
-        done
-}
-
-sched_stop() {
-        kill -TERM "$SCHED_PID"
-        zuma_test_wait_exit "$SCHED_PID" 30 || fail "zuma-schedulerd exited with $?"
-        SCHED_PID=
-        local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
-        while zuma_test_has_owner $SCHED; do
-                [ $SECONDS -lt $deadline ] || fail "$SCHED outlived its owner"
-                sleep 0.05
-        done
-}
-
-# clock_call METHOD ARG: TestClock.METHOD(ARG); it answers once the
-# scheduler has done what the new time asks.
-clock_call() {
-        gdbus call --system --timeout 300 -d $SCHED -o $SCHED_MANAGER \
-                -m $SCHED.TestClock."$1" -- "$2" '{}' >/dev/null ||
-                fail "TestClock.$1 $2 failed"
-}
-
-# advance SECONDS: move the clock; the scheduler looks at the new time.
-advance() {
-        NOW=$((NOW + $1))
-        clock_call Advance "$1"
-        echo "$NOW" >>"$LOOKS"
-}
-
-schedule_json() {
-        zctl --json schedule $VOL
 }
 
 # The scheduled snapshots, one "NAME PRIORITY" a line, sorted by name.

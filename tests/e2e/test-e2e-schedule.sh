@@ -51,12 +51,12 @@ set -euo pipefail
 
 # shellcheck source=e2e-lib.sh
 . "$(dirname "$(realpath "$0")")/e2e-lib.sh"
+# shellcheck source=e2e-scheduler.sh
+. "$(dirname "$(realpath "$0")")/e2e-scheduler.sh"
 
 for tool in mkfs.ext4 e2fsck setpriv gdbus; do
         command -v "$tool" >/dev/null || zuma_test_skip "$tool is not installed"
 done
-: "${ZUMA_SCHEDULERD:=$ZUMA_BUILD_DIR/agents/schedulerd/zuma-schedulerd}"
-[ -x "$ZUMA_SCHEDULERD" ] || zuma_test_skip "no zuma-schedulerd at $ZUMA_SCHEDULERD"
 SEED=${ZUMA_TEST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "seed: $SEED (replay with ZUMA_TEST_SEED=$SEED)"
 RANDOM=$SEED
@@ -67,14 +67,13 @@ STRIDE_MAX_H=${ZUMA_SCHED_STRIDE_MAX_H:-42}
 TICKS=$((DAYS * 24))
 VOL=schedvol
 KEEP=(24 7 3 2 1) # hourly daily weekly monthly yearly
-SCHED=org.zumastor.Scheduler1
-SCHED_MANAGER=/org/zumastor/Scheduler1/Manager
+# The scheduler's TZ, which must change nothing:
+SCHED_TZ=Europe/Berlin
 # The hourly days from here cross the change to summer time in
 # Europe/Berlin (the scheduler's TZ: it must change nothing) on 2027-03-28,
 # the rest of the year its end on 2027-10-31 and the turn of the year.
 NOW=$(date -u -d '2027-03-20 10:30:00' +%s)
 YEAR_END=$(date -u -d '2028-03-20 10:30:00' +%s)
-SCHED_PID=
 
 step() { e2e_step "$@"; }
 fail() { e2e_fail "$@"; }
@@ -90,75 +89,11 @@ sched_cleanup() {
         local status=$?
 
         set +e
-        if [ -n "$SCHED_PID" ] && zuma_test_alive "$SCHED_PID"; then
-                kill -KILL "$SCHED_PID"
-                zuma_test_wait_exit "$SCHED_PID" 10
-        fi
+        sched_cleanup_kill
         [ -n "$MNT" ] && fsfreeze -u "$MNT" 2>/dev/null
         [ -n "$MNT" ] && mountpoint -q "$MNT" && umount "$MNT"
         (exit "$status")
         e2e_cleanup
-}
-
-# sched_start [ARGS...]: the scheduler on the test bus at $NOW.
-sched_start() {
-        local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
-
-        echo "=== zuma-schedulerd $* at $NOW ($(date +%T))" >>"$ZUMA_TEST_DIR/schedulerd.log"
-        TZ=Europe/Berlin G_DEBUG=fatal-criticals "$ZUMA_SCHEDULERD" --bus-address "$DBUS_SYSTEM_BUS_ADDRESS" \
-                --state-dir "$SCHED_STATE" --run-dir "$SCHED_RUN" --test-clock "$NOW" --verbose \
-                "$@" >>"$ZUMA_TEST_DIR/schedulerd.log" 2>&1 </dev/null &
-        SCHED_PID=$!
-        until zuma_test_has_owner $SCHED; do
-                if ! zuma_test_alive "$SCHED_PID" || [ $SECONDS -ge $deadline ]; then
-                        tail -n 30 "$ZUMA_TEST_DIR/schedulerd.log" >&2
-                        fail "zuma-schedulerd did not take $SCHED"
-                fi
-                sleep 0.05
-        done
-}
-
-sched_kill() {
-        kill -KILL "$SCHED_PID"
-        zuma_test_wait_exit "$SCHED_PID" 10 || true
-        SCHED_PID=
-        # The name goes with the connection.
-        local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
-        while zuma_test_has_owner $SCHED; do
-                [ $SECONDS -lt $deadline ] || fail "$SCHED outlived its owner"
-                sleep 0.05
-        done
-}
-
-sched_stop() {
-        kill -TERM "$SCHED_PID"
-        zuma_test_wait_exit "$SCHED_PID" 30 || fail "zuma-schedulerd exited with $?"
-        SCHED_PID=
-}
-
-# clock_call METHOD ARG: TestClock.METHOD(ARG); it answers once the
-# scheduler has done what the new time asks.
-clock_call() {
-        gdbus call --system --timeout 300 -d $SCHED -o $SCHED_MANAGER \
-                -m $SCHED.TestClock."$1" -- "$2" '{}' >/dev/null ||
-                fail "TestClock.$1 $2 failed"
-}
-
-# advance SECONDS: move the clock; the scheduler looks at the new time.
-advance() {
-        NOW=$((NOW + $1))
-        clock_call Advance "$1"
-        echo "$NOW" >>"$LOOKS"
-}
-
-# look_again: a look at the same time (after a restart), done when it returns.
-look_again() {
-        clock_call Advance 0
-        echo "$NOW" >>"$LOOKS"
-}
-
-schedule_json() {
-        zctl --json schedule $VOL
 }
 
 # All snapshot names with priority and pin, one "NAME PRIORITY PINNED" a line.
@@ -244,7 +179,7 @@ mount_origin
 mkdir -p "$MNT/data"
 
 step "scheduler on the test clock at $(date -u -d "@$NOW" '+%F %T') UTC"
-sched_start
+sched_start --test-clock
 # A pre command that counts its runs, a post command that always fails
 # (reported; the snapshot stands and the file system is thawed all the same).
 zctl define schedule $VOL --hourly "${KEEP[0]}" --daily "${KEEP[1]}" --weekly "${KEEP[2]}" \
@@ -331,7 +266,7 @@ for ((tick = 1; tick <= TICKS; tick++)); do
                 step "kill -9 of the scheduler; back 2 h later"
                 sched_kill
                 NOW=$((NOW + 7200))
-                sched_start
+                sched_start --test-clock
                 look_again
         elif [ $tick = $server_kill_at ]; then
                 step "kill -9 of the server, 2 h without it"
@@ -367,7 +302,7 @@ for ((tick = 1; tick <= TICKS; tick++)); do
         elif [ $tick = $freeze_kill_at ]; then
                 step "the scheduler killed with the file system frozen"
                 sched_stop
-                sched_start --test-hang-after-freeze --freeze-timeout 300
+                sched_start --test-clock --test-hang-after-freeze --freeze-timeout 300
                 (gdbus call --system --timeout 600 -d $SCHED -o $SCHED_MANAGER \
                         -m $SCHED.TestClock.Advance 3600 '{}' >/dev/null 2>&1 || true) &
                 deadline=$((SECONDS + 60))
@@ -392,7 +327,7 @@ for ((tick = 1; tick <= TICKS; tick++)); do
                 rm -f "$SCHED_RUN/frozen"
                 echo "   thawed by the watchdog within $((SECONDS - deadline + 10)) s"
                 NOW=$((NOW + 3600))
-                sched_start
+                sched_start --test-clock
                 look_again
         fi
 done
