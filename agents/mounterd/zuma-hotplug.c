@@ -78,7 +78,9 @@ struct ZumaHotplug {
         GHashTable *present;  /* volume uuid -> GINT_TO_POINTER(both present at the last look) */
         GHashTable *calls;    /* volume path -> the call in flight ("Start" or "Stop") */
         GHashTable *reported; /* device -> the unknown store's text, as last announced */
-        guint hotplugged;     /* volumes with an identity, at the last look */
+        GHashTable *suspects; /* device -> Suspect: unknown, not yet for SETTLE_US */
+        guint settle_timer;
+        guint hotplugged; /* volumes with an identity, at the last look */
 };
 
 typedef struct {
@@ -378,11 +380,61 @@ static gboolean store_known(GPtrArray *volumes, GVariant *label)
         return FALSE;
 }
 
+/* A store is reported only once it has looked the same for this long: a
+ * store being created (`zumactl define --initialize`) is read by udev's
+ * probe half written, and a new one exists a moment before its volume is
+ * defined. */
+#define SETTLE_US (2 * G_USEC_PER_SEC)
+
+typedef struct {
+        char *text; /* the label as printed */
+        gint64 since;
+} Suspect;
+
+static void suspect_free(gpointer data)
+{
+        Suspect *suspect = data;
+
+        g_free(suspect->text);
+        g_free(suspect);
+}
+
+static gboolean on_settled(gpointer user_data)
+{
+        ZumaHotplug *self = user_data;
+
+        self->settle_timer = 0;
+        look_soon(self);
+        return G_SOURCE_REMOVE;
+}
+
+/* TRUE when the label of device has been text for SETTLE_US; otherwise it
+ * is remembered (in next, the suspects of this look) and a look is due
+ * when it would have settled. */
+static gboolean settled(ZumaHotplug *self, GHashTable *next, const char *device, const char *text)
+{
+        Suspect *before = g_hash_table_lookup(self->suspects, device);
+        Suspect *suspect = g_new0(Suspect, 1);
+        gint64 now = g_get_monotonic_time();
+
+        suspect->text = g_strdup(text);
+        suspect->since = before && g_str_equal(before->text, text) ? before->since : now;
+        g_hash_table_insert(next, g_strdup(device), suspect);
+        if (now - suspect->since >= SETTLE_US)
+                return TRUE;
+        if (!self->settle_timer)
+                self->settle_timer = g_timeout_add(
+                        (guint)((suspect->since + SETTLE_US - now) / 1000) + 10, on_settled, self);
+        return FALSE;
+}
+
 static void report_unknown_stores(ZumaHotplug *self, GPtrArray *volumes, const DeviceScan *scan)
 {
         g_auto(GVariantBuilder) builder = G_VARIANT_BUILDER_INIT(G_VARIANT_TYPE("aa{sv}"));
         g_autoptr(GHashTable) reported =
                 g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        g_autoptr(GHashTable) suspects =
+                g_hash_table_new_full(g_str_hash, g_str_equal, g_free, suspect_free);
         g_autoptr(GVariant) unknown = NULL;
         GVariant *shown;
 
@@ -394,8 +446,10 @@ static void report_unknown_stores(ZumaHotplug *self, GPtrArray *volumes, const D
 
                 if (store_known(volumes, label))
                         continue;
-                g_variant_builder_add_value(&builder, label);
                 text = g_variant_print(label, FALSE);
+                if (!settled(self, suspects, device, text))
+                        continue;
+                g_variant_builder_add_value(&builder, label);
                 if (g_strcmp0(g_hash_table_lookup(self->reported, device), text) != 0) {
                         if (problem[0])
                                 g_warning("%s holds a store whose superblock cannot be read: "
@@ -413,6 +467,8 @@ static void report_unknown_stores(ZumaHotplug *self, GPtrArray *volumes, const D
         }
         g_hash_table_unref(self->reported);
         self->reported = g_steal_pointer(&reported);
+        g_hash_table_unref(self->suspects);
+        self->suspects = g_steal_pointer(&suspects);
         unknown = g_variant_ref_sink(g_variant_builder_end(&builder));
         shown = zuma_mount_manager_get_unknown_stores(self->manager);
         if (!shown || !g_variant_equal(shown, unknown))
@@ -536,6 +592,7 @@ ZumaHotplug *zuma_hotplug_new(GDBusConnection *connection, ZumaMountManager *man
         self->present = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         self->calls = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         self->reported = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
+        self->suspects = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, suspect_free);
         zuma_mount_manager_set_unknown_stores(manager,
                                               g_variant_new_array(G_VARIANT_TYPE_VARDICT, NULL, 0));
         self->monitor = zuma_udev_monitor_new(on_block_event, self, error);
@@ -571,6 +628,8 @@ void zuma_hotplug_free(ZumaHotplug *self)
                 g_cancellable_cancel(self->cancellable);
         if (self->look_idle)
                 g_source_remove(self->look_idle);
+        if (self->settle_timer)
+                g_source_remove(self->settle_timer);
         if (self->server_watch)
                 g_bus_unwatch_name(self->server_watch);
         if (self->objects_subscription)
@@ -583,5 +642,6 @@ void zuma_hotplug_free(ZumaHotplug *self)
         g_clear_pointer(&self->present, g_hash_table_unref);
         g_clear_pointer(&self->calls, g_hash_table_unref);
         g_clear_pointer(&self->reported, g_hash_table_unref);
+        g_clear_pointer(&self->suspects, g_hash_table_unref);
         g_free(self);
 }

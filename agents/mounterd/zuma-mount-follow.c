@@ -218,10 +218,11 @@ static void want_volume(ZumaMounter *self, const ZumaMountConfig *config,
         g_autoptr(GPtrArray) snapshots = NULL;
         guint limit;
 
-        if (!g_str_equal(volume->state, "running") || !volume->device[0] ||
-            is_held_whole(self, volume->uuid))
+        if (!g_str_equal(volume->state, "running") || is_held_whole(self, volume->uuid))
                 return;
-        if (config->at[0] && !is_held(self, volume->uuid, 0)) {
+        /* An origin without a device (detached for a revert) leaves the
+         * snapshots' mounts alone: they are on devices of their own. */
+        if (config->at[0] && volume->device[0] && !is_held(self, volume->uuid, 0)) {
                 Want *want = g_new0(Want, 1);
 
                 want->config = config;
