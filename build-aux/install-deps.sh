@@ -18,6 +18,7 @@ dbus libdbus-1-dev udev libudev-dev systemd bash-completion
 libpolkit-gobject-1-dev polkitd
 dunst xvfb xauth
 samba smbclient samba-vfs-modules
+glib-networking openssl openssh-client openssh-server iproute2
 "
 
 missing=""

@@ -56,6 +56,9 @@ static gboolean set_option(const OptionSpec *spec, GVariant *value, GError **err
         case 'i':
                 *(gint32 *)spec->value = g_variant_get_int32(value);
                 break;
+        case 't':
+                *(guint64 *)spec->value = g_variant_get_uint64(value);
+                break;
         case 's': {
                 gsize len = 0;
                 const char *s = g_variant_get_string(value, &len);
@@ -101,7 +104,7 @@ gboolean zuma_options_parse(GVariant *options, GError **error, ...)
                         break;
                 spec.type = va_arg(ap, const char *);
                 spec.value = va_arg(ap, gpointer);
-                g_assert(strlen(spec.type) == 1 && strchr("buis", spec.type[0]));
+                g_assert(strlen(spec.type) == 1 && strchr("buits", spec.type[0]));
                 g_array_append_val(specs, spec);
         }
         va_end(ap);

@@ -216,6 +216,8 @@ typedef struct DefineOptions {
         guint32 chunk_size; /* 0: not given */
         char *full_policy;  /* NULL: not given */
         char *mount_point;  /* NULL: not given */
+        char *uuid;         /* NULL: a new one (a replica takes its source's) */
+        guint8 uuid_bytes[16];
         gboolean start;
 } DefineOptions;
 
@@ -223,6 +225,31 @@ static void define_options_clear(DefineOptions *o)
 {
         g_clear_pointer(&o->full_policy, g_free);
         g_clear_pointer(&o->mount_point, g_free);
+        g_clear_pointer(&o->uuid, g_free);
+}
+
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" (any case) to 16 bytes. */
+static gboolean parse_uuid_option(const char *text, guint8 *ret_bytes, GError **error)
+{
+        guint n = 0;
+
+        if (!g_uuid_string_is_valid(text)) {
+                g_autofree char *quoted = zuma_quote(text);
+
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                            "option \"uuid\": %s is not a UUID "
+                            "(xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx)",
+                            quoted);
+                return FALSE;
+        }
+        for (const char *p = text; *p && n < 16; p++) {
+                if (*p == '-')
+                        continue;
+                ret_bytes[n++] =
+                        (guint8)(g_ascii_xdigit_value(p[0]) << 4 | g_ascii_xdigit_value(p[1]));
+                p++;
+        }
+        return TRUE;
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(DefineOptions, define_options_clear)
@@ -235,7 +262,14 @@ static gboolean parse_define_options(GVariant *options, DefineOptions *o, GError
         if (!zuma_options_parse(options, error, "initialize", "b", &o->initialize, "force", "b",
                                 &o->force, "chunk_size", "u", &o->chunk_size, "full_policy", "s",
                                 &o->full_policy, "mount_point", "s", &o->mount_point, "start", "b",
-                                &o->start, NULL))
+                                &o->start, "uuid", "s", &o->uuid, NULL))
+                return FALSE;
+        if (o->uuid && !o->initialize) {
+                g_set_error_literal(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                                    "option \"uuid\" only applies with \"initialize\"");
+                return FALSE;
+        }
+        if (o->uuid && !parse_uuid_option(o->uuid, o->uuid_bytes, error))
                 return FALSE;
         if (chunk && !chunk_size_valid(o->chunk_size)) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
@@ -322,6 +356,22 @@ static void drop_volume(ZumaManager *self, ZumaVolume *volume)
         status_changed(self);
 }
 
+/* The defined volume whose store carries uuid (any case), or NULL. */
+static ZumaVolume *volume_with_uuid(ZumaManager *self, const char *uuid)
+{
+        GHashTableIter iter;
+        gpointer value;
+
+        g_hash_table_iter_init(&iter, self->volumes);
+        while (g_hash_table_iter_next(&iter, NULL, &value)) {
+                const ZumaVolumeConfig *config = zuma_volume_get_config(value);
+
+                if (config->uuid && g_ascii_strcasecmp(config->uuid, uuid) == 0)
+                        return value;
+        }
+        return NULL;
+}
+
 static ZumaVolume *define_volume(ZumaManager *self, const char *name, const char *origin,
                                  const char *store, GVariant *options, GError **error)
 {
@@ -374,10 +424,17 @@ static ZumaVolume *define_volume(ZumaManager *self, const char *name, const char
                 g_free(config->mount_point);
                 config->mount_point = g_strdup(o.mount_point);
         }
+        if (o.uuid && volume_with_uuid(self, o.uuid)) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_ALREADY_EXISTS,
+                            "option \"uuid\": %s is volume %s's already", o.uuid,
+                            zuma_volume_get_config(volume_with_uuid(self, o.uuid))->name);
+                return NULL;
+        }
         if (o.initialize) {
                 SsCreateOptions create = {
                         .volume_name = name,
                         .chunk_size = o.chunk_size,
+                        .volume_uuid = o.uuid ? o.uuid_bytes : NULL,
                         .full_policy = g_str_equal(config->full_policy, "refuse")
                                                ? SS_FULL_REFUSE
                                                : SS_FULL_AUTODELETE,
@@ -460,8 +517,7 @@ static GVariant *import_volume_method(gpointer object, ZumaCall *call, GError **
         const char *store, *origin;
         gboolean start = TRUE;
         SsStoreLabel label;
-        GHashTableIter iter;
-        gpointer value;
+        ZumaVolume *holder;
 
         g_variant_get(call->params, "(&s&s@a{sv})", &store, &origin, NULL);
         if (!zuma_options_parse(call->options, error, "name", "s", &name, "start", "b", &start,
@@ -477,16 +533,12 @@ static GVariant *import_volume_method(gpointer object, ZumaCall *call, GError **
                 return NULL;
         }
         volume_uuid = zuma_uuid_string(label.volume_uuid);
-        g_hash_table_iter_init(&iter, self->volumes);
-        while (g_hash_table_iter_next(&iter, NULL, &value)) {
-                const ZumaVolumeConfig *config = zuma_volume_get_config(value);
-
-                if (g_ascii_strcasecmp(config->uuid, volume_uuid) == 0) {
-                        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_ALREADY_EXISTS,
-                                    "the store on %s is volume %s's (UUID %s): nothing to import",
-                                    store, config->name, volume_uuid);
-                        return NULL;
-                }
+        holder = volume_with_uuid(self, volume_uuid);
+        if (holder) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_ALREADY_EXISTS,
+                            "the store on %s is volume %s's (UUID %s): nothing to import", store,
+                            zuma_volume_get_config(holder)->name, volume_uuid);
+                return NULL;
         }
         g_variant_builder_add(&define, "{sv}", "start", g_variant_new_boolean(start));
         define_options = g_variant_ref_sink(g_variant_builder_end(&define));

@@ -144,15 +144,19 @@ gboolean zuma_digest_cache_lookup(const char *dir, const char *volume_uuid, cons
         return TRUE;
 }
 
+char *zuma_stream_digest_to_string(const SsStreamDigest *digest)
+{
+        return g_strdup_printf("%016" G_GINT64_MODIFIER "x%016" G_GINT64_MODIFIER "x",
+                               (guint64)digest->hi, (guint64)digest->lo);
+}
+
 gboolean zuma_digest_cache_store(const char *dir, const char *volume_uuid, const char *name,
                                  gint64 ctime, const SsStreamDigest *digest, GError **error)
 {
         g_autofree char *path = state_path(dir, volume_uuid, ".digests");
         g_autoptr(GKeyFile) file = load_digests(path);
         g_autofree char *group = digest_group(name);
-        g_autofree char *text =
-                g_strdup_printf("%016" G_GINT64_MODIFIER "x%016" G_GINT64_MODIFIER "x",
-                                (guint64)digest->hi, (guint64)digest->lo);
+        g_autofree char *text = zuma_stream_digest_to_string(digest);
 
         g_key_file_set_int64(file, group, "Ctime", ctime);
         g_key_file_set_string(file, group, "Digest", text);

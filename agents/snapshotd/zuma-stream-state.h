@@ -52,6 +52,10 @@ gboolean zuma_receive_point_remove(const char *dir, const char *volume_uuid, GEr
 gboolean zuma_receive_point_matches(const ZumaReceivePoint *point, const char *to_name,
                                     gint64 to_ctime, const char *from_name);
 
+/* A digest as 32 lowercase hex digits, high half first (the digest file's
+ * and the bus's form). */
+char *zuma_stream_digest_to_string(const SsStreamDigest *digest);
+
 /* The digest kept for snapshot name@ctime, or FALSE. */
 gboolean zuma_digest_cache_lookup(const char *dir, const char *volume_uuid, const char *name,
                                   gint64 ctime, SsStreamDigest *ret_digest);

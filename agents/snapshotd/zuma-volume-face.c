@@ -30,6 +30,10 @@
 #include "zuma-mount-release.h"
 #include "zuma-options.h"
 #include "zuma-snapshot-face.h"
+#include "zuma-stream-state.h"
+
+#include <gio/gunixfdlist.h>
+#include <unistd.h>
 
 struct _ZumaVolumeFace {
         ZumaBusVolumeSkeleton parent_instance;
@@ -332,6 +336,116 @@ static GVariant *set_full_policy_method(gpointer object, ZumaCall *call, GError 
         return g_variant_new("()");
 }
 
+/* The fd a call passes as an index into its message's UnixFDList (a new
+ * descriptor, closed by the caller), or -1 with InvalidArgument. */
+static int call_take_fd(ZumaCall *call, guint arg, GError **error)
+{
+        GUnixFDList *fds = NULL;
+        gint32 index = -1;
+        int fd;
+
+        g_variant_get_child(call->params, arg, "h", &index);
+        if (call->invocation)
+                fds = g_dbus_message_get_unix_fd_list(
+                        g_dbus_method_invocation_get_message(call->invocation));
+        if (!fds || index < 0 || index >= g_unix_fd_list_get_length(fds)) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                            "fd: handle %d is not in the call's file descriptor list (%d passed)",
+                            index, fds ? g_unix_fd_list_get_length(fds) : 0);
+                return -1;
+        }
+        fd = g_unix_fd_list_get(fds, index, error);
+        if (fd < 0)
+                g_prefix_error(error, "fd: ");
+        return fd;
+}
+
+#define RESUME_AFTER_ABSENT G_MAXUINT64
+
+static GVariant *send_stream_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaVolumeFace *self = object;
+        ZumaStreamSendOptions options = { 0 };
+        g_autofree char *job = NULL;
+        const char *from = NULL, *to = NULL;
+        guint64 resume_after = RESUME_AFTER_ABSENT;
+        gboolean sent;
+        int fd;
+
+        g_variant_get_child(call->params, 0, "&s", &from);
+        g_variant_get_child(call->params, 1, "&s", &to);
+        if (!zuma_options_parse(call->options, error, "compress", "i", &options.zstd_level,
+                                "resume_after", "t", &resume_after, "resume_every", "u",
+                                &options.resume_every_records, NULL))
+                return NULL;
+        if (options.zstd_level < 0 || options.zstd_level > 19) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
+                            "option \"compress\" must be 0..19, not %d", options.zstd_level);
+                return NULL;
+        }
+        options.resume = resume_after != RESUME_AFTER_ABSENT;
+        options.resume_after = options.resume ? resume_after : 0;
+        fd = call_take_fd(call, 2, error);
+        if (fd < 0)
+                return NULL;
+        sent = zuma_volume_send_stream(self->volume, *from ? from : NULL, to, fd, &options, &job,
+                                       error);
+        close(fd); /* the volume works on its own duplicate */
+        return sent ? g_variant_new("(o)", job) : NULL;
+}
+
+static GVariant *receive_stream_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaVolumeFace *self = object;
+        ZumaStreamReceiveOptions options = { 0 };
+        g_autofree char *job = NULL;
+        gboolean started;
+        int fd;
+
+        if (!zuma_options_parse(call->options, error, "resume", "b", &options.resume, NULL))
+                return NULL;
+        fd = call_take_fd(call, 0, error);
+        if (fd < 0)
+                return NULL;
+        started = zuma_volume_receive_stream(self->volume, fd, &options, &job, error);
+        close(fd);
+        return started ? g_variant_new("(o)", job) : NULL;
+}
+
+/* Reads only: open to every caller. */
+static GVariant *get_receive_resume_point_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaVolumeFace *self = object;
+        const char *to = NULL, *from = NULL;
+        gint64 to_ctime = 0;
+        gboolean resumable = FALSE;
+        guint64 resume_after = 0;
+
+        g_variant_get(call->params, "(&sx&s@a{sv})", &to, &to_ctime, &from, NULL);
+        if (!zuma_options_parse(call->options, error, NULL) ||
+            !zuma_volume_receive_resume_point(self->volume, to, to_ctime, from, &resumable,
+                                              &resume_after, error))
+                return NULL;
+        return g_variant_new("(bt)", resumable, resume_after);
+}
+
+static GVariant *get_snapshot_digest_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaVolumeFace *self = object;
+        g_autofree char *job = NULL;
+        g_autofree char *text = NULL;
+        SsStreamDigest digest = { 0 };
+        gboolean known = FALSE;
+        const char *name = NULL;
+
+        g_variant_get_child(call->params, 0, "&s", &name);
+        if (!zuma_options_parse(call->options, error, NULL) ||
+            !zuma_volume_snapshot_digest(self->volume, name, &known, &digest, &job, error))
+                return NULL;
+        text = known ? zuma_stream_digest_to_string(&digest) : g_strdup("");
+        return g_variant_new("(bso)", known, text, known ? "/" : job);
+}
+
 /* action completes "only root or group ... may ...". */
 static const ZumaMethod volume_methods[] = {
         { "Start", "start volumes", start_method },
@@ -344,6 +458,10 @@ static const ZumaMethod volume_methods[] = {
         { "AbandonRevert", "revert volumes", abandon_revert_method },
         { "Resize", "resize volumes", resize_method },
         { "SetFullPolicy", "change volumes", set_full_policy_method },
+        { "SendStream", "replicate volumes", send_stream_method },
+        { "ReceiveStream", "replicate volumes", receive_stream_method },
+        { "GetReceiveResumePoint", NULL, get_receive_resume_point_method },
+        { "GetSnapshotDigest", "replicate volumes", get_snapshot_digest_method },
 };
 
 static const ZumaMethodTable volume_table = {
