@@ -193,6 +193,8 @@ zuma_test_start_bus() {
   <include>$ZUMA_SOURCE_DIR/dbus/org.zumastor.Zumastor1.conf</include>
   <include>$ZUMA_SOURCE_DIR/dbus/org.zumastor.Scheduler1.conf</include>
   <include>$ZUMA_SOURCE_DIR/dbus/org.zumastor.Mounter1.conf</include>
+  <include>$ZUMA_SOURCE_DIR/dbus/org.zumastor.Send1.conf</include>
+  <include>$ZUMA_SOURCE_DIR/dbus/org.zumastor.Recv1.conf</include>
   <include ignore_missing="yes">$ZUMA_POLKIT_BUS_POLICY</include>
 </busconfig>
 EOF
