@@ -188,6 +188,7 @@ int ss_stream_send(SsStore *s, uint32_t from, uint32_t to, const SsStreamSendOpt
         Sender x = { .s = s, .o = o };
         uint8_t header[SS_STREAM_HEADER_SIZE];
         uint64_t *changed = NULL, chunks = 0, size;
+        uint64_t first, total = 0, done = 0; /* chunks visited, for progress */
         SsStreamHeader h;
         int r;
 
@@ -214,12 +215,19 @@ int ss_stream_send(SsStore *s, uint32_t from, uint32_t to, const SsStreamSendOpt
                 ss_stream_header_encode(&h, header);
                 r = emit(&x, header, sizeof(header));
         }
-        for (uint64_t c = o->resume ? o->resume_after + 1 : 0; r == 0 && c < chunks; c++) {
+        first = o->resume ? o->resume_after + 1 : 0;
+        for (uint64_t c = first; c < chunks; c++)
+                total += !changed || stream_bit(changed, c);
+        if (r == 0 && o->progress)
+                o->progress(o->progress_user, 0, total);
+        for (uint64_t c = first; r == 0 && c < chunks; c++) {
                 if (changed && !stream_bit(changed, c))
                         continue;
                 r = stream_read_chunk(s, to, size, c, x.plain);
                 if (r == 0)
                         r = send_chunk(&x, c);
+                if (r == 0 && o->progress)
+                        o->progress(o->progress_user, ++done, total);
         }
         if (r == 0)
                 r = flush_zero_run(&x);

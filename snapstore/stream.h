@@ -72,6 +72,13 @@ typedef struct SsStreamStats {
         uint64_t last_index;    /* last chunk index sent or applied */
 } SsStreamStats;
 
+/* Progress of a send: of the `total` chunks the stream visits (every
+ * chunk of the image above the resume point for a full stream, the
+ * changed ones for an incremental one), `done` are out.  Called once
+ * planned (done = 0) and after every chunk, with the engine's lock held
+ * by zuma-snapshotd: it must only record the figures. */
+typedef void (*SsStreamProgressFn)(void *user, uint64_t done, uint64_t total);
+
 typedef struct SsStreamSendOptions {
         SsStreamWriteFn write; /* required */
         void *user;
@@ -81,6 +88,8 @@ typedef struct SsStreamSendOptions {
         uint32_t resume_every_records;     /* resume point after this many records; 0 = 1024 */
         uint64_t resume_every_bytes;       /* ... or this many stream bytes; 0 = 64 MiB */
         const SsStreamDigest *from_digest; /* digest of `from` if known; NULL: read it */
+        SsStreamProgressFn progress;       /* may be NULL */
+        void *progress_user;
 } SsStreamSendOptions;
 
 /* Writes the stream of snapshot `to` (a full stream when from is 0, else

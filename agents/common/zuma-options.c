@@ -40,11 +40,22 @@ typedef struct OptionSpec {
 
 static gboolean set_option(const OptionSpec *spec, GVariant *value, GError **error)
 {
-        if (!g_variant_is_of_type(value, G_VARIANT_TYPE(spec->type))) {
+        /* "@TYPE": any other type, as a GVariant. */
+        const char *type = spec->type[0] == '@' ? spec->type + 1 : spec->type;
+
+        if (!g_variant_is_of_type(value, G_VARIANT_TYPE(type))) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
-                            "option \"%s\" must be of type '%s', not '%s'", spec->name, spec->type,
+                            "option \"%s\" must be of type '%s', not '%s'", spec->name, type,
                             g_variant_get_type_string(value));
                 return FALSE;
+        }
+        if (spec->type[0] == '@') {
+                GVariant **slot = spec->value;
+
+                if (*slot)
+                        g_variant_unref(*slot);
+                *slot = g_variant_ref(value);
+                return TRUE;
         }
         switch (spec->type[0]) {
         case 'b':
@@ -104,7 +115,8 @@ gboolean zuma_options_parse(GVariant *options, GError **error, ...)
                         break;
                 spec.type = va_arg(ap, const char *);
                 spec.value = va_arg(ap, gpointer);
-                g_assert(strlen(spec.type) == 1 && strchr("buits", spec.type[0]));
+                g_assert((strlen(spec.type) == 1 && strchr("buits", spec.type[0])) ||
+                         (spec.type[0] == '@' && g_variant_type_string_is_valid(spec.type + 1)));
                 g_array_append_val(specs, spec);
         }
         va_end(ap);

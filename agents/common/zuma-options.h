@@ -18,7 +18,8 @@ G_BEGIN_DECLS
 /*
  * Parses an a{sv} of options against a NULL-terminated list of
  * (name, GVariant type string, pointer) triples.  Types: "b" (gboolean *),
- * "u" (guint32 *), "i" (gint32 *), "t" (guint64 *), "s" (char **: replaced by a new string,
+ * "u" (guint32 *), "i" (gint32 *), "t" (guint64 *), "@TYPE" for any other
+ * type (GVariant **: a new reference, unref it), "s" (char **: replaced by a new string,
  * free it with g_free).  A pointer keeps the caller's default unless the
  * option is given.  An unknown option, a known one of another type, or an
  * over-long string fails, naming the option.

@@ -58,19 +58,27 @@ static void explain_call_error(GError **error, GError *local)
         g_propagate_error(error, local);
 }
 
-static GVariant *call(GDBusConnection *connection, const char *path, const char *interface,
-                      const char *method, GVariant *params, const char *reply_type, int timeout_ms,
-                      GError **error)
+GVariant *zuma_server_call(GDBusConnection *connection, const char *path, const char *interface,
+                           const char *method, GVariant *params, const char *reply_type,
+                           GUnixFDList *fds, int timeout_ms, GError **error)
 {
         GError *local = NULL;
-        GVariant *reply = g_dbus_connection_call_sync(
+        GVariant *reply = g_dbus_connection_call_with_unix_fd_list_sync(
                 connection, ZUMA_SNAPSHOTD_BUS_NAME, path, interface, method, params,
                 reply_type ? G_VARIANT_TYPE(reply_type) : NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START,
-                timeout_ms, NULL, &local);
+                timeout_ms, fds, NULL, NULL, &local);
 
         if (!reply)
                 explain_call_error(error, local);
         return reply;
+}
+
+static GVariant *call(GDBusConnection *connection, const char *path, const char *interface,
+                      const char *method, GVariant *params, const char *reply_type, int timeout_ms,
+                      GError **error)
+{
+        return zuma_server_call(connection, path, interface, method, params, reply_type, NULL,
+                                timeout_ms, error);
 }
 
 static const char *lookup_string(GVariant *properties, const char *key)
@@ -288,7 +296,8 @@ static gboolean job_gone(const GError *error)
  * the subscription).  A job gone from the bus has finished; its outcome
  * then shows in the next listing.  The server leaving the bus ends the
  * wait at once (NOT_RUNNING), not at the deadline. */
-static gboolean wait_for_job(GDBusConnection *connection, const char *job_path, GError **error)
+gboolean zuma_server_wait_job(GDBusConnection *connection, const char *job_path, const char *what,
+                              int timeout_ms, GError **error)
 {
         g_autoptr(GMainContext) context = g_main_context_new();
         g_autoptr(GVariant) finished = NULL;
@@ -327,7 +336,7 @@ static gboolean wait_for_job(GDBusConnection *connection, const char *job_path, 
                         g_variant_lookup(properties, "ErrorMessage", "s", &outcome.message);
                 }
         }
-        deadline = g_timeout_source_new(ZUMA_SERVER_CALL_TIMEOUT_MS);
+        deadline = g_timeout_source_new(timeout_ms);
         g_source_set_callback(deadline, on_job_deadline, &expired, NULL);
         g_source_attach(deadline, context);
         while (!outcome.finished && !outcome.server_gone && !expired)
@@ -342,23 +351,22 @@ static gboolean wait_for_job(GDBusConnection *connection, const char *job_path, 
                         g_dbus_error_strip_remote_error(get_error);
                 if (get_error)
                         g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING,
-                                    "zuma-snapshotd did not answer about the deletion job %s: %s",
+                                    "zuma-snapshotd did not answer about the %s job %s: %s", what,
                                     job_path, get_error->message);
                 else
-                        g_set_error(
-                                error, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING,
-                                "zuma-snapshotd left the bus before the deletion job %s finished",
-                                job_path);
+                        g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING,
+                                    "zuma-snapshotd left the bus before the %s job %s finished",
+                                    what, job_path);
                 return FALSE;
         }
         if (!outcome.finished) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_TIMED_OUT,
-                            "the deletion job %s did not finish in %d s", job_path,
-                            ZUMA_SERVER_CALL_TIMEOUT_MS / 1000);
+                            "the %s job %s did not finish in %d s", what, job_path,
+                            timeout_ms / 1000);
                 return FALSE;
         }
         if (!outcome.success) {
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_FAILED, "the deletion job failed: %s",
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_FAILED, "the %s job failed: %s", what,
                             outcome.message ? outcome.message : "(no message)");
                 g_free(outcome.message);
                 return FALSE;
@@ -379,7 +387,8 @@ gboolean zuma_server_delete_snapshots(GDBusConnection *connection, const ZumaSer
         if (!reply)
                 return FALSE;
         g_variant_get(reply, "(&o)", &job_path);
-        return wait_for_job(connection, job_path, error);
+        return zuma_server_wait_job(connection, job_path, "deletion", ZUMA_SERVER_CALL_TIMEOUT_MS,
+                                    error);
 }
 
 gboolean zuma_server_attach_snapshot(GDBusConnection *connection, const char *snapshot_path,

@@ -21,6 +21,7 @@
 #pragma once
 
 #include <gio/gio.h>
+#include <gio/gunixfdlist.h>
 
 G_BEGIN_DECLS
 
@@ -84,6 +85,20 @@ gboolean zuma_server_create_snapshot(GDBusConnection *connection, const ZumaServ
 /* Volume.DeleteSnapshots(names), and waits for its job to finish. */
 gboolean zuma_server_delete_snapshots(GDBusConnection *connection, const ZumaServerVolume *volume,
                                       const char *const *names, GError **error);
+
+/* One call to the server (fds: passed along, may be NULL), its absence
+ * from the bus NOT_RUNNING and its errors without the D-Bus prefix. */
+GVariant *zuma_server_call(GDBusConnection *connection, const char *path, const char *interface,
+                           const char *method, GVariant *params, const char *reply_type,
+                           GUnixFDList *fds, int timeout_ms, GError **error);
+
+/* Waits until the server's job job_path ends (Completed, or its object
+ * gone: finished), at most timeout_ms: FALSE with FAILED and the job's
+ * message when it failed, NOT_RUNNING when the server left the bus,
+ * TIMED_OUT.  what names the job in messages ("deletion").  Runs a
+ * private main context: callable from any thread. */
+gboolean zuma_server_wait_job(GDBusConnection *connection, const char *job_path, const char *what,
+                              int timeout_ms, GError **error);
 
 /* Snapshot.Attach(); its device in *ret_device. */
 gboolean zuma_server_attach_snapshot(GDBusConnection *connection, const char *snapshot_path,

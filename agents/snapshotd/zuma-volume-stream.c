@@ -76,6 +76,10 @@ typedef struct StreamJob {
         int r;
         char *failure; /* what went wrong, the engine's sentence included */
         SsStreamStats stats;
+        /* A send's chunks out and to go (SsStreamProgressFn), under
+         * progress_lock: the thread writes, the job's step reads. */
+        GMutex progress_lock;
+        guint64 chunks_done, chunks_total;
         /* Held snapshot ids (released when the job ends). */
         GArray *held;
         /* send and digest: the snapshot whose digest the job learns */
@@ -126,6 +130,16 @@ static void thread_failed(StreamJob *s, int r, const char *what)
 
 /* --- the worker threads --- */
 
+static void send_progress(void *user, uint64_t done, uint64_t total)
+{
+        StreamJob *s = user;
+
+        g_mutex_lock(&s->progress_lock);
+        s->chunks_done = done;
+        s->chunks_total = total;
+        g_mutex_unlock(&s->progress_lock);
+}
+
 static gpointer send_thread(gpointer data)
 {
         StreamJob *s = data;
@@ -137,6 +151,8 @@ static gpointer send_thread(gpointer data)
                 .resume_after = s->send.resume_after,
                 .resume_every_records = s->send.resume_every_records,
                 .from_digest = s->have_from_digest ? &s->from_digest : NULL,
+                .progress = send_progress,
+                .progress_user = s,
         };
         int r = zuma_engine_stream_send(s->engine, s->from_id, s->to_id, &options, &s->stats);
 
@@ -259,6 +275,7 @@ static StreamJob *stream_job_new(ZumaVolume *self, StreamKind kind, int fd)
         s->io.fd = fd;
         s->io.cancellable = g_cancellable_new();
         s->held = g_array_new(FALSE, FALSE, sizeof(guint32));
+        g_mutex_init(&s->progress_lock);
         s->state_dir = g_strdup(self->host->replication_dir);
         s->volume_uuid = g_strdup(self->config->uuid);
         return s;
@@ -273,6 +290,7 @@ static void stream_job_free(gpointer data)
                 close(s->io.fd);
         g_object_unref(s->io.cancellable);
         g_array_unref(s->held);
+        g_mutex_clear(&s->progress_lock);
         g_free(s->failure);
         g_free(s->state_dir);
         g_free(s->volume_uuid);
@@ -329,7 +347,17 @@ static gboolean stream_step(ZumaJob *job, gpointer data, gboolean *ret_finished,
 {
         StreamJob *s = data;
 
-        zuma_job_set_progress(job, zuma_stream_fd_get_bytes(&s->io), 0);
+        if (s->kind == STREAM_SEND) {
+                /* Exact: the chunk bytes out of those the stream carries. */
+                guint64 chunk_size = s->volume->config->chunk_size;
+
+                g_mutex_lock(&s->progress_lock);
+                zuma_job_set_progress(job, s->chunks_done * chunk_size,
+                                      s->chunks_total * chunk_size);
+                g_mutex_unlock(&s->progress_lock);
+        } else {
+                zuma_job_set_progress(job, zuma_stream_fd_get_bytes(&s->io), 0);
+        }
         if (!g_atomic_int_get(&s->thread_done))
                 return TRUE;
         join_thread(s);

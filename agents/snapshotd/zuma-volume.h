@@ -169,7 +169,8 @@ gboolean zuma_volume_set_full_policy(ZumaVolume *self, const char *policy, GErro
  * open for the direction (else InvalidArgument at once); the volume
  * works on a duplicate, so the caller may close its own.  Each runs as a
  * job (operation "send-stream", "receive-stream", "digest"), cancelable,
- * whose Done counts the stream bytes moved; the figures of the last one
+ * whose Done counts the stream bytes moved (a send: the chunk bytes sent
+ * of Total, the chunk bytes it carries); the figures of the last one
  * that succeeded are zuma_volume_get_last_stream_stats()'s. */
 typedef struct ZumaStreamSendOptions {
         int zstd_level;       /* 0: chunks go uncompressed; 1..19 */

@@ -169,6 +169,9 @@ static void test_stream_bus(void)
         g_clear_pointer(&job_path, g_free);
         assert_ok((job_path = send_stream("s1", "s2", incremental, "{}", &error_)) != NULL);
         wait_job(job_path, "");
+        /* Progress is exact: the 8 chunks of 16 KiB written after s1. */
+        g_assert_cmpuint(prop_t(job_path, IFACE_JOB, "Total"), ==, 8 * 16384);
+        g_assert_cmpuint(prop_t(job_path, IFACE_JOB, "Done"), ==, 8 * 16384);
         /* A send leaves both digests known. */
         up_digest1 = digest_of(T.up_path, "s1");
         up_digest2 = digest_of(T.up_path, "s2");
