@@ -198,9 +198,10 @@ gboolean zuma_wire_write_error(GOutputStream *out, const char *message, GCancell
 
 /* --- reading --- */
 
-/* Reads exactly len bytes; what names the part for a truncation. */
+/* Reads exactly len bytes; what names the part for a truncation.  At a
+ * frame's start, no byte at all is the peer closing, not a truncation. */
 static gboolean read_exact(GInputStream *in, void *buf, gsize len, const char *what,
-                           gboolean *ret_eof_at_start, GCancellable *cancellable, GError **error)
+                           gboolean frame_start, GCancellable *cancellable, GError **error)
 {
         gsize got = 0;
 
@@ -210,8 +211,7 @@ static gboolean read_exact(GInputStream *in, void *buf, gsize len, const char *w
                 return FALSE;
         if (got == len)
                 return TRUE;
-        if (got == 0 && ret_eof_at_start) {
-                *ret_eof_at_start = TRUE;
+        if (got == 0 && frame_start) {
                 g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
                                     "the peer closed the connection");
                 return FALSE;
@@ -266,11 +266,10 @@ gboolean zuma_wire_read(GInputStream *in, ZumaWireFrame *ret, GCancellable *canc
         ZumaWireHeader header;
         g_autoptr(GBytes) payload = NULL;
         g_autoptr(GVariant) body = NULL;
-        gboolean eof_at_start = FALSE;
         guint32 length;
         guint8 *buf;
 
-        if (!read_exact(in, &header, sizeof(header), "header", &eof_at_start, cancellable, error))
+        if (!read_exact(in, &header, sizeof(header), "header", TRUE, cancellable, error))
                 return FALSE;
         if (!header_check(&header, error))
                 return FALSE;
@@ -278,7 +277,7 @@ gboolean zuma_wire_read(GInputStream *in, ZumaWireFrame *ret, GCancellable *canc
         buf = g_malloc(length);
         /* Take it at once so every return below frees it. */
         payload = g_bytes_new_take(buf, length);
-        if (!read_exact(in, buf, length, "payload", NULL, cancellable, error))
+        if (!read_exact(in, buf, length, "payload", FALSE, cancellable, error))
                 return FALSE;
         if (header.type != ZUMA_WIRE_DATA) {
                 body = parse_body(payload, header.type, error);
