@@ -72,8 +72,11 @@ GIOStream *zuma_tls_client_handshake(GIOStream *base, GSocketConnectable *server
  * The server's handshake on base: presents own_identity, requires a client
  * certificate and accepts it if its fingerprint is one of allowed_pins
  * (NULL-terminated, may be NULL) or it validates against ca_file (may be
- * NULL); at least one of the two.  *ret_peer_fingerprint (may be NULL) is
- * the client's fingerprint, for logs and per-client rules.
+ * NULL).  With neither, any certificate is accepted and the caller judges
+ * it once it knows what the client asks for (zuma-recvd: per volume,
+ * after HELLO, so that a refused sender is told why in an ERROR message
+ * rather than by a connection reset).  *ret_peer_fingerprint (may be
+ * NULL) is the client's fingerprint, for logs and per-client rules.
  */
 GIOStream *zuma_tls_server_handshake(GIOStream *base, GTlsCertificate *own_identity,
                                      const char *const *allowed_pins, const char *ca_file,

@@ -24,7 +24,7 @@ static const char *const type_names[] = {
         [ZUMA_WIRE_SEND] = "SEND",     [ZUMA_WIRE_DATA] = "DATA",
         [ZUMA_WIRE_END] = "END",       [ZUMA_WIRE_RESULT] = "RESULT",
         [ZUMA_WIRE_VERIFY] = "VERIFY", [ZUMA_WIRE_DIGEST] = "DIGEST",
-        [ZUMA_WIRE_ERROR] = "ERROR",
+        [ZUMA_WIRE_ERROR] = "ERROR",   [ZUMA_WIRE_READY] = "READY",
 };
 
 static gboolean type_is_known(guint type)
@@ -42,6 +42,7 @@ static const char *type_sender(ZumaWireType type)
 {
         switch (type) {
         case ZUMA_WIRE_WELCOME:
+        case ZUMA_WIRE_READY:
         case ZUMA_WIRE_RESULT:
         case ZUMA_WIRE_DIGEST:
                 return "receiver";
