@@ -11,6 +11,7 @@ PACKAGES="
 build-essential meson ninja-build pkg-config libxxhash-dev
 libfuse3-dev fuse3
 e2fsprogs xfsprogs util-linux btrfs-progs rsync fio
+iproute2 iputils-ping ethtool
 clang libclang-rt-14-dev clang-format
 python3
 libglib2.0-dev libglib2.0-dev-bin libjson-glib-dev libsystemd-dev libzstd-dev

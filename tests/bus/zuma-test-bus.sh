@@ -20,12 +20,14 @@
 #   ZUMA_TEST_DIR=... tests/bus/zuma-test-bus.sh restart-daemon
 #
 # runs zuma_test_restart_daemon against the bus and daemon the first
-# process started.
+# process started.  A ZUMA_TEST_DIR of its own for each gives one bus and
+# one daemon each: tests/e2e/e2e-hosts.sh runs a host's that way.
 #
 # Functions (each returns non-zero with a message on stderr on failure):
 #   zuma_test_require_root              skip (exit 77) unless usable here
 #   zuma_test_setup                     make $ZUMA_TEST_DIR; trap EXIT
 #   zuma_test_start_bus                 private dbus-daemon
+#   zuma_test_stop_bus                  SIGTERM to it, wait
 #   zuma_test_start_daemon [ARGS...]    start zuma-snapshotd, wait for its name
 #   zuma_test_stop_daemon               SIGTERM, wait; SIGKILL after the deadline
 #   zuma_test_kill_daemon               SIGKILL (a crash), then clean its mount
@@ -217,11 +219,24 @@ EOF
         echo "$DBUS_SYSTEM_BUS_ADDRESS" >"$ZUMA_TEST_DIR/bus.address"
 }
 
+zuma_test_stop_bus() {
+        local pid
+
+        pid=$(zuma_test_pid bus)
+        if zuma_test_alive "$pid"; then
+                kill -TERM "$pid"
+                zuma_test_wait_exit "$pid" 10 || true
+        fi
+        rm -f "$ZUMA_TEST_DIR/bus.pid"
+}
+
 # Restores DBUS_SYSTEM_BUS_ADDRESS in a process that only has ZUMA_TEST_DIR.
 zuma_test_load_env() {
         : "${ZUMA_TEST_STATE_DIR:=$ZUMA_TEST_DIR/state}"
         : "${ZUMA_TEST_RUN_DIR:=$ZUMA_TEST_DIR/run}"
-        : "${DBUS_SYSTEM_BUS_ADDRESS:=$(cat "$ZUMA_TEST_DIR/bus.address")}"
+        # None when this directory's bus is not started (hosts of
+        # e2e-hosts.sh have theirs in directories of their own).
+        : "${DBUS_SYSTEM_BUS_ADDRESS:=$(cat "$ZUMA_TEST_DIR/bus.address" 2>/dev/null)}"
         [ -n "${ZUMA_TEST_FRONTEND:-}" ] || ZUMA_TEST_FRONTEND=$(cat "$ZUMA_TEST_DIR/frontend" 2>/dev/null || true)
         export ZUMA_TEST_STATE_DIR ZUMA_TEST_RUN_DIR DBUS_SYSTEM_BUS_ADDRESS ZUMA_TEST_FRONTEND
 }
@@ -641,7 +656,7 @@ zuma_test_detach_loops() {
 }
 
 zuma_test_cleanup() {
-        local status=$? pid
+        local status=$?
 
         trap - EXIT
         [ -n "${ZUMA_TEST_DIR:-}" ] && [ -d "$ZUMA_TEST_DIR" ] || exit $status
@@ -651,12 +666,7 @@ zuma_test_cleanup() {
         zuma_test_unmount_leftovers filesystems
         zuma_test_stop_daemon || true
         zuma_test_stop_polkitd 2>/dev/null || true
-        pid=$(zuma_test_pid bus)
-        if zuma_test_alive "$pid"; then
-                kill -TERM "$pid"
-                zuma_test_wait_exit "$pid" 10 || true
-        fi
-        rm -f "$ZUMA_TEST_DIR/bus.pid"
+        zuma_test_stop_bus
         zuma_test_unmount_leftovers
         zuma_test_detach_loops
         zuma_test_stop_udev
@@ -674,7 +684,7 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
         cmd=${1:-}
         shift || true
         if [ -z "${ZUMA_TEST_DIR:-}" ] || ! declare -F "zuma_test_${cmd//-/_}" >/dev/null; then
-                echo "usage: ZUMA_TEST_DIR=DIR $0 start-daemon|stop-daemon|kill-daemon|restart-daemon|start-polkitd|stop-polkitd|loop-device NAME SIZE [ARGS]" >&2
+                echo "usage: ZUMA_TEST_DIR=DIR $0 start-bus|stop-bus|start-daemon|stop-daemon|kill-daemon|restart-daemon|start-polkitd|stop-polkitd|loop-device NAME SIZE|detach-loops [ARGS]" >&2
                 exit 2
         fi
         "zuma_test_${cmd//-/_}" "$@"
