@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gunixoutputstream.h>
+#include <glib-unix.h>
 #include <unistd.h>
 
 #include "zuma-error.h"
@@ -93,10 +94,10 @@ static gboolean greet(Session *s, char **ret_purpose, GError **error)
         if (!zuma_wire_expect(s->in, ZUMA_WIRE_HELLO, &hello, s->session->cancellable, error))
                 return FALSE;
         if (!g_variant_lookup(hello, "protocol", "u", &protocol) ||
-            protocol != ZUMA_WIRE_PROTOCOL) {
+            protocol != ZUMA_WIRE_PROTOCOL_VERSION) {
                 g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_SUPPORTED,
                             "protocol %u is not supported (this receiver speaks %u)", protocol,
-                            ZUMA_WIRE_PROTOCOL);
+                            ZUMA_WIRE_PROTOCOL_VERSION);
                 return FALSE;
         }
         if (!g_variant_lookup(hello, "volume", "&s", &uuid) ||
@@ -114,10 +115,10 @@ static gboolean greet(Session *s, char **ret_purpose, GError **error)
         if (!s->volume)
                 return FALSE;
         *ret_purpose = g_strdup(purpose);
-        return zuma_wire_write(s->out, ZUMA_WIRE_WELCOME,
-                               g_variant_new_parsed("{'snapshots': <%@a(sx)>}",
-                                                    snapshot_list(s->volume)),
-                               s->session->cancellable, error);
+        return zuma_wire_write(
+                s->out, ZUMA_WIRE_WELCOME,
+                g_variant_new_parsed("{'snapshots': <%@a(sx)>}", snapshot_list(s->volume)),
+                s->session->cancellable, error);
 }
 
 static gboolean serve_verify(Session *s, GError **error)
@@ -264,22 +265,22 @@ static void prune(Session *s, const SendRequest *r)
                 return;
         volume = local_volume(s, &error);
         if (!volume) {
-                g_warning("volume %s: no retention after receiving %s: %s",
-                          s->source->volume_name, r->to, error->message);
+                g_warning("volume %s: no retention after receiving %s: %s", s->source->volume_name,
+                          r->to, error->message);
                 return;
         }
         for (guint i = 0; i < volume->snapshots->len; i++)
-                g_ptr_array_add(names,
-                                ((ZumaServerSnapshot *)g_ptr_array_index(volume->snapshots, i))
-                                        ->name);
+                g_ptr_array_add(
+                        names,
+                        ((ZumaServerSnapshot *)g_ptr_array_index(volume->snapshots, i))->name);
         doomed = zuma_replica_prune(r->volume_name, (const char *const *)names->pdata, names->len,
                                     r->keep, r->to);
         if (!doomed[0])
                 return;
         if (!zuma_server_delete_snapshots(s->session->connection, volume,
                                           (const char *const *)doomed, &error))
-                g_warning("volume %s: retention could not delete %u snapshots: %s",
-                          volume->name, g_strv_length(doomed), error->message);
+                g_warning("volume %s: retention could not delete %u snapshots: %s", volume->name,
+                          g_strv_length(doomed), error->message);
         else
                 g_message("volume %s: retention deleted %u snapshots", volume->name,
                           g_strv_length(doomed));
@@ -301,13 +302,12 @@ static gboolean serve_replicate(Session *s, GError **error)
             !read_send_request(send, &r, error) || !check_send_request(s, &r, error))
                 goto fail;
         if (!zuma_server_receive_resume_point(s->session->connection, s->volume->path, r.to,
-                                              r.to_ctime, r.from, &resumable, &resume_after,
-                                              error))
+                                              r.to_ctime, r.from, &resumable, &resume_after, error))
                 goto fail;
         if (g_unix_open_pipe(fds, O_CLOEXEC, error) == FALSE)
                 goto fail;
-        if (!zuma_server_receive_stream(s->session->connection, s->volume->path, fds[0],
-                                        resumable, &job, error)) {
+        if (!zuma_server_receive_stream(s->session->connection, s->volume->path, fds[0], resumable,
+                                        &job, error)) {
                 close(fds[0]);
                 close(fds[1]);
                 goto fail;
@@ -329,8 +329,8 @@ static gboolean serve_replicate(Session *s, GError **error)
         pumped = pump_data(s, pipe_out, &pipe_closed, &pump_error);
         /* End of stream for the job: complete, or cut short. */
         g_output_stream_close(pipe_out, NULL, NULL);
-        if (!zuma_server_wait_job(s->session->connection, job, "receive",
-                                  RECEIVE_END_TIMEOUT_MS, &job_error)) {
+        if (!zuma_server_wait_job(s->session->connection, job, "receive", RECEIVE_END_TIMEOUT_MS,
+                                  &job_error)) {
                 /* The peer's fault comes first: the job only saw a
                  * truncated stream. */
                 if (!pumped)
@@ -387,7 +387,7 @@ void zuma_receive_session_run(ZumaReceiveSession *session)
                 g_message("%s%s%s: %s", session->peer, s.source ? ", volume " : "",
                           s.source ? s.source->volume_name : "", error->message);
                 /* Tell the sender why, if it still listens. */
-                zuma_wire_write_error(s.out, error->message, session->cancellable);
+                zuma_wire_write_error(s.out, error->message, session->cancellable, NULL);
                 if (s.source && replicating)
                         zuma_receiver_report_end(session->receiver, s.source->uuid, NULL, 0,
                                                  s.bytes, error->message);

@@ -109,8 +109,8 @@ static gboolean on_incoming(GSocketService *service, GSocketConnection *connecti
         }
         g_mutex_unlock(&self->lock);
         if (relay) {
-                g_autoptr(GCredentials) peer = g_socket_get_credentials(
-                        g_socket_connection_get_socket(connection), NULL);
+                g_autoptr(GCredentials) peer =
+                        g_socket_get_credentials(g_socket_connection_get_socket(connection), NULL);
 
                 if (!peer || g_credentials_get_unix_user(peer, NULL) != 0) {
                         g_warning("relay socket: a connection not from root is refused");
@@ -169,8 +169,7 @@ static void publish_listening(ZumaReceiver *self)
                 g_ptr_array_add(addresses, key);
         g_ptr_array_sort(addresses, (GCompareFunc)g_strcmp0);
         g_ptr_array_add(addresses, NULL);
-        zuma_recv_manager_set_listening(self->manager_iface,
-                                        (const char *const *)addresses->pdata);
+        zuma_recv_manager_set_listening(self->manager_iface, (const char *const *)addresses->pdata);
 }
 
 /* Listens on every address a source names, and only there.  An address
@@ -273,17 +272,17 @@ static gpointer session_thread(gpointer data)
                 g_autoptr(GSocketAddress) remote =
                         g_socket_connection_get_remote_address(connection, NULL);
 
-                session->peer = remote ? g_socket_connectable_to_string(
-                                                 G_SOCKET_CONNECTABLE(remote))
-                                       : g_strdup("unknown peer");
+                session->peer =
+                        remote ? g_socket_connectable_to_string(G_SOCKET_CONNECTABLE(remote))
+                               : g_strdup("unknown peer");
         }
         session_register(self, session, TRUE);
         if (accepted->relay) {
                 session->io = G_IO_STREAM(g_object_ref(connection));
         } else {
-                session->io = zuma_tls_server_handshake(G_IO_STREAM(connection), self->identity,
-                                                        NULL, NULL, NULL, session->cancellable,
-                                                        &error);
+                session->io =
+                        zuma_tls_server_handshake(G_IO_STREAM(connection), self->identity, NULL,
+                                                  NULL, NULL, session->cancellable, &error);
                 if (session->io)
                         session->peer_certificate = g_tls_connection_get_peer_certificate(
                                 G_TLS_CONNECTION(session->io));
@@ -302,21 +301,21 @@ static gpointer session_thread(gpointer data)
         return NULL;
 }
 
-static gboolean certificate_allowed(const ZumaSource *source, GTlsCertificate *peer,
-                                    GError **error)
+static gboolean certificate_allowed(const ZumaSource *source, GTlsCertificate *peer, GError **error)
 {
         g_autofree char *fingerprint = zuma_tls_fingerprint(peer);
 
         if (g_strv_contains((const char *const *)source->allow, fingerprint))
                 return TRUE;
         if (source->ca) {
-                g_autoptr(GTlsDatabase) ca = G_TLS_DATABASE(g_tls_file_database_new(source->ca, error));
+                g_autoptr(GTlsDatabase) ca =
+                        G_TLS_DATABASE(g_tls_file_database_new(source->ca, error));
 
                 if (!ca)
                         return FALSE;
-                if (g_tls_database_verify_chain(ca, peer, G_TLS_DATABASE_PURPOSE_AUTHENTICATE_CLIENT,
-                                                NULL, NULL, G_TLS_DATABASE_VERIFY_NONE, NULL,
-                                                NULL) == 0)
+                if (g_tls_database_verify_chain(ca, peer,
+                                                G_TLS_DATABASE_PURPOSE_AUTHENTICATE_CLIENT, NULL,
+                                                NULL, G_TLS_DATABASE_VERIFY_NONE, NULL, NULL) == 0)
                         return TRUE;
         }
         g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_ACCESS_DENIED,
@@ -326,8 +325,8 @@ static gboolean certificate_allowed(const ZumaSource *source, GTlsCertificate *p
         return FALSE;
 }
 
-ZumaSource *zuma_receiver_admit(ZumaReceiver *self, ZumaReceiveSession *session,
-                                const char *uuid, GError **error)
+ZumaSource *zuma_receiver_admit(ZumaReceiver *self, ZumaReceiveSession *session, const char *uuid,
+                                GError **error)
 {
         g_autoptr(ZumaSource) source = NULL;
         Entry *entry;
@@ -423,7 +422,10 @@ void zuma_receiver_report_start(ZumaReceiver *self, const char *uuid, const char
 {
         Report *r = g_new0(Report, 1);
 
-        *r = (Report){ self, g_strdup(uuid), "receiving", g_strdup(peer) };
+        *r = (Report){ .receiver = self,
+                       .uuid = g_strdup(uuid),
+                       .state = "receiving",
+                       .peer = g_strdup(peer) };
         post_report(r);
 }
 
@@ -431,7 +433,9 @@ void zuma_receiver_report_progress(ZumaReceiver *self, const char *uuid, guint64
 {
         Report *r = g_new0(Report, 1);
 
-        *r = (Report){ self, g_strdup(uuid), "receiving", NULL, bytes };
+        *r = (Report){
+                .receiver = self, .uuid = g_strdup(uuid), .state = "receiving", .bytes = bytes
+        };
         post_report(r);
 }
 
@@ -440,9 +444,14 @@ void zuma_receiver_report_end(ZumaReceiver *self, const char *uuid, const char *
 {
         Report *r = g_new0(Report, 1);
 
-        *r = (Report){ self,           g_strdup(uuid),     snapshot ? "idle" : "failed",
-                       NULL,           bytes,              TRUE,
-                       g_strdup(snapshot), snapshot_time, g_strdup(error) };
+        *r = (Report){ .receiver = self,
+                       .uuid = g_strdup(uuid),
+                       .state = snapshot ? "idle" : "failed",
+                       .bytes = bytes,
+                       .ended = TRUE,
+                       .snapshot = g_strdup(snapshot),
+                       .snapshot_time = snapshot_time,
+                       .error = g_strdup(error) };
         post_report(r);
 }
 
@@ -567,8 +576,8 @@ static GVariant *define_source_method(gpointer object, ZumaCall *call, GError **
                 export_entry(self, entry);
                 g_mutex_unlock(&self->lock);
         }
-        g_message("volume %s: replication source defined (listen %s, %u senders allowed%s)",
-                  name, entry->source->listen, g_strv_length(entry->source->allow),
+        g_message("volume %s: replication source defined (listen %s, %u senders allowed%s)", name,
+                  entry->source->listen, g_strv_length(entry->source->allow),
                   entry->source->ca ? ", and those of a CA" : "");
         if (!update_listeners(self, error))
                 return NULL;

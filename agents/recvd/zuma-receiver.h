@@ -46,8 +46,8 @@ void zuma_receiver_free(ZumaReceiver *self);
  * NULL and an error fit to send back (AccessDenied names the
  * fingerprint).  The session then counts as the volume's, for
  * ForgetSource to cut. */
-ZumaSource *zuma_receiver_admit(ZumaReceiver *self, ZumaReceiveSession *session,
-                                const char *uuid, GError **error);
+ZumaSource *zuma_receiver_admit(ZumaReceiver *self, ZumaReceiveSession *session, const char *uuid,
+                                GError **error);
 void zuma_receiver_report_start(ZumaReceiver *self, const char *uuid, const char *peer);
 void zuma_receiver_report_progress(ZumaReceiver *self, const char *uuid, guint64 bytes);
 /* snapshot: what arrived, or NULL and error: why the stream failed. */

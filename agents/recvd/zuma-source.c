@@ -80,7 +80,8 @@ ZumaSource *zuma_source_load(const char *path, GError **error)
                 return NULL;
         if (g_key_file_has_key(file, SOURCE_GROUP, "Allow", NULL)) {
                 g_strfreev(source->allow);
-                source->allow = g_key_file_get_string_list(file, SOURCE_GROUP, "Allow", NULL, error);
+                source->allow =
+                        g_key_file_get_string_list(file, SOURCE_GROUP, "Allow", NULL, error);
                 if (!source->allow)
                         return NULL;
         }
@@ -108,8 +109,7 @@ gboolean zuma_source_save(const ZumaSource *source, const char *state_dir, GErro
         }
         g_key_file_set_string(file, SOURCE_GROUP, "VolumeName", source->volume_name);
         g_key_file_set_string(file, SOURCE_GROUP, "Listen", source->listen);
-        g_key_file_set_string_list(file, SOURCE_GROUP, "Allow",
-                                   (const char *const *)source->allow,
+        g_key_file_set_string_list(file, SOURCE_GROUP, "Allow", (const char *const *)source->allow,
                                    g_strv_length(source->allow));
         g_key_file_set_string(file, SOURCE_GROUP, "Ca", source->ca ? source->ca : "");
         g_key_file_set_string(file, STATUS_GROUP, "LastSnapshot",
