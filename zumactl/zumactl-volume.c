@@ -91,6 +91,7 @@ gboolean zumactl_cmd_define(ZumactlContext *ctx, int argc, char **argv, GError *
         g_autofree char *chunk_size_text = NULL;
         g_autofree char *mount_point = NULL;
         g_autofree char *full_policy = NULL;
+        g_autofree char *uuid = NULL;
         const GOptionEntry entries[] = {
                 { "initialize", 0, 0, G_OPTION_ARG_NONE, &initialize,
                   "Create a new, empty store on STORE", NULL },
@@ -103,6 +104,10 @@ gboolean zumactl_cmd_define(ZumactlContext *ctx, int argc, char **argv, GError *
                 { "full-policy", 0, 0, G_OPTION_ARG_STRING, &full_policy,
                   "When the store is full: refuse or autodelete (default)", "POLICY" },
                 { "no-start", 0, 0, G_OPTION_ARG_NONE, &no_start, "Do not start the volume", NULL },
+                { "uuid", 0, 0, G_OPTION_ARG_STRING, &uuid,
+                  "With --initialize, the volume UUID to record: a replica takes its source "
+                  "volume's",
+                  "UUID" },
                 G_OPTION_ENTRY_NULL,
         };
         g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
@@ -146,6 +151,8 @@ gboolean zumactl_cmd_define(ZumactlContext *ctx, int argc, char **argv, GError *
                 g_variant_dict_insert(options, "force", "b", TRUE);
         if (no_start)
                 g_variant_dict_insert(options, "start", "b", FALSE);
+        if (uuid)
+                g_variant_dict_insert(options, "uuid", "s", uuid);
         origin = zumactl_absolute_path(argv[3]);
         store = zumactl_absolute_path(argv[4]);
 

@@ -397,6 +397,8 @@ GIOStream *zuma_repl_connect_tcp(const char *host, guint16 port, guint timeout_s
 
         /* Also the timeout of every read and write on the connection. */
         g_socket_client_set_timeout(client, timeout_s);
+        /* A replica is reached directly, never through a desktop proxy. */
+        g_socket_client_set_enable_proxy(client, FALSE);
         connection = g_socket_client_connect(client, address, cancellable, error);
         if (!connection) {
                 g_prefix_error(error, "cannot connect to %s port %u: ", host, port);

@@ -304,7 +304,7 @@ static gboolean serve_replicate(Session *s, GError **error)
         if (!zuma_server_receive_resume_point(s->session->connection, s->volume->path, r.to,
                                               r.to_ctime, r.from, &resumable, &resume_after, error))
                 goto fail;
-        if (g_unix_open_pipe(fds, O_CLOEXEC, error) == FALSE)
+        if (g_unix_open_pipe(fds, FD_CLOEXEC, error) == FALSE)
                 goto fail;
         if (!zuma_server_receive_stream(s->session->connection, s->volume->path, fds[0], resumable,
                                         &job, error)) {

@@ -1,0 +1,158 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=bash
+#
+# e2e-replication.sh: what the replication tests share; source it after
+# e2e-lib.sh and e2e-hosts.sh.  Each host (a network namespace with its
+# own bus and zuma-snapshotd, e2e-hosts.sh) runs zuma-sendd and zuma-recvd
+# as a real host would, with its own TLS certificate:
+#
+#   repl_certs NAME...             a throwaway EC P-256 certificate per host,
+#                                  HOST_DIR/tls/host.{crt,key}
+#   repl_fingerprint NAME          its "sha256:HEX"
+#   repl_agent_start NAME sendd|recvd [ARGS...]
+#                                  the agent on the host's bus, waits for its name
+#   repl_agent_stop NAME AGENT     SIGTERM, and a clean exit
+#   repl_agent_kill NAME AGENT     SIGKILL (a crash)
+#   repl_agents_cleanup            every agent started
+#   repl_exit                      the EXIT trap: agents, then hosts_exit
+#   repl_replica NAME VOL SIZE UUID  a volume defined with the source's UUID
+#   repl_snapshot_sha NAME VOL SNAP  sha256 of the snapshot's device
+#   repl_wait_snapshot NAME VOL SNAP  until the host's volume has it
+#
+# Logs: HOST_DIR/sendd.log and HOST_DIR/recvd.log.  Skips (77) without the
+# agents or openssl.
+
+: "${ZUMA_SENDD:=$ZUMA_BUILD_DIR/agents/sendd/zuma-sendd}"
+: "${ZUMA_RECVD:=$ZUMA_BUILD_DIR/agents/recvd/zuma-recvd}"
+[ -x "$ZUMA_SENDD" ] || zuma_test_skip "no zuma-sendd at $ZUMA_SENDD"
+[ -x "$ZUMA_RECVD" ] || zuma_test_skip "no zuma-recvd at $ZUMA_RECVD"
+command -v openssl >/dev/null || zuma_test_skip "no openssl to make the test's certificates"
+# A run that fails is retried soon in tests.
+: "${REPL_RETRY_S:=2}"
+REPL_AGENTS=()
+
+repl_certs() {
+        local name dir
+
+        for name in "$@"; do
+                dir=$(host_dir "$name")/tls
+                mkdir -p "$dir"
+                openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+                        -subj "/CN=$name" -keyout "$dir/host.key" -out "$dir/host.crt" \
+                        2>/dev/null || e2e_fail "openssl could not make $name's certificate"
+        done
+}
+
+repl_fingerprint() {
+        openssl x509 -in "$(host_dir "$1")/tls/host.crt" -noout -fingerprint -sha256 |
+                sed 's/.*=//; s/://g' | tr 'A-F' 'a-f' | sed 's/^/sha256:/'
+}
+
+repl_bus_name() {
+        case $1 in
+        sendd) echo org.zumastor.Send1 ;;
+        recvd) echo org.zumastor.Recv1 ;;
+        esac
+}
+
+repl_agent_start() {
+        local name=$1 agent=$2 dir binary pid deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
+        local extra=()
+
+        shift 2
+        dir=$(host_dir "$name")
+        binary=$ZUMA_SENDD
+        [ "$agent" = recvd ] && binary=$ZUMA_RECVD
+        [ "$agent" = sendd ] && extra=(--retry "$REPL_RETRY_S")
+        echo "=== zuma-$agent $* ($(date +%T))" >>"$dir/$agent.log"
+        rm -f "$dir/$agent.pid"
+        # The daemon writes its own pid (exec): the one to signal.
+        host_exec "$name" bash -c 'echo $$ >"$0"; exec "$@"' "$dir/$agent.pid" \
+                env G_DEBUG=fatal-criticals "$binary" \
+                --bus-address "unix:path=$dir/system_bus_socket" \
+                --state-dir "$dir/$agent-state" --run-dir "$dir/$agent-run" \
+                --tls-cert "$dir/tls/host.crt" --tls-key "$dir/tls/host.key" --verbose \
+                "${extra[@]}" "$@" >>"$dir/$agent.log" 2>&1 </dev/null &
+        until [ -s "$dir/$agent.pid" ]; do sleep 0.02; done
+        pid=$(cat "$dir/$agent.pid")
+        REPL_AGENTS+=("$name:$agent")
+        until host_exec "$name" bash -c ". '$ZUMA_TEST_HARNESS'; zuma_test_has_owner $(repl_bus_name "$agent")"; do
+                if ! kill -0 "$pid" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+                        tail -n 30 "$dir/$agent.log" >&2
+                        e2e_fail "host $name: zuma-$agent did not take its name"
+                fi
+                sleep 0.05
+        done
+}
+
+repl_agent_pid() {
+        cat "$(host_dir "$1")/$2.pid" 2>/dev/null
+}
+
+repl_agent_stop() {
+        local pid
+
+        pid=$(repl_agent_pid "$1" "$2")
+        [ -n "$pid" ] || return 0
+        kill -TERM "$pid" 2>/dev/null || true
+        zuma_test_wait_exit "$pid" 60 || e2e_fail "host $1: zuma-$2 exited with $? on SIGTERM"
+        rm -f "$(host_dir "$1")/$2.pid"
+}
+
+repl_agent_kill() {
+        local pid
+
+        pid=$(repl_agent_pid "$1" "$2")
+        [ -n "$pid" ] || return 0
+        kill -KILL "$pid" 2>/dev/null || true
+        zuma_test_wait_exit "$pid" 20 || true
+        rm -f "$(host_dir "$1")/$2.pid"
+}
+
+repl_agents_cleanup() {
+        local entry pid
+
+        for entry in "${REPL_AGENTS[@]}"; do
+                pid=$(repl_agent_pid "${entry%%:*}" "${entry#*:}")
+                if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+                        kill -TERM "$pid" 2>/dev/null || true
+                        zuma_test_wait_exit "$pid" 20 || kill -KILL "$pid" 2>/dev/null || true
+                fi
+        done
+}
+
+repl_replica() {
+        local name=$1 vol=$2 size=$3 uuid=$4 origin store
+
+        origin=$(host_loop_device "$name" "$vol-origin" "$size")
+        store=$(host_loop_device "$name" "$vol-store" "$size")
+        host_zumactl "$name" define volume "$vol" "$origin" "$store" --initialize \
+                --uuid "$uuid" >/dev/null || e2e_fail "host $name: cannot define replica $vol"
+}
+
+repl_snapshot_sha() {
+        local dev
+
+        dev=$(host_zumactl "$1" attach "$2" "$3") || e2e_fail "host $1: cannot attach $2@$3"
+        sha256sum "$dev" | cut -d' ' -f1
+}
+
+repl_wait_snapshot() {
+        local deadline=$((SECONDS + ${4:-60}))
+
+        until host_zumactl "$1" --json list "$2" | e2e_json "'$3' in d" | grep -q True; do
+                [ $SECONDS -lt $deadline ] || e2e_fail "host $1: no snapshot $2@$3 after ${4:-60} s"
+                sleep 0.2
+        done
+}
+
+# The EXIT trap of a replication test: the agents, then the hosts
+# (hosts_exit), the test's status kept for it.
+repl_exit() {
+        local status=$?
+
+        set +e
+        repl_agents_cleanup
+        (exit "$status")
+        hosts_exit
+}
