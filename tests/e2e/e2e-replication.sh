@@ -156,3 +156,106 @@ repl_exit() {
         (exit "$status")
         hosts_exit
 }
+
+# --- sources, targets and runs (through the agents' bus APIs) ---
+
+repl_gdbus() {
+        local name=$1
+
+        shift
+        host_exec "$name" timeout 120 gdbus call --system "$@"
+}
+
+# repl_define_source HOST VOL SENDER...: HOST receives VOL from the SENDER
+# hosts (their certificates allowed), listening on its address.
+repl_define_source() {
+        local host=$1 vol=$2 allow="" sender
+
+        shift 2
+        for sender in "$@"; do
+                allow="$allow${allow:+, }'$(repl_fingerprint "$sender")'"
+        done
+        repl_gdbus "$host" --dest org.zumastor.Recv1 --object-path /org/zumastor/Recv1/Manager \
+                --method org.zumastor.Recv1.Manager.DefineSource "$vol" \
+                "{'listen': <'$(host_addr "$host"):7890'>, 'allow': <@as [$allow]>}" >/dev/null ||
+                e2e_fail "host $host: cannot define source $vol"
+}
+
+# repl_define_target HOST VOL RECEIVER [OPTIONS]: HOST replicates VOL to
+# RECEIVER (target named after it, its certificate pinned); OPTIONS: more
+# a{sv} entries, e.g. "'rate_limit': <@t 1000000>".
+repl_define_target() {
+        local host=$1 vol=$2 receiver=$3 extra=${4:+, $4}
+
+        repl_gdbus "$host" --dest org.zumastor.Send1 --object-path /org/zumastor/Send1/Manager \
+                --method org.zumastor.Send1.Manager.DefineTarget "$vol" "$receiver" \
+                "$(host_addr "$receiver")" "{'pin': <'$(repl_fingerprint "$receiver")'>$extra}" \
+                >/dev/null || e2e_fail "host $host: cannot define target $receiver of $vol"
+}
+
+# repl_replicate HOST VOL RECEIVER [SNAPSHOT]: starts a run; prints its job.
+repl_replicate_start() {
+        local options="{}"
+
+        [ -n "${4:-}" ] && options="{'snapshot': <'$4'>}"
+        repl_gdbus "$1" --dest org.zumastor.Send1 --object-path /org/zumastor/Send1/Manager \
+                --method org.zumastor.Send1.Manager.Replicate "$2" "$3" "$options" |
+                sed "s/^(objectpath '//; s/',)\$//"
+}
+
+repl_job_prop() {
+        repl_gdbus "$1" --dest org.zumastor.Send1 --object-path "$2" \
+                --method org.freedesktop.DBus.Properties.Get org.zumastor.Zumastor1.Job "$3" |
+                sed "s/^(<//; s/>,)\$//; s/^'//; s/'\$//"
+}
+
+# repl_wait_job HOST JOB: until it finished; returns 0 on success, else
+# prints its error message and returns 1.
+repl_wait_job() {
+        local deadline=$((SECONDS + ${3:-120}))
+
+        until [ "$(repl_job_prop "$1" "$2" Finished)" = true ]; do
+                [ $SECONDS -lt $deadline ] || e2e_fail "host $1: job $2 did not finish"
+                sleep 0.1
+        done
+        [ "$(repl_job_prop "$1" "$2" Success)" = true ] && return 0
+        repl_job_prop "$1" "$2" ErrorMessage
+        return 1
+}
+
+# repl_replicate HOST VOL RECEIVER [SNAPSHOT]: one run, which must succeed.
+repl_replicate() {
+        local job message
+
+        job=$(repl_replicate_start "$@") || e2e_fail "host $1: Replicate $2 to $3 refused"
+        message=$(repl_wait_job "$1" "$job") || e2e_fail "host $1: replicating $2 to $3: $message"
+}
+
+repl_target_path() {
+        local escaped
+
+        escaped=$(python3 -c 'import sys
+s = sys.argv[1]
+print("".join(c if c.isalnum() else "_%02x" % ord(c) for c in s))' "$2")
+        echo "/org/zumastor/Send1/targets/$escaped"
+}
+
+# repl_target_prop HOST VOL_UUID TARGET PROPERTY
+repl_target_prop() {
+        repl_gdbus "$1" --dest org.zumastor.Send1 --object-path "$(repl_target_path "$1" "${2}_$3")" \
+                --method org.freedesktop.DBus.Properties.Get org.zumastor.Send1.Target "$4" |
+                sed "s/^(<//; s/>,)\$//; s/^'//; s/'\$//; s/^uint64 //; s/^int64 //"
+}
+
+# repl_verify HOST VOL RECEIVER [SNAPSHOT]: prints the a{sv} Verify returns.
+repl_verify() {
+        local options="{}"
+
+        [ -n "${4:-}" ] && options="{'snapshot': <'$4'>}"
+        repl_gdbus "$1" --dest org.zumastor.Send1 --object-path /org/zumastor/Send1/Manager \
+                --method org.zumastor.Send1.Manager.Verify "$2" "$3" "$options"
+}
+
+repl_uuid() {
+        host_zumactl "$1" --json status "$2" | e2e_json 'd["uuid"]'
+}
