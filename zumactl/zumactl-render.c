@@ -140,7 +140,23 @@ void zumactl_render_job_json(JsonBuilder *builder, ZumaBusJob *job)
         zumactl_render_optional_json(builder, "error_message", zuma_bus_job_get_error_message(job));
 }
 
-static void print_json(JsonBuilder *builder)
+void zumactl_render_counts_json(JsonBuilder *builder, const char *key, GVariant *counts)
+{
+        GVariantIter iter;
+        const char *name;
+        guint32 count;
+
+        json_builder_set_member_name(builder, key);
+        json_builder_begin_object(builder);
+        if (counts != NULL) {
+                g_variant_iter_init(&iter, counts);
+                while (g_variant_iter_next(&iter, "{&su}", &name, &count))
+                        zumactl_json_set_uint(builder, name, count);
+        }
+        json_builder_end_object(builder);
+}
+
+void zumactl_print_json(JsonBuilder *builder)
 {
         g_autofree char *text = zumactl_json_to_text(builder);
 
@@ -154,7 +170,7 @@ void zumactl_print_volume_json(ZumaBusVolume *volume)
         json_builder_begin_object(builder);
         zumactl_render_volume_json(builder, volume);
         json_builder_end_object(builder);
-        print_json(builder);
+        zumactl_print_json(builder);
 }
 
 void zumactl_print_snapshot_json(ZumaBusSnapshot *snapshot, const char *volume_name)
@@ -164,7 +180,7 @@ void zumactl_print_snapshot_json(ZumaBusSnapshot *snapshot, const char *volume_n
         json_builder_begin_object(builder);
         zumactl_render_snapshot_json(builder, snapshot, volume_name);
         json_builder_end_object(builder);
-        print_json(builder);
+        zumactl_print_json(builder);
 }
 
 void zumactl_print_created_json(const char *name, const char *volume_name, const char *path)
@@ -177,7 +193,7 @@ void zumactl_print_created_json(const char *name, const char *volume_name, const
                 zumactl_json_set_string(builder, "volume", volume_name);
         zumactl_json_set_string(builder, "object_path", path);
         json_builder_end_object(builder);
-        print_json(builder);
+        zumactl_print_json(builder);
 }
 
 void zumactl_print_job_json(ZumaBusJob *job)
@@ -187,7 +203,7 @@ void zumactl_print_job_json(ZumaBusJob *job)
         json_builder_begin_object(builder);
         zumactl_render_job_json(builder, job);
         json_builder_end_object(builder);
-        print_json(builder);
+        zumactl_print_json(builder);
 }
 
 static void field(GString *out, const char *label, const char *value)

@@ -122,22 +122,6 @@ static gint64 age(ZumactlReplication *replication, gint64 time)
         return age_at(replication->now, time);
 }
 
-static void keep_json(JsonBuilder *builder, GVariant *keep)
-{
-        GVariantIter iter;
-        const char *class;
-        guint32 count;
-
-        json_builder_set_member_name(builder, "keep");
-        json_builder_begin_object(builder);
-        if (keep != NULL) {
-                g_variant_iter_init(&iter, keep);
-                while (g_variant_iter_next(&iter, "{&su}", &class, &count))
-                        zumactl_json_set_uint(builder, class, count);
-        }
-        json_builder_end_object(builder);
-}
-
 static void target_json(JsonBuilder *builder, ZumaSendTarget *target, gint64 now)
 {
         gint64 snapshot_age = age_at(now, zuma_send_target_get_last_snapshot_time(target));
@@ -152,7 +136,7 @@ static void target_json(JsonBuilder *builder, ZumaSendTarget *target, gint64 now
                               zuma_send_target_get_after_snapshot(target));
         zumactl_json_set_uint(builder, "rate_limit", zuma_send_target_get_rate_limit(target));
         zumactl_json_set_int(builder, "compress", zuma_send_target_get_compress(target));
-        keep_json(builder, zuma_send_target_get_keep(target));
+        zumactl_render_counts_json(builder, "keep", zuma_send_target_get_keep(target));
         zumactl_json_set_string(builder, "state", zuma_send_target_get_state(target));
         zumactl_render_optional_json(builder, "last_snapshot",
                                      zuma_send_target_get_last_snapshot(target));
@@ -194,13 +178,6 @@ static void source_json(JsonBuilder *builder, ZumaRecvSource *source)
                               zuma_recv_source_get_bytes_received(source));
 }
 
-static void print_object_json(JsonBuilder *builder)
-{
-        g_autofree char *text = zumactl_json_to_text(builder);
-
-        zumactl_print(text);
-}
-
 void zumactl_print_target_json(ZumaSendTarget *target)
 {
         g_autoptr(JsonBuilder) builder = json_builder_new();
@@ -208,7 +185,7 @@ void zumactl_print_target_json(ZumaSendTarget *target)
         json_builder_begin_object(builder);
         target_json(builder, target, g_get_real_time() / G_USEC_PER_SEC);
         json_builder_end_object(builder);
-        print_object_json(builder);
+        zumactl_print_json(builder);
 }
 
 void zumactl_print_source_json(ZumaRecvSource *source)
@@ -218,7 +195,7 @@ void zumactl_print_source_json(ZumaRecvSource *source)
         json_builder_begin_object(builder);
         source_json(builder, source);
         json_builder_end_object(builder);
-        print_object_json(builder);
+        zumactl_print_json(builder);
 }
 
 void zumactl_replication_volume_json(ZumactlReplication *replication, const char *uuid,

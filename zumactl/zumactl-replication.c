@@ -163,7 +163,6 @@ static gboolean parse_subcommand(ZumactlContext *ctx, const ZumactlCommand *comm
 static void print_forgotten_json(const char *volume, const char *name)
 {
         g_autoptr(JsonBuilder) builder = json_builder_new();
-        g_autofree char *text = NULL;
 
         json_builder_begin_object(builder);
         zumactl_json_set_string(builder, "volume", volume);
@@ -171,8 +170,7 @@ static void print_forgotten_json(const char *volume, const char *name)
                 zumactl_json_set_string(builder, "name", name);
         zumactl_json_set_bool(builder, "forgotten", TRUE);
         json_builder_end_object(builder);
-        text = zumactl_json_to_text(builder);
-        zumactl_print(text);
+        zumactl_print_json(builder);
 }
 
 typedef struct {
@@ -475,7 +473,6 @@ static const char *lookup_string(GVariant *dict, const char *key)
 static void print_verify_json(GVariant *result)
 {
         g_autoptr(JsonBuilder) builder = json_builder_new();
-        g_autofree char *text = NULL;
         gboolean same = FALSE;
 
         g_variant_lookup(result, "same", "b", &same);
@@ -485,8 +482,7 @@ static void print_verify_json(GVariant *result)
         zumactl_json_set_string(builder, "remote_digest", lookup_string(result, "remote_digest"));
         zumactl_json_set_bool(builder, "same", same);
         json_builder_end_object(builder);
-        text = zumactl_json_to_text(builder);
-        zumactl_print(text);
+        zumactl_print_json(builder);
 }
 
 gboolean zumactl_cmd_verify(ZumactlContext *ctx, int argc, char **argv, GError **error)
