@@ -16,44 +16,22 @@ ZUMACTL=${1:?usage: test-zumactl-replication.sh ZUMACTL FAKE-SERVER FAKE-REPLICA
 FAKE_SERVER=${2:?}
 FAKE_REPLICATION=${3:?}
 
-skip() { echo "SKIP: $*"; exit 77; }
-command -v dbus-daemon >/dev/null || skip "no dbus-daemon"
-command -v python3 >/dev/null || skip "no python3"
+HARNESS=$(dirname "$(realpath "$0")")/../bus/zuma-test-bus.sh
+# The bus tests' harness: a private bus with the shipped policy, which
+# lets root only own the daemons' names.
+. "$HARNESS"
+[[ $(id -u) == 0 ]] || zuma_test_skip "needs root (the bus policy: only root owns the names)"
+command -v dbus-daemon >/dev/null || zuma_test_skip "no dbus-daemon"
+command -v python3 >/dev/null || zuma_test_skip "no python3"
 
 FAILS=0
 CHECKS=0
 fail() { echo "FAIL: $*"; FAILS=$((FAILS + 1)); }
 
-T=$(mktemp -d /tmp/zumactl-replication.XXXXXX)
-PIDS=()
-cleanup() {
-    local status=$? pid
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null; done
-    rm -rf "$T"
-    exit $status
-}
-trap cleanup EXIT
-cat >"$T/bus.conf" <<CONF
-<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>system</type>
-  <listen>unix:path=$T/bus</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow user="*"/>
-    <allow own="*"/>
-    <allow send_destination="*"/>
-    <allow receive_sender="*"/>
-  </policy>
-</busconfig>
-CONF
-dbus-daemon --config-file="$T/bus.conf" --nofork --nopidfile 2>"$T/dbus.log" &
-PIDS+=($!)
-export DBUS_SYSTEM_BUS_ADDRESS="unix:path=$T/bus"
-for _ in $(seq 100); do [[ -S $T/bus ]] && break; sleep 0.05; done
-[[ -S $T/bus ]] || { cat "$T/dbus.log"; echo "FAIL: dbus-daemon did not start"; exit 1; }
+# The stand-ins leave with the bus when the harness stops it.
+zuma_test_setup
+zuma_test_start_bus || exit 1
+T=$ZUMA_TEST_DIR
 
 # run CODE ARGS...: runs zumactl, checks its exit code; output in $OUT/$ERR.
 run() {
@@ -81,11 +59,10 @@ has() { # has TEXT WORDS: TEXT contains WORDS
     CHECKS=$((CHECKS + 1))
     [[ $1 == *"$2"* ]] || fail "expected '$2' in: $1"
 }
-# start PROGRAM ARGS...: starts a stand-in and polls until CHECK (a
-# command line in $READY) succeeds.
+# start PROGRAM ARGS...: starts a stand-in and polls until the command
+# line in $READY succeeds.
 start() {
     "$@" >>"$T/fakes.log" 2>&1 &
-    PIDS+=($!)
     for _ in $(seq 200); do
         eval "$READY" >/dev/null 2>&1 && return 0
         sleep 0.05
@@ -136,6 +113,11 @@ run 0 status vol0 && {
     has "$OUT" "Source:"
 }
 run 0 --json status vol0 && expect 'len(d["targets"]), len(d["sources"])' '(1, 1)'
+# Reading is for everyone (the bus policy).
+CHECKS=$((CHECKS + 1))
+OUT=$(setpriv --reuid=nobody --regid=nogroup --clear-groups "$ZUMACTL" --json status 2>&1) &&
+    expect 'len(d["volumes"][0]["targets"]), len(d["volumes"][0]["sources"])' '(1, 1)' ||
+    fail "status as nobody: $OUT"
 
 # --- define and forget -----------------------------------------------------------------
 run 0 define target vol0 backup2:7890 --name second && [[ -z $OUT ]] || fail "define printed: $OUT"
