@@ -19,6 +19,7 @@ FAKE_REPLICATION=${3:?}
 HARNESS=$(dirname "$(realpath "$0")")/../bus/zuma-test-bus.sh
 # The bus tests' harness: a private bus with the shipped policy, which
 # lets root only own the daemons' names.
+# shellcheck source=../bus/zuma-test-bus.sh
 . "$HARNESS"
 [[ $(id -u) == 0 ]] || zuma_test_skip "needs root (the bus policy: only root owns the names)"
 command -v dbus-daemon >/dev/null || zuma_test_skip "no dbus-daemon"
