@@ -18,40 +18,44 @@
 #define SOURCE_INTERFACE ZUMA_RECVD_BUS_NAME ".Source"
 
 struct ZumactlReplication {
-        GList *targets; /* ZumaSendTarget refs, by volume name, then name */
-        GList *sources; /* ZumaRecvSource refs, by volume name */
-        gboolean sendd_running;
-        gboolean recvd_running;
+        GDBusObjectManager *send; /* NULL: zuma-sendd is not running */
+        GDBusObjectManager *recv; /* NULL: zuma-recvd is not running */
+        GList *targets;           /* ZumaSendTarget refs, by volume name, then name */
+        GList *sources;           /* ZumaRecvSource refs, by volume name */
         gint64 now;
 };
 
-/* The objects carrying interface_name of the daemon at bus_name, or FALSE
+/* Every object of the daemon at bus_name with its properties, or NULL
  * when it is not running. */
-static gboolean load_interfaces(ZumactlContext *ctx, const char *bus_name, const char *root,
-                                GDBusProxyTypeFunc get_proxy_type, const char *interface_name,
-                                GList **ret_found)
+static GDBusObjectManager *load_objects(ZumactlContext *ctx, const char *bus_name, const char *root,
+                                        GDBusProxyTypeFunc get_proxy_type)
 {
         g_autoptr(GDBusObjectManager) manager = NULL;
         g_autofree char *owner = NULL;
-        GList *objects;
 
         manager = g_dbus_object_manager_client_new_sync(
                 ctx->connection, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START, bus_name,
                 root, get_proxy_type, NULL, NULL, NULL, NULL);
         if (manager == NULL)
-                return FALSE;
+                return NULL;
         owner = g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(manager));
-        if (owner == NULL)
-                return FALSE;
-        objects = g_dbus_object_manager_get_objects(manager);
+        return owner != NULL ? g_steal_pointer(&manager) : NULL;
+}
+
+/* The interfaces called interface_name of manager's objects (refs). */
+static GList *interfaces_of(GDBusObjectManager *manager, const char *interface_name)
+{
+        GList *objects = manager != NULL ? g_dbus_object_manager_get_objects(manager) : NULL;
+        GList *found = NULL;
+
         for (GList *l = objects; l != NULL; l = l->next) {
                 GDBusInterface *iface = g_dbus_object_get_interface(l->data, interface_name);
 
                 if (iface != NULL)
-                        *ret_found = g_list_prepend(*ret_found, iface);
+                        found = g_list_prepend(found, iface);
         }
         g_list_free_full(objects, g_object_unref);
-        return TRUE;
+        return found;
 }
 
 static gint target_compare(gconstpointer a, gconstpointer b)
@@ -77,16 +81,14 @@ ZumactlReplication *zumactl_replication_load(ZumactlContext *ctx)
         replication->now = g_get_real_time() / G_USEC_PER_SEC;
         if (!zumactl_bus_open(ctx, NULL))
                 return replication;
-        replication->sendd_running =
-                load_interfaces(ctx, ZUMA_SENDD_BUS_NAME, ZUMA_SENDD_OBJECT_ROOT,
-                                zuma_send_object_manager_client_get_proxy_type, TARGET_INTERFACE,
-                                &replication->targets);
-        replication->recvd_running =
-                load_interfaces(ctx, ZUMA_RECVD_BUS_NAME, ZUMA_RECVD_OBJECT_ROOT,
-                                zuma_recv_object_manager_client_get_proxy_type, SOURCE_INTERFACE,
-                                &replication->sources);
-        replication->targets = g_list_sort(replication->targets, target_compare);
-        replication->sources = g_list_sort(replication->sources, source_compare);
+        replication->send = load_objects(ctx, ZUMA_SENDD_BUS_NAME, ZUMA_SENDD_OBJECT_ROOT,
+                                         zuma_send_object_manager_client_get_proxy_type);
+        replication->recv = load_objects(ctx, ZUMA_RECVD_BUS_NAME, ZUMA_RECVD_OBJECT_ROOT,
+                                         zuma_recv_object_manager_client_get_proxy_type);
+        replication->targets =
+                g_list_sort(interfaces_of(replication->send, TARGET_INTERFACE), target_compare);
+        replication->sources =
+                g_list_sort(interfaces_of(replication->recv, SOURCE_INTERFACE), source_compare);
         return replication;
 }
 
@@ -94,6 +96,8 @@ void zumactl_replication_free(ZumactlReplication *replication)
 {
         g_list_free_full(replication->targets, g_object_unref);
         g_list_free_full(replication->sources, g_object_unref);
+        g_clear_object(&replication->send);
+        g_clear_object(&replication->recv);
         g_free(replication);
 }
 
@@ -201,7 +205,7 @@ void zumactl_print_source_json(ZumaRecvSource *source)
 void zumactl_replication_volume_json(ZumactlReplication *replication, const char *uuid,
                                      JsonBuilder *builder)
 {
-        if (replication->sendd_running) {
+        if (replication->send != NULL) {
                 json_builder_set_member_name(builder, "targets");
                 json_builder_begin_array(builder);
                 for (GList *l = replication->targets; l != NULL; l = l->next) {
@@ -213,7 +217,7 @@ void zumactl_replication_volume_json(ZumactlReplication *replication, const char
                 }
                 json_builder_end_array(builder);
         }
-        if (replication->recvd_running) {
+        if (replication->recv != NULL) {
                 json_builder_set_member_name(builder, "sources");
                 json_builder_begin_array(builder);
                 for (GList *l = replication->sources; l != NULL; l = l->next) {
@@ -359,6 +363,48 @@ static char *sources_table(ZumactlReplication *replication)
         return zumactl_table_render(table);
 }
 
+/* The Fingerprint of the daemon's Manager: its certificate's, which the
+ * other side pins or allows; NULL when not running, "" without one. */
+static const char *send_fingerprint(ZumactlReplication *replication)
+{
+        g_autoptr(GDBusInterface) manager = NULL;
+
+        if (replication->send != NULL)
+                manager = g_dbus_object_manager_get_interface(
+                        replication->send, ZUMA_SENDD_MANAGER_PATH, ZUMA_SENDD_BUS_NAME ".Manager");
+        return manager != NULL ? zuma_send_manager_get_fingerprint(ZUMA_SEND_MANAGER(manager))
+                               : NULL;
+}
+
+static const char *recv_fingerprint(ZumactlReplication *replication)
+{
+        g_autoptr(GDBusInterface) manager = NULL;
+
+        if (replication->recv != NULL)
+                manager = g_dbus_object_manager_get_interface(
+                        replication->recv, ZUMA_RECVD_MANAGER_PATH, ZUMA_RECVD_BUS_NAME ".Manager");
+        return manager != NULL ? zuma_recv_manager_get_fingerprint(ZUMA_RECV_MANAGER(manager))
+                               : NULL;
+}
+
+void zumactl_replication_host_json(ZumactlReplication *replication, JsonBuilder *builder)
+{
+        if (replication->send != NULL)
+                zumactl_render_optional_json(builder, "sender_fingerprint",
+                                             send_fingerprint(replication));
+        if (replication->recv != NULL)
+                zumactl_render_optional_json(builder, "receiver_fingerprint",
+                                             recv_fingerprint(replication));
+}
+
+/* "Certificate of zuma-sendd: sha256:..." */
+static void fingerprint_line(GString *out, const char *daemon, const char *fingerprint)
+{
+        if (fingerprint != NULL)
+                g_string_append_printf(out, "Certificate of %s: %s\n", daemon,
+                                       fingerprint[0] != '\0' ? fingerprint : "none (ssh only)");
+}
+
 char *zumactl_replication_tables(ZumactlReplication *replication)
 {
         GString *out = g_string_new(NULL);
@@ -373,5 +419,9 @@ char *zumactl_replication_tables(ZumactlReplication *replication)
 
                 g_string_append_printf(out, "\nReplication sources (zuma-recvd):\n%s", table);
         }
+        if (replication->send != NULL || replication->recv != NULL)
+                g_string_append_c(out, '\n');
+        fingerprint_line(out, "zuma-sendd", send_fingerprint(replication));
+        fingerprint_line(out, "zuma-recvd", recv_fingerprint(replication));
         return g_string_free(out, FALSE);
 }

@@ -31,8 +31,12 @@ void zumactl_replication_volume_json(ZumactlReplication *replication, const char
 void zumactl_replication_volume_human(ZumactlReplication *replication, const char *uuid,
                                       GString *out);
 
-/* A table of every target and one of every source, "" when there are
- * none. */
+/* "sender_fingerprint" and "receiver_fingerprint" (null: no
+ * certificate), each left out when its daemon is not running. */
+void zumactl_replication_host_json(ZumactlReplication *replication, JsonBuilder *builder);
+
+/* A table of every target and one of every source, and the fingerprints
+ * of the daemons' certificates; "" when neither daemon runs. */
 char *zumactl_replication_tables(ZumactlReplication *replication);
 
 /* One target or source as a whole JSON value on stdout. */

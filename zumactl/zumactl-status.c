@@ -204,6 +204,7 @@ static gboolean status_server(ZumactlContext *ctx, GError **error)
                         json_builder_end_object(builder);
                 }
                 json_builder_end_array(builder);
+                zumactl_replication_host_json(replication, builder);
                 if (unknown_stores)
                         zumactl_unknown_stores_json(builder, unknown_stores);
                 json_builder_end_object(builder);

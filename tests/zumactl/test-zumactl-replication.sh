@@ -82,7 +82,7 @@ run 11 verify vol0
 # --- a snapshot server without replication: status leaves it out ------------------
 READY='[[ $("$ZUMACTL" list) == vol0 ]]'
 start "$FAKE_SERVER" stay
-run 0 --json status && expect '"targets" in d["volumes"][0], "sources" in d["volumes"][0]' \
+run 0 --json status && expect '"targets" in d["volumes"][0], "sender_fingerprint" in d' \
     '(False, False)'
 run 0 status && [[ $OUT != *Replication* ]] || fail "status without zuma-sendd: $OUT"
 
@@ -96,8 +96,11 @@ run 0 status && {
     has "$OUT" "4.0 KiB"
     has "$OUT" "connection refused"
     has "$OUT" "Replication sources (zuma-recvd):"
+    has "$OUT" "Certificate of zuma-sendd: sha256:aa"
+    has "$OUT" "Certificate of zuma-recvd: sha256:bb"
 }
 run 0 --json status && {
+    expect 'd["sender_fingerprint"], d["receiver_fingerprint"]' "('sha256:aa', 'sha256:bb')"
     expect '[t["name"] for t in d["volumes"][0]["targets"]]' "['offsite']"
     expect 'd["volumes"][0]["targets"][0]["state"], d["volumes"][0]["targets"][0]["last_snapshot"]' \
         "('failed', 'vol0-s1')"

@@ -244,6 +244,7 @@ static void export_recv(Fake *fake, GDBusConnection *connection)
 
         fake->recv = g_dbus_object_manager_server_new(ZUMA_RECVD_OBJECT_ROOT);
         zuma_recv_manager_set_version(manager, "fake");
+        zuma_recv_manager_set_fingerprint(manager, "sha256:bb");
         g_signal_connect(manager, "handle-define-source", G_CALLBACK(on_define_source), fake);
         g_signal_connect(manager, "handle-forget-source", G_CALLBACK(on_forget_source), fake);
         zuma_recv_object_skeleton_set_manager(object, manager);
