@@ -363,38 +363,45 @@ static char *sources_table(ZumactlReplication *replication)
         return zumactl_table_render(table);
 }
 
-/* The Fingerprint of the daemon's Manager: its certificate's, which the
- * other side pins or allows; NULL when not running, "" without one. */
-static const char *send_fingerprint(ZumactlReplication *replication)
+/* The Fingerprint of a daemon's Manager (at path, with interface), the
+ * certificate's that the other side pins or allows: NULL when the daemon
+ * is not running, "" when it has no certificate. */
+static char *manager_fingerprint(GDBusObjectManager *objects, const char *path,
+                                 const char *interface)
 {
         g_autoptr(GDBusInterface) manager = NULL;
+        g_autoptr(GVariant) value = NULL;
 
-        if (replication->send != NULL)
-                manager = g_dbus_object_manager_get_interface(
-                        replication->send, ZUMA_SENDD_MANAGER_PATH, ZUMA_SENDD_BUS_NAME ".Manager");
-        return manager != NULL ? zuma_send_manager_get_fingerprint(ZUMA_SEND_MANAGER(manager))
-                               : NULL;
+        if (objects != NULL)
+                manager = g_dbus_object_manager_get_interface(objects, path, interface);
+        if (manager != NULL)
+                value = g_dbus_proxy_get_cached_property(G_DBUS_PROXY(manager), "Fingerprint");
+        if (value == NULL || !g_variant_is_of_type(value, G_VARIANT_TYPE_STRING))
+                return objects != NULL ? g_strdup("") : NULL;
+        return g_variant_dup_string(value, NULL);
 }
 
-static const char *recv_fingerprint(ZumactlReplication *replication)
+static char *send_fingerprint(ZumactlReplication *replication)
 {
-        g_autoptr(GDBusInterface) manager = NULL;
+        return manager_fingerprint(replication->send, ZUMA_SENDD_MANAGER_PATH,
+                                   ZUMA_SENDD_BUS_NAME ".Manager");
+}
 
-        if (replication->recv != NULL)
-                manager = g_dbus_object_manager_get_interface(
-                        replication->recv, ZUMA_RECVD_MANAGER_PATH, ZUMA_RECVD_BUS_NAME ".Manager");
-        return manager != NULL ? zuma_recv_manager_get_fingerprint(ZUMA_RECV_MANAGER(manager))
-                               : NULL;
+static char *recv_fingerprint(ZumactlReplication *replication)
+{
+        return manager_fingerprint(replication->recv, ZUMA_RECVD_MANAGER_PATH,
+                                   ZUMA_RECVD_BUS_NAME ".Manager");
 }
 
 void zumactl_replication_host_json(ZumactlReplication *replication, JsonBuilder *builder)
 {
-        if (replication->send != NULL)
-                zumactl_render_optional_json(builder, "sender_fingerprint",
-                                             send_fingerprint(replication));
-        if (replication->recv != NULL)
-                zumactl_render_optional_json(builder, "receiver_fingerprint",
-                                             recv_fingerprint(replication));
+        g_autofree char *sender = send_fingerprint(replication);
+        g_autofree char *receiver = recv_fingerprint(replication);
+
+        if (sender != NULL)
+                zumactl_render_optional_json(builder, "sender_fingerprint", sender);
+        if (receiver != NULL)
+                zumactl_render_optional_json(builder, "receiver_fingerprint", receiver);
 }
 
 /* "Certificate of zuma-sendd: sha256:..." */
@@ -407,6 +414,8 @@ static void fingerprint_line(GString *out, const char *daemon, const char *finge
 
 char *zumactl_replication_tables(ZumactlReplication *replication)
 {
+        g_autofree char *sender = send_fingerprint(replication);
+        g_autofree char *receiver = recv_fingerprint(replication);
         GString *out = g_string_new(NULL);
 
         if (replication->targets != NULL) {
@@ -419,9 +428,9 @@ char *zumactl_replication_tables(ZumactlReplication *replication)
 
                 g_string_append_printf(out, "\nReplication sources (zuma-recvd):\n%s", table);
         }
-        if (replication->send != NULL || replication->recv != NULL)
+        if (sender != NULL || receiver != NULL)
                 g_string_append_c(out, '\n');
-        fingerprint_line(out, "zuma-sendd", send_fingerprint(replication));
-        fingerprint_line(out, "zuma-recvd", recv_fingerprint(replication));
+        fingerprint_line(out, "zuma-sendd", sender);
+        fingerprint_line(out, "zuma-recvd", receiver);
         return g_string_free(out, FALSE);
 }
