@@ -57,10 +57,12 @@
  * outgoing replication is an object of its own. */
 #define ZUMA_SENDD_BUS_NAME "org.zumastor.Send1"
 #define ZUMA_SENDD_OBJECT_ROOT "/org/zumastor/Send1"
+#define ZUMA_SENDD_MANAGER_PATH ZUMA_SENDD_OBJECT_ROOT "/Manager"
 
 /* zuma-recvd: replication receiver. */
 #define ZUMA_RECVD_BUS_NAME "org.zumastor.Recv1"
 #define ZUMA_RECVD_OBJECT_ROOT "/org/zumastor/Recv1"
+#define ZUMA_RECVD_MANAGER_PATH ZUMA_RECVD_OBJECT_ROOT "/Manager"
 
 /* zuma-notifyd: one per user session, on the SESSION bus.  It owns the
  * name only to stay single per session (a second one exits); it exports

@@ -138,15 +138,18 @@ static const char *default_words(const GError *error)
 char *zumactl_error_words(const GError *error)
 {
         g_autoptr(GError) copy = g_error_copy(error);
+        /* The bus daemon's own words, not zumactl's (which name the daemon
+         * they could not reach). */
+        gboolean remote = g_dbus_error_is_remote_error(error);
 
         g_dbus_error_strip_remote_error(copy);
         if (g_error_matches(copy, G_DBUS_ERROR, G_DBUS_ERROR_ACCESS_DENIED))
                 /* The bus daemon's own text lists match rules; say it plainly. */
                 return g_strdup("permission denied (refused by the D-Bus policy)");
-        if (g_error_matches(copy, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
-            g_error_matches(copy, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER))
+        if (remote && (g_error_matches(copy, G_DBUS_ERROR, G_DBUS_ERROR_SERVICE_UNKNOWN) ||
+                       g_error_matches(copy, G_DBUS_ERROR, G_DBUS_ERROR_NAME_HAS_NO_OWNER)))
                 return g_strdup("nothing owns the name " ZUMA_SNAPSHOTD_BUS_NAME " on the bus");
-        if (g_error_matches(copy, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY))
+        if (remote && g_error_matches(copy, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY))
                 return g_strdup("zuma-snapshotd did not answer");
         if (copy->message == NULL || copy->message[0] == '\0')
                 return g_strdup(default_words(copy));

@@ -28,11 +28,15 @@ typedef enum {
 } ProgressStyle;
 
 typedef struct {
+        const ZumactlJobOwner *owner;
         ZumaBusJob *job;
         GMainLoop *loop;
         ProgressStyle style;
         gboolean drawn;
         int last_step;
+        /* Where the rate is measured from (counts_bytes). */
+        gint64 start_usec;
+        guint64 start_done;
         gboolean completed;
         gboolean success;
         char *error_name;
@@ -41,6 +45,10 @@ typedef struct {
 } JobWait;
 
 #define BAR_WIDTH 30
+
+const ZumactlJobOwner zumactl_jobs_of_snapshotd = { ZUMA_SNAPSHOTD_BUS_NAME, "zuma-snapshotd",
+                                                    FALSE };
+const ZumactlJobOwner zumactl_jobs_of_sendd = { ZUMA_SENDD_BUS_NAME, "zuma-sendd", TRUE };
 
 static ProgressStyle progress_style(ZumactlContext *ctx)
 {
@@ -61,6 +69,34 @@ static double job_fraction(ZumaBusJob *job)
         if (total > 0)
                 progress = (double)zuma_bus_job_get_done(job) / (double)total;
         return CLAMP(progress, 0.0, 1.0);
+}
+
+/* " (1.2 GiB/3.4 GiB, 45.0 MiB/s, about 50 seconds left)": the rate since
+ * the wait began, the time left at that rate (Total is an estimate). */
+static void append_bytes(JobWait *wait, GString *line, guint64 done, guint64 total)
+{
+        double seconds = (double)(g_get_monotonic_time() - wait->start_usec) / G_USEC_PER_SEC;
+        double rate = seconds >= 1.0 && done > wait->start_done
+                              ? (double)(done - wait->start_done) / seconds
+                              : 0.0;
+        g_autofree char *done_text = zumactl_format_size(done);
+        g_autofree char *total_text = total > 0 ? zumactl_format_size(total) : NULL;
+
+        g_string_append_printf(line, " (%s", done_text);
+        if (total_text != NULL)
+                g_string_append_printf(line, "/%s", total_text);
+        if (rate > 0) {
+                g_autofree char *rate_text = zumactl_format_size((guint64)rate);
+                g_autofree char *left = total > done
+                                                ? zumactl_format_duration_about(
+                                                          (gint64)((double)(total - done) / rate))
+                                                : NULL;
+
+                g_string_append_printf(line, ", %s/s", rate_text);
+                if (left != NULL)
+                        g_string_append_printf(line, ", %s left", left);
+        }
+        g_string_append_c(line, ')');
 }
 
 static void progress_draw(JobWait *wait)
@@ -88,7 +124,9 @@ static void progress_draw(JobWait *wait)
                 for (guint i = 0; i < BAR_WIDTH; i++)
                         g_string_append_c(line, i < filled ? '#' : '-');
                 g_string_append_printf(line, "] %3d%%", percent);
-                if (total > 0)
+                if (wait->owner->counts_bytes)
+                        append_bytes(wait, line, zuma_bus_job_get_done(wait->job), total);
+                else if (total > 0)
                         g_string_append_printf(line,
                                                " (%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT ")",
                                                zuma_bus_job_get_done(wait->job), total);
@@ -158,7 +196,7 @@ static void job_name_owner_cb(GObject *object, GParamSpec *pspec, gpointer user_
         if (owner != NULL || wait->error != NULL)
                 return;
         g_set_error(&wait->error, G_DBUS_ERROR, G_DBUS_ERROR_NO_REPLY,
-                    "zuma-snapshotd left the bus before job %s completed",
+                    "%s left the bus before job %s completed", wait->owner->daemon,
                     zumactl_bus_path(wait->job));
         g_main_loop_quit(wait->loop);
 }
@@ -169,19 +207,20 @@ static gboolean job_interrupt_cb(gpointer user_data)
 
         if (wait->error == NULL)
                 g_set_error(&wait->error, G_IO_ERROR, G_IO_ERROR_CANCELLED,
-                            "interrupted; job %s goes on in zuma-snapshotd",
-                            zumactl_bus_path(wait->job));
+                            "interrupted; job %s goes on in %s", zumactl_bus_path(wait->job),
+                            wait->owner->daemon);
         g_main_loop_quit(wait->loop);
         return G_SOURCE_CONTINUE;
 }
 
-ZumaBusJob *zumactl_job_load(ZumactlContext *ctx, const char *path, GError **error)
+ZumaBusJob *zumactl_job_load(ZumactlContext *ctx, const ZumactlJobOwner *owner, const char *path,
+                             GError **error)
 {
         g_autoptr(ZumaBusJob) job = NULL;
         g_auto(GStrv) cached = NULL;
 
         job = zuma_bus_job_proxy_new_sync(ctx->connection, G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
-                                          ZUMACTL_BUS_NAME, path, NULL, error);
+                                          owner->bus_name, path, NULL, error);
         if (job == NULL)
                 return NULL;
         cached = g_dbus_proxy_get_cached_property_names(G_DBUS_PROXY(job));
@@ -204,15 +243,18 @@ static void job_wait_clear(JobWait *wait)
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(JobWait, job_wait_clear)
 
-gboolean zumactl_job_wait(ZumactlContext *ctx, const char *path, ZumaBusJob **ret_job,
-                          GError **error)
+gboolean zumactl_job_wait(ZumactlContext *ctx, const ZumactlJobOwner *owner, const char *path,
+                          ZumaBusJob **ret_job, GError **error)
 {
         g_auto(JobWait) wait = { 0 };
         guint sigint_id;
 
-        wait.job = zumactl_job_load(ctx, path, error);
+        wait.owner = owner;
+        wait.job = zumactl_job_load(ctx, owner, path, error);
         if (wait.job == NULL)
                 return FALSE;
+        wait.start_usec = g_get_monotonic_time();
+        wait.start_done = zuma_bus_job_get_done(wait.job);
         wait.loop = g_main_loop_new(NULL, FALSE);
         wait.style = progress_style(ctx);
         wait.last_step = -1;
@@ -256,7 +298,7 @@ gboolean zumactl_job_wait(ZumactlContext *ctx, const char *path, ZumaBusJob **re
         if (ret_job != NULL) {
                 /* Read the final Done/Total: their PropertiesChanged may
                  * trail the Completed signal. */
-                *ret_job = zumactl_job_load(ctx, path, NULL);
+                *ret_job = zumactl_job_load(ctx, owner, path, NULL);
                 if (*ret_job == NULL)
                         *ret_job = g_steal_pointer(&wait.job);
         }
@@ -271,8 +313,8 @@ GOptionEntry zumactl_job_no_wait_option(gboolean *no_wait)
                                NULL };
 }
 
-gboolean zumactl_job_finish(ZumactlContext *ctx, const char *path, gboolean no_wait,
-                            const char *what, GError **error)
+gboolean zumactl_job_finish(ZumactlContext *ctx, const ZumactlJobOwner *owner, const char *path,
+                            gboolean no_wait, const char *what, GError **error)
 {
         g_autoptr(ZumaBusJob) job = NULL;
         g_autoptr(GError) error_local = NULL;
@@ -284,9 +326,9 @@ gboolean zumactl_job_finish(ZumactlContext *ctx, const char *path, gboolean no_w
                 return TRUE;
         }
         if (no_wait)
-                job = zumactl_job_load(ctx, path, &error_local);
+                job = zumactl_job_load(ctx, owner, path, &error_local);
         else
-                zumactl_job_wait(ctx, path, &job, &error_local);
+                zumactl_job_wait(ctx, owner, path, &job, &error_local);
         if (job == NULL)
                 return zumactl_fail(error, g_steal_pointer(&error_local), what);
         if (ctx->json)

@@ -16,6 +16,23 @@ G_BEGIN_DECLS
  * bytes).  what names the value in the error ("chunk size"). */
 gboolean zumactl_parse_size(const char *text, const char *what, guint64 *ret_bytes, GError **error);
 
+/* A rate in bytes per second: a number, maybe with a fraction, and a
+ * binary unit as zumactl_parse_size() takes them (1.5G is 1.5 GiB/s),
+ * optionally followed by "/s": "500K", "10M", "1.5GiB/s"; "0" is no
+ * limit.  A fraction needs a unit. */
+gboolean zumactl_parse_rate(const char *text, const char *what, guint64 *ret_bytes, GError **error);
+
+/* A duration as zuma-schedulerd reads them ("15m", "1h30m", "1d"), in
+ * seconds from min to max. */
+gboolean zumactl_parse_duration(const char *text, const char *what, gint64 min, gint64 max,
+                                gint64 *ret_seconds, GError **error);
+
+/* The --keep values: each "CLASS=N", or several joined by commas
+ * ("hourly=24,daily=7"); a class named twice is an error.  *ret_keep is a
+ * floating a{su} (class -> count).  Which classes exist is the daemon's
+ * call. */
+gboolean zumactl_parse_keep(const char *const *items, GVariant **ret_keep, GError **error);
+
 /* A decimal integer from min to max. */
 gboolean zumactl_parse_int(const char *text, const char *what, gint64 min, gint64 max,
                            gint64 *ret_value, GError **error);

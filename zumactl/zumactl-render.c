@@ -6,12 +6,12 @@
 #include "zumactl-bus.h"
 
 /* The D-Bus API says "" for "none"; JSON says null. */
-static void json_member_optional(JsonBuilder *builder, const char *key, const char *value)
+void zumactl_render_optional_json(JsonBuilder *builder, const char *key, const char *value)
 {
         zumactl_json_set_string(builder, key, value != NULL && value[0] != '\0' ? value : NULL);
 }
 
-static void json_member_time(JsonBuilder *builder, const char *key, guint64 seconds)
+void zumactl_render_time_json(JsonBuilder *builder, const char *key, guint64 seconds)
 {
         g_autofree char *iso_key = g_strconcat(key, "_iso8601", NULL);
         g_autofree char *iso = zumactl_format_time_iso8601(seconds);
@@ -62,17 +62,19 @@ void zumactl_render_volume_json(JsonBuilder *builder, ZumaBusVolume *volume)
 {
         zumactl_json_set_string(builder, "name", zuma_bus_volume_get_name(volume));
         zumactl_json_set_string(builder, "object_path", zumactl_bus_path(volume));
-        json_member_optional(builder, "uuid", zuma_bus_volume_get_uuid(volume));
+        zumactl_render_optional_json(builder, "uuid", zuma_bus_volume_get_uuid(volume));
         zumactl_json_set_string(builder, "state", zuma_bus_volume_get_state(volume));
-        json_member_optional(builder, "last_error", zuma_bus_volume_get_last_error(volume));
-        json_member_optional(builder, "store_warning", zuma_bus_volume_get_store_warning(volume));
+        zumactl_render_optional_json(builder, "last_error", zuma_bus_volume_get_last_error(volume));
+        zumactl_render_optional_json(builder, "store_warning",
+                                     zuma_bus_volume_get_store_warning(volume));
         zumactl_json_set_string(builder, "origin_device",
                                 zuma_bus_volume_get_origin_device(volume));
-        json_member_optional(builder, "origin_identity",
-                             zuma_bus_volume_get_origin_identity(volume));
+        zumactl_render_optional_json(builder, "origin_identity",
+                                     zuma_bus_volume_get_origin_identity(volume));
         zumactl_json_set_string(builder, "store_device", zuma_bus_volume_get_store_device(volume));
-        json_member_optional(builder, "device", zuma_bus_volume_get_device(volume));
-        json_member_optional(builder, "mount_point", zuma_bus_volume_get_mount_point(volume));
+        zumactl_render_optional_json(builder, "device", zuma_bus_volume_get_device(volume));
+        zumactl_render_optional_json(builder, "mount_point",
+                                     zuma_bus_volume_get_mount_point(volume));
         zumactl_json_set_uint(builder, "chunk_size", zuma_bus_volume_get_chunk_size(volume));
         zumactl_json_set_string(builder, "full_policy", zuma_bus_volume_get_full_policy(volume));
         zumactl_json_set_uint(builder, "origin_size", zuma_bus_volume_get_origin_size(volume));
@@ -105,12 +107,13 @@ void zumactl_render_snapshot_json(JsonBuilder *builder, ZumaBusSnapshot *snapsho
         zumactl_json_set_string(builder, "name", zuma_bus_snapshot_get_name(snapshot));
         zumactl_json_set_string(builder, "volume", volume_name);
         zumactl_json_set_string(builder, "object_path", zumactl_bus_path(snapshot));
-        json_member_time(builder, "creation_time", zuma_bus_snapshot_get_creation_time(snapshot));
+        zumactl_render_time_json(builder, "creation_time",
+                                 zuma_bus_snapshot_get_creation_time(snapshot));
         zumactl_json_set_int(builder, "priority", zuma_bus_snapshot_get_priority(snapshot));
         zumactl_json_set_bool(builder, "pinned", zuma_bus_snapshot_get_pinned(snapshot));
         zumactl_json_set_bool(builder, "writable", zuma_bus_snapshot_get_writable(snapshot));
         zumactl_json_set_uint(builder, "size", zuma_bus_snapshot_get_size(snapshot));
-        json_member_optional(builder, "device", zuma_bus_snapshot_get_device(snapshot));
+        zumactl_render_optional_json(builder, "device", zuma_bus_snapshot_get_device(snapshot));
 }
 
 void zumactl_render_usage_json(JsonBuilder *builder, GVariant *usage)
@@ -127,17 +130,33 @@ void zumactl_render_job_json(JsonBuilder *builder, ZumaBusJob *job)
         zumactl_json_set_string(builder, "object_path", zumactl_bus_path(job));
         zumactl_json_set_string(builder, "operation", zuma_bus_job_get_operation(job));
         zumactl_json_set_string(builder, "volume_path", zuma_bus_job_get_volume(job));
-        json_member_time(builder, "start_time", zuma_bus_job_get_start_time(job));
+        zumactl_render_time_json(builder, "start_time", zuma_bus_job_get_start_time(job));
         zumactl_json_set_uint(builder, "done", zuma_bus_job_get_done(job));
         zumactl_json_set_uint(builder, "total", zuma_bus_job_get_total(job));
         zumactl_json_set_double(builder, "progress", zuma_bus_job_get_progress(job));
         zumactl_json_set_bool(builder, "finished", zuma_bus_job_get_finished(job));
         zumactl_json_set_bool(builder, "success", zuma_bus_job_get_success(job));
-        json_member_optional(builder, "error_name", zuma_bus_job_get_error_name(job));
-        json_member_optional(builder, "error_message", zuma_bus_job_get_error_message(job));
+        zumactl_render_optional_json(builder, "error_name", zuma_bus_job_get_error_name(job));
+        zumactl_render_optional_json(builder, "error_message", zuma_bus_job_get_error_message(job));
 }
 
-static void print_json(JsonBuilder *builder)
+void zumactl_render_counts_json(JsonBuilder *builder, const char *key, GVariant *counts)
+{
+        GVariantIter iter;
+        const char *name;
+        guint32 count;
+
+        json_builder_set_member_name(builder, key);
+        json_builder_begin_object(builder);
+        if (counts != NULL) {
+                g_variant_iter_init(&iter, counts);
+                while (g_variant_iter_next(&iter, "{&su}", &name, &count))
+                        zumactl_json_set_uint(builder, name, count);
+        }
+        json_builder_end_object(builder);
+}
+
+void zumactl_print_json(JsonBuilder *builder)
 {
         g_autofree char *text = zumactl_json_to_text(builder);
 
@@ -151,7 +170,7 @@ void zumactl_print_volume_json(ZumaBusVolume *volume)
         json_builder_begin_object(builder);
         zumactl_render_volume_json(builder, volume);
         json_builder_end_object(builder);
-        print_json(builder);
+        zumactl_print_json(builder);
 }
 
 void zumactl_print_snapshot_json(ZumaBusSnapshot *snapshot, const char *volume_name)
@@ -161,7 +180,7 @@ void zumactl_print_snapshot_json(ZumaBusSnapshot *snapshot, const char *volume_n
         json_builder_begin_object(builder);
         zumactl_render_snapshot_json(builder, snapshot, volume_name);
         json_builder_end_object(builder);
-        print_json(builder);
+        zumactl_print_json(builder);
 }
 
 void zumactl_print_created_json(const char *name, const char *volume_name, const char *path)
@@ -174,7 +193,7 @@ void zumactl_print_created_json(const char *name, const char *volume_name, const
                 zumactl_json_set_string(builder, "volume", volume_name);
         zumactl_json_set_string(builder, "object_path", path);
         json_builder_end_object(builder);
-        print_json(builder);
+        zumactl_print_json(builder);
 }
 
 void zumactl_print_job_json(ZumaBusJob *job)
@@ -184,7 +203,7 @@ void zumactl_print_job_json(ZumaBusJob *job)
         json_builder_begin_object(builder);
         zumactl_render_job_json(builder, job);
         json_builder_end_object(builder);
-        print_json(builder);
+        zumactl_print_json(builder);
 }
 
 static void field(GString *out, const char *label, const char *value)

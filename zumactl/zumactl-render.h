@@ -10,6 +10,17 @@
 
 G_BEGIN_DECLS
 
+/* A string member, null when value is "" (the bus's "none"). */
+void zumactl_render_optional_json(JsonBuilder *builder, const char *key, const char *value);
+/* Seconds since the epoch as key and as key_iso8601. */
+void zumactl_render_time_json(JsonBuilder *builder, const char *key, guint64 seconds);
+
+/* An a{su} (name -> count; NULL: none) as the object member key. */
+void zumactl_render_counts_json(JsonBuilder *builder, const char *key, GVariant *counts);
+
+/* The builder's value, every container closed, as text on stdout. */
+void zumactl_print_json(JsonBuilder *builder);
+
 /* Members of the JSON object of each kind, written into an open object. */
 void zumactl_render_server_json(JsonBuilder *builder, ZumaBusManager *manager);
 void zumactl_render_volume_json(JsonBuilder *builder, ZumaBusVolume *volume);

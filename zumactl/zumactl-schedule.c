@@ -18,6 +18,7 @@
 #include "zumactl-bus.h"
 #include "zumactl-errors.h"
 #include "zumactl-output.h"
+#include "zumactl-render.h"
 
 #define SCHEDULER_MANAGER_PATH ZUMA_SCHEDULERD_OBJECT_ROOT "/Manager"
 /* A definition takes the first snapshot before it answers. */
@@ -249,18 +250,7 @@ static void print_schedule_text(ZumaSchedSchedule *proxy)
 /* The Kept property (a{su}: class → count) as the JSON member "kept". */
 static void add_kept_json(JsonBuilder *builder, GVariant *kept)
 {
-        GVariantIter iter;
-        const char *key;
-        guint32 count;
-
-        json_builder_set_member_name(builder, "kept");
-        json_builder_begin_object(builder);
-        if (kept) {
-                g_variant_iter_init(&iter, kept);
-                while (g_variant_iter_next(&iter, "{&su}", &key, &count))
-                        zumactl_json_set_uint(builder, key, count);
-        }
-        json_builder_end_object(builder);
+        zumactl_render_counts_json(builder, "kept", kept);
 }
 
 static void print_schedule_json(ZumaSchedSchedule *proxy)

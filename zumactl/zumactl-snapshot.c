@@ -34,7 +34,7 @@ static gboolean volume_job_run(ZumactlContext *ctx, const char *vol_name, const 
                 return FALSE;
         if (!call(volume, data, zumactl_bus_force_options(force), &job_path, &error_local))
                 return zumactl_fail(error, g_steal_pointer(&error_local), what);
-        return zumactl_job_finish(ctx, job_path, no_wait, what, error);
+        return zumactl_job_finish(ctx, &zumactl_jobs_of_snapshotd, job_path, no_wait, what, error);
 }
 
 /* One call on a snapshot proxy; sets *ret_output to text to print, if any. */

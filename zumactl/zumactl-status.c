@@ -10,6 +10,7 @@
 #include "zumactl-bus.h"
 #include "zumactl-errors.h"
 #include "zumactl-render.h"
+#include "zumactl-replication.h"
 
 /* Snapshot.GetUsage of one snapshot.  Usage is only part of the answer:
  * a failure to measure it (a damaged store, a failed volume) is returned
@@ -171,6 +172,7 @@ static gboolean status_server(ZumactlContext *ctx, GError **error)
         g_autoptr(ZumaBusManager) manager = NULL;
         g_autoptr(GError) error_local = NULL;
         g_autoptr(GVariant) unknown_stores = NULL;
+        g_autoptr(ZumactlReplication) replication = NULL;
         GList *volumes;
 
         if (zumactl_bus_load_objects(ctx, &error_local))
@@ -182,6 +184,7 @@ static gboolean status_server(ZumactlContext *ctx, GError **error)
         }
         volumes = zumactl_bus_list_volumes(ctx);
         unknown_stores = zumactl_unknown_stores(ctx);
+        replication = zumactl_replication_load(ctx);
         if (ctx->json) {
                 g_autoptr(JsonBuilder) builder = json_builder_new();
                 g_autofree char *text = NULL;
@@ -196,9 +199,12 @@ static gboolean status_server(ZumactlContext *ctx, GError **error)
                 for (GList *l = volumes; l != NULL; l = l->next) {
                         json_builder_begin_object(builder);
                         zumactl_render_volume_json(builder, l->data);
+                        zumactl_replication_volume_json(replication,
+                                                        zuma_bus_volume_get_uuid(l->data), builder);
                         json_builder_end_object(builder);
                 }
                 json_builder_end_array(builder);
+                zumactl_replication_host_json(replication, builder);
                 if (unknown_stores)
                         zumactl_unknown_stores_json(builder, unknown_stores);
                 json_builder_end_object(builder);
@@ -208,8 +214,10 @@ static gboolean status_server(ZumactlContext *ctx, GError **error)
                 g_autofree char *text = volumes ? volumes_table(volumes) : NULL;
                 g_autofree char *stores =
                         unknown_stores ? zumactl_unknown_stores_text(unknown_stores) : NULL;
+                g_autofree char *replicas = zumactl_replication_tables(replication);
 
                 zumactl_print(text ? text : "No volumes defined.\n");
+                zumactl_print(replicas);
                 if (stores && stores[0])
                         zumactl_print(stores);
         }
@@ -225,10 +233,14 @@ static gboolean status_volume(ZumactlContext *ctx, ZumaBusVolume *volume, gboole
         g_autoptr(GPtrArray) usages = NULL;
         g_autoptr(GPtrArray) usage_errors = NULL;
         gboolean known = snapshots != NULL || zumactl_bus_volume_is_running(volume);
+        const char *uuid = zuma_bus_volume_get_uuid(volume);
+        g_autoptr(ZumactlReplication) replication = NULL;
         gboolean ok = TRUE;
 
         if (usage)
                 ok = snapshots_usage(snapshots, vol_name, &usages, &usage_errors, error);
+        if (ok)
+                replication = zumactl_replication_load(ctx);
         if (ok && ctx->json) {
                 g_autoptr(JsonBuilder) builder = json_builder_new();
                 g_autofree char *text = NULL;
@@ -236,7 +248,8 @@ static gboolean status_volume(ZumactlContext *ctx, ZumaBusVolume *volume, gboole
 
                 json_builder_begin_object(builder);
                 zumactl_render_volume_json(builder, volume);
-                zumactl_schedule_status(ctx, zuma_bus_volume_get_uuid(volume), NULL, builder);
+                zumactl_schedule_status(ctx, uuid, NULL, builder);
+                zumactl_replication_volume_json(replication, uuid, builder);
                 json_builder_set_member_name(builder, "snapshots");
                 /* A stopped or failed volume still shows the snapshots
                  * the server lists for it (none if its store did not
@@ -263,7 +276,8 @@ static gboolean status_volume(ZumactlContext *ctx, ZumaBusVolume *volume, gboole
                 g_autoptr(GString) out = g_string_new(NULL);
 
                 zumactl_render_volume_human(out, volume);
-                zumactl_schedule_status(ctx, zuma_bus_volume_get_uuid(volume), out, NULL);
+                zumactl_schedule_status(ctx, uuid, out, NULL);
+                zumactl_replication_volume_human(replication, uuid, out);
                 if (snapshots != NULL) {
                         g_autofree char *table = snapshots_table(snapshots, usages);
 

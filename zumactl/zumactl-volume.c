@@ -14,29 +14,29 @@
 #include "zumactl-parse.h"
 #include "zumactl-render.h"
 
-/* "define volume" and "forget volume": the object word leaves room for
- * other kinds of definitions later. */
+#define OBJECT_KINDS "volume, schedule, target or source"
+
+/* "define volume" and "forget volume": the object word says which kind of
+ * definition. */
 static gboolean expect_object_word(int argc, char **argv, GError **error)
 {
         if (argc < 2)
-                return zumactl_usage_error(error,
-                                           "missing the kind of object (volume or schedule)");
+                return zumactl_usage_error(error, "missing the kind of object (" OBJECT_KINDS ")");
         if (g_strcmp0(argv[1], "volume") != 0)
                 return zumactl_usage_error(
-                        error, "unknown kind of object '%s' (expected volume or schedule)",
-                        argv[1]);
+                        error, "unknown kind of object '%s' (expected " OBJECT_KINDS ")", argv[1]);
         return TRUE;
 }
 
-/* "define schedule ..." and "forget schedule ...": the first word after
- * the command that is not an option names the kind of object. */
-static gboolean is_schedule_command(int argc, char **argv)
+/* "define schedule ...", "forget target ...": the first word after the
+ * command that is not an option names the kind of object ("" if none). */
+static const char *object_kind(int argc, char **argv)
 {
         for (int i = 1; i < argc; i++) {
                 if (argv[i][0] != '-')
-                        return g_str_equal(argv[i], "schedule");
+                        return argv[i];
         }
-        return FALSE;
+        return "";
 }
 
 /* On success with --builder, prints the volume at path as it is now. */
@@ -119,8 +119,14 @@ gboolean zumactl_cmd_define(ZumactlContext *ctx, int argc, char **argv, GError *
         g_autofree char *what = NULL;
         guint64 chunk_size;
 
-        if (is_schedule_command(argc, argv))
+        const char *kind = object_kind(argc, argv);
+
+        if (g_str_equal(kind, "schedule"))
                 return zumactl_cmd_define_schedule(ctx, argc, argv, error);
+        if (g_str_equal(kind, "target"))
+                return zumactl_cmd_define_target(ctx, argc, argv, error);
+        if (g_str_equal(kind, "source"))
+                return zumactl_cmd_define_source(ctx, argc, argv, error);
         if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error))
                 return FALSE;
         if (!expect_object_word(argc, argv, error))
@@ -179,8 +185,14 @@ gboolean zumactl_cmd_forget(ZumactlContext *ctx, int argc, char **argv, GError *
         g_autoptr(ZumaBusManager) manager = NULL;
         g_autoptr(GError) error_local = NULL;
 
-        if (is_schedule_command(argc, argv))
+        const char *kind = object_kind(argc, argv);
+
+        if (g_str_equal(kind, "schedule"))
                 return zumactl_cmd_forget_schedule(ctx, argc, argv, error);
+        if (g_str_equal(kind, "target"))
+                return zumactl_cmd_forget_target(ctx, argc, argv, error);
+        if (g_str_equal(kind, "source"))
+                return zumactl_cmd_forget_source(ctx, argc, argv, error);
         if (!zumactl_parse_options(ctx, entries, FALSE, &argc, &argv, error))
                 return FALSE;
         if (!expect_object_word(argc, argv, error))
@@ -307,8 +319,9 @@ gboolean zumactl_cmd_resize(ZumactlContext *ctx, int argc, char **argv, GError *
         /* With --builder, a finished resize shows the volume with its new
          * sizes rather than the job. */
         if (no_wait || !ctx->json)
-                return zumactl_job_finish(ctx, job_path, no_wait, what, error);
-        if (!zumactl_job_wait(ctx, job_path, NULL, &error_local))
+                return zumactl_job_finish(ctx, &zumactl_jobs_of_snapshotd, job_path, no_wait, what,
+                                          error);
+        if (!zumactl_job_wait(ctx, &zumactl_jobs_of_snapshotd, job_path, NULL, &error_local))
                 return zumactl_fail(error, g_steal_pointer(&error_local), what);
         return print_volume_after(ctx, zumactl_bus_path(volume), what, error);
 }

@@ -13,18 +13,27 @@
 #include "zumactl-errors.h"
 
 static const ZumactlCommand commands[] = {
-        { "define", "volume VOL ORIGIN STORE | schedule VOL OPTIONS",
-          "Define a volume (origin and snapshot store) or its snapshot schedule",
+        { "define",
+          "volume VOL ORIGIN STORE | schedule VOL OPTIONS | target VOL ADDRESS | source VOL",
+          "Define a volume, its snapshot schedule, or where it replicates to or from",
           "Records volume VOL on the ORIGIN and STORE devices and starts it.\n"
           "Relative device paths are taken from the working directory.\n"
           "\n"
           "define schedule VOL gives VOL a snapshot schedule (zuma-schedulerd):\n"
           "  --hourly N --daily N --weekly N --monthly N --yearly N\n"
           "  --every DURATION --keep N   --pre CMD --post CMD --command-timeout D\n"
+          "define target VOL HOST[:PORT]|ssh://[USER@]HOST[:PORT] replicates VOL to\n"
+          "another host (zuma-sendd):\n"
+          "  --name N --period DURATION --after-snapshot --rate-limit RATE\n"
+          "  --compress LEVEL --keep CLASS=N... --pin FINGERPRINT | --ca FILE --ssh-key FILE\n"
+          "define source VOL receives replicas of VOL (zuma-recvd):\n"
+          "  --listen ADDR:PORT --allow FINGERPRINT... --ca FILE\n"
+          "'zumactl define target --help' and 'define source --help' show theirs.\n"
           "\n"
           "Examples:\n"
           "  zumactl define volume vol0 /dev/vg/data /dev/vg/snapstore --initialize\n"
-          "  zumactl define schedule vol0 --hourly 24 --daily 7 --weekly 4 --monthly 12",
+          "  zumactl define schedule vol0 --hourly 24 --daily 7 --weekly 4 --monthly 12\n"
+          "  zumactl define target vol0 backup.example.com --pin sha256:0f3a... --period 1h",
           zumactl_cmd_define },
         { "import", "STORE ORIGIN", "Adopt a store that hot-plug found and no volume owns",
           "Defines the volume whose store is on STORE, with the name and UUID its\n"
@@ -35,15 +44,17 @@ static const ZumactlCommand commands[] = {
           "Example:\n"
           "  zumactl import /dev/sdc1 /dev/sdb1",
           zumactl_cmd_import },
-        { "forget", "volume VOL | schedule VOL",
-          "Forget a volume (its devices are left as they are) or its schedule",
+        { "forget", "volume VOL | schedule VOL | target VOL | source VOL",
+          "Forget a volume (its devices are left as they are), its schedule or replication",
           "Removes the definition of VOL; define it again (without --initialize)\n"
           "to bring it back.  forget schedule VOL stops VOL's scheduled snapshots\n"
-          "(those taken stay).\n"
+          "(those taken stay).  forget target VOL [--name N] stops replicating VOL\n"
+          "there (the replica stays); forget source VOL stops receiving it.\n"
           "\n"
           "Examples:\n"
           "  zumactl forget volume vol0 --force\n"
-          "  zumactl forget schedule vol0",
+          "  zumactl forget schedule vol0\n"
+          "  zumactl forget target vol0 --name offsite",
           zumactl_cmd_forget },
         { "start", "VOL", "Start a volume",
           "A store that can only open on an older commit (its newest superblock\n"
@@ -167,6 +178,23 @@ static const ZumactlCommand commands[] = {
           "  zumactl mounts\n"
           "  zumactl --json mounts vol0",
           zumactl_cmd_mounts },
+        { "replicate", "VOL", "Bring a volume's replica up to date now (zuma-sendd)",
+          "Sends what the target lacks of the snapshot (the newest by default):\n"
+          "an incremental stream from the newest snapshot both hold, a full one\n"
+          "when they hold none, the rest of a cut one.  Waits with a progress bar\n"
+          "(bytes, rate, time left) and fails with the run's error.\n"
+          "\n"
+          "Examples:\n"
+          "  zumactl replicate vol0\n"
+          "  zumactl replicate vol0 --target offsite --snapshot release-1.0",
+          zumactl_cmd_replicate },
+        { "verify", "VOL", "Compare a snapshot with its replica by digest (zuma-sendd)",
+          "Exits 0 only when the digests are the same, 1 when they differ.\n"
+          "Without a known digest each side reads the snapshot: this takes time.\n"
+          "\n"
+          "Example:\n"
+          "  zumactl verify vol0 --target offsite",
+          zumactl_cmd_verify },
         { "help", "[COMMAND]", "Show help on zumactl or a command", NULL, NULL },
 };
 
@@ -319,7 +347,9 @@ static void report_error(ZumactlContext *ctx, const ZumactlCommand *command, con
                 fprintf(stderr, "Try 'zumactl help %s' for more.\n", command->name);
                 return;
         case ZUMACTL_EXIT_UNREACHABLE:
-                fprintf(stderr, "zumactl: %s (is zuma-snapshotd running? %s)\n", error->message,
+                /* A command for another daemon names it in its message. */
+                fprintf(stderr, "zumactl: %s (%s%s)\n", error->message,
+                        ctx->daemon != NULL ? "" : "is zuma-snapshotd running? ",
                         ctx->bus_address != NULL ? "is --bus-address right?"
                                                  : "is DBUS_SYSTEM_BUS_ADDRESS right?");
                 return;
@@ -370,6 +400,8 @@ int main(int argc, char **argv)
                 } else {
                         ctx.command = command;
                         ok = command->func(&ctx, argc - 1, argv + 1, &error);
+                        /* "define target" runs as a command of its own. */
+                        command = ctx.command;
                 }
         }
         fflush(stdout);

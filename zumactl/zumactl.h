@@ -47,8 +47,12 @@ struct ZumactlContext {
         ZumaBusManager *manager;
         /* Set by zumactl_bus_load_objects() (status and list only). */
         GDBusObjectManager *object_manager;
-        /* The exit status of a command that succeeded (check: 0, 1, 2 or 3). */
+        /* The exit status of a command that succeeded (check: 0, 1, 2 or 3;
+         * verify: 1 when the digests differ). */
         int exit_status;
+        /* The daemon the command talks to, named when it cannot be
+         * reached; NULL for zuma-snapshotd. */
+        const char *daemon;
 };
 
 /* Parses the options of ctx->command (entries may be NULL) plus the
@@ -103,6 +107,13 @@ void zumactl_print_schedule(ZumactlContext *ctx, ZumaSchedSchedule *proxy);
 gboolean zumactl_cmd_mount(ZumactlContext *ctx, int argc, char **argv, GError **error);
 gboolean zumactl_cmd_unmount(ZumactlContext *ctx, int argc, char **argv, GError **error);
 gboolean zumactl_cmd_mounts(ZumactlContext *ctx, int argc, char **argv, GError **error);
+/* zumactl-replication.c: replication, answered by zuma-sendd and zuma-recvd. */
+gboolean zumactl_cmd_define_target(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_define_source(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_forget_target(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_forget_source(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_replicate(ZumactlContext *ctx, int argc, char **argv, GError **error);
+gboolean zumactl_cmd_verify(ZumactlContext *ctx, int argc, char **argv, GError **error);
 gboolean zumactl_cmd_status(ZumactlContext *ctx, int argc, char **argv, GError **error);
 gboolean zumactl_cmd_list(ZumactlContext *ctx, int argc, char **argv, GError **error);
 

@@ -90,6 +90,133 @@ static void test_parse_size(void)
         }
 }
 
+static void test_parse_rate(void)
+{
+        static const struct {
+                const char *text;
+                guint64 bytes;
+        } good[] = {
+                { "0", 0 },
+                { "1000", 1000 },
+                { "500K", 512000 },
+                { "10M", 10485760 },
+                { "10MiB/s", 10485760 },
+                { "1.5G", 1610612736ULL },
+                { "1.5g/s", 1610612736ULL },
+                { "0.5K", 512 },
+                { "100B/s", 100 },
+                { "7E", 7ULL << 60 },
+        };
+        static const char *const bad[] = {
+                "",
+                "M",
+                "-1",
+                "1.5",
+                "1.K",
+                ".5M",
+                "10 M",
+                "10Q",
+                "10M/",
+                "10M/h",
+                "10MB",
+                "8E",
+                "99999999999999999999",
+                "1,5M",
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
+                g_autoptr(GError) error = NULL;
+                guint64 bytes = 1;
+
+                g_assert_true(zumactl_parse_rate(good[i].text, "rate limit", &bytes, &error));
+                g_assert_no_error(error);
+                g_assert_cmpuint(bytes, ==, good[i].bytes);
+        }
+        for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+                g_autoptr(GError) error = NULL;
+                guint64 bytes = 7;
+
+                g_test_message("rate '%s'", bad[i]);
+                g_assert_false(zumactl_parse_rate(bad[i], "rate limit", &bytes, &error));
+                g_assert_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+                g_assert_nonnull(strstr(error->message, "rate limit"));
+                g_assert_cmpuint(bytes, ==, 7);
+                g_assert_cmpint(zumactl_exit_code(error), ==, ZUMACTL_EXIT_USAGE);
+        }
+}
+
+static void test_parse_duration(void)
+{
+        static const struct {
+                const char *text;
+                gint64 seconds;
+        } good[] = {
+                { "0s", 0 }, { "15m", 900 }, { "1h30m", 5400 }, { "1d", 86400 }, { "2w", 1209600 },
+        };
+        static const char *const bad[] = { "", "15", "1x", "-1h", "30m1h", "1h1h", "53w", "1.5h" };
+
+        for (guint i = 0; i < G_N_ELEMENTS(good); i++) {
+                g_autoptr(GError) error = NULL;
+                gint64 seconds = -1;
+
+                g_assert_true(zumactl_parse_duration(good[i].text, "--period", 0, 52 * 7 * 86400,
+                                                     &seconds, &error));
+                g_assert_no_error(error);
+                g_assert_cmpint(seconds, ==, good[i].seconds);
+        }
+        for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
+                g_autoptr(GError) error = NULL;
+                gint64 seconds = -1;
+
+                g_test_message("duration '%s'", bad[i]);
+                g_assert_false(zumactl_parse_duration(bad[i], "--period", 0, 52 * 7 * 86400,
+                                                      &seconds, &error));
+                g_assert_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+                g_assert_true(g_str_has_prefix(error->message, "invalid --period "));
+                g_assert_cmpint(seconds, ==, -1);
+        }
+}
+
+static void test_parse_keep(void)
+{
+        static const struct {
+                const char *items[4];
+                const char *keep; /* the a{su} as GVariant text, NULL: refused */
+        } cases[] = {
+                { { NULL }, "{}" },
+                { { "hourly=24", NULL }, "{'hourly': 24}" },
+                { { "hourly=24", "daily=7", NULL }, "{'hourly': 24, 'daily': 7}" },
+                { { "hourly=24,daily=7", "weekly=0", NULL },
+                  "{'hourly': 24, 'daily': 7, 'weekly': 0}" },
+                { { "hourly", NULL }, NULL },
+                { { "=3", NULL }, NULL },
+                { { "hourly=", NULL }, NULL },
+                { { "hourly=-1", NULL }, NULL },
+                { { "hourly=x", NULL }, NULL },
+                { { "hourly=4294967296", NULL }, NULL },
+                { { "hourly=1", "hourly=2", NULL }, NULL },
+                { { "hourly=1,", NULL }, NULL },
+        };
+
+        for (guint i = 0; i < G_N_ELEMENTS(cases); i++) {
+                g_autoptr(GError) error = NULL;
+                g_autoptr(GVariant) keep = NULL;
+                g_autofree char *text = NULL;
+
+                if (cases[i].keep == NULL) {
+                        g_assert_false(zumactl_parse_keep(cases[i].items, &keep, &error));
+                        g_assert_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE);
+                        g_assert_null(keep);
+                        continue;
+                }
+                g_assert_true(zumactl_parse_keep(cases[i].items, &keep, &error));
+                g_assert_no_error(error);
+                g_variant_ref_sink(keep);
+                text = g_variant_print(keep, FALSE);
+                g_assert_cmpstr(text, ==, cases[i].keep);
+        }
+}
+
 static void test_parse_int(void)
 {
         g_autoptr(GError) error = NULL;
@@ -518,7 +645,7 @@ static int run_zumactl(const char *const *args, char **ret_out, char **ret_err)
 static void test_command_line(void)
 {
         static const struct {
-                const char *args[8];
+                const char *args[10];
                 int exit;
                 const char *stderr_has;
         } cases[] = {
@@ -547,6 +674,46 @@ static void test_command_line(void)
                 { { "resize", "vol0", NULL }, 2, "nothing to resize" },
                 { { "policy", "vol0", "sometimes", NULL }, 2, "invalid full policy" },
                 { { "status", "a", "b", "c", NULL }, 2, "unexpected argument 'c'" },
+                /* Replication: the kind word picks the command, whose own
+                 * arguments the messages name. */
+                { { "define", "target", NULL }, 2, "missing VOL" },
+                { { "define", "target", "vol0", NULL }, 2, "missing ADDRESS" },
+                { { "define", "target", "v", "h", "x", NULL }, 2, "unexpected argument 'x'" },
+                { { "define", "target", "v", "h", "--period", "1x", NULL }, 2, "invalid --period" },
+                { { "define", "target", "v", "h", "--period", "15", NULL }, 2, "needs a unit" },
+                { { "define", "target", "v", "h", "--rate-limit", "fast", NULL },
+                  2,
+                  "invalid rate limit" },
+                { { "define", "target", "v", "h", "--keep", "hourly", NULL },
+                  2,
+                  "expected CLASS=N" },
+                { { "define", "target", "v", "h", "--keep", "daily=1", "--keep", "daily=2", NULL },
+                  2,
+                  "given twice" },
+                { { "define", "target", "v", "h", "--compress", "20", NULL }, 2, "out of range" },
+                { { "define", "target", "v", "h", "--pin", "a", "--ca", "b", NULL },
+                  2,
+                  "not both" },
+                { { "define", "target", "v", "ssh://h", "--pin", "a", NULL }, 2, "TLS targets" },
+                { { "define", "target", "v", "h", "--ssh-key", "k", NULL }, 2, "ssh:// targets" },
+                { { "define", "target", "v", "h", "--listen", "x", NULL },
+                  2,
+                  "Unknown option --listen" },
+                { { "define", "source", NULL }, 2, "missing VOL" },
+                { { "define", "source", "v", "--pin", "x", NULL }, 2, "Unknown option --pin" },
+                { { "define", "source", "v", "w", NULL }, 2, "unexpected argument 'w'" },
+                { { "define", "sources", "v", NULL }, 2, "expected volume, schedule, target" },
+                { { "forget", "target", NULL }, 2, "Usage: zumactl forget target VOL" },
+                { { "forget", "source", "v", "--name", "n", NULL }, 2, "Unknown option --name" },
+                { { "replicate", NULL }, 2, "missing VOL" },
+                { { "replicate", "v", "--target", NULL }, 2, "Missing argument for --target" },
+                { { "verify", "v", "w", NULL }, 2, "unexpected argument 'w'" },
+                /* Well-formed: reaches for the (absent) bus. */
+                { { "define", "volume", "target", "/o", "/s", NULL }, 11, "is zuma-snapshotd" },
+                { { "define", "target", "v", "h", "--period", "1h", "--rate-limit", "1.5M", NULL },
+                  11,
+                  "defining a target of volume 'v'" },
+                { { "replicate", "v", NULL }, 11, "replicating volume 'v'" },
                 { { "help", "nope", NULL }, 2, "unknown command 'nope'" },
                 /* Well-formed: reaches for the (absent) bus. */
                 { { "status", NULL }, 11, "is DBUS_SYSTEM_BUS_ADDRESS right?" },
@@ -576,9 +743,9 @@ static void test_command_line(void)
 static void test_help(void)
 {
         static const char *const commands[] = {
-                "define", "forget", "start",  "stop",     "snapshot", "delete",
-                "rename", "pin",    "unpin",  "priority", "writable", "attach",
-                "detach", "revert", "resize", "policy",   "status",   "list",
+                "define", "forget", "start",    "stop",     "snapshot",  "delete", "rename",
+                "pin",    "unpin",  "priority", "writable", "attach",    "detach", "revert",
+                "resize", "policy", "status",   "list",     "replicate", "verify",
         };
         const char *version[] = { "--version", NULL };
         const char *help[] = { "--help", NULL };
@@ -622,6 +789,9 @@ int main(int argc, char **argv)
         g_test_add_func("/zumactl/format-size", test_format_size);
         g_test_add_func("/zumactl/format-duration-about", test_format_duration_about);
         g_test_add_func("/zumactl/parse-size", test_parse_size);
+        g_test_add_func("/zumactl/parse-rate", test_parse_rate);
+        g_test_add_func("/zumactl/parse-duration", test_parse_duration);
+        g_test_add_func("/zumactl/parse-keep", test_parse_keep);
         g_test_add_func("/zumactl/parse-int", test_parse_int);
         g_test_add_func("/zumactl/parse-switch", test_parse_switch);
         g_test_add_func("/zumactl/absolute-path", test_absolute_path);

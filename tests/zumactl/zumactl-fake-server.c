@@ -239,6 +239,8 @@ int main(int argc, char **argv)
         volume_object = zuma_bus_object_skeleton_new(ROOT "/volumes/vol0");
         volume = zuma_bus_volume_skeleton_new();
         zuma_bus_volume_set_name(volume, "vol0");
+        /* zumactl-fake-replication's targets and source name this UUID. */
+        zuma_bus_volume_set_uuid(volume, "0f0f0f0f-0000-4000-8000-000000000001");
         zuma_bus_volume_set_state(volume, "running");
         zuma_bus_object_skeleton_set_volume(volume_object, volume);
         g_signal_connect(volume, "handle-create-snapshot", G_CALLBACK(on_create_snapshot), &fake);
