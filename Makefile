@@ -42,6 +42,7 @@ build: deps $(BUILDDIR)/build.ninja
 
 demo: build
 	./build-aux/demo.sh $(BUILDDIR)
+	./build-aux/demo-replication.sh $(BUILDDIR)
 
 check: build
 	$(MESON) test -C $(BUILDDIR) --print-errorlogs

@@ -27,50 +27,8 @@ BUILD_DIR=$(realpath "${1:-build}")
 ZUMACTL_BIN=$BUILD_DIR/zumactl/zumactl
 VOLUME=demo
 
-if [ -t 1 ]; then
-        BOLD=$(printf '\033[1m') PLAIN=$(printf '\033[0m')
-else
-        BOLD="" PLAIN=""
-fi
-
-say() {
-        printf '\n%s== %s%s\n' "$BOLD" "$*" "$PLAIN"
-}
-
-die() {
-        echo "demo: $*" >&2
-        exit 1
-}
-
-# The command as an administrator would type it, then the command.
-show() {
-        local arg line='$'
-
-        for arg in "$@"; do
-                if [[ $arg =~ ^[A-Za-z0-9_@%+=:,./-]+$ ]]; then
-                        line+=" $arg"
-                else
-                        line+=" $(printf '%q' "$arg")"
-                fi
-        done
-        echo "$line"
-}
-
-# A command line printed as it is, for pipes and redirections.
-show_line() {
-        echo "\$ $*"
-}
-
-run() {
-        show "$@"
-        "$@"
-}
-
-# Commands whose failure is the point (a file that is gone, files that differ).
-run_may_fail() {
-        show "$@"
-        "$@" || true
-}
+# shellcheck source=demo-lib.sh
+. "$SOURCE_DIR/build-aux/demo-lib.sh"
 
 zumactl() {
         "$ZUMACTL_BIN" "$@"

@@ -412,18 +412,29 @@ static GVariant *snapshot_options(const char *snapshot)
         return g_variant_builder_end(&options);
 }
 
-/* "vol0: replicated to offsite, 1.2 GiB sent" once the run succeeded. */
-static void print_replicated(const char *volume, const char *target, ZumaBusJob *job)
+/* "vol0: offsite holds tuesday: 1.2 GiB of changed chunks, 310.5 MiB on the
+ * wire" once the run succeeded.  The job's Volume is the target's object,
+ * whose LastSnapshot and BytesSent tell the rest. */
+static void print_replicated(ZumactlContext *ctx, const char *volume, ZumaBusJob *job)
 {
-        guint64 done = zuma_bus_job_get_done(job);
-        g_autofree char *sent = zumactl_format_size(done);
-        g_autofree char *to = target != NULL ? g_strdup_printf(" to %s", target) : g_strdup("");
+        g_autoptr(ZumaSendTarget) target = zuma_send_target_proxy_new_sync(
+                ctx->connection, G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS, ZUMA_SENDD_BUS_NAME,
+                zuma_bus_job_get_volume(job), NULL, NULL);
+        g_autofree char *chunks = zumactl_format_size(zuma_bus_job_get_done(job));
+        g_autofree char *wire = NULL;
         g_autofree char *line = NULL;
+        const char *name = target ? zuma_send_target_get_name(target) : NULL;
+        const char *snapshot = target ? zuma_send_target_get_last_snapshot(target) : NULL;
 
-        if (done == 0)
-                line = g_strdup_printf("%s: the target%s was up to date\n", volume, to);
-        else
-                line = g_strdup_printf("%s: replicated%s, %s sent\n", volume, to, sent);
+        if (!name || !snapshot) {
+                line = g_strdup_printf("%s: replicated, %s of chunks\n", volume, chunks);
+        } else if (zuma_bus_job_get_total(job) == 0) {
+                line = g_strdup_printf("%s: %s was up to date (%s)\n", volume, name, snapshot);
+        } else {
+                wire = zumactl_format_size(zuma_send_target_get_bytes_sent(target));
+                line = g_strdup_printf("%s: %s holds %s: %s of changed chunks, %s on the wire\n",
+                                       volume, name, snapshot, chunks, wire);
+        }
         zumactl_print(line);
 }
 
@@ -459,7 +470,7 @@ gboolean zumactl_cmd_replicate(ZumactlContext *ctx, int argc, char **argv, GErro
                                           error);
         if (!zumactl_job_wait(ctx, &zumactl_jobs_of_sendd, job_path, &job, &error_local))
                 return daemon_fail(ctx, error, g_steal_pointer(&error_local), what);
-        print_replicated(argv[1], target, job);
+        print_replicated(ctx, argv[1], job);
         return TRUE;
 }
 

@@ -141,7 +141,8 @@ run 0 --json define source vol0 --allow sha256:aa --allow sha256:bb &&
 run 0 forget source vol0 && [[ -z $OUT ]] || fail "forget source printed: $OUT"
 
 # --- replicate: the job of zuma-sendd ----------------------------------------------------
-run 0 replicate vol0 --target offsite && [[ $OUT == "vol0: replicated to offsite, 3.0 MiB sent" ]] ||
+run 0 replicate vol0 --target offsite &&
+    [[ $OUT == "vol0: offsite holds vol0-s1: 3.0 MiB of changed chunks, 1.0 MiB on the wire" ]] ||
     fail "replicate: $OUT"
 run 0 --json replicate vol0 && {
     expect 'd["operation"], d["done"], d["success"]' "('replicate', 3145728, True)"

@@ -153,6 +153,12 @@ static gboolean on_replicate(ZumaSendManager *manager, GDBusMethodInvocation *in
                 return TRUE;
         g_variant_lookup(options, "snapshot", "&s", &snapshot);
         zuma_bus_job_set_operation(job, "replicate");
+        /* As zuma-sendd does: the job's Volume is the target's object. */
+        {
+                g_autofree char *target = target_path("offsite");
+
+                zuma_bus_job_set_volume(job, target);
+        }
         if (g_strcmp0(snapshot, "broken") == 0)
                 g_object_set_data(G_OBJECT(job), "broken", GINT_TO_POINTER(TRUE));
         zuma_bus_job_set_total(job, 3 * MIB);
@@ -211,6 +217,7 @@ static void export_send(Fake *fake, GDBusConnection *connection)
         zuma_send_target_set_last_snapshot_time(target, g_get_real_time() / G_USEC_PER_SEC - 7200);
         zuma_send_target_set_last_error(target, "connection refused");
         zuma_send_target_set_bytes_pending(target, 4096);
+        zuma_send_target_set_bytes_sent(target, MIB);
         g_dbus_object_manager_server_set_connection(fake->send, connection);
 }
 
