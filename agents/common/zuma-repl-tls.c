@@ -68,6 +68,22 @@ char *zuma_tls_fingerprint(GTlsCertificate *certificate)
         return g_strconcat(ZUMA_TLS_FINGERPRINT_PREFIX, g_checksum_get_string(checksum), NULL);
 }
 
+GTlsCertificate *zuma_tls_load_host_identity(const char *cert_file, const char *key_file,
+                                             const char *without, char **ret_fingerprint)
+{
+        g_autoptr(GError) error = NULL;
+        GTlsCertificate *identity = zuma_tls_load_identity(cert_file, key_file, &error);
+
+        if (!identity) {
+                g_message("no TLS identity (%s): %s", error->message, without);
+                *ret_fingerprint = g_strdup("");
+                return NULL;
+        }
+        *ret_fingerprint = zuma_tls_fingerprint(identity);
+        g_message("TLS identity %s (%s)", *ret_fingerprint, cert_file);
+        return identity;
+}
+
 static const char *skip_prefix_nocase(const char *text, const char *prefix)
 {
         gsize len = strlen(prefix);

@@ -50,6 +50,13 @@ GTlsCertificate *zuma_tls_load_identity(const char *cert_file, const char *key_f
 /* "sha256:" and the lowercase hex SHA-256 of the certificate's DER. */
 char *zuma_tls_fingerprint(GTlsCertificate *certificate);
 
+/* A daemon's own identity at start: the certificate and its fingerprint
+ * in *ret_fingerprint, logged; or NULL and "" when the files cannot be
+ * read, logged with what the daemon does without (without: "only ssh
+ * relays are received"). */
+GTlsCertificate *zuma_tls_load_host_identity(const char *cert_file, const char *key_file,
+                                             const char *without, char **ret_fingerprint);
+
 /* A fingerprint as a user writes it ("sha256:AB:CD:...", or the 64 hex
  * digits with or without colons, in any case) in the form
  * zuma_tls_fingerprint() returns; anything else: G_IO_ERROR_INVALID_ARGUMENT

@@ -664,18 +664,11 @@ ZumaReceiver *zuma_receiver_new(const ZumaReceiverSetup *setup)
 
 static void load_identity(ZumaReceiver *self)
 {
-        g_autoptr(GError) error = NULL;
         g_autofree char *fingerprint = NULL;
 
-        self->identity = zuma_tls_load_identity(self->tls_cert, self->tls_key, &error);
-        if (!self->identity) {
-                g_message("no TLS identity (%s): only ssh relays are received", error->message);
-                zuma_recv_manager_set_fingerprint(self->manager_iface, "");
-                return;
-        }
-        fingerprint = zuma_tls_fingerprint(self->identity);
+        self->identity = zuma_tls_load_host_identity(self->tls_cert, self->tls_key,
+                                                     "only ssh relays are received", &fingerprint);
         zuma_recv_manager_set_fingerprint(self->manager_iface, fingerprint);
-        g_message("TLS identity %s (%s)", fingerprint, self->tls_cert);
 }
 
 static void load_sources(ZumaReceiver *self)

@@ -663,22 +663,29 @@ static GVariant *forget_target_method(gpointer object, ZumaCall *call, GError **
         return g_variant_new("()");
 }
 
-static GVariant *replicate_method(gpointer object, ZumaCall *call, GError **error)
+/* Replicate's and Verify's arguments: the target, and the snapshot
+ * option (*ret_snapshot NULL when not given). */
+static Entry *run_request(ZumaSender *self, ZumaCall *call, char **ret_snapshot, GError **error)
 {
-        ZumaSender *self = g_object_get_data(object, SENDER_KEY);
-        g_autofree char *snapshot = NULL;
         const char *volume, *name;
-        Entry *entry;
 
         g_variant_get(call->params, "(&s&s@a{sv})", &volume, &name, NULL);
-        if (!zuma_options_parse(call->options, error, "snapshot", "s", &snapshot, NULL))
+        if (!zuma_options_parse(call->options, error, "snapshot", "s", ret_snapshot, NULL))
                 return NULL;
-        if (snapshot && !zuma_snapshot_name_valid(snapshot)) {
+        if (*ret_snapshot && !zuma_snapshot_name_valid(*ret_snapshot)) {
                 g_set_error_literal(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
                                     "option \"snapshot\" is not a valid snapshot name");
                 return NULL;
         }
-        entry = find_entry(self, volume, name, error);
+        return find_entry(self, volume, name, error);
+}
+
+static GVariant *replicate_method(gpointer object, ZumaCall *call, GError **error)
+{
+        ZumaSender *self = g_object_get_data(object, SENDER_KEY);
+        g_autofree char *snapshot = NULL;
+        Entry *entry = run_request(self, call, &snapshot, error);
+
         if (!entry)
                 return NULL;
         if (!entry->job) {
@@ -693,18 +700,8 @@ static GVariant *verify_method(gpointer object, ZumaCall *call, GError **error)
 {
         ZumaSender *self = g_object_get_data(object, SENDER_KEY);
         g_autofree char *snapshot = NULL;
-        const char *volume, *name;
-        Entry *entry;
+        Entry *entry = run_request(self, call, &snapshot, error);
 
-        g_variant_get(call->params, "(&s&s@a{sv})", &volume, &name, NULL);
-        if (!zuma_options_parse(call->options, error, "snapshot", "s", &snapshot, NULL))
-                return NULL;
-        if (snapshot && !zuma_snapshot_name_valid(snapshot)) {
-                g_set_error_literal(error, ZUMA_ERROR, ZUMA_ERROR_INVALID_ARGUMENT,
-                                    "option \"snapshot\" is not a valid snapshot name");
-                return NULL;
-        }
-        entry = find_entry(self, volume, name, error);
         if (!entry)
                 return NULL;
         if (!call->invocation) {
@@ -753,18 +750,11 @@ ZumaSender *zuma_sender_new(const ZumaSenderSetup *setup)
 
 static void load_identity(ZumaSender *self)
 {
-        g_autoptr(GError) error = NULL;
         g_autofree char *fingerprint = NULL;
 
-        self->identity = zuma_tls_load_identity(self->tls_cert, self->tls_key, &error);
-        if (!self->identity) {
-                g_message("no TLS identity (%s): only ssh:// targets work", error->message);
-                zuma_send_manager_set_fingerprint(self->manager_iface, "");
-                return;
-        }
-        fingerprint = zuma_tls_fingerprint(self->identity);
+        self->identity = zuma_tls_load_host_identity(self->tls_cert, self->tls_key,
+                                                     "only ssh:// targets work", &fingerprint);
         zuma_send_manager_set_fingerprint(self->manager_iface, fingerprint);
-        g_message("TLS identity %s (%s)", fingerprint, self->tls_cert);
 }
 
 static void load_targets(ZumaSender *self)
