@@ -418,10 +418,13 @@ static void unexport_entry(ZumaSender *self, Entry *entry)
         g_autofree char *path = target_object_path(entry->target->uuid, entry->target->name);
 
         if (entry->job) {
+                /* Taken from the entry first: the run's end must not save
+                 * the status of a target whose file is gone. */
+                g_autoptr(ZumaJob) job = g_steal_pointer(&entry->job);
                 g_autoptr(GError) gone = g_error_new_literal(ZUMA_ERROR, ZUMA_ERROR_CANCELLED,
                                                              "the target was forgotten");
 
-                zuma_job_abort(entry->job, gone);
+                zuma_job_abort(job, gone);
         }
         g_dbus_object_manager_server_unexport(self->objects, path);
         g_hash_table_remove(self->entries, entry->key);
