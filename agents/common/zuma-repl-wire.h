@@ -46,6 +46,7 @@ typedef enum {
         ZUMA_WIRE_DIGEST = 8,  /* R->S: the digest asked for */
         ZUMA_WIRE_ERROR = 9,   /* either way: a refusal; its sender then closes */
         ZUMA_WIRE_READY = 10,  /* R->S: SEND accepted, and where the stream resumes */
+        ZUMA_WIRE_LAST = ZUMA_WIRE_READY,
 } ZumaWireType;
 
 /* The header as it is on the wire; read and written through the accessors
