@@ -9,7 +9,7 @@
 #   repl_certs NAME...             a throwaway EC P-256 certificate per host,
 #                                  HOST_DIR/tls/host.{crt,key}
 #   repl_fingerprint NAME          its "sha256:HEX"
-#   repl_agent_start NAME sendd|recvd [ARGS...]
+#   repl_agent_start NAME sendd|recvd|mounterd [ARGS...]
 #                                  the agent on the host's bus, waits for its name
 #   repl_agent_stop NAME AGENT     SIGTERM, and a clean exit
 #   repl_agent_kill NAME AGENT     SIGKILL (a crash)
@@ -24,6 +24,7 @@
 
 : "${ZUMA_SENDD:=$ZUMA_BUILD_DIR/agents/sendd/zuma-sendd}"
 : "${ZUMA_RECVD:=$ZUMA_BUILD_DIR/agents/recvd/zuma-recvd}"
+: "${ZUMA_MOUNTERD:=$ZUMA_BUILD_DIR/agents/mounterd/zuma-mounterd}"
 [ -x "$ZUMA_SENDD" ] || zuma_test_skip "no zuma-sendd at $ZUMA_SENDD"
 [ -x "$ZUMA_RECVD" ] || zuma_test_skip "no zuma-recvd at $ZUMA_RECVD"
 command -v openssl >/dev/null || zuma_test_skip "no openssl to make the test's certificates"
@@ -52,6 +53,7 @@ repl_bus_name() {
         case $1 in
         sendd) echo org.zumastor.Send1 ;;
         recvd) echo org.zumastor.Recv1 ;;
+        mounterd) echo org.zumastor.Mounter1 ;;
         esac
 }
 
@@ -61,17 +63,20 @@ repl_agent_start() {
 
         shift 2
         dir=$(host_dir "$name")
-        binary=$ZUMA_SENDD
-        [ "$agent" = recvd ] && binary=$ZUMA_RECVD
-        [ "$agent" = sendd ] && extra=(--retry "$REPL_RETRY_S")
+        case $agent in
+        sendd) binary=$ZUMA_SENDD extra=(--retry "$REPL_RETRY_S") ;;
+        recvd) binary=$ZUMA_RECVD ;;
+        mounterd) binary=$ZUMA_MOUNTERD ;;
+        esac
+        [ "$agent" = mounterd ] ||
+                extra+=(--tls-cert "$dir/tls/host.crt" --tls-key "$dir/tls/host.key")
         echo "=== zuma-$agent $* ($(date +%T))" >>"$dir/$agent.log"
         rm -f "$dir/$agent.pid"
         # The daemon writes its own pid (exec): the one to signal.
         host_exec "$name" bash -c 'echo $$ >"$0"; exec "$@"' "$dir/$agent.pid" \
                 env G_DEBUG=fatal-criticals "$binary" \
                 --bus-address "unix:path=$dir/system_bus_socket" \
-                --state-dir "$dir/$agent-state" --run-dir "$dir/$agent-run" \
-                --tls-cert "$dir/tls/host.crt" --tls-key "$dir/tls/host.key" --verbose \
+                --state-dir "$dir/$agent-state" --run-dir "$dir/$agent-run" --verbose \
                 "${extra[@]}" "$@" >>"$dir/$agent.log" 2>&1 </dev/null &
         until [ -s "$dir/$agent.pid" ]; do sleep 0.02; done
         pid=$(cat "$dir/$agent.pid")

@@ -18,6 +18,9 @@
 #   5. retention on the target (--keep hourly=2): scheduled-named
 #      snapshots beyond the newest 2 go from b, the newest replicated one
 #      and hand-taken ones stay; a still has them all.
+#   6. on c (the end of the chain), zuma-mounterd mounts the newest
+#      complete snapshot (never the origin, which receives) and moves to
+#      the next one when it arrives.
 #
 # Every random part takes its seed from ZUMA_TEST_SEED (printed).
 # Needs root, loop devices, /dev/fuse, dbus-daemon, ip, nsenter, openssl,
@@ -202,6 +205,30 @@ want="first second vol-hourly-2026-12-07-02:00 vol-hourly-2026-12-07-03:00"
 [ "$have" = "$want" ] || e2e_fail "b holds '$have', not '$want'"
 have=$(host_zumactl a --json list vol | e2e_json 'len(d)')
 [ "$have" = 5 ] || e2e_fail "a holds $have snapshots, not its 5"
+
+e2e_step "on c, the newest complete snapshot mounted by zuma-mounterd, following"
+repl_agent_start c mounterd --template "$T/c-snaps/{volume}@{snapshot}"
+host_zumactl c mount vol --at "" --snapshots newest:1 >/dev/null || e2e_fail "c: mount vol"
+newest=vol-hourly-2026-12-07-03:00
+repl_wait_snapshot c vol "$newest" 60
+wait_mounted() {
+        local deadline=$((SECONDS + 30))
+
+        until mountpoint -q "$T/c-snaps/vol@$1"; do
+                [ $SECONDS -lt $deadline ] || e2e_fail "c: vol@$1 is not mounted"
+                sleep 0.1
+        done
+}
+wait_mounted "$newest"
+[ "$(cat "$T/c-snaps/vol@$newest/hour")" = 03 ] || e2e_fail "c's mount is not the 03:00 snapshot"
+echo 04 >"$T/a-vol/hour"
+snap a vol "$T/a-vol" vol-hourly-2026-12-07-04:00
+host_zumactl a replicate vol --target b >/dev/null || e2e_fail "hourly 04 to b failed"
+wait_mounted vol-hourly-2026-12-07-04:00
+[ "$(cat "$T/c-snaps/vol@vol-hourly-2026-12-07-04:00/hour")" = 04 ] ||
+        e2e_fail "c's new mount is not the 04:00 snapshot"
+host_zumactl c unmount vol >/dev/null || e2e_fail "c: unmount vol"
+repl_agent_stop c mounterd
 
 umount "$T/a-vol" "$T/a-xvol"
 for h in a b c; do
