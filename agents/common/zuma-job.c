@@ -49,6 +49,9 @@ struct _ZumaJob {
         guint step_id;
         guint64 steps; /* taken so far */
         gboolean cancel_requested;
+        guint64 done, total;     /* the owner's latest figures */
+        gint64 progress_us;      /* when they last went to the bus */
+        guint progress_flush_id; /* sends figures held back meanwhile */
         gboolean finished;
 };
 
@@ -82,13 +85,47 @@ gboolean zuma_job_is_finished(ZumaJob *self)
         return self->finished;
 }
 
+/* Progress reaches the bus at most this often (PropertiesChanged for every
+ * millisecond's step would flood every client); the end always does. */
+#define PROGRESS_INTERVAL_US (G_USEC_PER_SEC / 10)
+
+static void publish_progress(ZumaJob *self)
+{
+        g_clear_handle_id(&self->progress_flush_id, g_source_remove);
+        self->progress_us = g_get_monotonic_time();
+        zuma_bus_job_set_done(self->iface, self->done);
+        zuma_bus_job_set_total(self->iface, self->total);
+        zuma_bus_job_set_progress(self->iface,
+                                  self->total ? (double)self->done / (double)self->total : 0.0);
+}
+
+static gboolean on_progress_flush(gpointer data)
+{
+        ZumaJob *self = data;
+
+        self->progress_flush_id = 0;
+        publish_progress(self);
+        return G_SOURCE_REMOVE;
+}
+
 void zuma_job_set_progress(ZumaJob *self, guint64 done, guint64 total)
 {
+        gint64 since = g_get_monotonic_time() - self->progress_us;
+
         if (total && done > total)
                 done = total;
-        zuma_bus_job_set_done(self->iface, done);
-        zuma_bus_job_set_total(self->iface, total);
-        zuma_bus_job_set_progress(self->iface, total ? (double)done / (double)total : 0.0);
+        self->done = done;
+        self->total = total;
+        if (since >= PROGRESS_INTERVAL_US || (total && done == total) || self->finished) {
+                publish_progress(self);
+                return;
+        }
+        /* Too soon: these figures go when the interval is over, unless
+         * newer ones replace them first. */
+        if (!self->progress_flush_id)
+                self->progress_flush_id =
+                        g_timeout_add((guint)((PROGRESS_INTERVAL_US - since) / 1000) + 1,
+                                      on_progress_flush, self);
 }
 
 static void complete(ZumaJob *self, const GError *error)
@@ -108,14 +145,15 @@ static void complete(ZumaJob *self, const GError *error)
                 g_clear_pointer(&self->data, self->ops.free_data);
 
         if (error) {
+                /* The figures the failure found, not the last sent. */
+                publish_progress(self);
                 error_name = error->domain == ZUMA_ERROR ? g_dbus_error_encode_gerror(error)
                                                          : g_strdup(ZUMA_ERROR_PREFIX "Failed");
                 message = g_utf8_make_valid(error->message, -1);
                 g_message("job %s (%s) failed: %s", self->object_path, zuma_job_get_operation(self),
                           message);
         } else {
-                guint64 all = MAX(zuma_bus_job_get_total(self->iface),
-                                  zuma_bus_job_get_done(self->iface));
+                guint64 all = MAX(self->total, self->done);
 
                 zuma_job_set_progress(self, all, all);
                 zuma_bus_job_set_progress(self->iface, 1.0);
@@ -243,6 +281,7 @@ static void zuma_job_dispose(GObject *object)
         ZumaJob *self = ZUMA_JOB(object);
 
         g_clear_handle_id(&self->step_id, g_source_remove);
+        g_clear_handle_id(&self->progress_flush_id, g_source_remove);
         if (self->ops.free_data)
                 g_clear_pointer(&self->data, self->ops.free_data);
         g_clear_pointer(&self->methods, zuma_method_binding_free);

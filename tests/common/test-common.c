@@ -399,6 +399,41 @@ static void test_job_registry(void)
         g_assert_cmpuint(zuma_job_registry_get_running(registry), ==, 0);
 }
 
+/* Progress reaches the bus at most every 100 ms, the figures held back
+ * meanwhile follow at the end of the interval (a job that stops stepping
+ * must not show stale ones forever), and done == total goes at once. */
+static void test_job_progress(void)
+{
+        g_autoptr(GDBusObjectManagerServer) server =
+                g_dbus_object_manager_server_new("/org/zumastor/Test1");
+        const ZumaAuthOptions options = { .admin_group = "" };
+        g_autoptr(ZumaAuth) auth = zuma_auth_new_full(NULL, &options);
+        g_autoptr(ZumaJobRegistry) registry =
+                zuma_job_registry_new(server, auth, "/org/zumastor/Test1", 3);
+        const ZumaJobSpec spec = { .operation = "send-stream", .started_by_uid = 0 };
+        g_autoptr(GError) why = g_error_new_literal(ZUMA_ERROR, ZUMA_ERROR_CANCELLED, "test");
+        g_autoptr(ZumaJob) job = zuma_job_registry_add(registry, &spec, &idle_ops, NULL);
+        g_autoptr(ZumaBusJob) iface =
+                zuma_bus_object_get_job(ZUMA_BUS_OBJECT(zuma_job_get_object(job)));
+        gint64 deadline;
+
+        zuma_job_registry_set_linger(registry, 0);
+        zuma_job_set_progress(job, 1, 100);
+        g_assert_cmpuint(zuma_bus_job_get_done(iface), ==, 1);
+        zuma_job_set_progress(job, 2, 100);
+        zuma_job_set_progress(job, 3, 100);
+        g_assert_cmpuint(zuma_bus_job_get_done(iface), ==, 1);
+        deadline = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
+        while (zuma_bus_job_get_done(iface) != 3) {
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                g_main_context_iteration(NULL, TRUE);
+        }
+        g_assert_cmpfloat(zuma_bus_job_get_progress(iface), ==, 0.03);
+        zuma_job_set_progress(job, 100, 100);
+        g_assert_cmpuint(zuma_bus_job_get_done(iface), ==, 100);
+        zuma_job_registry_abort_all(registry, why);
+}
+
 /* --- the caller rule --- */
 
 typedef struct FakeSource {
@@ -518,6 +553,7 @@ int main(int argc, char **argv)
         g_test_add_func("/common/method-table/call", test_method_table_call);
         g_test_add_func("/common/method-table/bind", test_method_table_bind);
         g_test_add_func("/common/job-registry/limit", test_job_registry);
+        g_test_add_func("/common/job/progress-interval", test_job_progress);
         g_test_add_func("/common/auth/group-rule", test_auth_rule);
         g_test_add_func("/common/auth/proc-status", test_proc_status);
         return g_test_run();
