@@ -148,3 +148,73 @@ ZumaMessage *zuma_message_command_failed(const char *volume, const char *which, 
                                 volume),
                 g_strdup(message));
 }
+
+/* "Snapshot S, 12.3 MB in 4 s" (the newest transfer of the batch). */
+static char *transfer(const ZumaBatch *batch, const char *what)
+{
+        g_autofree char *size = g_format_size(batch->bytes);
+        g_autofree char *took = NULL;
+
+        if (batch->seconds < 0)
+                return g_strdup_printf("%s %s, %s", what, batch->newest, size);
+        took = zuma_humanize_elapsed(batch->seconds);
+        return g_strdup_printf("%s %s, %s in %s", what, batch->newest, size, took);
+}
+
+ZumaMessage *zuma_message_replicated(const ZumaBatch *batch, gint64 now_wall)
+{
+        const char *target = batch->peer ? batch->peer : "?";
+        g_autofree char *newest = NULL;
+        g_autofree char *from = NULL;
+        g_autofree char *total = NULL;
+
+        if (batch->count == 1)
+                return message_new(
+                        ZUMA_URGENCY_LOW,
+                        g_strdup_printf("Volume %s replicated to %s", batch->volume, target),
+                        transfer(batch, "Snapshot"));
+        newest = transfer(batch, "the newest is");
+        from = since(batch->started_wall, now_wall);
+        total = g_format_size(batch->bytes_total);
+        return message_new(ZUMA_URGENCY_LOW,
+                           g_strdup_printf("Volume %s replicated to %s %u times", batch->volume,
+                                           target, batch->count),
+                           g_strdup_printf("since %s, %s in all; %s", from, total, newest));
+}
+
+ZumaMessage *zuma_message_replication_failed(const char *volume, const char *target,
+                                             const char *message)
+{
+        return message_new(ZUMA_URGENCY_CRITICAL,
+                           g_strdup_printf("Replication of %s to %s failed", volume, target),
+                           g_strdup(message));
+}
+
+ZumaMessage *zuma_message_received(const ZumaBatch *batch, gint64 now_wall)
+{
+        g_autofree char *from_peer = batch->peer && *batch->peer
+                                             ? g_strdup_printf(" from %s", batch->peer)
+                                             : g_strdup("");
+        g_autofree char *size = g_format_size(batch->bytes);
+        g_autofree char *from = NULL;
+        g_autofree char *total = NULL;
+
+        if (batch->count == 1)
+                return message_new(ZUMA_URGENCY_LOW,
+                                   g_strdup_printf("Replica %s received snapshot %s%s",
+                                                   batch->volume, batch->newest, from_peer),
+                                   g_strdup_printf("%s on the wire", size));
+        from = since(batch->started_wall, now_wall);
+        total = g_format_size(batch->bytes_total);
+        return message_new(ZUMA_URGENCY_LOW,
+                           g_strdup_printf("Replica %s received %u snapshots%s", batch->volume,
+                                           batch->count, from_peer),
+                           g_strdup_printf("since %s, %s in all; the newest is %s, %s", from, total,
+                                           batch->newest, size));
+}
+
+ZumaMessage *zuma_message_receive_failed(const char *volume, const char *message)
+{
+        return message_new(ZUMA_URGENCY_CRITICAL, g_strdup_printf("Receiving %s failed", volume),
+                           g_strdup(message));
+}
