@@ -488,6 +488,17 @@ static void test_messages_replication(void)
                       "Volume vol replicated to backup 3 times",
                       "since 14:00, 40.1" NBSP "MB in all; the newest is c, 512 bytes in 0.2 s",
                       ZUMA_URGENCY_LOW);
+        /* The target held the snapshot already: nothing sent. */
+        sent.bytes = 0;
+        check_message(zuma_message_replicated(&sent, 0), "Volume vol replicated to backup",
+                      "Snapshot vol-hourly-2026-12-06-14:00, nothing new to send",
+                      ZUMA_URGENCY_LOW);
+        sent3.bytes = 0;
+        sent3.bytes_total = 0;
+        check_message(zuma_message_replicated(&sent3, sent3.started_wall),
+                      "Volume vol replicated to backup 3 times",
+                      "since 14:00, nothing new to send; the newest is c, nothing new to send",
+                      ZUMA_URGENCY_LOW);
         check_message(zuma_message_replication_failed("vol", "backup", "connection refused"),
                       "Replication of vol to backup failed", "connection refused",
                       ZUMA_URGENCY_CRITICAL);
