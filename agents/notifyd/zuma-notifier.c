@@ -10,24 +10,53 @@
 #include "zuma-notify-coalesce.h"
 #include "zuma-notify-message.h"
 #include "zuma-notify-post.h"
+#include "zuma-recv-generated.h"
 #include "zuma-scheduler-generated.h"
+#include "zuma-send-generated.h"
 
 #define KEY_TAKEN "taken/"
 #define KEY_DELETED "deleted/"
+#define KEY_SENT "sent/"         /* + the target's object path */
+#define KEY_RECEIVED "received/" /* + the source's object path */
+
+/* The agents followed, each through its generated object manager client. */
+typedef enum { AGENT_SERVER, AGENT_SCHEDULER, AGENT_SENDER, AGENT_RECEIVER, N_AGENTS } Agent;
+
+typedef GDBusObjectManager *(*ManagerNewSync)(GDBusConnection *connection,
+                                              GDBusObjectManagerClientFlags flags, const char *name,
+                                              const char *object_path, GCancellable *cancellable,
+                                              GError **error);
+
+static const struct {
+        const char *program;
+        const char *bus_name;
+        const char *root;
+        ManagerNewSync manager_new_sync;
+} agents[N_AGENTS] = {
+        [AGENT_SERVER] = { "zuma-snapshotd", ZUMA_SNAPSHOTD_BUS_NAME, ZUMA_SNAPSHOTD_OBJECT_ROOT,
+                           zuma_bus_object_manager_client_new_sync },
+        [AGENT_SCHEDULER] = { "zuma-schedulerd", ZUMA_SCHEDULERD_BUS_NAME,
+                              ZUMA_SCHEDULERD_OBJECT_ROOT,
+                              zuma_sched_object_manager_client_new_sync },
+        [AGENT_SENDER] = { "zuma-sendd", ZUMA_SENDD_BUS_NAME, ZUMA_SENDD_OBJECT_ROOT,
+                           zuma_send_object_manager_client_new_sync },
+        [AGENT_RECEIVER] = { "zuma-recvd", ZUMA_RECVD_BUS_NAME, ZUMA_RECVD_OBJECT_ROOT,
+                             zuma_recv_object_manager_client_new_sync },
+};
 
 struct ZumaNotifier {
         GDBusConnection *system;
         ZumaNotifyConfig config;
         ZumaCoalescer *coalescer;
         ZumaPoster *poster;
-        GDBusObjectManager *server;    /* zuma-snapshotd's objects */
-        GDBusObjectManager *scheduler; /* zuma-schedulerd's objects */
-        guint server_watch;
-        guint scheduler_watch;
+        GDBusObjectManager *managers[N_AGENTS]; /* each agent's objects */
+        guint watches[N_AGENTS];
         GCancellable *cancellable;    /* property reads in flight */
         GHashTable *running;          /* volume object path -> name, last seen running */
         GHashTable *overdue;          /* volume UUIDs whose schedule is overdue */
         GHashTable *snapshot_failing; /* volume UUIDs told of a failed scheduled snapshot */
+        GHashTable *send_failing;     /* target object paths told of a failed replication */
+        GHashTable *receive_failing;  /* source object paths told of a failed receive */
         guint flush_id;
 };
 
@@ -72,12 +101,20 @@ static void on_batch_posted(guint32 id, gpointer user_data)
                                       batch_post->generation, id);
 }
 
+static ZumaMessage *batch_message(const ZumaBatch *batch, gint64 now_wall)
+{
+        if (g_str_has_prefix(batch->key, KEY_TAKEN))
+                return zuma_message_taken(batch, now_wall);
+        if (g_str_has_prefix(batch->key, KEY_SENT))
+                return zuma_message_replicated(batch, now_wall);
+        if (g_str_has_prefix(batch->key, KEY_RECEIVED))
+                return zuma_message_received(batch, now_wall);
+        return zuma_message_autodeleted(batch, now_wall);
+}
+
 static void post_batch(ZumaNotifier *self, ZumaBatch *batch, gint64 now)
 {
-        gint64 now_wall = g_get_real_time();
-        g_autoptr(ZumaMessage) message = g_str_has_prefix(batch->key, KEY_TAKEN)
-                                                 ? zuma_message_taken(batch, now_wall)
-                                                 : zuma_message_autodeleted(batch, now_wall);
+        g_autoptr(ZumaMessage) message = batch_message(batch, g_get_real_time());
         BatchPost *batch_post = g_new0(BatchPost, 1);
 
         batch_post->notifier = self;
@@ -116,20 +153,31 @@ static void arm_flush(ZumaNotifier *self)
         self->flush_id = g_timeout_add((guint)MIN(wait_ms, G_MAXUINT), on_flush, self);
 }
 
-static void coalesce(ZumaNotifier *self, ZumaNotifyClass klass, const char *prefix,
-                     const char *volume, const char *name)
+/* One event into the batch of key: posted now or held (the coalescer's
+ * rules); peer, bytes and seconds for transfers only (NULL, 0, -1). */
+static void coalesce_key(ZumaNotifier *self, ZumaNotifyClass klass, const char *key,
+                         const char *volume, const char *name, const char *peer, guint64 bytes,
+                         gdouble seconds)
 {
-        g_autofree char *key = g_strconcat(prefix, volume, NULL);
         gint64 now = g_get_monotonic_time();
         ZumaBatch *batch;
 
         if (!enabled(self, klass, key))
                 return;
-        if (zuma_coalescer_add(self->coalescer, key, volume, name, now, g_get_real_time(), &batch))
+        if (zuma_coalescer_add_transfer(self->coalescer, key, volume, name, peer, bytes, seconds,
+                                        now, g_get_real_time(), &batch))
                 post_batch(self, batch, now);
         else
                 g_debug("%s: %s held (%u in this notification)", key, name, batch->count);
         arm_flush(self);
+}
+
+static void coalesce(ZumaNotifier *self, ZumaNotifyClass klass, const char *prefix,
+                     const char *volume, const char *name)
+{
+        g_autofree char *key = g_strconcat(prefix, volume, NULL);
+
+        coalesce_key(self, klass, key, volume, name, NULL, 0, -1);
 }
 
 static void on_server_gone(gpointer user_data)
@@ -311,7 +359,72 @@ static void on_schedule_signal(ZumaNotifier *self, ZumaSchedSchedule *schedule,
         }
 }
 
-/* --- both object managers --- */
+/* --- zuma-sendd and zuma-recvd --- */
+
+/* A failure is told once; failing (send_failing or receive_failing) keeps
+ * the object paths told until their next success, however often the
+ * agent retries in between. */
+static void on_target_signal(ZumaNotifier *self, ZumaSendTarget *target, const char *path,
+                             const char *signal_name, GVariant *parameters)
+{
+        const char *volume = zuma_send_target_get_volume_name(target);
+        const char *name = zuma_send_target_get_name(target);
+        g_autofree char *key = NULL;
+        const char *snapshot, *message;
+        guint64 bytes;
+        gdouble seconds;
+
+        if (!volume || !name)
+                return;
+        if (g_str_equal(signal_name, "Finished") &&
+            g_variant_is_of_type(parameters, G_VARIANT_TYPE("(std)"))) {
+                g_variant_get(parameters, "(&std)", &snapshot, &bytes, &seconds);
+                g_hash_table_remove(self->send_failing, path);
+                key = g_strconcat(KEY_SENT, path, NULL);
+                coalesce_key(self, ZUMA_NOTIFY_REPLICATION, key, volume, snapshot, name, bytes,
+                             seconds);
+        } else if (g_str_equal(signal_name, "Failed") &&
+                   g_variant_is_of_type(parameters, G_VARIANT_TYPE("(s)"))) {
+                g_variant_get(parameters, "(&s)", &message);
+                if (!g_hash_table_add(self->send_failing, g_strdup(path))) {
+                        g_debug("%s to %s failed again: told already", volume, name);
+                        return;
+                }
+                post(self, ZUMA_NOTIFY_REPLICATION_FAILURE,
+                     zuma_message_replication_failed(volume, name, message));
+        }
+}
+
+static void on_source_signal(ZumaNotifier *self, ZumaRecvSource *source, const char *path,
+                             const char *signal_name, GVariant *parameters)
+{
+        const char *volume = zuma_recv_source_get_volume_name(source);
+        g_autofree char *key = NULL;
+        const char *snapshot, *message;
+        guint64 bytes;
+
+        if (!volume)
+                return;
+        if (g_str_equal(signal_name, "Received") &&
+            g_variant_is_of_type(parameters, G_VARIANT_TYPE("(st)"))) {
+                g_variant_get(parameters, "(&st)", &snapshot, &bytes);
+                g_hash_table_remove(self->receive_failing, path);
+                key = g_strconcat(KEY_RECEIVED, path, NULL);
+                coalesce_key(self, ZUMA_NOTIFY_REPLICATION, key, volume, snapshot,
+                             zuma_recv_source_get_peer(source), bytes, -1);
+        } else if (g_str_equal(signal_name, "Failed") &&
+                   g_variant_is_of_type(parameters, G_VARIANT_TYPE("(s)"))) {
+                g_variant_get(parameters, "(&s)", &message);
+                if (!g_hash_table_add(self->receive_failing, g_strdup(path))) {
+                        g_debug("receiving %s failed again: told already", volume);
+                        return;
+                }
+                post(self, ZUMA_NOTIFY_REPLICATION_FAILURE,
+                     zuma_message_receive_failed(volume, message));
+        }
+}
+
+/* --- every object manager --- */
 
 static void on_interface_signal(GDBusObjectManagerClient *manager, GDBusObjectProxy *object,
                                 GDBusProxy *interface, const char *sender, const char *signal_name,
@@ -325,6 +438,12 @@ static void on_interface_signal(GDBusObjectManagerClient *manager, GDBusObjectPr
                 on_volume_signal(self, interface, signal_name, parameters);
         else if (ZUMA_SCHED_IS_SCHEDULE(interface))
                 on_schedule_signal(self, ZUMA_SCHED_SCHEDULE(interface), signal_name, parameters);
+        else if (ZUMA_SEND_IS_TARGET(interface))
+                on_target_signal(self, ZUMA_SEND_TARGET(interface),
+                                 g_dbus_proxy_get_object_path(interface), signal_name, parameters);
+        else if (ZUMA_RECV_IS_SOURCE(interface))
+                on_source_signal(self, ZUMA_RECV_SOURCE(interface),
+                                 g_dbus_proxy_get_object_path(interface), signal_name, parameters);
 }
 
 static void on_properties_changed(GDBusObjectManagerClient *manager, GDBusObjectProxy *object,
@@ -360,6 +479,21 @@ static void on_object_added(GDBusObjectManager *manager, GDBusObject *object, gp
         look_at_object(user_data, object);
 }
 
+/* A target or source forgotten (not one whose agent left: its objects go
+ * too, but a restarted agent's failing target is still failing). */
+static void on_object_removed(GDBusObjectManager *manager, GDBusObject *object, gpointer user_data)
+{
+        ZumaNotifier *self = user_data;
+        const char *path = g_dbus_object_get_object_path(object);
+        g_autofree char *owner =
+                g_dbus_object_manager_client_get_name_owner(G_DBUS_OBJECT_MANAGER_CLIENT(manager));
+
+        if (!owner)
+                return;
+        g_hash_table_remove(self->send_failing, path);
+        g_hash_table_remove(self->receive_failing, path);
+}
+
 static void follow(ZumaNotifier *self, GDBusObjectManager *manager)
 {
         GList *objects = g_dbus_object_manager_get_objects(manager);
@@ -368,6 +502,7 @@ static void follow(ZumaNotifier *self, GDBusObjectManager *manager)
         g_signal_connect(manager, "interface-proxy-properties-changed",
                          G_CALLBACK(on_properties_changed), self);
         g_signal_connect(manager, "object-added", G_CALLBACK(on_object_added), self);
+        g_signal_connect(manager, "object-removed", G_CALLBACK(on_object_removed), self);
         for (GList *l = objects; l; l = l->next)
                 look_at_object(self, l->data);
         g_list_free_full(objects, g_object_unref);
@@ -381,7 +516,7 @@ static void on_agent_appeared(GDBusConnection *connection, const char *name, con
         g_message("%s is on the system bus (%s)", name, owner);
 }
 
-static void on_scheduler_vanished(GDBusConnection *connection, const char *name, gpointer user_data)
+static void on_agent_vanished(GDBusConnection *connection, const char *name, gpointer user_data)
 {
         g_message("%s is not on the system bus", name);
 }
@@ -409,21 +544,20 @@ static void on_server_vanished(GDBusConnection *connection, const char *name, gp
 ZumaNotifier *zuma_notifier_new(GDBusConnection *system, GDBusConnection *session,
                                 const ZumaNotifyConfig *config, GError **error)
 {
-        g_autoptr(GDBusObjectManager) server = NULL;
-        g_autoptr(GDBusObjectManager) scheduler = NULL;
+        GDBusObjectManager *managers[N_AGENTS] = { NULL };
         ZumaNotifier *self;
 
-        /* Without the agents on the bus, both are empty until they come. */
-        server = zuma_bus_object_manager_client_new_sync(
-                system, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
-                ZUMA_SNAPSHOTD_BUS_NAME, ZUMA_SNAPSHOTD_OBJECT_ROOT, NULL, error);
-        if (!server)
-                return NULL;
-        scheduler = zuma_sched_object_manager_client_new_sync(
-                system, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
-                ZUMA_SCHEDULERD_BUS_NAME, ZUMA_SCHEDULERD_OBJECT_ROOT, NULL, error);
-        if (!scheduler)
-                return NULL;
+        /* Without the agents on the bus, each is empty until it comes. */
+        for (guint i = 0; i < N_AGENTS; i++) {
+                managers[i] = agents[i].manager_new_sync(
+                        system, G_DBUS_OBJECT_MANAGER_CLIENT_FLAGS_DO_NOT_AUTO_START,
+                        agents[i].bus_name, agents[i].root, NULL, error);
+                if (!managers[i]) {
+                        for (guint j = 0; j < i; j++)
+                                g_object_unref(managers[j]);
+                        return NULL;
+                }
+        }
 
         self = g_new0(ZumaNotifier, 1);
         self->system = g_object_ref(system);
@@ -434,16 +568,16 @@ ZumaNotifier *zuma_notifier_new(GDBusConnection *system, GDBusConnection *sessio
         self->running = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
         self->overdue = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
         self->snapshot_failing = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
-        self->server = g_steal_pointer(&server);
-        self->scheduler = g_steal_pointer(&scheduler);
-        follow(self, self->server);
-        follow(self, self->scheduler);
-        self->server_watch = g_bus_watch_name_on_connection(
-                system, ZUMA_SNAPSHOTD_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE, on_agent_appeared,
-                on_server_vanished, self, NULL);
-        self->scheduler_watch = g_bus_watch_name_on_connection(
-                system, ZUMA_SCHEDULERD_BUS_NAME, G_BUS_NAME_WATCHER_FLAGS_NONE, on_agent_appeared,
-                on_scheduler_vanished, self, NULL);
+        self->send_failing = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        self->receive_failing = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+        for (guint i = 0; i < N_AGENTS; i++) {
+                self->managers[i] = managers[i];
+                follow(self, self->managers[i]);
+                self->watches[i] = g_bus_watch_name_on_connection(
+                        system, agents[i].bus_name, G_BUS_NAME_WATCHER_FLAGS_NONE,
+                        on_agent_appeared,
+                        i == AGENT_SERVER ? on_server_vanished : on_agent_vanished, self, NULL);
+        }
         return self;
 }
 
@@ -453,30 +587,36 @@ void zuma_notifier_free(ZumaNotifier *self)
                 return;
         g_cancellable_cancel(self->cancellable);
         g_clear_handle_id(&self->flush_id, g_source_remove);
-        g_bus_unwatch_name(self->server_watch);
-        g_bus_unwatch_name(self->scheduler_watch);
-        g_signal_handlers_disconnect_by_data(self->server, self);
-        g_signal_handlers_disconnect_by_data(self->scheduler, self);
-        g_object_unref(self->server);
-        g_object_unref(self->scheduler);
+        for (guint i = 0; i < N_AGENTS; i++) {
+                g_bus_unwatch_name(self->watches[i]);
+                g_signal_handlers_disconnect_by_data(self->managers[i], self);
+                g_object_unref(self->managers[i]);
+        }
         zuma_poster_free(self->poster);
         zuma_coalescer_free(self->coalescer);
         g_object_unref(self->cancellable);
         g_hash_table_destroy(self->running);
         g_hash_table_destroy(self->overdue);
         g_hash_table_destroy(self->snapshot_failing);
+        g_hash_table_destroy(self->send_failing);
+        g_hash_table_destroy(self->receive_failing);
         g_object_unref(self->system);
         g_free(self);
 }
 
 char *zuma_notifier_describe(ZumaNotifier *self)
 {
-        g_autofree char *server = g_dbus_object_manager_client_get_name_owner(
-                G_DBUS_OBJECT_MANAGER_CLIENT(self->server));
-        g_autofree char *scheduler = g_dbus_object_manager_client_get_name_owner(
-                G_DBUS_OBJECT_MANAGER_CLIENT(self->scheduler));
+        GString *text = g_string_new(NULL);
 
-        return g_strdup_printf("zuma-snapshotd %s (%u volumes running), zuma-schedulerd %s",
-                               server ? "on the bus" : "away", g_hash_table_size(self->running),
-                               scheduler ? "on the bus" : "away");
+        for (guint i = 0; i < N_AGENTS; i++) {
+                g_autofree char *owner = g_dbus_object_manager_client_get_name_owner(
+                        G_DBUS_OBJECT_MANAGER_CLIENT(self->managers[i]));
+
+                g_string_append_printf(text, "%s%s %s", i ? ", " : "", agents[i].program,
+                                       owner ? "on the bus" : "away");
+                if (i == AGENT_SERVER)
+                        g_string_append_printf(text, " (%u volumes running)",
+                                               g_hash_table_size(self->running));
+        }
+        return g_string_free(text, FALSE);
 }

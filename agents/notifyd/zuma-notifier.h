@@ -20,6 +20,21 @@
  *     SnapshotFailed             -> "missed" (once until a SnapshotTaken of
  *                                   that volume: it is retried every minute)
  *     CommandFailed              -> "command"
+ *   org.zumastor.Send1 (zuma-sendd), every Target object:
+ *     Finished                   -> "replication", coalesced per target
+ *                                   (a target replicated every 5 minutes
+ *                                   updates one notification at most once
+ *                                   per [coalesce] window)
+ *     Failed                     -> "replication-failure" (once until a
+ *                                   Finished of that target: the sender
+ *                                   retries, each retry failing alike)
+ *   org.zumastor.Recv1 (zuma-recvd), every Source object:
+ *     Received                   -> "replication", coalesced per replica
+ *     Failed                     -> "replication-failure" (once until a
+ *                                   Received of that replica)
+ *   A target or source forgotten forgets its failure; one whose agent
+ *   restarts does not (the retry after the restart is told no more than
+ *   the retries before it).
  *
  * Scheduled snapshots are counted from the server's SnapshotCreated, like
  * every other snapshot, not from the scheduler's SnapshotTaken (which would
@@ -43,7 +58,8 @@ ZumaNotifier *zuma_notifier_new(GDBusConnection *system, GDBusConnection *sessio
                                 const ZumaNotifyConfig *config, GError **error);
 void zuma_notifier_free(ZumaNotifier *self);
 
-/* "following zuma-snapshotd (2 volumes) and zuma-schedulerd", for STATUS=. */
+/* "zuma-snapshotd on the bus (2 volumes running), zuma-schedulerd away, ...",
+ * for STATUS=. */
 char *zuma_notifier_describe(ZumaNotifier *self);
 
 G_END_DECLS

@@ -17,6 +17,7 @@ static void batch_free(gpointer data)
         g_free(batch->key);
         g_free(batch->volume);
         g_free(batch->newest);
+        g_free(batch->peer);
         g_free(batch);
 }
 
@@ -41,6 +42,7 @@ void zuma_coalescer_free(ZumaCoalescer *self)
 static void batch_begin(ZumaBatch *batch, gint64 now, gint64 now_wall)
 {
         batch->count = 0;
+        batch->bytes_total = 0;
         batch->started = now;
         batch->started_wall = now_wall;
         batch->last_post = 0;
@@ -51,6 +53,15 @@ static void batch_begin(ZumaBatch *batch, gint64 now, gint64 now_wall)
 
 gboolean zuma_coalescer_add(ZumaCoalescer *self, const char *key, const char *volume,
                             const char *name, gint64 now, gint64 now_wall, ZumaBatch **ret_batch)
+{
+        return zuma_coalescer_add_transfer(self, key, volume, name, NULL, 0, -1, now, now_wall,
+                                           ret_batch);
+}
+
+gboolean zuma_coalescer_add_transfer(ZumaCoalescer *self, const char *key, const char *volume,
+                                     const char *name, const char *peer, guint64 bytes,
+                                     gdouble seconds, gint64 now, gint64 now_wall,
+                                     ZumaBatch **ret_batch)
 {
         ZumaBatch *batch = g_hash_table_lookup(self->batches, key);
 
@@ -66,6 +77,11 @@ gboolean zuma_coalescer_add(ZumaCoalescer *self, const char *key, const char *vo
         batch->volume = g_strdup(volume);
         g_free(batch->newest);
         batch->newest = g_strdup(name);
+        g_free(batch->peer);
+        batch->peer = g_strdup(peer);
+        batch->bytes = bytes;
+        batch->seconds = seconds;
+        batch->bytes_total += bytes;
         batch->count++;
         *ret_batch = batch;
         if (batch->last_post == 0 || now - batch->last_post >= self->window)

@@ -6,7 +6,8 @@
  * ends up saying "24 snapshots of vol taken since 00:00, the newest
  * vol-hourly-2026-12-06-23:00".
  *
- * A batch is the events under one key ("taken/VOL") and the one
+ * A batch is the events under one key ("taken/VOL", "sent/TARGET-PATH")
+ * and the one
  * notification that shows them (its id from the notification server, given
  * back as replaces_id so the server updates it instead of adding one):
  *
@@ -34,8 +35,13 @@ G_BEGIN_DECLS
 typedef struct {
         char *key;
         char *volume;
-        char *newest;        /* the newest event's snapshot name */
-        guint count;         /* events in this batch */
+        char *newest; /* the newest event's snapshot name */
+        guint count;  /* events in this batch */
+        /* Transfers (replication) only, else NULL and 0: */
+        char *peer;          /* the newest event's target or sending peer */
+        guint64 bytes;       /* the newest event's bytes on the wire */
+        gdouble seconds;     /* the newest event's duration; < 0: not known */
+        guint64 bytes_total; /* bytes of all the batch's events */
         gint64 started;      /* monotonic µs of the first event */
         gint64 started_wall; /* wall-clock µs of the first event */
         gint64 last_post;    /* monotonic µs of the last post; 0: never */
@@ -56,6 +62,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(ZumaCoalescer, zuma_coalescer_free)
  * zuma_coalescer_next_due().  The batch stays the coalescer's. */
 gboolean zuma_coalescer_add(ZumaCoalescer *self, const char *key, const char *volume,
                             const char *name, gint64 now, gint64 now_wall, ZumaBatch **ret_batch);
+
+/* The same for a transfer (a replication finished or received): peer,
+ * bytes and seconds (< 0: not known) kept as the newest event's. */
+gboolean zuma_coalescer_add_transfer(ZumaCoalescer *self, const char *key, const char *volume,
+                                     const char *name, const char *peer, guint64 bytes,
+                                     gdouble seconds, gint64 now, gint64 now_wall,
+                                     ZumaBatch **ret_batch);
 
 /* The batch was posted (now): its held events are shown. */
 void zuma_coalescer_posted(ZumaCoalescer *self, ZumaBatch *batch, gint64 now);

@@ -20,6 +20,8 @@ static const char *const class_keys[ZUMA_NOTIFY_N_CLASSES] = {
         [ZUMA_NOTIFY_FAILURE] = "failure",
         [ZUMA_NOTIFY_MISSED] = "missed",
         [ZUMA_NOTIFY_COMMAND] = "command",
+        [ZUMA_NOTIFY_REPLICATION] = "replication",
+        [ZUMA_NOTIFY_REPLICATION_FAILURE] = "replication-failure",
 };
 
 const char *zuma_notify_class_key(ZumaNotifyClass klass)
@@ -69,7 +71,7 @@ static void load_events(ZumaNotifyConfig *config, GKeyFile *file, const char *pa
                 if (klass < 0) {
                         problem(problems, path, GROUP_EVENTS, keys[i],
                                 "unknown event class (snapshot-taken, snapshot-deleted, usage, "
-                                "failure, missed, command)");
+                                "failure, missed, command, replication, replication-failure)");
                         continue;
                 }
                 value = g_key_file_get_boolean(file, GROUP_EVENTS, keys[i], &error);

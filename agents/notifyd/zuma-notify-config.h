@@ -12,6 +12,11 @@
  *   failure=true             a volume failed or stopped unexpectedly critical
  *   missed=true              a scheduled snapshot missed or failed  critical
  *   command=true             a pre/post command failed              critical
+ *   replication=true         snapshots replicated to a target or    low
+ *                            received from a peer (coalesced)
+ *   replication-failure=true a replication or a receive failed     critical
+ *                            (once until that target or replica
+ *                            succeeds again)
  *
  *   [coalesce]
  *   window=1h                at most one update of a notification per window
@@ -37,6 +42,8 @@ typedef enum {
         ZUMA_NOTIFY_FAILURE,
         ZUMA_NOTIFY_MISSED,
         ZUMA_NOTIFY_COMMAND,
+        ZUMA_NOTIFY_REPLICATION,
+        ZUMA_NOTIFY_REPLICATION_FAILURE,
         ZUMA_NOTIFY_N_CLASSES
 } ZumaNotifyClass;
 

@@ -40,3 +40,22 @@ char *zuma_humanize_full_in(gint64 full_in_seconds)
         when = zuma_humanize_duration(full_in_seconds);
         return g_strdup_printf("full in %s at the current rate", when);
 }
+
+char *zuma_humanize_elapsed(gdouble seconds)
+{
+        gint64 whole;
+
+        if (!(seconds > 0)) /* also NaN */
+                return g_strdup("0 s");
+        if (seconds < 0.95)
+                return g_strdup_printf("%.1f s", seconds);
+        /* Clamped: a bogus huge value must not overflow. */
+        whole = (gint64)(MIN(seconds, (gdouble)G_MAXINT32 * HOUR) + 0.5);
+        if (whole < MINUTE)
+                return g_strdup_printf("%" G_GINT64_FORMAT " s", whole);
+        if (whole < HOUR)
+                return g_strdup_printf("%" G_GINT64_FORMAT " min %" G_GINT64_FORMAT " s",
+                                       whole / MINUTE, whole % MINUTE);
+        return g_strdup_printf("%" G_GINT64_FORMAT " h %" G_GINT64_FORMAT " min", whole / HOUR,
+                               whole % HOUR / MINUTE);
+}

@@ -29,4 +29,8 @@ char *zuma_humanize_duration(gint64 seconds);
  * NULL when there is no forecast (negative: unknown or not growing). */
 char *zuma_humanize_full_in(gint64 full_in_seconds);
 
+/* How long a transfer took, exact enough to compare runs: "0.4 s",
+ * "4 s", "3 min 20 s", "2 h 5 min" (negative counts as 0). */
+char *zuma_humanize_elapsed(gdouble seconds);
+
 G_END_DECLS

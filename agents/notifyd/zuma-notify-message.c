@@ -148,3 +148,84 @@ ZumaMessage *zuma_message_command_failed(const char *volume, const char *which, 
                                 volume),
                 g_strdup(message));
 }
+
+/* "Snapshot S, 12.3 MB in 4 s" (the newest transfer of the batch); a run
+ * that found the target holding S already sent nothing. */
+static char *transfer(const ZumaBatch *batch, const char *what)
+{
+        g_autofree char *size = NULL;
+        g_autofree char *took = NULL;
+
+        if (batch->bytes == 0)
+                return g_strdup_printf("%s %s, nothing new to send", what, batch->newest);
+        size = g_format_size(batch->bytes);
+        if (batch->seconds < 0)
+                return g_strdup_printf("%s %s, %s", what, batch->newest, size);
+        took = zuma_humanize_elapsed(batch->seconds);
+        return g_strdup_printf("%s %s, %s in %s", what, batch->newest, size, took);
+}
+
+/* "since 14:00, 40.1 MB in all" */
+static char *batch_total(const ZumaBatch *batch, gint64 now_wall)
+{
+        g_autofree char *from = since(batch->started_wall, now_wall);
+        g_autofree char *total = NULL;
+
+        if (batch->bytes_total == 0)
+                return g_strdup_printf("since %s, nothing new to send", from);
+        total = g_format_size(batch->bytes_total);
+        return g_strdup_printf("since %s, %s in all", from, total);
+}
+
+ZumaMessage *zuma_message_replicated(const ZumaBatch *batch, gint64 now_wall)
+{
+        const char *target = batch->peer ? batch->peer : "?";
+        g_autofree char *newest = NULL;
+        g_autofree char *total = NULL;
+
+        if (batch->count == 1)
+                return message_new(
+                        ZUMA_URGENCY_LOW,
+                        g_strdup_printf("Volume %s replicated to %s", batch->volume, target),
+                        transfer(batch, "Snapshot"));
+        newest = transfer(batch, "the newest is");
+        total = batch_total(batch, now_wall);
+        return message_new(ZUMA_URGENCY_LOW,
+                           g_strdup_printf("Volume %s replicated to %s %u times", batch->volume,
+                                           target, batch->count),
+                           g_strdup_printf("%s; %s", total, newest));
+}
+
+ZumaMessage *zuma_message_replication_failed(const char *volume, const char *target,
+                                             const char *message)
+{
+        return message_new(ZUMA_URGENCY_CRITICAL,
+                           g_strdup_printf("Replication of %s to %s failed", volume, target),
+                           g_strdup(message));
+}
+
+ZumaMessage *zuma_message_received(const ZumaBatch *batch, gint64 now_wall)
+{
+        g_autofree char *from_peer = batch->peer && *batch->peer
+                                             ? g_strdup_printf(" from %s", batch->peer)
+                                             : g_strdup("");
+        g_autofree char *size = g_format_size(batch->bytes);
+        g_autofree char *total = NULL;
+
+        if (batch->count == 1)
+                return message_new(ZUMA_URGENCY_LOW,
+                                   g_strdup_printf("Replica %s received snapshot %s%s",
+                                                   batch->volume, batch->newest, from_peer),
+                                   g_strdup_printf("%s on the wire", size));
+        total = batch_total(batch, now_wall);
+        return message_new(ZUMA_URGENCY_LOW,
+                           g_strdup_printf("Replica %s received %u snapshots%s", batch->volume,
+                                           batch->count, from_peer),
+                           g_strdup_printf("%s; the newest is %s, %s", total, batch->newest, size));
+}
+
+ZumaMessage *zuma_message_receive_failed(const char *volume, const char *message)
+{
+        return message_new(ZUMA_URGENCY_CRITICAL, g_strdup_printf("Receiving %s failed", volume),
+                           g_strdup(message));
+}

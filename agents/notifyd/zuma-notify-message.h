@@ -5,13 +5,18 @@
  * tests/notifyd/.  Urgency follows severity (the hint "urgency" of the
  * Desktop Notifications Specification):
  *
- *   low       snapshots taken; store usage back below a threshold
+ *   low       snapshots taken; store usage back below a threshold;
+ *             snapshots replicated to a target or received from a peer
  *   normal    snapshots auto-deleted because the store filled; store
  *             usage above 80%
  *   critical  store usage above 90% or more; a volume failed or stopped
  *             unexpectedly (the snapshot server left the bus with volumes
  *             running); a scheduled snapshot missed or failed; a pre or
- *             post command failed
+ *             post command failed; a replication to a target failed;
+ *             receiving a replica failed
+ *
+ * Sizes are g_format_size()'s: decimal units ("12.3 MB"), the number and
+ * the unit joined by a no-break space, in the user's locale.
  */
 #pragma once
 
@@ -60,5 +65,17 @@ ZumaMessage *zuma_message_snapshot_failed(const char *volume, const char *name,
 /* Scheduler1.Schedule.CommandFailed; which is "pre" or "post". */
 ZumaMessage *zuma_message_command_failed(const char *volume, const char *which,
                                          const char *message);
+
+/* A batch of Send1.Target.Finished of one target (batch->peer: the
+ * target's name; bytes and seconds of the newest run). */
+ZumaMessage *zuma_message_replicated(const ZumaBatch *batch, gint64 now_wall);
+/* Send1.Target.Failed; message is the target's new LastError. */
+ZumaMessage *zuma_message_replication_failed(const char *volume, const char *target,
+                                             const char *message);
+/* A batch of Recv1.Source.Received of one replica (batch->peer: the
+ * sender's address, "" when not known). */
+ZumaMessage *zuma_message_received(const ZumaBatch *batch, gint64 now_wall);
+/* Recv1.Source.Failed. */
+ZumaMessage *zuma_message_receive_failed(const char *volume, const char *message);
 
 G_END_DECLS

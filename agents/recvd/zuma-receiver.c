@@ -406,6 +406,9 @@ static gboolean apply_report(gpointer data)
         if (!zuma_source_save(entry->source, self->state_dir, &error))
                 g_warning("volume %s: cannot save its status: %s", entry->source->volume_name,
                           error->message);
+        /* The new properties before the signal: a listener (zuma-notifyd)
+         * reads Peer and LastError from its proxy when the signal comes. */
+        g_dbus_interface_skeleton_flush(G_DBUS_INTERFACE_SKELETON(entry->iface));
         if (r->snapshot)
                 zuma_recv_source_emit_received(entry->iface, r->snapshot, r->bytes);
         else

@@ -3,9 +3,10 @@
  * Unit tests of zuma-notifyd's pure parts: durations in words and the
  * usage forecast, the configuration file (defaults, each key, each kind of
  * mistake named and falling back), the coalescer's rules (first event at
- * once, the window, the flush, the batch, ids) and the texts and urgencies
+ * once, the window, the flush, the batch, ids, transfers) and the texts and urgencies
  * of every event.  Times are made up; TZ=UTC (tests/notifyd/meson.build).
  */
+#include <math.h>
 #include <string.h>
 
 #include <glib/gstdio.h>
@@ -16,6 +17,8 @@
 #include "zuma-notify-message.h"
 
 #define S ((gint64)G_USEC_PER_SEC)
+/* g_format_size() keeps number and unit together. */
+#define NBSP "\u00a0"
 #define MIN_S ((gint64)60)
 #define HOUR_S ((gint64)3600)
 #define DAY_S ((gint64)86400)
@@ -51,6 +54,31 @@ static void test_humanize(void)
         check_duration(400 * DAY_S, "about 400 days");
         /* No overflow at the end of the range. */
         check_duration(G_MAXINT64, "about 2147483647 days");
+}
+
+static void check_elapsed(gdouble seconds, const char *want)
+{
+        g_autofree char *got = zuma_humanize_elapsed(seconds);
+
+        g_assert_cmpstr(got, ==, want);
+}
+
+static void test_elapsed(void)
+{
+        check_elapsed(-1, "0 s");
+        check_elapsed(0, "0 s");
+        check_elapsed(NAN, "0 s");
+        check_elapsed(0.04, "0.0 s");
+        check_elapsed(0.42, "0.4 s");
+        /* Never "1.0 s" next to "1 s". */
+        check_elapsed(0.96, "1 s");
+        check_elapsed(4.4, "4 s");
+        check_elapsed(59.4, "59 s");
+        check_elapsed(59.6, "1 min 0 s");
+        check_elapsed(200, "3 min 20 s");
+        check_elapsed(2 * HOUR_S + 5 * MIN_S + 10, "2 h 5 min");
+        /* No overflow at the end of the range. */
+        check_elapsed(1e300, "2147483647 h 0 min");
 }
 
 static void test_forecast(void)
@@ -111,16 +139,21 @@ static void test_config_keys(void)
         ZumaNotifyConfig config;
         g_autoptr(GPtrArray) problems =
                 load(&config, "# mine\n[events]\nsnapshot-taken=false\nusage=false\n"
-                              "command=true\n[coalesce]\nwindow=2s\nbatch=1h30m\n");
+                              "command=true\nreplication=false\n"
+                              "[coalesce]\nwindow=2s\nbatch=1h30m\n");
 
         g_assert_cmpuint(problems->len, ==, 0);
         g_assert_false(config.enabled[ZUMA_NOTIFY_SNAPSHOT_TAKEN]);
         g_assert_false(config.enabled[ZUMA_NOTIFY_USAGE]);
         g_assert_true(config.enabled[ZUMA_NOTIFY_SNAPSHOT_DELETED]);
         g_assert_true(config.enabled[ZUMA_NOTIFY_COMMAND]);
+        g_assert_false(config.enabled[ZUMA_NOTIFY_REPLICATION]);
+        g_assert_true(config.enabled[ZUMA_NOTIFY_REPLICATION_FAILURE]);
         g_assert_cmpint(config.window_seconds, ==, 2);
         g_assert_cmpint(config.batch_seconds, ==, 5400);
         g_assert_cmpstr(zuma_notify_class_key(ZUMA_NOTIFY_MISSED), ==, "missed");
+        g_assert_cmpstr(zuma_notify_class_key(ZUMA_NOTIFY_REPLICATION_FAILURE), ==,
+                        "replication-failure");
 }
 
 static void test_config_mistakes(void)
@@ -305,6 +338,40 @@ static void test_coalesce_no_window(void)
         g_assert_cmpuint(batch->count, ==, 3);
 }
 
+/* A target replicated every 5 minutes, window 1 h: the first run is told,
+ * the next eleven are held and posted as one update at the end of the
+ * window, with the newest run's figures and the total. */
+static void test_coalesce_transfers(void)
+{
+        g_autoptr(ZumaCoalescer) c = zuma_coalescer_new(HOUR_S, DAY_S);
+        g_autoptr(GPtrArray) due = NULL;
+        gint64 t0 = 1000 * S;
+        ZumaBatch *batch = NULL;
+        guint posts = 1;
+
+        g_assert_true(zuma_coalescer_add_transfer(c, "sent/t", "vol", "s0", "backup", 1000, 2.0, t0,
+                                                  0, &batch));
+        zuma_coalescer_posted(c, batch, t0);
+        g_assert_cmpstr(batch->peer, ==, "backup");
+        for (int i = 1; i < 12; i++)
+                if (zuma_coalescer_add_transfer(c, "sent/t", "vol", "s", "backup", 1000 + i, i,
+                                                t0 + i * 5 * MIN_S * S, 0, &batch))
+                        posts++;
+        g_assert_cmpuint(posts, ==, 1);
+        g_assert_cmpint(zuma_coalescer_next_due(c), ==, t0 + HOUR_S * S);
+        due = zuma_coalescer_take_due(c, t0 + HOUR_S * S);
+        g_assert_cmpuint(due->len, ==, 1);
+        batch = due->pdata[0];
+        g_assert_cmpuint(batch->count, ==, 12);
+        g_assert_cmpuint(batch->bytes, ==, 1011);
+        g_assert_cmpfloat(batch->seconds, ==, 11);
+        g_assert_cmpuint(batch->bytes_total, ==, 12 * 1000 + 66);
+        /* A plain event after a transfer carries no transfer's figures. */
+        g_assert_true(zuma_coalescer_add(c, "taken/vol", "vol", "x", t0, 0, &batch));
+        g_assert_null(batch->peer);
+        g_assert_cmpuint(batch->bytes_total, ==, 0);
+}
+
 /* --- texts and urgencies --- */
 
 static void check_message(ZumaMessage *message, const char *summary, const char *body,
@@ -382,10 +449,76 @@ static void test_messages(void)
                       "Post-snapshot command of vol failed", "timed out", ZUMA_URGENCY_CRITICAL);
 }
 
+static void test_messages_replication(void)
+{
+        ZumaBatch sent = { .volume = "vol",
+                           .newest = "vol-hourly-2026-12-06-14:00",
+                           .count = 1,
+                           .peer = "backup",
+                           .bytes = 12300000,
+                           .seconds = 4.2,
+                           .bytes_total = 12300000 };
+        ZumaBatch sent3 = { .volume = "vol",
+                            .newest = "c",
+                            .count = 3,
+                            .peer = "backup",
+                            .bytes = 512,
+                            .seconds = 0.25,
+                            .bytes_total = 40100000,
+                            .started_wall = 1796515200LL * S + 14 * HOUR_S * S };
+        ZumaBatch received = { .volume = "vol",
+                               .newest = "s1",
+                               .count = 1,
+                               .peer = "10.0.0.1:4000",
+                               .bytes = 1500000,
+                               .seconds = -1 };
+        ZumaBatch received3 = { .volume = "vol",
+                                .newest = "c",
+                                .count = 3,
+                                .peer = "",
+                                .bytes = 2000,
+                                .seconds = -1,
+                                .bytes_total = 3000000,
+                                .started_wall = 1796515200LL * S + 14 * HOUR_S * S };
+
+        check_message(zuma_message_replicated(&sent, 0), "Volume vol replicated to backup",
+                      "Snapshot vol-hourly-2026-12-06-14:00, 12.3" NBSP "MB in 4 s",
+                      ZUMA_URGENCY_LOW);
+        check_message(zuma_message_replicated(&sent3, sent3.started_wall + HOUR_S * S),
+                      "Volume vol replicated to backup 3 times",
+                      "since 14:00, 40.1" NBSP "MB in all; the newest is c, 512 bytes in 0.2 s",
+                      ZUMA_URGENCY_LOW);
+        /* The target held the snapshot already: nothing sent. */
+        sent.bytes = 0;
+        check_message(zuma_message_replicated(&sent, 0), "Volume vol replicated to backup",
+                      "Snapshot vol-hourly-2026-12-06-14:00, nothing new to send",
+                      ZUMA_URGENCY_LOW);
+        sent3.bytes = 0;
+        sent3.bytes_total = 0;
+        check_message(zuma_message_replicated(&sent3, sent3.started_wall),
+                      "Volume vol replicated to backup 3 times",
+                      "since 14:00, nothing new to send; the newest is c, nothing new to send",
+                      ZUMA_URGENCY_LOW);
+        check_message(zuma_message_replication_failed("vol", "backup", "connection refused"),
+                      "Replication of vol to backup failed", "connection refused",
+                      ZUMA_URGENCY_CRITICAL);
+        check_message(zuma_message_received(&received, 0),
+                      "Replica vol received snapshot s1 from 10.0.0.1:4000",
+                      "1.5" NBSP "MB on the wire", ZUMA_URGENCY_LOW);
+        /* No peer known: none named. */
+        check_message(zuma_message_received(&received3, received3.started_wall),
+                      "Replica vol received 3 snapshots",
+                      "since 14:00, 3.0" NBSP "MB in all; the newest is c, 2.0" NBSP "kB",
+                      ZUMA_URGENCY_LOW);
+        check_message(zuma_message_receive_failed("vol", "wrong base snapshot"),
+                      "Receiving vol failed", "wrong base snapshot", ZUMA_URGENCY_CRITICAL);
+}
+
 int main(int argc, char **argv)
 {
         g_test_init(&argc, &argv, NULL);
         g_test_add_func("/notifyd/humanize", test_humanize);
+        g_test_add_func("/notifyd/elapsed", test_elapsed);
         g_test_add_func("/notifyd/forecast", test_forecast);
         g_test_add_func("/notifyd/config/defaults", test_config_defaults);
         g_test_add_func("/notifyd/config/keys", test_config_keys);
@@ -396,6 +529,8 @@ int main(int argc, char **argv)
         g_test_add_func("/notifyd/coalesce/burst", test_coalesce_burst);
         g_test_add_func("/notifyd/coalesce/batch-end", test_coalesce_batch_end);
         g_test_add_func("/notifyd/coalesce/no-window", test_coalesce_no_window);
+        g_test_add_func("/notifyd/coalesce/transfers", test_coalesce_transfers);
         g_test_add_func("/notifyd/messages", test_messages);
+        g_test_add_func("/notifyd/messages/replication", test_messages_replication);
         return g_test_run();
 }
