@@ -100,10 +100,8 @@ static gboolean open_tls(Run *r, GError **error)
         if (!zuma_repl_parse_address(t->address, ZUMA_REPL_DEFAULT_PORT, &host, &port, error))
                 return FALSE;
         base = zuma_repl_connect_tcp(host, port, r->run->timeout_s, r->run->cancellable, error);
-        if (!base) {
-                g_prefix_error(error, "cannot connect to %s: ", t->address);
+        if (!base)
                 return FALSE;
-        }
         server = g_network_address_new(host, port);
         r->io = zuma_tls_client_handshake(base, server, r->run->identity, t->pin, t->ca,
                                           r->run->cancellable, error);
