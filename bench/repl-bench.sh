@@ -276,14 +276,16 @@ fi
 
 # zuma_transfer STAGE SNAP [PARENT]: the hooks' run.  A hook that sets
 # zuma_run_s (repl-zuma.sh: the sender's own time of the run) gives the
-# time reported; the time seen from here goes in the note.
+# time reported; zuma_run_outside_s (the same run seen from the script)
+# goes in the note.
 zuma_transfer() {
-        local stage=$1 snap=$2 parent=${3:-} outside_s note
+        local stage=$1 snap=$2 parent=${3:-} note
 
         [ $zuma = 1 ] || return 0
         zuma_snapshot "$snap"
         zuma_run_s=
         zuma_run_bytes=
+        zuma_run_outside_s=
         measure_start
         if [ -z "$parent" ]; then
                 zuma_replicate_full a "$volume" "$snap" b || die "zuma_replicate_full failed"
@@ -294,9 +296,8 @@ zuma_transfer() {
         measure_end
         note="Zumastor replication of snapshot $snap${parent:+ from $parent} ($stage)"
         if [ -n "$zuma_run_s" ]; then
-                outside_s=$wire_s
+                note="$note, zuma-sendd to zuma-recvd over TLS; time: the sender's, Replicate to the job's end (${zuma_run_outside_s:-?} s from the script's gdbus call to the Finished signal; $wire_s s for the whole hook, bus look-ups included); the sender counted $zuma_run_bytes bytes of frames"
                 wire_s=$zuma_run_s
-                note="$note, zuma-sendd to zuma-recvd over TLS; time: the sender's, Replicate to the job's end ($outside_s s seen from the script); the sender counted $zuma_run_bytes bytes of frames"
                 measured[zuma_frame_bytes_$stage]=$zuma_run_bytes
         fi
         report zuma_repl "$stage" "$note"

@@ -12,7 +12,7 @@
 # A run's time is the sender's own (the seconds of the target's Finished
 # signal: from the Replicate call to the end of the run's job, the
 # receiver's commit included); zuma_transfer prints the time seen from
-# outside (a gdbus call and a signal more) in the note.
+# outside (a gdbus process and a signal more) in the note.
 #
 #   zuma_changed_baseline FROM TO   zuma_changed_count, zuma_changed_zstd:
 #                                   chunks of a's volume that differ between
@@ -41,12 +41,13 @@ zuma_replicate_prepare() {
 }
 
 # zuma_run SRC VOL SNAP DST: one run; zuma_run_s and zuma_run_bytes (the
-# sender's figures).
+# sender's figures), zuma_run_outside_s (the Replicate call to the signal,
+# seen from here).
 zuma_run() {
         local figures
 
         figures=$(repl_replicate_timed "$1" "$2" "$4" "$3") || return 1
-        read -r zuma_run_s zuma_run_bytes <<<"$figures"
+        read -r zuma_run_s zuma_run_bytes zuma_run_outside_s <<<"$figures"
         [ "$(repl_target_prop "$1" "$(repl_uuid "$1" "$2")" "$4" LastSnapshot)" = "$3" ] ||
                 die "the target $4 does not hold $3 after the run"
 }

@@ -21,7 +21,7 @@
 #
 # and, through the agents' bus APIs: repl_define_source, repl_define_target,
 # repl_replicate (one run that must succeed), repl_replicate_timed (the same,
-# printing the sender's "SECONDS BYTES"), repl_replicate_start and
+# printing the sender's "SECONDS BYTES" and the caller's), repl_replicate_start and
 # repl_wait_job, repl_verify, repl_target_prop, repl_uuid.
 #
 # Logs: HOST_DIR/sendd.log and HOST_DIR/recvd.log.  Skips (77) without the
@@ -237,12 +237,13 @@ repl_replicate() {
 }
 
 # repl_replicate_timed HOST VOL RECEIVER [SNAPSHOT]: one run, which must
-# succeed, timed by the sender: prints "SECONDS BYTES" from the target's
-# Finished signal (from the Replicate call to the end of the run's job; the
-# bytes the sender put on the wire).  A gdbus monitor of the target is
-# subscribed before the call, so the signal cannot be missed.
+# succeed, timed by the sender: prints "SECONDS BYTES OUTSIDE" from the
+# target's Finished signal (from the Replicate call to the end of the run's
+# job; the bytes the sender put on the wire) and the seconds from before the
+# gdbus call to the signal seen here (10 ms polls).  A gdbus monitor of the
+# target is subscribed before the call, so the signal cannot be missed.
 repl_replicate_timed() {
-        local host=$1 vol=$2 receiver=$3 dir path log monitor line job
+        local host=$1 vol=$2 receiver=$3 dir path log monitor line job t0 t1
         local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
 
         dir=$(host_dir "$host")
@@ -259,6 +260,7 @@ repl_replicate_timed() {
                 fi
                 sleep 0.01
         done
+        t0=$(date +%s.%N)
         job=$(repl_replicate_start "$@") || {
                 kill "$monitor" 2>/dev/null
                 e2e_fail "host $host: Replicate $vol to $receiver refused"
@@ -271,6 +273,7 @@ repl_replicate_timed() {
                 fi
                 sleep 0.01
         done
+        t1=$(date +%s.%N)
         kill "$monitor" 2>/dev/null
         wait "$monitor" 2>/dev/null || true
         rm -f "$log"
@@ -278,7 +281,8 @@ repl_replicate_timed() {
         *Target.Failed*) e2e_fail "host $host: replicating $vol to $receiver: ${line#*Failed }" ;;
         esac
         # ... Target.Finished ('SNAP', uint64 BYTES, SECONDS)
-        echo "$line" | sed -E 's/.*, uint64 ([0-9]+), ([0-9.e+-]+)\)$/\2 \1/'
+        echo "$(echo "$line" | sed -E 's/.*, uint64 ([0-9]+), ([0-9.e+-]+)\)$/\2 \1/')" \
+                "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
 }
 
 repl_target_path() {
