@@ -281,8 +281,8 @@ repl_replicate_timed() {
         *Target.Failed*) e2e_fail "host $host: replicating $vol to $receiver: ${line#*Failed }" ;;
         esac
         # ... Target.Finished ('SNAP', uint64 BYTES, SECONDS)
-        echo "$(echo "$line" | sed -E 's/.*, uint64 ([0-9]+), ([0-9.e+-]+)\)$/\2 \1/')" \
-                "$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
+        echo "$line" | sed -E 's/.*, uint64 ([0-9]+), ([0-9.e+-]+)\)$/\2 \1/' |
+                awk -v a="$t0" -v b="$t1" '{ printf "%.3f %s %.3f\n", $1, $2, b - a }'
 }
 
 repl_target_path() {
