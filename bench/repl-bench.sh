@@ -53,8 +53,9 @@ export ZUMA_SOURCE_DIR ZUMA_BUILD_DIR
 # own zuma-snapshotd; b has no volume until the hooks define one
 # (`host_volume DST VOL SIZE`; $volume_mib is the origin's size in MiB).
 #
-# zuma_replicate_full() { host_zumactl "$1" replicate "$2" "$3" ...; }
-# zuma_replicate_incremental() { host_zumactl "$1" replicate "$2" "$4" --from "$3" ...; }
+# bench/repl-zuma.sh defines them (zuma-sendd and zuma-recvd over TLS) when
+# the agents are built; a hook may set zuma_run_s, the run's own time, which
+# is then the time reported.
 # ---------------------------------------------------------------------------
 
 if [ "${ZUMA_BENCH_QUICK:-0}" != 0 ]; then
@@ -81,6 +82,16 @@ BENCH_NAME=repl-bench
 
 require_positive volume_mib seed
 [ "$volume_mib" -ge 64 ] || die "ZUMA_BENCH_REPL_VOLUME_MB=$volume_mib: at least 64"
+# The hooks of this tree (zuma-sendd and zuma-recvd over TLS, below) when
+# the agents are built; ZUMA_REPL_HOOKS may still replace them.
+: "${ZUMA_SENDD:=$ZUMA_BUILD_DIR/agents/sendd/zuma-sendd}"
+: "${ZUMA_RECVD:=$ZUMA_BUILD_DIR/agents/recvd/zuma-recvd}"
+: "${ZUMA_REPL_ZSTD_CHANGED:=$ZUMA_BUILD_DIR/bench/repl-zstd-changed}"
+if [ -x "$ZUMA_SENDD" ] && [ -x "$ZUMA_RECVD" ] && [ -x "$ZUMA_REPL_ZSTD_CHANGED" ] &&
+        command -v openssl >/dev/null; then
+        # shellcheck source-path=SCRIPTDIR source=repl-zuma.sh
+        . "$ZUMA_SOURCE_DIR/bench/repl-zuma.sh"
+fi
 if [ -n "${ZUMA_REPL_HOOKS:-}" ]; then
         # shellcheck disable=SC1090 # the lead's file
         . "$ZUMA_REPL_HOOKS"
@@ -152,7 +163,7 @@ mount_new "$b_ext4" "$dev"
 dev=$(host_loop_device b btrfs "${btrfs_mib}M")
 mkfs_btrfs "$dev"
 mount_new "$b_btrfs" "$dev"
-fs_note="origin $volume_mib MiB (ext4 on Zumastor on a, plain loop ext4 on b), btrfs $btrfs_mib MiB"
+fs_note="seed $seed, origin $volume_mib MiB (ext4 on Zumastor on a, plain loop ext4 on b), btrfs $btrfs_mib MiB"
 
 # --- rsync daemon on b ---
 
@@ -263,11 +274,18 @@ else
         progress "no Zumastor hooks (zuma_replicate_full, zuma_replicate_incremental): baselines only"
 fi
 
+# zuma_transfer STAGE SNAP [PARENT]: the hooks' run.  A hook that sets
+# zuma_run_s (repl-zuma.sh: the sender's own time of the run) gives the
+# time reported; zuma_run_outside_s (the same run seen from the script)
+# goes in the note.
 zuma_transfer() {
-        local stage=$1 snap=$2 parent=${3:-}
+        local stage=$1 snap=$2 parent=${3:-} note
 
         [ $zuma = 1 ] || return 0
         zuma_snapshot "$snap"
+        zuma_run_s=
+        zuma_run_bytes=
+        zuma_run_outside_s=
         measure_start
         if [ -z "$parent" ]; then
                 zuma_replicate_full a "$volume" "$snap" b || die "zuma_replicate_full failed"
@@ -276,7 +294,43 @@ zuma_transfer() {
                         die "zuma_replicate_incremental ($stage) failed"
         fi
         measure_end
-        report zuma_repl "$stage" "Zumastor replication of snapshot $snap${parent:+ from $parent} ($stage)"
+        note="Zumastor replication of snapshot $snap${parent:+ from $parent} ($stage)"
+        if [ -n "$zuma_run_s" ]; then
+                note="$note, zuma-sendd to zuma-recvd over TLS; time: the sender's, Replicate to the job's end (${zuma_run_outside_s:-?} s from the script's gdbus call to the Finished signal; $wire_s s for the whole hook, bus look-ups included); the sender counted $zuma_run_bytes bytes of frames"
+                wire_s=$zuma_run_s
+                measured[zuma_frame_bytes_$stage]=$zuma_run_bytes
+        fi
+        report zuma_repl "$stage" "$note"
+        if [ -n "$parent" ] && declare -F zuma_changed_baseline >/dev/null; then
+                zuma_changed_baseline "$parent" "$snap"
+                measured[zstd_changed_$stage]=$zuma_changed_zstd
+                measured[changed_chunks_$stage]=$zuma_changed_count
+                progress "$stage: $zuma_changed_count chunks of $zuma_chunk_size bytes differ, zstd -3 of them: $zuma_changed_zstd bytes"
+        fi
+}
+
+# zuma_ratios STAGE SUFFIX: the issue's ratios for one workload (SUFFIX ""
+# for 1pct, the workload the issue names them for).
+zuma_ratios() {
+        local stage=$1 suffix=$2 bytes s zstd
+
+        bytes=${measured[zuma_repl_bytes_$stage]}
+        s=${measured[zuma_repl_s_$stage]}
+        if [ -z "$suffix" ]; then
+                emit repl_bytes_ratio_vs_rsync "$(ratio "$bytes" "${measured[rsync_bytes_$stage]}")" ratio \
+                        "${measured[rsync_bytes_$stage]}" \
+                        "$stage: Zumastor wire bytes ($bytes) / rsync's (the baseline), a-b veth, both directions; goal <= 0.1; $fs_note"
+        fi
+        emit "repl_time_ratio_vs_rsync$suffix" "$(ratio "$s" "${measured[rsync_s_$stage]}")" ratio \
+                "${measured[rsync_s_$stage]}" \
+                "$stage: Zumastor run time ($s s) / rsync's (the baseline, s); $fs_note"
+        emit "repl_time_ratio_vs_btrfs_send$suffix" "$(ratio "$s" "${measured[btrfs_send_s_$stage]}")" \
+                ratio "${measured[btrfs_send_s_$stage]}" \
+                "$stage: Zumastor run time ($s s) / btrfs send -p | TCP | btrfs receive's (the baseline, s); goal <= 1; $fs_note"
+        zstd=${measured[zstd_changed_$stage]:-}
+        [ -n "$zstd" ] || return 0
+        emit "repl_bytes_ratio_vs_zstd_changed$suffix" "$(ratio "$bytes" "$zstd")" ratio "$zstd" \
+                "$stage: Zumastor wire bytes ($bytes, TLS, TCP/IP headers and ACKs included) / zstd -3 of each of the ${measured[changed_chunks_$stage]} chunks that differ between the two snapshots, alone (the baseline, bytes); the sender's frames alone: ${measured[zuma_frame_bytes_$stage]:-?} bytes, ratio $(ratio "${measured[zuma_frame_bytes_$stage]:-nan}" "$zstd"); goal <= 1.05; $fs_note"
 }
 
 # --- the run ---
@@ -302,10 +356,25 @@ for workload in $REPL_WORKLOADS; do
         zuma_transfer "$workload" "repl-$n" "repl-$((n - 1))"
 done
 
+if [ $zuma = 1 ]; then
+        zuma_ratios 1pct ""
+        zuma_ratios large _large
+        zuma_ratios none _none
+        emit repl_zero_change_s "${measured[zuma_repl_s_none]}" s "${measured[btrfs_send_s_none]}" \
+                "no change (none): Zumastor run time, Replicate to the job's end (${measured[zuma_repl_bytes_none]} wire bytes, ${measured[changed_chunks_none]:-?} chunks differ: ext4's own writes, e.g. atimes rsync's reads set); baseline: btrfs send -p's (s), rsync's ${measured[rsync_s_none]} s; goal <= 0.5 s at any volume size; $fs_note"
+fi
+if [ $zuma = 1 ] && declare -F zuma_resume_bench >/dev/null; then
+        zuma_resume_bench repl-0
+fi
+
 progress "checking b's trees against a's"
 e2e_manifest "$a_ext4" >"$ZUMA_TEST_DIR/want"
 e2e_manifest "$b_ext4" >"$ZUMA_TEST_DIR/rsync-got"
 e2e_same_manifest "$ZUMA_TEST_DIR/want" "$ZUMA_TEST_DIR/rsync-got" "b's rsync copy"
 e2e_manifest "$b_btrfs/snap-$n" >"$ZUMA_TEST_DIR/btrfs-got"
 e2e_same_manifest "$ZUMA_TEST_DIR/want" "$ZUMA_TEST_DIR/btrfs-got" "b's received btrfs snapshot"
+if [ $zuma = 1 ] && declare -F repl_snapshot_sha >/dev/null; then
+        [ "$(repl_snapshot_sha a "$volume" "repl-$n")" = "$(repl_snapshot_sha b "$volume" "repl-$n")" ] ||
+                die "b's replica of repl-$n differs from a's snapshot"
+fi
 progress "done"

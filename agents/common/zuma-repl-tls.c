@@ -14,6 +14,8 @@
 
 #include "zuma-repl-tls.h"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <string.h>
 
 #include "zuma-options.h"
@@ -285,6 +287,18 @@ static gboolean on_accept_certificate(GTlsConnection *connection, GTlsCertificat
         return check->accepted;
 }
 
+/* TCP_NODELAY on a TCP base: the protocol's exchanges are small messages
+ * that wait for an answer (the handshake's flights, HELLO, SEND, END), and
+ * with Nagle each one sent behind unacknowledged data waits for the peer's
+ * delayed ACK (40 ms or more).  Bulk data goes in large frames either way.
+ * Failure only costs time. */
+static void set_no_delay(GIOStream *base)
+{
+        if (G_IS_TCP_CONNECTION(base))
+                g_socket_set_option(g_socket_connection_get_socket(G_SOCKET_CONNECTION(base)),
+                                    IPPROTO_TCP, TCP_NODELAY, 1, NULL);
+}
+
 /* The handshake and the verdict; returns connection or NULL. */
 static GIOStream *handshake(GTlsConnection *connection, PeerCheck *check, GCancellable *cancellable,
                             GError **error)
@@ -358,6 +372,7 @@ GIOStream *zuma_tls_client_handshake(GIOStream *base, GSocketConnectable *server
                         return NULL;
                 pins[0] = pin;
         }
+        set_no_delay(base);
         connection = g_tls_client_connection_new(base, server_identity, error);
         if (!connection)
                 return NULL;
@@ -392,6 +407,7 @@ GIOStream *zuma_tls_server_handshake(GIOStream *base, GTlsCertificate *own_ident
         }
         g_ptr_array_add(pins, NULL);
         check.pins = (const char *const *)pins->pdata;
+        set_no_delay(base);
         connection = g_tls_server_connection_new(base, own_identity, error);
         if (!connection)
                 return NULL;

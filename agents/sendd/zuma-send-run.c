@@ -31,7 +31,16 @@ typedef struct {
         GInputStream *in;
         GOutputStream *out;
         ZumaServerVolume *volume;
+        gint64 started_us; /* for the timing lines */
 } Run;
+
+/* A debug line per phase of a run, with the time since it started: where
+ * a run's time goes, from the log alone. */
+static void phase(const Run *r, const char *what)
+{
+        g_debug("to %s: %s after %.3f s", r->run->target->name, what,
+                (double)(g_get_monotonic_time() - r->started_us) / G_USEC_PER_SEC);
+}
 
 ZumaSendRun *zuma_send_run_new(GDBusConnection *connection, const ZumaTarget *target,
                                GTlsCertificate *identity)
@@ -344,6 +353,7 @@ static gboolean replicate(Run *r, GVariant *remote, GError **error)
                              run->cancellable, error) ||
             !zuma_wire_expect(r->in, ZUMA_WIRE_READY, &ready, run->cancellable, error))
                 return FALSE;
+        phase(r, "READY");
         g_variant_lookup(ready, "resume", "b", &run->resumed);
         g_variant_lookup(ready, "resume_after", "t", &run->resume_after);
         g_message("volume %s to %s: sending %s%s%s%s", r->volume->name, run->target->name, plan.to,
@@ -367,15 +377,18 @@ static gboolean replicate(Run *r, GVariant *remote, GError **error)
                 g_propagate_error(error, g_steal_pointer(&pump_error));
                 return FALSE;
         }
+        phase(r, "stream out");
         if (!zuma_server_wait_job(run->connection, job, "send", SEND_END_TIMEOUT_MS, error)) {
                 zuma_wire_write_error(r->out, (*error)->message, run->cancellable, NULL);
                 return FALSE;
         }
+        phase(r, "send job ended");
         poll_job_progress(r, job);
         if (!zuma_wire_write(r->out, ZUMA_WIRE_END, g_variant_new_parsed("{'bytes': <%t>}", bytes),
                              run->cancellable, error) ||
             !zuma_wire_expect(r->in, ZUMA_WIRE_RESULT, &result, run->cancellable, error))
                 return FALSE;
+        phase(r, "RESULT");
         g_variant_lookup(result, "ok", "b", &ok);
         g_variant_lookup(result, "error", "&s", &message);
         if (!ok) {
@@ -456,18 +469,25 @@ static gboolean verify(Run *r, GVariant *remote, GError **error)
 
 void zuma_send_run(ZumaSendRun *run)
 {
-        Run r = { .run = run };
+        Run r = { .run = run, .started_us = g_get_monotonic_time() };
         g_autoptr(GVariant) remote = NULL;
         GError *error = NULL;
         gboolean ok;
 
-        ok = load_volume(&r, &error) &&
-             (zuma_target_is_ssh(run->target) ? open_ssh(&r, &error) : open_tls(&r, &error));
+        ok = load_volume(&r, &error);
         if (ok) {
+                phase(&r, "volume listed");
+                ok = zuma_target_is_ssh(run->target) ? open_ssh(&r, &error) : open_tls(&r, &error);
+        }
+        if (ok) {
+                phase(&r, "transport open");
                 r.in = g_io_stream_get_input_stream(r.io);
                 r.out = g_io_stream_get_output_stream(r.io);
-                ok = hello(&r, &remote, &error) &&
-                     (run->verify ? verify(&r, remote, &error) : replicate(&r, remote, &error));
+                ok = hello(&r, &remote, &error);
+        }
+        if (ok) {
+                phase(&r, "WELCOME");
+                ok = (run->verify ? verify(&r, remote, &error) : replicate(&r, remote, &error));
         }
         if (r.io)
                 g_io_stream_close(r.io, NULL, NULL);

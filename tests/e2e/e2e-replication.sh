@@ -19,6 +19,11 @@
 #   repl_snapshot_sha NAME VOL SNAP  sha256 of the snapshot's device
 #   repl_wait_snapshot NAME VOL SNAP  until the host's volume has it
 #
+# and, through the agents' bus APIs: repl_define_source, repl_define_target,
+# repl_replicate (one run that must succeed), repl_replicate_timed (the same,
+# printing the sender's "SECONDS BYTES" and the caller's), repl_replicate_start and
+# repl_wait_job, repl_verify, repl_target_prop, repl_uuid.
+#
 # Logs: HOST_DIR/sendd.log and HOST_DIR/recvd.log.  Skips (77) without the
 # agents or openssl.
 
@@ -234,6 +239,55 @@ repl_replicate() {
 
         job=$(repl_replicate_start "$@") || e2e_fail "host $1: Replicate $2 to $3 refused"
         message=$(repl_wait_job "$1" "$job") || e2e_fail "host $1: replicating $2 to $3: $message"
+}
+
+# repl_replicate_timed HOST VOL RECEIVER [SNAPSHOT]: one run, which must
+# succeed, timed by the sender: prints "SECONDS BYTES OUTSIDE" from the
+# target's Finished signal (from the Replicate call to the end of the run's
+# job; the bytes the sender put on the wire) and the seconds from before the
+# gdbus call to the signal seen here (10 ms polls).  A gdbus monitor of the
+# target is subscribed before the call, so the signal cannot be missed.
+repl_replicate_timed() {
+        local host=$1 vol=$2 receiver=$3 dir path log monitor line job t0 t1
+        local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
+
+        dir=$(host_dir "$host")
+        path=$(repl_target_path "$host" "$(repl_uuid "$host" "$vol")_$receiver")
+        log=$(mktemp "$dir/monitor.XXXXXX")
+        host_exec "$host" gdbus monitor --system --dest org.zumastor.Send1 --object-path "$path" \
+                >"$log" 2>&1 &
+        monitor=$!
+        # gdbus prints the owner once its match rule is in place.
+        until grep -q "is owned by" "$log"; do
+                if [ $SECONDS -ge $deadline ] || ! kill -0 "$monitor" 2>/dev/null; then
+                        kill "$monitor" 2>/dev/null
+                        e2e_fail "host $host: cannot monitor $path: $(cat "$log")"
+                fi
+                sleep 0.01
+        done
+        t0=$(date +%s.%N)
+        job=$(repl_replicate_start "$@") || {
+                kill "$monitor" 2>/dev/null
+                e2e_fail "host $host: Replicate $vol to $receiver refused"
+        }
+        deadline=$((SECONDS + 3600))
+        until line=$(grep -m 1 -E "Send1\.Target\.(Finished|Failed) " "$log"); do
+                if [ $SECONDS -ge $deadline ]; then
+                        kill "$monitor" 2>/dev/null
+                        e2e_fail "host $host: job $job did not finish"
+                fi
+                sleep 0.01
+        done
+        t1=$(date +%s.%N)
+        kill "$monitor" 2>/dev/null
+        wait "$monitor" 2>/dev/null || true
+        rm -f "$log"
+        case $line in
+        *Target.Failed*) e2e_fail "host $host: replicating $vol to $receiver: ${line#*Failed }" ;;
+        esac
+        # ... Target.Finished ('SNAP', uint64 BYTES, SECONDS)
+        echo "$line" | sed -E 's/.*, uint64 ([0-9]+), ([0-9.e+-]+)\)$/\2 \1/' |
+                awk -v a="$t0" -v b="$t1" '{ printf "%.3f %s %.3f\n", $1, $2, b - a }'
 }
 
 repl_target_path() {
