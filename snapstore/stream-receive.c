@@ -45,8 +45,16 @@ typedef struct Receiver {
         SsStreamParser p;
         SsStreamStats st;
         uint32_t base; /* id of the base snapshot on this store, 0 for a full stream */
-        uint8_t *record, *plain, *scratch;
+        uint8_t *record, *scratch;
+        /* Consecutive chunks not written yet: one ss_origin_write (one
+         * copy-out commit) for up to batch_cap of them, not one each. */
+        uint8_t *batch;
+        uint64_t batch_first;
+        size_t batch_len, batch_room, batch_cap; /* chunks held, allocated, at most */
 } Receiver;
+
+/* Bytes of consecutive chunks a receive holds before writing them. */
+#define RECEIVE_BATCH_BYTES (4u << 20)
 
 static unsigned long long ull(uint64_t v)
 {
@@ -134,43 +142,104 @@ static int check_base(Receiver *x, const SsStreamHeader *h)
         return 0;
 }
 
+/* Writes the chunks held back, in one ss_origin_write. */
+static int flush_batch(Receiver *x)
+{
+        uint32_t chunk = x->s->sb.chunk_size;
+        uint64_t start = x->batch_first * chunk;
+        size_t len;
+        int r;
+
+        if (!x->batch_len)
+                return 0;
+        len = (size_t)MIN((uint64_t)x->batch_len * chunk, x->s->sb.origin_size - start);
+        r = ss_origin_write(x->s, x->batch, start, len);
+        if (r < 0)
+                return ss_error(r, "cannot write chunks %llu..%llu to the origin: %s",
+                                ull(x->batch_first), ull(x->batch_first + x->batch_len - 1),
+                                ss_last_error());
+        x->batch_len = 0;
+        return 0;
+}
+
+/* Room for twice as many chunks (up to batch_cap): a stream that is
+ * refused early, or carries a few chunks, never allocates the whole batch. */
+static int grow_batch(Receiver *x)
+{
+        size_t chunk = x->s->sb.chunk_size;
+        size_t room = MIN(MAX(x->batch_room * 2, (size_t)16), x->batch_cap);
+        uint8_t *bigger = ss_alloc_io_buffer(room * chunk);
+
+        if (!bigger)
+                return ss_error(-ENOMEM, "cannot allocate the receive batch");
+        if (x->batch_len)
+                memcpy(bigger, x->batch, x->batch_len * chunk);
+        free(x->batch);
+        x->batch = bigger;
+        x->batch_room = room;
+        return 0;
+}
+
+/* Where chunk index goes in the batch (written first if it does not
+ * follow the chunks held, or the batch is full). */
+static int batch_slot(Receiver *x, uint64_t index, uint8_t **ret_slot)
+{
+        int r = 0;
+
+        if (!x->batch_cap)
+                x->batch_cap = (size_t)MIN(MAX(RECEIVE_BATCH_BYTES / x->s->sb.chunk_size, 1u),
+                                           origin_chunks(x->s, x->s->sb.origin_size));
+        if (x->batch_len &&
+            (index != x->batch_first + x->batch_len || x->batch_len == x->batch_cap))
+                r = flush_batch(x);
+        if (r == 0 && x->batch_len == x->batch_room)
+                r = grow_batch(x);
+        if (r < 0)
+                return r;
+        if (!x->batch_len)
+                x->batch_first = index;
+        *ret_slot = x->batch + (size_t)x->batch_len++ * x->s->sb.chunk_size;
+        return 0;
+}
+
 static int apply_chunk(Receiver *x, const SsStreamRecord *rec)
 {
         uint32_t chunk = x->s->sb.chunk_size;
-        uint64_t start = rec->index * chunk;
-        size_t len = (size_t)MIN((uint64_t)chunk, x->s->sb.origin_size - start);
-        int r = ss_stream_chunk_plaintext(&x->p, rec, x->record + SS_REC_CHUNK_SIZE, x->plain);
+        uint8_t *slot;
+        int r = batch_slot(x, rec->index, &slot);
 
         if (r < 0)
                 return r;
-        r = ss_origin_write(x->s, x->plain, start, len);
-        if (r < 0)
-                return ss_error(r, "cannot write chunk %llu to the origin: %s", ull(rec->index),
-                                ss_last_error());
+        r = ss_stream_chunk_plaintext(&x->p, rec, x->record + SS_REC_CHUNK_SIZE, slot);
+        if (r < 0) {
+                x->batch_len--; /* the slot holds nothing to write */
+                return r;
+        }
         x->st.chunk_records++;
         x->st.payload_bytes += rec->stored_length;
         x->st.plain_bytes += chunk;
         return 0;
 }
 
+/* Zeros where the origin's chunk is not zero already: holes stay holes. */
 static int apply_zero_run(Receiver *x, const SsStreamRecord *rec)
 {
         uint32_t chunk = x->s->sb.chunk_size;
         uint64_t size = x->s->sb.origin_size;
+        int r = flush_batch(x);
 
-        memset(x->plain, 0, chunk);
-        for (uint64_t c = rec->index; c < rec->index + rec->count; c++) {
-                int r = stream_read_chunk(x->s, SS_ORIGIN_ID, size, c, x->scratch);
-                if (r < 0)
-                        return r;
-                if (stream_chunk_is_zero(x->scratch, chunk))
+        for (uint64_t c = rec->index; r == 0 && c < rec->index + rec->count; c++) {
+                uint8_t *slot;
+
+                r = stream_read_chunk(x->s, SS_ORIGIN_ID, size, c, x->scratch);
+                if (r < 0 || stream_chunk_is_zero(x->scratch, chunk))
                         continue;
-                r = ss_origin_write(x->s, x->plain, c * chunk,
-                                    (size_t)MIN((uint64_t)chunk, size - c * chunk));
-                if (r < 0)
-                        return ss_error(r, "cannot zero chunk %llu of the origin: %s", ull(c),
-                                        ss_last_error());
+                r = batch_slot(x, c, &slot);
+                if (r == 0)
+                        memset(slot, 0, chunk);
         }
+        if (r < 0)
+                return r;
         x->st.zero_records++;
         x->st.zero_chunks += rec->count;
         return 0;
@@ -178,7 +247,10 @@ static int apply_zero_run(Receiver *x, const SsStreamRecord *rec)
 
 static int make_durable(Receiver *x, const SsStreamRecord *rec)
 {
-        int r = ss_store_flush(x->s);
+        int r = flush_batch(x);
+
+        if (r == 0)
+                r = ss_store_flush(x->s);
 
         if (r < 0)
                 return ss_error(r, "cannot make the received chunks durable: %s", ss_last_error());
@@ -223,7 +295,9 @@ static int finish(Receiver *x, const SsStreamRecord *trailer, uint32_t *ret_id)
                 return r < 0 ? r
                              : ss_error(-EBADMSG, "stream has data after its trailer (byte %llu)",
                                         ull(x->st.bytes - 1));
-        r = ss_store_flush(x->s);
+        r = flush_batch(x);
+        if (r == 0)
+                r = ss_store_flush(x->s);
         if (r == 0)
                 r = origin_digest(x, &got);
         if (r < 0)
@@ -306,15 +380,14 @@ int ss_stream_receive(SsStore *s, const SsStreamReceiveOptions *o, SsStreamStats
                 return r;
         ss_stream_parser_init(&x.p, &h);
         x.record = malloc(SS_REC_CHUNK_SIZE + s->sb.chunk_size);
-        x.plain = ss_alloc_io_buffer(s->sb.chunk_size);
         x.scratch = ss_alloc_io_buffer(s->sb.chunk_size);
-        if (!x.record || !x.plain || !x.scratch)
+        if (!x.record || !x.scratch)
                 r = ss_error(-ENOMEM, "cannot allocate stream buffers");
         if (r == 0)
                 r = receive_records(&x, &id);
         ss_stream_parser_fini(&x.p);
         free(x.record);
-        free(x.plain);
+        free(x.batch);
         free(x.scratch);
         if (r < 0)
                 return r;

@@ -31,6 +31,7 @@ typedef struct Sender {
         SsStreamStats st;
         ZSTD_CCtx *zstd;
         uint8_t *plain, *packed, fixed[SS_REC_MAX_FIXED];
+        uint8_t *scratch; /* a from-snapshot chunk, for the digest */
         uint64_t records, since_resume_records, since_resume_bytes;
         uint64_t zero_first, zero_count; /* pending zero run */
         uint64_t last_index;
@@ -165,21 +166,49 @@ static int header_for(SsStore *s, uint32_t from, uint32_t to, const SsStreamSend
         return 0;
 }
 
-/* The to-snapshot's digest: read in full for a full stream, updated from
- * the from-snapshot's over the changed chunks for an incremental one. */
-static int to_digest(Sender *x, uint32_t from, uint32_t to, const uint64_t *changed,
-                     uint64_t chunks)
+/* The to-snapshot's digest goes in the trailer; the send loop computes it
+ * from the chunks it reads anyway (a full stream reads them all; an
+ * incremental one adds each changed chunk's new term and takes away its
+ * old one), so no chunk is read twice before the header goes out.  Here,
+ * the start: nothing for a full stream, the from-snapshot's digest for an
+ * incremental one, plus the chunks below `first` that a resumed stream
+ * does not visit. */
+static int digest_start(Sender *x, uint32_t from, uint32_t to, const uint64_t *changed,
+                        uint64_t first, uint64_t size)
 {
-        if (!from)
-                return ss_snapshot_digest(x->s, to, &x->st.digest);
+        int r = 0;
+
+        memset(&x->st.digest, 0, sizeof(x->st.digest));
+        if (!from) {
+                for (uint64_t c = 0; r == 0 && c < first; c++) {
+                        r = stream_read_chunk(x->s, to, size, c, x->plain);
+                        if (r == 0)
+                                stream_digest_add(&x->st.digest, c, x->plain, x->s->sb.chunk_size);
+                }
+                return r;
+        }
         if (x->o->from_digest)
                 x->st.digest = *x->o->from_digest;
-        else {
-                int r = ss_snapshot_digest(x->s, from, &x->st.digest);
-                if (r < 0)
-                        return r;
-        }
-        return stream_digest_update(x->s, from, to, changed, chunks, &x->st.digest);
+        else
+                r = ss_snapshot_digest(x->s, from, &x->st.digest);
+        if (r == 0)
+                r = stream_digest_update(x->s, from, to, changed, first, &x->st.digest);
+        return r;
+}
+
+/* Chunk index of the to-snapshot, just read into x->plain, into the digest. */
+static int digest_chunk(Sender *x, uint32_t from, uint64_t size, uint64_t index)
+{
+        uint32_t chunk = x->s->sb.chunk_size;
+        int r;
+
+        stream_digest_add(&x->st.digest, index, x->plain, chunk);
+        if (!from)
+                return 0;
+        r = stream_read_chunk(x->s, from, size, index, x->scratch);
+        if (r == 0)
+                stream_digest_sub(&x->st.digest, index, x->scratch, chunk);
+        return r;
 }
 
 int ss_stream_send(SsStore *s, uint32_t from, uint32_t to, const SsStreamSendOptions *o,
@@ -201,21 +230,24 @@ int ss_stream_send(SsStore *s, uint32_t from, uint32_t to, const SsStreamSendOpt
         if (r < 0)
                 return r;
         size = h.origin_size;
-        if (from)
-                r = stream_changed_bitmap(s, from, to, chunks, &changed);
-        if (r == 0)
-                r = to_digest(&x, from, to, changed, chunks);
+        first = o->resume ? o->resume_after + 1 : 0;
         x.plain = ss_alloc_io_buffer(s->sb.chunk_size);
         x.packed = malloc(s->sb.chunk_size);
-        if (r == 0 && o->zstd_level && !(x.zstd = ZSTD_createCCtx()))
-                r = ss_error(-ENOMEM, "cannot allocate a zstd compressor");
+        if (from) {
+                x.scratch = ss_alloc_io_buffer(s->sb.chunk_size);
+                r = x.scratch ? stream_changed_bitmap(s, from, to, chunks, &changed)
+                              : ss_error(-ENOMEM, "cannot allocate chunk buffers");
+        }
         if (r == 0 && (!x.plain || !x.packed))
                 r = ss_error(-ENOMEM, "cannot allocate chunk buffers");
+        if (r == 0)
+                r = digest_start(&x, from, to, changed, first, size);
+        if (r == 0 && o->zstd_level && !(x.zstd = ZSTD_createCCtx()))
+                r = ss_error(-ENOMEM, "cannot allocate a zstd compressor");
         if (r == 0) {
                 ss_stream_header_encode(&h, header);
                 r = emit(&x, header, sizeof(header));
         }
-        first = o->resume ? o->resume_after + 1 : 0;
         for (uint64_t c = first; c < chunks; c++)
                 total += !changed || stream_bit(changed, c);
         if (r == 0 && o->progress)
@@ -224,6 +256,8 @@ int ss_stream_send(SsStore *s, uint32_t from, uint32_t to, const SsStreamSendOpt
                 if (changed && !stream_bit(changed, c))
                         continue;
                 r = stream_read_chunk(s, to, size, c, x.plain);
+                if (r == 0)
+                        r = digest_chunk(&x, from, size, c);
                 if (r == 0)
                         r = send_chunk(&x, c);
                 if (r == 0 && o->progress)
@@ -238,6 +272,7 @@ int ss_stream_send(SsStore *s, uint32_t from, uint32_t to, const SsStreamSendOpt
         ZSTD_freeCCtx(x.zstd);
         free(x.plain);
         free(x.packed);
+        free(x.scratch);
         free(changed);
         if (r == 0 && ret_stats) {
                 x.st.last_index = x.last_index;
