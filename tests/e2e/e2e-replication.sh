@@ -15,7 +15,8 @@
 #   repl_agent_kill NAME AGENT     SIGKILL (a crash)
 #   repl_agents_cleanup            every agent started
 #   repl_exit                      the EXIT trap: agents, then hosts_exit
-#   repl_replica NAME VOL SIZE UUID  a volume defined with the source's UUID
+#   repl_replica NAME VOL SIZE UUID [STORE_SIZE]
+#                                  a volume defined with the source's UUID
 #   repl_snapshot_sha NAME VOL SNAP  sha256 of the snapshot's device
 #   repl_wait_snapshot NAME VOL SNAP  until the host's volume has it
 #
@@ -125,7 +126,7 @@ repl_replica() {
         local name=$1 vol=$2 size=$3 uuid=$4 origin store
 
         origin=$(host_loop_device "$name" "$vol-origin" "$size")
-        store=$(host_loop_device "$name" "$vol-store" "$size")
+        store=$(host_loop_device "$name" "$vol-store" "${5:-$size}")
         host_zumactl "$name" define volume "$vol" "$origin" "$store" --initialize \
                 --uuid "$uuid" >/dev/null || e2e_fail "host $name: cannot define replica $vol"
 }
