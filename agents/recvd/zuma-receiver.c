@@ -567,9 +567,12 @@ static GVariant *define_source_method(gpointer object, ZumaCall *call, GError **
         if (!zuma_source_save(source, self->state_dir, error))
                 return NULL;
         if (entry) {
+                /* The table's key is the source's uuid: re-keyed with it. */
                 g_mutex_lock(&self->lock);
+                g_hash_table_steal(self->entries, entry->source->uuid);
                 zuma_source_free(entry->source);
                 entry->source = g_steal_pointer(&source);
+                g_hash_table_insert(self->entries, entry->source->uuid, entry);
                 g_mutex_unlock(&self->lock);
                 entry_publish(entry);
         } else {

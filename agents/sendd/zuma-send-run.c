@@ -27,6 +27,7 @@
 typedef struct {
         ZumaSendRun *run;
         GIOStream *io;
+        GIOStream *tcp;   /* under io over TLS, NULL over ssh */
         GSubprocess *ssh; /* the ssh transport's child, NULL over TLS */
         GInputStream *in;
         GOutputStream *out;
@@ -111,6 +112,7 @@ static gboolean open_tls(Run *r, GError **error)
         base = zuma_repl_connect_tcp(host, port, r->run->timeout_s, r->run->cancellable, error);
         if (!base)
                 return FALSE;
+        r->tcp = g_object_ref(base);
         server = g_network_address_new(host, port);
         r->io = zuma_tls_client_handshake(base, server, r->run->identity, t->pin, t->ca,
                                           r->run->cancellable, error);
@@ -489,6 +491,11 @@ void zuma_send_run(ZumaSendRun *run)
                 phase(&r, "WELCOME");
                 ok = (run->verify ? verify(&r, remote, &error) : replicate(&r, remote, &error));
         }
+        /* After a failure the peer may be unreachable: closing TCP first
+         * spares TLS's close_notify, which would wait out a whole timeout
+         * (and the retry with it) on a dead link. */
+        if (!ok && r.tcp)
+                g_io_stream_close(r.tcp, NULL, NULL);
         if (r.io)
                 g_io_stream_close(r.io, NULL, NULL);
         if (!ok) {
@@ -503,6 +510,7 @@ void zuma_send_run(ZumaSendRun *run)
         }
         run->error = error;
         g_clear_object(&r.io);
+        g_clear_object(&r.tcp);
         g_clear_object(&r.ssh);
         if (r.volume)
                 zuma_server_volume_free(r.volume);

@@ -15,7 +15,8 @@
 #   repl_agent_kill NAME AGENT     SIGKILL (a crash)
 #   repl_agents_cleanup            every agent started
 #   repl_exit                      the EXIT trap: agents, then hosts_exit
-#   repl_replica NAME VOL SIZE UUID [STORE_SIZE]  a volume with the source's UUID
+#   repl_replica NAME VOL SIZE UUID [STORE_SIZE]
+#                                  a volume defined with the source's UUID
 #   repl_snapshot_sha NAME VOL SNAP  sha256 of the snapshot's device
 #   repl_wait_snapshot NAME VOL SNAP  until the host's volume has it
 #
