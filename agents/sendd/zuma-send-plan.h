@@ -10,7 +10,7 @@
  *    the same name and time, so only the chunks changed since go;
  *  - a full stream when the two hold none in common.
  *
- * Pure: no bus, no I/O (tests/sendd checks it).
+ * Pure: no bus, no I/O (tests/replication checks it).
  */
 #pragma once
 
