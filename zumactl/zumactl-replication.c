@@ -183,6 +183,7 @@ typedef struct {
         char *pin;
         char *ca;
         char *ssh_key;
+        char *relay_command;
 } TargetOptions;
 
 static void target_options_clear(TargetOptions *o)
@@ -195,6 +196,7 @@ static void target_options_clear(TargetOptions *o)
         g_free(o->pin);
         g_free(o->ca);
         g_free(o->ssh_key);
+        g_free(o->relay_command);
 }
 
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(TargetOptions, target_options_clear)
@@ -213,8 +215,9 @@ static gboolean target_options_to_dict(const TargetOptions *o, const char *addre
         if (over_ssh && (o->pin != NULL || o->ca != NULL))
                 return zumactl_usage_error(error, "--pin and --ca are for TLS targets; ssh checks "
                                                   "the host of an ssh:// target");
-        if (!over_ssh && o->ssh_key != NULL)
-                return zumactl_usage_error(error, "--ssh-key is for ssh:// targets");
+        if (!over_ssh && (o->ssh_key != NULL || o->relay_command != NULL))
+                return zumactl_usage_error(error,
+                                           "--ssh-key and --relay-command are for ssh:// targets");
         if (o->period != NULL) {
                 if (!zumactl_parse_duration(o->period, "--period", 0, PERIOD_MAX_SECONDS, &number,
                                             error))
@@ -248,6 +251,8 @@ static gboolean target_options_to_dict(const TargetOptions *o, const char *addre
                 g_variant_dict_insert_value(
                         dict, "ssh_key",
                         g_variant_new_take_string(zumactl_absolute_path(o->ssh_key)));
+        if (o->relay_command != NULL)
+                g_variant_dict_insert(dict, "relay_command", "s", o->relay_command);
         return TRUE;
 }
 
@@ -275,6 +280,8 @@ gboolean zumactl_cmd_define_target(ZumactlContext *ctx, int argc, char **argv, G
                   "Trust a receiver whose certificate a CA in FILE (PEM) signed", "FILE" },
                 { "ssh-key", 0, 0, G_OPTION_ARG_FILENAME, &o.ssh_key,
                   "ssh identity file for an ssh:// target", "FILE" },
+                { "relay-command", 0, 0, G_OPTION_ARG_STRING, &o.relay_command,
+                  "What ssh runs on the host (default: zuma-recvd --relay)", "COMMAND" },
                 G_OPTION_ENTRY_NULL,
         };
         g_autoptr(GVariantDict) options = g_variant_dict_new(NULL);
