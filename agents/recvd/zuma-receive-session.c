@@ -23,6 +23,8 @@
  * digest for verify (it reads the whole snapshot). */
 #define RECEIVE_END_TIMEOUT_MS (10 * 60 * 1000)
 #define DIGEST_TIMEOUT_MS (60 * 60 * 1000)
+/* How long a refused sender's data is still read (drain()). */
+#define DRAIN_US (3 * G_USEC_PER_SEC)
 
 typedef struct {
         ZumaReceiveSession *session;
@@ -365,6 +367,21 @@ fail:
         return FALSE;
 }
 
+/* After ERROR: what the sender still sends is read and dropped, a few
+ * seconds at most, so that closing does not reset the connection under
+ * the ERROR before the sender has read it (a sender looks for it between
+ * DATA frames). */
+static void drain(Session *s)
+{
+        g_autofree guint8 *buf = g_malloc(64 * 1024);
+        gint64 deadline = g_get_monotonic_time() + DRAIN_US;
+
+        g_socket_set_timeout(s->session->socket, DRAIN_US / G_USEC_PER_SEC);
+        while (g_get_monotonic_time() < deadline &&
+               g_input_stream_read(s->in, buf, 64 * 1024, s->session->cancellable, NULL) > 0)
+                ;
+}
+
 void zuma_receive_session_run(ZumaReceiveSession *session)
 {
         Session s = {
@@ -387,7 +404,8 @@ void zuma_receive_session_run(ZumaReceiveSession *session)
                 g_message("%s%s%s: %s", session->peer, s.source ? ", volume " : "",
                           s.source ? s.source->volume_name : "", error->message);
                 /* Tell the sender why, if it still listens. */
-                zuma_wire_write_error(s.out, error->message, session->cancellable, NULL);
+                if (zuma_wire_write_error(s.out, error->message, session->cancellable, NULL))
+                        drain(&s);
                 if (s.source && replicating)
                         zuma_receiver_report_end(session->receiver, s.source->uuid, NULL, 0,
                                                  s.bytes, error->message);
@@ -404,6 +422,7 @@ void zuma_receive_session_free(ZumaReceiveSession *session)
                 return;
         g_clear_object(&session->connection);
         g_clear_object(&session->io);
+        g_clear_object(&session->socket);
         g_free(session->peer);
         g_clear_object(&session->peer_certificate);
         g_clear_object(&session->cancellable);

@@ -35,6 +35,7 @@ typedef struct ZumaReceiveSession {
         ZumaReceiver *receiver;
         GDBusConnection *connection; /* to zuma-snapshotd */
         GIOStream *io;               /* TLS, or a relay's unix socket */
+        GSocket *socket;             /* under io */
         char *peer;                  /* "ADDR:PORT", or "ssh relay" */
         /* The sender's certificate over TLS; NULL for a relay (ssh
          * authenticated it, and only root reaches the relay socket). */

@@ -265,6 +265,7 @@ static gpointer session_thread(gpointer data)
         session->receiver = self;
         session->connection = g_object_ref(self->connection);
         session->cancellable = g_cancellable_new();
+        session->socket = g_object_ref(socket);
         g_socket_set_timeout(socket, self->timeout_s);
         if (accepted->relay) {
                 session->peer = g_strdup("ssh relay");

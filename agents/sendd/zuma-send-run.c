@@ -289,6 +289,52 @@ static void poll_job_progress(Run *r, const char *job)
         }
 }
 
+/* FALSE with the receiver's reason when it has sent something while we
+ * send DATA: it only ever does so to refuse the stream (ERROR).  The
+ * first byte is read without blocking (over TLS, records that carry no
+ * data, such as session tickets, make the socket readable too); the rest
+ * of the frame then comes at once. */
+static gboolean receiver_silent(Run *r, GError **error)
+{
+        g_autoptr(GError) local = NULL;
+        g_autoptr(GInputStream) frame = NULL;
+        g_autofree guint8 *buf = NULL;
+        g_autoptr(GVariant) body = NULL;
+        gsize got = 0;
+        guint32 length;
+        gssize n;
+
+        if (!G_IS_POLLABLE_INPUT_STREAM(r->in))
+                return TRUE;
+        buf = g_malloc(ZUMA_WIRE_HEADER_SIZE + ZUMA_WIRE_CONTROL_MAX);
+        n = g_pollable_input_stream_read_nonblocking(G_POLLABLE_INPUT_STREAM(r->in), buf, 1,
+                                                     r->run->cancellable, &local);
+        if (n < 0 && g_error_matches(local, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+                return TRUE;
+        if (n <= 0) {
+                if (local)
+                        g_propagate_error(error, g_steal_pointer(&local));
+                else
+                        g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                            "the receiver closed the connection during the stream");
+                return FALSE;
+        }
+        if (!g_input_stream_read_all(r->in, buf + 1, ZUMA_WIRE_HEADER_SIZE - 1, &got,
+                                     r->run->cancellable, error))
+                return FALSE;
+        length = GUINT32_FROM_LE(((const ZumaWireHeader *)buf)->length_le);
+        if (got == ZUMA_WIRE_HEADER_SIZE - 1 && length <= ZUMA_WIRE_CONTROL_MAX &&
+            !g_input_stream_read_all(r->in, buf + ZUMA_WIRE_HEADER_SIZE, length, &got,
+                                     r->run->cancellable, error))
+                return FALSE;
+        frame = g_memory_input_stream_new_from_data(
+                buf, ZUMA_WIRE_HEADER_SIZE + MIN(length, (guint32)ZUMA_WIRE_CONTROL_MAX), NULL);
+        if (zuma_wire_expect(frame, ZUMA_WIRE_RESULT, &body, NULL, error))
+                g_set_error_literal(error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                                    "the receiver sent RESULT before the stream's end");
+        return FALSE;
+}
+
 /* The pipe's bytes to the receiver as DATA, paced by the rate limit. */
 static gboolean pump(Run *r, GInputStream *pipe_in, const char *job, guint64 *ret_bytes,
                      GError **error)
@@ -315,6 +361,8 @@ static gboolean pump(Run *r, GInputStream *pipe_in, const char *job, guint64 *re
                         return FALSE;
                 *ret_bytes += got;
                 add_wire_bytes(r->run, got + ZUMA_WIRE_HEADER_SIZE);
+                if (!receiver_silent(r, error))
+                        return FALSE;
                 if (g_get_monotonic_time() - last_poll > PROGRESS_POLL_US) {
                         last_poll = g_get_monotonic_time();
                         poll_job_progress(r, job);

@@ -43,6 +43,10 @@
 #   5. TLS: a target whose pin is wrong fails with both fingerprints in
 #      the job's error; a sender the source does not allow gets the
 #      receiver's "not allowed"; neither applies anything.
+#   6. the target's store fills in the middle of a stream: the sender's
+#      run fails with the receiver's own reason (it looks for an ERROR
+#      between DATA frames, and the receiver reads on a moment before it
+#      closes), and b's snapshot is intact, with no new one.
 #
 # What is not here: the ssh transport's faults (a bad key) are the ssh
 # tests'; a 10 GB flood (1 GiB shows the same bound: the receiver never
@@ -434,6 +438,31 @@ echo "not allowed: $message"
         e2e_fail "no 'not allowed' naming the sender's certificate: '$message'"
 b_intact "s1 s2 s3 s4 s5" s5 "$sha_s5"
 echo "case 5: $((SECONDS - t0)) s"
+
+# --- 6. the target's store fills during a stream ---
+e2e_step "6. the target's store fills: the sender reads the receiver's reason"
+t0=$SECONDS
+small=$(host_volume a small 64M)
+repl_replica b small 64M "$(repl_uuid a small)" 16M
+repl_define_source b small a
+repl_define_target a small b
+seeded_write "$small" 0 4 $((SEED + 6))
+host_zumactl a snapshot small f1 --no-attach >/dev/null || e2e_fail "no snapshot f1"
+repl_replicate a small b
+sha_f1=$(repl_snapshot_sha b small f1)
+# 40 MiB rewritten: b must copy 40 MiB out of its origin for f1, into a
+# 16 MiB store whose one snapshot is pinned by the receive.
+seeded_write "$small" 0 40 $((SEED + 7))
+host_zumactl a snapshot small f2 --no-attach >/dev/null || e2e_fail "no snapshot f2"
+job=$(repl_replicate_start a small b)
+message=$(repl_wait_job a "$job" 60) && e2e_fail "a stream into a full store succeeded"
+echo "store full: $message"
+[[ $message == *"receiver says"* && $message == *"space"* ]] ||
+        e2e_fail "the sender did not report the receiver's reason: '$message'"
+have=$(host_zumactl b --json list small | e2e_json '" ".join(sorted(d))')
+[ "$have" = f1 ] || e2e_fail "b's small holds '$have' after the failed stream, not f1"
+[ "$(repl_snapshot_sha b small f1)" = "$sha_f1" ] || e2e_fail "b's f1 changed"
+echo "case 6: $((SECONDS - t0)) s"
 
 repl_agent_stop a sendd
 repl_agent_stop b recvd
