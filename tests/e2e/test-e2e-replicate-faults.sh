@@ -457,7 +457,7 @@ host_zumactl a snapshot small f2 --no-attach >/dev/null || e2e_fail "no snapshot
 job=$(repl_replicate_start a small b)
 message=$(repl_wait_job a "$job" 60) && e2e_fail "a stream into a full store succeeded"
 echo "store full: $message"
-[[ $message == *"receiver says"* && $message == *"space"* ]] ||
+[[ $message == *"receiver says"* && $message == *"full"* ]] ||
         e2e_fail "the sender did not report the receiver's reason: '$message'"
 have=$(host_zumactl b --json list small | e2e_json '" ".join(sorted(d))')
 [ "$have" = f1 ] || e2e_fail "b's small holds '$have' after the failed stream, not f1"
