@@ -344,11 +344,8 @@ static gboolean serve_replicate(Session *s, GError **error)
                         g_propagate_error(error, g_steal_pointer(&job_error));
                 goto fail;
         }
-        if (!pumped || pipe_closed) {
-                /* The job succeeded on what it got; a connection that broke
-                 * after the trailer changes nothing. */
-                g_debug("stream complete before the connection ended");
-        }
+        /* The job succeeded: it had the whole stream, trailer included,
+         * whatever became of the connection after it. */
         zuma_server_snapshot_digest(s->session->connection, s->volume->path, r.to,
                                     DIGEST_TIMEOUT_MS, &digest, NULL);
         zuma_receiver_report_end(s->session->receiver, s->source->uuid, r.to, r.to_ctime, s->bytes,
