@@ -15,6 +15,7 @@
 
 #include <glib/gstdio.h>
 
+#include "zuma-pool-threads.h"
 #include "zuma-repl-tls.h"
 #include "zuma-repl-wire.h"
 
@@ -628,36 +629,6 @@ static void test_read_timeout(void)
         assert_message_holds(error, "cannot connect to 127.0.0.1 port");
 }
 
-static guint pool_threads(void)
-{
-        g_autoptr(GDir) tasks = g_dir_open("/proc/self/task", 0, NULL);
-        const char *task;
-        guint n = 0;
-
-        while (tasks && (task = g_dir_read_name(tasks))) {
-                g_autofree char *path = g_strdup_printf("/proc/self/task/%s/comm", task);
-                g_autofree char *name = NULL;
-
-                if (g_file_get_contents(path, &name, NULL, NULL) && g_str_has_prefix(name, "pool-"))
-                        n++;
-        }
-        return n;
-}
-
-/* The TLS handshakes run on GLib's pool threads, which linger half a
- * second for more work.  Under LeakSanitizer, such a thread still alive at
- * exit, holding the backend's dynamic thread-local storage, crashes the
- * leak check ("Tracer caught signal 11").  With no unused threads kept
- * (main() says so), they end after that half second: wait for it (a poll
- * with a deadline). */
-static void wait_for_pool_threads(void)
-{
-        gint64 deadline = g_get_monotonic_time() + 10 * G_USEC_PER_SEC;
-
-        while (pool_threads() > 0 && g_get_monotonic_time() < deadline)
-                g_usleep(20000);
-}
-
 static void remove_workdir(void)
 {
         g_autoptr(GDir) dir = g_dir_open(workdir, 0, NULL);
@@ -676,7 +647,7 @@ int main(int argc, char **argv)
         int status;
 
         g_test_init(&argc, &argv, NULL);
-        g_thread_pool_set_max_unused_threads(0);
+        zuma_pool_threads_keep_none();
         workdir = g_dir_make_tmp("test-repl-tls-XXXXXX", NULL);
         g_assert_nonnull(workdir);
         if (have_openssl())
@@ -695,7 +666,7 @@ int main(int argc, char **argv)
         g_test_add_func("/repl-tls/parse-address", test_parse_address);
         g_test_add_func("/repl-tls/read-timeout", test_read_timeout);
         status = g_test_run();
-        wait_for_pool_threads();
+        zuma_pool_threads_wait_gone(10000);
         remove_workdir();
         g_free(workdir);
         return status;

@@ -55,6 +55,8 @@ cleanup() {
         set +e
         [ -z "$SENDD_PID" ] || kill -KILL "$SENDD_PID" 2>/dev/null
         [ -z "$STANDIN_PID" ] || kill -KILL "$STANDIN_PID" 2>/dev/null
+        # python3 may be a launcher (pyenv) whose child is the stand-in.
+        pkill -KILL -f "repl-standin.py .*$ZUMA_TEST_DIR/" 2>/dev/null
         notifyd_stop_all
         (exit "$status")
         e2e_cleanup
@@ -83,7 +85,7 @@ sendd_start() {
 
 standin_start() {
         python3 "$HERE/repl-standin.py" "$TLS_DIR/standin.crt" "$TLS_DIR/standin.key" \
-                "$ZUMA_TEST_DIR/standin.port" "$1" "$2" 2>>"$ZUMA_TEST_DIR/standin.log" </dev/null &
+                "$ZUMA_TEST_DIR/standin.port" "$1" "$2" >>"$ZUMA_TEST_DIR/standin.log" 2>&1 </dev/null &
         STANDIN_PID=$!
         local deadline=$((SECONDS + ZUMA_TEST_TIMEOUT))
         until [ -s "$ZUMA_TEST_DIR/standin.port" ]; do
@@ -222,6 +224,7 @@ NOTIFYD_PID=
 [ $status = 0 ] || fail "zuma-notifyd exited with $status"
 kill -TERM "$STANDIN_PID"
 wait "$STANDIN_PID" || true
+pkill -TERM -f "repl-standin.py .*$ZUMA_TEST_DIR/" 2>/dev/null || true
 STANDIN_PID=
 dunst_stop
 step "all passed"
