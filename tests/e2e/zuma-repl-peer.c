@@ -27,7 +27,6 @@
 
 #include <gio/gio.h>
 
-#include "zuma-pool-threads.h"
 #include "zuma-repl-tls.h"
 #include "zuma-repl-wire.h"
 
@@ -133,7 +132,7 @@ static void flood(Peer *p, guint64 bytes, guint32 seed)
         answer(p);
 }
 
-static int run_peer(int argc, char **argv)
+int main(int argc, char **argv)
 {
         g_autoptr(GError) error = NULL;
         g_autoptr(GTlsCertificate) identity = NULL;
@@ -206,16 +205,4 @@ static int run_peer(int argc, char **argv)
 fail:
         fprintf(stderr, "zuma-repl-peer: %s\n", error->message);
         return 2;
-}
-
-int main(int argc, char **argv)
-{
-        int status;
-
-        /* A GLib pool thread (TLS work) alive at exit crashes
-         * LeakSanitizer's check: keep none, and wait for the last. */
-        zuma_pool_threads_keep_none();
-        status = run_peer(argc, argv);
-        zuma_pool_threads_wait_gone(5000);
-        return status;
 }
