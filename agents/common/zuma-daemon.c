@@ -3,8 +3,6 @@
 
 #include "zuma-daemon.h"
 
-#include "zuma-pool-threads.h"
-
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
@@ -384,11 +382,7 @@ int zuma_daemon_run(const ZumaDaemonSpec *spec, int argc, char **argv)
                 signal(SIGPIPE, SIG_IGN);
                 /* Registers the error domain before any reply needs it. */
                 (void)ZUMA_ERROR;
-                zuma_pool_threads_keep_none();
                 status = run(&self);
-                /* Pool threads alive at exit crash LeakSanitizer's check
-                 * (zuma-pool-threads.h); they end within a second. */
-                zuma_pool_threads_wait_gone(5000);
         }
         g_free(self.state_dir);
         g_free(self.run_dir);

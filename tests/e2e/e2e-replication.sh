@@ -36,6 +36,11 @@
 command -v openssl >/dev/null || zuma_test_skip "no openssl to make the test's certificates"
 # A run that fails is retried soon in tests.
 : "${REPL_RETRY_S:=2}"
+# LeakSanitizer's exit check crashes ("Tracer caught signal 11") in a
+# process that loaded glib-networking's GnuTLS module and used its threads:
+# under ASan, the processes that speak TLS run with AddressSanitizer's
+# memory checks but without the leak check.
+REPL_TLS_ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 REPL_AGENTS=()
 
 repl_certs() {
@@ -80,7 +85,7 @@ repl_agent_start() {
         rm -f "$dir/$agent.pid"
         # The daemon writes its own pid (exec): the one to signal.
         host_exec "$name" bash -c 'echo $$ >"$0"; exec "$@"' "$dir/$agent.pid" \
-                env G_DEBUG=fatal-criticals "$binary" \
+                env G_DEBUG=fatal-criticals ASAN_OPTIONS="$REPL_TLS_ASAN_OPTIONS" "$binary" \
                 --bus-address "unix:path=$dir/system_bus_socket" \
                 --state-dir "$dir/$agent-state" --run-dir "$dir/$agent-run" --verbose \
                 "${extra[@]}" "$@" >>"$dir/$agent.log" 2>&1 </dev/null &

@@ -357,7 +357,8 @@ echo "case 3b: $((SECONDS - t0)) s"
 e2e_step "4. hostile peers against zuma-recvd"
 t0=$SECONDS
 peer() {
-        host_exec a "$ZUMA_REPL_PEER" "$(host_dir a)/tls/host.crt" "$(host_dir a)/tls/host.key" \
+        host_exec a env ASAN_OPTIONS="$REPL_TLS_ASAN_OPTIONS" "$ZUMA_REPL_PEER" \
+                "$(host_dir a)/tls/host.crt" "$(host_dir a)/tls/host.key" \
                 "$(repl_fingerprint b)" "$(host_addr b):7890" "$@"
 }
 sha_s4=$(repl_snapshot_sha b vol s4)
@@ -398,7 +399,13 @@ if [[ $out != *"ERROR "*"bad magic"* ]]; then
 fi
 hwm=$(awk '/^VmHWM:/ { print $2 }' "/proc/$(repl_agent_pid b recvd)/status")
 echo "zuma-recvd's peak RSS: $hwm kB"
-[ "$hwm" -lt 100000 ] || e2e_fail "zuma-recvd's peak RSS is $hwm kB"
+# Under AddressSanitizer (its quarantine holds freed memory) RSS says
+# nothing about what the receiver holds: the bound is the plain build's.
+if ldd "$ZUMA_RECVD" | grep -q libasan; then
+        echo "(AddressSanitizer build: the RSS bound is not checked)"
+elif [ "$hwm" -ge 100000 ]; then
+        e2e_fail "zuma-recvd's peak RSS is $hwm kB"
+fi
 b_intact "s1 s2 s3 s4" s4 "$sha_s4"
 # After all that, zuma-recvd still serves a real run.
 seeded_write "$dev" 8 2 $((SEED + 4))
