@@ -16,7 +16,7 @@
 #      nothing;
 #   3. a hand-taken snapshot of each kind (named, server-named) and a
 #      pinned scheduled one;
-#   4. ZUMA_SCHED_DAYS (default 16) simulated days, hour by hour, with
+#   4. ZUMA_SCHED_DAYS (default 8) simulated days, hour by hour, with
 #      writes between the ticks, and on the way:
 #        kill -9 of the scheduler (restarted 2 h later: one catch-up),
 #        kill -9 of the server (2 h down; the scheduler follows its name
@@ -41,7 +41,7 @@
 #      untouched, every kept snapshot passes e2fsck -fn, zumactl check
 #      says OK (and CRITICAL with a tiny --max-age), forget works.
 #
-# About 2.5 minutes (one tick costs 0.1-0.2 s: a pre command, a freeze, a
+# About 1.5 minutes (one tick costs 0.1-0.2 s: a pre command, a freeze, a
 # snapshot, a deletion, each through the bus).  The seed (file sizes, the
 # coarse steps) is printed; ZUMA_TEST_SEED=N replays a run.  Needs root,
 # loop devices, /dev/fuse, dbus-daemon, python3, mkfs.ext4, e2fsck, setpriv;
@@ -60,7 +60,7 @@ done
 SEED=${ZUMA_TEST_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
 echo "seed: $SEED (replay with ZUMA_TEST_SEED=$SEED)"
 RANDOM=$SEED
-DAYS=${ZUMA_SCHED_DAYS:-16}
+DAYS=${ZUMA_SCHED_DAYS:-8}
 STRIDE_MAX_H=${ZUMA_SCHED_STRIDE_MAX_H:-42}
 [ "$DAYS" -ge 4 ] && [ "$STRIDE_MAX_H" -gt 6 ] ||
         { echo "ZUMA_SCHED_DAYS must be 4 or more, ZUMA_SCHED_STRIDE_MAX_H over 6" >&2; exit 2; }

@@ -121,21 +121,41 @@ volume_field() {
 # figures to show it (they are refreshed every second), so that the next
 # look at the usage is exact.
 write_mib_settled() {
-        local before deadline=$((SECONDS + 5))
+        local before
 
         before=$(volume_field store_free_bytes)
         write_mib
-        while [ "$(volume_field store_free_bytes)" = "$before" ] && [ $SECONDS -lt $deadline ]; do
+        settle_from "$before"
+}
+
+# settle_from FREE: waits (5 s at most) until the store's free bytes are no
+# longer FREE.
+settle_from() {
+        local deadline=$((SECONDS + 5))
+
+        while [ "$(volume_field store_free_bytes)" = "$1" ] && [ $SECONDS -lt $deadline ]; do
                 sleep 0.1
         done
 }
 
 # write_until PERCENT: MiBs over the origin until the store is at least
 # PERCENT used (1 MiB is about 6% of the 16 MiB store: 81 ends below 90,
-# 91 below 100).
+# 91 below 100).  All but the last MiB or two the figures say are missing
+# go at once (each fresh MiB copies out one MiB); the rest one at a time,
+# each settled, so the store ends just past PERCENT.
 write_until() {
-        local used
+        local used size free bulk
 
+        size=$(volume_field store_size)
+        free=$(volume_field store_free_bytes)
+        bulk=$(((size * $1 / 100 - (size - free)) / (1024 * 1024) - 1))
+        if [ "$bulk" -gt 0 ]; then
+                while [ "$bulk" -gt 0 ]; do
+                        write_mib
+                        bulk=$((bulk - 1))
+                done
+                settle_from "$free"
+        fi
         used=$(used_percent)
         while [ "$used" -lt "$1" ]; do
                 write_mib_settled
