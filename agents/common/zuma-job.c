@@ -9,8 +9,10 @@
 #include "zuma-options.h"
 #include "zuma-reply.h"
 
-/* Milliseconds between two steps: long enough for a waiting I/O thread to
- * take the engine lock, short enough that a job is not slowed down. */
+/* Milliseconds between two steps of a job whose steps do its work: long
+ * enough for a waiting I/O thread to take the engine lock, short enough
+ * that a job is not slowed down (ZumaJobOps.step_interval_ms for the
+ * others). */
 #define STEP_INTERVAL_MS 1
 
 /* For crash tests: ZUMA_SNAPSHOTD_JOB_STEP_LIMIT=N makes every job stop
@@ -206,7 +208,9 @@ void zuma_job_start(ZumaJob *self)
 {
         g_return_if_fail(!self->step_id && !self->finished);
         g_message("job %s (%s) started", self->object_path, zuma_job_get_operation(self));
-        self->step_id = g_timeout_add(STEP_INTERVAL_MS, on_step, self);
+        self->step_id = g_timeout_add(self->ops.step_interval_ms ? self->ops.step_interval_ms
+                                                                 : STEP_INTERVAL_MS,
+                                      on_step, self);
 }
 
 void zuma_job_abort(ZumaJob *self, const GError *error)

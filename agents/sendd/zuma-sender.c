@@ -270,6 +270,7 @@ static const ZumaJobOps run_ops = {
         .step = run_step,
         .finish = run_finish,
         .free_data = run_data_unref,
+        .step_interval_ms = ZUMA_JOB_WATCH_INTERVAL_MS,
 };
 
 /* verify_call: Verify's invocation (taken), answered when the run ends. */

@@ -398,6 +398,7 @@ static const ZumaJobOps stream_ops = {
         .step = stream_step,
         .finish = stream_finish,
         .free_data = stream_job_free,
+        .step_interval_ms = ZUMA_JOB_WATCH_INTERVAL_MS,
 };
 
 static char *start_job(StreamJob *s, const char *operation, GThreadFunc func)
