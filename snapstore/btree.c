@@ -107,7 +107,7 @@ static int node_read(SsStore *s, uint64_t blocknr, const NodeExpect *e, SsNode *
         SsNode *n = calloc(1, sizeof(*n));
         if (!n)
                 return -ENOMEM;
-        r = ss_node_decode(s->node_buf, blocknr, n);
+        r = ss_node_decode(s->node_buf, blocknr, s->sb.feature_incompat, n);
         if (r == 0)
                 r = node_check(n, e);
         if (r < 0) {
@@ -195,6 +195,8 @@ static int node_new(SsStore *s, unsigned tree, uint16_t level, SsNode **ret)
         n->tree = tree;
         n->level = level;
         n->val_size = level ? 8 : tree_leaf_val_size(tree);
+        n->snap_compact = level == 0 && tree == SS_TREE_SNAPSHOTS &&
+                          (s->sb.feature_incompat & SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS);
         n->dirty = true;
         n->pins = 1;
         cache_insert(&s->cache, n);
