@@ -386,6 +386,7 @@ int ss_store_info(SsStore *s, SsStoreInfo *ret)
         memcpy(info.volume_uuid, sb->volume_uuid, 16);
         memcpy(info.volume_name, sb->volume_name, sizeof(info.volume_name));
         info.chunk_size = sb->chunk_size;
+        info.compact_snapshot_table = sb->feature_incompat & SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS;
         info.origin_size = sb->origin_size;
         info.store_size = sb->store_blocks * SS_BLOCK_SIZE;
         info.txid = s->committed.txid;
