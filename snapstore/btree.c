@@ -430,8 +430,10 @@ static int insert_into(SsStore *s, SsNode *n, SsKey hi, SsKey key, const void *v
                 if (i < n->count && key_cmp(n->keys[i], key) == 0) {
                         if (!replace)
                                 return -EEXIST;
+                        /* A longer value (a compact snapshot record with
+                         * a longer name) may overfill the leaf. */
                         entry_set_val(n, i, val);
-                        return 0;
+                        return node_overfull(n) ? split(s, n, i, ret_split) : 0;
                 }
                 r = entry_insert(s, n, i, key, val);
                 if (r < 0)
