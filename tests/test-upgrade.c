@@ -9,7 +9,9 @@
  *     zumastor-check find nothing, and it reopens;
  *   - a power cut at every write of the upgrade leaves a store that opens,
  *     in the old format or the new, with every image intact, and that the
- *     next writable open upgrades.
+ *     next writable open upgrades;
+ *   - the same for a snapshot table of several levels of old records, made
+ *     by this test (white-box).
  * The power cuts resolve unflushed writes at random: the seed is printed
  * and --seed N replays a run.  $ZUMA_FIXTURE_DIR names tests/upgrade and
  * $ZUMASTOR_CHECK the zumastor-check binary.
@@ -259,6 +261,129 @@ static void upgrade_cut(Fixture *f, uint64_t seed)
         CHECK(old_format > 0, "some cut leaves the old format");
 }
 
+/* ---- a deeper old-format tree, made here ----
+ * The fixture's snapshot table is one leaf.  This store gets several
+ * levels of 160-byte records: it is created with the compact table, which
+ * is then switched off before any snapshot exists (white-box), so every
+ * leaf is written in the fixed encoding. */
+#define DEEP_SNAPS 300
+#define DEEP_ORIGIN (1u << 20)
+#define DEEP_STORE (8u << 20)
+
+typedef struct Deep {
+        uint8_t *origin, *store;
+        uint32_t ids[DEEP_SNAPS];
+        char names[DEEP_SNAPS][SS_NAME_MAX + 1];
+        unsigned n;
+} Deep;
+
+static void deep_build(Deep *t, Rng *r)
+{
+        FaultDomain *d = fault_domain_new(2);
+        SsBlockDev *origin = faultdev_new(d, "origin", DEEP_ORIGIN);
+        SsBlockDev *store = faultdev_new(d, "store", DEEP_STORE);
+        SsCreateOptions co = { .volume_name = "deep", .chunk_size = 4096 };
+        int ret;
+
+        CHECK(ss_store_create(origin, store, &co) == 0, "create: %s", ss_last_error());
+        SsStore *s = open_on(origin, store, 0, &ret);
+        if (!s)
+                exit(1);
+        s->sb.feature_incompat &= ~SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS;
+        s->txn_dirty = true;
+        CHECK(txn_commit(s) == 0, "commit without the feature");
+        for (unsigned i = 0; i < DEEP_SNAPS; i++) {
+                unsigned len = (unsigned)snprintf(t->names[t->n], SS_NAME_MAX + 1, "deep-%u-", i);
+                unsigned extra = (unsigned)rng_below(r, SS_NAME_MAX - len + 1);
+                memset(t->names[t->n] + len, 'a' + i % 26, extra);
+                t->names[t->n][len + extra] = 0;
+                CHECK(ss_snapshot_create(s, t->names[t->n], i % 4, (int32_t)i - 150,
+                                         &t->ids[t->n]) == 0,
+                      "create %u: %s", i, ss_last_error());
+                if (i % 7 == 3) /* gaps in the ids */
+                        CHECK(ss_snapshot_delete(s, t->ids[t->n]) == 0, "delete");
+                else
+                        t->n++;
+        }
+        CHECK(!compact(s) && s->sb.roots[SS_TREE_SNAPSHOTS].depth >= 2,
+              "an old-format tree of depth %u", s->sb.roots[SS_TREE_SNAPSHOTS].depth);
+        ss_store_close(s);
+        t->origin = xcalloc(1, DEEP_ORIGIN);
+        t->store = xcalloc(1, DEEP_STORE);
+        memcpy(t->origin, faultdev_contents(origin), DEEP_ORIGIN);
+        memcpy(t->store, faultdev_contents(store), DEEP_STORE);
+        ss_blockdev_close(origin);
+        ss_blockdev_close(store);
+        fault_domain_free(d);
+}
+
+static void deep_verify(const Deep *t, SsStore *s, const char *when)
+{
+        SsSnapshotInfo info;
+        uint32_t after = 0, id;
+        unsigned i = 0;
+
+        while (ss_snapshot_next(s, after, &info) == 0) {
+                CHECK(i < t->n && info.id == t->ids[i] && !strcmp(info.name, t->names[i]) &&
+                              info.flags == (info.id - 1) % 4 &&
+                              info.priority == (int32_t)info.id - 151,
+                      "%s: snapshot %u (%s)", when, info.id, info.name);
+                CHECK(ss_snapshot_find(s, t->names[i], &id) == 0 && id == t->ids[i], "%s: find %u",
+                      when, t->ids[i]);
+                after = info.id;
+                i++;
+        }
+        CHECK(i == t->n, "%s: %u snapshots, want %u", when, i, t->n);
+        CHECK(ss_check(s, report, (void *)when) == 0, "%s: ss_check found problems", when);
+}
+
+static void upgrade_deep(uint64_t seed)
+{
+        Rng r = { seed_mix(seed, 2) };
+        Deep *t = xcalloc(1, sizeof(*t));
+        uint64_t writes = 0;
+        int ret;
+
+        deep_build(t, &r);
+        for (uint64_t cut = 0; cut == 0 || cut <= writes; cut++) {
+                FaultDomain *d = fault_domain_new(seed_mix(seed, 1000 + cut));
+                SsBlockDev *origin = faultdev_new_from(d, "origin", t->origin, DEEP_ORIGIN);
+                SsBlockDev *store = faultdev_new_from(d, "store", t->store, DEEP_STORE);
+                char when[64];
+
+                snprintf(when, sizeof(when), "deep tree, cut at write %" PRIu64, cut);
+                if (cut)
+                        fault_domain_cut_at_write(d, cut);
+                SsStore *s = open_on(origin, store, 0, &ret);
+                if (!cut) {
+                        writes = fault_domain_writes(d);
+                        CHECK(s && compact(s), "deep tree: writable open: %s", ss_last_error());
+                        printf("deep tree: the upgrade writes %" PRIu64 " times\n", writes);
+                }
+                if (s)
+                        ss_store_close(s);
+                fault_domain_power_cycle(d, FAULT_LOSS_RANDOM);
+                s = open_on(origin, store, SS_OPEN_READONLY, &ret);
+                CHECK(s, "%s: read-only open: %s", when, ss_last_error());
+                if (s) {
+                        deep_verify(t, s, when);
+                        ss_store_close(s);
+                }
+                s = open_on(origin, store, 0, &ret);
+                CHECK(s && compact(s), "%s: writable open: %s", when, ss_last_error());
+                if (s) {
+                        deep_verify(t, s, when);
+                        ss_store_close(s);
+                }
+                ss_blockdev_close(origin);
+                ss_blockdev_close(store);
+                fault_domain_free(d);
+        }
+        free(t->origin);
+        free(t->store);
+        free(t);
+}
+
 int main(int argc, char **argv)
 {
         const char *dir = getenv("ZUMA_FIXTURE_DIR");
@@ -269,6 +394,7 @@ int main(int argc, char **argv)
         fixture_load(&f, dir ? dir : "tests/upgrade");
         upgrade_plain(&f);
         upgrade_cut(&f, args.seed);
+        upgrade_deep(args.seed);
         free(f.origin);
         free(f.store);
         if (check_failures)
