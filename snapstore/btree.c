@@ -107,7 +107,7 @@ static int node_read(SsStore *s, uint64_t blocknr, const NodeExpect *e, SsNode *
         SsNode *n = calloc(1, sizeof(*n));
         if (!n)
                 return -ENOMEM;
-        r = ss_node_decode(s->node_buf, blocknr, n);
+        r = ss_node_decode(s->node_buf, blocknr, s->sb.feature_incompat, n);
         if (r == 0)
                 r = node_check(n, e);
         if (r < 0) {
@@ -195,6 +195,8 @@ static int node_new(SsStore *s, unsigned tree, uint16_t level, SsNode **ret)
         n->tree = tree;
         n->level = level;
         n->val_size = level ? 8 : tree_leaf_val_size(tree);
+        n->snap_compact = level == 0 && tree == SS_TREE_SNAPSHOTS &&
+                          (s->sb.feature_incompat & SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS);
         n->dirty = true;
         n->pins = 1;
         cache_insert(&s->cache, n);
@@ -428,8 +430,10 @@ static int insert_into(SsStore *s, SsNode *n, SsKey hi, SsKey key, const void *v
                 if (i < n->count && key_cmp(n->keys[i], key) == 0) {
                         if (!replace)
                                 return -EEXIST;
+                        /* A longer value (a compact snapshot record with
+                         * a longer name) may overfill the leaf. */
                         entry_set_val(n, i, val);
-                        return 0;
+                        return node_overfull(n) ? split(s, n, i, ret_split) : 0;
                 }
                 r = entry_insert(s, n, i, key, val);
                 if (r < 0)

@@ -167,6 +167,9 @@ static int visit(SsStore *s, const SsNode *n, SsKey lo, SsKey hi, void *user)
                         check_byhi_entry(ck, n->keys[i]);
                         break;
                 case SS_TREE_SNAPSHOTS:
+                        if (i == 0 && n->snap_compact != !!(s->sb.feature_incompat &
+                                                            SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS))
+                                report(ck, "%s: snapshot leaf not in the store's encoding", what);
                         if (!snaps_find(s, (uint32_t)n->keys[i].a))
                                 report(ck, "snapshot record %llu is not in the loaded table",
                                        (unsigned long long)n->keys[i].a);
@@ -240,9 +243,14 @@ static void check_counters(Checker *ck)
         if (s->snaps.n != s->sb.snapshot_count)
                 report(ck, "%zu snapshots loaded, superblock says %u", s->snaps.n,
                        s->sb.snapshot_count);
-        for (size_t i = 0; i < s->snaps.n; i++)
-                if (s->snaps.v[i].origin_size > s->sb.origin_size)
-                        report(ck, "snapshot %u is larger than the origin", s->snaps.v[i].id);
+        for (size_t i = 0; i < s->snaps.n; i++) {
+                const SsSnapshotInfo *v = &s->snaps.v[i];
+                if (v->origin_size > s->sb.origin_size)
+                        report(ck, "snapshot %u is larger than the origin", v->id);
+                if (snaps_find_name(s, v->name) != v)
+                        report(ck, "the name index does not lead to snapshot %u (%s)", v->id,
+                               v->name);
+        }
         if (s->sb.revert_target && !snaps_find(s, s->sb.revert_target))
                 report(ck, "revert target %u does not exist", s->sb.revert_target);
 }

@@ -124,13 +124,63 @@ static bool leaf_is_compact(const SsNode *n)
         return n->level == 0 && n->tree != SS_TREE_SNAPSHOTS;
 }
 
+/* ---- compact snapshot records (SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS) ----
+ * In memory a snapshot leaf holds SsDiskSnapshot values; on disk each is
+ * spelled as format.h describes, its id, ctime and size relative to the
+ * record before it in the leaf. */
+
+typedef struct SnapFields {
+        uint64_t id, flags, prio_z, ctime, sectors, name_len;
+        const char *name;
+} SnapFields;
+
+static SnapFields snap_fields(const SsNode *n, int32_t i)
+{
+        SnapFields f = { 0 };
+
+        if (i < 0)
+                return f;
+        const SsDiskSnapshot *d = (const SsDiskSnapshot *)(n->vals + (size_t)i * n->val_size);
+        f.id = LE_GET(d->id);
+        f.flags = LE_GET(d->flags);
+        f.prio_z = zigzag((uint64_t)(int64_t)(int32_t)LE_GET(d->priority));
+        f.ctime = LE_GET(d->ctime);
+        f.sectors = LE_GET(d->origin_size) / SS_SECTOR_SIZE;
+        f.name_len = MIN(LE_GET(d->name_len), (uint32_t)SS_NAME_MAX);
+        f.name = d->name;
+        return f;
+}
+
+static uint32_t snaprec_compact_bytes(const SsNode *n, int32_t prev, uint32_t i)
+{
+        SnapFields p = snap_fields(n, prev), f = snap_fields(n, (int32_t)i);
+
+        return varint_len(f.id - p.id) + varint_len(f.flags) + varint_len(f.prio_z) +
+               varint_len(zigzag(f.ctime - p.ctime)) + varint_len(zigzag(f.sectors - p.sectors)) +
+               varint_len(f.name_len) + (uint32_t)f.name_len;
+}
+
+static uint8_t *snaprec_compact_put(const SsNode *n, uint32_t i, uint8_t *p)
+{
+        SnapFields pf = snap_fields(n, (int32_t)i - 1), f = snap_fields(n, (int32_t)i);
+
+        p = varint_put(p, f.id - pf.id);
+        p = varint_put(p, f.flags);
+        p = varint_put(p, f.prio_z);
+        p = varint_put(p, zigzag(f.ctime - pf.ctime));
+        p = varint_put(p, zigzag(f.sectors - pf.sectors));
+        p = varint_put(p, f.name_len);
+        memcpy(p, f.name, f.name_len);
+        return p + f.name_len;
+}
+
 /* Encoded size of entry i following entry prev (-1: none). */
 uint32_t ss_leaf_entry_bytes(const SsNode *n, int32_t prev, uint32_t i)
 {
         if (n->level > 0)
                 return sizeof(SsDiskBranch);
-        if (!leaf_is_compact(n))
-                return sizeof(SsDiskSnapshot);
+        if (n->tree == SS_TREE_SNAPSHOTS)
+                return n->snap_compact ? snaprec_compact_bytes(n, prev, i) : sizeof(SsDiskSnapshot);
 
         SsKey pk = prev >= 0 ? n->keys[prev] : key_make(0, 0);
         SsKey k = n->keys[i];
@@ -189,6 +239,72 @@ static int decode_branches(const SsDiskNode *d, SsNode *n)
         return 0;
 }
 
+static int snaprec_corrupt(const SsNode *n, uint32_t i, const char *why)
+{
+        return ss_error(-EUCLEAN, "B-tree node %llu: snapshot record %u: %s",
+                        (unsigned long long)n->blocknr, i, why);
+}
+
+static int decode_snapshots_compact(const SsDiskNode *d, uint32_t payload, SsNode *n)
+{
+        const uint8_t *p = d->data, *end = d->data + payload;
+        uint64_t id = 0, ctime = 0, sectors = 0;
+
+        for (uint32_t i = 0; i < n->count; i++) {
+                uint64_t did, flags, prio_z, dctime, dsectors, len;
+                if (varint_get(&p, end, &did) < 0)
+                        return snaprec_corrupt(n, i, "bad varint in the id");
+                if (did == 0)
+                        return snaprec_corrupt(n, i, "ids out of order");
+                if (did > UINT32_MAX - id)
+                        return snaprec_corrupt(n, i, "id past 2^32 - 1");
+                if (varint_get(&p, end, &flags) < 0)
+                        return snaprec_corrupt(n, i, "bad varint in the flags");
+                if (varint_get(&p, end, &prio_z) < 0)
+                        return snaprec_corrupt(n, i, "bad varint in the priority");
+                if (varint_get(&p, end, &dctime) < 0)
+                        return snaprec_corrupt(n, i, "bad varint in the creation time");
+                if (varint_get(&p, end, &dsectors) < 0)
+                        return snaprec_corrupt(n, i, "bad varint in the image size");
+                if (varint_get(&p, end, &len) < 0)
+                        return snaprec_corrupt(n, i, "bad varint in the name length");
+                id += did;
+                ctime += unzigzag(dctime);
+                sectors += unzigzag(dsectors);
+                int64_t prio = (int64_t)unzigzag(prio_z);
+                if (flags > UINT32_MAX)
+                        return snaprec_corrupt(n, i, "flags past 32 bits");
+                if (prio < INT32_MIN || prio > INT32_MAX)
+                        return snaprec_corrupt(n, i, "priority out of range");
+                if (sectors == 0 || sectors > UINT64_MAX / SS_SECTOR_SIZE)
+                        return snaprec_corrupt(n, i, "image size out of range");
+                if (len == 0 || len > SS_NAME_MAX)
+                        return snaprec_corrupt(n, i, "name length out of range");
+                if (len > (uint64_t)(end - p))
+                        return snaprec_corrupt(n, i, "name length past the payload");
+
+                /* Spelled as a SsDiskSnapshot, the record passes the same
+                 * checks as a record of the fixed encoding. */
+                SsDiskSnapshot *rec = (SsDiskSnapshot *)(n->vals + (size_t)i * n->val_size);
+                SsSnapshotInfo info;
+                memset(rec, 0, sizeof(*rec));
+                LE_PUT(rec->id, (uint32_t)id);
+                LE_PUT(rec->flags, (uint32_t)flags);
+                LE_PUT(rec->priority, (int32_t)prio);
+                LE_PUT(rec->name_len, (uint32_t)len);
+                LE_PUT(rec->ctime, (int64_t)ctime);
+                LE_PUT(rec->origin_size, sectors * SS_SECTOR_SIZE);
+                memcpy(rec->name, p, len);
+                p += len;
+                if (ss_snaprec_decode(rec, id, &info) < 0)
+                        return node_corrupt(n->blocknr, ss_last_error());
+                n->keys[i] = key_make(id, 0);
+        }
+        if (p != end)
+                return node_corrupt(n->blocknr, "payload length does not match its entries");
+        return 0;
+}
+
 static int decode_snapshots(const SsDiskNode *d, SsNode *n)
 {
         for (uint32_t i = 0; i < n->count; i++) {
@@ -232,7 +348,7 @@ static int decode_compact(const SsDiskNode *d, uint32_t payload, SsNode *n)
         return 0;
 }
 
-int ss_node_decode(const void *block, uint64_t blocknr, SsNode *n)
+int ss_node_decode(const void *block, uint64_t blocknr, uint64_t incompat, SsNode *n)
 {
         const SsDiskNode *d = block;
         int r = ss_block_verify(block, SS_MAGIC_NODE, blocknr, "B-tree node");
@@ -264,13 +380,17 @@ int ss_node_decode(const void *block, uint64_t blocknr, SsNode *n)
         n->level = level;
         n->val_size = level ? 8 : tree_leaf_val_size(tree);
         n->count = 0;
+        n->snap_compact = level == 0 && tree == SS_TREE_SNAPSHOTS &&
+                          (incompat & SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS);
 
         bool compact = leaf_is_compact(n);
         uint32_t entry = level ? sizeof(SsDiskBranch) : sizeof(SsDiskSnapshot);
-        if (!compact && payload != (uint32_t)count * entry)
+        if (!compact && !n->snap_compact && payload != (uint32_t)count * entry)
                 return node_corrupt(blocknr, "payload length does not match its entries");
         if (compact && count > payload / 2)
                 return node_corrupt(blocknr, "more entries than the payload can hold");
+        if (n->snap_compact && count > payload / SS_SNAPREC_COMPACT_MIN)
+                return node_corrupt(blocknr, "more snapshot records than the payload can hold");
 
         r = ss_node_reserve(n, count);
         if (r < 0)
@@ -280,6 +400,8 @@ int ss_node_decode(const void *block, uint64_t blocknr, SsNode *n)
                 r = decode_branches(d, n);
         else if (compact)
                 r = decode_compact(d, payload, n);
+        else if (n->snap_compact)
+                r = decode_snapshots_compact(d, payload, n);
         else
                 r = decode_snapshots(d, n);
         if (r < 0) {
@@ -300,7 +422,7 @@ int ss_node_encode(const SsNode *n, uint64_t txid, void *block)
         SsDiskNode *d = block;
         /* Entries are built in a scratch area with room for one entry past
          * the payload, then checked against the payload size. */
-        uint8_t scratch[SS_NODE_PAYLOAD + 32];
+        uint8_t scratch[SS_NODE_PAYLOAD + sizeof(SsDiskSnapshot)];
         uint8_t *p = scratch;
         const uint8_t *scratch_end = scratch + sizeof(scratch);
 
@@ -318,6 +440,8 @@ int ss_node_encode(const SsNode *n, uint64_t txid, void *block)
                         LE_PUT(b->key_b, n->keys[i].b);
                         LE_PUT(b->child, node_u64(n, i));
                         p += sizeof(*b);
+                } else if (n->snap_compact) {
+                        p = snaprec_compact_put(n, i, p);
                 } else if (!leaf_is_compact(n)) {
                         memcpy(p, n->vals + (size_t)i * n->val_size, sizeof(SsDiskSnapshot));
                         p += sizeof(SsDiskSnapshot);

@@ -66,7 +66,11 @@ _Static_assert(SS_BITMAP_HEADER_SIZE + SS_GROUP_BLOCKS / 8 <= SS_BLOCK_SIZE, "bi
  * ignores unknown compat features. */
 #define SS_FEATURE_COMPAT_SUPP 0ull
 #define SS_FEATURE_RO_COMPAT_SUPP 0ull
-#define SS_FEATURE_INCOMPAT_SUPP 0ull
+/* Snapshot-tree leaves hold compact, variable-length records (below)
+ * instead of count x SsDiskSnapshot.  A writable open of a store without it
+ * rewrites the snapshot tree in one transaction and sets it. */
+#define SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS (1ull << 0)
+#define SS_FEATURE_INCOMPAT_SUPP SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS
 
 /* B-trees kept by a store.  Keys are (a, b) pairs compared a first. */
 enum SsTreeId {
@@ -167,7 +171,18 @@ _Static_assert(sizeof(SsDiskBitmap) <= SS_BLOCK_SIZE, "bitmap size");
  *   exception trees: per entry varint(a - prev_a); then varint(b - prev_b)
  *     when a is unchanged, else varint(b); then, for trees with values,
  *     zigzag varint(value - prev_value).  prev_* start at 0.
- *   snapshot tree: count x SsDiskSnapshot (the key is (id, 0)). */
+ *   snapshot tree, with SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS: per record,
+ *     with prev_id, prev_ctime, prev_sectors starting at 0:
+ *       varint(id - prev_id)              >= 1: ids strictly increase
+ *       varint(flags)                     SS_SNAP_*
+ *       zigzag varint(priority)           int32
+ *       zigzag varint(ctime - prev_ctime) seconds
+ *       zigzag varint(sectors - prev_sectors)  origin_size / 512, >= 1
+ *       varint(name_len)                  1 .. SS_NAME_MAX
+ *       name_len bytes of name            no NUL, no padding
+ *   snapshot tree without it (format 2 as first released): count x
+ *     SsDiskSnapshot (the key is (id, 0)).  In memory a snapshot leaf holds
+ *     SsDiskSnapshot values whatever the encoding on disk. */
 typedef struct __attribute__((packed)) SsDiskNode {
         SsDiskBlockHeader hdr;
         uint16_t tree;  /* SsTreeId */
@@ -200,6 +215,8 @@ typedef struct __attribute__((packed)) SsDiskSnapshot {
 } SsDiskSnapshot;
 _Static_assert(sizeof(SsDiskSnapshot) == 160, "snapshot record size");
 #define SS_SNAPSHOTS_PER_LEAF ((unsigned)(SS_NODE_PAYLOAD / sizeof(SsDiskSnapshot)))
+/* A compact record takes at least one byte per field and of name. */
+#define SS_SNAPREC_COMPACT_MIN 7u
 
 /* Little-endian accessors. */
 static inline uint16_t le16_get(const void *p)

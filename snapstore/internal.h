@@ -69,6 +69,7 @@ struct SsNode {
         uint32_t cap;
         uint32_t val_size;  /* bytes per value: 8 in branches, per tree in leaves */
         uint32_t enc_bytes; /* encoded payload size */
+        bool snap_compact;  /* a snapshot leaf in the compact encoding (on disk) */
         SsKey *keys;
         uint8_t *vals;
         bool dirty;
@@ -97,7 +98,9 @@ uint32_t tree_leaf_val_size(unsigned tree);
 typedef struct SsSuper SsSuper;
 int ss_block_verify(const void *block, uint32_t magic, uint64_t blocknr, const char *what);
 void ss_block_seal(void *block, uint32_t magic, uint64_t blocknr, uint64_t txid);
-int ss_node_decode(const void *block, uint64_t blocknr, SsNode *node);
+/* incompat: the store's SS_FEATURE_INCOMPAT_* bits, which choose the
+ * encoding of snapshot leaves. */
+int ss_node_decode(const void *block, uint64_t blocknr, uint64_t incompat, SsNode *node);
 int ss_node_encode(const SsNode *node, uint64_t txid, void *block);
 uint32_t ss_leaf_entry_bytes(const SsNode *n, int32_t prev, uint32_t i);
 int ss_node_reserve(SsNode *n, uint32_t cap);
@@ -184,6 +187,10 @@ typedef struct SsSpaceMap {
 typedef struct SsSnapTable {
         SsSnapshotInfo *v;
         size_t n, cap;
+        /* Name index: open addressing with linear probing, ids by the hash
+         * of their name, 0 = empty slot; at most half full. */
+        uint32_t *by_name;
+        size_t name_slots; /* a power of two, or 0 */
 } SsSnapTable;
 
 /* ---- superblock copies as found at open (txn.c) ---- */
@@ -335,6 +342,7 @@ int snaps_remove(SsStore *s, uint32_t id);
 uint32_t snaps_newest(const SsStore *s);
 uint32_t snaps_live_above(const SsStore *s, uint32_t after);  /* 0 if none */
 uint32_t snaps_live_below(const SsStore *s, uint32_t before); /* 0 if none */
+int snaps_upgrade(SsStore *s); /* to SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS, in the open txn */
 
 /* txn.c */
 int txn_begin(SsStore *s);

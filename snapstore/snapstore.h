@@ -124,6 +124,7 @@ typedef struct SsStoreInfo {
         uint64_t lost_txid;                 /* with rolled_back: the newest txid that could not be read, 0 if unknown */
         bool damaged;                       /* metadata damage found since open: no more changes */
         char damage[256];                   /* the first damage found ("" if none): block and what was wrong */
+        bool compact_snapshot_table;        /* false: the version-2 table of 160-byte records, until a writable open upgrades it */
         /* clang-format on */
 } SsStoreInfo;
 

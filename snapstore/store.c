@@ -134,6 +134,7 @@ int ss_store_create(SsBlockDev *origin, SsBlockDev *store, const SsCreateOptions
         sb->store_blocks = blocks;
         sb->created = time(NULL);
         sb->next_snapshot = 1;
+        sb->feature_incompat = SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS;
         sb->group_count = (uint32_t)((blocks + SS_GROUP_BLOCKS - 1) / SS_GROUP_BLOCKS);
         snprintf(sb->volume_name, sizeof(sb->volume_name), "%s", opts->volume_name);
         r = random_uuid(sb->uuid);
@@ -245,6 +246,27 @@ static void store_free(SsStore *s)
         free(s);
 }
 
+/* A store written before the compact snapshot table is rewritten in it by
+ * the first writable open: one transaction, so a crash leaves the old
+ * format intact, and the next open tries again.  A store too full for the
+ * new nodes stays in the old format, which the engine still reads and
+ * writes. */
+static int upgrade(SsStore *s)
+{
+        if (s->readonly || (s->sb.feature_incompat & SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS))
+                return 0;
+        if (store_writable(s) < 0)
+                return 0;
+        int r = snaps_upgrade(s);
+        if (r == 0)
+                return txn_commit(s);
+        txn_abort(s);
+        if (r == -ENOSPC)
+                return 0;
+        return ss_error(r, "store %s: cannot rewrite the snapshot table in the compact format: %s",
+                        s->dev->name, ss_last_error());
+}
+
 static int check_sizes(SsStore *s, unsigned flags)
 {
         uint64_t osize = ss_dev_size(s->origin) & ~(uint64_t)(SS_SECTOR_SIZE - 1);
@@ -287,6 +309,8 @@ int ss_store_open(SsBlockDev *origin, SsBlockDev *store, const SsOpenOptions *op
                 r = store_setup(s, opts);
         if (r == 0)
                 r = super_heal(s);
+        if (r == 0)
+                r = upgrade(s);
         if (r == 0 && (flags & SS_OPEN_GROW_ORIGIN) && !s->readonly)
                 r = ss_origin_grow(s, ss_dev_size(origin) & ~(uint64_t)(SS_SECTOR_SIZE - 1));
         if (r < 0) {
@@ -362,6 +386,7 @@ int ss_store_info(SsStore *s, SsStoreInfo *ret)
         memcpy(info.volume_uuid, sb->volume_uuid, 16);
         memcpy(info.volume_name, sb->volume_name, sizeof(info.volume_name));
         info.chunk_size = sb->chunk_size;
+        info.compact_snapshot_table = sb->feature_incompat & SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS;
         info.origin_size = sb->origin_size;
         info.store_size = sb->store_blocks * SS_BLOCK_SIZE;
         info.txid = s->committed.txid;

@@ -319,10 +319,46 @@ static void expect_found_at_run_time(const Reference *ref, Case *c, const char *
 static void reseal_node(Case *c, uint64_t blk, uint64_t at, uint64_t txid)
 {
         SsNode n = { 0 };
-        CHECK(ss_node_decode(block_at(c, blk), blk, &n) == 0, "decode %" PRIu64, blk);
+        CHECK(ss_node_decode(block_at(c, blk), blk, SS_FEATURE_INCOMPAT_SUPP, &n) == 0,
+              "decode %" PRIu64, blk);
         n.blocknr = at;
         CHECK(ss_node_encode(&n, txid, block_at(c, at)) == 0, "encode");
         ss_node_free_arrays(&n);
+}
+
+/* Malformed compact snapshot records (the snapshot tree's root is its one
+ * leaf): each sealed with a valid checksum, so the record decoder alone
+ * must find it. */
+enum { SNAPREC_BAD_VARINT, SNAPREC_NAME_PAST_PAYLOAD, SNAPREC_IDS_OUT_OF_ORDER };
+
+static void break_snapshot_leaf(Case *c, uint64_t blk, int how)
+{
+        SsDiskNode *d = (SsDiskNode *)block_at(c, blk);
+        uint32_t payload = LE_GET(d->payload);
+        SsNode n = { 0 };
+
+        CHECK(LE_GET(d->tree) == SS_TREE_SNAPSHOTS && LE_GET(d->level) == 0 &&
+                      LE_GET(d->count) >= 2,
+              "snapshot root %" PRIu64 " is a leaf of two records or more", blk);
+        switch (how) {
+        case SNAPREC_BAD_VARINT: /* the first id delta in two bytes */
+                memmove(d->data + 2, d->data + 1, payload - 1);
+                d->data[0] |= 0x80;
+                d->data[1] = 0;
+                LE_PUT(d->payload, payload + 1);
+                break;
+        case SNAPREC_NAME_PAST_PAYLOAD: /* the last name cut short */
+                d->data[payload - 1] = 0;
+                LE_PUT(d->payload, payload - 1);
+                break;
+        case SNAPREC_IDS_OUT_OF_ORDER: /* the second record takes the first's id */
+                CHECK(ss_node_decode(d, blk, SS_FEATURE_INCOMPAT_SUPP, &n) == 0, "decode");
+                memcpy(n.vals + n.val_size, n.vals, 4);
+                CHECK(ss_node_encode(&n, LE_GET(d->hdr.txid), d) == 0, "encode");
+                ss_node_free_arrays(&n);
+                return;
+        }
+        ss_block_seal(d, SS_MAGIC_NODE, blk, LE_GET(d->hdr.txid));
 }
 
 static uint64_t node_txid(Case *c, uint64_t blk)
@@ -404,6 +440,24 @@ int main(int argc, char **argv)
                 snprintf(name, sizeof(name), "root of the %s tree", tree_names[t]);
                 snprintf(what, sizeof(what), "block %" PRIu64, ref.root[t]);
                 expect_refused(&ref, &c, name, -EUCLEAN, what);
+        }
+
+        /* Malformed compact snapshot records. */
+        static const struct {
+                int how;
+                const char *name, *what;
+        } snaprec_cases[] = {
+                { SNAPREC_BAD_VARINT, "snapshot record: bad varint",
+                  "record 0: bad varint in the id" },
+                { SNAPREC_NAME_PAST_PAYLOAD, "snapshot record: name past the payload",
+                  "name length past the payload" },
+                { SNAPREC_IDS_OUT_OF_ORDER, "snapshot record: ids out of order",
+                  "record 1: ids out of order" },
+        };
+        for (size_t i = 0; i < ARRAY_SIZE(snaprec_cases); i++) {
+                case_new(&c, &ref);
+                break_snapshot_leaf(&c, ref.root[SS_TREE_SNAPSHOTS], snaprec_cases[i].how);
+                expect_refused(&ref, &c, snaprec_cases[i].name, -EUCLEAN, snaprec_cases[i].what);
         }
 
         /* A stale root: a valid block written after the last commit. */

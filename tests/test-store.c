@@ -849,6 +849,83 @@ static void test_probe(void)
         fault_domain_free(e.fd);
 }
 
+/* The name index and the compact snapshot leaves: random creates, renames
+ * and deletes (names up to the longest, so leaves split and merge by
+ * encoded size), each name looked up against a plain list, across
+ * reopens. */
+#define NAMES_N 400
+
+static void random_name(Rng *r, char *name, unsigned i)
+{
+        int len = snprintf(name, SS_NAME_MAX + 1, "n%u-", i);
+        unsigned extra =
+                rng_percent(r, 20) ? SS_NAME_MAX - (unsigned)len : (unsigned)rng_below(r, 24);
+        for (unsigned k = 0; k < extra; k++)
+                name[len++] = "abcxyz0189._-:"[rng_below(r, 14)];
+        name[len] = 0;
+}
+
+static void check_names(Env *e, char (*names)[SS_NAME_MAX + 1], const uint32_t *ids, unsigned n,
+                        const char *gone)
+{
+        uint32_t id;
+
+        for (unsigned i = 0; i < n; i++) {
+                CHECK(ss_snapshot_find(e->s, names[i], &id) == 0 && id == ids[i]);
+                if (!ids[i])
+                        CHECK(ss_snapshot_find(e->s, names[i], &id) == -ENOENT);
+        }
+        if (gone)
+                CHECK(ss_snapshot_find(e->s, gone, &id) == -ENOENT);
+}
+
+static void test_name_index(uint64_t seed)
+{
+        static char names[NAMES_N][SS_NAME_MAX + 1];
+        char gone[SS_NAME_MAX + 1] = "";
+        uint32_t ids[NAMES_N] = { 0 }, id;
+        Rng r = { seed_mix(seed, 15) };
+        unsigned n = 0;
+        Env e;
+
+        env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
+        for (unsigned step = 0; step < 3 * NAMES_N; step++) {
+                unsigned op = (unsigned)rng_below(&r, 10), i = n ? (unsigned)rng_below(&r, n) : 0;
+                if (n < NAMES_N && (op < 5 || n == 0)) {
+                        random_name(&r, names[n], step);
+                        CHECK(ss_snapshot_create(e.s, names[n], 0, (int32_t)op - 5, &ids[n]) == 0);
+                        n++;
+                } else if (op < 8) {
+                        snprintf(gone, sizeof(gone), "%s", names[i]);
+                        random_name(&r, names[i], step);
+                        CHECK(ss_snapshot_rename(e.s, ids[i], names[i]) == 0);
+                        if (n > 1)
+                                CHECK(ss_snapshot_rename(e.s, ids[i], names[(i + 1) % n]) ==
+                                      -EEXIST);
+                } else {
+                        snprintf(gone, sizeof(gone), "%s", names[i]);
+                        CHECK(ss_snapshot_delete(e.s, ids[i]) == 0);
+                        n--;
+                        memcpy(names[i], names[n], sizeof(names[i]));
+                        ids[i] = ids[n];
+                }
+                if (step % 97 == 0)
+                        check_names(&e, names, ids, n, gone);
+                if (step % 389 == 0) {
+                        CHECK(ss_store_close(e.s) == 0);
+                        env_open(&e);
+                }
+        }
+        check_names(&e, names, ids, n, gone);
+        CHECK(ss_snapshot_create(e.s, names[0], 0, 0, &id) == -EEXIST);
+        env_check(&e);
+        CHECK(ss_store_close(e.s) == 0);
+        env_open(&e);
+        check_names(&e, names, ids, n, gone);
+        env_check(&e);
+        env_free(&e);
+}
+
 int main(int argc, char **argv)
 {
         TestArgs args;
@@ -863,6 +940,7 @@ int main(int argc, char **argv)
         test_refuse_and_autodelete();
         test_grow_and_size_mismatch();
         test_many_snapshots(args.seed);
+        test_name_index(args.seed);
         test_change_count();
         test_snapshot_create_durable();
         test_unaligned_buffers();

@@ -71,7 +71,7 @@ static int check_store(SsBlockDev *origin, SsBlockDev *dev, const char *store_pa
                                         (accept_rollback ? SS_OPEN_ACCEPT_ROLLBACK : 0) };
         Report report = { .store_path = store_path };
         SsStore *s = NULL;
-        SsStoreInfo info;
+        SsStoreInfo info = { .compact_snapshot_table = true };
         int r, ret;
 
         r = ss_store_open(origin, dev, &opts, &s);
@@ -114,6 +114,11 @@ static int check_store(SsBlockDev *origin, SsBlockDev *dev, const char *store_pa
                                info.private_exceptions);
                 else if (!quiet)
                         printf("%s: clean\n", store_path);
+                if (!quiet && !info.compact_snapshot_table)
+                        printf("%s: note: the snapshot table has the fixed 160-byte records "
+                               "of the first version-2 stores; the next writable open "
+                               "rewrites it in the compact encoding\n",
+                               store_path);
         }
 
         r = ss_store_close(s);

@@ -390,8 +390,14 @@ static int dump_text(SsStore *s, const char *store_path, bool exceptions)
         printf("  %-18s %s\n", "created", when);
         printf("  %-18s %" PRIu64 "\n", "txid", info.txid);
         text_superblocks(s);
-        printf("  %-18s compat %#" PRIx64 ", ro_compat %#" PRIx64 ", incompat %#" PRIx64 "\n",
-               "features", sb->feature_compat, sb->feature_ro_compat, sb->feature_incompat);
+        printf("  %-18s compat %#" PRIx64 ", ro_compat %#" PRIx64 ", incompat %#" PRIx64 "%s\n",
+               "features", sb->feature_compat, sb->feature_ro_compat, sb->feature_incompat,
+               sb->feature_incompat & SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS ? " (compact-snapshots)"
+                                                                            : "");
+        printf("  %-18s %s\n", "snapshot table",
+               sb->feature_incompat & SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS
+                       ? "compact records"
+                       : "fixed 160-byte records (a writable open upgrades it)");
         printf("  %-18s %" PRIu32 " bytes\n", "chunk size", info.chunk_size);
         print_size_line("origin size", info.origin_size);
         print_size_line("store size", info.store_size);
@@ -514,6 +520,9 @@ static int dump_json(SsStore *s, const char *store_path, bool exceptions)
         json_u64(&j, "feature_compat", sb->feature_compat);
         json_u64(&j, "feature_ro_compat", sb->feature_ro_compat);
         json_u64(&j, "feature_incompat", sb->feature_incompat);
+        json_str(&j, "snapshot_table",
+                 sb->feature_incompat & SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS ? "compact"
+                                                                              : "fixed");
         json_u64(&j, "chunk_size", info.chunk_size);
         json_u64(&j, "origin_size", info.origin_size);
         json_u64(&j, "store_size", info.store_size);

@@ -2,7 +2,9 @@
 /*
  * Fuzz target: B-tree node decoding.
  *
- * The input becomes one 4 KiB block (zero-padded or truncated).  The
+ * The input becomes one 4 KiB block (zero-padded or truncated); bit 0 of
+ * a byte past the block, if the input has one, decodes it as a node of a
+ * store with the compact snapshot table (a 4097-byte input).  The
  * checksum is recomputed and the block is decoded at the location its header
  * claims, so mutations reach the node checks.  A node that decodes must
  * survive encode -> decode with the same keys and values, and encode back
@@ -55,8 +57,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         LE_PUT(((SsDiskBlockHeader *)block)->csum, XXH3_64bits(block + 8, SS_BLOCK_SIZE - 8));
         blocknr = le64_get(block + offsetof(SsDiskBlockHeader, blocknr));
 
+        uint64_t incompat = size > SS_BLOCK_SIZE && (data[SS_BLOCK_SIZE] & 1)
+                                    ? SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS
+                                    : 0;
         fuzz_verdict = FUZZ_REJECTED;
-        if (ss_node_decode(block, blocknr, &node) == 0) {
+        if (ss_node_decode(block, blocknr, incompat, &node) == 0) {
                 uint64_t txid = le64_get(block + offsetof(SsDiskBlockHeader, txid));
 
                 fuzz_verdict = FUZZ_ACCEPTED;
@@ -64,7 +69,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         fail("encodability");
                 if (memcmp(enc, block, SS_BLOCK_SIZE) != 0)
                         fail("the bytes");
-                if (ss_node_decode(enc, blocknr, &again) != 0)
+                if (ss_node_decode(enc, blocknr, incompat, &again) != 0)
                         fail("decodability");
                 compare(&node, &again);
         }

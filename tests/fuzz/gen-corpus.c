@@ -265,22 +265,97 @@ static void node_init(SsNode *n, unsigned tree, unsigned level, uint64_t blocknr
         n->count = count;
 }
 
+/* A node sample of a store with the compact snapshot table carries one
+ * byte past the block, 1 (fuzz-node.c). */
+static void write_node_sample(const char *name, const uint8_t *block, bool compact)
+{
+        uint8_t buf[SS_BLOCK_SIZE + 1];
+
+        memcpy(buf, block, SS_BLOCK_SIZE);
+        buf[SS_BLOCK_SIZE] = 1;
+        write_sample("node", name, buf, SS_BLOCK_SIZE + (compact ? 1 : 0));
+}
+
 static void node_emit(const char *name, SsNode *n, uint64_t txid, uint8_t *block)
 {
         SsNode check = { 0 };
         int r = ss_node_encode(n, txid, block);
+        uint64_t incompat = n->snap_compact ? SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS : 0;
 
         if (r < 0) {
                 fprintf(stderr, "gen-corpus: node %s does not encode: %d\n", name, r);
                 failures++;
                 return;
         }
-        if (ss_node_decode(block, n->blocknr, &check) != 0) {
+        if (ss_node_decode(block, n->blocknr, incompat, &check) != 0) {
                 fprintf(stderr, "gen-corpus: node %s does not decode: %s\n", name, ss_last_error());
                 failures++;
         }
         ss_node_free_arrays(&check);
-        write_sample("node", name, block, SS_BLOCK_SIZE);
+        write_node_sample(name, block, n->snap_compact);
+}
+
+/* Compact snapshot leaves (SS_FEATURE_INCOMPAT_COMPACT_SNAPSHOTS): names of
+ * several lengths up to the longest, every flag, extreme priorities, gaps
+ * in the ids; then one broken rule each. */
+static void gen_compact_snapshot_nodes(uint8_t *block)
+{
+        SsDiskNode *d = (SsDiskNode *)block;
+        SsNode n;
+        char longest[SS_NAME_MAX + 1];
+
+        memset(longest, 'x', SS_NAME_MAX);
+        longest[SS_NAME_MAX] = 0;
+        const char *const names[] = { "a", "monday", "hourly.2026-01-01T00:00", longest, "B" };
+        node_init(&n, SS_TREE_SNAPSHOTS, 0, 208, 5);
+        n.snap_compact = true;
+        for (uint32_t i = 0; i < n.count; i++) {
+                SsSnapshotInfo info = {
+                        .id = 1 + i * i * 1000,
+                        .flags = i % 4,
+                        .priority = i == 2   ? INT32_MIN
+                                    : i == 3 ? INT32_MAX
+                                             : (int32_t)i - 1,
+                        .ctime = i == 4 ? -1 : 1700000000 + (int64_t)i * 3600,
+                        .origin_size = (64ull << 20) + (i == 3 ? 512 : 0),
+                };
+                snprintf(info.name, sizeof(info.name), "%s", names[i]);
+                n.keys[i] = key_make(info.id, 0);
+                ss_snaprec_encode(&info, n.vals + (size_t)i * n.val_size);
+        }
+        node_emit("valid-snapshot-leaf-compact", &n, 5, block);
+
+        /* The first record's id delta, 1, spelt in two bytes. */
+        uint32_t payload = LE_GET(d->payload);
+        memmove(d->data + 2, d->data + 1, payload - 1);
+        d->data[0] = 0x81;
+        d->data[1] = 0x00;
+        LE_PUT(d->payload, payload + 1);
+        reseal(block, SS_BLOCK_SIZE);
+        write_node_sample("bad-snaprec-varint", block, true);
+
+        /* The last record's name runs past the payload. */
+        ss_node_encode(&n, 5, block);
+        d->data[LE_GET(d->payload) - 2] = 0;
+        d->data[LE_GET(d->payload) - 1] = 0;
+        LE_PUT(d->payload, LE_GET(d->payload) - 2);
+        reseal(block, SS_BLOCK_SIZE);
+        write_node_sample("bad-snaprec-name-past-payload", block, true);
+
+        /* Two records with one id: a zero id delta. */
+        SsDiskSnapshot *second = (SsDiskSnapshot *)(n.vals + n.val_size);
+        LE_PUT(second->id, 1u);
+        ss_node_encode(&n, 5, block);
+        write_node_sample("bad-snaprec-id-order", block, true);
+        LE_PUT(second->id, 2u);
+
+        /* A fixed-size leaf read as compact, and the other way round. */
+        ss_node_encode(&n, 5, block);
+        write_node_sample("bad-snaprec-read-as-fixed", block, false);
+        n.snap_compact = false;
+        ss_node_encode(&n, 5, block);
+        write_node_sample("bad-snaprec-fixed-read-as-compact", block, true);
+        ss_node_free_arrays(&n);
 }
 
 static void gen_nodes(void)
@@ -433,6 +508,7 @@ static void gen_nodes(void)
         }
         ss_node_free_arrays(&n);
 
+        gen_compact_snapshot_nodes(block);
         free(block);
 }
 
