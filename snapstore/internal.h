@@ -208,6 +208,22 @@ typedef struct SsSuperPick {
 int super_pick(SsBlockDev *dev, void *buf, unsigned flags, SsSuperPick *ret_pick, SsSuper *ret_sb);
 int super_heal(SsStore *s);
 
+/* ---- several reads in flight (readpool.c) ---- */
+
+typedef struct SsRead {
+        SsBlockDev *dev;
+        void *buf;
+        size_t len;
+        uint64_t off;
+} SsRead;
+
+typedef struct SsReadPool SsReadPool;
+int readpool_new(SsReadPool **ret_pool);
+void readpool_free(SsReadPool *p);
+/* Reads all n, several at once when every device allows it; any thread
+ * may call it, with or without the store's lock. */
+int readpool_run(SsReadPool *p, const SsRead *reads, size_t n);
+
 /* ---- the store ---- */
 
 struct SsStore {
@@ -230,8 +246,9 @@ struct SsStore {
         void *chunk_buf;       /* aligned, one chunk */
         void *copy_buf;        /* aligned, copy_buf_chunks chunks: copy-out batches */
         uint32_t copy_buf_chunks;
-        void *block_buf; /* aligned, SS_SB_AREA_BLOCKS blocks: sb, bitmaps */
-        void *node_buf;  /* aligned, one block: node I/O */
+        void *block_buf;   /* aligned, SS_SB_AREA_BLOCKS blocks: sb, bitmaps */
+        void *node_buf;    /* aligned, one block: node I/O */
+        SsReadPool *reads; /* snapshot reads; thread-safe on its own */
         SsAutodeleteFn on_autodelete;
         void *user;
         /* ss_store_changes(): read by other threads without the caller's
