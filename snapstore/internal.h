@@ -177,6 +177,7 @@ typedef struct SsSpaceMap {
         uint32_t tick;
         uint64_t data_cursor; /* next-fit hint, blocks */
         uint64_t meta_cursor;
+        uint64_t slots, slots_for; /* copy slots in a store of slots_for blocks */
 } SsSpaceMap;
 
 /* ---- snapshot table (snaptable.c): every live snapshot, in id order ---- */
@@ -321,6 +322,9 @@ int sm_init(SsStore *s);
 void sm_destroy(SsSpaceMap *sm);
 int sm_alloc_meta(SsStore *s, uint64_t *ret_block);
 int sm_alloc_chunk(SsStore *s, uint64_t *ret_block);
+int sm_alloc_chunk_near(SsStore *s, uint64_t hint, uint64_t *ret_block);
+/* A chunk for the copy of origin chunk c: in origin order where it can. */
+int sm_alloc_copy(SsStore *s, uint64_t origin_chunk, uint64_t *ret_block);
 int sm_free(SsStore *s, uint64_t block, uint32_t count);
 int sm_is_used(SsStore *s, uint64_t block, bool *ret_used);
 int sm_mark_used(SsStore *s, uint64_t block, uint32_t count);
