@@ -14,7 +14,8 @@
  * descriptor and a new dependency).  The threads start on the first batch
  * and live until the store is closed.  The calling thread takes reads of
  * its own batch too, so a batch always finishes even if no thread could be
- * started (or after fork(), which keeps none of them).  Several callers
+ * started.  A child of fork() has none of its parent's threads: it starts
+ * its own and never joins the parent's.  Several callers
  * (frontend threads reading without the store lock) may run batches at
  * once; the workers serve them in arrival order.
  *
@@ -25,6 +26,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -46,6 +48,7 @@ struct SsReadPool {
         pthread_cond_t done; /* some batch's last read finished */
         pthread_t threads[READ_THREADS];
         unsigned started;
+        pid_t owner; /* the process the threads run in */
         bool stop;
         ReadBatch *head, *tail;
 };
@@ -71,7 +74,7 @@ void readpool_free(SsReadPool *p)
         p->stop = true;
         pthread_cond_broadcast(&p->work);
         pthread_mutex_unlock(&p->lock);
-        for (unsigned i = 0; i < p->started; i++)
+        for (unsigned i = 0; p->owner == getpid() && i < p->started; i++)
                 pthread_join(p->threads[i], NULL);
         pthread_cond_destroy(&p->done);
         pthread_cond_destroy(&p->work);
@@ -138,6 +141,10 @@ static void start_threads(SsReadPool *p)
 {
         sigset_t all, old;
 
+        if (p->owner != getpid()) {
+                p->owner = getpid();
+                p->started = 0;
+        }
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
         while (p->started < READ_THREADS &&
@@ -168,7 +175,7 @@ int readpool_run(SsReadPool *p, const SsRead *reads, size_t n)
 
         ReadBatch b = { .reads = reads, .n = n, .unfinished = n };
         pthread_mutex_lock(&p->lock);
-        if (p->started < READ_THREADS)
+        if (p->started < READ_THREADS || p->owner != getpid())
                 start_threads(p);
         if (p->tail)
                 p->tail->next = &b;

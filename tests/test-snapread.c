@@ -77,8 +77,9 @@ static void pick_range(World *w, uint64_t *ret_off, uint64_t *ret_len)
                 *ret_len = MIN(run, chunks - first) * w->chunk;
         } else {
                 uint64_t sectors = w->size / 512, first = rng_below(&w->rng, sectors);
+                uint64_t n = rng_range(&w->rng, 1, 3 * w->chunk / 512);
                 *ret_off = first * 512;
-                *ret_len = MIN(rng_range(&w->rng, 1, 3 * w->chunk / 512), sectors - first) * 512;
+                *ret_len = MIN(n, sectors - first) * 512;
         }
 }
 
@@ -223,7 +224,8 @@ static void check_snapshots(World *w, bool verbose)
                         uint64_t unit = whole_blocks ? 8 : 1;
                         uint64_t off = rng_below(&w->rng, sectors / unit) * unit;
                         uint64_t max = MIN(sectors - off, READ_MAX / 512);
-                        uint64_t len = MAX(rng_range(&w->rng, 1, max) / unit * unit, unit);
+                        uint64_t len = rng_range(&w->rng, 1, max) / unit * unit;
+                        len = MAX(len, unit);
                         len = MIN(len, sectors - off);
                         size_t skew = rng_percent(&w->rng, 70) ? 0
                                                                : 512 * rng_range(&w->rng, 0, 7) +
