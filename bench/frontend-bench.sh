@@ -22,6 +22,9 @@
 #   read      the newest snapshot attached: its every chunk was copied out by
 #             the sequential pass, so all of it is read from the store, in the
 #             order the pass wrote it; rounds of (origin, snapshot) reads
+#   read-churn one more snapshot, random chunk writes for the rounds' time,
+#             then rounds of (origin, that snapshot) reads: part origin,
+#             part store in the order of the writes
 #
 # Environment (bench/README.md): ZUMA_BENCH_QUICK, ZUMA_BENCH_ORIGIN_MB,
 # ZUMA_BENCH_CHUNK_KB, ZUMA_BENCH_FIO_SECONDS, ZUMA_BENCH_ROUNDS,
@@ -378,4 +381,20 @@ emit frontend_read_seq_ratio_snapshot_vs_origin "$read_ratio" ratio "$base_mibps
 
 count=$(snapshot_count)
 [ "$count" = "$many_snapshots" ] || die "the volume ends with $count snapshots, not $many_snapshots"
+
+# --- reads of a snapshot after churn ----------------------------------------
+# The snapshot above was copied out whole, in order.  A snapshot of a live
+# volume sees random writes after it was taken: part of it is read from the
+# origin, part from the store, copied out in the order the writes came.
+progress "phase read-churn: one more snapshot, then ${run_seconds} s of random ${chunk_kb} KiB writes"
+zumactl snapshot "$volume" churned --no-attach >/dev/null
+data_before=$(store_data_bytes)
+fio_run "$origin_path" randwrite "${chunk_kb}K" $rand_depth time >/dev/null
+churn_copied=$(($(wait_store_data $((data_before + 1))) - data_before))
+churn_dev=$(zumactl attach "$volume" churned)
+[ -b "$churn_dev" ] || die "zumactl attach $volume churned printed no device: $churn_dev"
+measure_pair "$origin_path" "$churn_dev" read 1M $seq_depth
+churn_ratio=$(ratio "$test_mibps" "$base_mibps")
+emit frontend_read_seq_ratio_churned_snapshot_vs_origin "$churn_ratio" ratio "$base_mibps" \
+        "1 MiB sequential reads, iodepth $seq_depth, of a snapshot ($churn_dev, loop dio=$(loop_dio "$churn_dev")) that saw ${run_seconds} s of random ${chunk_kb} KiB writes (iodepth $rand_depth) after it was taken: about $(calc "100 * $churn_copied / $origin_bytes")% of it copied out, the rest read from the origin; $test_mibps MiB/s vs the origin device $origin_path at $base_mibps MiB/s ($rounds_note); goal >= 0.8: $(at_least "$churn_ratio" 0.8); $setup_note"
 progress "done in $((SECONDS - bench_start)) s"
