@@ -141,10 +141,8 @@ static void start_threads(SsReadPool *p)
 {
         sigset_t all, old;
 
-        if (p->owner != getpid()) {
-                p->owner = getpid();
-                p->started = 0;
-        }
+        p->owner = getpid();
+        p->started = 0;
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
         while (p->started < READ_THREADS &&
@@ -175,8 +173,8 @@ int readpool_run(SsReadPool *p, const SsRead *reads, size_t n)
 
         ReadBatch b = { .reads = reads, .n = n, .unfinished = n };
         pthread_mutex_lock(&p->lock);
-        if (p->started < READ_THREADS || p->owner != getpid())
-                start_threads(p);
+        if (p->owner != getpid())
+                start_threads(p); /* once per process, even if some failed */
         if (p->tail)
                 p->tail->next = &b;
         else
