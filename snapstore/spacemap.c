@@ -33,6 +33,10 @@
  * When the store has more slots than the origin has chunks, the cursors
  * start past the origin's slots, so the next-fit copies and the metadata
  * leave the slots of chunks not yet copied alone until the rest is full.
+ * The price: random copy-outs land all over the store instead of one after
+ * the other.  On a device, or a store file written through once, that
+ * measured the same; on a sparse store file the file system allocates
+ * scattered blocks (random 4 KiB copy-outs ~10% slower, within the noise).
  */
 #include <stdio.h>
 #include <string.h>
