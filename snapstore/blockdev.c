@@ -253,6 +253,7 @@ static const SsBlockDevOps file_ops = {
         .flush = file_flush,
         .size = file_size,
         .close = file_close,
+        .parallel_reads = true,
 };
 
 /* Opens path with O_DIRECT if wanted, falling back to buffered I/O when the

@@ -35,6 +35,10 @@ typedef struct SsBlockDevOps {
         int (*flush)(SsBlockDev *dev);
         uint64_t (*size)(SsBlockDev *dev);
         void (*close)(SsBlockDev *dev);
+        /* pread may run on several threads at once, so the engine may keep
+         * several reads in flight (readpool.c); false for devices that
+         * count their operations in order, as tests/faultdev.c does. */
+        bool parallel_reads;
 } SsBlockDevOps;
 
 struct SsBlockDev {

@@ -180,6 +180,7 @@ typedef struct SsSpaceMap {
         uint32_t tick;
         uint64_t data_cursor; /* next-fit hint, blocks */
         uint64_t meta_cursor;
+        uint64_t slots, slots_for; /* copy slots in a store of slots_for blocks */
 } SsSpaceMap;
 
 /* ---- snapshot table (snaptable.c): every live snapshot, in id order ---- */
@@ -215,6 +216,22 @@ typedef struct SsSuperPick {
 int super_pick(SsBlockDev *dev, void *buf, unsigned flags, SsSuperPick *ret_pick, SsSuper *ret_sb);
 int super_heal(SsStore *s);
 
+/* ---- several reads in flight (readpool.c) ---- */
+
+typedef struct SsRead {
+        SsBlockDev *dev;
+        void *buf;
+        size_t len;
+        uint64_t off;
+} SsRead;
+
+typedef struct SsReadPool SsReadPool;
+int readpool_new(SsReadPool **ret_pool);
+void readpool_free(SsReadPool *p);
+/* Reads all n, several at once when every device allows it; any thread
+ * may call it, with or without the store's lock. */
+int readpool_run(SsReadPool *p, const SsRead *reads, size_t n);
+
 /* ---- the store ---- */
 
 struct SsStore {
@@ -237,8 +254,9 @@ struct SsStore {
         void *chunk_buf;       /* aligned, one chunk */
         void *copy_buf;        /* aligned, copy_buf_chunks chunks: copy-out batches */
         uint32_t copy_buf_chunks;
-        void *block_buf; /* aligned, SS_SB_AREA_BLOCKS blocks: sb, bitmaps */
-        void *node_buf;  /* aligned, one block: node I/O */
+        void *block_buf;   /* aligned, SS_SB_AREA_BLOCKS blocks: sb, bitmaps */
+        void *node_buf;    /* aligned, one block: node I/O */
+        SsReadPool *reads; /* snapshot reads; thread-safe on its own */
         SsAutodeleteFn on_autodelete;
         void *user;
         /* ss_store_changes(): read by other threads without the caller's
@@ -311,6 +329,9 @@ int sm_init(SsStore *s);
 void sm_destroy(SsSpaceMap *sm);
 int sm_alloc_meta(SsStore *s, uint64_t *ret_block);
 int sm_alloc_chunk(SsStore *s, uint64_t *ret_block);
+int sm_alloc_chunk_near(SsStore *s, uint64_t hint, uint64_t *ret_block);
+/* A chunk for the copy of origin chunk c: in origin order where it can. */
+int sm_alloc_copy(SsStore *s, uint64_t origin_chunk, uint64_t *ret_block);
 int sm_free(SsStore *s, uint64_t block, uint32_t count);
 int sm_is_used(SsStore *s, uint64_t block, bool *ret_used);
 int sm_mark_used(SsStore *s, uint64_t block, uint32_t count);

@@ -50,7 +50,7 @@ static int copy_run(SsStore *s, uint64_t first, uint32_t n, uint32_t newest)
                 memset(buf + len - len % cs, 0, cs);
         int r = ss_dev_pread(s->origin, buf, len, start);
         for (uint32_t i = 0; r == 0 && i < n; i++)
-                r = sm_alloc_chunk(s, &blks[i]);
+                r = sm_alloc_copy(s, first + i, &blks[i]);
         for (uint32_t i = 0; r == 0 && i < n;) {
                 uint32_t k = 1;
                 while (i + k < n && blks[i + k] == blks[i] + (uint64_t)k * s->chunk_blocks)

@@ -111,24 +111,71 @@ int ss_snapshot_map_read(SsStore *s, uint32_t id, uint64_t off, uint64_t len, Ss
         return (int)n;
 }
 
+/* Extents per round of ss_snapshot_read(): 4 MiB of 16 KiB chunks even if
+ * no chunk is next to another in the store. */
+#define READ_EXTENTS 256
+
+int ss_extents_read(SsStore *s, const SsExtent *ext, size_t n, void *buf)
+{
+        SsRead reads[READ_EXTENTS];
+        uint8_t *p = buf;
+
+        for (size_t i = 0; i < n;) {
+                size_t k = 0;
+                for (; k < ARRAY_SIZE(reads) && i + k < n; k++) {
+                        const SsExtent *e = &ext[i + k];
+                        reads[k] = (SsRead){
+                                .dev = e->kind == SS_EXTENT_STORE ? s->dev : s->origin,
+                                .buf = p,
+                                .len = (size_t)e->length,
+                                .off = e->dev_offset,
+                        };
+                        p += e->length;
+                }
+                int r = readpool_run(s->reads, reads, k);
+                if (r < 0)
+                        return r;
+                i += k;
+        }
+        return 0;
+}
+
+/* The whole request is mapped (in rounds of READ_EXTENTS) and its extents
+ * read together, several in flight (readpool.c).  A request that is not in
+ * whole 4 KiB blocks of an aligned buffer has extents the devices cannot
+ * take as they are; it goes one extent at a time through the store's bounce
+ * buffer. */
 int ss_snapshot_read(SsStore *s, uint32_t id, void *buf, uint64_t off, size_t len)
 {
-        SsExtent ext[32];
+        bool aligned = (uintptr_t)buf % SS_IO_ALIGN == 0 && off % SS_IO_ALIGN == 0 &&
+                       len % SS_IO_ALIGN == 0;
+        SsExtent ext[READ_EXTENTS];
         uint8_t *p = buf;
 
         while (len) {
                 int n = ss_snapshot_map_read(s, id, off, len, ext, ARRAY_SIZE(ext));
                 if (n <= 0)
                         return n < 0 ? n : -EIO;
-                for (int i = 0; i < n; i++) {
-                        SsBlockDev *dev = ext[i].kind == SS_EXTENT_STORE ? s->dev : s->origin;
-                        int r = dev_io_any(s, dev, false, p, ext[i].length, ext[i].dev_offset);
+                uint64_t got = ext[n - 1].offset + ext[n - 1].length - off;
+                if (aligned) {
+                        int r = ss_extents_read(s, ext, (size_t)n, p);
                         if (r < 0)
                                 return r;
-                        p += ext[i].length;
-                        off += ext[i].length;
-                        len -= ext[i].length;
+                } else {
+                        uint8_t *at = p;
+                        for (int i = 0; i < n; i++) {
+                                SsBlockDev *dev =
+                                        ext[i].kind == SS_EXTENT_STORE ? s->dev : s->origin;
+                                int r = dev_io_any(s, dev, false, at, ext[i].length,
+                                                   ext[i].dev_offset);
+                                if (r < 0)
+                                        return r;
+                                at += ext[i].length;
+                        }
                 }
+                p += got;
+                off += got;
+                len -= (size_t)got;
         }
         return 0;
 }

@@ -247,6 +247,12 @@ int ss_snapshot_read(SsStore *s, uint32_t id, void *buf, uint64_t offset, size_t
  * stale and the read must be redone (under the lock).  Never moves for
  * reads. */
 uint64_t ss_store_changes(const SsStore *s);
+/* Reads the n extents of one ss_snapshot_map_read() answer into buf (at
+ * the extents' offsets relative to the first), several in flight at once.
+ * Like ss_store_changes(), it needs no serialisation: it reads the devices
+ * and nothing of the handle's state.  buf and the extents as for
+ * ss_dev_pread(): aligned to SS_IO_ALIGN for devices opened O_DIRECT. */
+int ss_extents_read(SsStore *s, const SsExtent *ext, size_t n, void *buf);
 int ss_snapshot_write(SsStore *s, uint32_t id, const void *buf, uint64_t offset, size_t length);
 
 /* Chunks that may differ between snapshot `from` and `to` (to = 0: the

@@ -19,6 +19,24 @@
  * Metadata blocks go into chunks that already hold metadata when the current
  * group has one, else they open a fresh chunk, so metadata does not splinter
  * the space that data chunks need.
+ *
+ * Copy-outs are placed in origin order where they can be.  A snapshot is
+ * read in origin order, and its chunks read fastest when the store holds
+ * them in that order too (adjacent extents merge into one read), but churn
+ * copies chunks out in random order.  So the copy of origin chunk c first
+ * tries one fixed place, the c-th chunk slot of the store (slots are the
+ * chunk-aligned runs outside the groups' bitmap and superblock heads;
+ * scaled down when the store has fewer slots than the origin has chunks).
+ * The first copy of every chunk, which every snapshot older than the
+ * chunk's first write reads, lands there when nothing else took it; a
+ * later copy of c finds it taken and goes next-fit like any other chunk.
+ * When the store has more slots than the origin has chunks, the cursors
+ * start past the origin's slots, so the next-fit copies and the metadata
+ * leave the slots of chunks not yet copied alone until the rest is full.
+ * The price: random copy-outs land all over the store instead of one after
+ * the other.  On a device, or a store file written through once, that
+ * measured the same; on a sparse store file the file system allocates
+ * scattered blocks (random 4 KiB copy-outs ~10% slower, within the noise).
  */
 #include <stdio.h>
 #include <string.h>
@@ -92,6 +110,58 @@ int sm_format_group(SsStore *s, uint32_t g, uint64_t store_blocks, uint8_t *bits
         return (int)count_free(bits);
 }
 
+/* Chunks of the head of group g: its bitmaps (and, in group 0, the
+ * superblock areas) keep them from data. */
+static uint64_t head_chunks(const SsStore *s, uint32_t g)
+{
+        uint32_t cb = s->chunk_blocks;
+        return (sm_group_first_free(g) - group_start(g) + cb - 1) / cb;
+}
+
+/* First block of copy slot k (see the top of the file); may lie past the
+ * end of the store. */
+static uint64_t slot_block(const SsStore *s, uint64_t k)
+{
+        uint32_t cb = s->chunk_blocks;
+        uint64_t per = SS_GROUP_BLOCKS / cb, in_first = per - head_chunks(s, 0);
+
+        if (k < in_first)
+                return (head_chunks(s, 0) + k) * cb;
+        k -= in_first;
+        uint64_t in_other = per - head_chunks(s, 1);
+        return (1 + k / in_other) * SS_GROUP_BLOCKS + (head_chunks(s, 1) + k % in_other) * cb;
+}
+
+/* Copy slots that lie wholly inside a store of store_blocks blocks. */
+static uint64_t slot_count(const SsStore *s, uint64_t store_blocks)
+{
+        uint32_t cb = s->chunk_blocks;
+        uint64_t n = 0;
+
+        for (uint32_t g = 0; (uint64_t)g * SS_GROUP_BLOCKS < store_blocks; g++) {
+                uint64_t first = group_start(g) + head_chunks(s, g) * cb;
+                uint64_t end = MIN(group_start(g) + SS_GROUP_BLOCKS, store_blocks);
+                if (end > first)
+                        n += (end - first) / cb;
+        }
+        return n;
+}
+
+/* Where the copy of origin chunk c goes first. */
+static uint64_t copy_slot(SsStore *s, uint64_t c)
+{
+        SsSpaceMap *sm = &s->sm;
+        uint64_t chunks = origin_chunks(s, s->sb.origin_size);
+
+        if (sm->slots_for != s->sb.store_blocks) {
+                sm->slots = slot_count(s, s->sb.store_blocks);
+                sm->slots_for = s->sb.store_blocks;
+        }
+        if (sm->slots >= chunks)
+                return slot_block(s, c);
+        return slot_block(s, (uint64_t)((unsigned __int128)c * sm->slots / chunks));
+}
+
 int sm_init(SsStore *s)
 {
         SsSpaceMap *sm = &s->sm;
@@ -105,6 +175,9 @@ int sm_init(SsStore *s)
         sm->max_loaded = (uint32_t)MAX(s->cache.budget / 8 / SS_BLOCK_SIZE, 16u);
         sm->data_cursor = sm_group_first_free(0);
         sm->meta_cursor = sm_group_first_free(0);
+        uint64_t chunks = origin_chunks(s, s->sb.origin_size);
+        if (slot_count(s, s->sb.store_blocks) > chunks)
+                sm->data_cursor = sm->meta_cursor = slot_block(s, chunks);
         return 0;
 }
 
@@ -378,6 +451,41 @@ int sm_alloc_chunk(SsStore *s, uint64_t *ret_block)
         s->sb.data_blocks += s->chunk_blocks;
         *ret_block = blk;
         return 0;
+}
+
+/* The chunk at hint (rounded down to a chunk boundary) if it is
+ * allocatable, else the next-fit chunk. */
+int sm_alloc_chunk_near(SsStore *s, uint64_t hint, uint64_t *ret_block)
+{
+        uint32_t cb = s->chunk_blocks;
+        uint64_t blk = hint & ~(uint64_t)(cb - 1);
+        uint32_t g = (uint32_t)MIN(blk / SS_GROUP_BLOCKS, (uint64_t)UINT32_MAX);
+
+        if (s->sb.free_blocks < cb + metadata_reserve(s))
+                return ss_error(-ENOSPC, "store %s is full", s->dev->name);
+        if (g < s->sm.ngroups && s->sb.group_free[g] >= cb) {
+                SsGroup *grp;
+                int r = group_get(s, g, &grp);
+                if (r < 0)
+                        return r;
+                uint32_t i = (uint32_t)(blk - group_start(g));
+                /* Head and past-the-end blocks are marked used, so a hint
+                 * there is never allocatable. */
+                if (run_allocatable(grp, i, cb)) {
+                        r = mark(s, g, i, cb, true);
+                        if (r < 0)
+                                return r;
+                        s->sb.data_blocks += cb;
+                        *ret_block = blk;
+                        return 0;
+                }
+        }
+        return sm_alloc_chunk(s, ret_block);
+}
+
+int sm_alloc_copy(SsStore *s, uint64_t origin_chunk, uint64_t *ret_block)
+{
+        return sm_alloc_chunk_near(s, copy_slot(s, origin_chunk), ret_block);
 }
 
 /* A free block in a chunk that already holds something, in the group of the

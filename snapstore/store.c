@@ -213,8 +213,11 @@ static int store_setup(SsStore *s, const SsOpenOptions *opts)
         s->copy_buf = ss_alloc_io_buffer((size_t)s->copy_buf_chunks << s->chunk_shift);
         if (!s->chunk_buf || !s->node_buf || !s->copy_buf)
                 return -ENOMEM;
+        int r = readpool_new(&s->reads);
+        if (r < 0)
+                return r;
         size_t budget = opts && opts->cache_bytes ? opts->cache_bytes : SS_CACHE_DEFAULT;
-        int r = cache_init(&s->cache, MAX(budget, (size_t)256 << 10));
+        r = cache_init(&s->cache, MAX(budget, (size_t)256 << 10));
         if (r < 0)
                 return r;
         r = ss_super_copy(&s->committed, &s->sb);
@@ -234,6 +237,7 @@ static int store_setup(SsStore *s, const SsOpenOptions *opts)
 
 static void store_free(SsStore *s)
 {
+        readpool_free(s->reads);
         snaps_destroy(&s->snaps);
         cache_destroy(&s->cache);
         sm_destroy(&s->sm);

@@ -798,9 +798,10 @@ static int read_snapshot_locked(ZumaEngine *engine, guint32 id, void *buf, guint
         return r < 0 ? -EIO : 0;
 }
 
-/* Extents mapped per round of read_snapshot_unlocked(): 1 MiB of 16 KiB
- * chunks even if none of them are contiguous in the store. */
-#define READ_EXTENTS_MAX 64
+/* Extents mapped per round of read_snapshot_unlocked(): 4 MiB of 16 KiB
+ * chunks even if none of them are contiguous in the store, so a 1 MiB
+ * request is one round and all its extents are in flight together. */
+#define READ_EXTENTS_MAX 256
 
 /* Reads a prefix of the range through extents mapped under lock and read
  * without it (zuma-engine.h says why that is safe).  Returns the bytes
@@ -811,8 +812,8 @@ static gssize read_snapshot_unlocked(ZumaEngine *engine, guint32 id, guint8 *buf
 {
         SsExtent extents[READ_EXTENTS_MAX];
         guint64 changes;
-        size_t done = 0;
-        int n, r = 0;
+        size_t done;
+        int n, r;
 
         g_mutex_lock(&engine->lock);
         if (engine->failed) {
@@ -827,13 +828,9 @@ static gssize read_snapshot_unlocked(ZumaEngine *engine, guint32 id, guint8 *buf
         if (n <= 0)
                 return -EIO;
 
-        for (int i = 0; i < n && r == 0; i++) {
-                SsBlockDev *dev =
-                        extents[i].kind == SS_EXTENT_STORE ? engine->store_dev : engine->origin_dev;
-
-                r = ss_dev_pread(dev, buf + done, extents[i].length, extents[i].dev_offset);
-                done += extents[i].length;
-        }
+        /* Several extents in flight at once (snapstore/readpool.c). */
+        r = ss_extents_read(engine->store, extents, (size_t)n, buf);
+        done = (size_t)(extents[n - 1].offset + extents[n - 1].length - offset);
         /* A failed read of a stale extent is no error: the read is redone. */
         if (ss_store_changes(engine->store) != changes)
                 return 0;
