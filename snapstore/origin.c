@@ -12,6 +12,12 @@
  *
  * Chunks past the newest snapshot's image (the origin grew after it was
  * taken) need no copy: no snapshot can read them.
+ *
+ * The rule every caller keeps: the origin write comes only after the
+ * prepare call returned, i.e. after the commit that made its copy-outs
+ * durable (txn.c).  ss_origin_prepare_writes() is the group commit's
+ * entry (agents/snapshotd/zuma-group-commit.c): several writers' ranges,
+ * one transaction, one commit, all or nothing.
  */
 #include <string.h>
 
