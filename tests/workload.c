@@ -693,7 +693,10 @@ static int run_batch(WorkRun *run, const Step *st, Rng *rng, Model *after, char 
         }
         const char *what = "ss_origin_prepare_writes";
         r = ss_origin_prepare_writes(run->s, st->batch, st->nbatch);
-        if (r < 0) {
+        /* As the server: a full store sends each writer alone (its own
+         * answer, the full policy); an I/O error fails them all, since it
+         * fails the engine. */
+        if (r == -ENOSPC) {
                 run->batches_alone++;
                 what = "ss_origin_prepare_write after a failed batch";
                 r = 0;

@@ -40,7 +40,8 @@ typedef enum StepKind {
         STEP_READ,        /* read a whole image back and compare */
         /* Group commit, as the server's concurrent writers: the batch's
          * ranges prepared together (ss_origin_prepare_writes, one commit;
-         * after a failed batch one at a time, as the server falls back),
+         * when that finds the store full, one at a time, as the server
+         * falls back),
          * then each written straight to the origin device, in an order
          * drawn from the step's seed, then ss_store_flush.  Ranges never
          * share a sector (an interrupted step leaves each sector old or
