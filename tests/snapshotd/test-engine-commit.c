@@ -198,6 +198,8 @@ static void test_shared_commit(void)
         for (guint i = 0; i < G_N_ELEMENTS(w); i++)
                 writer_start(&f, &w[i], ranges[i][0], ranges[i][1]);
         wait_queued(&f, G_N_ELEMENTS(w));
+        /* Queued, not committed: no writer may have touched the origin. */
+        check_image(&f, 0, f.before, "the origin before the commit");
         zuma_engine_unlock_store(f.engine);
         for (guint i = 0; i < G_N_ELEMENTS(w); i++) {
                 writer_join(&f, &w[i]);
