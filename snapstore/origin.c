@@ -12,6 +12,12 @@
  *
  * Chunks past the newest snapshot's image (the origin grew after it was
  * taken) need no copy: no snapshot can read them.
+ *
+ * The rule every caller keeps: the origin write comes only after the
+ * prepare call returned, i.e. after the commit that made its copy-outs
+ * durable (txn.c).  ss_origin_prepare_writes() is the group commit's
+ * entry (agents/snapshotd/zuma-group-commit.c): several writers' ranges,
+ * one transaction, one commit, all or nothing.
  */
 #include <string.h>
 
@@ -162,6 +168,33 @@ int ss_origin_prepare_write(SsStore *s, uint64_t off, uint64_t len)
                 if (r < 0)
                         return r;
         }
+}
+
+/* Group commit: the copy-outs of several writers in one transaction and
+ * one commit.  The crash contract is ss_origin_prepare_write()'s for every
+ * range: it returns 0 only after the commit that records every copy-out the
+ * ranges need is durable, and none of the callers may write the origin
+ * before it returned.  All or nothing: on any error (a bad range, -ENOSPC,
+ * an I/O error before the commit) the transaction is aborted, nothing is
+ * copied out, and the caller retries each range alone through
+ * ss_origin_prepare_write(), which gives each its own answer (and applies
+ * the full policy).  The full policy is not applied here on purpose: which
+ * range overflowed the store is not known, and one range alone may fit. */
+int ss_origin_prepare_writes(SsStore *s, const SsRange *ranges, size_t n)
+{
+        int r = store_writable(s);
+        for (size_t i = 0; r == 0 && i < n; i++)
+                r = check_origin_range(s, ranges[i].offset, ranges[i].length);
+        for (size_t i = 0; r == 0 && i < n; i++) {
+                if (ranges[i].length == 0)
+                        continue;
+                r = origin_copy_out(s, ranges[i].offset >> s->chunk_shift,
+                                    (ranges[i].offset + ranges[i].length - 1) >> s->chunk_shift);
+        }
+        if (r == 0)
+                return txn_commit(s);
+        txn_abort(s);
+        return r;
 }
 
 /* Device I/O on a caller's buffer.  The block device contract

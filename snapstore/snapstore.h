@@ -229,6 +229,17 @@ bool ss_volume_name_valid(const char *name);
  * is (O_DIRECT needs that), any other is copied through an aligned buffer
  * of the store's.  The same holds for ss_snapshot_read/write. */
 int ss_origin_prepare_write(SsStore *s, uint64_t offset, uint64_t length);
+/* Group commit: prepares several writers' ranges in one transaction and one
+ * commit, with the same guarantee for each range as
+ * ss_origin_prepare_write().  All or nothing: after a failure nothing was
+ * copied out, and each range must be prepared alone
+ * (ss_origin_prepare_write()) for its own result; the store-full policy is
+ * applied only there. */
+typedef struct SsRange {
+        uint64_t offset; /* bytes */
+        uint64_t length; /* bytes */
+} SsRange;
+int ss_origin_prepare_writes(SsStore *s, const SsRange *ranges, size_t n);
 int ss_origin_write(SsStore *s, const void *buf, uint64_t offset, size_t length);
 int ss_origin_read(SsStore *s, void *buf, uint64_t offset, size_t length);
 

@@ -44,6 +44,10 @@
  *   mirror when it does not hold that commit, so the next crash finds it
  *   intact.
  *
+ * The origin side of the rule: a copy-out is durable only when the commit
+ * that records it has returned, so an origin write waits for that (origin.c;
+ * several writers may share one commit: ss_origin_prepare_writes()).
+ *
  * Every mutating call is one transaction.  If it fails before committing,
  * txn_abort() returns the handle to the last committed state.  If a commit
  * itself fails the handle is marked failed: what reached the disk is not

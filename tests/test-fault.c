@@ -69,10 +69,15 @@ static uint64_t untouched_sector(const Workload *wl, size_t step, const Model *m
         if (st->kind == STEP_REVERT)
                 return UINT64_MAX;
 
-        for (uint64_t off = 0; off < m->origin.size; off += 512)
-                if (st->kind != STEP_ORIGIN_WRITE || off + 512 <= st->offset ||
-                    off >= st->offset + st->length)
+        for (uint64_t off = 0; off < m->origin.size; off += 512) {
+                bool written = st->kind == STEP_ORIGIN_WRITE && off + 512 > st->offset &&
+                               off < st->offset + st->length;
+                for (uint32_t j = 0; st->kind == STEP_ORIGIN_BATCH && j < st->nbatch; j++)
+                        written |= off + 512 > st->batch[j].offset &&
+                                   off < st->batch[j].offset + st->batch[j].length;
+                if (!written)
                         return off;
+        }
         return UINT64_MAX;
 }
 

@@ -16,6 +16,9 @@
  * and the store can grow under an open store (or across a reopen).  Origin
  * writes go through ss_origin_write() or, like a kernel target would,
  * ss_origin_prepare_write() followed by a direct write to the device;
+ * or, like the server's group commit, several writers' ranges prepared at
+ * once by ss_origin_prepare_writes() (and, when that fails, one at a time)
+ * before their direct writes;
  * snapshot reads through ss_snapshot_read() or ss_snapshot_map_read()
  * followed by reads of the extents on the devices.
  *
@@ -62,6 +65,7 @@ typedef enum OpKind {
         OP_POLICY,
         OP_FLUSH,
         OP_STORE_GROW,
+        OP_ORIGIN_BATCH,
         OP_KINDS,
 } OpKind;
 
@@ -86,6 +90,7 @@ static const struct {
         [OP_POLICY] = { "policy", 4 },
         [OP_FLUSH] = { "flush", 5 },
         [OP_STORE_GROW] = { "store-grow", 2 },
+        [OP_ORIGIN_BATCH] = { "origin-batch", 40 },
 };
 
 typedef struct Harness {
@@ -540,6 +545,57 @@ static void op_origin_write(void)
         if (H.m->nsnaps) {
                 uint32_t id = random_snapshot();
                 verify_chunk(id, off / H.chunk_size);
+        }
+}
+
+/* Group commit as the server does it: 2..4 writers' ranges (overlapping
+ * or not) prepared in one commit, then written in order.  A failed batch
+ * must have changed nothing; then each range is prepared alone. */
+static void op_origin_batch(void)
+{
+        SsRange ranges[4];
+        size_t n = (size_t)rng_range(&H.rng, 2, 4);
+        bool alone = false;
+        int r;
+
+        for (size_t i = 0; i < n; i++)
+                random_range(H.m->origin.size, &ranges[i].offset, &ranges[i].length);
+        log_op("origin-batch of %zu: %" PRIu64 " +%" PRIu64 ", %" PRIu64 " +%" PRIu64 ", ...", n,
+               ranges[0].offset, ranges[0].length, ranges[1].offset, ranges[1].length);
+        r = ss_origin_prepare_writes(H.s, ranges, n);
+        if (r == -ENOSPC) {
+                check_enospc_legal("ss_origin_prepare_writes");
+                verify_range(SS_ORIGIN_ID, ranges[0].offset, ranges[0].length);
+                if (H.m->nsnaps)
+                        verify_range(random_snapshot(), ranges[0].offset, ranges[0].length);
+                alone = true;
+        } else if (r < 0) {
+                fail("ss_origin_prepare_writes(%zu ranges) returned %s (%s)", n, err_name(r),
+                     ss_last_error());
+        }
+        for (size_t i = 0; i < n; i++) {
+                uint64_t off = ranges[i].offset, len = ranges[i].length;
+
+                r = alone ? ss_origin_prepare_write(H.s, off, len) : 0;
+                if (r == -ENOSPC) {
+                        check_enospc_legal("ss_origin_prepare_write");
+                        continue;
+                }
+                if (r < 0)
+                        fail("ss_origin_prepare_write(%" PRIu64 ", %" PRIu64
+                             ") after a failed batch returned %s (%s)",
+                             off, len, err_name(r), ss_last_error());
+                rng_fill(&H.rng, H.buf, len);
+                expect_ok(ss_dev_pwrite(H.origin_dev, H.buf, len, off),
+                          "pwrite to the origin device");
+                model_origin_write(H.m, H.buf, off, len);
+        }
+        if (alone)
+                make_room();
+        for (size_t i = 0; i < n; i++) {
+                verify_chunk(SS_ORIGIN_ID, ranges[i].offset / H.chunk_size);
+                if (H.m->nsnaps)
+                        verify_chunk(random_snapshot(), ranges[i].offset / H.chunk_size);
         }
 }
 
@@ -1636,6 +1692,9 @@ static void run_phase(uint64_t ops, bool small)
                 switch (k) {
                 case OP_ORIGIN_WRITE:
                         op_origin_write();
+                        break;
+                case OP_ORIGIN_BATCH:
+                        op_origin_batch();
                         break;
                 case OP_CREATE:
                         op_create();

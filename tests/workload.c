@@ -29,6 +29,7 @@
 #define STORE_GROW(n) { .kind = STEP_STORE_GROW, .length = (n) }
 #define ORIGIN_GROW(n) { .kind = STEP_ORIGIN_GROW, .length = (n) }
 #define READ(k) { .kind = STEP_READ, .snap = (k) }
+#define BATCH(n, ...) { .kind = STEP_ORIGIN_BATCH, .nbatch = (n), .batch = { __VA_ARGS__ } }
 /* clang-format on */
 
 #define W SS_SNAP_WRITABLE
@@ -45,6 +46,10 @@ static const Step steps_copyout[] = {
         CREATE("b", 0, 1),
         ORIGIN_W(2 * KIB, 8 * KIB),
         ORIGIN_W(60 * KIB, 3 * KIB + 512),
+        /* two writers in one chunk, one across a chunk boundary, one in
+         * a chunk copied out already */
+        BATCH(4, { 24 * KIB + 512, 1 * KIB }, { 24 * KIB, 512 }, { 30 * KIB, 4 * KIB },
+              { 2 * KIB, 512 }),
         CREATE("c", 0, 0),
         CREATE("d", 0, 0),
         ORIGIN_W(0, 63 * KIB + 512),
@@ -227,7 +232,10 @@ static const Step steps_autodelete[] = {
         CREATE("f", 0, 0),
         ORIGIN_W(16 * KIB, 48 * KIB),
         CREATE("g", 0, -1),
-        ORIGIN_W(0, 64 * KIB),
+        /* too much for the space left: the batch fails, and each writer
+         * alone makes room by the policy */
+        BATCH(4, { 48 * KIB, 16 * KIB }, { 0, 16 * KIB }, { 32 * KIB, 16 * KIB },
+              { 16 * KIB, 16 * KIB }),
         SNAP_W(3, 0, 64 * KIB),
         READ(WORK_ORIGIN),
 };
@@ -327,7 +335,26 @@ Workload *work_random(const char *wl_name, uint64_t seed, size_t nsteps)
                         if (writable[j] && rng_below(&r, ++nw) == 0)
                                 pick_w = j;
                 }
-                if (k < 30 || (k >= 80 && !nlive)) {
+                if (k < 8) {
+                        /* a batch of writers close together, in no order */
+                        uint64_t at = 512 * rng_below(&r, size / 512);
+                        st->kind = STEP_ORIGIN_BATCH;
+                        for (uint32_t n = (uint32_t)rng_range(&r, 2, WORK_BATCH_MAX);
+                             st->nbatch < n && at < size;) {
+                                SsRange *b = &st->batch[st->nbatch++];
+                                b->offset = at;
+                                b->length = 512 * rng_range(&r, 1, wl->chunk_size / 512);
+                                if (b->length > size - at)
+                                        b->length = size - at;
+                                at += b->length + 512 * rng_below(&r, wl->chunk_size / 512);
+                        }
+                        for (uint32_t j = st->nbatch; j > 1; j--) {
+                                SsRange t = st->batch[j - 1];
+                                uint32_t o = (uint32_t)rng_below(&r, j);
+                                st->batch[j - 1] = st->batch[o];
+                                st->batch[o] = t;
+                        }
+                } else if (k < 30 || (k >= 80 && !nlive)) {
                         st->kind = STEP_ORIGIN_WRITE;
                         st->offset = 512 * rng_below(&r, size / 512);
                         st->length = 512 * rng_range(&r, 1, 3 * wl->chunk_size / 512);
@@ -410,6 +437,7 @@ static const char *const step_names[] = {
         [STEP_STORE_GROW] = "store-grow",
         [STEP_ORIGIN_GROW] = "origin-grow",
         [STEP_READ] = "read",
+        [STEP_ORIGIN_BATCH] = "origin-batch",
 };
 
 const char *step_describe(const Workload *wl, size_t i, char *buf, size_t len)
@@ -436,6 +464,13 @@ const char *step_describe(const Workload *wl, size_t i, char *buf, size_t len)
         case STEP_ORIGIN_GROW:
                 snprintf(buf, len, "step %zu %s +%" PRIu64, i, step_names[st->kind], st->length);
                 break;
+        case STEP_ORIGIN_BATCH: {
+                int n = snprintf(buf, len, "step %zu origin-batch", i);
+                for (uint32_t j = 0; j < st->nbatch && n >= 0 && (size_t)n < len; j++)
+                        n += snprintf(buf + n, len - (size_t)n, " %" PRIu64 " +%" PRIu64,
+                                      st->batch[j].offset, st->batch[j].length);
+                break;
+        }
         default:
                 snprintf(buf, len, "step %zu %s snap#%d", i, step_names[st->kind],
                          st->snap == WORK_ORIGIN ? -1 : (int)st->snap);
@@ -635,6 +670,55 @@ static int fail_call(int r, const char *call, char *why, size_t why_len)
         return r;
 }
 
+/* A batch step: the server's group commit without its threads.  The
+ * writers' origin writes go straight to the device, as the server's do, so
+ * nothing but the batch's own commit can make their copy-outs durable. */
+static int run_batch(WorkRun *run, const Step *st, Rng *rng, Model *after, char *why,
+                     size_t why_len)
+{
+        uint8_t *bufs[WORK_BATCH_MAX] = { NULL };
+        uint32_t order[WORK_BATCH_MAX];
+        int r;
+
+        for (uint32_t j = 0; j < st->nbatch; j++) {
+                bufs[j] = ss_alloc_io_buffer(st->batch[j].length);
+                rng_fill(rng, bufs[j], st->batch[j].length);
+                model_origin_write(after, bufs[j], st->batch[j].offset, st->batch[j].length);
+                order[j] = j;
+        }
+        for (uint32_t j = st->nbatch; j > 1; j--) {
+                uint32_t o = (uint32_t)rng_below(rng, j), t = order[j - 1];
+                order[j - 1] = order[o];
+                order[o] = t;
+        }
+        const char *what = "ss_origin_prepare_writes";
+        r = ss_origin_prepare_writes(run->s, st->batch, st->nbatch);
+        /* As the server: a full store sends each writer alone (its own
+         * answer, the full policy); an I/O error fails them all, since it
+         * fails the engine. */
+        if (r == -ENOSPC) {
+                run->batches_alone++;
+                what = "ss_origin_prepare_write after a failed batch";
+                r = 0;
+                for (uint32_t j = 0; j < st->nbatch && r == 0; j++)
+                        r = ss_origin_prepare_write(run->s, st->batch[j].offset,
+                                                    st->batch[j].length);
+        }
+        if (r == 0)
+                what = "a batch's write to the origin device";
+        for (uint32_t j = 0; j < st->nbatch && r == 0; j++) {
+                const SsRange *b = &st->batch[order[j]];
+                r = ss_dev_pwrite(run->origin_dev, bufs[order[j]], b->length, b->offset);
+        }
+        if (r == 0) {
+                what = "ss_store_flush";
+                r = ss_store_flush(run->s);
+        }
+        for (uint32_t j = 0; j < st->nbatch; j++)
+                free(bufs[j]);
+        return r < 0 ? fail_call(r, what, why, why_len) : 0;
+}
+
 int work_step(WorkRun *run, size_t i, Model **ret_after, char *why, size_t why_len)
 {
         const Step *st = &run->wl->steps[i];
@@ -681,6 +765,11 @@ int work_step(WorkRun *run, size_t i, Model **ret_after, char *why, size_t why_l
                 r = ss_store_flush(run->s);
                 if (r < 0)
                         return fail_call(r, "ss_store_flush", why, why_len);
+                break;
+        case STEP_ORIGIN_BATCH:
+                r = run_batch(run, st, &rng, after, why, why_len);
+                if (r)
+                        return r;
                 break;
         case STEP_CREATE: {
                 SsStoreInfo info;
@@ -892,7 +981,8 @@ int work_compare(WorkRun *run, size_t i, const Model *before, const Model *after
                  size_t why_len)
 {
         const Step *st = &run->wl->steps[i];
-        bool write = st->kind == STEP_ORIGIN_WRITE || st->kind == STEP_SNAP_WRITE;
+        bool write = st->kind == STEP_ORIGIN_WRITE || st->kind == STEP_SNAP_WRITE ||
+                     st->kind == STEP_ORIGIN_BATCH;
         uint32_t target = st->kind == STEP_SNAP_WRITE ? run->ids[st->snap] : SS_ORIGIN_ID;
         Model *cand[WORK_MAX_SNAPS + 4];
         size_t n = candidate_states(run, before, after, cand, WORK_MAX_SNAPS + 4);

@@ -38,10 +38,20 @@ typedef enum StepKind {
         STEP_STORE_GROW,  /* close, larger store device, open, ss_store_grow */
         STEP_ORIGIN_GROW, /* close, larger origin device, open, ss_origin_grow */
         STEP_READ,        /* read a whole image back and compare */
+        /* Group commit, as the server's concurrent writers: the batch's
+         * ranges prepared together (ss_origin_prepare_writes, one commit;
+         * when that finds the store full, one at a time, as the server
+         * falls back),
+         * then each written straight to the origin device, in an order
+         * drawn from the step's seed, then ss_store_flush.  Ranges never
+         * share a sector (an interrupted step leaves each sector old or
+         * new), but may share chunks. */
+        STEP_ORIGIN_BATCH,
 } StepKind;
 
 #define WORK_ORIGIN UINT32_MAX /* STEP_READ of the origin */
 #define WORK_MAX_SNAPS 256
+#define WORK_BATCH_MAX 4
 
 typedef struct Step {
         StepKind kind;
@@ -51,6 +61,8 @@ typedef struct Step {
         int32_t priority;
         unsigned budget;  /* cleanup */
         const char *name; /* create, rename */
+        uint32_t nbatch;  /* origin batch: ranges in batch */
+        SsRange batch[WORK_BATCH_MAX];
 } Step;
 
 typedef struct Workload {
@@ -78,9 +90,10 @@ typedef struct WorkRun {
         /* snapshots the store-full policy deleted during the current step */
         uint32_t victims[WORK_MAX_SNAPS];
         size_t nvictims;
-        uint32_t keep;        /* snapshot the current step writes: never a victim */
-        char bad_victim[200]; /* set when a victim broke the policy's order */
-        uint64_t autodeleted; /* victims since work_start */
+        uint32_t keep;          /* snapshot the current step writes: never a victim */
+        char bad_victim[200];   /* set when a victim broke the policy's order */
+        uint64_t autodeleted;   /* victims since work_start */
+        uint64_t batches_alone; /* origin batches that failed and went one at a time */
 } WorkRun;
 
 const char *step_describe(const Workload *wl, size_t i, char *buf, size_t len);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "zuma-error.h"
+#include "zuma-group-commit.h"
 
 gboolean zuma_engine_set_error(GError **error, int r, const char *what)
 {
@@ -159,6 +160,7 @@ struct ZumaEngine {
         gint damaged;               /* atomic: zuma_engine_is_damaged() */
         char *damage;               /* under lock: the first damage found */
         gint origin_writes_refused; /* atomic: a stream is being received */
+        ZumaGroupCommit *copy_outs; /* origin writes share copy-out commits */
 };
 
 /* Writer preference, so that snapshot creation does not starve behind
@@ -184,6 +186,7 @@ static void engine_unref(ZumaEngine *engine)
 {
         if (!g_atomic_int_dec_and_test(&engine->refs))
                 return;
+        zuma_group_commit_free(engine->copy_outs);
         g_mutex_clear(&engine->lock);
         pthread_rwlock_destroy(&engine->write_gate);
         g_main_context_unref(engine->context);
@@ -255,6 +258,39 @@ static void on_autodelete(void *user, uint32_t id, const char *name)
         queue_event(engine, deliver_autodelete, event);
 }
 
+static int note_error_locked(ZumaEngine *engine, int r);
+static int io_engine_failure(ZumaEngine *engine, int r, const char *what, ZumaEngineFault *fault);
+
+/* Group commit (zuma-group-commit.c), lock held: one origin write's
+ * copy-out alone, on its own thread; request is its ZumaEngineFault. */
+static int prepare_one_locked(gpointer user, guint64 offset, guint64 length, gpointer request)
+{
+        ZumaEngine *engine = user;
+        int r = engine->failed ? -EIO : ss_origin_prepare_write(engine->store, offset, length);
+
+        if (r < 0 && !engine->failed)
+                r = io_engine_failure(engine, r, "copy-out", request);
+        return r;
+}
+
+/* Several origin writes' copy-outs in one commit.  A failure sends each
+ * request back alone; a failure that fails the store (an I/O error, a
+ * failed commit, damage) is noted here, on the thread that saw it, so the
+ * engine's failure names its cause (the requests alone then answer -EIO).
+ * A full store or a bad range is each request's own answer: not noted. */
+static int prepare_many_locked(gpointer user, const SsRange *ranges, gsize n)
+{
+        ZumaEngine *engine = user;
+        int r;
+
+        if (engine->failed)
+                return -EIO;
+        r = ss_origin_prepare_writes(engine->store, ranges, n);
+        if (r == -EIO || r == -EROFS || r == -EUCLEAN || r == -EILSEQ)
+                note_error_locked(engine, r);
+        return r;
+}
+
 ZumaEngine *zuma_engine_open(const char *origin_path, const char *store_path,
                              const ZumaEngineCallbacks *callbacks, gpointer user, GError **error)
 {
@@ -283,6 +319,8 @@ ZumaEngine *zuma_engine_open_flags(const char *origin_path, const char *store_pa
         engine->user = user;
         g_mutex_init(&engine->lock);
         write_gate_init(&engine->write_gate);
+        engine->copy_outs = zuma_group_commit_new(&engine->lock, prepare_one_locked,
+                                                  prepare_many_locked, engine);
 
         r = ss_store_open(engine->origin_dev, engine->store_dev,
                           &(SsOpenOptions){ .flags = open_flags,
@@ -443,6 +481,21 @@ gboolean zuma_engine_gate_try_shared(ZumaEngine *engine)
                 return FALSE;
         write_gate_check(r, "shared try-lock");
         return TRUE;
+}
+
+void zuma_engine_get_commit_stats(ZumaEngine *engine, ZumaGroupCommitStats *ret_stats)
+{
+        zuma_group_commit_get_stats(engine->copy_outs, ret_stats);
+}
+
+void zuma_engine_lock_store(ZumaEngine *engine)
+{
+        g_mutex_lock(&engine->lock);
+}
+
+void zuma_engine_unlock_store(ZumaEngine *engine)
+{
+        g_mutex_unlock(&engine->lock);
 }
 
 void zuma_engine_get_read_stats(ZumaEngine *engine, gint *ret_unlocked, gint *ret_redone)
@@ -747,11 +800,7 @@ int zuma_engine_origin_write(ZumaEngine *engine, const void *buf, guint64 offset
                           -EBUSY, NULL);
                 return -EBUSY;
         }
-        g_mutex_lock(&engine->lock);
-        r = engine->failed ? -EIO : ss_origin_prepare_write(engine->store, offset, length);
-        if (r < 0 && !engine->failed)
-                r = io_engine_failure(engine, r, "copy-out", ret_fault);
-        g_mutex_unlock(&engine->lock);
+        r = zuma_group_commit_prepare(engine->copy_outs, offset, length, ret_fault);
         if (r == 0) {
                 r = ss_dev_pwrite(engine->origin_dev, buf, length, offset);
                 if (r < 0)

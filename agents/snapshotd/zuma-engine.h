@@ -12,7 +12,7 @@
  *    engine calls and the device I/O named below, never across a wait for
  *    the bus, a FUSE reply or another lock.
  *  - `write_gate` orders origin writes against snapshot creation.  An
- *    origin write holds it shared from before ss_origin_prepare_write()
+ *    origin write holds it shared from before its copy-out (group commit)
  *    until its own write to origin_dev has returned; snapshot creation and
  *    revert steps take it exclusively.  So no snapshot is ever taken
  *    between a copy-out and the write that copy-out protects, while origin
@@ -88,6 +88,7 @@
 
 #include "snapstore.h"
 #include "stream.h"
+#include "zuma-group-commit.h"
 
 G_BEGIN_DECLS
 
@@ -240,7 +241,9 @@ typedef struct ZumaEngineFault {
 /* ss_dev_pread on the origin, no lock. */
 int zuma_engine_origin_read(ZumaEngine *engine, void *buf, guint64 offset, size_t length,
                             ZumaEngineFault *ret_fault);
-/* write_gate shared { lock { ss_origin_prepare_write } ; pwrite }. */
+/* write_gate shared { group commit { lock { copy-out, commit } } ; pwrite }:
+ * concurrent origin writes share one copy-out commit
+ * (zuma-group-commit.c, THE RULE there). */
 int zuma_engine_origin_write(ZumaEngine *engine, const void *buf, guint64 offset, size_t length,
                              ZumaEngineFault *ret_fault);
 /* Mapped under lock, read without it, redone under lock if the store
@@ -259,6 +262,13 @@ int zuma_engine_flush(ZumaEngine *engine);
  * reads served without the lock, and snapshot reads redone under it
  * because the store changed meanwhile. */
 void zuma_engine_get_read_stats(ZumaEngine *engine, gint *ret_unlocked, gint *ret_redone);
+/* The group commit's counters (shared commits, the requests they covered,
+ * failed batches, requests queued now). */
+void zuma_engine_get_commit_stats(ZumaEngine *engine, ZumaGroupCommitStats *ret_stats);
+/* Hold `lock` alone, for tests only (like zuma_engine_lock_exclusive()):
+ * origin writes queue for the group commit meanwhile. */
+void zuma_engine_lock_store(ZumaEngine *engine);
+void zuma_engine_unlock_store(ZumaEngine *engine);
 
 /* ---- state ---- */
 

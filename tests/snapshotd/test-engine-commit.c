@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The engine's group commit (agents/snapshotd/zuma-group-commit.c), driven
+ * by several writer threads through zuma_engine_origin_write() right after
+ * a snapshot, as the frontend's FUSE workers do.  Each case checks that
+ * the snapshot still reads the data from before it, that the origin holds
+ * what was written, and what the commit counters say.  Sharing is made
+ * certain, not left to timing: the test holds the store lock
+ * (zuma_engine_lock_store()) until every writer has queued, so they all
+ * fall into one batch.  Data is random: ZUMA_TEST_SEED=N repeats a run
+ * (the seed is printed).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "zuma-engine.h"
+
+#define KiB 1024u
+
+static guint32 test_seed;
+
+typedef struct Fixture {
+        char *dir, *origin, *store;
+        guint32 chunk;
+        guint64 origin_size;
+        ZumaEngine *engine;
+        guint32 snap;
+        guint8 *before; /* the origin when the snapshot was taken */
+        guint8 *now;    /* what the origin should hold */
+        GRand *rand;
+} Fixture;
+
+typedef struct Writer {
+        Fixture *f;
+        guint64 offset, length;
+        guint8 *data;
+        int result;
+        GThread *thread;
+} Writer;
+
+static void write_file(const char *path, const void *data, guint64 size)
+{
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(g_file_set_contents(path, data ? data : "", data ? (gssize)size : 0, &error));
+        g_assert_no_error(error);
+        if (!data) {
+                int fd = open(path, O_RDWR | O_CLOEXEC);
+                g_assert_cmpint(fd, >=, 0);
+                g_assert_cmpint(ftruncate(fd, (off_t)size), ==, 0);
+                close(fd);
+        }
+}
+
+static void open_engine(Fixture *f)
+{
+        g_autoptr(GError) error = NULL;
+
+        f->engine = zuma_engine_open(f->origin, f->store, NULL, NULL, &error);
+        g_assert_no_error(error);
+        g_assert_nonnull(f->engine);
+}
+
+/* A store of store_size bytes with chunk-byte chunks on a random origin,
+ * and one snapshot of it. */
+static void set_up(Fixture *f, guint32 chunk, guint64 origin_size, guint64 store_size)
+{
+        g_autoptr(GError) error = NULL;
+        SsCreateOptions create = { .volume_name = "vol", .chunk_size = chunk };
+        SsSnapshotInfo info;
+
+        f->rand = g_rand_new_with_seed(test_seed);
+        f->chunk = chunk;
+        f->origin_size = origin_size;
+        f->before = g_malloc(origin_size);
+        for (guint64 i = 0; i < origin_size; i += 4)
+                *(guint32 *)(f->before + i) = g_rand_int(f->rand);
+        f->now = g_memdup2(f->before, origin_size);
+        f->dir = g_dir_make_tmp("zuma-engine-commit-XXXXXX", &error);
+        g_assert_no_error(error);
+        f->origin = g_build_filename(f->dir, "origin", NULL);
+        f->store = g_build_filename(f->dir, "store", NULL);
+        write_file(f->origin, f->before, origin_size);
+        write_file(f->store, NULL, store_size);
+        zuma_engine_initialize(f->origin, f->store, &create, &error);
+        g_assert_no_error(error);
+        open_engine(f);
+        g_assert_cmpint(zuma_engine_snapshot_create(f->engine, "s", 0, 0, &info), ==, 0);
+        f->snap = info.id;
+}
+
+static void tear_down(Fixture *f)
+{
+        g_autoptr(GError) error = NULL;
+
+        g_assert_true(zuma_engine_close(f->engine, &error));
+        g_assert_no_error(error);
+        g_unlink(f->origin);
+        g_unlink(f->store);
+        g_rmdir(f->dir);
+        g_free(f->origin);
+        g_free(f->store);
+        g_free(f->dir);
+        g_free(f->before);
+        g_free(f->now);
+        g_rand_free(f->rand);
+}
+
+/* Image id (0: the origin) equals expect, in pieces of a chunk. */
+static void check_image(Fixture *f, guint32 id, const guint8 *expect, const char *what)
+{
+        guint8 *buf = ss_alloc_io_buffer(f->chunk);
+
+        for (guint64 off = 0; off < f->origin_size; off += f->chunk) {
+                ZumaEngineFault fault;
+                int r = id ? zuma_engine_snapshot_read(f->engine, id, buf, off, f->chunk, &fault)
+                           : zuma_engine_origin_read(f->engine, buf, off, f->chunk, &fault);
+                g_assert_cmpint(r, ==, 0);
+                if (memcmp(buf, expect + off, f->chunk) != 0)
+                        g_error("%s differs in the chunk at %" G_GUINT64_FORMAT " (seed %u)", what,
+                                off, test_seed);
+        }
+        free(buf);
+}
+
+static gpointer writer_run(gpointer data)
+{
+        Writer *w = data;
+        ZumaEngineFault fault;
+
+        w->result = zuma_engine_origin_write(w->f->engine, w->data, w->offset, w->length, &fault);
+        return NULL;
+}
+
+static void writer_start(Fixture *f, Writer *w, guint64 offset, guint64 length)
+{
+        *w = (Writer){ .f = f, .offset = offset, .length = length };
+        w->data = ss_alloc_io_buffer(length);
+        for (guint64 i = 0; i < length; i += 4)
+                *(guint32 *)(w->data + i) = g_rand_int(f->rand);
+        w->thread = g_thread_new("writer", writer_run, w);
+}
+
+static void writer_join(Fixture *f, Writer *w)
+{
+        g_thread_join(w->thread);
+        if (w->result == 0)
+                memcpy(f->now + w->offset, w->data, w->length);
+        free(w->data);
+}
+
+/* Polls (a test may; the daemon never does) until n requests queue. */
+static void wait_queued(Fixture *f, guint n)
+{
+        gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
+        ZumaGroupCommitStats stats;
+
+        for (;;) {
+                zuma_engine_get_commit_stats(f->engine, &stats);
+                if (stats.queued == n)
+                        return;
+                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
+                g_usleep(1000);
+        }
+}
+
+static guint64 txid(Fixture *f)
+{
+        SsStoreInfo info;
+
+        g_assert_cmpint(zuma_engine_info(f->engine, &info), ==, 0);
+        return info.txid;
+}
+
+/* Eight writers queued together: one batch, one commit.  Pairs of them
+ * write the two halves of one chunk (one copy-out serves both), one
+ * writes across a chunk boundary, one rewrites a chunk two others copied
+ * out in the same batch. */
+static void test_shared_commit(void)
+{
+        Fixture f = { 0 };
+        Writer w[8];
+        ZumaGroupCommitStats stats;
+        const guint32 c = 16 * KiB;
+        const guint64 ranges[8][2] = {
+                { 0, c / 2 },         { c / 2, c / 2 }, { 3 * c, c / 2 }, { 3 * c + c / 2, c / 2 },
+                { 5 * c + c / 2, c }, { 8 * c, 2 * c }, { 10 * c, 512 },  { 20 * c, 4 * KiB },
+        };
+        guint64 before;
+
+        set_up(&f, c, 32 * c, 4096 * KiB);
+        before = txid(&f);
+        zuma_engine_lock_store(f.engine);
+        for (guint i = 0; i < G_N_ELEMENTS(w); i++)
+                writer_start(&f, &w[i], ranges[i][0], ranges[i][1]);
+        wait_queued(&f, G_N_ELEMENTS(w));
+        /* Queued, not committed: no writer may have touched the origin. */
+        check_image(&f, 0, f.before, "the origin before the commit");
+        zuma_engine_unlock_store(f.engine);
+        for (guint i = 0; i < G_N_ELEMENTS(w); i++) {
+                writer_join(&f, &w[i]);
+                g_assert_cmpint(w[i].result, ==, 0);
+        }
+
+        zuma_engine_get_commit_stats(f.engine, &stats);
+        g_assert_cmpuint(stats.commits, ==, 1);
+        g_assert_cmpuint(stats.batched_requests, ==, G_N_ELEMENTS(w));
+        g_assert_cmpuint(stats.batches_failed, ==, 0);
+        g_assert_cmpuint(txid(&f), ==, before + 1);
+        check_image(&f, f.snap, f.before, "the snapshot");
+        check_image(&f, 0, f.now, "the origin");
+
+        /* What the commit recorded is on the store, not only in memory. */
+        g_assert_true(zuma_engine_close(f.engine, NULL));
+        open_engine(&f);
+        check_image(&f, f.snap, f.before, "the snapshot after reopening");
+        check_image(&f, 0, f.now, "the origin after reopening");
+        tear_down(&f);
+}
+
+/* Writers left to run freely, several rounds each, every round's ranges
+ * interleaved so that writers share chunks: whatever batches form, the
+ * snapshot keeps the old data and the origin gets the new. */
+static void test_free_running(void)
+{
+        enum { WRITERS = 6, ROUNDS = 8 };
+        const guint32 c = 4 * KiB;
+        const guint64 chunks = 256;
+        Fixture f = { 0 };
+        ZumaGroupCommitStats stats;
+
+        set_up(&f, c, chunks * c, 8192 * KiB);
+        for (guint round = 0; round < ROUNDS; round++) {
+                Writer w[WRITERS];
+                guint64 first = g_rand_int_range(f.rand, 0, (gint32)(chunks - 2 * WRITERS));
+
+                /* Writers 2k and 2k + 1: two sectors of one chunk. */
+                for (guint i = 0; i < WRITERS; i++) {
+                        guint64 chunk = first + i / 2, sector = i % 2 + 2 * (round % 2);
+                        writer_start(&f, &w[i], chunk * c + 512 * sector, 512);
+                }
+                for (guint i = 0; i < WRITERS; i++) {
+                        writer_join(&f, &w[i]);
+                        g_assert_cmpint(w[i].result, ==, 0);
+                }
+        }
+        check_image(&f, f.snap, f.before, "the snapshot");
+        check_image(&f, 0, f.now, "the origin");
+        zuma_engine_get_commit_stats(f.engine, &stats);
+        g_test_message("%" G_GUINT64_FORMAT " shared commits for %" G_GUINT64_FORMAT " requests",
+                       stats.commits, stats.batched_requests);
+        g_assert_cmpuint(stats.batches_failed, ==, 0);
+        tear_down(&f);
+}
+
+/* A batch that does not fit in the store: it is aborted as a whole and
+ * every writer goes alone, so those that fit write and the others get
+ * their own -ENOSPC; no snapshot chunk is lost either way. */
+static void test_full_batch_goes_alone(void)
+{
+        const guint32 c = 64 * KiB;
+        Fixture f = { 0 };
+        ZumaGroupCommitStats stats;
+        SsStoreInfo info;
+        guint64 fits;
+        guint ok = 0, full = 0, n;
+        Writer w[32];
+
+        set_up(&f, c, 32 * c, 2048 * KiB);
+        g_assert_cmpint(zuma_engine_info(f.engine, &info), ==, 0);
+        fits = info.free_bytes / c;
+        n = (guint)fits + 3;
+        g_assert_cmpuint(n, <=, G_N_ELEMENTS(w));
+        g_assert_cmpuint(n, <=, 32);
+
+        zuma_engine_lock_store(f.engine);
+        for (guint i = 0; i < n; i++)
+                writer_start(&f, &w[i], (guint64)i * c, c);
+        wait_queued(&f, n);
+        zuma_engine_unlock_store(f.engine);
+        for (guint i = 0; i < n; i++) {
+                writer_join(&f, &w[i]);
+                if (w[i].result == 0)
+                        ok++;
+                else if (w[i].result == -ENOSPC)
+                        full++;
+                else
+                        g_error("writer %u: %s", i, g_strerror(-w[i].result));
+        }
+        g_test_message("%u writers: %u wrote, %u found the store full", n, ok, full);
+        zuma_engine_get_commit_stats(f.engine, &stats);
+        g_assert_cmpuint(stats.batches_failed, ==, 1);
+        g_assert_cmpuint(stats.commits, ==, 0);
+        g_assert_cmpuint(ok, >, 0);
+        g_assert_cmpuint(full, >, 0);
+        check_image(&f, f.snap, f.before, "the snapshot");
+        check_image(&f, 0, f.now, "the origin");
+        tear_down(&f);
+}
+
+int main(int argc, char **argv)
+{
+        const char *seed = g_getenv("ZUMA_TEST_SEED");
+
+        g_test_init(&argc, &argv, NULL);
+        test_seed = seed ? (guint32)strtoul(seed, NULL, 10) : (guint32)g_get_real_time();
+        g_printerr("# ZUMA_TEST_SEED=%u\n", test_seed);
+        g_test_add_func("/engine-commit/shared-commit", test_shared_commit);
+        g_test_add_func("/engine-commit/free-running", test_free_running);
+        g_test_add_func("/engine-commit/full-batch-goes-alone", test_full_batch_goes_alone);
+        return g_test_run();
+}
