@@ -8,6 +8,8 @@
 
 #include <stdio.h>
 
+#include "snapstore.h"
+
 static int check_failures;
 
 #define CHECK(cond, ...) \
@@ -16,6 +18,16 @@ static int check_failures;
                         printf("FAIL: %s:%d: %s: ", __FILE__, __LINE__, #cond); \
                         printf(__VA_ARGS__); \
                         printf("\n"); \
+                        check_failures++; \
+                } \
+        } while (0)
+
+/* CHECK_SS: the same for engine calls, with the engine's last error. */
+#define CHECK_SS(cond) \
+        do { \
+                if (!(cond)) { \
+                        fprintf(stderr, "FAIL %s:%d: %s (%s)\n", __FILE__, __LINE__, #cond, \
+                                ss_last_error()); \
                         check_failures++; \
                 } \
         } while (0)

@@ -22,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "test-check.h"
 #include "faultdev.h"
 #include "snapstore.h"
 #include "test-util.h"
@@ -32,17 +33,6 @@
 #define READ_MAX (1u << 20)
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
-
-static int failures;
-
-#define CHECK(cond) \
-        do { \
-                if (!(cond)) { \
-                        fprintf(stderr, "FAIL %s:%d: %s (%s)\n", __FILE__, __LINE__, #cond, \
-                                ss_last_error()); \
-                        failures++; \
-                } \
-        } while (0)
 
 typedef struct Snap {
         uint32_t id;
@@ -92,7 +82,7 @@ static void origin_writes(World *w, unsigned count)
                 pick_range(w, &off, &len);
                 len = MIN(len, 8u * w->chunk);
                 rng_fill(&w->rng, buf, len);
-                CHECK(ss_origin_write(w->s, buf, off, len) == 0);
+                CHECK_SS(ss_origin_write(w->s, buf, off, len) == 0);
                 memcpy(w->origin + off, buf, len);
         }
         free(buf);
@@ -107,7 +97,7 @@ static void private_writes(World *w, Snap *sn, unsigned count)
                 pick_range(w, &off, &len);
                 len = MIN(len, 8u * w->chunk);
                 rng_fill(&w->rng, buf, len);
-                CHECK(ss_snapshot_write(w->s, sn->id, buf, off, len) == 0);
+                CHECK_SS(ss_snapshot_write(w->s, sn->id, buf, off, len) == 0);
                 memcpy(sn->image + off, buf, len);
         }
         free(buf);
@@ -118,7 +108,7 @@ static void build_history(World *w)
         uint8_t *buf = ss_alloc_io_buffer(w->size);
 
         rng_fill(&w->rng, buf, w->size);
-        CHECK(ss_origin_write(w->s, buf, 0, w->size) == 0);
+        CHECK_SS(ss_origin_write(w->s, buf, 0, w->size) == 0);
         memcpy(w->origin, buf, w->size);
         free(buf);
         for (unsigned r = 0; r < ROUNDS; r++) {
@@ -126,8 +116,8 @@ static void build_history(World *w)
                 char name[32];
                 snprintf(name, sizeof(name), "s%u", r);
                 sn->writable = rng_percent(&w->rng, 35);
-                CHECK(ss_snapshot_create(w->s, name, sn->writable ? SS_SNAP_WRITABLE : 0, 0,
-                                         &sn->id) == 0);
+                CHECK_SS(ss_snapshot_create(w->s, name, sn->writable ? SS_SNAP_WRITABLE : 0, 0,
+                                            &sn->id) == 0);
                 sn->image = xcalloc(1, w->size);
                 memcpy(sn->image, w->origin, w->size);
                 origin_writes(w, (unsigned)rng_range(&w->rng, 20, 120));
@@ -137,7 +127,7 @@ static void build_history(World *w)
         /* One snapshot in the middle goes: its neighbours keep the chunks
          * they share with it. */
         unsigned gone = 1 + (unsigned)rng_below(&w->rng, w->nsnaps - 2);
-        CHECK(ss_snapshot_delete(w->s, w->snaps[gone].id) == 0);
+        CHECK_SS(ss_snapshot_delete(w->s, w->snaps[gone].id) == 0);
         free(w->snaps[gone].image);
         memmove(&w->snaps[gone], &w->snaps[gone + 1], (w->nsnaps - gone - 1) * sizeof(Snap));
         w->nsnaps--;
@@ -153,11 +143,11 @@ static void check_read(World *w, Snap *sn, uint64_t off, uint64_t len, size_t sk
 
         memset(mem, 0xa5, len + 4096);
         int r = ss_snapshot_read(w->s, sn->id, mem + skew, off, len);
-        CHECK(r == 0);
+        CHECK_SS(r == 0);
         if (r == 0 && memcmp(mem + skew, sn->image + off, len) != 0) {
                 fprintf(stderr, "FAIL snapshot %u: read at %llu+%llu (buffer skew %zu) differs\n",
                         sn->id, (unsigned long long)off, (unsigned long long)len, skew);
-                failures++;
+                check_failures++;
         }
         free(mem);
 }
@@ -171,17 +161,17 @@ static void check_extents_read(World *w, Snap *sn, uint64_t off, uint64_t len, s
 
         while (at < off + len) {
                 int n = ss_snapshot_map_read(w->s, sn->id, at, off + len - at, ext, max);
-                CHECK(n > 0);
+                CHECK_SS(n > 0);
                 if (n <= 0)
                         break;
-                CHECK(ext[0].offset == at);
-                CHECK(ss_extents_read(w->s, ext, (size_t)n, mem + (at - off)) == 0);
+                CHECK_SS(ext[0].offset == at);
+                CHECK_SS(ss_extents_read(w->s, ext, (size_t)n, mem + (at - off)) == 0);
                 at = ext[n - 1].offset + ext[n - 1].length;
         }
         if (memcmp(mem, sn->image + off, len) != 0) {
                 fprintf(stderr, "FAIL snapshot %u: extents read at %llu+%llu differs\n", sn->id,
                         (unsigned long long)off, (unsigned long long)len);
-                failures++;
+                check_failures++;
         }
         free(mem);
 }
@@ -195,7 +185,7 @@ static void count_extents(World *w, Snap *sn, size_t *ret_all, size_t *ret_store
         *ret_all = *ret_store = 0;
         while (at < w->size) {
                 int n = ss_snapshot_map_read(w->s, sn->id, at, w->size - at, ext, 64);
-                CHECK(n > 0);
+                CHECK_SS(n > 0);
                 if (n <= 0)
                         return;
                 for (int i = 0; i < n; i++)
@@ -215,7 +205,7 @@ static void check_snapshots(World *w, bool verbose)
                         printf("  snapshot %u: %zu extents, %zu in the store\n", sn->id, all,
                                store);
                 /* The history must give the reads something to do. */
-                CHECK(store > 0 && all - store > 0);
+                CHECK_SS(store > 0 && all - store > 0);
                 check_read(w, sn, 0, w->size, 0);
                 check_extents_read(w, sn, 0, w->size, 64);
                 for (unsigned i = 0; i < READS_PER_SNAPSHOT; i++) {
@@ -257,27 +247,27 @@ static void run(uint64_t seed, bool on_files, bool verbose)
                 snprintf(opath, sizeof(opath), "%s/origin", dir);
                 snprintf(spath, sizeof(spath), "%s/store", dir);
                 FILE *f1 = fopen(opath, "w"), *f2 = fopen(spath, "w");
-                CHECK(f1 && f2 && ftruncate(fileno(f1), (off_t)w.size) == 0 &&
-                      ftruncate(fileno(f2), (off_t)store_size) == 0);
+                CHECK_SS(f1 && f2 && ftruncate(fileno(f1), (off_t)w.size) == 0 &&
+                         ftruncate(fileno(f2), (off_t)store_size) == 0);
                 fclose(f1);
                 fclose(f2);
-                CHECK(ss_blockdev_open_file(opath, 0, &origin) == 0);
-                CHECK(ss_blockdev_open_file(spath, 0, &store) == 0);
+                CHECK_SS(ss_blockdev_open_file(opath, 0, &origin) == 0);
+                CHECK_SS(ss_blockdev_open_file(spath, 0, &store) == 0);
         } else {
                 fd = fault_domain_new(seed);
                 origin = faultdev_new(fd, "origin", w.size);
                 store = faultdev_new(fd, "store", store_size);
         }
         SsCreateOptions c = { .volume_name = "vol", .chunk_size = w.chunk };
-        CHECK(ss_store_create(origin, store, &c) == 0);
+        CHECK_SS(ss_store_create(origin, store, &c) == 0);
         SsOpenOptions o = { .cache_bytes = 1 << 20 };
-        CHECK(ss_store_open(origin, store, &o, &w.s) == 0);
+        CHECK_SS(ss_store_open(origin, store, &o, &w.s) == 0);
 
         build_history(&w);
         check_snapshots(&w, verbose);
-        CHECK(ss_check(w.s, report, NULL) == 0);
+        CHECK_SS(ss_check(w.s, report, NULL) == 0);
 
-        CHECK(ss_store_close(w.s) == 0);
+        CHECK_SS(ss_store_close(w.s) == 0);
         ss_blockdev_close(origin);
         ss_blockdev_close(store);
         if (fd)
@@ -300,8 +290,8 @@ int main(int argc, char **argv)
         run(seed_mix(args.seed, 1), true, args.verbose);
         run(seed_mix(args.seed, 1), false, args.verbose);
         run(seed_mix(args.seed, 2), true, args.verbose);
-        if (failures) {
-                fprintf(stderr, "%d failures (seed=%llu)\n", failures,
+        if (check_failures) {
+                fprintf(stderr, "%d check_failures (seed=%llu)\n", check_failures,
                         (unsigned long long)args.seed);
                 return 1;
         }

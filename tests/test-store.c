@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "test-check.h"
 #include "faultdev.h"
 #include "model.h"
 #include "snapstore.h"
@@ -20,17 +21,6 @@
 #define CHUNK 4096u
 #define ORIGIN_SIZE (64u * CHUNK)
 #define STORE_SIZE (4u << 20)
-
-static int failures;
-
-#define CHECK(cond) \
-        do { \
-                if (!(cond)) { \
-                        fprintf(stderr, "FAIL %s:%d: %s (%s)\n", __FILE__, __LINE__, #cond, \
-                                ss_last_error()); \
-                        failures++; \
-                } \
-        } while (0)
 
 typedef struct Env {
         FaultDomain *fd;
@@ -47,7 +37,7 @@ static void report(void *user, const char *msg)
 static void env_open(Env *e)
 {
         SsOpenOptions o = { .cache_bytes = 1 << 20 };
-        CHECK(ss_store_open(e->origin, e->store, &o, &e->s) == 0);
+        CHECK_SS(ss_store_open(e->origin, e->store, &o, &e->s) == 0);
 }
 
 static void env_new_sized(Env *e, uint64_t origin_size, uint64_t store_size, SsFullPolicy policy)
@@ -56,7 +46,7 @@ static void env_new_sized(Env *e, uint64_t origin_size, uint64_t store_size, SsF
         e->origin = faultdev_new(e->fd, "origin", origin_size);
         e->store = faultdev_new(e->fd, "store", store_size);
         SsCreateOptions c = { .volume_name = "vol", .chunk_size = CHUNK, .full_policy = policy };
-        CHECK(ss_store_create(e->origin, e->store, &c) == 0);
+        CHECK_SS(ss_store_create(e->origin, e->store, &c) == 0);
         env_open(e);
 }
 
@@ -67,13 +57,13 @@ static void env_new(Env *e, uint64_t store_size, SsFullPolicy policy)
 
 static void env_check(Env *e)
 {
-        CHECK(ss_check(e->s, report, NULL) == 0);
+        CHECK_SS(ss_check(e->s, report, NULL) == 0);
 }
 
 static void env_free(Env *e)
 {
         env_check(e);
-        CHECK(ss_store_close(e->s) == 0);
+        CHECK_SS(ss_store_close(e->s) == 0);
         ss_blockdev_close(e->origin);
         ss_blockdev_close(e->store);
         fault_domain_free(e->fd);
@@ -89,7 +79,7 @@ static void write_chunk(Env *e, uint64_t c, unsigned seed)
 {
         static uint8_t buf[CHUNK];
         fill(buf, CHUNK, seed);
-        CHECK(ss_origin_write(e->s, buf, c * CHUNK, CHUNK) == 0);
+        CHECK_SS(ss_origin_write(e->s, buf, c * CHUNK, CHUNK) == 0);
 }
 
 static bool snap_chunk_is(Env *e, uint32_t id, uint64_t c, unsigned seed)
@@ -119,45 +109,45 @@ static void test_copy_out_and_sharing(void)
         env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
         for (uint64_t i = 0; i < 64; i++)
                 write_chunk(&e, i, 1);
-        CHECK(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 0);
-        CHECK(ss_snapshot_create(e.s, "a", 0, 0, &a) == 0 && a == 1);
-        CHECK(ss_snapshot_create(e.s, "b", 0, 0, &b) == 0 && b == 2);
+        CHECK_SS(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 0);
+        CHECK_SS(ss_snapshot_create(e.s, "a", 0, 0, &a) == 0 && a == 1);
+        CHECK_SS(ss_snapshot_create(e.s, "b", 0, 0, &b) == 0 && b == 2);
         write_chunk(&e, 5, 2);
         /* One copy serves both snapshots. */
-        CHECK(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 1);
+        CHECK_SS(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 1);
         write_chunk(&e, 5, 3); /* already copied: no new exception */
-        CHECK(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 1);
-        CHECK(ss_snapshot_create(e.s, "c", 0, 0, &c) == 0);
+        CHECK_SS(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 1);
+        CHECK_SS(ss_snapshot_create(e.s, "c", 0, 0, &c) == 0);
         write_chunk(&e, 5, 4);
-        CHECK(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 2);
-        CHECK(snap_chunk_is(&e, a, 5, 1) && snap_chunk_is(&e, b, 5, 1));
-        CHECK(snap_chunk_is(&e, c, 5, 3) && origin_chunk_is(&e, 5, 4));
-        CHECK(snap_chunk_is(&e, a, 6, 1));
+        CHECK_SS(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 2);
+        CHECK_SS(snap_chunk_is(&e, a, 5, 1) && snap_chunk_is(&e, b, 5, 1));
+        CHECK_SS(snap_chunk_is(&e, c, 5, 3) && origin_chunk_is(&e, 5, 4));
+        CHECK_SS(snap_chunk_is(&e, a, 6, 1));
 
         SsExtent ext[4];
         int n = ss_snapshot_map_read(e.s, a, 4 * CHUNK, 3 * CHUNK, ext, 4);
-        CHECK(n == 3 && ext[0].kind == SS_EXTENT_ORIGIN && ext[1].kind == SS_EXTENT_STORE &&
-              ext[2].kind == SS_EXTENT_ORIGIN);
+        CHECK_SS(n == 3 && ext[0].kind == SS_EXTENT_ORIGIN && ext[1].kind == SS_EXTENT_STORE &&
+                 ext[2].kind == SS_EXTENT_ORIGIN);
 
         /* Deleting a frees nothing b still needs; deleting b frees the copy. */
-        CHECK(ss_snapshot_delete(e.s, a) == 0);
+        CHECK_SS(ss_snapshot_delete(e.s, a) == 0);
         while (ss_cleanup_step(e.s, 1) == 1)
                 ;
-        CHECK(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 2);
-        CHECK(snap_chunk_is(&e, b, 5, 1));
-        CHECK(ss_snapshot_delete(e.s, b) == 0);
-        CHECK(ss_cleanup_step(e.s, 100) == 0);
-        CHECK(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 1);
-        CHECK(snap_chunk_is(&e, c, 5, 3));
+        CHECK_SS(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 2);
+        CHECK_SS(snap_chunk_is(&e, b, 5, 1));
+        CHECK_SS(ss_snapshot_delete(e.s, b) == 0);
+        CHECK_SS(ss_cleanup_step(e.s, 100) == 0);
+        CHECK_SS(ss_store_info(e.s, &info) == 0 && info.shared_exceptions == 1);
+        CHECK_SS(snap_chunk_is(&e, c, 5, 3));
         env_check(&e);
 
         /* Everything survives a reopen. */
-        CHECK(ss_store_close(e.s) == 0);
+        CHECK_SS(ss_store_close(e.s) == 0);
         env_open(&e);
-        CHECK(snap_chunk_is(&e, c, 5, 3) && origin_chunk_is(&e, 5, 4));
+        CHECK_SS(snap_chunk_is(&e, c, 5, 3) && origin_chunk_is(&e, 5, 4));
         SsSnapshotInfo si;
-        CHECK(ss_snapshot_get(e.s, c, &si) == 0 && strcmp(si.name, "c") == 0);
-        CHECK(ss_snapshot_get(e.s, a, &si) == -ENOENT);
+        CHECK_SS(ss_snapshot_get(e.s, c, &si) == 0 && strcmp(si.name, "c") == 0);
+        CHECK_SS(ss_snapshot_get(e.s, a, &si) == -ENOENT);
         env_free(&e);
 }
 
@@ -168,30 +158,30 @@ static void test_names_and_bad_input(void)
         uint8_t buf[CHUNK] = { 0 };
 
         env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
-        CHECK(ss_snapshot_create(e.s, "a", 0, 0, &a) == 0);
-        CHECK(ss_snapshot_create(e.s, "a", 0, 0, &id) == -EEXIST);
-        CHECK(ss_snapshot_create(e.s, "", 0, 0, &id) == -EINVAL);
-        CHECK(ss_snapshot_create(e.s, "a/b", 0, 0, &id) == -EINVAL);
-        CHECK(ss_snapshot_create(e.s, "-x", 0, 0, &id) == -EINVAL);
-        CHECK(ss_snapshot_create(e.s, "x", 0x80, 0, &id) == -EINVAL);
-        CHECK(ss_snapshot_create(e.s, NULL, 0, 0, &id) == 0);
+        CHECK_SS(ss_snapshot_create(e.s, "a", 0, 0, &a) == 0);
+        CHECK_SS(ss_snapshot_create(e.s, "a", 0, 0, &id) == -EEXIST);
+        CHECK_SS(ss_snapshot_create(e.s, "", 0, 0, &id) == -EINVAL);
+        CHECK_SS(ss_snapshot_create(e.s, "a/b", 0, 0, &id) == -EINVAL);
+        CHECK_SS(ss_snapshot_create(e.s, "-x", 0, 0, &id) == -EINVAL);
+        CHECK_SS(ss_snapshot_create(e.s, "x", 0x80, 0, &id) == -EINVAL);
+        CHECK_SS(ss_snapshot_create(e.s, NULL, 0, 0, &id) == 0);
         SsSnapshotInfo si;
-        CHECK(ss_snapshot_get(e.s, id, &si) == 0 && strncmp(si.name, "vol-", 4) == 0);
-        CHECK(ss_snapshot_rename(e.s, a, si.name) == -EEXIST);
-        CHECK(ss_snapshot_rename(e.s, a, "b") == 0);
-        CHECK(ss_snapshot_find(e.s, "b", &id) == 0 && id == a);
-        CHECK(ss_snapshot_find(e.s, "a", &id) == -ENOENT);
-        CHECK(ss_snapshot_delete(e.s, 999) == -ENOENT);
-        CHECK(ss_origin_write(e.s, buf, 1, CHUNK) == -EINVAL);
-        CHECK(ss_origin_write(e.s, buf, ORIGIN_SIZE, CHUNK) == -EINVAL);
-        CHECK(ss_snapshot_write(e.s, a, buf, 0, CHUNK) == -EROFS);
-        CHECK(ss_snapshot_read(e.s, a, buf, ORIGIN_SIZE - 512, CHUNK) == -EINVAL);
+        CHECK_SS(ss_snapshot_get(e.s, id, &si) == 0 && strncmp(si.name, "vol-", 4) == 0);
+        CHECK_SS(ss_snapshot_rename(e.s, a, si.name) == -EEXIST);
+        CHECK_SS(ss_snapshot_rename(e.s, a, "b") == 0);
+        CHECK_SS(ss_snapshot_find(e.s, "b", &id) == 0 && id == a);
+        CHECK_SS(ss_snapshot_find(e.s, "a", &id) == -ENOENT);
+        CHECK_SS(ss_snapshot_delete(e.s, 999) == -ENOENT);
+        CHECK_SS(ss_origin_write(e.s, buf, 1, CHUNK) == -EINVAL);
+        CHECK_SS(ss_origin_write(e.s, buf, ORIGIN_SIZE, CHUNK) == -EINVAL);
+        CHECK_SS(ss_snapshot_write(e.s, a, buf, 0, CHUNK) == -EROFS);
+        CHECK_SS(ss_snapshot_read(e.s, a, buf, ORIGIN_SIZE - 512, CHUNK) == -EINVAL);
 
         SsCreateOptions c = { .volume_name = "vol" };
-        CHECK(ss_store_create(e.origin, e.store, &c) == -EEXIST);
+        CHECK_SS(ss_store_create(e.origin, e.store, &c) == -EEXIST);
         c.chunk_size = 3000;
         c.force = true;
-        CHECK(ss_store_create(e.origin, e.store, &c) == -EINVAL);
+        CHECK_SS(ss_store_create(e.origin, e.store, &c) == -EINVAL);
         env_free(&e);
 }
 
@@ -203,29 +193,30 @@ static void test_writable_snapshot(void)
 
         env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
         write_chunk(&e, 3, 1);
-        CHECK(ss_snapshot_create(e.s, "w", SS_SNAP_WRITABLE, 0, &w) == 0);
+        CHECK_SS(ss_snapshot_create(e.s, "w", SS_SNAP_WRITABLE, 0, &w) == 0);
         fill(buf, CHUNK, 9);
-        CHECK(ss_snapshot_write(e.s, w, buf + 512, 3 * CHUNK + 512, 1024) == 0);
-        CHECK(origin_chunk_is(&e, 3, 1));
+        CHECK_SS(ss_snapshot_write(e.s, w, buf + 512, 3 * CHUNK + 512, 1024) == 0);
+        CHECK_SS(origin_chunk_is(&e, 3, 1));
         uint8_t got[CHUNK], want[CHUNK];
         fill(want, CHUNK, 1);
         memcpy(want + 512, buf + 512, 1024);
-        CHECK(ss_snapshot_read(e.s, w, got, 3 * CHUNK, CHUNK) == 0 &&
-              memcmp(got, want, CHUNK) == 0);
+        CHECK_SS(ss_snapshot_read(e.s, w, got, 3 * CHUNK, CHUNK) == 0 &&
+                 memcmp(got, want, CHUNK) == 0);
         write_chunk(&e, 3, 2);
-        CHECK(ss_snapshot_read(e.s, w, got, 3 * CHUNK, CHUNK) == 0 &&
-              memcmp(got, want, CHUNK) == 0);
+        CHECK_SS(ss_snapshot_read(e.s, w, got, 3 * CHUNK, CHUNK) == 0 &&
+                 memcmp(got, want, CHUNK) == 0);
         SsSnapshotUsage u;
-        CHECK(ss_snapshot_usage(e.s, w, &u) == 0 && u.private_chunks == 1 && u.shared_chunks == 0);
+        CHECK_SS(ss_snapshot_usage(e.s, w, &u) == 0 && u.private_chunks == 1 &&
+                 u.shared_chunks == 0);
 
         /* Revert brings the written snapshot's image back onto the origin. */
-        CHECK(ss_revert_origin(e.s, w) == 0);
-        CHECK(ss_origin_read(e.s, got, 3 * CHUNK, CHUNK) == 0 && memcmp(got, want, CHUNK) == 0);
-        CHECK(ss_snapshot_delete(e.s, w) == 0);
-        CHECK(ss_cleanup_step(e.s, 1000) == 0);
+        CHECK_SS(ss_revert_origin(e.s, w) == 0);
+        CHECK_SS(ss_origin_read(e.s, got, 3 * CHUNK, CHUNK) == 0 && memcmp(got, want, CHUNK) == 0);
+        CHECK_SS(ss_snapshot_delete(e.s, w) == 0);
+        CHECK_SS(ss_cleanup_step(e.s, 1000) == 0);
         SsStoreInfo info;
-        CHECK(ss_store_info(e.s, &info) == 0 && info.private_exceptions == 0 &&
-              info.data_bytes == 0);
+        CHECK_SS(ss_store_info(e.s, &info) == 0 && info.private_exceptions == 0 &&
+                 info.data_bytes == 0);
         env_free(&e);
 }
 
@@ -239,26 +230,26 @@ static void test_delta_and_revert(void)
         env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
         for (uint64_t i = 0; i < 64; i++)
                 write_chunk(&e, i, 1);
-        CHECK(ss_snapshot_create(e.s, "a", 0, 0, &a) == 0);
+        CHECK_SS(ss_snapshot_create(e.s, "a", 0, 0, &a) == 0);
         write_chunk(&e, 7, 2);
         write_chunk(&e, 9, 2);
-        CHECK(ss_snapshot_create(e.s, "b", 0, 0, &b) == 0);
+        CHECK_SS(ss_snapshot_create(e.s, "b", 0, 0, &b) == 0);
         write_chunk(&e, 9, 3);
         write_chunk(&e, 11, 3);
-        CHECK(ss_delta_begin(e.s, a, b, &cur) == 0);
+        CHECK_SS(ss_delta_begin(e.s, a, b, &cur) == 0);
         int n = ss_delta_next(e.s, &cur, chunks, 128);
-        CHECK(n == 2 && chunks[0] == 7 && chunks[1] == 9);
-        CHECK(ss_delta_next(e.s, &cur, chunks, 128) == 0);
-        CHECK(ss_delta_begin(e.s, b, 0, &cur) == 0);
+        CHECK_SS(n == 2 && chunks[0] == 7 && chunks[1] == 9);
+        CHECK_SS(ss_delta_next(e.s, &cur, chunks, 128) == 0);
+        CHECK_SS(ss_delta_begin(e.s, b, 0, &cur) == 0);
         n = ss_delta_next(e.s, &cur, chunks, 128);
-        CHECK(n == 2 && chunks[0] == 9 && chunks[1] == 11);
-        CHECK(ss_delta_begin(e.s, 0, a, &cur) == 0);
-        CHECK(ss_delta_next(e.s, &cur, chunks, 128) == 64);
+        CHECK_SS(n == 2 && chunks[0] == 9 && chunks[1] == 11);
+        CHECK_SS(ss_delta_begin(e.s, 0, a, &cur) == 0);
+        CHECK_SS(ss_delta_next(e.s, &cur, chunks, 128) == 64);
 
-        CHECK(ss_revert_origin(e.s, a) == 0);
+        CHECK_SS(ss_revert_origin(e.s, a) == 0);
         for (uint64_t i = 0; i < 64; i++)
-                CHECK(origin_chunk_is(&e, i, 1));
-        CHECK(snap_chunk_is(&e, b, 9, 2) && snap_chunk_is(&e, b, 7, 2));
+                CHECK_SS(origin_chunk_is(&e, i, 1));
+        CHECK_SS(snap_chunk_is(&e, b, 9, 2) && snap_chunk_is(&e, b, 7, 2));
         env_free(&e);
 }
 
@@ -280,34 +271,34 @@ static void test_refuse_and_autodelete(void)
 
         memset(buf, 0xab, sizeof(buf));
         env_new(&e, (128 + 2 + 48) * 4096, SS_FULL_REFUSE);
-        CHECK(ss_snapshot_create(e.s, "s1", 0, 0, &s1) == 0);
+        CHECK_SS(ss_snapshot_create(e.s, "s1", 0, 0, &s1) == 0);
         for (i = 0; i < 64; i++) {
                 r = ss_origin_write(e.s, buf, i * CHUNK, CHUNK);
                 if (r < 0)
                         break;
         }
-        CHECK(r == -ENOSPC && i > 8 && i < 64);
+        CHECK_SS(r == -ENOSPC && i > 8 && i < 64);
         /* The refused write touched neither the origin nor the snapshot. */
-        CHECK(chunk_is_zero(&e, 0, i) && chunk_is_zero(&e, s1, i));
-        CHECK(chunk_is_zero(&e, s1, 0));
+        CHECK_SS(chunk_is_zero(&e, 0, i) && chunk_is_zero(&e, s1, i));
+        CHECK_SS(chunk_is_zero(&e, s1, 0));
         env_check(&e);
 
-        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
-        CHECK(ss_snapshot_create(e.s, "s2", SS_SNAP_PINNED, 0, &s2) == 0);
-        CHECK(ss_origin_write(e.s, buf, i * CHUNK, CHUNK) == 0);
+        CHECK_SS(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        CHECK_SS(ss_snapshot_create(e.s, "s2", SS_SNAP_PINNED, 0, &s2) == 0);
+        CHECK_SS(ss_origin_write(e.s, buf, i * CHUNK, CHUNK) == 0);
         SsSnapshotInfo si;
-        CHECK(ss_snapshot_get(e.s, s1, &si) == -ENOENT);
-        CHECK(ss_snapshot_get(e.s, s2, &si) == 0);
+        CHECK_SS(ss_snapshot_get(e.s, s1, &si) == -ENOENT);
+        CHECK_SS(ss_snapshot_get(e.s, s2, &si) == 0);
         /* Only pinned snapshots left: the store refuses instead. */
         for (i = 0; i < 64 && r == 0; i++)
                 r = ss_origin_write(e.s, buf, i * CHUNK, CHUNK);
-        CHECK(ss_snapshot_create(e.s, "s3", SS_SNAP_PINNED, 0, &s1) == 0);
+        CHECK_SS(ss_snapshot_create(e.s, "s3", SS_SNAP_PINNED, 0, &s1) == 0);
         memset(buf, 0xcd, sizeof(buf));
         for (i = 0; i < 64; i++)
                 if ((r = ss_origin_write(e.s, buf, i * CHUNK, CHUNK)) < 0)
                         break;
-        CHECK(r == -ENOSPC);
-        CHECK(ss_snapshot_get(e.s, s2, &si) == 0 && ss_snapshot_get(e.s, s1, &si) == 0);
+        CHECK_SS(r == -ENOSPC);
+        CHECK_SS(ss_snapshot_get(e.s, s2, &si) == 0 && ss_snapshot_get(e.s, s1, &si) == 0);
         env_free(&e);
 }
 
@@ -352,7 +343,7 @@ static void verify_all_images(Env *e, Model *m)
                 fprintf(stderr, "FAIL: %s\n", why);
                 bad++;
         }
-        CHECK(bad == 0);
+        CHECK_SS(bad == 0);
 }
 
 /* 10,000 snapshots of a small origin (so reading every image stays cheap,
@@ -377,7 +368,7 @@ static void test_many_snapshots(uint64_t seed)
         for (unsigned i = 1; i <= MANY; i++) {
                 snprintf(name, sizeof(name), "s%u", i);
                 if (ss_snapshot_create(e.s, name, 0, 0, &id) != 0) {
-                        CHECK(!"snapshot create");
+                        CHECK_SS(!"snapshot create");
                         break;
                 }
                 model_snapshot_create(m, id, name, 0, 0);
@@ -387,58 +378,58 @@ static void test_many_snapshots(uint64_t seed)
                      w--) {
                         uint64_t c = rng_below(&rng, MANY_CHUNKS);
                         rng_fill(&rng, buf, CHUNK);
-                        CHECK(ss_origin_write(e.s, buf, c * CHUNK, CHUNK) == 0);
+                        CHECK_SS(ss_origin_write(e.s, buf, c * CHUNK, CHUNK) == 0);
                         model_origin_write(m, buf, c * CHUNK, CHUNK);
                 }
         }
-        CHECK(id == MANY);
-        CHECK(ss_store_info(e.s, &info) == 0 && info.snapshot_count == MANY);
-        CHECK(ss_store_close(e.s) == 0);
+        CHECK_SS(id == MANY);
+        CHECK_SS(ss_store_info(e.s, &info) == 0 && info.snapshot_count == MANY);
+        CHECK_SS(ss_store_close(e.s) == 0);
         env_open(&e);
-        CHECK(ss_snapshot_find(e.s, "s9999", &id) == 0 && id == 9999);
+        CHECK_SS(ss_snapshot_find(e.s, "s9999", &id) == 0 && id == 9999);
         verify_all_images(&e, m);
-        CHECK(ss_store_info(e.s, &before) == 0 &&
-              before.shared_exceptions == model_needed_chunks(m));
+        CHECK_SS(ss_store_info(e.s, &before) == 0 &&
+                 before.shared_exceptions == model_needed_chunks(m));
 
         /* From the top down, which keeps the model's deletions cheap. */
         for (size_t i = m->nsnaps; i-- > 0;) {
                 id = m->snaps[i].id;
                 if (id % 100 == 0)
                         continue;
-                CHECK(ss_snapshot_delete(e.s, id) == 0);
+                CHECK_SS(ss_snapshot_delete(e.s, id) == 0);
                 model_snapshot_delete(m, id);
         }
         int r;
         while ((r = ss_cleanup_step(e.s, 1000)) == 1)
                 ;
-        CHECK(r == 0);
+        CHECK_SS(r == 0);
         env_check(&e);
         uint64_t need = model_needed_chunks(m);
-        CHECK(ss_store_info(e.s, &info) == 0 && info.snapshot_count == MANY / 100 &&
-              info.cleanup_jobs == 0);
-        CHECK(info.shared_exceptions == need && info.data_bytes == need * CHUNK);
-        CHECK(need < before.shared_exceptions);
+        CHECK_SS(ss_store_info(e.s, &info) == 0 && info.snapshot_count == MANY / 100 &&
+                 info.cleanup_jobs == 0);
+        CHECK_SS(info.shared_exceptions == need && info.data_bytes == need * CHUNK);
+        CHECK_SS(need < before.shared_exceptions);
         /* What the deleted snapshots held is free again. */
-        CHECK(info.free_bytes + info.data_bytes + info.metadata_bytes ==
-              before.free_bytes + before.data_bytes + before.metadata_bytes);
-        CHECK(info.free_bytes >= before.free_bytes + (before.data_bytes - info.data_bytes) -
-                                         (info.metadata_bytes > before.metadata_bytes
-                                                  ? info.metadata_bytes - before.metadata_bytes
-                                                  : 0));
+        CHECK_SS(info.free_bytes + info.data_bytes + info.metadata_bytes ==
+                 before.free_bytes + before.data_bytes + before.metadata_bytes);
+        CHECK_SS(info.free_bytes >= before.free_bytes + (before.data_bytes - info.data_bytes) -
+                                            (info.metadata_bytes > before.metadata_bytes
+                                                     ? info.metadata_bytes - before.metadata_bytes
+                                                     : 0));
         verify_all_images(&e, m);
 
-        CHECK(ss_store_close(e.s) == 0);
+        CHECK_SS(ss_store_close(e.s) == 0);
         env_open(&e);
         verify_all_images(&e, m);
         while (m->nsnaps) {
                 id = m->snaps[m->nsnaps - 1].id;
-                CHECK(ss_snapshot_delete(e.s, id) == 0);
+                CHECK_SS(ss_snapshot_delete(e.s, id) == 0);
                 model_snapshot_delete(m, id);
         }
         while ((r = ss_cleanup_step(e.s, 1000)) == 1)
                 ;
-        CHECK(r == 0 && ss_store_info(e.s, &info) == 0 && info.snapshot_count == 0);
-        CHECK(info.data_bytes == 0 && info.shared_exceptions == 0);
+        CHECK_SS(r == 0 && ss_store_info(e.s, &info) == 0 && info.snapshot_count == 0);
+        CHECK_SS(info.data_bytes == 0 && info.shared_exceptions == 0);
         model_free(m);
         env_free(&e);
 }
@@ -449,14 +440,14 @@ static void test_grow_and_size_mismatch(void)
         SsStoreInfo info;
 
         env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
-        CHECK(ss_store_close(e.s) == 0);
+        CHECK_SS(ss_store_close(e.s) == 0);
         SsBlockDev *other = faultdev_new(e.fd, "other", ORIGIN_SIZE * 2);
         SsStore *s;
-        CHECK(ss_store_open(other, e.store, NULL, &s) == -EINVAL);
+        CHECK_SS(ss_store_open(other, e.store, NULL, &s) == -EINVAL);
         ss_blockdev_close(other);
         env_open(&e);
-        CHECK(ss_store_grow(e.s, STORE_SIZE / 2) == -EINVAL);
-        CHECK(ss_store_info(e.s, &info) == 0 && info.store_size == STORE_SIZE);
+        CHECK_SS(ss_store_grow(e.s, STORE_SIZE / 2) == -EINVAL);
+        CHECK_SS(ss_store_info(e.s, &info) == 0 && info.store_size == STORE_SIZE);
         env_free(&e);
 }
 
@@ -487,52 +478,52 @@ static void test_change_count(void)
         env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
         last = ss_store_changes(e.s);
         write_chunk(&e, 0, 1); /* no snapshot: nothing to copy out */
-        CHECK(!changes_moved(&e, &last));
-        CHECK(ss_snapshot_create(e.s, "a", 0, 0, &a) == 0);
-        CHECK(changes_moved(&e, &last));
-        CHECK(ss_snapshot_map_read(e.s, a, 0, CHUNK, ext, 4) == 1 &&
-              ext[0].kind == SS_EXTENT_ORIGIN);
+        CHECK_SS(!changes_moved(&e, &last));
+        CHECK_SS(ss_snapshot_create(e.s, "a", 0, 0, &a) == 0);
+        CHECK_SS(changes_moved(&e, &last));
+        CHECK_SS(ss_snapshot_map_read(e.s, a, 0, CHUNK, ext, 4) == 1 &&
+                 ext[0].kind == SS_EXTENT_ORIGIN);
         write_chunk(&e, 0, 2); /* copy-out: the extent above is stale now */
-        CHECK(changes_moved(&e, &last));
+        CHECK_SS(changes_moved(&e, &last));
         write_chunk(&e, 0, 3); /* copied already */
-        CHECK(snap_chunk_is(&e, a, 0, 1) && ss_snapshot_map_read(e.s, a, 0, CHUNK, ext, 4) == 1);
-        CHECK(!changes_moved(&e, &last));
+        CHECK_SS(snap_chunk_is(&e, a, 0, 1) && ss_snapshot_map_read(e.s, a, 0, CHUNK, ext, 4) == 1);
+        CHECK_SS(!changes_moved(&e, &last));
 
-        CHECK(ss_snapshot_create(e.s, "w", SS_SNAP_WRITABLE, 0, &w) == 0);
-        CHECK(changes_moved(&e, &last));
+        CHECK_SS(ss_snapshot_create(e.s, "w", SS_SNAP_WRITABLE, 0, &w) == 0);
+        CHECK_SS(changes_moved(&e, &last));
         fill(buf, CHUNK, 4);
-        CHECK(ss_snapshot_write(e.s, w, buf, CHUNK, CHUNK) == 0); /* a new private chunk */
-        CHECK(changes_moved(&e, &last));
-        CHECK(ss_snapshot_write(e.s, w, buf, CHUNK, 512) == 0); /* in place, no commit */
-        CHECK(changes_moved(&e, &last));
-        CHECK(ss_snapshot_rename(e.s, a, "a2") == 0);
-        CHECK(changes_moved(&e, &last));
-        CHECK(ss_revert_origin(e.s, a) == 0);
-        CHECK(changes_moved(&e, &last));
-        CHECK(ss_snapshot_delete(e.s, w) == 0);
-        CHECK(changes_moved(&e, &last));
-        CHECK(ss_cleanup_step(e.s, 100) == 0); /* frees w's private chunk */
-        CHECK(changes_moved(&e, &last));
-        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
-        CHECK(changes_moved(&e, &last));
+        CHECK_SS(ss_snapshot_write(e.s, w, buf, CHUNK, CHUNK) == 0); /* a new private chunk */
+        CHECK_SS(changes_moved(&e, &last));
+        CHECK_SS(ss_snapshot_write(e.s, w, buf, CHUNK, 512) == 0); /* in place, no commit */
+        CHECK_SS(changes_moved(&e, &last));
+        CHECK_SS(ss_snapshot_rename(e.s, a, "a2") == 0);
+        CHECK_SS(changes_moved(&e, &last));
+        CHECK_SS(ss_revert_origin(e.s, a) == 0);
+        CHECK_SS(changes_moved(&e, &last));
+        CHECK_SS(ss_snapshot_delete(e.s, w) == 0);
+        CHECK_SS(changes_moved(&e, &last));
+        CHECK_SS(ss_cleanup_step(e.s, 100) == 0); /* frees w's private chunk */
+        CHECK_SS(changes_moved(&e, &last));
+        CHECK_SS(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        CHECK_SS(changes_moved(&e, &last));
         env_free(&e);
 
         /* The store-full policy deletes a snapshot and reuses its blocks
          * inside one origin write. */
         env_new(&e, (128 + 2 + 48) * 4096, SS_FULL_AUTODELETE);
-        CHECK(ss_snapshot_create(e.s, "old", 0, 0, &a) == 0);
+        CHECK_SS(ss_snapshot_create(e.s, "old", 0, 0, &a) == 0);
         for (i = 0; i < 20 && r == 0; i++)
                 r = ss_origin_write(e.s, buf, i * CHUNK, CHUNK);
-        CHECK(r == 0);
-        CHECK(ss_snapshot_create(e.s, "new", SS_SNAP_PINNED, 0, &b) == 0);
+        CHECK_SS(r == 0);
+        CHECK_SS(ss_snapshot_create(e.s, "new", SS_SNAP_PINNED, 0, &b) == 0);
         last = ss_store_changes(e.s);
         for (i = 0; i < 20 && r == 0; i++) {
                 r = ss_origin_write(e.s, buf, i * CHUNK, CHUNK);
-                CHECK(changes_moved(&e, &last));
+                CHECK_SS(changes_moved(&e, &last));
         }
         SsSnapshotInfo si;
-        CHECK(r == 0 && ss_snapshot_get(e.s, a, &si) == -ENOENT);
-        CHECK(ss_snapshot_get(e.s, b, &si) == 0);
+        CHECK_SS(r == 0 && ss_snapshot_get(e.s, a, &si) == -ENOENT);
+        CHECK_SS(ss_snapshot_get(e.s, b, &si) == 0);
         env_free(&e);
 }
 
@@ -547,15 +538,15 @@ static void test_snapshot_create_durable(void)
         env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
         write_chunk(&e, 2, 7); /* acknowledged, not flushed */
         write_chunk(&e, 3, 8);
-        CHECK(ss_snapshot_create(e.s, "a", 0, 0, &a) == 0);
+        CHECK_SS(ss_snapshot_create(e.s, "a", 0, 0, &a) == 0);
         fault_domain_power_off(e.fd);
         ss_store_close(e.s); /* fails: the power is off */
         fault_domain_power_cycle(e.fd, FAULT_LOSS_DROP_ALL);
         env_open(&e);
         SsSnapshotInfo si;
-        CHECK(ss_snapshot_get(e.s, a, &si) == 0);
-        CHECK(snap_chunk_is(&e, a, 2, 7) && snap_chunk_is(&e, a, 3, 8));
-        CHECK(origin_chunk_is(&e, 2, 7) && origin_chunk_is(&e, 3, 8));
+        CHECK_SS(ss_snapshot_get(e.s, a, &si) == 0);
+        CHECK_SS(snap_chunk_is(&e, a, 2, 7) && snap_chunk_is(&e, a, 3, 8));
+        CHECK_SS(origin_chunk_is(&e, 2, 7) && origin_chunk_is(&e, 3, 8));
         env_free(&e);
 }
 
@@ -571,21 +562,21 @@ static uint64_t full_store_revert(Env *e, uint32_t *ret_t, uint32_t *ret_n, uint
 
         /* Superblock copies and mirrors (128 blocks), group 0's bitmaps, 48 more. */
         env_new(e, (128 + 2 + 48) * 4096, SS_FULL_REFUSE);
-        CHECK(ss_snapshot_create(e->s, "t", 0, -10, ret_t) == 0);
+        CHECK_SS(ss_snapshot_create(e->s, "t", 0, -10, ret_t) == 0);
         for (i = 0; i < 64; i++) {
                 static uint8_t buf[CHUNK];
                 fill(buf, CHUNK, 1);
                 if ((r = ss_origin_write(e->s, buf, i * CHUNK, CHUNK)) < 0)
                         break;
         }
-        CHECK(r == -ENOSPC && i > 8 && i < 60);
-        CHECK(ss_snapshot_create(e->s, "n", 0, 0, ret_n) == 0);
+        CHECK_SS(r == -ENOSPC && i > 8 && i < 60);
+        CHECK_SS(ss_snapshot_create(e->s, "n", 0, 0, ret_n) == 0);
         if (ret_m)
-                CHECK(ss_snapshot_create(e->s, "m", 0, 5, ret_m) == 0);
-        CHECK(ss_revert_begin(e->s, *ret_t) == 0);
+                CHECK_SS(ss_snapshot_create(e->s, "m", 0, 5, ret_m) == 0);
+        CHECK_SS(ss_revert_begin(e->s, *ret_t) == 0);
         while ((r = ss_revert_step(e->s, 4, NULL)) == 1)
                 ;
-        CHECK(r == -ENOSPC);
+        CHECK_SS(r == -ENOSPC);
         return i;
 }
 
@@ -610,31 +601,31 @@ static void test_revert_full_refuse(void)
         uint8_t buf[CHUNK];
 
         uint64_t k = full_store_revert(&e, &t, &n, NULL);
-        CHECK(ss_revert_step(e.s, 4, NULL) == -ENOSPC);
+        CHECK_SS(ss_revert_step(e.s, 4, NULL) == -ENOSPC);
         const char *msg = ss_last_error();
-        CHECK(strstr(msg, "grow the store") && strstr(msg, "ss_revert_abandon") &&
-              strstr(msg, "bytes"));
-        CHECK(ss_store_info(e.s, &info) == 0 && info.revert_target == t);
-        CHECK(ss_snapshot_delete(e.s, t) == -EBUSY);
+        CHECK_SS(strstr(msg, "grow the store") && strstr(msg, "ss_revert_abandon") &&
+                 strstr(msg, "bytes"));
+        CHECK_SS(ss_store_info(e.s, &info) == 0 && info.revert_target == t);
+        CHECK_SS(ss_snapshot_delete(e.s, t) == -EBUSY);
         fill(buf, CHUNK, 3);
-        CHECK(ss_origin_write(e.s, buf, 62 * CHUNK, CHUNK) == -ENOSPC);
-        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
-        CHECK(ss_store_set_full_policy(e.s, SS_FULL_REFUSE) == 0);
+        CHECK_SS(ss_origin_write(e.s, buf, 62 * CHUNK, CHUNK) == -ENOSPC);
+        CHECK_SS(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        CHECK_SS(ss_store_set_full_policy(e.s, SS_FULL_REFUSE) == 0);
         env_check(&e);
 
-        CHECK(ss_revert_abandon(e.s) == 0);
-        CHECK(ss_store_info(e.s, &info) == 0 && info.revert_target == 0);
-        CHECK(ss_revert_abandon(e.s) == -ENOENT);
+        CHECK_SS(ss_revert_abandon(e.s) == 0);
+        CHECK_SS(ss_store_info(e.s, &info) == 0 && info.revert_target == 0);
+        CHECK_SS(ss_revert_abandon(e.s) == -ENOENT);
         for (uint64_t c = 0; c < k; c++)
-                CHECK(chunk_is_zero(&e, t, c) && snap_chunk_is(&e, n, c, 1));
-        CHECK(ss_snapshot_delete(e.s, t) == 0);
-        CHECK(ss_cleanup_step(e.s, 1000) == 0);
+                CHECK_SS(chunk_is_zero(&e, t, c) && snap_chunk_is(&e, n, c, 1));
+        CHECK_SS(ss_snapshot_delete(e.s, t) == 0);
+        CHECK_SS(ss_cleanup_step(e.s, 1000) == 0);
         env_check(&e);
         /* The abandoned revert stays abandoned across a reopen. */
-        CHECK(ss_store_close(e.s) == 0);
+        CHECK_SS(ss_store_close(e.s) == 0);
         env_open(&e);
-        CHECK(ss_store_info(e.s, &info) == 0 && info.revert_target == 0);
-        CHECK(snap_chunk_is(&e, n, 0, 1));
+        CHECK_SS(ss_store_info(e.s, &info) == 0 && info.revert_target == 0);
+        CHECK_SS(snap_chunk_is(&e, n, 0, 1));
         env_free(&e);
 }
 
@@ -649,27 +640,28 @@ static void test_revert_full_autodelete(void)
         uint8_t buf[CHUNK];
 
         uint64_t k = full_store_revert(&e, &t, &n, &m);
-        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        CHECK_SS(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
         fill(buf, CHUNK, 3);
         /* t is the lowest priority, yet n goes, then m; then nothing is left
          * to delete for chunk 62, which t still shares with the origin. */
         int r = ss_origin_write(e.s, buf, 62 * CHUNK, CHUNK);
-        CHECK(r == -ENOSPC);
-        CHECK(ss_snapshot_get(e.s, t, &si) == 0);
-        CHECK(ss_snapshot_get(e.s, n, &si) == -ENOENT && ss_snapshot_get(e.s, m, &si) == -ENOENT);
+        CHECK_SS(r == -ENOSPC);
+        CHECK_SS(ss_snapshot_get(e.s, t, &si) == 0);
+        CHECK_SS(ss_snapshot_get(e.s, n, &si) == -ENOENT &&
+                 ss_snapshot_get(e.s, m, &si) == -ENOENT);
         while ((r = ss_revert_step(e.s, 4, NULL)) == 1)
                 ;
-        CHECK(r == 0 && revert_done_to_zero(&e, k));
+        CHECK_SS(r == 0 && revert_done_to_zero(&e, k));
         env_free(&e);
 
         /* The revert step itself deletes n and m to make room. */
         k = full_store_revert(&e, &t, &n, &m);
-        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        CHECK_SS(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
         while ((r = ss_revert_step(e.s, 4, NULL)) == 1)
                 ;
-        CHECK(r == 0 && revert_done_to_zero(&e, k));
-        CHECK(ss_snapshot_get(e.s, t, &si) == 0 && ss_snapshot_get(e.s, n, &si) == -ENOENT);
-        CHECK(ss_snapshot_get(e.s, m, &si) == -ENOENT);
+        CHECK_SS(r == 0 && revert_done_to_zero(&e, k));
+        CHECK_SS(ss_snapshot_get(e.s, t, &si) == 0 && ss_snapshot_get(e.s, n, &si) == -ENOENT);
+        CHECK_SS(ss_snapshot_get(e.s, m, &si) == -ENOENT);
         env_free(&e);
 }
 
@@ -683,17 +675,17 @@ static void test_revert_full_powercut(void)
         SsStoreInfo info;
 
         uint64_t k = full_store_revert(&e, &t, &n, NULL);
-        CHECK(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
+        CHECK_SS(ss_store_set_full_policy(e.s, SS_FULL_AUTODELETE) == 0);
         fault_domain_power_off(e.fd);
         ss_store_close(e.s);
         fault_domain_power_cycle(e.fd, FAULT_LOSS_DROP_ALL);
         env_open(&e);
-        CHECK(ss_store_info(e.s, &info) == 0 && info.revert_target == t);
+        CHECK_SS(ss_store_info(e.s, &info) == 0 && info.revert_target == t);
         int r;
         while ((r = ss_revert_step(e.s, 4, NULL)) == 1)
                 ;
-        CHECK(r == 0 && revert_done_to_zero(&e, k));
-        CHECK(ss_snapshot_get(e.s, t, &si) == 0 && ss_snapshot_get(e.s, n, &si) == -ENOENT);
+        CHECK_SS(r == 0 && revert_done_to_zero(&e, k));
+        CHECK_SS(ss_snapshot_get(e.s, t, &si) == 0 && ss_snapshot_get(e.s, n, &si) == -ENOENT);
         env_free(&e);
 }
 
@@ -759,30 +751,30 @@ static void test_unaligned_buffers(void)
         uint8_t *odd = raw + 512, *want = malloc(2 * CHUNK);
 
         env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
-        CHECK(ss_store_close(e.s) == 0);
+        CHECK_SS(ss_store_close(e.s) == 0);
         StrictDev so = { .dev = { .ops = &strict_ops, .name = e.origin->name }, .inner = e.origin };
         StrictDev ss = { .dev = { .ops = &strict_ops, .name = e.store->name }, .inner = e.store };
-        CHECK(ss_store_open(&so.dev, &ss.dev, NULL, &e.s) == 0);
+        CHECK_SS(ss_store_open(&so.dev, &ss.dev, NULL, &e.s) == 0);
 
         fill(want, 2 * CHUNK, 5);
         memcpy(odd, want, 2 * CHUNK);
-        CHECK(ss_origin_write(e.s, odd, 4 * CHUNK, 2 * CHUNK) == 0);
-        CHECK(ss_snapshot_create(e.s, "w", SS_SNAP_WRITABLE, 0, &w) == 0);
+        CHECK_SS(ss_origin_write(e.s, odd, 4 * CHUNK, 2 * CHUNK) == 0);
+        CHECK_SS(ss_snapshot_create(e.s, "w", SS_SNAP_WRITABLE, 0, &w) == 0);
         memset(odd, 0, 2 * CHUNK);
-        CHECK(ss_origin_read(e.s, odd, 4 * CHUNK, 2 * CHUNK) == 0 &&
-              memcmp(odd, want, 2 * CHUNK) == 0);
+        CHECK_SS(ss_origin_read(e.s, odd, 4 * CHUNK, 2 * CHUNK) == 0 &&
+                 memcmp(odd, want, 2 * CHUNK) == 0);
         memset(odd, 0, 2 * CHUNK);
-        CHECK(ss_snapshot_read(e.s, w, odd, 4 * CHUNK, 2 * CHUNK) == 0 &&
-              memcmp(odd, want, 2 * CHUNK) == 0);
+        CHECK_SS(ss_snapshot_read(e.s, w, odd, 4 * CHUNK, 2 * CHUNK) == 0 &&
+                 memcmp(odd, want, 2 * CHUNK) == 0);
         fill(want, 2 * CHUNK, 6);
         memcpy(odd + 1, want, 1024); /* odd by one byte too */
-        CHECK(ss_snapshot_write(e.s, w, odd + 1, 4 * CHUNK + 512, 1024) == 0);
+        CHECK_SS(ss_snapshot_write(e.s, w, odd + 1, 4 * CHUNK + 512, 1024) == 0);
         memset(odd, 0, 2 * CHUNK);
-        CHECK(ss_snapshot_read(e.s, w, odd + 3, 4 * CHUNK + 512, 1024) == 0 &&
-              memcmp(odd + 3, want, 1024) == 0);
-        CHECK(so.misaligned == 0 && ss.misaligned == 0);
-        CHECK(ss_check(e.s, report, NULL) == 0);
-        CHECK(ss_store_close(e.s) == 0);
+        CHECK_SS(ss_snapshot_read(e.s, w, odd + 3, 4 * CHUNK + 512, 1024) == 0 &&
+                 memcmp(odd + 3, want, 1024) == 0);
+        CHECK_SS(so.misaligned == 0 && ss.misaligned == 0);
+        CHECK_SS(ss_check(e.s, report, NULL) == 0);
+        CHECK_SS(ss_store_close(e.s) == 0);
         env_open(&e);
         free(want);
         env_free(&e);
@@ -795,10 +787,10 @@ static void test_uuids(void)
         SsStoreInfo info;
 
         env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
-        CHECK(ss_store_info(e.s, &info) == 0);
-        CHECK(info.uuid[6] >> 4 == 4 && info.uuid[8] >> 6 == 2);
-        CHECK(info.volume_uuid[6] >> 4 == 4 && info.volume_uuid[8] >> 6 == 2);
-        CHECK(memcmp(info.uuid, info.volume_uuid, 16) != 0);
+        CHECK_SS(ss_store_info(e.s, &info) == 0);
+        CHECK_SS(info.uuid[6] >> 4 == 4 && info.uuid[8] >> 6 == 2);
+        CHECK_SS(info.volume_uuid[6] >> 4 == 4 && info.volume_uuid[8] >> 6 == 2);
+        CHECK_SS(memcmp(info.uuid, info.volume_uuid, 16) != 0);
         env_free(&e);
 }
 
@@ -815,32 +807,32 @@ static void test_probe(void)
         Env e;
 
         env_new(&e, STORE_SIZE, SS_FULL_REFUSE);
-        CHECK(ss_snapshot_create(e.s, "one", 0, 0, NULL) == 0);
-        CHECK(ss_store_info(e.s, &info) == 0);
-        CHECK(ss_store_close(e.s) == 0);
-        CHECK(ss_store_probe(e.store, &label) == 0);
-        CHECK(memcmp(label.uuid, info.uuid, 16) == 0);
-        CHECK(memcmp(label.volume_uuid, info.volume_uuid, 16) == 0);
-        CHECK(strcmp(label.volume_name, "vol") == 0);
-        CHECK(label.chunk_size == CHUNK && label.origin_size == ORIGIN_SIZE);
-        CHECK(label.txid == info.txid);
+        CHECK_SS(ss_snapshot_create(e.s, "one", 0, 0, NULL) == 0);
+        CHECK_SS(ss_store_info(e.s, &info) == 0);
+        CHECK_SS(ss_store_close(e.s) == 0);
+        CHECK_SS(ss_store_probe(e.store, &label) == 0);
+        CHECK_SS(memcmp(label.uuid, info.uuid, 16) == 0);
+        CHECK_SS(memcmp(label.volume_uuid, info.volume_uuid, 16) == 0);
+        CHECK_SS(strcmp(label.volume_name, "vol") == 0);
+        CHECK_SS(label.chunk_size == CHUNK && label.origin_size == ORIGIN_SIZE);
+        CHECK_SS(label.txid == info.txid);
 
-        CHECK(ss_store_probe(empty, &label) == -ENODATA);
-        CHECK(strstr(ss_last_error(), "does not hold a Zumastor store") != NULL);
+        CHECK_SS(ss_store_probe(empty, &label) == -ENODATA);
+        CHECK_SS(strstr(ss_last_error(), "does not hold a Zumastor store") != NULL);
 
         /* The volume name of every area, under each one's checksum (whole
          * blocks: the device takes aligned writes only). */
         for (uint64_t area = 0; area < 4; area++) {
                 uint64_t offset = area * 32 * 4096;
 
-                CHECK(ss_dev_pread(e.store, block, sizeof(block), offset) == 0);
+                CHECK_SS(ss_dev_pread(e.store, block, sizeof(block), offset) == 0);
                 memset(block + 100, 'X', 8);
-                CHECK(ss_dev_pwrite(e.store, block, sizeof(block), offset) == 0);
+                CHECK_SS(ss_dev_pwrite(e.store, block, sizeof(block), offset) == 0);
         }
         memset(&label, 0xa5, sizeof(label));
-        CHECK(ss_store_probe(e.store, &label) == -EUCLEAN);
-        CHECK(strstr(ss_last_error(), "no valid superblock") != NULL);
-        CHECK(label.chunk_size == 0xa5a5a5a5u); /* untouched on failure */
+        CHECK_SS(ss_store_probe(e.store, &label) == -EUCLEAN);
+        CHECK_SS(strstr(ss_last_error(), "no valid superblock") != NULL);
+        CHECK_SS(label.chunk_size == 0xa5a5a5a5u); /* untouched on failure */
 
         ss_blockdev_close(empty);
         fault_domain_free(empty_domain);
@@ -871,12 +863,12 @@ static void check_names(Env *e, char (*names)[SS_NAME_MAX + 1], const uint32_t *
         uint32_t id;
 
         for (unsigned i = 0; i < n; i++) {
-                CHECK(ss_snapshot_find(e->s, names[i], &id) == 0 && id == ids[i]);
+                CHECK_SS(ss_snapshot_find(e->s, names[i], &id) == 0 && id == ids[i]);
                 if (!ids[i])
-                        CHECK(ss_snapshot_find(e->s, names[i], &id) == -ENOENT);
+                        CHECK_SS(ss_snapshot_find(e->s, names[i], &id) == -ENOENT);
         }
         if (gone)
-                CHECK(ss_snapshot_find(e->s, gone, &id) == -ENOENT);
+                CHECK_SS(ss_snapshot_find(e->s, gone, &id) == -ENOENT);
 }
 
 static void test_name_index(uint64_t seed)
@@ -893,18 +885,19 @@ static void test_name_index(uint64_t seed)
                 unsigned op = (unsigned)rng_below(&r, 10), i = n ? (unsigned)rng_below(&r, n) : 0;
                 if (n < NAMES_N && (op < 5 || n == 0)) {
                         random_name(&r, names[n], step);
-                        CHECK(ss_snapshot_create(e.s, names[n], 0, (int32_t)op - 5, &ids[n]) == 0);
+                        CHECK_SS(ss_snapshot_create(e.s, names[n], 0, (int32_t)op - 5, &ids[n]) ==
+                                 0);
                         n++;
                 } else if (op < 8) {
                         snprintf(gone, sizeof(gone), "%s", names[i]);
                         random_name(&r, names[i], step);
-                        CHECK(ss_snapshot_rename(e.s, ids[i], names[i]) == 0);
+                        CHECK_SS(ss_snapshot_rename(e.s, ids[i], names[i]) == 0);
                         if (n > 1)
-                                CHECK(ss_snapshot_rename(e.s, ids[i], names[(i + 1) % n]) ==
-                                      -EEXIST);
+                                CHECK_SS(ss_snapshot_rename(e.s, ids[i], names[(i + 1) % n]) ==
+                                         -EEXIST);
                 } else {
                         snprintf(gone, sizeof(gone), "%s", names[i]);
-                        CHECK(ss_snapshot_delete(e.s, ids[i]) == 0);
+                        CHECK_SS(ss_snapshot_delete(e.s, ids[i]) == 0);
                         n--;
                         memcpy(names[i], names[n], sizeof(names[i]));
                         ids[i] = ids[n];
@@ -912,14 +905,14 @@ static void test_name_index(uint64_t seed)
                 if (step % 97 == 0)
                         check_names(&e, names, ids, n, gone);
                 if (step % 389 == 0) {
-                        CHECK(ss_store_close(e.s) == 0);
+                        CHECK_SS(ss_store_close(e.s) == 0);
                         env_open(&e);
                 }
         }
         check_names(&e, names, ids, n, gone);
-        CHECK(ss_snapshot_create(e.s, names[0], 0, 0, &id) == -EEXIST);
+        CHECK_SS(ss_snapshot_create(e.s, names[0], 0, 0, &id) == -EEXIST);
         env_check(&e);
-        CHECK(ss_store_close(e.s) == 0);
+        CHECK_SS(ss_store_close(e.s) == 0);
         env_open(&e);
         check_names(&e, names, ids, n, gone);
         env_check(&e);
@@ -947,8 +940,8 @@ int main(int argc, char **argv)
         test_revert_full_refuse();
         test_revert_full_autodelete();
         test_revert_full_powercut();
-        if (failures) {
-                fprintf(stderr, "%d check(s) failed\n", failures);
+        if (check_failures) {
+                fprintf(stderr, "%d check(s) failed\n", check_failures);
                 return 1;
         }
         printf("ok\n");

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "test-check.h"
 #include "fuzz/membuf.h"
 #include "format.h"
 #include "snapstore.h"
@@ -33,18 +34,8 @@
 #define TUESDAY 1700086400
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 
-static int failures;
 static char workdir[256];
 static uint64_t seed;
-
-#define CHECK(cond) \
-        do { \
-                if (!(cond)) { \
-                        fprintf(stderr, "FAIL %s:%d: %s (%s)\n", __FILE__, __LINE__, #cond, \
-                                ss_last_error()); \
-                        failures++; \
-                } \
-        } while (0)
 
 static const uint8_t source_uuid[16] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 };
 
@@ -63,14 +54,14 @@ static void vol_new_sized(Vol *v, const char *name, const uint8_t *uuid, uint32_
         unlink(v->store_path);
         for (int i = 0; i < 2; i++) {
                 int fd = open(i ? v->store_path : v->origin_path, O_RDWR | O_CREAT, 0600);
-                CHECK(fd >= 0 && ftruncate(fd, i ? STORE_SIZE : (off_t)origin_size) == 0);
+                CHECK_SS(fd >= 0 && ftruncate(fd, i ? STORE_SIZE : (off_t)origin_size) == 0);
                 close(fd);
         }
-        CHECK(ss_blockdev_open_file(v->origin_path, SS_BLOCKDEV_BUFFERED, &v->origin) == 0);
-        CHECK(ss_blockdev_open_file(v->store_path, SS_BLOCKDEV_BUFFERED, &v->store) == 0);
+        CHECK_SS(ss_blockdev_open_file(v->origin_path, SS_BLOCKDEV_BUFFERED, &v->origin) == 0);
+        CHECK_SS(ss_blockdev_open_file(v->store_path, SS_BLOCKDEV_BUFFERED, &v->store) == 0);
         SsCreateOptions c = { .volume_name = "vol", .volume_uuid = uuid, .chunk_size = chunk };
-        CHECK(ss_store_create(v->origin, v->store, &c) == 0);
-        CHECK(ss_store_open(v->origin, v->store, NULL, &v->s) == 0);
+        CHECK_SS(ss_store_create(v->origin, v->store, &c) == 0);
+        CHECK_SS(ss_store_open(v->origin, v->store, NULL, &v->s) == 0);
 }
 
 static void vol_new(Vol *v, const char *name, const uint8_t *uuid, uint32_t chunk)
@@ -80,7 +71,7 @@ static void vol_new(Vol *v, const char *name, const uint8_t *uuid, uint32_t chun
 
 static void vol_free(Vol *v)
 {
-        CHECK(ss_store_close(v->s) == 0);
+        CHECK_SS(ss_store_close(v->s) == 0);
         ss_blockdev_close(v->origin);
         ss_blockdev_close(v->store);
         unlink(v->origin_path);
@@ -166,7 +157,7 @@ static void random_writes(Vol *v, Rng *r, unsigned count)
         static uint8_t buf[CHUNK];
         for (unsigned i = 0; i < count; i++) {
                 random_chunk(r, buf);
-                CHECK(ss_origin_write(v->s, buf, rng_below(r, CHUNKS) * CHUNK, CHUNK) == 0);
+                CHECK_SS(ss_origin_write(v->s, buf, rng_below(r, CHUNKS) * CHUNK, CHUNK) == 0);
         }
 }
 
@@ -190,7 +181,7 @@ static bool same_image(Vol *a, uint32_t a_id, Vol *b, uint32_t b_id)
 static uint32_t snapshot_count(Vol *v)
 {
         SsStoreInfo info;
-        CHECK(ss_store_info(v->s, &info) == 0);
+        CHECK_SS(ss_store_info(v->s, &info) == 0);
         return info.snapshot_count;
 }
 
@@ -201,9 +192,9 @@ static void make_source(Vol *src, uint32_t *ret_a, uint32_t *ret_b)
         Rng r = { seed };
         vol_new(src, "source", source_uuid, CHUNK);
         random_writes(src, &r, CHUNKS / 3);
-        CHECK(ss_snapshot_create_at(src->s, "monday", 0, 0, MONDAY, ret_a) == 0);
+        CHECK_SS(ss_snapshot_create_at(src->s, "monday", 0, 0, MONDAY, ret_a) == 0);
         random_writes(src, &r, CHUNKS / 10);
-        CHECK(ss_snapshot_create_at(src->s, "tuesday", 0, 0, TUESDAY, ret_b) == 0);
+        CHECK_SS(ss_snapshot_create_at(src->s, "tuesday", 0, 0, TUESDAY, ret_b) == 0);
         random_writes(src, &r, 5); /* the live origin moves on */
 }
 
@@ -214,8 +205,8 @@ static uint32_t make_target(Vol *tgt, Vol *src, uint32_t a, const char *name)
         Durable d = { 0 };
         uint32_t id = 0;
         vol_new(tgt, name, source_uuid, CHUNK);
-        CHECK(send(src, 0, a, false, 0, &full, NULL) == 0);
-        CHECK(receive(tgt, full.data, full.len, false, 0, &d, &id) == 0);
+        CHECK_SS(send(src, 0, a, false, 0, &full, NULL) == 0);
+        CHECK_SS(receive(tgt, full.data, full.len, false, 0, &d, &id) == 0);
         free(full.data);
         return id;
 }
@@ -232,26 +223,26 @@ static void test_full(void)
 
         make_source(&src, &a, &b);
         vol_new(&tgt, "target", source_uuid, CHUNK);
-        CHECK(send(&src, 0, a, false, 0, &buf, &st) == 0);
-        CHECK(receive(&tgt, buf.data, buf.len, false, 0, &d, &id) == 0);
-        CHECK(d.seen);
-        CHECK(same_image(&src, a, &tgt, id) && same_image(&src, a, &tgt, 0));
-        CHECK(ss_snapshot_get(tgt.s, id, &info) == 0 && !strcmp(info.name, "monday") &&
-              info.ctime == MONDAY);
+        CHECK_SS(send(&src, 0, a, false, 0, &buf, &st) == 0);
+        CHECK_SS(receive(&tgt, buf.data, buf.len, false, 0, &d, &id) == 0);
+        CHECK_SS(d.seen);
+        CHECK_SS(same_image(&src, a, &tgt, id) && same_image(&src, a, &tgt, 0));
+        CHECK_SS(ss_snapshot_get(tgt.s, id, &info) == 0 && !strcmp(info.name, "monday") &&
+                 info.ctime == MONDAY);
         SsStreamDigest ds, dt;
-        CHECK(ss_snapshot_digest(src.s, a, &ds) == 0 && ss_snapshot_digest(tgt.s, id, &dt) == 0);
-        CHECK(ds.lo == dt.lo && ds.hi == dt.hi && ds.lo == st.digest.lo);
+        CHECK_SS(ss_snapshot_digest(src.s, a, &ds) == 0 && ss_snapshot_digest(tgt.s, id, &dt) == 0);
+        CHECK_SS(ds.lo == dt.lo && ds.hi == dt.hi && ds.lo == st.digest.lo);
         /* Holes stay holes: the target's origin file holds only the data chunks. */
-        CHECK(stat(tgt.origin_path, &sb) == 0);
-        CHECK((uint64_t)sb.st_blocks * 512 <= (st.chunk_records + 2) * CHUNK);
-        CHECK(st.chunk_records + st.zero_chunks == CHUNKS);
+        CHECK_SS(stat(tgt.origin_path, &sb) == 0);
+        CHECK_SS((uint64_t)sb.st_blocks * 512 <= (st.chunk_records + 2) * CHUNK);
+        CHECK_SS(st.chunk_records + st.zero_chunks == CHUNKS);
         printf("full: %llu data chunks, %llu zero chunks in %llu runs, %llu stream bytes, "
                "%llu on disk\n",
                (unsigned long long)st.chunk_records, (unsigned long long)st.zero_chunks,
                (unsigned long long)st.zero_records, (unsigned long long)st.bytes,
                (unsigned long long)sb.st_blocks * 512);
         /* The same snapshot again: its name is taken. */
-        CHECK(receive(&tgt, buf.data, buf.len, false, 0, &d, NULL) == -EEXIST);
+        CHECK_SS(receive(&tgt, buf.data, buf.len, false, 0, &d, NULL) == -EEXIST);
         free(buf.data);
         vol_free(&tgt);
         vol_free(&src);
@@ -267,18 +258,18 @@ static void test_incremental(void)
 
         make_source(&src, &a, &b);
         ta = make_target(&tgt, &src, a, "target");
-        CHECK(send(&src, a, b, false, 0, &buf, &st) == 0);
-        CHECK(receive(&tgt, buf.data, buf.len, false, 0, &d, &tb) == 0);
-        CHECK(same_image(&src, b, &tgt, tb) && same_image(&src, a, &tgt, ta));
-        CHECK(snapshot_count(&tgt) == 2);
+        CHECK_SS(send(&src, a, b, false, 0, &buf, &st) == 0);
+        CHECK_SS(receive(&tgt, buf.data, buf.len, false, 0, &d, &tb) == 0);
+        CHECK_SS(same_image(&src, b, &tgt, tb) && same_image(&src, a, &tgt, ta));
+        CHECK_SS(snapshot_count(&tgt) == 2);
         /* A known base digest gives the same answer as reading the base. */
         SsStreamDigest base;
         MemBuf again = { 0 };
-        CHECK(ss_snapshot_digest(src.s, a, &base) == 0);
+        CHECK_SS(ss_snapshot_digest(src.s, a, &base) == 0);
         SsStreamSendOptions o = { .write = membuf_write, .user = &again, .from_digest = &base };
         SsStreamStats st2;
-        CHECK(ss_stream_send(src.s, a, b, &o, &st2) == 0);
-        CHECK(st2.digest.lo == st.digest.lo && st2.digest.hi == st.digest.hi);
+        CHECK_SS(ss_stream_send(src.s, a, b, &o, &st2) == 0);
+        CHECK_SS(st2.digest.lo == st.digest.lo && st2.digest.hi == st.digest.hi);
         printf("incremental: %llu chunks changed (%llu zero), %llu stream bytes for %llu "
                "payload bytes\n",
                (unsigned long long)(st.chunk_records + st.zero_chunks),
@@ -287,17 +278,17 @@ static void test_incremental(void)
         /* Two snapshots with nothing between them: header and trailer only. */
         uint32_t c, e, tc = 0, te = 0;
         struct timespec t0, t1;
-        CHECK(ss_snapshot_create_at(src.s, "wednesday", 0, 0, TUESDAY + 86400, &c) == 0);
-        CHECK(ss_snapshot_create_at(src.s, "thursday", 0, 0, TUESDAY + 2 * 86400, &e) == 0);
-        CHECK(send(&src, b, c, false, 0, &buf, NULL) == 0);
-        CHECK(receive(&tgt, buf.data, buf.len, false, 0, &d, &tc) == 0);
+        CHECK_SS(ss_snapshot_create_at(src.s, "wednesday", 0, 0, TUESDAY + 86400, &c) == 0);
+        CHECK_SS(ss_snapshot_create_at(src.s, "thursday", 0, 0, TUESDAY + 2 * 86400, &e) == 0);
+        CHECK_SS(send(&src, b, c, false, 0, &buf, NULL) == 0);
+        CHECK_SS(receive(&tgt, buf.data, buf.len, false, 0, &d, &tc) == 0);
         clock_gettime(CLOCK_MONOTONIC, &t0);
-        CHECK(send(&src, c, e, false, 0, &buf, &st) == 0);
-        CHECK(st.chunk_records == 0 && st.zero_records == 0);
-        CHECK(buf.len == SS_STREAM_HEADER_SIZE + SS_REC_TRAILER_SIZE);
-        CHECK(receive(&tgt, buf.data, buf.len, false, 0, &d, &te) == 0);
+        CHECK_SS(send(&src, c, e, false, 0, &buf, &st) == 0);
+        CHECK_SS(st.chunk_records == 0 && st.zero_records == 0);
+        CHECK_SS(buf.len == SS_STREAM_HEADER_SIZE + SS_REC_TRAILER_SIZE);
+        CHECK_SS(receive(&tgt, buf.data, buf.len, false, 0, &d, &te) == 0);
         clock_gettime(CLOCK_MONOTONIC, &t1);
-        CHECK(same_image(&src, c, &tgt, tc) && same_image(&src, e, &tgt, te));
+        CHECK_SS(same_image(&src, c, &tgt, tc) && same_image(&src, e, &tgt, te));
         printf("no change: %zu stream bytes, send and receive in %.3f s\n", buf.len,
                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
         free(again.data);
@@ -313,7 +304,7 @@ static size_t resume_offsets(const MemBuf *b, size_t *out, size_t max)
         SsStreamParser p;
         size_t at = SS_STREAM_HEADER_SIZE, n = 0;
 
-        CHECK(ss_stream_header_decode(b->data, b->len, &h) == 0);
+        CHECK_SS(ss_stream_header_decode(b->data, b->len, &h) == 0);
         ss_stream_parser_init(&p, &h);
         while (at < b->len) {
                 SsStreamRecord rec;
@@ -342,9 +333,9 @@ static void resume_case(bool incremental)
         uint64_t resent = 0, total = 0;
 
         make_source(&src, &a, &b);
-        CHECK(send(&src, incremental ? a : 0, b, false, 0, &buf, NULL) == 0);
+        CHECK_SS(send(&src, incremental ? a : 0, b, false, 0, &buf, NULL) == 0);
         ncuts = resume_offsets(&buf, cuts, 256);
-        CHECK(ncuts >= 2);
+        CHECK_SS(ncuts >= 2);
         for (size_t k = 0; k < ncuts; k++) {
                 Durable d = { 0 };
                 size_t next = k + 1 < ncuts ? cuts[k + 1] : buf.len;
@@ -354,15 +345,15 @@ static void resume_case(bool incremental)
                 else
                         vol_new(&tgt, "resume", source_uuid, CHUNK);
                 uint32_t before = snapshot_count(&tgt);
-                CHECK(receive(&tgt, buf.data, cut, false, 0, &d, NULL) == -EBADMSG);
-                CHECK(snapshot_count(&tgt) == before && d.seen);
-                CHECK(send(&src, incremental ? a : 0, b, true, d.index, &rest, NULL) == 0);
+                CHECK_SS(receive(&tgt, buf.data, cut, false, 0, &d, NULL) == -EBADMSG);
+                CHECK_SS(snapshot_count(&tgt) == before && d.seen);
+                CHECK_SS(send(&src, incremental ? a : 0, b, true, d.index, &rest, NULL) == 0);
                 /* The resumed stream carries no more than what followed the durable point. */
-                CHECK(rest.len - SS_STREAM_HEADER_SIZE <= buf.len - cuts[k]);
+                CHECK_SS(rest.len - SS_STREAM_HEADER_SIZE <= buf.len - cuts[k]);
                 Durable d2 = { 0 };
                 id = 0;
-                CHECK(receive(&tgt, rest.data, rest.len, true, d.index, &d2, &id) == 0);
-                CHECK(id && same_image(&src, b, &tgt, id));
+                CHECK_SS(receive(&tgt, rest.data, rest.len, true, d.index, &d2, &id) == 0);
+                CHECK_SS(id && same_image(&src, b, &tgt, id));
                 resent += cut - cuts[k];
                 total += buf.len;
                 vol_free(&tgt);
@@ -377,11 +368,11 @@ static void resume_case(bool incremental)
                 make_target(&tgt, &src, a, "resume");
         else
                 vol_new(&tgt, "resume", source_uuid, CHUNK);
-        CHECK(send(&src, incremental ? a : 0, b, true, 3, &rest, NULL) == 0);
+        CHECK_SS(send(&src, incremental ? a : 0, b, true, 3, &rest, NULL) == 0);
         Durable d = { 0 };
-        CHECK(receive(&tgt, rest.data, rest.len, true, 4, &d, NULL) == -EBADMSG);
-        CHECK(strstr(ss_last_error(), "resumes after chunk 3"));
-        CHECK(receive(&tgt, rest.data, rest.len, false, 0, &d, NULL) == -EBADMSG);
+        CHECK_SS(receive(&tgt, rest.data, rest.len, true, 4, &d, NULL) == -EBADMSG);
+        CHECK_SS(strstr(ss_last_error(), "resumes after chunk 3"));
+        CHECK_SS(receive(&tgt, rest.data, rest.len, false, 0, &d, NULL) == -EBADMSG);
         vol_free(&tgt);
         free(buf.data);
         free(rest.data);
@@ -405,13 +396,13 @@ static void expect_refused(Vol *tgt, Vol *src, uint32_t a, uint32_t ta, const ui
         if ((err && r != err) || (!err && r >= 0) || (words && !strstr(ss_last_error(), words))) {
                 fprintf(stderr, "FAIL: expected %d (\"%s\"), got %d: %s\n", err, words ? words : "",
                         r, ss_last_error());
-                failures++;
+                check_failures++;
         }
-        CHECK(snapshot_count(tgt) == before && id == 0);
+        CHECK_SS(snapshot_count(tgt) == before && id == 0);
         uint32_t found;
-        CHECK(ss_snapshot_find(tgt->s, "tuesday", &found) == -ENOENT);
+        CHECK_SS(ss_snapshot_find(tgt->s, "tuesday", &found) == -ENOENT);
         if (src)
-                CHECK(same_image(src, a, tgt, ta));
+                CHECK_SS(same_image(src, a, tgt, ta));
 }
 
 static void reseal_record(uint8_t *rec, size_t fixed)
@@ -444,14 +435,14 @@ static void test_refused(void)
 
         make_source(&src, &a, &b);
         ta = make_target(&tgt, &src, a, "target");
-        CHECK(send(&src, a, b, false, 0, &buf, NULL) == 0);
-        CHECK(send(&src, 0, b, false, 0, &full, NULL) == 0);
+        CHECK_SS(send(&src, a, b, false, 0, &buf, NULL) == 0);
+        CHECK_SS(send(&src, 0, b, false, 0, &full, NULL) == 0);
         copy = malloc(buf.len);
 
         /* Wrong base: none, or one of another creation time. */
         vol_new(&other, "other", source_uuid, CHUNK);
         expect_refused(&other, NULL, 0, 0, buf.data, buf.len, -ENOENT, "base snapshot monday");
-        CHECK(ss_snapshot_create_at(other.s, "monday", 0, 0, MONDAY + 1, &id) == 0);
+        CHECK_SS(ss_snapshot_create_at(other.s, "monday", 0, 0, MONDAY + 1, &id) == 0);
         expect_refused(&other, NULL, 0, 0, buf.data, buf.len, -ESTALE, "not the same snapshot");
         vol_free(&other);
         /* A local write the stream does not overwrite: the digest says no. */
@@ -463,7 +454,7 @@ static void test_refused(void)
                 SsDeltaCursor cur;
                 uint64_t changed[CHUNKS];
                 int n;
-                CHECK(ss_delta_begin(src.s, a, b, &cur) == 0);
+                CHECK_SS(ss_delta_begin(src.s, a, b, &cur) == 0);
                 n = ss_delta_next(src.s, &cur, changed, CHUNKS);
                 for (bool hit = true; hit; c++) {
                         hit = false;
@@ -472,7 +463,7 @@ static void test_refused(void)
                         if (!hit)
                                 break;
                 }
-                CHECK(ss_origin_write(other.s, junk, c * CHUNK, CHUNK) == 0);
+                CHECK_SS(ss_origin_write(other.s, junk, c * CHUNK, CHUNK) == 0);
                 expect_refused(&other, NULL, 0, 0, buf.data, buf.len, -EBADMSG, "digest");
         }
         vol_free(&other);
@@ -499,7 +490,7 @@ static void test_refused(void)
 
         /* Index out of range, bad chunk checksum, unknown type (each resealed). */
         size_t at = first_record(&buf, SS_REC_CHUNK);
-        CHECK(at < buf.len);
+        CHECK_SS(at < buf.len);
         memcpy(copy, buf.data, buf.len);
         le64_put(copy + at + 8, CHUNKS);
         reseal_record(copy + at, SS_REC_CHUNK_SIZE);
@@ -527,19 +518,19 @@ static void test_refused(void)
                 memcpy(copy, buf.data, buf.len);
                 unsigned bit = (unsigned)rng_below(&r, 8);
                 copy[pos] ^= (uint8_t)(1u << bit);
-                int before = failures;
+                int before = check_failures;
                 expect_refused(&tgt, NULL, a, ta, copy, buf.len, 0, NULL);
-                if (failures != before)
+                if (check_failures != before)
                         fprintf(stderr, "  (bit %u of byte %zu flipped)\n", bit, pos);
         }
-        CHECK(same_image(&src, a, &tgt, ta));
+        CHECK_SS(same_image(&src, a, &tgt, ta));
         printf("refused: %u truncations and %u bit flips of a %zu-byte stream\n", truncations,
                flips, buf.len);
         /* After all that, the real stream still applies. */
         id = 0;
         Durable d = { 0 };
-        CHECK(receive(&tgt, buf.data, buf.len, false, 0, &d, &id) == 0);
-        CHECK(id && same_image(&src, b, &tgt, id) && same_image(&src, a, &tgt, ta));
+        CHECK_SS(receive(&tgt, buf.data, buf.len, false, 0, &d, &id) == 0);
+        CHECK_SS(id && same_image(&src, b, &tgt, id) && same_image(&src, a, &tgt, ta));
         free(copy);
         free(buf.data);
         free(full.data);
@@ -563,24 +554,26 @@ static void test_partial_chunk(void)
         vol_new_sized(&tgt, "partial-target", source_uuid, CHUNK, size);
         for (size_t i = 0; i < CHUNK; i++)
                 data[i] = (uint8_t)rng_u64(&r);
-        CHECK(ss_origin_write(src.s, data, 3 * CHUNK, CHUNK) == 0);
-        CHECK(ss_origin_write(src.s, data, 10 * CHUNK, 2048) == 0);
-        CHECK(ss_snapshot_create_at(src.s, "monday", 0, 0, MONDAY, &a) == 0);
+        CHECK_SS(ss_origin_write(src.s, data, 3 * CHUNK, CHUNK) == 0);
+        CHECK_SS(ss_origin_write(src.s, data, 10 * CHUNK, 2048) == 0);
+        CHECK_SS(ss_snapshot_create_at(src.s, "monday", 0, 0, MONDAY, &a) == 0);
         SsStreamSendOptions o = { .write = membuf_write, .user = &buf }; /* uncompressed */
-        CHECK(ss_stream_send(src.s, 0, a, &o, NULL) == 0);
-        CHECK(receive(&tgt, buf.data, buf.len, false, 0, &d, &id) == 0);
-        CHECK(ss_snapshot_read(tgt.s, id, got, 10 * CHUNK, 2048) == 0 && !memcmp(got, data, 2048));
-        CHECK(ss_snapshot_read(tgt.s, id, got, 3 * CHUNK, CHUNK) == 0 && !memcmp(got, data, CHUNK));
+        CHECK_SS(ss_stream_send(src.s, 0, a, &o, NULL) == 0);
+        CHECK_SS(receive(&tgt, buf.data, buf.len, false, 0, &d, &id) == 0);
+        CHECK_SS(ss_snapshot_read(tgt.s, id, got, 10 * CHUNK, 2048) == 0 &&
+                 !memcmp(got, data, 2048));
+        CHECK_SS(ss_snapshot_read(tgt.s, id, got, 3 * CHUNK, CHUNK) == 0 &&
+                 !memcmp(got, data, CHUNK));
         SsStreamDigest ds, dt;
-        CHECK(ss_snapshot_digest(src.s, a, &ds) == 0 && ss_snapshot_digest(tgt.s, id, &dt) == 0);
-        CHECK(ds.lo == dt.lo && ds.hi == dt.hi);
+        CHECK_SS(ss_snapshot_digest(src.s, a, &ds) == 0 && ss_snapshot_digest(tgt.s, id, &dt) == 0);
+        CHECK_SS(ds.lo == dt.lo && ds.hi == dt.hi);
 
         /* The last chunk's record with a byte set past the end, all checks redone. */
         size_t at = SS_STREAM_HEADER_SIZE;
         while (at < buf.len &&
                !(le32_get(buf.data + at) == SS_REC_CHUNK && le64_get(buf.data + at + 8) == 10))
                 at += SS_REC_PREFIX_SIZE + le32_get(buf.data + at + 4);
-        CHECK(at < buf.len && le32_get(buf.data + at + 24) == SS_COMPRESS_NONE);
+        CHECK_SS(at < buf.len && le32_get(buf.data + at + 24) == SS_COMPRESS_NONE);
         uint8_t *plain = buf.data + at + SS_REC_CHUNK_SIZE;
         plain[CHUNK - 1] = 1;
         le64_put(buf.data + at + 16, XXH3_64bits(plain, CHUNK));
@@ -627,8 +620,9 @@ int main(void)
         run("refused", test_refused);
         run("partial chunk", test_partial_chunk);
         rmdir(workdir);
-        if (failures) {
-                fprintf(stderr, "%d failures (seed=%llu)\n", failures, (unsigned long long)seed);
+        if (check_failures) {
+                fprintf(stderr, "%d checks failed (seed=%llu)\n", check_failures,
+                        (unsigned long long)seed);
                 return 1;
         }
         return 0;
