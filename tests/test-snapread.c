@@ -291,7 +291,7 @@ int main(int argc, char **argv)
         run(seed_mix(args.seed, 1), false, args.verbose);
         run(seed_mix(args.seed, 2), true, args.verbose);
         if (check_failures) {
-                fprintf(stderr, "%d check_failures (seed=%llu)\n", check_failures,
+                fprintf(stderr, "%d checks failed (seed=%llu)\n", check_failures,
                         (unsigned long long)args.seed);
                 return 1;
         }
