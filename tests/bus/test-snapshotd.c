@@ -1610,12 +1610,25 @@ static void test_store_damaged(void)
         g_free(digest_after);
         digest_after = device_digest(store);
         g_assert_cmpstr(digest, ==, digest_after);
-        /* The administrator's Start does. */
+        /* The administrator's Start does.  As at the first start, a reader
+         * of the new devices (udev's probe) may reach the damaged leaf at
+         * once and fail the volume again: then for the same reason. */
         g_clear_object(&v);
         v = volume(path);
         assert_ok(zuma_bus_volume_call_start_sync(v, NO_OPTS, NULL, &error_));
-        assert_prop_s(path, IFACE_VOLUME, "State", "running");
-        assert_prop_s(path, IFACE_VOLUME, "LastError", "");
+        {
+                g_autofree char *state = prop_s(path, IFACE_VOLUME, "State");
+
+                g_free(last_error);
+                last_error = prop_s(path, IFACE_VOLUME, "LastError");
+                if (g_str_equal(state, "running")) {
+                        g_assert_cmpstr(last_error, ==, "");
+                } else {
+                        g_test_message("failed again at once: %s", last_error);
+                        g_assert_cmpstr(state, ==, "failed");
+                        g_assert_nonnull(strstr(last_error, block_text));
+                }
+        }
         assert_ok(zuma_bus_volume_call_stop_sync(v, opts("{'force': <true>}"), NULL, &error_));
         g_clear_object(&m);
         m = manager();
