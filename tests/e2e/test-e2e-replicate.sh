@@ -15,6 +15,8 @@
 #      snapshot that arrives on b goes on to c, identical.
 #   3. fan-out: xfs on a's volume "xvol", replicated to b and to c.
 #   4. nothing new: a run sends nothing and says so.
+#   4b. a period (--period 2s): new snapshots of xvol reach c with no run
+#      asked for, and the next run shows in status until the period goes.
 #   5. retention on the target (--keep hourly=2): scheduled-named
 #      snapshots beyond the newest 2 go from b, the newest replicated one
 #      and hand-taken ones stay; a still has them all.
@@ -192,6 +194,37 @@ for h in b c; do
         host_zumactl a replicate xvol --target "$h" >/dev/null || e2e_fail "xvol x2 to $h failed"
         same a "$h" xvol x2 xfs
         verify_same a xvol "$h" x2
+done
+
+# target_field HOST VOL TARGET FIELD: one field of the target in zumactl's
+# JSON status, empty for null.
+target_field() {
+        host_zumactl "$1" --json status "$2" |
+                e2e_json "[t for t in d['targets'] if t['name'] == '$3'][0]['$4']"
+}
+
+e2e_step "a period: a sends xvol to c every 2 s by itself, nothing asked"
+host_zumactl a define target xvol "$(host_addr c)" --name c --pin "$(repl_fingerprint c)" \
+        --period 2s >/dev/null || e2e_fail "a: redefine target xvol c with --period 2s"
+[ "$(target_field a xvol c period)" = 2 ] || e2e_fail "a's target xvol c has no 2 s period"
+[ -n "$(target_field a xvol c next_run)" ] || e2e_fail "a's target xvol c has no next run"
+[ -z "$(target_field a xvol b next_run)" ] ||
+        e2e_fail "a's target xvol b, which has no period, has a next run"
+for x in x3 x4; do
+        fill "$T/a-xvol/$x" "$((SEED + 9))" 50
+        snap a xvol "$T/a-xvol" "$x"
+        repl_wait_snapshot c xvol "$x" 60
+done
+same a c xvol x4 xfs
+# Back to runs on demand: the period's timer goes with it.
+host_zumactl a define target xvol "$(host_addr c)" --name c --pin "$(repl_fingerprint c)" \
+        --period 0s >/dev/null || e2e_fail "a: redefine target xvol c without a period"
+# (a periodic run may be under way: its end schedules nothing)
+deadline=$((SECONDS + 60))
+until [ -z "$(target_field a xvol c next_run)" ]; do
+        [ $SECONDS -lt $deadline ] ||
+                e2e_fail "a's target xvol c still has a next run with the period gone"
+        sleep 0.2
 done
 
 e2e_step "retention on b: hourly=2, the newest replicated kept"
