@@ -557,8 +557,17 @@ zuma_test_start_udev() {
                 # In the background rather than --daemon, so that its log
                 # (debug: every rule and program of every event) stays with
                 # the test's other logs for a failure to show.
-                SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_TARGET=console setsid "$udevd" \
-                        </dev/null >"$ZUMA_TEST_DIR/udevd.log" 2>&1 &
+                # It may outlive this test (other runs share it), so it
+                # keeps none of the descriptors this shell inherited: a
+                # caller's `flock` on a lock file, say, would stay held
+                # by udevd for good.
+                (
+                        for fd in /proc/$BASHPID/fd/*; do
+                                fd=${fd##*/}
+                                [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null
+                        done
+                        SYSTEMD_LOG_LEVEL=debug SYSTEMD_LOG_TARGET=console exec setsid "$udevd"
+                ) </dev/null >"$ZUMA_TEST_DIR/udevd.log" 2>&1 &
                 echo $! >"$ZUMA_TEST_DIR/udevd.pid"
         fi
         until udevadm control --ping 2>/dev/null; do
