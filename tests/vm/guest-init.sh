@@ -1,0 +1,94 @@
+#!/bin/busybox sh
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# /init of the guest's initramfs (tests/vm/run-guest.sh builds it).  Runs
+# under busybox: loads the modules listed in /modules/order, mounts the
+# host's root (9p tag "hostroot", read-only) under a tmpfs overlay so the
+# guest can write anywhere without touching the host, mounts the run's
+# directory (tag "zumarun", read-write: config, run.sh, stdout, stderr,
+# status) and the extra shares (tags "share0".., read-write, each at its
+# host path), then runs /run/zuma-vm/run.sh in a chroot of that root with
+# stdout and stderr into the run directory, writes the exit status next to
+# them and powers off.  Everything this file says goes to the console
+# (ttyS0) only; the command's own output never does.
+#
+# The run directory's "config" sets SHARES ("TAG=PATH" words) and OVERLAY
+# (1: the overlay root, 0: the read-only root alone).  "times" gets the
+# guest's uptime at the command's start and end.
+
+PATH=/bin
+export PATH
+/bin/busybox --install -s /bin
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+say() {
+        echo "zuma-vm-init: $*" > /dev/console
+}
+
+# Leaves a reason where the host looks for one, then powers off: the host
+# reports a run without a status file as a failure of the guest itself.
+die() {
+        say "FAILED: $*"
+        if [ -d /out ] && mountpoint -q /out; then
+                echo "$*" > /out/init-failed
+                sync
+        fi
+        poweroff -f
+        sleep 60
+}
+
+while read -r module; do
+        insmod "/modules/$module" || die "insmod $module failed"
+done < /modules/order
+
+P9="trans=virtio,version=9p2000.L,msize=262144"
+mkdir -p /out /hostroot /newroot /rw
+mount -t 9p -o "$P9" zumarun /out || die "cannot mount the run directory (9p tag zumarun)"
+. /out/config
+
+# cache=loose: the host does not change its root during the run, and
+# without a page cache every exec reads the binary over 9p again.
+mount -t 9p -o "$P9,ro,cache=loose" hostroot /hostroot ||
+        die "cannot mount the host's root (9p tag hostroot)"
+
+root=/hostroot
+if [ "$OVERLAY" = 1 ]; then
+        mount -t tmpfs -o mode=755 rw /rw &&
+                mkdir -p /rw/upper /rw/work &&
+                mount -t overlay -o lowerdir=/hostroot,upperdir=/rw/upper,workdir=/rw/work \
+                        overlay /newroot && root=/newroot ||
+                say "overlay root failed: the root stays read-only"
+fi
+
+mount --bind /dev "$root/dev" || die "cannot bind /dev"
+mkdir -p "$root/dev/pts" "$root/dev/shm"
+mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts "$root/dev/pts"
+mount -t tmpfs -o mode=1777 shm "$root/dev/shm"
+mount --bind /proc "$root/proc" || die "cannot bind /proc"
+mount --bind /sys "$root/sys" || die "cannot bind /sys"
+mount -t tmpfs -o mode=755 run "$root/run" || die "cannot mount /run"
+mount -t tmpfs -o mode=1777 tmp "$root/tmp" || die "cannot mount /tmp"
+mount -t tmpfs -o mode=1777 vartmp "$root/var/tmp" || die "cannot mount /var/tmp"
+mkdir -p "$root/run/lock" "$root/run/zuma-vm"
+mount --bind /out "$root/run/zuma-vm" || die "cannot bind the run directory"
+for share in $SHARES; do
+        tag=${share%%=*}
+        path=${share#*=}
+        mkdir -p "$root$path" 2>/dev/null
+        mount -t 9p -o "$P9" "$tag" "$root$path" || die "cannot mount share $tag at $path"
+done
+
+read -r up _ < /proc/uptime
+echo "start $up" > /out/times
+say "running the command (uptime $up s)"
+chroot "$root" /bin/bash /run/zuma-vm/run.sh < /dev/null > /out/stdout 2> /out/stderr
+status=$?
+read -r up _ < /proc/uptime
+echo "end $up" >> /out/times
+echo "$status" > /out/status
+say "the command exited $status (uptime $up s)"
+sync
+poweroff -f
+sleep 60
