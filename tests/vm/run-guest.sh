@@ -49,7 +49,8 @@ Options:
   --insmod FILE.ko     insmod an out-of-tree module by host path (repeatable;
                        after --modprobe; its dependencies must be loaded)
   --udev               start systemd-udevd --daemon, trigger and settle first
-                       (without it: dmsetup create --noudevsync; dmsetup mknodes)
+                       (without it DM_DISABLE_UDEV=1 is set: libdevmapper and
+                       LVM make their /dev nodes themselves)
   --env NAME=VALUE     put NAME in COMMAND's environment (repeatable)
   --cwd DIR            COMMAND's working directory (default: the current one)
   --timeout SECONDS    the whole run, boot included (default 600)
@@ -64,11 +65,15 @@ Options:
   --cache-dir DIR      where initramfs images are kept
                        (\$ZUMA_VM_CACHE_DIR, else /var/tmp/zuma-vm-cache)
   --initramfs          only build (or find) the initramfs; print its path
+  --kernel-version     only print the guest's kernel version (for building
+                       modules: make -C /lib/modules/KV/build M=DIR modules)
   -h, --help           this text
 
 Preloaded: dm-mod dm-bufio dm-snapshot dm-thin-pool loop overlay (and the
-virtio and 9p drivers).  In the guest: ZUMA_VM_GUEST=1 is set, PATH is the
-usual root PATH, HOME=/root.
+virtio and 9p drivers).  In the guest: ZUMA_VM_GUEST=1 and
+SYSTEMD_IGNORE_CHROOT=1 are set, PATH is the usual root PATH, HOME=/root.
+The host's /tmp is not the guest's: put scripts for the guest elsewhere
+(the build tree, the source tree).
 
 Exit status: COMMAND's; $HARNESS_FAILED when the guest could not run it (missing
 packages, a failed boot, a module that would not load, a panic, the
@@ -103,6 +108,7 @@ verbose=0
 keep=0
 cache_dir=${ZUMA_VM_CACHE_DIR:-/var/tmp/zuma-vm-cache}
 only_initramfs=0
+only_kernel_version=0
 
 need_arg() {
         [ "$2" -ge 2 ] || fail "$1 needs an argument (--help)"
@@ -128,6 +134,7 @@ while [ $# -gt 0 ]; do
         --keep) keep=1; shift ;;
         --cache-dir) need_arg "$1" $#; cache_dir=$2; shift 2 ;;
         --initramfs) only_initramfs=1; shift ;;
+        --kernel-version) only_kernel_version=1; shift ;;
         -h | --help) usage; exit 0 ;;
         --) shift; break ;;
         -*) fail "unknown option $1 (--help)" ;;
@@ -138,7 +145,7 @@ done
 [[ $disks =~ ^[0-9]+$ ]] && [ "$disks" -le 20 ] || fail "--disks takes 0..20, not $disks"
 [[ $timeout_s =~ ^[0-9]+$ ]] && [ "$timeout_s" -gt 0 ] || fail "--timeout takes seconds, not $timeout_s"
 [[ $smp =~ ^[0-9]+$ ]] || fail "--smp takes a count, not $smp"
-if [ "$only_initramfs" = 0 ] && [ $# -eq 0 ]; then
+if [ "$only_initramfs" = 0 ] && [ "$only_kernel_version" = 0 ] && [ $# -eq 0 ]; then
         fail "no command to run (--help)"
 fi
 for e in "${envs[@]}"; do
@@ -171,6 +178,10 @@ KV=$(find_kernel)
 KERNEL=/boot/vmlinuz-$KV
 [ -r "$KERNEL" ] || missing_packages "cannot read $KERNEL (ZUMA_VM_KERNEL=$KV?)"
 [ -d "/lib/modules/$KV/kernel" ] || missing_packages "no modules in /lib/modules/$KV"
+if [ "$only_kernel_version" = 1 ]; then
+        echo "$KV"
+        exit 0
+fi
 command -v "$QEMU" > /dev/null || missing_packages "no $QEMU (qemu-system-x86)"
 command -v modprobe > /dev/null || missing_packages "no modprobe (kmod)"
 command -v cpio > /dev/null || missing_packages "no cpio"
@@ -302,6 +313,13 @@ printf 'SHARES="%s"\nOVERLAY=%s\n' "$share_words" "$overlay" > "$run/config"
         echo '#!/bin/bash'
         echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
         echo 'export HOME=/root LANG=C.UTF-8 TERM=dumb ZUMA_VM_GUEST=1'
+        # systemd's tools see the chroot and do nothing ("Running in
+        # chroot, ignoring request": udevadm settle among them) unless told.
+        echo 'export SYSTEMD_IGNORE_CHROOT=1'
+        # Without udevd, libdevmapper and LVM would wait for it to make the
+        # device nodes (LVM: "not found: device not cleared"); this makes
+        # them make the nodes themselves.
+        [ "$udev" = 1 ] || echo 'export DM_DISABLE_UDEV=1'
         for e in "${envs[@]}"; do
                 printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"
         done
@@ -320,7 +338,8 @@ EOF
                 printf 'insmod %q || setup_failed %q\n' "$ko" "insmod $ko failed"
         done
         if [ "$udev" = 1 ]; then
-                echo 'systemd-udevd --daemon > /dev/null 2>&1 || setup_failed "systemd-udevd --daemon failed"'
+                # The guest's udevd log goes to /run/udevd.log (debug with --env SYSTEMD_LOG_LEVEL=debug).
+                echo '/lib/systemd/systemd-udevd --daemon > /run/udevd.log 2>&1 || setup_failed "systemd-udevd --daemon failed: $(cat /run/udevd.log)"'
                 echo 'udevadm trigger --action=add > /dev/null 2>&1 || setup_failed "udevadm trigger failed"'
                 echo 'udevadm settle --timeout=60 || setup_failed "udevadm settle failed"'
         fi
@@ -368,9 +387,10 @@ if [ -n "$console_out" ]; then
         cp "$console" "$console_out" || echo "$PROG: cannot write the console to $console_out" >&2
 fi
 
+# The console without SeaBIOS's escape sequences and carriage returns.
 console_tail() {
         echo "$PROG: the guest's console, last 40 lines:" >&2
-        tail -n 40 "$console" | sed 's/^/  | /' >&2
+        sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g; s/\r//g' "$console" | tail -n 40 | sed 's/^/  | /' >&2
 }
 
 if [ ! -s "$run/status" ]; then
@@ -378,6 +398,8 @@ if [ ! -s "$run/status" ]; then
                 echo "$PROG: the guest did not finish within $timeout_s s (--timeout): killed" >&2
         elif [ -s "$run/init-failed" ]; then
                 echo "$PROG: the guest's init failed: $(cat "$run/init-failed")" >&2
+        elif grep -q 'Kernel panic' "$console"; then
+                echo "$PROG: the guest's kernel panicked (an oops panics too: oops=panic)" >&2
         elif [ "$qemu_status" != 0 ]; then
                 echo "$PROG: qemu failed (exit $qemu_status):" >&2
                 sed 's/^/  | /' "$work/qemu.log" >&2
