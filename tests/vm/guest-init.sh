@@ -80,6 +80,13 @@ for share in $SHARES; do
         mount -t 9p -o "$P9" "$tag" "$root$path" || die "cannot mount share $tag at $path"
 done
 
+# The kernel loads modules on demand (a file system type at mount, a dm
+# target at table load) through /sbin/modprobe in PID 1's root, this
+# initramfs, which holds no /lib/modules: send it into the chroot.
+printf '#!/bin/sh\nexec /bin/chroot %s /sbin/modprobe "$@"\n' "$root" > /bin/modprobe-in-root
+chmod 755 /bin/modprobe-in-root
+echo /bin/modprobe-in-root > /proc/sys/kernel/modprobe
+
 read -r up _ < /proc/uptime
 echo "start $up" > /out/times
 say "running the command (uptime $up s)"

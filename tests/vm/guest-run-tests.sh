@@ -1,0 +1,66 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Runs guest tests one after another inside the qemu guest (started by
+# tests/vm/vm-suite.sh through run-guest.sh) and leaves each one's verdict
+# where the host reads it:
+#
+#   guest-run-tests.sh OUTDIR TESTDIR NAME...
+#
+# runs TESTDIR/NAME.sh with bash for each NAME, as root, under `timeout`
+# (ZUMA_VM_TEST_TIMEOUT seconds, 120), its stdout and stderr in
+# OUTDIR/NAME.log, its exit status in OUTDIR/NAME.status (0 passed, 77
+# skipped, anything else failed; 124 is the timeout) and its seconds in
+# OUTDIR/NAME.time.  OUTDIR is on a read-write share, so the host sees each
+# file as it is written.
+#
+# What a guest test gets: the environment of run-guest.sh, plus
+# ZUMA_VM_DISKS (the scratch disks, "/dev/vda /dev/vdb ..."), ZUMA_VM_OUT
+# (OUTDIR/NAME.d, a directory of its own on the host), ZUMA_BUILD_ROOT and
+# ZUMA_SOURCE_ROOT (passed through from the host).  Every test may use
+# every scratch disk: between tests, every device-mapper device is removed
+# and the first 4 MiB of each disk are zeroed, so no test sees another's
+# volume groups or file systems.  A test still cleans up after itself (it
+# unmounts what it mounted), or the next one may find a disk busy.
+set -uo pipefail
+
+[ $# -ge 3 ] || { echo "usage: guest-run-tests.sh OUTDIR TESTDIR NAME..." >&2; exit 2; }
+out=$1 dir=$2
+shift 2
+per_test=${ZUMA_VM_TEST_TIMEOUT:-120}
+
+ZUMA_VM_DISKS=$(ls /dev/vd[a-z] 2> /dev/null | tr '\n' ' ')
+export ZUMA_VM_DISKS=${ZUMA_VM_DISKS% }
+
+clean_disks() {
+        local disk
+        dmsetup remove_all --force > /dev/null 2>&1
+        for disk in $ZUMA_VM_DISKS; do
+                dd if=/dev/zero of="$disk" bs=1M count=4 conv=fsync status=none 2> /dev/null
+        done
+}
+
+for name in "$@"; do
+        script=$dir/$name.sh
+        mkdir -p "$out/$name.d"
+        start=$(date +%s.%N)
+        if [ ! -f "$script" ]; then
+                echo "guest-run-tests: no test $script" > "$out/$name.log"
+                status=2
+        else
+                ZUMA_VM_OUT=$out/$name.d timeout -k 5 "$per_test" bash "$script" > "$out/$name.log" 2>&1
+                status=$?
+                [ "$status" != 124 ] || echo "guest-run-tests: $name did not finish within $per_test s (ZUMA_VM_TEST_TIMEOUT)" >> "$out/$name.log"
+        fi
+        end=$(date +%s.%N)
+        awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", e - s }' > "$out/$name.time"
+        echo "$status" > "$out/$name.status"
+        case $status in
+        0) verdict=ok ;;
+        77) verdict=skipped ;;
+        *) verdict="FAILED (exit $status)" ;;
+        esac
+        echo "guest: $name: $verdict, $(cat "$out/$name.time") s"
+        clean_disks
+done
+exit 0
