@@ -6,7 +6,7 @@
 # host's root (9p tag "hostroot", read-only) under a tmpfs overlay so the
 # guest can write anywhere without touching the host, mounts the run's
 # directory (tag "zumarun", read-write: config, run.sh, stdout, stderr,
-# status) and the extra shares (tags "share0".., read-write, each at its
+# status, dmesg) and the extra shares (tags "share0".., read-write, each at its
 # host path), then runs /run/zuma-vm/run.sh in a chroot of that root with
 # stdout and stderr into the run directory, writes the exit status next to
 # them and powers off.  Everything this file says goes to the console
@@ -94,6 +94,7 @@ chroot "$root" /bin/bash /run/zuma-vm/run.sh < /dev/null > /out/stdout 2> /out/s
 status=$?
 read -r up _ < /proc/uptime
 echo "end $up" >> /out/times
+dmesg > /out/dmesg
 echo "$status" > /out/status
 say "the command exited $status (uptime $up s)"
 sync

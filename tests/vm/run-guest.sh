@@ -60,6 +60,11 @@ Options:
                        the shares are writable)
   --append ARGS        add to the kernel command line
   --console FILE       write the guest's console (kernel messages) to FILE
+  --kernel-log FILE    write the guest's whole kernel log (dmesg, all levels,
+                       taken after COMMAND) to FILE
+  --fail-on-kernel-warnings
+                       exit $HARNESS_FAILED when the kernel log has a splat (WARNING:,
+                       BUG:, Oops, a hung task, ...) even if COMMAND passed
   --verbose            copy the console to stderr as it comes
   --keep               keep the run directory (its path is printed)
   --cache-dir DIR      where initramfs images are kept
@@ -104,6 +109,8 @@ smp=2
 overlay=1
 append=""
 console_out=""
+kernel_log_out=""
+fail_on_warnings=0
 verbose=0
 keep=0
 cache_dir=${ZUMA_VM_CACHE_DIR:-/var/tmp/zuma-vm-cache}
@@ -130,6 +137,8 @@ while [ $# -gt 0 ]; do
         --no-overlay) overlay=0; shift ;;
         --append) need_arg "$1" $#; append="$append $2"; shift 2 ;;
         --console) need_arg "$1" $#; console_out=$2; shift 2 ;;
+        --kernel-log) need_arg "$1" $#; kernel_log_out=$2; shift 2 ;;
+        --fail-on-kernel-warnings) fail_on_warnings=1; shift ;;
         --verbose) verbose=1; shift ;;
         --keep) keep=1; shift ;;
         --cache-dir) need_arg "$1" $#; cache_dir=$2; shift 2 ;;
@@ -410,6 +419,10 @@ if [ ! -s "$run/status" ]; then
         exit "$HARNESS_FAILED"
 fi
 
+if [ -n "$kernel_log_out" ]; then
+        cp "$run/dmesg" "$kernel_log_out" 2> /dev/null || echo "$PROG: no kernel log to write to $kernel_log_out" >&2
+fi
+
 status=$(cat "$run/status")
 [[ $status =~ ^[0-9]+$ ]] || fail "the guest wrote a bad status: $status"
 if [ -s "$run/setup-failed" ]; then
@@ -417,6 +430,14 @@ if [ -s "$run/setup-failed" ]; then
         console_tail
         exit "$HARNESS_FAILED"
 fi
+# The kernel's own signs of trouble, whatever COMMAND thought of it.
+SPLATS='WARNING: |BUG: |Oops|general protection fault|Call Trace:|blocked for more than|kmemleak: .*new suspected|UBSAN:|KASAN:'
+if [ "$fail_on_warnings" = 1 ] && grep -Eq "$SPLATS" "$run/dmesg" 2> /dev/null; then
+        echo "$PROG: the guest's kernel log shows trouble (--fail-on-kernel-warnings):" >&2
+        grep -E -A 12 "$SPLATS" "$run/dmesg" | head -n 60 | sed 's/^/  | /' >&2
+        exit "$HARNESS_FAILED"
+fi
+
 start=$(sed -n 's/^start //p' "$run/times")
 end=$(sed -n 's/^end //p' "$run/times")
 awk -v kv="$KV" -v s="$start" -v e="$end" -v t0="$t0" -v t1="$t1" -v st="$status" 'BEGIN {
