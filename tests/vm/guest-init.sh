@@ -12,8 +12,9 @@
 # them and powers off.  Everything this file says goes to the console
 # (ttyS0) only; the command's own output never does.
 #
-# The run directory's "config" sets SHARES ("TAG=PATH" words) and OVERLAY
-# (1: the overlay root, 0: the read-only root alone).  "times" gets the
+# The run directory's "config" sets SHARES ("TAG=PATH" words), OVERLAY
+# (1: the overlay root, 0: the read-only root alone) and TMP_DISK (1: /tmp
+# and /var/tmp on the disk with serial zuma-tmp).  "times" gets the
 # guest's uptime at the command's start and end.
 
 PATH=/bin
@@ -69,8 +70,10 @@ mount -t tmpfs -o mode=1777 shm "$root/dev/shm"
 mount --bind /proc "$root/proc" || die "cannot bind /proc"
 mount --bind /sys "$root/sys" || die "cannot bind /sys"
 mount -t tmpfs -o mode=755 run "$root/run" || die "cannot mount /run"
-mount -t tmpfs -o mode=1777 tmp "$root/tmp" || die "cannot mount /tmp"
-mount -t tmpfs -o mode=1777 vartmp "$root/var/tmp" || die "cannot mount /var/tmp"
+if [ "$TMP_DISK" != 1 ]; then
+        mount -t tmpfs -o mode=1777 tmp "$root/tmp" || die "cannot mount /tmp"
+        mount -t tmpfs -o mode=1777 vartmp "$root/var/tmp" || die "cannot mount /var/tmp"
+fi
 mkdir -p "$root/run/lock" "$root/run/zuma-vm"
 mount --bind /out "$root/run/zuma-vm" || die "cannot bind the run directory"
 for share in $SHARES; do
@@ -86,6 +89,22 @@ done
 printf '#!/bin/sh\nexec /bin/chroot %s /sbin/modprobe "$@"\n' "$root" > /bin/modprobe-in-root
 chmod 755 /bin/modprobe-in-root
 echo /bin/modprobe-in-root > /proc/sys/kernel/modprobe
+
+# --tmp-disk: /tmp and /var/tmp on the ext4 the host made, found by its
+# serial (ext4 loads on demand, through the chroot's modprobe).
+if [ "$TMP_DISK" = 1 ]; then
+        tmpdev=""
+        for serial in /sys/block/vd*/serial; do
+                [ "$(cat "$serial")" = zuma-tmp ] && tmpdev=/dev/${serial#/sys/block/} && tmpdev=${tmpdev%/serial}
+        done
+        [ -n "$tmpdev" ] || die "no disk with serial zuma-tmp (--tmp-disk)"
+        mkdir -p /tmpdisk
+        mount -t ext4 "$tmpdev" /tmpdisk || die "cannot mount the tmp disk $tmpdev"
+        mkdir -p /tmpdisk/tmp /tmpdisk/var-tmp
+        chmod 1777 /tmpdisk/tmp /tmpdisk/var-tmp
+        mount --bind /tmpdisk/tmp "$root/tmp" && mount --bind /tmpdisk/var-tmp "$root/var/tmp" ||
+                die "cannot bind the tmp disk on /tmp and /var/tmp"
+fi
 
 read -r up _ < /proc/uptime
 echo "start $up" > /out/times

@@ -14,8 +14,8 @@
 # OUTDIR/NAME.time.  OUTDIR is on a read-write share, so the host sees each
 # file as it is written.
 #
-# What a guest test gets: the environment of run-guest.sh, plus
-# ZUMA_VM_DISKS (the scratch disks, "/dev/vda /dev/vdb ..."), ZUMA_VM_OUT
+# What a guest test gets: the environment of run-guest.sh (with
+# ZUMA_VM_DISKS, the scratch disks: "/dev/vda /dev/vdb ..."), plus ZUMA_VM_OUT
 # (OUTDIR/NAME.d, a directory of its own on the host), ZUMA_BUILD_ROOT and
 # ZUMA_SOURCE_ROOT (passed through from the host).  Every test may use
 # every scratch disk: between tests, every device-mapper device is removed
@@ -29,8 +29,8 @@ out=$1 dir=$2
 shift 2
 per_test=${ZUMA_VM_TEST_TIMEOUT:-120}
 
-ZUMA_VM_DISKS=$(ls /dev/vd[a-z] 2> /dev/null | tr '\n' ' ')
-export ZUMA_VM_DISKS=${ZUMA_VM_DISKS% }
+# ZUMA_VM_DISKS comes from run-guest.sh (the disks of --disks only).
+ZUMA_VM_DISKS=${ZUMA_VM_DISKS:-}
 
 clean_disks() {
         local disk

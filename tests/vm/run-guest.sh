@@ -44,6 +44,8 @@ status; COMMAND's stdout and stderr are ours.
 Options:
   --disks N            attach N sparse scratch disks: /dev/vda, /dev/vdb, ...
   --disk-size SIZE     size of each scratch disk (truncate(1) syntax; 1G)
+  --tmp-disk SIZE      /tmp and /var/tmp on ext4 on a disk of SIZE instead of
+                       tmpfs (tmpfs has no O_DIRECT in 6.1); not a scratch disk
   --share DIR          share host DIR read-write at the same path (repeatable)
   --modprobe MOD[,..]  modprobe these in the guest before COMMAND (repeatable)
   --insmod FILE.ko     insmod an out-of-tree module by host path (repeatable;
@@ -75,8 +77,8 @@ Options:
   -h, --help           this text
 
 Preloaded: dm-mod dm-bufio dm-snapshot dm-thin-pool loop overlay (and the
-virtio and 9p drivers).  In the guest: ZUMA_VM_GUEST=1 and
-SYSTEMD_IGNORE_CHROOT=1 are set, PATH is the usual root PATH, HOME=/root.
+virtio and 9p drivers).  In the guest: ZUMA_VM_DISKS lists the scratch
+disks ("/dev/vda /dev/vdb"), ZUMA_VM_GUEST=1 and SYSTEMD_IGNORE_CHROOT=1 are set, PATH is the usual root PATH, HOME=/root.
 The host's /tmp is not the guest's: put scripts for the guest elsewhere
 (the build tree, the source tree).
 
@@ -97,6 +99,7 @@ fail() {
 
 disks=0
 disk_size=1G
+tmp_disk=""
 shares=()
 modprobes=()
 insmods=()
@@ -125,6 +128,7 @@ while [ $# -gt 0 ]; do
         case $1 in
         --disks) need_arg "$1" $#; disks=$2; shift 2 ;;
         --disk-size) need_arg "$1" $#; disk_size=$2; shift 2 ;;
+        --tmp-disk) need_arg "$1" $#; tmp_disk=$2; shift 2 ;;
         --share) need_arg "$1" $#; shares+=("$2"); shift 2 ;;
         --modprobe) need_arg "$1" $#; IFS=, read -r -a more <<< "$2"; modprobes+=("${more[@]}"); shift 2 ;;
         --insmod) need_arg "$1" $#; insmods+=("$2"); shift 2 ;;
@@ -303,17 +307,27 @@ for dir in "${shares[@]}"; do
         i=$((i + 1))
 done
 
+# Each disk carries a serial (/sys/block/vdX/serial) by which the guest
+# tells the scratch disks (zuma-scratch-N, ZUMA_VM_DISKS) from the tmp disk.
 drives=()
 for ((i = 0; i < disks; i++)); do
         truncate -s "$disk_size" "$work/disks/disk$i.img" || fail "--disk-size $disk_size: cannot make a disk"
-        drives+=(-drive "file=$work/disks/disk$i.img,if=virtio,format=raw,cache=unsafe")
+        drives+=(-drive "file=$work/disks/disk$i.img,if=none,id=scratch$i,format=raw,cache=unsafe"
+                -device "virtio-blk-pci,drive=scratch$i,serial=zuma-scratch-$i")
 done
+if [ -n "$tmp_disk" ]; then
+        command -v mkfs.ext4 > /dev/null || missing_packages "no mkfs.ext4 (e2fsprogs)"
+        truncate -s "$tmp_disk" "$work/disks/tmp.img" || fail "--tmp-disk $tmp_disk: cannot make a disk"
+        mkfs.ext4 -q -F -L zuma-tmp "$work/disks/tmp.img" || fail "--tmp-disk: mkfs.ext4 failed"
+        drives+=(-drive "file=$work/disks/tmp.img,if=none,id=tmpdisk,format=raw,cache=unsafe"
+                -device "virtio-blk-pci,drive=tmpdisk,serial=zuma-tmp")
+fi
 
 for ko in "${insmods[@]}"; do
         [ -f "$ko" ] || fail "--insmod $ko: no such file"
 done
 
-printf 'SHARES="%s"\nOVERLAY=%s\n' "$share_words" "$overlay" > "$run/config"
+printf 'SHARES="%s"\nOVERLAY=%s\nTMP_DISK=%s\n' "$share_words" "$overlay" "${tmp_disk:+1}" > "$run/config"
 : > "$run/stdout"
 : > "$run/stderr"
 
@@ -329,6 +343,18 @@ printf 'SHARES="%s"\nOVERLAY=%s\n' "$share_words" "$overlay" > "$run/config"
         # device nodes (LVM: "not found: device not cleared"); this makes
         # them make the nodes themselves.
         [ "$udev" = 1 ] || echo 'export DM_DISABLE_UDEV=1'
+        # The scratch disks in order, by their serials.
+        cat <<'EOF'
+ZUMA_VM_DISKS=""
+for serial in /sys/block/vd*/serial; do
+        [ -e "$serial" ] || continue
+        case $(cat "$serial") in
+        zuma-scratch-*) echo "$(cat "$serial") /dev/${serial#/sys/block/}" ;;
+        esac
+done | sed 's|/serial$||; s/^zuma-scratch-//' | sort -n > /run/zuma-vm-disks
+while read -r _ disk; do ZUMA_VM_DISKS="$ZUMA_VM_DISKS $disk"; done < /run/zuma-vm-disks
+export ZUMA_VM_DISKS=${ZUMA_VM_DISKS# }
+EOF
         for e in "${envs[@]}"; do
                 printf 'export %s=%q\n' "${e%%=*}" "${e#*=}"
         done
