@@ -10,9 +10,12 @@
 # runs TESTDIR/NAME.sh with bash for each NAME, as root, under `timeout`
 # (ZUMA_VM_TEST_TIMEOUT seconds, 120), its stdout and stderr in
 # OUTDIR/NAME.log, its exit status in OUTDIR/NAME.status (0 passed, 77
-# skipped, anything else failed; 124 is the timeout) and its seconds in
-# OUTDIR/NAME.time.  OUTDIR is on a read-write share, so the host sees each
-# file as it is written.
+# skipped, anything else failed; 124 is the timeout), its seconds in
+# OUTDIR/NAME.time and the kernel's messages while it ran in
+# OUTDIR/NAME.dmesg.  A test whose kernel messages show a splat (WARNING:,
+# BUG:, an Oops, a hung task, ...) fails even if it exited 0, unless
+# ZUMA_VM_KERNEL_WARNINGS=ignore.  OUTDIR is on a read-write share, so the
+# host sees each file as it is written.
 #
 # What a guest test gets: the environment of run-guest.sh (with
 # ZUMA_VM_DISKS, the scratch disks: "/dev/vda /dev/vdb ..."), plus ZUMA_VM_OUT
@@ -28,6 +31,14 @@ set -uo pipefail
 out=$1 dir=$2
 shift 2
 per_test=${ZUMA_VM_TEST_TIMEOUT:-120}
+SPLATS='WARNING: |BUG: |Oops|general protection fault|Call Trace:|blocked for more than|kmemleak: .*new suspected|UBSAN:|KASAN:'
+
+# The kernel's messages stamped at or after uptime SINCE.
+dmesg_since() {
+        dmesg | awk -v since="$1" '{
+                t = $0; sub(/^\[ */, "", t); sub(/\].*/, "", t)
+                if (t + 0 >= since + 0) print }'
+}
 
 # ZUMA_VM_DISKS comes from run-guest.sh (the disks of --disks only).
 ZUMA_VM_DISKS=${ZUMA_VM_DISKS:-}
@@ -44,6 +55,7 @@ for name in "$@"; do
         script=$dir/$name.sh
         mkdir -p "$out/$name.d"
         start=$(date +%s.%N)
+        read -r since _ < /proc/uptime
         if [ ! -f "$script" ]; then
                 echo "guest-run-tests: no test $script" > "$out/$name.log"
                 status=2
@@ -53,6 +65,13 @@ for name in "$@"; do
                 [ "$status" != 124 ] || echo "guest-run-tests: $name did not finish within $per_test s (ZUMA_VM_TEST_TIMEOUT)" >> "$out/$name.log"
         fi
         end=$(date +%s.%N)
+        dmesg_since "$since" > "$out/$name.dmesg"
+        if [ "$status" = 0 ] && [ "${ZUMA_VM_KERNEL_WARNINGS:-fail}" != ignore ] &&
+                grep -Eq "$SPLATS" "$out/$name.dmesg"; then
+                echo "guest-run-tests: $name passed, but the kernel's log shows trouble while it ran (ZUMA_VM_KERNEL_WARNINGS=ignore lets it pass):" >> "$out/$name.log"
+                grep -E -A 12 "$SPLATS" "$out/$name.dmesg" | head -n 60 >> "$out/$name.log"
+                status=1
+        fi
         awk -v s="$start" -v e="$end" 'BEGIN { printf "%.1f\n", e - s }' > "$out/$name.time"
         echo "$status" > "$out/$name.status"
         case $status in

@@ -433,6 +433,8 @@ if [ ! -s "$run/status" ]; then
                 echo "$PROG: the guest did not finish within $timeout_s s (--timeout): killed" >&2
         elif [ -s "$run/init-failed" ]; then
                 echo "$PROG: the guest's init failed: $(cat "$run/init-failed")" >&2
+        elif grep -q 'zuma-vm-init: FAILED' "$console"; then
+                echo "$PROG: the guest's init failed: $(sed -n 's/.*zuma-vm-init: FAILED: //p' "$console" | head -n 1)" >&2
         elif grep -q 'Kernel panic' "$console"; then
                 echo "$PROG: the guest's kernel panicked (an oops panics too: oops=panic)" >&2
         elif [ "$qemu_status" != 0 ]; then

@@ -7,6 +7,9 @@
 #   vm-suite.sh session SESSION TESTDIR RESULTS [RUN-GUEST-OPTION...] -- NAME...
 #   vm-suite.sh result  SESSION TESTDIR RESULTS [RUN-GUEST-OPTION...] -- NAME
 #
+# (RUN-GUEST-OPTIONs: see tests/vm/run-guest.sh --help; the same for both
+# modes, so that a result run alone boots the same guest.)
+#
 # "session" boots one guest (tests/vm/run-guest.sh with the options given:
 # --disks, --udev, --modprobe, ...) and runs TESTDIR/NAME.sh for each NAME
 # in it through guest-run-tests.sh, which leaves NAME.status and NAME.log in
@@ -157,6 +160,10 @@ result)
         cat "$dir/$name.log"
         status=$(cat "$dir/$name.status")
         echo "vm-suite: $name: exit $status in the guest, $(cat "$dir/$name.time") s"
+        if [ "$status" != 0 ] && [ "$status" != 77 ] && [ -s "$dir/$name.dmesg" ]; then
+                echo "vm-suite: the guest kernel's last messages while $name ran:"
+                tail -n 30 "$dir/$name.dmesg" | sed 's/^/  | /'
+        fi
         case $status in
         0) exit 0 ;;
         77) exit 77 ;;
