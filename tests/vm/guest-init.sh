@@ -1,5 +1,6 @@
 #!/bin/busybox sh
 # SPDX-License-Identifier: GPL-2.0-only
+# shellcheck shell=dash
 #
 # /init of the guest's initramfs (tests/vm/run-guest.sh builds it).  Runs
 # under busybox: loads the modules listed in /modules/order, mounts the

@@ -30,7 +30,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-PROG=run-guest
+PROG="run-guest"
 HARNESS_FAILED=125
 
 usage() {
