@@ -127,6 +127,9 @@ case $mode in
 session)
         prune
         dir=$results/$key/$session
+        # Killed (meson's timeout, ^C): the results fail with this reason
+        # rather than each booting a guest of its own.
+        trap 'echo "the session was killed (signal)" > "$dir/session-failed"; exit 1' TERM INT
         if run_session "$dir" "${names[@]}"; then
                 passed=0 failed=0 skipped=0
                 for name in "${names[@]}"; do
