@@ -14,8 +14,9 @@
 # (ttyS0) only; the command's own output never does.
 #
 # The run directory's "config" sets SHARES ("TAG=PATH" words), OVERLAY
-# (1: the overlay root, 0: the read-only root alone) and TMP_DISK (1: /tmp
-# and /var/tmp on the disk with serial zuma-tmp).  "times" gets the
+# (1: the overlay root, 0: the read-only root alone), TMP_DISK (1: /tmp
+# and /var/tmp on the disk with serial zuma-tmp) and INTERACTIVE (1: the
+# command runs on the console, run-guest.sh --shell).  "times" gets the
 # guest's uptime at the command's start and end.
 
 PATH=/bin
@@ -112,8 +113,15 @@ fi
 read -r up _ < /proc/uptime
 echo "start $up" > /out/times
 say "running the command (uptime $up s)"
-chroot "$root" /bin/bash /run/zuma-vm/run.sh < /dev/null > /out/stdout 2> /out/stderr
-status=$?
+if [ "$INTERACTIVE" = 1 ]; then
+        # run-guest.sh --shell: the console is the command's terminal, with
+        # job control (cttyhack makes it the controlling tty).
+        setsid cttyhack chroot "$root" /bin/bash /run/zuma-vm/run.sh
+        status=$?
+else
+        chroot "$root" /bin/bash /run/zuma-vm/run.sh < /dev/null > /out/stdout 2> /out/stderr
+        status=$?
+fi
 read -r up _ < /proc/uptime
 echo "end $up" >> /out/times
 dmesg > /out/dmesg

@@ -36,6 +36,7 @@ HARNESS_FAILED=125
 usage() {
         cat <<EOF
 Usage: tests/vm/run-guest.sh [OPTION...] [--] COMMAND [ARG...]
+       tests/vm/run-guest.sh --shell [OPTION...] [[--] COMMAND [ARG...]]
 
 Boots Debian's kernel in qemu (TCG) with this machine's root read-only
 under a writable overlay, runs COMMAND as root in it, and exits with its
@@ -68,6 +69,9 @@ Options:
                        exit $HARNESS_FAILED when the kernel log has a splat (WARNING:,
                        BUG:, Oops, a hung task, ...) even if COMMAND passed
   --verbose            copy the console to stderr as it comes
+  --shell              interactive: the console is this terminal and COMMAND
+                       (default: bash --norc -i) runs on it; exit to power off;
+                       no timeout unless --timeout; Ctrl-A x kills qemu
   --keep               keep the run directory (its path is printed)
   --cache-dir DIR      where initramfs images are kept
                        (\$ZUMA_VM_CACHE_DIR, else /var/tmp/zuma-vm-cache)
@@ -106,7 +110,7 @@ insmods=()
 udev=0
 envs=()
 cwd=$PWD
-timeout_s=600
+timeout_s=""
 memory=2G
 smp=2
 overlay=1
@@ -119,6 +123,7 @@ keep=0
 cache_dir=${ZUMA_VM_CACHE_DIR:-/var/tmp/zuma-vm-cache}
 only_initramfs=0
 only_kernel_version=0
+shell=0
 
 need_arg() {
         [ "$2" -ge 2 ] || fail "$1 needs an argument (--help)"
@@ -144,6 +149,7 @@ while [ $# -gt 0 ]; do
         --kernel-log) need_arg "$1" $#; kernel_log_out=$2; shift 2 ;;
         --fail-on-kernel-warnings) fail_on_warnings=1; shift ;;
         --verbose) verbose=1; shift ;;
+        --shell) shell=1; shift ;;
         --keep) keep=1; shift ;;
         --cache-dir) need_arg "$1" $#; cache_dir=$2; shift 2 ;;
         --initramfs) only_initramfs=1; shift ;;
@@ -156,10 +162,17 @@ while [ $# -gt 0 ]; do
 done
 
 [[ $disks =~ ^[0-9]+$ ]] && [ "$disks" -le 20 ] || fail "--disks takes 0..20, not $disks"
-[[ $timeout_s =~ ^[0-9]+$ ]] && [ "$timeout_s" -gt 0 ] || fail "--timeout takes seconds, not $timeout_s"
+if [ -z "$timeout_s" ]; then
+        timeout_s=600
+        [ "$shell" = 0 ] || timeout_s=0 # no limit
+fi
+[[ $timeout_s =~ ^[0-9]+$ ]] || fail "--timeout takes seconds, not $timeout_s"
 [[ $smp =~ ^[0-9]+$ ]] || fail "--smp takes a count, not $smp"
 if [ "$only_initramfs" = 0 ] && [ "$only_kernel_version" = 0 ] && [ $# -eq 0 ]; then
-        fail "no command to run (--help)"
+        [ "$shell" = 1 ] || fail "no command to run (--help)"
+        # Without the host's ~/.bashrc, which may start many programs
+        # (each costs ~0.5 s under TCG).
+        set -- bash --norc -i
 fi
 for e in "${envs[@]}"; do
         [[ $e =~ ^[A-Za-z_][A-Za-z0-9_]*= ]] || fail "--env takes NAME=VALUE, not $e"
@@ -327,7 +340,8 @@ for ko in "${insmods[@]}"; do
         [ -f "$ko" ] || fail "--insmod $ko: no such file"
 done
 
-printf 'SHARES="%s"\nOVERLAY=%s\nTMP_DISK=%s\n' "$share_words" "$overlay" "${tmp_disk:+1}" > "$run/config"
+printf 'SHARES="%s"\nOVERLAY=%s\nTMP_DISK=%s\nINTERACTIVE=%s\n' \
+        "$share_words" "$overlay" "${tmp_disk:+1}" "$shell" > "$run/config"
 : > "$run/stdout"
 : > "$run/stderr"
 
@@ -336,6 +350,7 @@ printf 'SHARES="%s"\nOVERLAY=%s\nTMP_DISK=%s\n' "$share_words" "$overlay" "${tmp
         echo '#!/bin/bash'
         echo 'export PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
         echo 'export HOME=/root LANG=C.UTF-8 TERM=dumb ZUMA_VM_GUEST=1'
+        [ "$shell" = 0 ] || echo "export TERM=${TERM:-vt100} PS1='zuma-vm:\w# '"
         # systemd's tools see the chroot and do nothing ("Running in
         # chroot, ignoring request": udevadm settle among them) unless told.
         echo 'export SYSTEMD_IGNORE_CHROOT=1'
@@ -390,32 +405,42 @@ console=$run/console.log
 : > "$console"
 cmdline="console=ttyS0 panic=-1 oops=panic quiet$append"
 t0=$(date +%s.%N)
-# The console is a file; stdin is /dev/null so qemu never touches the
-# terminal.  -no-reboot turns the panic's reboot (panic=-1) into an exit.
-timeout --kill-after=10 "$timeout_s" "$QEMU" \
-        -accel tcg -cpu max -m "$memory" -smp "$smp" \
-        -nodefaults -no-user-config -nographic -no-reboot \
-        -monitor none -serial "file:$console" -nic none \
-        -kernel "$KERNEL" -initrd "$INITRAMFS" -append "$cmdline" \
-        "${virtfs[@]}" "${drives[@]}" < /dev/null > "$work/qemu.log" 2>&1 &
-qemu_pid=$!
-
-tail -n +1 -s 0.2 -f --pid="$qemu_pid" "$run/stdout" &
-tail_pids+=($!)
-tail -n +1 -s 0.2 -f --pid="$qemu_pid" "$run/stderr" >&2 &
-tail_pids+=($!)
-if [ "$verbose" = 1 ]; then
-        tail -n +1 -s 0.2 -f --pid="$qemu_pid" "$console" >&2 &
-        tail_pids+=($!)
-fi
-
+# -no-reboot turns the panic's reboot (panic=-1) into an exit.
+qemu_args=(-accel tcg -cpu max -m "$memory" -smp "$smp"
+        -nodefaults -no-user-config -nographic -no-reboot -nic none
+        -kernel "$KERNEL" -initrd "$INITRAMFS" -append "$cmdline"
+        "${virtfs[@]}" "${drives[@]}")
 qemu_status=0
-wait "$qemu_pid" || qemu_status=$?
-qemu_pid=""
-for pid in "${tail_pids[@]}"; do
-        wait "$pid" 2> /dev/null || true
-done
-tail_pids=()
+if [ "$shell" = 1 ]; then
+        # The terminal is the console (and, after Ctrl-A c, the monitor);
+        # signal=off: Ctrl-C goes to the guest; the console is logged to
+        # the file as well.  In the foreground, since a background job's
+        # stdin would be /dev/null.
+        timeout --foreground --kill-after=10 "$timeout_s" "$QEMU" "${qemu_args[@]}" \
+                -chardev "stdio,id=term,mux=on,signal=off,logfile=$console" \
+                -serial chardev:term -mon chardev=term 2> "$work/qemu.log" || qemu_status=$?
+else
+        # The console is a file; stdin is /dev/null so qemu never touches
+        # the terminal.  The command's output is followed as it is written.
+        timeout --kill-after=10 "$timeout_s" "$QEMU" "${qemu_args[@]}" \
+                -monitor none -serial "file:$console" \
+                < /dev/null > "$work/qemu.log" 2>&1 &
+        qemu_pid=$!
+        tail -n +1 -s 0.2 -f --pid="$qemu_pid" "$run/stdout" &
+        tail_pids+=($!)
+        tail -n +1 -s 0.2 -f --pid="$qemu_pid" "$run/stderr" >&2 &
+        tail_pids+=($!)
+        if [ "$verbose" = 1 ]; then
+                tail -n +1 -s 0.2 -f --pid="$qemu_pid" "$console" >&2 &
+                tail_pids+=($!)
+        fi
+        wait "$qemu_pid" || qemu_status=$?
+        qemu_pid=""
+        for pid in "${tail_pids[@]}"; do
+                wait "$pid" 2> /dev/null || true
+        done
+        tail_pids=()
+fi
 t1=$(date +%s.%N)
 
 if [ -n "$console_out" ]; then
