@@ -12,8 +12,8 @@
 # root is shared read-only over 9p, under a tmpfs overlay in the guest, so
 # the command runs in a chroot that looks like the host (same binaries,
 # same paths, the build tree included) and may write anywhere without
-# changing the host.  /tmp, /run and /var/tmp are fresh tmpfs; /dev, /proc,
-# /sys are the guest's.  Directories given with --share are the exception:
+# changing the host.  /tmp, /run and /var/tmp are fresh tmpfs (or ext4 on
+# a disk of their own, --tmp-disk); /dev, /proc, /sys are the guest's.  Directories given with --share are the exception:
 # mounted read-write at their own path, writes there reach the host.
 #
 # The command's stdout and stderr come back on ours, as they are written
@@ -56,7 +56,7 @@ Options:
                        LVM make their /dev nodes themselves)
   --env NAME=VALUE     put NAME in COMMAND's environment (repeatable)
   --cwd DIR            COMMAND's working directory (default: the current one)
-  --timeout SECONDS    the whole run, boot included (default 600)
+  --timeout SECONDS    the whole run, boot included (600; --shell: 0, none)
   --memory SIZE        guest memory (qemu -m syntax; 2G)
   --smp N              guest CPUs (2)
   --no-overlay         keep the root read-only (only /tmp, /run, /var/tmp and
@@ -81,10 +81,11 @@ Options:
   -h, --help           this text
 
 Preloaded: dm-mod dm-bufio dm-snapshot dm-thin-pool loop overlay (and the
-virtio and 9p drivers).  In the guest: ZUMA_VM_DISKS lists the scratch
-disks ("/dev/vda /dev/vdb"), ZUMA_VM_GUEST=1 and SYSTEMD_IGNORE_CHROOT=1 are set, PATH is the usual root PATH, HOME=/root.
-The host's /tmp is not the guest's: put scripts for the guest elsewhere
-(the build tree, the source tree).
+virtio and 9p drivers); other modules load on demand or with --modprobe.
+In the guest: ZUMA_VM_DISKS lists the scratch disks ("/dev/vda /dev/vdb"),
+ZUMA_VM_GUEST=1 and SYSTEMD_IGNORE_CHROOT=1 are set, PATH is the usual
+root PATH, HOME=/root.  The host's /tmp is not the guest's: put scripts
+for the guest elsewhere (the build tree, the source tree).
 
 Exit status: COMMAND's; $HARNESS_FAILED when the guest could not run it (missing
 packages, a failed boot, a module that would not load, a panic, the
@@ -261,7 +262,7 @@ build_initramfs() {
 }
 
 mkdir -p "$cache_dir" || fail "cannot create the cache directory $cache_dir"
-key=$( { echo "$KV"; cat "$0" "$HERE/guest-init.sh"; cksum < "$BUSYBOX"; } | sha256sum | cut -c1-16)
+key=$( { echo "$KV"; cat "${BASH_SOURCE[0]}" "$HERE/guest-init.sh"; cksum < "$BUSYBOX"; } | sha256sum | cut -c1-16)
 INITRAMFS=$cache_dir/initramfs-$KV-$key.cpio.gz
 if [ ! -s "$INITRAMFS" ]; then
         exec 9> "$cache_dir/.lock"
@@ -270,11 +271,13 @@ if [ ! -s "$INITRAMFS" ]; then
                 t0=$SECONDS
                 build_initramfs "$INITRAMFS"
                 echo "$PROG: built $INITRAMFS in $((SECONDS - t0)) s" >&2
-                # Older images of this kernel are stale now.
-                find "$cache_dir" -maxdepth 1 -name "initramfs-$KV-*.cpio.gz" ! -name "${INITRAMFS##*/}" -delete
+                # Images unused for a day go: other checkouts (another
+                # version of this script) may share the cache directory.
+                find "$cache_dir" -maxdepth 1 -name 'initramfs-*.cpio.gz' -mmin +1440 -delete
         fi
         exec 9>&-
 fi
+touch "$INITRAMFS" # in use
 if [ "$only_initramfs" = 1 ]; then
         echo "$INITRAMFS"
         exit 0
