@@ -73,19 +73,6 @@ mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts "$root/dev/pts"
 mount -t tmpfs -o mode=1777 shm "$root/dev/shm"
 mount --bind /proc "$root/proc" || die "cannot bind /proc"
 mount --bind /sys "$root/sys" || die "cannot bind /sys"
-mount -t tmpfs -o mode=755 run "$root/run" || die "cannot mount /run"
-if [ "$TMP_DISK" != 1 ]; then
-        mount -t tmpfs -o mode=1777 tmp "$root/tmp" || die "cannot mount /tmp"
-        mount -t tmpfs -o mode=1777 vartmp "$root/var/tmp" || die "cannot mount /var/tmp"
-fi
-mkdir -p "$root/run/lock" "$root/run/zuma-vm"
-mount --bind /out "$root/run/zuma-vm" || die "cannot bind the run directory"
-for share in $SHARES; do
-        tag=${share%%=*}
-        path=${share#*=}
-        mkdir -p "$root$path" 2>/dev/null
-        mount -t 9p -o "$P9" "$tag" "$root$path" || die "cannot mount share $tag at $path"
-done
 
 # The kernel loads modules on demand (a file system type at mount, a dm
 # target at table load) through /sbin/modprobe in PID 1's root, this
@@ -94,6 +81,12 @@ printf '#!/bin/sh\nexec /bin/chroot %s /sbin/modprobe "$@"\n' "$root" > /bin/mod
 chmod 755 /bin/modprobe-in-root
 echo /bin/modprobe-in-root > /proc/sys/kernel/modprobe
 
+mount -t tmpfs -o mode=755 run "$root/run" || die "cannot mount /run"
+if [ "$TMP_DISK" != 1 ]; then
+        mount -t tmpfs -o mode=1777 tmp "$root/tmp" || die "cannot mount /tmp"
+        mount -t tmpfs -o mode=1777 vartmp "$root/var/tmp" || die "cannot mount /var/tmp"
+fi
+mkdir -p "$root/run/lock" "$root/run/zuma-vm"
 # --tmp-disk: /tmp and /var/tmp on the ext4 the host made, found by its
 # serial (ext4 loads on demand, through the chroot's modprobe).
 if [ "$TMP_DISK" = 1 ]; then
@@ -109,6 +102,15 @@ if [ "$TMP_DISK" = 1 ]; then
         mount --bind /tmpdisk/tmp "$root/tmp" && mount --bind /tmpdisk/var-tmp "$root/var/tmp" ||
                 die "cannot bind the tmp disk on /tmp and /var/tmp"
 fi
+
+mount --bind /out "$root/run/zuma-vm" || die "cannot bind the run directory"
+# The shares last, so that one under /tmp is not hidden by it.
+for share in $SHARES; do
+        tag=${share%%=*}
+        path=${share#*=}
+        mkdir -p "$root$path" 2>/dev/null
+        mount -t 9p -o "$P9" "$tag" "$root$path" || die "cannot mount share $tag at $path"
+done
 
 read -r up _ < /proc/uptime
 echo "start $up" > /out/times
