@@ -406,7 +406,7 @@ EOF
 
 console=$run/console.log
 : > "$console"
-cmdline="console=ttyS0 panic=-1 oops=panic quiet$append"
+cmdline="console=ttyS0 panic=-1 oops=panic loglevel=5$append"
 t0=$(date +%s.%N)
 # -no-reboot turns the panic's reboot (panic=-1) into an exit.
 qemu_args=(-accel tcg -cpu max -m "$memory" -smp "$smp"
