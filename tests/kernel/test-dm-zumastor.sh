@@ -1,0 +1,234 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# In-guest test of the zumastor dm target (kernel/) against the protocol
+# stand-in tests/kernel/zuma-fake-server.c.  Runs as root on a kernel with
+# device-mapper (the qemu guest of tests/vm/run-guest.sh; tests/kernel/README).
+#
+#   test-dm-zumastor.sh --module KO --server BIN [--fuzz SEED] [ORIGIN_DEV STORE_DEV]
+#
+# Without devices it makes two loop devices on files in a temp dir.  The
+# devices are overwritten.  Prints "ok"/"not ok" per check and ends with
+# "N passed, N failed"; exit 0 only if none failed and the kernel logged
+# no BUG, WARNING, Oops or hung task.  --fuzz SEED (0: pick one, printed)
+# runs the fuzz mode instead: the fake server sends malformed replies, the
+# kernel must refuse every one and not oops.
+set -u
+
+MODULE= SERVER= FUZZ=
+while [ $# -gt 0 ]; do
+        case "$1" in
+        --module) MODULE=$2; shift 2 ;;
+        --server) SERVER=$2; shift 2 ;;
+        --fuzz) FUZZ=$2; shift 2 ;;
+        --) shift; break ;;
+        -*) echo "unknown option $1" >&2; exit 2 ;;
+        *) break ;;
+        esac
+done
+[ -n "$MODULE" ] && [ -n "$SERVER" ] || { echo "usage: $0 --module KO --server BIN [--fuzz SEED] [ORIGIN STORE]" >&2; exit 2; }
+[ "$(id -u)" = 0 ] || { echo "needs root" >&2; exit 2; }
+
+TAG=ktest
+CHUNK=32                       # sectors: 16 KiB chunks
+CHUNK_BYTES=$((CHUNK * 512))
+LEN=$((64 * 2048))             # the targets map the first 64 MiB
+TMP=$(mktemp -d /tmp/zuma-kernel-test.XXXXXX)
+FIFO=$TMP/commands
+LOG=$TMP/server.log
+SERVER_PID=
+LOOPS=()
+PASSED=0 FAILED=0
+
+log() { printf '%s\n' "$*"; }
+ok() { PASSED=$((PASSED + 1)); log "ok - $*"; }
+fail() { FAILED=$((FAILED + 1)); log "not ok - $*"; }
+check() { # check DESCRIPTION COMMAND...
+        local what=$1; shift
+        if "$@"; then ok "$what"; else fail "$what"; fi
+}
+
+cleanup() {
+        [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
+        for d in zs1 zo; do dmsetup remove --noudevsync "$d" 2>/dev/null; done
+        lsmod | grep -q '^dm_zumastor' && rmmod dm_zumastor 2>/dev/null
+        for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
+        rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# wait_for FILE PATTERN [SECONDS]: poll FILE for an extended regex, with a deadline.
+wait_for() {
+        local i
+        for ((i = 0; i < ${3:-60} * 10; i++)); do
+                grep -Eq "$2" "$1" 2>/dev/null && return 0
+                sleep 0.1
+        done
+        log "# timed out waiting for '$2' in $1:"; sed 's/^/#   /' "$1" >&2
+        return 1
+}
+
+if [ $# -ge 2 ]; then
+        ORIGIN=$1 STORE=$2
+else
+        truncate -s 128M "$TMP/origin.img" "$TMP/store.img"
+        ORIGIN=$(losetup --find --show "$TMP/origin.img") && LOOPS+=("$ORIGIN")
+        STORE=$(losetup --find --show "$TMP/store.img") && LOOPS+=("$STORE")
+fi
+mkfifo "$FIFO"
+
+# pattern BYTE: one chunk of that byte on stdout.
+pattern() { head -c "$CHUNK_BYTES" /dev/zero | tr '\0' "\\$(printf '%03o' "$1")"; }
+# write_chunk DEV CHUNK BYTE, read_chunk DEV CHUNK: direct I/O of one chunk.
+write_chunk() { pattern "$3" | dd of="$1" bs="$CHUNK_BYTES" seek="$2" count=1 iflag=fullblock oflag=direct conv=notrunc status=none; }
+read_chunk() { dd if="$1" bs="$CHUNK_BYTES" skip="$2" count=1 iflag=direct status=none; }
+# chunk_is DEV CHUNK BYTE: the chunk holds only that byte.  Files, not
+# <(...): the guest's /dev may have no /dev/fd.
+chunk_is() {
+        [ -f "$TMP/pattern.$3" ] || pattern "$3" >"$TMP/pattern.$3"
+        read_chunk "$1" "$2" >"$TMP/chunk" && cmp -s "$TMP/chunk" "$TMP/pattern.$3"
+}
+
+start_server() { # start_server [ARGS...]
+        : >"$LOG"
+        "$SERVER" --tag "$TAG" --origin "$ORIGIN" --store "$STORE" --chunk-sectors "$CHUNK" \
+                --state "$TMP/state" --commands "$FIFO" "$@" >>"$LOG" 2>&1 &
+        SERVER_PID=$!
+        wait_for "$LOG" '^serving'
+}
+kill_server() {
+        kill -9 "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=
+}
+command() { echo "$1" >"$FIFO"; }
+snapshot() { # snapshot N: take snapshot N through the server
+        command snapshot && wait_for "$LOG" "^snapshot $1 created"
+}
+origin_target() {
+        echo "0 $LEN zumastor origin $ORIGIN $STORE $CHUNK $TAG" | dmsetup create --noudevsync zo &&
+                dmsetup mknodes zo
+}
+snapshot_target() { # snapshot_target N
+        echo "0 $LEN zumastor snapshot $ORIGIN $STORE $CHUNK $TAG $1" |
+                dmsetup create --noudevsync --readonly zs1 && dmsetup mknodes zs1
+}
+kernel_clean() {
+        ! dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace|UBSAN|KASAN|INFO: task .* blocked'
+}
+
+dmesg -C 2>/dev/null
+dd if=/dev/zero of="$STORE" bs=1M count=8 oflag=direct status=none
+for c in 0 1 2 3 10 20 30 40 50 60; do write_chunk "$ORIGIN" $c 0xaa; done
+
+if [ -n "$FUZZ" ]; then
+        check "insmod with timeout=2" insmod "$MODULE" timeout=2
+        start_server --fuzz "$FUZZ" || exit 1
+        grep '^fuzz seed' "$LOG"
+        check "origin target created" origin_target
+        for round in 1 2 3; do
+                snapshot $round || fail "snapshot $round under fuzz"
+                for i in $(seq 1 12); do
+                        c=$(( (RANDOM % 64) ))
+                        write_chunk /dev/mapper/zo $c $(( (RANDOM % 200) + 1 )) 2>/dev/null
+                        read_chunk /dev/mapper/zo $c >/dev/null 2>&1
+                done
+                if [ $round = 1 ]; then check "snapshot target created" snapshot_target 1; fi
+                for i in $(seq 1 12); do
+                        read_chunk /dev/mapper/zs1 $(( RANDOM % 64 )) >/dev/null 2>&1
+                done
+        done
+        command quit
+        wait "$SERVER_PID"; rc=$?; SERVER_PID=
+        cat "$LOG" | grep -E '^fuzz|accepted a bad'
+        check "the kernel refused every bad message (server exit $rc)" test "$rc" = 0
+        check "snapshot target removed" dmsetup remove --noudevsync zs1
+        check "origin target removed" dmsetup remove --noudevsync zo
+        check "rmmod" rmmod dm_zumastor
+        check "no BUG, WARNING, Oops or hung task in the kernel log" kernel_clean
+        log "$PASSED passed, $FAILED failed"
+        [ "$FAILED" = 0 ]
+        exit
+fi
+
+check "insmod with timeout=3" insmod "$MODULE" timeout=3
+check "/dev/zumastor-control exists" test -c /dev/zumastor-control
+start_server || exit 1
+check "origin target created" origin_target
+
+# No snapshot yet: writes pass (the server answers WRITE_OK, no copy-out).
+write_chunk /dev/mapper/zo 0 0xbb
+check "origin write lands on the origin device" chunk_is "$ORIGIN" 0 0xbb
+check "origin read through the target" chunk_is /dev/mapper/zo 0 0xbb
+
+check "snapshot 1 taken through a barrier" snapshot 1
+check "snapshot target created (read-only)" snapshot_target 1
+check "a writable snapshot table is refused" \
+        bash -c "! echo '0 $LEN zumastor snapshot $ORIGIN $STORE $CHUNK $TAG 1' | dmsetup create --noudevsync zsw 2>/dev/null"
+check "snapshot reads the origin where nothing changed" chunk_is /dev/mapper/zs1 10 0xaa
+
+for c in 0 1 2 3; do write_chunk /dev/mapper/zo $c 0xcc; done
+all_chunks_are() { # all_chunks_are DEV BYTE CHUNK...
+        local dev=$1 byte=$2 c; shift 2
+        for c in "$@"; do chunk_is "$dev" "$c" "$byte" || return 1; done
+}
+check "new data on the origin" all_chunks_are /dev/mapper/zo 0xcc 0 1 2 3
+check "snapshot keeps the data of its time (chunk 0)" chunk_is /dev/mapper/zs1 0 0xbb
+check "snapshot keeps the data of its time (chunks 1-3)" all_chunks_are /dev/mapper/zs1 0xaa 1 2 3
+write_chunk /dev/mapper/zo 0 0xcd
+check "a rewrite of a copied-out chunk passes" chunk_is "$ORIGIN" 0 0xcd
+check "and the snapshot keeps its copy" chunk_is /dev/mapper/zs1 0 0xbb
+
+# A cached "origin" map must be dropped when the chunk is copied out.
+check "snapshot reads chunk 20 from the origin" chunk_is /dev/mapper/zs1 20 0xaa
+write_chunk /dev/mapper/zo 20 0xdd
+check "after the write, the snapshot reads its copy of chunk 20" chunk_is /dev/mapper/zs1 20 0xaa
+check "and the origin the new data" chunk_is "$ORIGIN" 20 0xdd
+
+# A held write must not reach the origin before WRITE_OK.
+command hold
+write_chunk /dev/mapper/zo 30 0xee & DD=$!
+wait_for "$LOG" '^held 30$'
+check "a held write is not on the origin device before WRITE_OK" chunk_is "$ORIGIN" 30 0xaa
+command release
+wait $DD; check "the held write completes after WRITE_OK" test $? = 0
+check "the released write is on the origin" chunk_is "$ORIGIN" 30 0xee
+check "the snapshot kept chunk 30" chunk_is /dev/mapper/zs1 30 0xaa
+
+# The server dies during a write: the write fails with EIO after the timeout.
+command hold
+write_chunk /dev/mapper/zo 40 0x11 2>"$TMP/dd40.err" & DD=$!
+wait_for "$LOG" '^held 40$'
+kill_server
+wait $DD; rc=$?
+check "with the server dead, the write fails (dd exit $rc)" test $rc != 0
+check "and fails with EIO" grep -q 'Input/output error' "$TMP/dd40.err"
+check "the failed write did not reach the origin" chunk_is "$ORIGIN" 40 0xaa
+check "dmsetup status counts the timeout" bash -c "dmsetup status zo | awk '{ exit !(\$4 == \"disconnected\" && \$8 >= 1) }'"
+
+# A restarted server gets the unanswered request again and resumes.
+echo 60 >/sys/module/dm_zumastor/parameters/timeout
+start_server --hold
+write_chunk /dev/mapper/zo 50 0x22 & DD=$!
+wait_for "$LOG" '^held 50$'
+kill_server
+check "the write still waits without a server" chunk_is "$ORIGIN" 50 0xaa
+start_server
+wait_for "$LOG" 'pending'
+wait $DD; check "after the restart the waiting write completes" test $? = 0
+check "the resumed write is on the origin" chunk_is "$ORIGIN" 50 0x22
+check "the snapshot kept chunk 50 (copied out by the new server)" chunk_is /dev/mapper/zs1 50 0xaa
+check "the snapshot still reads earlier copies" chunk_is /dev/mapper/zs1 0 0xbb
+check "a second session for the same tag is refused" \
+        bash -c "! '$SERVER' --tag $TAG --origin $ORIGIN --store $STORE --chunk-sectors $CHUNK 2>/dev/null"
+
+check "snapshot 2 taken" snapshot 2
+write_chunk /dev/mapper/zo 0 0xef
+check "after snapshot 2 a rewrite copies out again; snapshot 1 unchanged" chunk_is /dev/mapper/zs1 0 0xbb
+check "no message refused" bash -c "dmsetup status zo | awk '{ exit !(\$4 == \"connected\" && \$9 == 0) }'"
+
+check "snapshot target removed" dmsetup remove --noudevsync zs1
+check "origin target removed" dmsetup remove --noudevsync zo
+command quit; wait "$SERVER_PID"; SERVER_PID=
+check "rmmod" rmmod dm_zumastor
+check "no BUG, WARNING, Oops or hung task in the kernel log" kernel_clean
+log "$PASSED passed, $FAILED failed"
+[ "$FAILED" = 0 ]
