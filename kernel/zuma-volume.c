@@ -238,11 +238,12 @@ void zuma_request_remove(struct zuma_volume *vol, struct zuma_request *req)
 }
 
 /*
- * Holds @bio on a request for @chunk, a new one (@fresh) or the one already
- * waiting.  Called with vol->lock held; returns false if out of memory.
+ * Holds @bio on a request for @chunk: the one already waiting, or a new one
+ * made of *@fresh.  Called with vol->lock held; returns 0, -EAGAIN if a new
+ * request is needed and *@fresh is NULL, or -ENOMEM.
  */
-static bool zuma_hold(struct zuma_target *t, struct bio *bio, u64 chunk, u16 type,
-		      struct zuma_request **fresh)
+static int zuma_hold(struct zuma_target *t, struct bio *bio, u64 chunk, u16 type,
+		     struct zuma_request **fresh)
 {
 	struct zuma_volume *vol = t->vol;
 	struct xarray *index = type == ZUMA_MSG_QUERY_WRITE ? &vol->pending_writes : &t->pending;
@@ -251,13 +252,13 @@ static bool zuma_hold(struct zuma_target *t, struct bio *bio, u64 chunk, u16 typ
 	if (!req) {
 		req = *fresh;
 		if (!req)
-			return false;
+			return -EAGAIN;
 		req->id = vol->next_id;
 		if (xa_insert(&vol->ids, req->id, req, GFP_ATOMIC))
-			return false;
+			return -ENOMEM;
 		if (xa_insert(index, chunk, req, GFP_ATOMIC)) {
 			xa_erase(&vol->ids, req->id);
-			return false;
+			return -ENOMEM;
 		}
 		*fresh = NULL;
 		vol->next_id++;
@@ -278,7 +279,7 @@ static bool zuma_hold(struct zuma_target *t, struct bio *bio, u64 chunk, u16 typ
 	}
 	bio_list_add(&req->bios, bio);
 	vol->held_bios++;
-	return true;
+	return 0;
 }
 
 /* The decision for a bio that needs vol->lock; see zuma_route(). */
@@ -287,14 +288,15 @@ static int zuma_route_locked(struct zuma_target *t, struct bio *bio, u64 chunk,
 {
 	struct zuma_volume *vol = t->vol;
 	struct zuma_bio *zb = zuma_bio_data(bio);
-	struct zuma_request *fresh;
+	struct zuma_request *fresh = NULL;
 	unsigned int b = zuma_bucket(chunk);
 	unsigned long flags;
-	int ret = DM_MAPIO_SUBMITTED;
+	int ret, err;
 	bool write = t->mode == ZUMA_MODE_ORIGIN;
 	void *entry;
 
-	fresh = mempool_alloc(zuma_request_pool, GFP_NOIO);
+again:
+	ret = DM_MAPIO_SUBMITTED;
 	spin_lock_irqsave(&vol->lock, flags);
 	if (vol->barrier) {
 		bio_list_add(&vol->deferred, bio);
@@ -327,8 +329,15 @@ static int zuma_route_locked(struct zuma_target *t, struct bio *bio, u64 chunk,
 			goto out;
 		}
 	}
-	if (!zuma_hold(t, bio, chunk, write ? ZUMA_MSG_QUERY_WRITE : ZUMA_MSG_QUERY_SNAPSHOT_READ,
-		       &fresh))
+	err = zuma_hold(t, bio, chunk, write ? ZUMA_MSG_QUERY_WRITE : ZUMA_MSG_QUERY_SNAPSHOT_READ,
+			&fresh);
+	if (err == -EAGAIN) {
+		/* Sleep for memory without the lock, then decide again. */
+		spin_unlock_irqrestore(&vol->lock, flags);
+		fresh = mempool_alloc(zuma_request_pool, GFP_NOIO);
+		goto again;
+	}
+	if (err)
 		ret = DM_MAPIO_KILL;
 out:
 	if (ret != DM_MAPIO_REMAPPED) {

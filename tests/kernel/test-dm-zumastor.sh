@@ -50,7 +50,7 @@ check() { # check DESCRIPTION COMMAND...
 
 cleanup() {
         [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-        for d in zs1 zo; do dmsetup remove --noudevsync "$d" 2>/dev/null; done
+        for d in zs1 zs2 zo; do dmsetup remove --noudevsync "$d" 2>/dev/null; done
         lsmod | grep -q '^dm_zumastor' && rmmod dm_zumastor 2>/dev/null
         for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
         rm -rf "$TMP"
@@ -107,9 +107,20 @@ origin_target() {
         echo "0 $LEN zumastor origin $ORIGIN $STORE $CHUNK $TAG" | dmsetup create --noudevsync zo &&
                 dmsetup mknodes zo
 }
-snapshot_target() { # snapshot_target N
+snapshot_target() { # snapshot_target N [NAME]: /dev/mapper/NAME (zsN)
         echo "0 $LEN zumastor snapshot $ORIGIN $STORE $CHUNK $TAG $1" |
-                dmsetup create --noudevsync --readonly zs1 && dmsetup mknodes zs1
+                dmsetup create --noudevsync --readonly "${2:-zs$1}" && dmsetup mknodes "${2:-zs$1}"
+}
+# status_field DEV N: field N of the target's dmsetup status (4 = session,
+# 5 pending, 6 held, 7 cached maps, 8 timed out, 9 refused, 10 epoch)
+status_field() { dmsetup status "$1" | awk -v n="$2" '{ print $n }'; }
+wait_held() { # wait_held DEV: until a bio is held, with a deadline
+        local i
+        for ((i = 0; i < 600; i++)); do
+                [ "$(status_field "$1" 6)" -ge 1 ] && return 0
+                sleep 0.1
+        done
+        return 1
 }
 kernel_clean() {
         ! dmesg | grep -E 'BUG:|WARNING:|Oops|general protection|Call Trace|UBSAN|KASAN|INFO: task .* blocked'
@@ -140,6 +151,7 @@ if [ -n "$FUZZ" ]; then
         wait "$SERVER_PID"; rc=$?; SERVER_PID=
         cat "$LOG" | grep -E '^fuzz|accepted a bad'
         check "the kernel refused every bad message (server exit $rc)" test "$rc" = 0
+        log "# kernel log: $(dmesg | grep -c 'refused a server message') refusals logged (ratelimited)"
         check "snapshot target removed" dmsetup remove --noudevsync zs1
         check "origin target removed" dmsetup remove --noudevsync zo
         check "rmmod" rmmod dm_zumastor
@@ -221,11 +233,36 @@ check "a second session for the same tag is refused" \
         bash -c "! '$SERVER' --tag $TAG --origin $ORIGIN --store $STORE --chunk-sectors $CHUNK 2>/dev/null"
 
 check "snapshot 2 taken" snapshot 2
+check "snapshot 2 target created" snapshot_target 2
 write_chunk /dev/mapper/zo 0 0xef
-check "after snapshot 2 a rewrite copies out again; snapshot 1 unchanged" chunk_is /dev/mapper/zs1 0 0xbb
+check "after snapshot 2 a rewrite copies out again: snapshot 2 has the data of its time" \
+        chunk_is /dev/mapper/zs2 0 0xcd
+check "and snapshot 1 is unchanged" chunk_is /dev/mapper/zs1 0 0xbb
+check "and the origin has the new data" chunk_is /dev/mapper/zo 0 0xef
 check "no message refused" bash -c "dmsetup status zo | awk '{ exit !(\$4 == \"connected\" && \$9 == 0) }'"
 
-check "snapshot target removed" dmsetup remove --noudevsync zs1
+# Delete: the snapshot's target goes first, then the barrier.
+check "snapshot 1 target removed" dmsetup remove --noudevsync zs1
+command "delete 1"
+check "snapshot 1 deleted through a barrier" wait_for "$LOG" '^snapshot 1 deleted'
+check "snapshot 2 still reads its copies" chunk_is /dev/mapper/zs2 0 0xcd
+check "and the origin where it shares it" chunk_is /dev/mapper/zs2 30 0xee
+
+# A server that dies inside a barrier: held I/O resumes (caches dropped).
+command begin
+wait_for "$LOG" '^barrier ready'
+read_chunk /dev/mapper/zo 30 >"$TMP/read30" & DD=$!
+check "a read waits during the barrier" wait_held zo
+kill_server
+wait $DD; check "after the server died inside the barrier the read completes" test $? = 0
+check "and reads the right data" cmp -s "$TMP/read30" "$TMP/pattern.0xee"
+start_server
+check "the barrier ended by itself: snapshot 2 reads as before" chunk_is /dev/mapper/zs2 0 0xcd
+check "and writes pass again" write_chunk /dev/mapper/zo 60 0x33
+check "the write is on the origin" chunk_is "$ORIGIN" 60 0x33
+check "snapshot 2 kept chunk 60" chunk_is /dev/mapper/zs2 60 0xaa
+
+check "snapshot 2 target removed" dmsetup remove --noudevsync zs2
 check "origin target removed" dmsetup remove --noudevsync zo
 command quit; wait "$SERVER_PID"; SERVER_PID=
 check "rmmod" rmmod dm_zumastor

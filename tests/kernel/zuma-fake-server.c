@@ -15,6 +15,10 @@
  * Commands, one per line on the FIFO given with --commands:
  *   snapshot   BARRIER_BEGIN(create), then on READY a new snapshot, END;
  *              prints "snapshot N created"
+ *   delete N   BARRIER_BEGIN(delete N), on READY END; prints "snapshot N
+ *              deleted" (the fake frees nothing: its copies stay valid)
+ *   begin      BARRIER_BEGIN(create) and nothing more; prints "barrier
+ *              ready" (to test a server that dies inside a barrier)
  *   hold       keep QUERY_WRITEs unanswered (prints "held N" per query)
  *   release    answer the held ones, stop holding
  *   quit       exit
@@ -66,6 +70,8 @@ typedef struct Fake {
         uint64_t held[1024]; /* held QUERY_WRITEs: id, chunk, count packed as three entries */
         size_t n_held;
         uint64_t barrier_id;
+        uint32_t barrier_kind, barrier_snapshot;
+        bool barrier_open; /* "begin": never END */
         bool fuzz;
         Rng rng;
         uint64_t bad_refused, bad_accepted;
@@ -492,29 +498,40 @@ static int release_held(Fake *f)
         return ret;
 }
 
-static int begin_snapshot(Fake *f)
+static int begin_barrier(Fake *f, uint32_t kind, uint32_t snapshot, bool open)
 {
         struct zuma_msg_barrier b;
 
         if (f->barrier_id)
                 return -EBUSY;
         f->barrier_id = 1000000 + f->newest + 1;
+        f->barrier_kind = kind;
+        f->barrier_snapshot = snapshot;
+        f->barrier_open = open;
         memset(&b, 0, sizeof(b));
         fill_header(&b.hdr, ZUMA_MSG_BARRIER_BEGIN, sizeof(b), f->barrier_id);
-        b.kind = htole32(ZUMA_BARRIER_SNAPSHOT_CREATE);
-        b.snapshot = htole32(f->newest + 1);
+        b.kind = htole32(kind);
+        b.snapshot = htole32(snapshot);
         return send_msg(f, &b, sizeof(b));
 }
 
-static int end_snapshot(Fake *f, const struct zuma_msg_barrier *ready)
+/* BARRIER_READY: make the change (if the drain worked), then END. */
+static int end_barrier(Fake *f, const struct zuma_msg_barrier *ready)
 {
         struct zuma_msg_barrier b;
         uint32_t status = le32toh(ready->kind);
+        bool create = f->barrier_kind == ZUMA_BARRIER_SNAPSHOT_CREATE;
         int ret;
 
-        if (le64toh(ready->hdr.id) != f->barrier_id)
+        if (le64toh(ready->hdr.id) != f->barrier_id ||
+            le32toh(ready->snapshot) != f->barrier_snapshot)
                 return -EPROTO;
-        if (status == 0) {
+        if (f->barrier_open) {
+                printf("barrier ready\n");
+                fflush(stdout);
+                return 0;
+        }
+        if (status == 0 && create) {
                 f->newest++;
                 ret = save_state(f);
                 if (ret < 0)
@@ -522,15 +539,16 @@ static int end_snapshot(Fake *f, const struct zuma_msg_barrier *ready)
         }
         memset(&b, 0, sizeof(b));
         fill_header(&b.hdr, ZUMA_MSG_BARRIER_END, sizeof(b), f->barrier_id);
-        b.kind = htole32(ZUMA_BARRIER_SNAPSHOT_CREATE);
-        b.snapshot = ready->snapshot;
+        b.kind = htole32(f->barrier_kind);
+        b.snapshot = htole32(f->barrier_snapshot);
         ret = send_msg(f, &b, sizeof(b));
         f->barrier_id = 0;
         if (ret == 0) {
                 if (status)
-                        printf("snapshot failed: %s\n", strerror((int)status));
+                        printf("barrier failed: %s\n", strerror((int)status));
                 else
-                        printf("snapshot %" PRIu32 " created\n", f->newest);
+                        printf("snapshot %" PRIu32 " %s\n", f->barrier_snapshot,
+                               create ? "created" : "deleted");
                 fflush(stdout);
         }
         return ret;
@@ -571,7 +589,7 @@ static int handle_kernel(Fake *f)
         case ZUMA_MSG_QUERY_SNAPSHOT_READ:
                 return handle_query(f, (const void *)buf);
         case ZUMA_MSG_BARRIER_READY:
-                return end_snapshot(f, (const void *)buf);
+                return end_barrier(f, (const void *)buf);
         default:
                 return 0;
         }
@@ -589,8 +607,14 @@ static int handle_command(Fake *f)
         line[n] = '\0';
         for (cmd = strtok_r(line, "\n", &save); cmd && ret == 0;
              cmd = strtok_r(NULL, "\n", &save)) {
+                unsigned long n;
+
                 if (!strcmp(cmd, "snapshot"))
-                        ret = begin_snapshot(f);
+                        ret = begin_barrier(f, ZUMA_BARRIER_SNAPSHOT_CREATE, f->newest + 1, false);
+                else if (sscanf(cmd, "delete %lu", &n) == 1 && n >= 1 && n <= f->newest)
+                        ret = begin_barrier(f, ZUMA_BARRIER_SNAPSHOT_DELETE, (uint32_t)n, false);
+                else if (!strcmp(cmd, "begin"))
+                        ret = begin_barrier(f, ZUMA_BARRIER_SNAPSHOT_CREATE, f->newest + 1, true);
                 else if (!strcmp(cmd, "hold"))
                         f->hold = true;
                 else if (!strcmp(cmd, "release"))
