@@ -41,8 +41,8 @@ LOOPS=()
 PASSED=0 FAILED=0
 
 log() { printf '%s\n' "$*"; }
-ok() { PASSED=$((PASSED + 1)); log "ok - $*"; }
-fail() { FAILED=$((FAILED + 1)); log "not ok - $*"; }
+ok() { PASSED=$((PASSED + 1)); log "ok - $* [${SECONDS}s]"; }
+fail() { FAILED=$((FAILED + 1)); log "not ok - $* [${SECONDS}s]"; }
 check() { # check DESCRIPTION COMMAND...
         local what=$1; shift
         if "$@"; then ok "$what"; else fail "$what"; fi
@@ -50,7 +50,7 @@ check() { # check DESCRIPTION COMMAND...
 
 cleanup() {
         [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-        for d in zs1 zs2 zo; do dmsetup remove --noudevsync "$d" 2>/dev/null; done
+        for d in zs1 zs2 zs3 zo; do dmsetup remove --noudevsync "$d" 2>/dev/null; done
         lsmod | grep -q '^dm_zumastor' && rmmod dm_zumastor 2>/dev/null
         for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
         rm -rf "$TMP"
@@ -161,7 +161,7 @@ if [ -n "$FUZZ" ]; then
         exit
 fi
 
-check "insmod with timeout=3" insmod "$MODULE" timeout=3
+check "insmod" insmod "$MODULE" timeout=600
 check "/dev/zumastor-control exists" test -c /dev/zumastor-control
 start_server || exit 1
 check "origin target created" origin_target
@@ -178,6 +178,48 @@ check "a writable snapshot table is refused" \
 check "snapshot reads the origin where nothing changed" chunk_is /dev/mapper/zs1 10 0xaa
 
 for c in 0 1 2 3; do write_chunk /dev/mapper/zo $c 0xcc; done
+# Concurrency: 8 writers, each its own 4 chunks (100 + 4p ...) and its own
+# 4 KiB block of the shared chunks 140-141, so several bios wait on one
+# request.  byte_of P ROUND is writer P's byte in that round.  Few processes
+# per I/O: under TCG every fork counts.
+byte_of() { printf '0x%02x' $(( 0x40 + $2 * 16 + $1 )); }
+pattern_file() { # pattern_file BYTE: prints the path of a chunk of BYTE
+        [ -f "$TMP/pattern.$1" ] || pattern "$1" >"$TMP/pattern.$1"
+        echo "$TMP/pattern.$1"
+}
+writers_round() { # writers_round ROUND
+        local p pids=() ret=0 f
+        for p in 0 1 2 3 4 5 6 7; do
+                f=$(pattern_file "$(byte_of $p $1)")
+                [ -f "$f.4" ] || cat "$f" "$f" "$f" "$f" >"$f.4"
+                (
+                        dd if="$f.4" of=/dev/mapper/zo bs="$CHUNK_BYTES" seek=$((100 + 4 * p)) count=4 \
+                                oflag=direct conv=notrunc status=none &&
+                                dd if="$f" of=/dev/mapper/zo bs=4096 seek=$((140 * 4 + p)) count=1 \
+                                        oflag=direct conv=notrunc status=none
+                ) &
+                pids+=($!)
+        done
+        # Not a bare `wait`: the server is a child of this shell too.
+        for p in "${pids[@]}"; do wait "$p" || ret=1; done
+        return $ret
+}
+expect_round() { # expect_round ROUND: the image of chunks 100-141 after it
+        local p c
+        {
+                for p in 0 1 2 3 4 5 6 7; do
+                        for c in 0 1 2 3; do cat "$(pattern_file "$(byte_of $p $1)")"; done
+                done
+                head -c $((8 * CHUNK_BYTES)) /dev/zero
+                for p in 0 1 2 3 4 5 6 7; do head -c 4096 "$(pattern_file "$(byte_of $p $1)")"; done
+        } >"$TMP/round.$1"
+}
+round_is() { # round_is DEV ROUND: DEV holds what writers_round ROUND wrote
+        local out=$TMP/round.read.$BASHPID # this shell's: a background reader runs it too
+
+        dd if="$1" bs="$CHUNK_BYTES" skip=100 count=42 iflag=direct status=none >"$out" &&
+                cmp -s "$out" "$TMP/round.$2"
+}
 all_chunks_are() { # all_chunks_are DEV BYTE CHUNK...
         local dev=$1 byte=$2 c; shift 2
         for c in "$@"; do chunk_is "$dev" "$c" "$byte" || return 1; done
@@ -195,7 +237,11 @@ write_chunk /dev/mapper/zo 20 0xdd
 check "after the write, the snapshot reads its copy of chunk 20" chunk_is /dev/mapper/zs1 20 0xaa
 check "and the origin the new data" chunk_is "$ORIGIN" 20 0xdd
 
-# A held write must not reach the origin before WRITE_OK.
+# A held write must not reach the origin before WRITE_OK.  The timeout
+# parameter is long except while the timeout itself is tested: the deadline
+# of a request is fixed when it is made.
+set_timeout() { echo "$1" >/sys/module/dm_zumastor/parameters/timeout; }
+set_timeout 600
 command hold
 write_chunk /dev/mapper/zo 30 0xee & DD=$!
 wait_for "$LOG" '^held 30$'
@@ -206,6 +252,7 @@ check "the released write is on the origin" chunk_is "$ORIGIN" 30 0xee
 check "the snapshot kept chunk 30" chunk_is /dev/mapper/zs1 30 0xaa
 
 # The server dies during a write: the write fails with EIO after the timeout.
+set_timeout 3
 command hold
 write_chunk /dev/mapper/zo 40 0x11 2>"$TMP/dd40.err" & DD=$!
 wait_for "$LOG" '^held 40$'
@@ -217,7 +264,7 @@ check "the failed write did not reach the origin" chunk_is "$ORIGIN" 40 0xaa
 check "dmsetup status counts the timeout" bash -c "dmsetup status zo | awk '{ exit !(\$4 == \"disconnected\" && \$8 >= 1) }'"
 
 # A restarted server gets the unanswered request again and resumes.
-echo 60 >/sys/module/dm_zumastor/parameters/timeout
+set_timeout 600
 start_server --hold
 write_chunk /dev/mapper/zo 50 0x22 & DD=$!
 wait_for "$LOG" '^held 50$'
@@ -261,6 +308,21 @@ check "the barrier ended by itself: snapshot 2 reads as before" chunk_is /dev/ma
 check "and writes pass again" write_chunk /dev/mapper/zo 60 0x33
 check "the write is on the origin" chunk_is "$ORIGIN" 60 0x33
 check "snapshot 2 kept chunk 60" chunk_is /dev/mapper/zs2 60 0xaa
+
+# Concurrent writers, a snapshot, concurrent writers and snapshot readers.
+expect_round 1; expect_round 2
+check "8 concurrent writers complete" writers_round 1
+check "and the origin has every write" round_is /dev/mapper/zo 1
+check "snapshot 3 taken" snapshot 3
+check "snapshot 3 target created" snapshot_target 3
+( for i in 1 2; do round_is /dev/mapper/zs3 1 || exit 1; done ) & READERS=$!
+check "8 concurrent writers again, with snapshot readers" writers_round 2
+wait $READERS; check "snapshot 3 read right while the writers ran" test $? = 0
+check "the origin has the second round" round_is /dev/mapper/zo 2
+check "snapshot 3 has the first round" round_is /dev/mapper/zs3 1
+check "snapshot 2 has neither" all_chunks_are /dev/mapper/zs2 0x00 100 120 131
+check "no message refused, nothing timed out since" bash -c "dmsetup status zo | awk '{ exit !(\$9 == 0) }'"
+check "snapshot 3 target removed" dmsetup remove --noudevsync zs3
 
 check "snapshot 2 target removed" dmsetup remove --noudevsync zs2
 check "origin target removed" dmsetup remove --noudevsync zo
