@@ -242,7 +242,7 @@ static int zuma_handle_hello(struct zuma_session *s, const struct zuma_msg_hello
 	r = (struct zuma_msg_hello_reply *)msg->data;
 	zuma_fill_header(&r->hdr, ZUMA_MSG_HELLO_REPLY, sizeof(*r), le64_to_cpu(m->hdr.id));
 	r->version = cpu_to_le32(ZUMA_PROTO_VERSION);
-	r->features = cpu_to_le32(le32_to_cpu(m->features) & 0);
+	r->features = cpu_to_le32(le32_to_cpu(m->features) & ZUMA_FEATURE_SNAPSHOT_WRITE);
 	r->chunk_sectors = cpu_to_le32(vol->nr_targets ? 1U << vol->chunk_shift : 0);
 	r->targets = cpu_to_le32(vol->nr_targets);
 	r->origin_sectors = cpu_to_le64(vol->nr_targets ? vol->origin_sectors : 0);
@@ -329,8 +329,48 @@ static int zuma_handle_write_ok(struct zuma_session *s, const struct zuma_msg_ch
 	return 0;
 }
 
+/* Caches the entries of a READ_MAP or WRITE_MAP for @t; vol->lock held. */
+static blk_status_t zuma_cache_maps(struct zuma_target *t, const struct zuma_msg_read_map *m,
+				    bool private)
+{
+	struct zuma_volume *vol = t->vol;
+	u64 chunk = le64_to_cpu(m->chunk);
+	u32 count = le32_to_cpu(m->count);
+	struct zuma_target *other;
+	u32 i;
+
+	if (atomic_read(&t->map_count) + count > zuma_max_cached_maps) {
+		xa_destroy(&t->maps);
+		atomic_set(&t->map_count, 0);
+	}
+	for (i = 0; i < count; i++) {
+		u64 map = le64_to_cpu(m->map[i]);
+		void *entry = xa_load(&t->maps, chunk + i);
+		void *old;
+
+		/* A read of a private copy keeps it private. */
+		if (!private && entry && zuma_map_private(xa_to_value(entry)) &&
+		    zuma_map_sector(xa_to_value(entry)) == map)
+			continue;
+		old = xa_store(&t->maps, chunk + i, zuma_map_value(map, private), GFP_ATOMIC);
+		if (xa_is_err(old))
+			return BLK_STS_RESOURCE;
+		if (!old)
+			atomic_inc(&t->map_count);
+		if (!private)
+			continue;
+		/* Other targets of the same snapshot ask again. */
+		list_for_each_entry(other, &vol->targets, node) {
+			if (other != t && other->mode == ZUMA_MODE_SNAPSHOT &&
+			    other->snapshot == t->snapshot && xa_erase(&other->maps, chunk + i))
+				atomic_dec(&other->map_count);
+		}
+	}
+	return BLK_STS_OK;
+}
+
 static int zuma_handle_read_map(struct zuma_session *s, const struct zuma_msg_read_map *m,
-				size_t size)
+				size_t size, bool write_map)
 {
 	struct zuma_volume *vol = s->vol;
 	u64 id = le64_to_cpu(m->hdr.id);
@@ -349,7 +389,9 @@ static int zuma_handle_read_map(struct zuma_session *s, const struct zuma_msg_re
 	if (count == 0 || count > ZUMA_MAX_CHUNKS || size != sizeof(*m) + 8 * (size_t)count)
 		return zuma_refuse(s, -EINVAL, "READ_MAP of the wrong size for its count", id);
 	spin_lock_irqsave(&vol->lock, flags);
-	req = zuma_answered(vol, id, ZUMA_MSG_QUERY_SNAPSHOT_READ, chunk, count, snapshot, &why);
+	req = zuma_answered(
+		vol, id, write_map ? ZUMA_MSG_QUERY_SNAPSHOT_WRITE : ZUMA_MSG_QUERY_SNAPSHOT_READ,
+		chunk, count, snapshot, &why);
 	if (!req) {
 		spin_unlock_irqrestore(&vol->lock, flags);
 		return zuma_refuse(s, xa_load(&vol->ids, id) ? -EINVAL : -ENOENT, why, id);
@@ -358,6 +400,10 @@ static int zuma_handle_read_map(struct zuma_session *s, const struct zuma_msg_re
 	for (i = 0; i < count; i++) {
 		u64 map = le64_to_cpu(m->map[i]);
 
+		if (map == ZUMA_MAP_ORIGIN && write_map) {
+			why = "WRITE_MAP sends a snapshot write to the origin";
+			break;
+		}
 		if (map == ZUMA_MAP_ORIGIN) {
 			/* Copied out since the newest snapshot: no snapshot reads
 			 * the origin there any more. */
@@ -379,23 +425,8 @@ static int zuma_handle_read_map(struct zuma_session *s, const struct zuma_msg_re
 	}
 	zuma_request_remove(vol, req);
 	t = req->target;
-	if (req->epoch == vol->epoch && !vol->barrier) {
-		if (atomic_read(&t->map_count) + count > zuma_max_cached_maps) {
-			xa_destroy(&t->maps);
-			atomic_set(&t->map_count, 0);
-		}
-		for (i = 0; i < count; i++) {
-			void *old = xa_store(&t->maps, chunk + i,
-					     zuma_map_value(le64_to_cpu(m->map[i])), GFP_ATOMIC);
-
-			if (xa_is_err(old)) {
-				status = BLK_STS_RESOURCE;
-				break;
-			}
-			if (!old)
-				atomic_inc(&t->map_count);
-		}
-	}
+	if (req->epoch == vol->epoch && !vol->barrier)
+		status = zuma_cache_maps(t, m, write_map);
 	release = req->bios;
 	spin_unlock_irqrestore(&vol->lock, flags);
 	zuma_request_free(req);
@@ -529,7 +560,8 @@ static int zuma_dispatch(struct zuma_session *s, const u8 *buf, size_t size)
 	case ZUMA_MSG_WRITE_OK:
 		return zuma_handle_write_ok(s, (const void *)buf, size);
 	case ZUMA_MSG_READ_MAP:
-		return zuma_handle_read_map(s, (const void *)buf, size);
+	case ZUMA_MSG_WRITE_MAP:
+		return zuma_handle_read_map(s, (const void *)buf, size, type == ZUMA_MSG_WRITE_MAP);
 	case ZUMA_MSG_ERROR:
 		return zuma_handle_error(s, (const void *)buf, size);
 	case ZUMA_MSG_BARRIER_BEGIN:

@@ -11,8 +11,9 @@
  * chunk_sectors is a power of two from 8 (4 KiB) to 2048 (1 MiB); <tag>
  * names the volume (and so the server session) the target belongs to.
  * Every target of one tag names the same devices and chunk size.  A
- * snapshot table must be read-only (dmsetup create --readonly): writable
- * snapshots are not implemented yet.
+ * snapshot table loaded read-write is a writable snapshot: each chunk it
+ * first writes gets a private copy in the store (QUERY_SNAPSHOT_WRITE);
+ * load it --readonly for a read-only one.
  */
 #include <linux/module.h>
 
@@ -50,11 +51,9 @@ static int zuma_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 			ti->error = "snapshot id must be a number from 1";
 			goto free;
 		}
-		if (dm_table_get_mode(ti->table) & FMODE_WRITE) {
-			ti->error =
-				"snapshot targets are read-only: load the table with --readonly";
-			goto free;
-		}
+		/* A read-write table makes a writable snapshot: its writes go to
+		 * private copies in the store (QUERY_SNAPSHOT_WRITE). */
+		t->writable = dm_table_get_mode(ti->table) & FMODE_WRITE;
 	} else {
 		ti->error = "first argument must be origin (5 arguments) or snapshot (6)";
 		goto free;
@@ -74,7 +73,8 @@ static int zuma_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		ti->error = "cannot open the origin device";
 		goto free;
 	}
-	err = dm_get_device(ti, argv[2], FMODE_READ, &t->store);
+	err = dm_get_device(ti, argv[2], t->writable ? FMODE_READ | FMODE_WRITE : FMODE_READ,
+			    &t->store);
 	if (err) {
 		ti->error = "cannot open the store device";
 		goto put_origin;

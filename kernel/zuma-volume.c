@@ -223,6 +223,12 @@ void zuma_request_free(struct zuma_request *req)
 	mempool_free(req, zuma_request_pool);
 }
 
+/* A snapshot target's reads and writes of one chunk wait on separate requests. */
+static unsigned long zuma_pending_key(u64 chunk, u16 type)
+{
+	return (unsigned long)chunk << 1 | (type == ZUMA_MSG_QUERY_SNAPSHOT_WRITE);
+}
+
 /* Takes @req off every index of @vol; called with vol->lock held. */
 void zuma_request_remove(struct zuma_volume *vol, struct zuma_request *req)
 {
@@ -232,7 +238,8 @@ void zuma_request_remove(struct zuma_volume *vol, struct zuma_request *req)
 	if (req->type == ZUMA_MSG_QUERY_WRITE)
 		xa_cmpxchg(&vol->pending_writes, req->chunk, req, NULL, GFP_ATOMIC);
 	else
-		xa_cmpxchg(&req->target->pending, req->chunk, req, NULL, GFP_ATOMIC);
+		xa_cmpxchg(&req->target->pending, zuma_pending_key(req->chunk, req->type), req,
+			   NULL, GFP_ATOMIC);
 	vol->nr_requests--;
 	vol->held_bios -= bio_list_size(&req->bios);
 }
@@ -246,8 +253,10 @@ static int zuma_hold(struct zuma_target *t, struct bio *bio, u64 chunk, u16 type
 		     struct zuma_request **fresh)
 {
 	struct zuma_volume *vol = t->vol;
-	struct xarray *index = type == ZUMA_MSG_QUERY_WRITE ? &vol->pending_writes : &t->pending;
-	struct zuma_request *req = xa_load(index, chunk);
+	bool origin = type == ZUMA_MSG_QUERY_WRITE;
+	struct xarray *index = origin ? &vol->pending_writes : &t->pending;
+	unsigned long key = origin ? chunk : zuma_pending_key(chunk, type);
+	struct zuma_request *req = xa_load(index, key);
 
 	if (!req) {
 		req = *fresh;
@@ -256,7 +265,7 @@ static int zuma_hold(struct zuma_target *t, struct bio *bio, u64 chunk, u16 type
 		req->id = vol->next_id;
 		if (xa_insert(&vol->ids, req->id, req, GFP_ATOMIC))
 			return -ENOMEM;
-		if (xa_insert(index, chunk, req, GFP_ATOMIC)) {
+		if (xa_insert(index, key, req, GFP_ATOMIC)) {
 			xa_erase(&vol->ids, req->id);
 			return -ENOMEM;
 		}
@@ -283,7 +292,7 @@ static int zuma_hold(struct zuma_target *t, struct bio *bio, u64 chunk, u16 type
 }
 
 /* The decision for a bio that needs vol->lock; see zuma_route(). */
-static int zuma_route_locked(struct zuma_target *t, struct bio *bio, u64 chunk,
+static int zuma_route_locked(struct zuma_target *t, struct bio *bio, u64 chunk, bool write,
 			     unsigned long *ret_map)
 {
 	struct zuma_volume *vol = t->vol;
@@ -292,7 +301,10 @@ static int zuma_route_locked(struct zuma_target *t, struct bio *bio, u64 chunk,
 	unsigned int b = zuma_bucket(chunk);
 	unsigned long flags;
 	int ret, err;
-	bool write = t->mode == ZUMA_MODE_ORIGIN;
+	bool origin = t->mode == ZUMA_MODE_ORIGIN;
+	u16 type = origin  ? ZUMA_MSG_QUERY_WRITE
+		   : write ? ZUMA_MSG_QUERY_SNAPSHOT_WRITE
+			   : ZUMA_MSG_QUERY_SNAPSHOT_READ;
 	void *entry;
 
 again:
@@ -303,7 +315,7 @@ again:
 		vol->held_bios++;
 		goto out;
 	}
-	if (write) {
+	if (origin) {
 		if (test_bit(chunk, vol->copied)) {
 			if (!atomic_read(&vol->readers[b])) {
 				ret = DM_MAPIO_REMAPPED;
@@ -311,6 +323,13 @@ again:
 			}
 			bio_list_add(&vol->parked, bio);
 			vol->held_bios++;
+			goto out;
+		}
+	} else if (write) {
+		entry = xa_load(&t->maps, chunk);
+		if (entry && zuma_map_private(xa_to_value(entry))) {
+			*ret_map = xa_to_value(entry);
+			ret = DM_MAPIO_REMAPPED;
 			goto out;
 		}
 	} else {
@@ -329,8 +348,7 @@ again:
 			goto out;
 		}
 	}
-	err = zuma_hold(t, bio, chunk, write ? ZUMA_MSG_QUERY_WRITE : ZUMA_MSG_QUERY_SNAPSHOT_READ,
-			&fresh);
+	err = zuma_hold(t, bio, chunk, type, &fresh);
 	if (err == -EAGAIN) {
 		/* Sleep for memory without the lock, then decide again. */
 		spin_unlock_irqrestore(&vol->lock, flags);
@@ -352,8 +370,8 @@ out:
 	return ret;
 }
 
-/* Points @bio at the origin, or at the store when @map (a cached map value:
- * store sector + 1) says so. */
+/* Points @bio at the origin, or at the store when @map (a cached map value,
+ * zuma_map_value()) says so. */
 static int zuma_remap(struct zuma_target *t, struct bio *bio, sector_t offset, unsigned long map)
 {
 	struct zuma_volume *vol = t->vol;
@@ -362,7 +380,7 @@ static int zuma_remap(struct zuma_target *t, struct bio *bio, sector_t offset, u
 		sector_t in_chunk = offset & ((1ULL << vol->chunk_shift) - 1);
 
 		bio_set_dev(bio, t->store->bdev);
-		bio->bi_iter.bi_sector = map - 1 + in_chunk;
+		bio->bi_iter.bi_sector = zuma_map_sector(map) + in_chunk;
 		return DM_MAPIO_REMAPPED;
 	}
 	bio_set_dev(bio, t->origin->bdev);
@@ -413,17 +431,20 @@ int zuma_route(struct zuma_target *t, struct bio *bio)
 				return zuma_remap(t, bio, offset, 0);
 		}
 	} else {
-		if (write) {
+		if (write && !t->writable) {
 			zb->counted = 0;
 			zuma_inflight_dec(vol);
-			return DM_MAPIO_KILL; /* snapshot targets are read-only */
+			return DM_MAPIO_KILL; /* a read-only table: cannot happen */
 		}
 		entry = xa_load(&t->maps, chunk);
-		if (entry && xa_to_value(entry))
-			return zuma_remap(t, bio, offset, xa_to_value(entry));
+		map = entry ? xa_to_value(entry) : 0;
+		/* Reads: any store copy; writes: only the snapshot's own. */
+		if (write ? zuma_map_private(map) : map != 0)
+			return zuma_remap(t, bio, offset, map);
+		map = 0;
 	}
 slow:
-	ret = zuma_route_locked(t, bio, chunk, &map);
+	ret = zuma_route_locked(t, bio, chunk, write, &map);
 	if (ret == DM_MAPIO_REMAPPED)
 		return zuma_remap(t, bio, offset, map);
 	return ret;

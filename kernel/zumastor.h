@@ -61,7 +61,8 @@ struct zuma_target {
 	struct list_head node; /* vol->targets */
 	struct xarray maps;    /* chunk -> zuma_map_value(); RCU lookups */
 	atomic_t map_count;
-	struct xarray pending; /* snapshot mode: chunk -> request waiting */
+	struct xarray pending; /* snapshot mode: chunk * 2 + write -> request waiting */
+	bool writable;	       /* snapshot mode: table loaded read-write */
 };
 
 /* One request to the server, and the bios waiting on it. */
@@ -69,7 +70,7 @@ struct zuma_request {
 	struct list_head node;	 /* vol->requests, oldest first */
 	struct list_head unsent; /* vol->unsent: not yet read by the session */
 	u64 id;
-	u16 type;  /* ZUMA_MSG_QUERY_WRITE or _QUERY_SNAPSHOT_READ */
+	u16 type;  /* ZUMA_MSG_QUERY_WRITE, _QUERY_SNAPSHOT_READ or _WRITE */
 	bool sent; /* read by the current session */
 	u64 epoch; /* vol->epoch when created */
 	struct zuma_target *target;
@@ -181,10 +182,24 @@ static inline struct zuma_bio *zuma_bio_data(struct bio *bio)
 	return dm_per_bio_data(bio, sizeof(struct zuma_bio));
 }
 
-/* A cached read map entry: 0 for the origin, store sector + 1 otherwise. */
-static inline void *zuma_map_value(u64 map)
+/*
+ * A cached map entry (an xarray value): 0 for the origin, otherwise
+ * (store sector << 1 | private) + 1.  Private entries come from WRITE_MAP:
+ * the snapshot's own copy, which its writes may overwrite in place.
+ */
+static inline void *zuma_map_value(u64 map, bool private)
 {
-	return xa_mk_value(map == ZUMA_MAP_ORIGIN ? 0 : (unsigned long)map + 1);
+	return xa_mk_value(map == ZUMA_MAP_ORIGIN ? 0 : ((unsigned long)map << 1 | private) + 1);
+}
+
+static inline sector_t zuma_map_sector(unsigned long value)
+{
+	return (value - 1) >> 1;
+}
+
+static inline bool zuma_map_private(unsigned long value)
+{
+	return value && ((value - 1) & 1);
 }
 
 /* zuma-control.c */

@@ -50,7 +50,7 @@ check() { # check DESCRIPTION COMMAND...
 
 cleanup() {
         [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-        for d in zs1 zs2 zs3 zo; do dmsetup remove --noudevsync "$d" 2>/dev/null; done
+        for d in zs1 zs2 zs3 zw4 zo; do dmsetup remove --noudevsync "$d" 2>/dev/null; done
         lsmod | grep -q '^dm_zumastor' && rmmod dm_zumastor 2>/dev/null
         for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
         rm -rf "$TMP"
@@ -173,8 +173,6 @@ check "origin read through the target" chunk_is /dev/mapper/zo 0 0xbb
 
 check "snapshot 1 taken through a barrier" snapshot 1
 check "snapshot target created (read-only)" snapshot_target 1
-check "a writable snapshot table is refused" \
-        bash -c "! echo '0 $LEN zumastor snapshot $ORIGIN $STORE $CHUNK $TAG 1' | dmsetup create --noudevsync zsw 2>/dev/null"
 check "snapshot reads the origin where nothing changed" chunk_is /dev/mapper/zs1 10 0xaa
 
 for c in 0 1 2 3; do write_chunk /dev/mapper/zo $c 0xcc; done
@@ -219,6 +217,16 @@ round_is() { # round_is DEV ROUND: DEV holds what writers_round ROUND wrote
 
         dd if="$1" bs="$CHUNK_BYTES" skip=100 count=42 iflag=direct status=none >"$out" &&
                 cmp -s "$out" "$TMP/round.$2"
+}
+# 4 KiB blocks: write_block DEV BLOCK BYTE, block_is DEV BLOCK BYTE
+write_block() {
+        dd if="$(pattern_file "$3")" of="$1" bs=4096 seek="$2" count=1 oflag=direct conv=notrunc status=none
+}
+block_is() {
+        local f=$(pattern_file "$3")
+        [ -f "$f.block" ] || head -c 4096 "$f" >"$f.block"
+        dd if="$1" bs=4096 skip="$2" count=1 iflag=direct status=none >"$TMP/block" &&
+                cmp -s "$TMP/block" "$f.block"
 }
 all_chunks_are() { # all_chunks_are DEV BYTE CHUNK...
         local dev=$1 byte=$2 c; shift 2
@@ -322,6 +330,26 @@ check "the origin has the second round" round_is /dev/mapper/zo 2
 check "snapshot 3 has the first round" round_is /dev/mapper/zs3 1
 check "snapshot 2 has neither" all_chunks_are /dev/mapper/zs2 0x00 100 120 131
 check "no message refused, nothing timed out since" bash -c "dmsetup status zo | awk '{ exit !(\$9 == 0) }'"
+
+# A writable snapshot: its writes go to private copies in the store.
+check "snapshot 4 taken" snapshot 4
+check "writable snapshot 4 target created (a read-write table)" \
+        bash -c "echo '0 $LEN zumastor snapshot $ORIGIN $STORE $CHUNK $TAG 4' | dmsetup create --noudevsync zw4 && dmsetup mknodes zw4"
+check "a 4 KiB write to the writable snapshot" write_block /dev/mapper/zw4 400 0x77
+check "the snapshot has the write" block_is /dev/mapper/zw4 400 0x77
+check "and the rest of the chunk as it was (private copy made first)" \
+        bash -c "$(declare -f pattern pattern_file block_is); TMP=$TMP CHUNK_BYTES=$CHUNK_BYTES; for b in 401 402 403; do block_is /dev/mapper/zw4 \$b 0x60 || exit 1; done"
+check "the origin is untouched" chunk_is "$ORIGIN" 100 0x60
+check "snapshot 3 is untouched" chunk_is /dev/mapper/zs3 100 0x50
+write_chunk /dev/mapper/zw4 101 0x78
+write_chunk /dev/mapper/zw4 101 0x7a
+check "a rewrite of the snapshot's own chunk lands in place" chunk_is /dev/mapper/zw4 101 0x7a
+check "the origin still has its data" chunk_is "$ORIGIN" 101 0x60
+write_chunk /dev/mapper/zo 100 0x79
+check "an origin write after it: the origin has it" chunk_is "$ORIGIN" 100 0x79
+check "the writable snapshot keeps its own chunk" block_is /dev/mapper/zw4 400 0x77
+check "no message refused with writable snapshots" bash -c "dmsetup status zo | awk '{ exit !(\$9 == 0) }'"
+check "writable snapshot target removed" dmsetup remove --noudevsync zw4
 check "snapshot 3 target removed" dmsetup remove --noudevsync zs3
 
 check "snapshot 2 target removed" dmsetup remove --noudevsync zs2

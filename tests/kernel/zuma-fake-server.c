@@ -9,8 +9,9 @@
  * chunks placed one after another in the store device from sector 1024.
  * QUERY_WRITE copies the origin chunk out (O_DIRECT, fdatasync) when a
  * snapshot newer than the chunk's last copy exists, then answers WRITE_OK;
- * QUERY_SNAPSHOT_READ answers the first exception of the chunk with
- * hi >= snapshot, or the origin (the model of docs/format.md).
+ * QUERY_SNAPSHOT_READ answers the snapshot's private copy, else the first
+ * exception of the chunk with hi >= snapshot, else the origin (the model of
+ * docs/format.md); QUERY_SNAPSHOT_WRITE makes the private copy if needed.
  *
  * Commands, one per line on the FIFO given with --commands:
  *   snapshot   BARRIER_BEGIN(create), then on READY a new snapshot, END;
@@ -52,8 +53,9 @@
 
 typedef struct Exception {
         uint64_t chunk;
-        uint32_t hi;           /* serves snapshots (previous hi, hi] */
+        uint32_t hi; /* shared: serves snapshots (previous hi, hi]; private: the snapshot */
         uint64_t store_sector; /* where the copy starts */
+        bool private;          /* a writable snapshot's own copy */
 } Exception;
 
 typedef struct Fake {
@@ -141,14 +143,15 @@ static int save_state(Fake *f)
                 return -errno;
         fprintf(out, "newest %" PRIu32 "\nnext %" PRIu64 "\n", f->newest, f->next_sector);
         for (i = 0; i < f->n_exc; i++)
-                fprintf(out, "exc %" PRIu64 " %" PRIu32 " %" PRIu64 "\n", f->exc[i].chunk,
-                        f->exc[i].hi, f->exc[i].store_sector);
+                fprintf(out, "%s %" PRIu64 " %" PRIu32 " %" PRIu64 "\n",
+                        f->exc[i].private ? "priv" : "exc", f->exc[i].chunk, f->exc[i].hi,
+                        f->exc[i].store_sector);
         if (fflush(out) || fsync(fileno(out)) || fclose(out))
                 return -EIO;
         return rename(tmp, f->state_path) ? -errno : 0;
 }
 
-static int add_exception(Fake *f, uint64_t chunk, uint32_t hi, uint64_t sector)
+static int add_exception(Fake *f, uint64_t chunk, uint32_t hi, uint64_t sector, bool private)
 {
         if (f->n_exc == f->cap_exc) {
                 size_t cap = f->cap_exc ? 2 * f->cap_exc : 64;
@@ -159,7 +162,8 @@ static int add_exception(Fake *f, uint64_t chunk, uint32_t hi, uint64_t sector)
                 f->exc = e;
                 f->cap_exc = cap;
         }
-        f->exc[f->n_exc++] = (Exception){ .chunk = chunk, .hi = hi, .store_sector = sector };
+        f->exc[f->n_exc++] =
+                (Exception){ .chunk = chunk, .hi = hi, .store_sector = sector, .private = private };
         return 0;
 }
 
@@ -184,7 +188,9 @@ static int load_state(Fake *f)
                 else if (sscanf(line, "next %" SCNu64, &a) == 1)
                         f->next_sector = a;
                 else if (sscanf(line, "exc %" SCNu64 " %" SCNu32 " %" SCNu64, &a, &b, &c) == 3)
-                        ret = add_exception(f, a, b, c);
+                        ret = add_exception(f, a, b, c, false);
+                else if (sscanf(line, "priv %" SCNu64 " %" SCNu32 " %" SCNu64, &a, &b, &c) == 3)
+                        ret = add_exception(f, a, b, c, true);
                 else
                         ret = -EUCLEAN;
         }
@@ -199,7 +205,7 @@ static uint32_t last_hi(const Fake *f, uint64_t chunk)
         size_t i;
 
         for (i = 0; i < f->n_exc; i++)
-                if (f->exc[i].chunk == chunk && f->exc[i].hi > hi)
+                if (!f->exc[i].private && f->exc[i].chunk == chunk && f->exc[i].hi > hi)
                         hi = f->exc[i].hi;
         return hi;
 }
@@ -211,10 +217,13 @@ static uint64_t map_chunk(const Fake *f, uint64_t chunk, uint32_t s)
         uint32_t best_hi = UINT32_MAX;
         size_t i;
 
+        for (i = 0; i < f->n_exc; i++)
+                if (f->exc[i].private && f->exc[i].chunk == chunk && f->exc[i].hi == s)
+                        return f->exc[i].store_sector;
         for (i = 0; i < f->n_exc; i++) {
                 const Exception *e = &f->exc[i];
 
-                if (e->chunk == chunk && e->hi >= s && e->hi <= best_hi) {
+                if (!e->private && e->chunk == chunk && e->hi >= s && e->hi <= best_hi) {
                         best_hi = e->hi;
                         best = e->store_sector;
                 }
@@ -240,10 +249,49 @@ static int prepare_write(Fake *f, uint64_t chunk)
                 return -EIO;
         if (fdatasync(f->store))
                 return -errno;
-        ret = add_exception(f, chunk, f->newest, sector);
+        ret = add_exception(f, chunk, f->newest, sector, false);
         if (ret < 0)
                 return ret;
         f->next_sector = sector + f->chunk_sectors;
+        return save_state(f);
+}
+
+/* The snapshot's private copy of the chunk, made (holding the chunk's
+ * snapshot contents, durably) if it has none; its store sector. */
+static int private_copy(Fake *f, uint64_t chunk, uint32_t s, uint64_t *ret_sector)
+{
+        size_t bytes = (size_t)f->chunk_sectors * 512;
+        uint64_t from = map_chunk(f, chunk, s);
+        uint64_t sector = f->next_sector;
+        size_t i;
+        ssize_t n;
+        int ret;
+
+        for (i = 0; i < f->n_exc; i++) {
+                if (f->exc[i].private && f->exc[i].chunk == chunk && f->exc[i].hi == s) {
+                        *ret_sector = f->exc[i].store_sector;
+                        return 0;
+                }
+        }
+        if (s == 0 || s > f->newest)
+                return -ENOENT;
+        if (sector + f->chunk_sectors > f->store_sectors)
+                return -ENOSPC;
+        if (from == ZUMA_MAP_ORIGIN)
+                n = pread(f->origin, f->buf, bytes, (off_t)(chunk * bytes));
+        else
+                n = pread(f->store, f->buf, bytes, (off_t)(from * 512));
+        if (n != (ssize_t)bytes)
+                return -EIO;
+        if (pwrite(f->store, f->buf, bytes, (off_t)(sector * 512)) != (ssize_t)bytes)
+                return -EIO;
+        if (fdatasync(f->store))
+                return -errno;
+        ret = add_exception(f, chunk, s, sector, true);
+        if (ret < 0)
+                return ret;
+        f->next_sector = sector + f->chunk_sectors;
+        *ret_sector = sector;
         return save_state(f);
 }
 
@@ -253,7 +301,9 @@ static void fuzz_bad(Fake *f, const struct zuma_msg_chunks *q)
 {
         uint64_t id = le64toh(q->hdr.id);
         uint16_t qtype = le16toh(q->hdr.type);
-        uint16_t rtype = qtype == ZUMA_MSG_QUERY_WRITE ? ZUMA_MSG_WRITE_OK : ZUMA_MSG_READ_MAP;
+        uint16_t rtype = qtype == ZUMA_MSG_QUERY_WRITE           ? ZUMA_MSG_WRITE_OK
+                         : qtype == ZUMA_MSG_QUERY_SNAPSHOT_READ ? ZUMA_MSG_READ_MAP
+                                                                 : ZUMA_MSG_WRITE_MAP;
         uint8_t raw[ZUMA_MSG_MAX + 64];
         struct zuma_msg_read_map *m = (void *)raw;
         size_t size = rtype == ZUMA_MSG_WRITE_OK ? sizeof(struct zuma_msg_chunks) : sizeof(*m) + 8;
@@ -266,8 +316,9 @@ static void fuzz_bad(Fake *f, const struct zuma_msg_chunks *q)
         m->chunk = q->chunk;
         m->count = q->count;
         m->snapshot = q->snapshot;
-        if (rtype == ZUMA_MSG_READ_MAP)
-                m->map[0] = htole64(ZUMA_MAP_ORIGIN);
+        if (rtype != ZUMA_MSG_WRITE_OK)
+                m->map[0] =
+                        htole64(rtype == ZUMA_MSG_READ_MAP ? ZUMA_MAP_ORIGIN : STORE_FIRST_SECTOR);
         switch (kind) {
         case 0:
                 m->hdr.magic ^= htole32(1u << rng_below(&f->rng, 32));
@@ -310,8 +361,10 @@ static void fuzz_bad(Fake *f, const struct zuma_msg_chunks *q)
                 what = "count 0 or too large";
                 break;
         case 9:
-                if (rtype != ZUMA_MSG_READ_MAP)
+                if (rtype == ZUMA_MSG_WRITE_OK)
                         m->snapshot = htole32(7);
+                else if (rtype == ZUMA_MSG_WRITE_MAP)
+                        m->map[0] = htole64(ZUMA_MAP_ORIGIN);
                 else
                         m->map[0] = htole64(rng_percent(&f->rng, 50)
                                                     ? f->store_sectors + rng_below(&f->rng, 1 << 20)
@@ -395,7 +448,19 @@ static int answer_write(Fake *f, uint64_t id, uint64_t chunk, uint32_t count)
         return ret;
 }
 
-static int answer_read(Fake *f, uint64_t id, uint64_t chunk, uint32_t count, uint32_t snapshot)
+static int answer_error(Fake *f, uint64_t id, int err)
+{
+        struct zuma_msg_error e;
+
+        memset(&e, 0, sizeof(e));
+        fill_header(&e.hdr, ZUMA_MSG_ERROR, sizeof(e), id);
+        e.error = htole32((uint32_t)-err);
+        return send_msg(f, &e, sizeof(e));
+}
+
+/* READ_MAP, or WRITE_MAP (making the snapshot's private copies). */
+static int answer_read(Fake *f, uint64_t id, uint64_t chunk, uint32_t count, uint32_t snapshot,
+                       bool write)
 {
         uint8_t raw[ZUMA_MSG_MAX];
         struct zuma_msg_read_map *m = (void *)raw;
@@ -404,12 +469,20 @@ static int answer_read(Fake *f, uint64_t id, uint64_t chunk, uint32_t count, uin
         int ret;
 
         memset(raw, 0, sizeof(*m));
-        fill_header(&m->hdr, ZUMA_MSG_READ_MAP, size, id);
+        fill_header(&m->hdr, write ? ZUMA_MSG_WRITE_MAP : ZUMA_MSG_READ_MAP, size, id);
         m->chunk = htole64(chunk);
         m->count = htole32(count);
         m->snapshot = htole32(snapshot);
-        for (i = 0; i < count; i++)
-                m->map[i] = htole64(map_chunk(f, chunk + i, snapshot));
+        for (i = 0; i < count; i++) {
+                uint64_t sector = map_chunk(f, chunk + i, snapshot);
+
+                if (write) {
+                        ret = private_copy(f, chunk + i, snapshot, &sector);
+                        if (ret < 0)
+                                return answer_error(f, id, ret);
+                }
+                m->map[i] = htole64(sector);
+        }
         ret = send_msg(f, m, size);
         if (ret == 0 && f->fuzz && rng_percent(&f->rng, 30))
                 send_bad(f, m, size, "a duplicate READ_MAP");
@@ -431,6 +504,7 @@ static int check_kernel_msg(const Fake *f, const uint8_t *buf, ssize_t n)
                 break;
         case ZUMA_MSG_QUERY_WRITE:
         case ZUMA_MSG_QUERY_SNAPSHOT_READ:
+        case ZUMA_MSG_QUERY_SNAPSHOT_WRITE:
                 want = sizeof(struct zuma_msg_chunks);
                 break;
         case ZUMA_MSG_BARRIER_READY:
@@ -477,8 +551,9 @@ static int handle_query(Fake *f, const struct zuma_msg_chunks *q)
                         return send_msg(f, &e, sizeof(e));
                 }
         }
-        if (le16toh(q->hdr.type) == ZUMA_MSG_QUERY_SNAPSHOT_READ)
-                return answer_read(f, id, chunk, count, le32toh(q->snapshot));
+        if (le16toh(q->hdr.type) != ZUMA_MSG_QUERY_WRITE)
+                return answer_read(f, id, chunk, count, le32toh(q->snapshot),
+                                   le16toh(q->hdr.type) == ZUMA_MSG_QUERY_SNAPSHOT_WRITE);
         if (f->hold) {
                 if (f->n_held + 3 > sizeof(f->held) / sizeof(f->held[0]))
                         return -ENOSPC;
@@ -595,6 +670,7 @@ static int handle_kernel(Fake *f)
         }
         case ZUMA_MSG_QUERY_WRITE:
         case ZUMA_MSG_QUERY_SNAPSHOT_READ:
+        case ZUMA_MSG_QUERY_SNAPSHOT_WRITE:
                 return handle_query(f, (const void *)buf);
         case ZUMA_MSG_BARRIER_READY:
                 return end_barrier(f, (const void *)buf);
@@ -641,6 +717,7 @@ static int hello(Fake *f)
 
         memset(&h, 0, sizeof(h));
         fill_header(&h.hdr, ZUMA_MSG_HELLO, sizeof(h), 0);
+        h.features = htole32(ZUMA_FEATURE_SNAPSHOT_WRITE);
         snprintf(h.tag, sizeof(h.tag), "%s", f->tag);
         return send_msg(f, &h, sizeof(h));
 }

@@ -42,12 +42,14 @@ enum zuma_msg_type {
 	ZUMA_MSG_BARRIER_BEGIN = 0x05, /* server: hold new I/O, drain in-flight */
 	ZUMA_MSG_BARRIER_END = 0x06,   /* server: invalidate caches, resume I/O */
 	ZUMA_MSG_STATUS = 0x07,	       /* server: ask for counters */
+	ZUMA_MSG_WRITE_MAP = 0x08,     /* server: answer to QUERY_SNAPSHOT_WRITE */
 
-	ZUMA_MSG_HELLO_REPLY = 0x81,	     /* kernel: accepted version, geometry */
-	ZUMA_MSG_QUERY_WRITE = 0x82,	     /* kernel: may the origin chunks be written? */
-	ZUMA_MSG_QUERY_SNAPSHOT_READ = 0x83, /* kernel: where do snapshot chunks live? */
-	ZUMA_MSG_BARRIER_READY = 0x85,	     /* kernel: in-flight I/O drained */
-	ZUMA_MSG_STATUS_REPLY = 0x87,	     /* kernel: counters */
+	ZUMA_MSG_HELLO_REPLY = 0x81,	      /* kernel: accepted version, geometry */
+	ZUMA_MSG_QUERY_WRITE = 0x82,	      /* kernel: may the origin chunks be written? */
+	ZUMA_MSG_QUERY_SNAPSHOT_READ = 0x83,  /* kernel: where do snapshot chunks live? */
+	ZUMA_MSG_QUERY_SNAPSHOT_WRITE = 0x84, /* kernel: where may snapshot chunks be written? */
+	ZUMA_MSG_BARRIER_READY = 0x85,	      /* kernel: in-flight I/O drained */
+	ZUMA_MSG_STATUS_REPLY = 0x87,	      /* kernel: counters */
 };
 
 /* Barrier kinds: what BARRIER_END invalidates. */
@@ -60,7 +62,7 @@ enum zuma_barrier_kind {
 /* Feature bits (HELLO, HELLO_REPLY).  Optional features only: a side
  * ignores bits it does not know, and the kernel answers with the bits both
  * sides have.  An incompatible change bumps ZUMA_PROTO_VERSION instead. */
-#define ZUMA_FEATURE_SNAPSHOT_WRITE (1u << 0) /* reserved: not implemented yet */
+#define ZUMA_FEATURE_SNAPSHOT_WRITE (1u << 0) /* QUERY_SNAPSHOT_WRITE / WRITE_MAP */
 
 struct zuma_msg_header {
 	__le32 magic;	/* ZUMA_MSG_MAGIC */
@@ -102,7 +104,10 @@ struct zuma_msg_chunks {
 } __attribute__((packed));
 
 /* READ_MAP, server to kernel: where each chunk of a QUERY_SNAPSHOT_READ
- * lives.  chunk, count and snapshot repeat the request's exactly; then
+ * lives.  WRITE_MAP answers a QUERY_SNAPSHOT_WRITE in the same format, with
+ * store sectors only: each the snapshot's own (private) copy of the chunk,
+ * already holding the chunk's snapshot contents, durable, so the kernel
+ * writes there directly from now on.  chunk, count and snapshot repeat the request's exactly; then
  * `count` entries, each ZUMA_MAP_ORIGIN or the store sector (512-byte units)
  * where the chunk's copy starts: a multiple of 8 (4 KiB), and the whole
  * chunk inside the store device.  length = sizeof(struct zuma_msg_read_map)
