@@ -50,7 +50,7 @@ check() { # check DESCRIPTION COMMAND...
 
 cleanup() {
         [ -n "$SERVER_PID" ] && kill -9 "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null
-        for d in zs1 zs2 zs3 zw4 zo; do dmsetup remove --noudevsync "$d" 2>/dev/null; done
+        for d in zs1 zs2 zs3 zw1 zw4 zo; do dmsetup remove --noudevsync "$d" 2>/dev/null; done
         lsmod | grep -q '^dm_zumastor' && rmmod dm_zumastor 2>/dev/null
         for l in "${LOOPS[@]}"; do losetup -d "$l" 2>/dev/null; done
         rm -rf "$TMP"
@@ -133,7 +133,6 @@ for c in 0 1 2 3 10 20 30 40 50 60; do write_chunk "$ORIGIN" $c 0xaa; done
 if [ -n "$FUZZ" ]; then
         check "insmod with timeout=2" insmod "$MODULE" timeout=2
         start_server --fuzz "$FUZZ" || exit 1
-        grep '^fuzz seed' "$LOG"
         check "origin target created" origin_target
         for round in 1 2 3; do
                 snapshot $round || fail "snapshot $round under fuzz"
@@ -142,9 +141,15 @@ if [ -n "$FUZZ" ]; then
                         write_chunk /dev/mapper/zo $c $(( (RANDOM % 200) + 1 )) 2>/dev/null
                         read_chunk /dev/mapper/zo $c >/dev/null 2>&1
                 done
-                if [ $round = 1 ]; then check "snapshot target created" snapshot_target 1; fi
+                if [ $round = 1 ]; then
+                        check "snapshot target created" snapshot_target 1
+                        check "writable snapshot target created" \
+                                bash -c "echo '0 $LEN zumastor snapshot $ORIGIN $STORE $CHUNK $TAG 1' | dmsetup create --noudevsync zw1 && dmsetup mknodes zw1"
+                fi
                 for i in $(seq 1 12); do
                         read_chunk /dev/mapper/zs1 $(( RANDOM % 64 )) >/dev/null 2>&1
+                        write_chunk /dev/mapper/zw1 $(( RANDOM % 64 )) $(( (RANDOM % 200) + 1 )) 2>/dev/null
+                        read_chunk /dev/mapper/zw1 $(( RANDOM % 64 )) >/dev/null 2>&1
                 done
         done
         command quit
@@ -153,6 +158,7 @@ if [ -n "$FUZZ" ]; then
         check "the kernel refused every bad message (server exit $rc)" test "$rc" = 0
         log "# kernel log: $(dmesg | grep -c 'refused a server message') refusals logged (ratelimited)"
         check "snapshot target removed" dmsetup remove --noudevsync zs1
+        check "writable snapshot target removed" dmsetup remove --noudevsync zw1
         check "origin target removed" dmsetup remove --noudevsync zo
         check "rmmod" rmmod dm_zumastor
         check "no BUG, WARNING, Oops or hung task in the kernel log" kernel_clean
