@@ -100,7 +100,8 @@ static int zuma_ctr(struct dm_target *ti, unsigned int argc, char **argv)
 		goto put_store;
 	}
 	ti->private = t;
-	ti->num_flush_bios = 1;
+	/* A writable snapshot writes to the store too: flush both devices. */
+	ti->num_flush_bios = t->writable ? 2 : 1;
 	ti->per_io_data_size = sizeof(struct zuma_bio);
 	ti->accounts_remapped_io = true;
 	return 0;

@@ -420,8 +420,14 @@ int zuma_route(struct zuma_target *t, struct bio *bio)
 	if (unlikely(READ_ONCE(vol->barrier)))
 		goto slow;
 
-	if (!bio_sectors(bio)) /* an empty flush */
+	/* An empty flush; a writable snapshot's second one goes to the store. */
+	if (!bio_sectors(bio)) {
+		if (dm_bio_get_target_bio_nr(bio) == 1) {
+			bio_set_dev(bio, t->store->bdev);
+			return DM_MAPIO_REMAPPED;
+		}
 		return zuma_remap(t, bio, offset, 0);
+	}
 	if (t->mode == ZUMA_MODE_ORIGIN) {
 		if (!write)
 			return zuma_remap(t, bio, offset, 0);

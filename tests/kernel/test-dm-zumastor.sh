@@ -348,9 +348,15 @@ check "and the rest of the chunk as it was (private copy made first)" \
 check "the origin is untouched" chunk_is "$ORIGIN" 100 0x60
 check "snapshot 3 is untouched" chunk_is /dev/mapper/zs3 100 0x50
 write_chunk /dev/mapper/zw4 101 0x78
-write_chunk /dev/mapper/zw4 101 0x7a
-check "a rewrite of the snapshot's own chunk lands in place" chunk_is /dev/mapper/zw4 101 0x7a
+check "a rewrite of the snapshot's own chunk, with fsync (a flush to both devices)" \
+        dd if="$(pattern_file 0x7a)" of=/dev/mapper/zw4 bs="$CHUNK_BYTES" seek=101 count=1 \
+        oflag=direct conv=notrunc,fsync status=none
+check "lands in place" chunk_is /dev/mapper/zw4 101 0x7a
+check "an fsync of the origin target" \
+        dd if="$(pattern_file 0x7a)" of=/dev/mapper/zo bs="$CHUNK_BYTES" seek=102 count=1 \
+        oflag=direct conv=notrunc,fsync status=none
 check "the origin still has its data" chunk_is "$ORIGIN" 101 0x60
+check "the writable snapshot kept chunk 102" chunk_is /dev/mapper/zw4 102 0x60
 write_chunk /dev/mapper/zo 100 0x79
 check "an origin write after it: the origin has it" chunk_is "$ORIGIN" 100 0x79
 check "the writable snapshot keeps its own chunk" block_is /dev/mapper/zw4 400 0x77
