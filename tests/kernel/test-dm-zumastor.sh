@@ -361,6 +361,18 @@ write_chunk /dev/mapper/zo 100 0x79
 check "an origin write after it: the origin has it" chunk_is "$ORIGIN" 100 0x79
 check "the writable snapshot keeps its own chunk" block_is /dev/mapper/zw4 400 0x77
 check "no message refused with writable snapshots" bash -c "dmsetup status zo | awk '{ exit !(\$9 == 0) }'"
+
+# Revert the origin to snapshot 3 through a REVERT barrier; the newer
+# snapshot 4 keeps what it saw.
+command "revert 3"
+check "reverted to snapshot 3 through a barrier" wait_for "$LOG" '^reverted to 3'
+check "the origin has snapshot 3's data again" round_is /dev/mapper/zo 1
+check "and where snapshot 3 shared the origin, the origin as it was" chunk_is /dev/mapper/zo 0 0xef
+check "snapshot 4 kept its own chunks" all_chunks_are /dev/mapper/zw4 0x7a 101
+check "and what it shared with the origin before the revert" all_chunks_are /dev/mapper/zw4 0x62 108 109 110 111
+check "writes after the revert" write_chunk /dev/mapper/zo 110 0x7b
+check "reach the origin" chunk_is "$ORIGIN" 110 0x7b
+check "and snapshot 3 still reads its data" chunk_is /dev/mapper/zs3 110 0x52
 check "writable snapshot target removed" dmsetup remove --noudevsync zw4
 check "snapshot 3 target removed" dmsetup remove --noudevsync zs3
 

@@ -18,6 +18,8 @@
  *              prints "snapshot N created"
  *   delete N   BARRIER_BEGIN(delete N), on READY END; prints "snapshot N
  *              deleted" (the fake frees nothing: its copies stay valid)
+ *   revert N   BARRIER_BEGIN(revert N), on READY the origin gets snapshot N's
+ *              contents (newer snapshots keep theirs), END; prints "reverted to N"
  *   begin      BARRIER_BEGIN(create) and nothing more; prints "barrier
  *              ready" (to test a server that dies inside a barrier)
  *   hold       keep QUERY_WRITEs unanswered (prints "held N" per query)
@@ -598,6 +600,33 @@ static int begin_barrier(Fake *f, uint32_t kind, uint32_t snapshot, bool open)
         return send_msg(f, &b, sizeof(b));
 }
 
+/* Writes snapshot s's contents back over the origin where they differ,
+ * each chunk copied out first for the newer snapshots (the engine's rule). */
+static int revert_origin(Fake *f, uint32_t s)
+{
+        size_t bytes = (size_t)f->chunk_sectors * 512;
+        size_t i, n = f->n_exc;
+        int ret = 0;
+
+        for (i = 0; i < n && ret == 0; i++) {
+                uint64_t chunk = f->exc[i].chunk;
+                uint64_t from = map_chunk(f, chunk, s);
+
+                if (from == ZUMA_MAP_ORIGIN)
+                        continue;
+                ret = prepare_write(f, chunk);
+                if (ret == 0 &&
+                    pread(f->store, f->buf, bytes, (off_t)(from * 512)) != (ssize_t)bytes)
+                        ret = -EIO;
+                if (ret == 0 &&
+                    pwrite(f->origin, f->buf, bytes, (off_t)(chunk * bytes)) != (ssize_t)bytes)
+                        ret = -EIO;
+        }
+        if (ret == 0 && fdatasync(f->origin))
+                ret = -errno;
+        return ret;
+}
+
 /* BARRIER_READY: make the change (if the drain worked), then END. */
 static int end_barrier(Fake *f, const struct zuma_msg_barrier *ready)
 {
@@ -620,6 +649,11 @@ static int end_barrier(Fake *f, const struct zuma_msg_barrier *ready)
                 if (ret < 0)
                         return ret;
         }
+        if (status == 0 && f->barrier_kind == ZUMA_BARRIER_REVERT) {
+                ret = revert_origin(f, f->barrier_snapshot);
+                if (ret < 0)
+                        return ret;
+        }
         memset(&b, 0, sizeof(b));
         fill_header(&b.hdr, ZUMA_MSG_BARRIER_END, sizeof(b), f->barrier_id);
         b.kind = htole32(f->barrier_kind);
@@ -629,6 +663,8 @@ static int end_barrier(Fake *f, const struct zuma_msg_barrier *ready)
         if (ret == 0) {
                 if (status)
                         printf("barrier failed: %s\n", strerror((int)status));
+                else if (f->barrier_kind == ZUMA_BARRIER_REVERT)
+                        printf("reverted to %" PRIu32 "\n", f->barrier_snapshot);
                 else
                         printf("snapshot %" PRIu32 " %s\n", f->barrier_snapshot,
                                create ? "created" : "deleted");
@@ -697,6 +733,8 @@ static int handle_command(Fake *f)
                         ret = begin_barrier(f, ZUMA_BARRIER_SNAPSHOT_CREATE, f->newest + 1, false);
                 else if (sscanf(cmd, "delete %lu", &n) == 1 && n >= 1 && n <= f->newest)
                         ret = begin_barrier(f, ZUMA_BARRIER_SNAPSHOT_DELETE, (uint32_t)n, false);
+                else if (sscanf(cmd, "revert %lu", &n) == 1 && n >= 1 && n <= f->newest)
+                        ret = begin_barrier(f, ZUMA_BARRIER_REVERT, (uint32_t)n, false);
                 else if (!strcmp(cmd, "begin"))
                         ret = begin_barrier(f, ZUMA_BARRIER_SNAPSHOT_CREATE, f->newest + 1, true);
                 else if (!strcmp(cmd, "hold"))
@@ -792,7 +830,7 @@ int main(int argc, char **argv)
         }
         signal(SIGTERM, on_signal);
         signal(SIGINT, on_signal);
-        f.origin = open(origin, O_RDONLY | O_DIRECT | O_CLOEXEC);
+        f.origin = open(origin, O_RDWR | O_DIRECT | O_CLOEXEC); /* revert writes it */
         f.store = open(store, O_RDWR | O_DIRECT | O_CLOEXEC);
         if (f.origin < 0 || f.store < 0 ||
             posix_memalign(&f.buf, 4096, (size_t)f.chunk_sectors * 512)) {
