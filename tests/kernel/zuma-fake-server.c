@@ -32,7 +32,9 @@
  * (0 picks one) and at exit how many bad messages were refused and
  * accepted; exits 1 if any was accepted.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -727,14 +729,14 @@ static int handle_command(Fake *f)
         line[n] = '\0';
         for (cmd = strtok_r(line, "\n", &save); cmd && ret == 0;
              cmd = strtok_r(NULL, "\n", &save)) {
-                unsigned long n;
+                unsigned long id;
 
                 if (!strcmp(cmd, "snapshot"))
                         ret = begin_barrier(f, ZUMA_BARRIER_SNAPSHOT_CREATE, f->newest + 1, false);
-                else if (sscanf(cmd, "delete %lu", &n) == 1 && n >= 1 && n <= f->newest)
-                        ret = begin_barrier(f, ZUMA_BARRIER_SNAPSHOT_DELETE, (uint32_t)n, false);
-                else if (sscanf(cmd, "revert %lu", &n) == 1 && n >= 1 && n <= f->newest)
-                        ret = begin_barrier(f, ZUMA_BARRIER_REVERT, (uint32_t)n, false);
+                else if (sscanf(cmd, "delete %lu", &id) == 1 && id >= 1 && id <= f->newest)
+                        ret = begin_barrier(f, ZUMA_BARRIER_SNAPSHOT_DELETE, (uint32_t)id, false);
+                else if (sscanf(cmd, "revert %lu", &id) == 1 && id >= 1 && id <= f->newest)
+                        ret = begin_barrier(f, ZUMA_BARRIER_REVERT, (uint32_t)id, false);
                 else if (!strcmp(cmd, "begin"))
                         ret = begin_barrier(f, ZUMA_BARRIER_SNAPSHOT_CREATE, f->newest + 1, true);
                 else if (!strcmp(cmd, "hold"))

@@ -29,8 +29,8 @@
 #
 # Environment: ZUMA_VM_TESTS=0 skips (exit 77); ZUMA_VM_TIMEOUT (seconds
 # for the whole guest run, boot included; 240) and ZUMA_VM_TEST_TIMEOUT (per
-# guest test; 120); ZUMA_BUILD_ROOT and ZUMA_SOURCE_ROOT reach the guest
-# tests.
+# guest test; 120); ZUMA_BUILD_ROOT, ZUMA_SOURCE_ROOT and ZUMA_TEST_SEED
+# reach the guest tests.
 set -uo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -90,6 +90,7 @@ run_session() {
                 --env "ZUMA_BUILD_ROOT=${ZUMA_BUILD_ROOT:-}" \
                 --env "ZUMA_SOURCE_ROOT=${ZUMA_SOURCE_ROOT:-}" \
                 --env "ZUMA_VM_TEST_TIMEOUT=${ZUMA_VM_TEST_TIMEOUT:-120}" \
+                --env "ZUMA_TEST_SEED=${ZUMA_TEST_SEED:-}" \
                 --console "$dir/console.log" \
                 -- "$HERE/guest-run-tests.sh" "$dir" "$testdir" "$@" \
                 2> "$dir/run-guest.err" || status=$?
