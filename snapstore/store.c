@@ -331,6 +331,9 @@ int ss_store_close(SsStore *s)
 
         if (!s)
                 return 0;
+        r = origin_no_plans(s, "close the store");
+        if (r < 0)
+                return r;
         if (!s->readonly && !s->failed && !s->damaged) {
                 r = txn_commit(s);
                 if (r == 0)
