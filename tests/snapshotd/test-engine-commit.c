@@ -177,9 +177,10 @@ static guint64 txid(Fixture *f)
 }
 
 /* Eight writers queued together: one batch, one commit.  Pairs of them
- * write the two halves of one chunk (one copy-out serves both), one
- * writes across a chunk boundary, one rewrites a chunk two others copied
- * out in the same batch. */
+ * write the two halves of one chunk (one copy-out serves both: the second
+ * of the pair finds the chunk in the first's plan, waits for its commit
+ * and then has nothing to copy), one writes across a chunk boundary, one
+ * rewrites a chunk two others copied out in the same batch. */
 static void test_shared_commit(void)
 {
         Fixture f = { 0 };
@@ -208,7 +209,8 @@ static void test_shared_commit(void)
 
         zuma_engine_get_commit_stats(f.engine, &stats);
         g_assert_cmpuint(stats.commits, ==, 1);
-        g_assert_cmpuint(stats.batched_requests, ==, G_N_ELEMENTS(w));
+        g_assert_cmpuint(stats.batched_requests, ==, G_N_ELEMENTS(w) - 2);
+        g_assert_cmpuint(stats.plans_waited, >=, 2);
         g_assert_cmpuint(stats.batches_failed, ==, 0);
         g_assert_cmpuint(txid(&f), ==, before + 1);
         check_image(&f, f.snap, f.before, "the snapshot");
@@ -257,9 +259,10 @@ static void test_free_running(void)
         tear_down(&f);
 }
 
-/* A batch that does not fit in the store: it is aborted as a whole and
- * every writer goes alone, so those that fit write and the others get
- * their own -ENOSPC; no snapshot chunk is lost either way. */
+/* A batch that does not fit in the store: the plans that find no room
+ * (or an apply that finds none) send their writers alone, so those that
+ * fit write and the others get their own -ENOSPC; no snapshot chunk is
+ * lost either way. */
 static void test_full_batch_goes_alone(void)
 {
         const guint32 c = 64 * KiB;
@@ -293,8 +296,7 @@ static void test_full_batch_goes_alone(void)
         }
         g_test_message("%u writers: %u wrote, %u found the store full", n, ok, full);
         zuma_engine_get_commit_stats(f.engine, &stats);
-        g_assert_cmpuint(stats.batches_failed, ==, 1);
-        g_assert_cmpuint(stats.commits, ==, 0);
+        g_assert_cmpuint(stats.batches_failed + stats.commits, >=, 1);
         g_assert_cmpuint(ok, >, 0);
         g_assert_cmpuint(full, >, 0);
         check_image(&f, f.snap, f.before, "the snapshot");
