@@ -32,7 +32,7 @@ typedef struct Shared {
         Bench *b;
         SsBlockDev *origin; /* what the writes go to */
         SsStore *store;     /* NULL: the raw origin */
-        GMutex lock;    /* the store lock */
+        GMutex lock;        /* the store lock */
         ZumaGroupCommit *gc;
 } Shared;
 
@@ -241,8 +241,8 @@ void phase_writers(Bench *b)
                 die("out of memory");
         for (uint64_t i = 0; i < nseq; i++)
                 seq[i] = i * SEQ_IO;
-        snprintf(how, sizeof(how),
-                 "1 MiB requests over the whole origin, %u MiB per turn + flush", SLICE_BYTES / MIB);
+        snprintf(how, sizeof(how), "1 MiB requests over the whole origin, %u MiB per turn + flush",
+                 SLICE_BYTES / MIB);
         if (one_pass(b, "seq", SEQ_WRITERS, seq, nseq, SLICE_BYTES / SEQ_IO, SEQ_IO, how) < 0) {
                 b->failures++;
                 emit_failed("origin_write_seq_ratio_1snap_4writers", "ratio", "the writers phase");
@@ -250,8 +250,7 @@ void phase_writers(Bench *b)
         snprintf(how, sizeof(how),
                  "4 KiB at %llu random offsets in as many distinct chunks, %u per turn + flush",
                  (unsigned long long)nrand, RAND_TURN * 4);
-        if (one_pass(b, "rand4k", RAND_WRITERS, rand, nrand, RAND_TURN * 4, STAMP_BLOCK, how) <
-            0) {
+        if (one_pass(b, "rand4k", RAND_WRITERS, rand, nrand, RAND_TURN * 4, STAMP_BLOCK, how) < 0) {
                 b->failures++;
                 emit_failed("origin_write_rand4k_ratio_1snap_8writers", "ratio",
                             "the writers phase");

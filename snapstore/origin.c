@@ -65,11 +65,15 @@
  *    ss_store_changes() before it writes (txn_commit()), so a read that
  *    mapped before it and reads after the origin write is redone.
  * What waits: the calls that write the origin themselves (ss_revert_begin
- * and ss_revert_step) and ss_store_close() refuse with -EBUSY while plans
- * are in flight; a caller drains its plans first (zuma-snapshotd's write
- * gate does: every plan belongs to an origin write holding it shared, and
- * revert, stream receive and close take it exclusively).  Snapshot create
- * and delete, cleanup, snapshot writes, grows and reads need no barrier:
+ * and ss_revert_step), ss_origin_grow() (a plan read the partial last
+ * chunk short, and a snapshot of the grown origin would see that) and
+ * ss_store_close() refuse with -EBUSY while plans are in flight; a caller
+ * drains its plans first (zuma-snapshotd does: every plan belongs to an
+ * origin write holding the engine's write gate shared, revert, origin
+ * growth and stream receive take it exclusively, and the engine is closed
+ * only after the frontend's volume was removed, which waits for every
+ * request in it).  Snapshot create and delete, cleanup, snapshot writes,
+ * store growth and reads need no barrier:
  * the re-check at the apply makes them safe.  On any failure the apply
  * aborts its transaction and releases every reservation; the caller then
  * prepares each range alone (exact errors, the store-full policy).

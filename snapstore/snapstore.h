@@ -263,8 +263,8 @@ int ss_origin_prepare_writes(SsStore *s, const SsRange *ranges, size_t n);
  *    (ss_origin_prepare_write()) for its own answer.
  *  - ss_copy_plan_drop() (serialised): gives up a plan.
  * While plans are in flight, ss_origin_prepare_write[s]() answer -EAGAIN
- * for ranges that touch theirs, and ss_revert_begin(), ss_revert_step()
- * and ss_store_close() answer -EBUSY. */
+ * for ranges that touch theirs, and ss_revert_begin(), ss_revert_step(),
+ * ss_origin_grow() and ss_store_close() answer -EBUSY. */
 typedef struct SsCopyPlan SsCopyPlan;
 int ss_copy_plan(SsStore *s, uint64_t offset, uint64_t length, SsCopyPlan **ret_plan);
 int ss_copy_plan_io(SsStore *s, SsCopyPlan *plan);
