@@ -648,6 +648,26 @@ static void op_origin_split(void)
                 order[i - 1] = order[o];
                 order[o] = x;
         }
+        /* While a plan is in flight: its range refused to a prepare, the
+         * calls that would break it refused, and a plan given up. */
+        for (size_t i = 0; i < n && rng_percent(&H.rng, 20); i++) {
+                if (!plans[i])
+                        continue;
+                r = ss_origin_prepare_write(H.s, ranges[i].offset, ranges[i].length);
+                if (r != -EAGAIN)
+                        fail("ss_origin_prepare_write of a range in flight returned %s",
+                             err_name(r));
+                if (H.m->nsnaps && (r = ss_revert_begin(H.s, H.m->snaps[0].id)) != -EBUSY)
+                        fail("ss_revert_begin with a plan in flight returned %s", err_name(r));
+                if ((r = ss_origin_grow(H.s, H.m->origin.size)) != -EBUSY)
+                        fail("ss_origin_grow with a plan in flight returned %s", err_name(r));
+                if (rng_percent(&H.rng, 50)) {
+                        ss_copy_plan_drop(H.s, plans[i]);
+                        plans[i] = NULL;
+                        alone[i] = true;
+                }
+                break;
+        }
         for (size_t j = 0; j < n; j++) {
                 size_t i = order[j];
                 if (plans[i])
