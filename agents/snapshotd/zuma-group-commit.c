@@ -41,10 +41,10 @@
  * (each gets its own plan), releases the lock.  Each request's own thread
  * then does its plan's I/O, so the batch's reads and writes are in flight
  * together, and puts the plan on the ready list.  Once every plan of its
- * batch finished its I/O, a request that finds no apply running applies
- * every ready plan: store lock, one ss_copy_plans_apply(), one commit (a
- * batch shares its commit; a later batch whose I/O finished meanwhile
- * joins it).  While an apply holds the lock and
+ * batch finished its I/O, and every batch planned before that moment too
+ * (apply_due()), a request that finds no apply running applies every ready
+ * plan: store lock, one ss_copy_plans_apply(), one commit (batches whose
+ * I/O overlapped share it).  While an apply holds the lock and
  * flushes, the plans made before it do their I/O, and new requests queue
  * (they are planned right after the apply releases the lock; under steady
  * load, their I/O then overlaps the next apply).  A waiting request
@@ -73,6 +73,7 @@ typedef enum RequestState {
 
 /* One planning round's plans: it is applied once all finished their I/O. */
 typedef struct Batch {
+        guint64 seq;      /* rounds are numbered from 1 */
         guint io_pending; /* plans of the round still in I/O */
         guint refs;       /* its requests not answered yet */
 } Batch;
@@ -98,6 +99,11 @@ struct ZumaGroupCommit {
         GPtrArray *ready; /* Request *, planned and I/O done */
         gboolean planning, applying;
         guint64 applies; /* applies finished, success or not */
+        guint64 rounds;  /* planning rounds so far */
+        GQueue in_io;    /* Batch *, rounds with I/O pending, oldest first */
+        /* The next apply waits for every round up to this one to finish
+         * its I/O (0: no apply waiting yet); see apply_due(). */
+        guint64 horizon;
         ZumaGroupCommitStats stats;
 };
 
@@ -113,6 +119,7 @@ ZumaGroupCommit *zuma_group_commit_new(GMutex *store_lock, const ZumaGroupCommit
         g_cond_init(&gc->changed);
         gc->queue = g_ptr_array_new();
         gc->ready = g_ptr_array_new();
+        g_queue_init(&gc->in_io);
         return gc;
 }
 
@@ -120,7 +127,8 @@ void zuma_group_commit_free(ZumaGroupCommit *gc)
 {
         if (!gc)
                 return;
-        g_assert(gc->queue->len == 0 && gc->ready->len == 0 && !gc->planning && !gc->applying);
+        g_assert(gc->queue->len == 0 && gc->ready->len == 0 && !gc->planning && !gc->applying &&
+                 g_queue_is_empty(&gc->in_io));
         g_ptr_array_unref(gc->queue);
         g_ptr_array_unref(gc->ready);
         g_cond_clear(&gc->changed);
@@ -173,7 +181,10 @@ static void plan_queue(ZumaGroupCommit *gc)
                         round->refs++;
                 }
         }
-        if (!round->refs)
+        round->seq = ++gc->rounds;
+        if (round->io_pending)
+                g_queue_push_tail(&gc->in_io, round);
+        else
                 g_free(round);
         g_mutex_unlock(&gc->mutex);
         g_mutex_unlock(gc->store_lock);
@@ -218,6 +229,24 @@ static void apply_ready(ZumaGroupCommit *gc)
         } else {
                 gc->stats.batches_failed++;
         }
+}
+
+/* Whether self's thread should apply now, mutex held.  Not while another
+ * apply runs, nor before self's own round finished its I/O.  Then the
+ * first request to get here fixes a horizon, the newest round planned so
+ * far, and the apply waits for every round up to it: plans whose I/O
+ * overlapped this round's share its commit (one commit costs two
+ * flushes), while rounds planned later cannot hold it back for ever. */
+static gboolean apply_due(ZumaGroupCommit *gc, Request *self)
+{
+        const Batch *oldest;
+
+        if (gc->applying || self->batch->io_pending)
+                return FALSE;
+        if (!gc->horizon)
+                gc->horizon = gc->rounds;
+        oldest = g_queue_peek_head(&gc->in_io);
+        return !oldest || oldest->seq > gc->horizon;
 }
 
 /* A request alone, on its own thread; waits out plans holding its range. */
@@ -275,13 +304,16 @@ int zuma_group_commit_prepare(ZumaGroupCommit *gc, guint64 offset, guint64 lengt
                         g_mutex_lock(&gc->mutex);
                         self.state = REQUEST_READY;
                         g_ptr_array_add(gc->ready, &self);
-                        if (--self.batch->io_pending == 0)
+                        if (--self.batch->io_pending == 0) {
+                                g_queue_remove(&gc->in_io, self.batch);
                                 g_cond_broadcast(&gc->changed);
+                        }
                         continue;
                 case REQUEST_READY:
-                        if (gc->applying || self.batch->io_pending)
+                        if (!apply_due(gc, &self))
                                 break;
                         gc->applying = TRUE;
+                        gc->horizon = 0;
                         apply_ready(gc);
                         gc->applying = FALSE;
                         g_cond_broadcast(&gc->changed);
