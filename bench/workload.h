@@ -105,6 +105,15 @@ int read_seq_pair(Bench *b, SsStore *s, uint32_t snap, const uint32_t *snap_gen,
  * chunks at random chunk-aligned places. */
 int churn_writes(Bench *b, SsStore *s, uint64_t chunks);
 
+#define NOTE_MAX 2048 /* bytes of a metric's note */
+
+/* zuma-bench.c: a metric that could not be measured. */
+void emit_failed(const char *metric, const char *unit, const char *what);
+/* n offsets of STAMP_BLOCK blocks, each in its own random chunk. */
+uint64_t *random_chunk_offsets(Bench *b, uint64_t n);
+/* writers.c: the writers phase (several writer threads). */
+void phase_writers(Bench *b);
+
 static inline double mib_per_sec(uint64_t bytes, double sec)
 {
         return sec > 0 ? (double)bytes / MIB / sec : 0;

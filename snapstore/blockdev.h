@@ -15,8 +15,8 @@
  *  - Buffers handed to pread/pwrite are aligned to SS_IO_ALIGN and lengths
  *    and offsets are multiples of 512, so backends may use O_DIRECT.
  *  - The file backend takes pread, pwrite, flush and size from several
- *    threads at once (zuma-snapshotd's origin I/O holds no lock); see
- *    blockdev.c.
+ *    threads at once (zuma-snapshotd's origin I/O holds no lock, nor does
+ *    the split copy-out's ss_copy_plan_io()); see blockdev.c.
  */
 #pragma once
 

@@ -168,6 +168,10 @@ typedef struct SsCache {
 typedef struct SsGroup {
         uint8_t *bits;      /* current bitmap, NULL if not loaded */
         uint8_t *committed; /* bitmap as last committed, kept while dirty */
+        /* Blocks reserved by copy-out plans (origin.c), NULL if none ever
+         * was: free in `bits` and on disk, skipped by every allocation.
+         * Never evicted, never part of a transaction. */
+        uint8_t *reserved;
         bool dirty;
         uint32_t lru_tick;
 } SsGroup;
@@ -181,6 +185,7 @@ typedef struct SsSpaceMap {
         uint64_t data_cursor; /* next-fit hint, blocks */
         uint64_t meta_cursor;
         uint64_t slots, slots_for; /* copy slots in a store of slots_for blocks */
+        uint64_t reserved_blocks;  /* set in the groups' `reserved` bitmaps */
 } SsSpaceMap;
 
 /* ---- snapshot table (snaptable.c): every live snapshot, in id order ---- */
@@ -232,6 +237,22 @@ void readpool_free(SsReadPool *p);
  * may call it, with or without the store's lock. */
 int readpool_run(SsReadPool *p, const SsRead *reads, size_t n);
 
+/* ---- copy-out plans (origin.c, THE SPLIT COPY-OUT) ---- */
+
+struct SsCopyPlan {
+        SsCopyPlan *next;     /* SsStore.plans: every plan in flight */
+        uint64_t first, last; /* the range's chunks: no other plan or prepare takes them */
+        uint32_t n;           /* chunks to copy out */
+        uint64_t *chunks;     /* n, ascending */
+        uint64_t *blocks;     /* n: their reserved store blocks; 0 once handed back */
+        uint8_t *buf;         /* n chunks, aligned: the origin's data */
+        /* What the I/O needs, copied so it reads nothing of the handle. */
+        SsBlockDev *origin, *dev;
+        uint32_t chunk_shift;
+        uint64_t origin_size; /* bytes: the partial last chunk reads short */
+        int io;               /* 1 until ss_copy_plan_io(), then its result */
+};
+
 /* ---- the store ---- */
 
 struct SsStore {
@@ -259,6 +280,7 @@ struct SsStore {
         SsReadPool *reads; /* snapshot reads; thread-safe on its own */
         SsAutodeleteFn on_autodelete;
         void *user;
+        SsCopyPlan *plans; /* in flight: planned, not yet applied or dropped */
         /* ss_store_changes(): read by other threads without the caller's
          * lock, so an atomic; moved only by store_changed(). */
         _Atomic uint64_t changes;
@@ -332,6 +354,12 @@ int sm_alloc_chunk(SsStore *s, uint64_t *ret_block);
 int sm_alloc_chunk_near(SsStore *s, uint64_t hint, uint64_t *ret_block);
 /* A chunk for the copy of origin chunk c: in origin order where it can. */
 int sm_alloc_copy(SsStore *s, uint64_t origin_chunk, uint64_t *ret_block);
+/* Copy-out plans (origin.c): a chunk run placed as sm_alloc_copy() would,
+ * but reserved instead of allocated (spacemap.c says what that means);
+ * released again, or claimed (allocated in the open transaction). */
+int sm_reserve_copy(SsStore *s, uint64_t origin_chunk, uint64_t *ret_block);
+void sm_unreserve(SsStore *s, uint64_t block, uint32_t count);
+int sm_claim(SsStore *s, uint64_t block, uint32_t count);
 int sm_free(SsStore *s, uint64_t block, uint32_t count);
 int sm_is_used(SsStore *s, uint64_t block, bool *ret_used);
 int sm_mark_used(SsStore *s, uint64_t block, uint32_t count);
@@ -375,6 +403,9 @@ int store_writable(SsStore *s);
 /* origin.c */
 int origin_copy_out(SsStore *s, uint64_t first_chunk, uint64_t last_chunk);
 int origin_copy_needed(SsStore *s, uint64_t chunk); /* 1 if a write would copy it out */
+/* -EBUSY (with the sentence) while copy-out plans are in flight: for the
+ * calls that write the origin themselves or end the handle. */
+int origin_no_plans(SsStore *s, const char *what);
 /* pread/pwrite of a caller's buffer of any alignment (bounced if needed). */
 int dev_io_any(SsStore *s, SsBlockDev *dev, bool write, void *buf, size_t len, uint64_t off);
 

@@ -34,6 +34,8 @@
 int ss_revert_begin(SsStore *s, uint32_t id)
 {
         int r = store_writable(s);
+        if (r == 0)
+                r = origin_no_plans(s, "revert the origin");
         if (r < 0)
                 return r;
         if (!snaps_find(s, id))
@@ -220,6 +222,8 @@ static int revert_full(SsStore *s, uint32_t t)
 int ss_revert_step(SsStore *s, unsigned budget, uint64_t *ret_done)
 {
         int r = store_writable(s);
+        if (r == 0)
+                r = origin_no_plans(s, "revert the origin");
         if (r < 0)
                 return r;
         uint32_t t = s->sb.revert_target;

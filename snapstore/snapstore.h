@@ -240,6 +240,36 @@ typedef struct SsRange {
         uint64_t length; /* bytes */
 } SsRange;
 int ss_origin_prepare_writes(SsStore *s, const SsRange *ranges, size_t n);
+/* The split copy-out: a prepare in three calls, so that its device I/O
+ * runs without the caller's lock and several writers' copy-outs share one
+ * commit (the design, and why the crash contract holds, at the top of
+ * snapstore/origin.c).  A range is done once its plan was applied (or
+ * none was needed) with the same guarantee as ss_origin_prepare_write().
+ *  - ss_copy_plan() (serialised, as every call): finds the chunks of the
+ *    range that need a copy-out and reserves store blocks for them.  0 and
+ *    *ret_plan NULL: nothing to copy, write now.  0 and a plan: the range
+ *    is in flight until the plan is applied or dropped.  -EAGAIN: another
+ *    plan in flight holds a chunk of the range; plan again after that plan
+ *    was applied or dropped.  Other errors as ss_origin_prepare_write()
+ *    (no store-full policy: prepare the range alone for it).
+ *  - ss_copy_plan_io() (NOT serialised: any thread, while other calls run
+ *    on the handle and other plans' I/O runs): reads the chunks from the
+ *    origin and writes them to the reserved blocks.  The devices must
+ *    allow concurrent pread/pwrite when plans do I/O on several threads.
+ *  - ss_copy_plans_apply() (serialised): records every plan's chunks that
+ *    still need a copy-out, copies any chunk of their ranges that came to
+ *    need one since, and commits once.  All or nothing; the plans are
+ *    freed either way; after a failure each range must be prepared alone
+ *    (ss_origin_prepare_write()) for its own answer.
+ *  - ss_copy_plan_drop() (serialised): gives up a plan.
+ * While plans are in flight, ss_origin_prepare_write[s]() answer -EAGAIN
+ * for ranges that touch theirs, and ss_revert_begin(), ss_revert_step(),
+ * ss_origin_grow() and ss_store_close() answer -EBUSY. */
+typedef struct SsCopyPlan SsCopyPlan;
+int ss_copy_plan(SsStore *s, uint64_t offset, uint64_t length, SsCopyPlan **ret_plan);
+int ss_copy_plan_io(SsStore *s, SsCopyPlan *plan);
+int ss_copy_plans_apply(SsStore *s, SsCopyPlan *const *plans, size_t n);
+void ss_copy_plan_drop(SsStore *s, SsCopyPlan *plan);
 int ss_origin_write(SsStore *s, const void *buf, uint64_t offset, size_t length);
 int ss_origin_read(SsStore *s, void *buf, uint64_t offset, size_t length);
 

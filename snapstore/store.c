@@ -331,6 +331,9 @@ int ss_store_close(SsStore *s)
 
         if (!s)
                 return 0;
+        r = origin_no_plans(s, "close the store");
+        if (r < 0)
+                return r;
         if (!s->readonly && !s->failed && !s->damaged) {
                 r = txn_commit(s);
                 if (r == 0)
@@ -430,6 +433,9 @@ int ss_store_set_full_policy(SsStore *s, SsFullPolicy policy)
 int ss_origin_grow(SsStore *s, uint64_t new_size)
 {
         int r = store_writable(s);
+        /* A plan read the partial last chunk short (origin.c). */
+        if (r == 0)
+                r = origin_no_plans(s, "grow the origin");
         if (r < 0)
                 return r;
         if (new_size % SS_SECTOR_SIZE || new_size < s->sb.origin_size)

@@ -46,7 +46,12 @@
  *
  * The origin side of the rule: a copy-out is durable only when the commit
  * that records it has returned, so an origin write waits for that (origin.c;
- * several writers may share one commit: ss_origin_prepare_writes()).
+ * several writers may share one commit: ss_origin_prepare_writes()).  The
+ * split copy-out writes its chunks before its transaction begins, into
+ * blocks reserved outside every transaction (free on disk until the commit
+ * that claims them; rule 1 holds), and this commit's first flush makes
+ * them durable before the superblock that references them (origin.c, THE
+ * SPLIT COPY-OUT).
  *
  * Every mutating call is one transaction.  If it fails before committing,
  * txn_abort() returns the handle to the last committed state.  If a commit

@@ -23,6 +23,15 @@
  * Every random choice comes from the domain's seed, so a run is reproduced
  * by giving the same seed and issuing the same operations.
  *
+ * One thread at a time: the counters, the pending lists and the cut logic
+ * take no lock, and an operation count is only reproducible in one order.
+ * So the tests on faultdev drive the split copy-out
+ * (ss_copy_plan_io(), which may run beside other calls) as steps on one
+ * thread, in orders they choose (tests/workload.c, tests/test-model.c);
+ * the tests with threads use the file backend, which allows concurrent
+ * pread and pwrite (tests/snapshotd/test-engine-commit.c).  For the same
+ * reason faultdev does not set parallel_reads.
+ *
  * Usage:
  *     FaultDomain *d = fault_domain_new(seed);
  *     SsBlockDev *dev = faultdev_new(d, "store", 4 << 20);

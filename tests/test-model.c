@@ -18,7 +18,9 @@
  * ss_origin_prepare_write() followed by a direct write to the device;
  * or, like the server's group commit, several writers' ranges prepared at
  * once by ss_origin_prepare_writes() (and, when that fails, one at a time)
- * before their direct writes;
+ * before their direct writes; or through the split copy-out (plans, their
+ * I/O in any order with snapshot creates, deletes, cleanups and snapshot
+ * writes between, one apply);
  * snapshot reads through ss_snapshot_read() or ss_snapshot_map_read()
  * followed by reads of the extents on the devices.
  *
@@ -66,6 +68,7 @@ typedef enum OpKind {
         OP_FLUSH,
         OP_STORE_GROW,
         OP_ORIGIN_BATCH,
+        OP_ORIGIN_SPLIT,
         OP_KINDS,
 } OpKind;
 
@@ -91,6 +94,7 @@ static const struct {
         [OP_FLUSH] = { "flush", 5 },
         [OP_STORE_GROW] = { "store-grow", 2 },
         [OP_ORIGIN_BATCH] = { "origin-batch", 40 },
+        [OP_ORIGIN_SPLIT] = { "origin-split", 40 },
 };
 
 typedef struct Harness {
@@ -591,6 +595,131 @@ static void op_origin_batch(void)
                 model_origin_write(H.m, H.buf, off, len);
         }
         if (alone)
+                make_room();
+        for (size_t i = 0; i < n; i++) {
+                verify_chunk(SS_ORIGIN_ID, ranges[i].offset / H.chunk_size);
+                if (H.m->nsnaps)
+                        verify_chunk(random_snapshot(), ranges[i].offset / H.chunk_size);
+        }
+}
+
+static void op_create(void);
+static void op_delete(void);
+static void op_cleanup(void);
+static void op_snap_write(void);
+
+/* The split copy-out (snapstore/origin.c, THE SPLIT COPY-OUT) as the
+ * server's group commit drives it: 1..4 writers' ranges (overlapping or
+ * not) planned, their I/O in a random order with other operations in
+ * between that change what needs a copy-out (snapshot create and delete,
+ * cleanup, snapshot writes), snapshot reads while the copies are in
+ * flight, one apply for all.  A range whose plan was refused (-EAGAIN:
+ * another plan holds it; -ENOSPC) or that had nothing to copy when
+ * planned is prepared alone after the apply, as a writer that comes back
+ * later.  Then the ranges are written in order. */
+static void op_origin_split(void)
+{
+        SsRange ranges[4];
+        SsCopyPlan *plans[4] = { NULL }, *applied[4];
+        bool alone[4] = { false }, full = false;
+        size_t n = (size_t)rng_range(&H.rng, 1, 4), napplied = 0, order[4];
+        int r;
+
+        for (size_t i = 0; i < n; i++) {
+                random_range(H.m->origin.size, &ranges[i].offset, &ranges[i].length);
+                order[i] = i;
+        }
+        log_op("origin-split of %zu: %" PRIu64 " +%" PRIu64 ", ...", n, ranges[0].offset,
+               ranges[0].length);
+        for (size_t i = 0; i < n; i++) {
+                r = ss_copy_plan(H.s, ranges[i].offset, ranges[i].length, &plans[i]);
+                if (r == -ENOSPC)
+                        check_enospc_legal("ss_copy_plan");
+                else if (r < 0 && r != -EAGAIN)
+                        fail("ss_copy_plan(%" PRIu64 ", %" PRIu64 ") returned %s (%s)",
+                             ranges[i].offset, ranges[i].length, err_name(r), ss_last_error());
+                if (r < 0)
+                        plans[i] = NULL;
+                alone[i] = !plans[i];
+                full |= r == -ENOSPC;
+        }
+        for (size_t i = n; i > 1; i--) {
+                size_t o = (size_t)rng_below(&H.rng, i), x = order[i - 1];
+                order[i - 1] = order[o];
+                order[o] = x;
+        }
+        /* While a plan is in flight: its range refused to a prepare, the
+         * calls that would break it refused, and a plan given up. */
+        for (size_t i = 0; i < n && rng_percent(&H.rng, 20); i++) {
+                if (!plans[i])
+                        continue;
+                r = ss_origin_prepare_write(H.s, ranges[i].offset, ranges[i].length);
+                if (r != -EAGAIN)
+                        fail("ss_origin_prepare_write of a range in flight returned %s",
+                             err_name(r));
+                if (H.m->nsnaps && (r = ss_revert_begin(H.s, H.m->snaps[0].id)) != -EBUSY)
+                        fail("ss_revert_begin with a plan in flight returned %s", err_name(r));
+                if ((r = ss_origin_grow(H.s, H.m->origin.size)) != -EBUSY)
+                        fail("ss_origin_grow with a plan in flight returned %s", err_name(r));
+                if (rng_percent(&H.rng, 50)) {
+                        ss_copy_plan_drop(H.s, plans[i]);
+                        plans[i] = NULL;
+                        alone[i] = true;
+                }
+                break;
+        }
+        for (size_t j = 0; j < n; j++) {
+                size_t i = order[j];
+                if (plans[i])
+                        expect_ok(ss_copy_plan_io(H.s, plans[i]), "ss_copy_plan_io");
+                /* The origin is not written yet: every image reads as before. */
+                verify_chunk(SS_ORIGIN_ID, ranges[i].offset / H.chunk_size);
+                if (H.m->nsnaps)
+                        verify_chunk(random_snapshot(), ranges[i].offset / H.chunk_size);
+                uint64_t k = rng_below(&H.rng, 100);
+                if (k < 10)
+                        op_create();
+                else if (k < 18)
+                        op_delete();
+                else if (k < 24)
+                        op_cleanup();
+                else if (k < 30)
+                        op_snap_write();
+        }
+        for (size_t i = 0; i < n; i++)
+                if (plans[i])
+                        applied[napplied++] = plans[i];
+        r = napplied ? ss_copy_plans_apply(H.s, applied, napplied) : 0;
+        if (r == -ENOSPC) {
+                check_enospc_legal("ss_copy_plans_apply");
+                for (size_t i = 0; i < n; i++)
+                        alone[i] = true;
+                full = true;
+        } else if (r < 0) {
+                fail("ss_copy_plans_apply(%zu plans) returned %s (%s)", napplied, err_name(r),
+                     ss_last_error());
+        }
+        for (size_t i = 0; i < n; i++) {
+                uint64_t off = ranges[i].offset, len = ranges[i].length;
+
+                r = alone[i] ? ss_origin_prepare_write(H.s, off, len) : 0;
+                if (r == -ENOSPC) {
+                        check_enospc_legal("ss_origin_prepare_write");
+                        full = true;
+                        continue;
+                }
+                if (r < 0)
+                        fail("ss_origin_prepare_write(%" PRIu64 ", %" PRIu64
+                             ") after the apply returned %s (%s)",
+                             off, len, err_name(r), ss_last_error());
+                rng_fill(&H.rng, H.buf, len);
+                expect_ok(ss_dev_pwrite(H.origin_dev, H.buf, len, off),
+                          "pwrite to the origin device");
+                model_origin_write(H.m, H.buf, off, len);
+        }
+        if (rng_percent(&H.rng, 10))
+                run_check();
+        if (full)
                 make_room();
         for (size_t i = 0; i < n; i++) {
                 verify_chunk(SS_ORIGIN_ID, ranges[i].offset / H.chunk_size);
@@ -1695,6 +1824,9 @@ static void run_phase(uint64_t ops, bool small)
                         break;
                 case OP_ORIGIN_BATCH:
                         op_origin_batch();
+                        break;
+                case OP_ORIGIN_SPLIT:
+                        op_origin_split();
                         break;
                 case OP_CREATE:
                         op_create();

@@ -465,6 +465,9 @@ static void cut_first_life(void)
 {
         static const FaultLoss losses[] = { FAULT_LOSS_RANDOM, FAULT_LOSS_DROP_ALL,
                                             FAULT_LOSS_KEEP_ALL };
+        if (args.only && strcmp(args.only, first_workload.name))
+                return;
+
         uint8_t *image = malloc(FIRST_ORIGIN);
         Rng rng = { seed_mix(args.seed, 0xc0ffee) };
         FirstRun fr = { .buf = ss_alloc_io_buffer(FIRST_CHUNK) };
@@ -472,8 +475,6 @@ static void cut_first_life(void)
         uint64_t writes, flushes, cases = 0;
         int r = 0;
 
-        if (args.only && strcmp(args.only, first_workload.name))
-                return;
         rng_fill(&rng, image, FIRST_ORIGIN);
         /* Count the writes of an undisturbed first life. */
         first_setup(&fr, image, args.seed);

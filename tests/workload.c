@@ -30,6 +30,9 @@
 #define ORIGIN_GROW(n) { .kind = STEP_ORIGIN_GROW, .length = (n) }
 #define READ(k) { .kind = STEP_READ, .snap = (k) }
 #define BATCH(n, ...) { .kind = STEP_ORIGIN_BATCH, .nbatch = (n), .batch = { __VA_ARGS__ } }
+#define PLAN(k, off, len) { .kind = STEP_PLAN, .slot = (k), .offset = (off), .length = (len) }
+#define PLAN_IO(k) { .kind = STEP_PLAN_IO, .slot = (k) }
+#define APPLY(n, ...) { .kind = STEP_APPLY, .nbatch = (n), .batch = { __VA_ARGS__ } }
 /* clang-format on */
 
 #define W SS_SNAP_WRITABLE
@@ -240,9 +243,62 @@ static const Step steps_autodelete[] = {
         READ(WORK_ORIGIN),
 };
 
+/* The split copy-out, its stages interleaved with each other and with
+ * the calls that change what needs a copy-out in between. */
+static const Step steps_split[] = {
+        CREATE("a", 0, 0),
+        ORIGIN_W(0, 4 * KIB),
+        /* plan A, plan B, I/O of B, a snapshot, I/O of A, one apply */
+        PLAN(0, 8 * KIB, 8 * KIB),
+        PLAN(1, 20 * KIB, 4 * KIB + 512),
+        PLAN_IO(1),
+        CREATE("b", 0, 0),
+        PLAN_IO(0),
+        APPLY(2, { 8 * KIB, 8 * KIB }, { 20 * KIB, 4 * KIB + 512 }),
+        READ(0),
+        READ(1),
+        /* chunks 0 and 1 planned for b, chunk 2 in the range copied for
+         * b already; a snapshot before the apply: 0 and 1 are recorded
+         * for it, and the apply copies chunk 2 for it itself; slot 1 has
+         * nothing to copy when planned (its write, late, prepares again) */
+        PLAN(0, 0, 8 * KIB + 512),
+        PLAN(1, 12 * KIB, 512),
+        CREATE("c", 0, 0),
+        PLAN_IO(0),
+        APPLY(2, { 0, 8 * KIB + 512 }, { 12 * KIB, 512 }),
+        READ(1),
+        READ(2),
+        /* a second writer in a planned chunk waits (prepared alone after
+         * the apply); every snapshot deleted meanwhile: the blocks go back */
+        CREATE("d", 0, 0),
+        PLAN(0, 40 * KIB, 6 * KIB),
+        PLAN(1, 46 * KIB, 512),
+        PLAN_IO(0),
+        DELETE(0),
+        DELETE(1),
+        CLEANUP(1000),
+        DELETE(2),
+        DELETE(3),
+        APPLY(2, { 40 * KIB, 6 * KIB }, { 46 * KIB, 512 }),
+        CLEANUP(1000),
+        /* the only snapshot, writable, writes the planned chunk itself:
+         * the copy is needless at the apply; the partial last chunk */
+        CREATE("w", W, 0),
+        PLAN(0, 48 * KIB, 4 * KIB),
+        PLAN(1, 52 * KIB, 12 * KIB - 512),
+        SNAP_W(4, 48 * KIB, 4 * KIB),
+        PLAN_IO(1),
+        PLAN_IO(0),
+        APPLY(2, { 48 * KIB, 4 * KIB }, { 52 * KIB, 12 * KIB - 512 }),
+        READ(4),
+        READ(WORK_ORIGIN),
+};
+
 static const Workload builtin[] = {
         { "copyout", 4096, 64 * KIB - 512, 1024 * KIB, steps_copyout,
           sizeof(steps_copyout) / sizeof(Step), NULL, SS_FULL_REFUSE },
+        { "split", 4096, 64 * KIB - 512, 1024 * KIB, steps_split,
+          sizeof(steps_split) / sizeof(Step), NULL, SS_FULL_REFUSE },
         { "delete", 4096, 64 * KIB, 1024 * KIB, steps_delete, sizeof(steps_delete) / sizeof(Step),
           NULL, SS_FULL_REFUSE },
         { "meta", 4096, 64 * KIB, 1024 * KIB, steps_meta, sizeof(steps_meta) / sizeof(Step), NULL,
@@ -354,6 +410,66 @@ Workload *work_random(const char *wl_name, uint64_t seed, size_t nsteps)
                                 st->batch[j - 1] = st->batch[o];
                                 st->batch[o] = t;
                         }
+                } else if (k < 14 && i + 3 * WORK_PLANS + 1 <= nsteps) {
+                        /* the split copy-out: plans, their I/O in any
+                         * order with other calls between, one apply */
+                        SsRange ranges[WORK_PLANS];
+                        uint32_t n = 0, want = (uint32_t)rng_range(&r, 1, WORK_PLANS);
+                        uint64_t at = 512 * rng_below(&r, size / 512);
+                        for (; n < want && at < size; n++) {
+                                ranges[n].offset = at;
+                                ranges[n].length = 512 * rng_range(&r, 1, 2 * wl->chunk_size / 512);
+                                if (ranges[n].length > size - at)
+                                        ranges[n].length = size - at;
+                                at += ranges[n].length + 512 * rng_below(&r, wl->chunk_size / 512);
+                        }
+                        Step *s0 = st;
+                        uint32_t perm[WORK_PLANS];
+                        for (uint32_t j = 0; j < n; j++)
+                                perm[j] = j;
+                        for (uint32_t j = n; j > 1; j--) {
+                                uint32_t o = (uint32_t)rng_below(&r, j), x = perm[j - 1];
+                                perm[j - 1] = perm[o];
+                                perm[o] = x;
+                        }
+                        for (uint32_t j = 0; j < n; j++)
+                                *st++ = (Step){ .kind = STEP_PLAN,
+                                                .slot = perm[j],
+                                                .offset = ranges[perm[j]].offset,
+                                                .length = ranges[perm[j]].length };
+                        for (uint32_t j = n; j > 1; j--) {
+                                uint32_t o = (uint32_t)rng_below(&r, j), x = perm[j - 1];
+                                perm[j - 1] = perm[o];
+                                perm[o] = x;
+                        }
+                        bool deleted = false;
+                        for (uint32_t j = 0; j < n; j++) {
+                                *st++ = (Step){ .kind = STEP_PLAN_IO, .slot = perm[j] };
+                                uint64_t e = rng_below(&r, 100);
+                                if (e < 20 && created < WORK_MAX_SNAPS && nlive < 8) {
+                                        char *name = wl->names + 24 * (size_t)(st - steps);
+                                        snprintf(name, 24, "r%zu", created);
+                                        *st++ = (Step){ .kind = STEP_CREATE, .name = name };
+                                        live[created++] = true;
+                                        nlive++;
+                                } else if (e < 35 && nlive && !deleted) {
+                                        *st++ = (Step){ .kind = STEP_DELETE,
+                                                        .snap = (uint32_t)pick };
+                                        live[pick] = false;
+                                        nlive--;
+                                        deleted = true;
+                                } else if (e < 45) {
+                                        *st++ = (Step){ .kind = STEP_CLEANUP, .budget = 1000 };
+                                } else if (e < 55 && nw && live[pick_w]) {
+                                        *st++ = (Step){ .kind = STEP_SNAP_WRITE,
+                                                        .snap = (uint32_t)pick_w,
+                                                        .offset = ranges[perm[j]].offset,
+                                                        .length = ranges[perm[j]].length };
+                                }
+                        }
+                        *st = (Step){ .kind = STEP_APPLY, .nbatch = n };
+                        memcpy(st->batch, ranges, n * sizeof(*ranges));
+                        i += (size_t)(st - s0);
                 } else if (k < 30 || (k >= 80 && !nlive)) {
                         st->kind = STEP_ORIGIN_WRITE;
                         st->offset = 512 * rng_below(&r, size / 512);
@@ -438,6 +554,9 @@ static const char *const step_names[] = {
         [STEP_ORIGIN_GROW] = "origin-grow",
         [STEP_READ] = "read",
         [STEP_ORIGIN_BATCH] = "origin-batch",
+        [STEP_PLAN] = "plan",
+        [STEP_PLAN_IO] = "plan-io",
+        [STEP_APPLY] = "apply",
 };
 
 const char *step_describe(const Workload *wl, size_t i, char *buf, size_t len)
@@ -464,8 +583,16 @@ const char *step_describe(const Workload *wl, size_t i, char *buf, size_t len)
         case STEP_ORIGIN_GROW:
                 snprintf(buf, len, "step %zu %s +%" PRIu64, i, step_names[st->kind], st->length);
                 break;
-        case STEP_ORIGIN_BATCH: {
-                int n = snprintf(buf, len, "step %zu origin-batch", i);
+        case STEP_PLAN:
+                snprintf(buf, len, "step %zu plan slot %u %" PRIu64 " +%" PRIu64, i, st->slot,
+                         st->offset, st->length);
+                break;
+        case STEP_PLAN_IO:
+                snprintf(buf, len, "step %zu plan-io slot %u", i, st->slot);
+                break;
+        case STEP_ORIGIN_BATCH:
+        case STEP_APPLY: {
+                int n = snprintf(buf, len, "step %zu %s", i, step_names[st->kind]);
                 for (uint32_t j = 0; j < st->nbatch && n >= 0 && (size_t)n < len; j++)
                         n += snprintf(buf + n, len - (size_t)n, " %" PRIu64 " +%" PRIu64,
                                       st->batch[j].offset, st->batch[j].length);
@@ -628,8 +755,20 @@ int work_start(WorkRun *run, const Workload *wl, uint64_t data_seed, uint64_t fa
         return run_open(run, 0, why, why_len);
 }
 
+/* Gives up the split copy-out's plans (before the handle closes). */
+static void drop_plans(WorkRun *run)
+{
+        for (uint32_t k = 0; k < WORK_PLANS; k++) {
+                if (run->plans[k] && run->s)
+                        ss_copy_plan_drop(run->s, run->plans[k]);
+                run->plans[k] = NULL;
+                run->planned[k] = run->alone[k] = false;
+        }
+}
+
 void work_end(WorkRun *run)
 {
+        drop_plans(run);
         if (run->s)
                 ss_store_close(run->s);
         run->s = NULL;
@@ -719,6 +858,124 @@ static int run_batch(WorkRun *run, const Step *st, Rng *rng, Model *after, char 
         return r < 0 ? fail_call(r, what, why, why_len) : 0;
 }
 
+/* ---- the split copy-out's stages ---- */
+
+static int run_plan(WorkRun *run, const Step *st, char *why, size_t why_len)
+{
+        uint32_t k = st->slot;
+
+        if (k >= WORK_PLANS || run->planned[k]) {
+                snprintf(why, why_len, "workload error: plan slot %u taken or out of range", k);
+                return 1;
+        }
+        int r = ss_copy_plan(run->s, st->offset, st->length, &run->plans[k]);
+        /* As the group commit: a range another plan holds waits for that
+         * plan's apply, then is prepared; a full store sends it alone. */
+        if (r == -EAGAIN)
+                run->plans_waited++;
+        if (r == -EAGAIN || r == -ENOSPC) {
+                run->plans[k] = NULL;
+                run->alone[k] = true;
+                r = 0;
+        }
+        if (r < 0)
+                return fail_call(r, "ss_copy_plan", why, why_len);
+        run->planned[k] = true;
+        return 0;
+}
+
+static int run_plan_io(WorkRun *run, const Step *st, char *why, size_t why_len)
+{
+        uint32_t k = st->slot;
+
+        if (k >= WORK_PLANS || !run->planned[k]) {
+                snprintf(why, why_len, "workload error: plan slot %u is empty", k);
+                return 1;
+        }
+        int r = run->plans[k] ? ss_copy_plan_io(run->s, run->plans[k]) : 0;
+        return r < 0 ? fail_call(r, "ss_copy_plan_io", why, why_len) : 0;
+}
+
+static int run_apply(WorkRun *run, const Step *st, Rng *rng, Model *after, char *why,
+                     size_t why_len)
+{
+        uint8_t *bufs[WORK_PLANS] = { NULL };
+        SsCopyPlan *plans[WORK_PLANS];
+        uint32_t order[WORK_PLANS], n = 0;
+        const char *what = "ss_copy_plans_apply";
+        int r = 0;
+
+        for (uint32_t k = 0; k < WORK_PLANS; k++)
+                if (run->planned[k] != (k < st->nbatch)) {
+                        snprintf(why, why_len,
+                                 "workload error: the apply's ranges are not the "
+                                 "planned slots");
+                        return 1;
+                }
+        for (uint32_t k = 0; k < st->nbatch; k++) {
+                bufs[k] = ss_alloc_io_buffer(st->batch[k].length);
+                rng_fill(rng, bufs[k], st->batch[k].length);
+                model_origin_write(after, bufs[k], st->batch[k].offset, st->batch[k].length);
+                order[k] = k;
+                if (run->plans[k])
+                        plans[n++] = run->plans[k];
+                else /* nothing to copy when planned, or refused: the late
+                      * write prepares again, alone */
+                        run->alone[k] = true;
+        }
+        for (uint32_t j = st->nbatch; j > 1; j--) {
+                uint32_t o = (uint32_t)rng_below(rng, j), t = order[j - 1];
+                order[j - 1] = order[o];
+                order[o] = t;
+        }
+        if (n)
+                r = ss_copy_plans_apply(run->s, plans, n);
+        for (uint32_t k = 0; k < st->nbatch; k++) {
+                /* As the server: a full store sends each writer alone. */
+                if (r == -ENOSPC && run->plans[k])
+                        run->alone[k] = true;
+                run->plans[k] = NULL;
+        }
+        if (r == -ENOSPC) {
+                run->batches_alone++;
+                r = 0;
+        }
+        for (uint32_t k = 0; k < st->nbatch && r == 0; k++) {
+                what = "ss_origin_prepare_write after the apply";
+                if (run->alone[k])
+                        r = ss_origin_prepare_write(run->s, st->batch[k].offset,
+                                                    st->batch[k].length);
+        }
+        for (uint32_t j = 0; j < st->nbatch && r == 0; j++) {
+                const SsRange *b = &st->batch[order[j]];
+                what = "an applied range's write to the origin device";
+                r = ss_dev_pwrite(run->origin_dev, bufs[order[j]], b->length, b->offset);
+        }
+        if (r == 0) {
+                what = "ss_store_flush";
+                r = ss_store_flush(run->s);
+        }
+        for (uint32_t k = 0; k < st->nbatch; k++)
+                free(bufs[k]);
+        drop_plans(run);
+        return r < 0 ? fail_call(r, what, why, why_len) : 0;
+}
+
+uint32_t step_origin_ranges(const Step *st, SsRange *ret_ranges)
+{
+        switch (st->kind) {
+        case STEP_ORIGIN_WRITE:
+                ret_ranges[0] = (SsRange){ st->offset, st->length };
+                return 1;
+        case STEP_ORIGIN_BATCH:
+        case STEP_APPLY:
+                memcpy(ret_ranges, st->batch, st->nbatch * sizeof(*ret_ranges));
+                return st->nbatch;
+        default:
+                return 0;
+        }
+}
+
 int work_step(WorkRun *run, size_t i, Model **ret_after, char *why, size_t why_len)
 {
         const Step *st = &run->wl->steps[i];
@@ -768,6 +1025,21 @@ int work_step(WorkRun *run, size_t i, Model **ret_after, char *why, size_t why_l
                 break;
         case STEP_ORIGIN_BATCH:
                 r = run_batch(run, st, &rng, after, why, why_len);
+                if (r)
+                        return r;
+                break;
+        case STEP_PLAN:
+                r = run_plan(run, st, why, why_len);
+                if (r)
+                        return r;
+                break;
+        case STEP_PLAN_IO:
+                r = run_plan_io(run, st, why, why_len);
+                if (r)
+                        return r;
+                break;
+        case STEP_APPLY:
+                r = run_apply(run, st, &rng, after, why, why_len);
                 if (r)
                         return r;
                 break;
@@ -896,6 +1168,7 @@ int work_reopen(WorkRun *run, char *why, size_t why_len)
         uint64_t done = 0;
         int r;
 
+        drop_plans(run);
         if (run->s)
                 ss_store_close(run->s);
         run->s = NULL;
@@ -982,7 +1255,7 @@ int work_compare(WorkRun *run, size_t i, const Model *before, const Model *after
 {
         const Step *st = &run->wl->steps[i];
         bool write = st->kind == STEP_ORIGIN_WRITE || st->kind == STEP_SNAP_WRITE ||
-                     st->kind == STEP_ORIGIN_BATCH;
+                     st->kind == STEP_ORIGIN_BATCH || st->kind == STEP_APPLY;
         uint32_t target = st->kind == STEP_SNAP_WRITE ? run->ids[st->snap] : SS_ORIGIN_ID;
         Model *cand[WORK_MAX_SNAPS + 4];
         size_t n = candidate_states(run, before, after, cand, WORK_MAX_SNAPS + 4);

@@ -47,11 +47,29 @@ typedef enum StepKind {
          * share a sector (an interrupted step leaves each sector old or
          * new), but may share chunks. */
         STEP_ORIGIN_BATCH,
+        /* The split copy-out (snapstore/origin.c, THE SPLIT COPY-OUT), one
+         * stage per step, so that other steps (snapshot create and delete,
+         * cleanup, snapshot writes) and power cuts fall between them, as
+         * the server's concurrent writers and other calls interleave:
+         *  - STEP_PLAN: ss_copy_plan of (offset, length) into plan slot
+         *    `slot`.  -EAGAIN (another slot's plan holds the range) or
+         *    -ENOSPC leave the slot to be prepared alone at the apply.
+         *  - STEP_PLAN_IO: ss_copy_plan_io of slot `slot`.
+         *  - STEP_APPLY: every slot's plan in one ss_copy_plans_apply
+         *    (when that finds the store full, each range alone), then the
+         *    slots left alone by ss_origin_prepare_write, then each range
+         *    (batch[k] is slot k's) written straight to the origin device
+         *    in an order drawn from the step's seed, then ss_store_flush.
+         *    The ranges never share a sector. */
+        STEP_PLAN,
+        STEP_PLAN_IO,
+        STEP_APPLY,
 } StepKind;
 
 #define WORK_ORIGIN UINT32_MAX /* STEP_READ of the origin */
 #define WORK_MAX_SNAPS 256
 #define WORK_BATCH_MAX 4
+#define WORK_PLANS WORK_BATCH_MAX /* plan slots */
 
 typedef struct Step {
         StepKind kind;
@@ -61,8 +79,9 @@ typedef struct Step {
         int32_t priority;
         unsigned budget;  /* cleanup */
         const char *name; /* create, rename */
-        uint32_t nbatch;  /* origin batch: ranges in batch */
+        uint32_t nbatch;  /* origin batch, apply: ranges in batch */
         SsRange batch[WORK_BATCH_MAX];
+        uint32_t slot; /* plan, plan I/O */
 } Step;
 
 typedef struct Workload {
@@ -94,6 +113,11 @@ typedef struct WorkRun {
         char bad_victim[200];   /* set when a victim broke the policy's order */
         uint64_t autodeleted;   /* victims since work_start */
         uint64_t batches_alone; /* origin batches that failed and went one at a time */
+        /* The split copy-out's plan slots (STEP_PLAN): a plan, or none
+         * (nothing to copy), or to be prepared alone at the apply. */
+        SsCopyPlan *plans[WORK_PLANS];
+        bool planned[WORK_PLANS], alone[WORK_PLANS];
+        uint64_t plans_waited; /* plans refused with -EAGAIN since work_start */
 } WorkRun;
 
 const char *step_describe(const Workload *wl, size_t i, char *buf, size_t len);
@@ -114,6 +138,8 @@ int work_start(WorkRun *run, const Workload *wl, uint64_t data_seed, uint64_t fa
  * first store call that failed, or 1 when the store answered wrongly
  * (why says how). */
 int work_step(WorkRun *run, size_t i, Model **ret_after, char *why, size_t why_len);
+/* Whether step writes the origin: the ranges it writes (0 if none). */
+uint32_t step_origin_ranges(const Step *st, SsRange *ret_ranges);
 /* After a failed step: close the handle if any, open the store again
  * (finishing an interrupted revert) and run ss_check.  0, or non-zero with
  * why filled. */

@@ -262,15 +262,37 @@ static int note_error_locked(ZumaEngine *engine, int r);
 static int io_engine_failure(ZumaEngine *engine, int r, const char *what, ZumaEngineFault *fault);
 
 /* Group commit (zuma-group-commit.c), lock held: one origin write's
- * copy-out alone, on its own thread; request is its ZumaEngineFault. */
+ * copy-out alone, on its own thread; request is its ZumaEngineFault.
+ * -EAGAIN (another writer's copy-out holds the range) is no failure: the
+ * group commit waits and asks again. */
 static int prepare_one_locked(gpointer user, guint64 offset, guint64 length, gpointer request)
 {
         ZumaEngine *engine = user;
         int r = engine->failed ? -EIO : ss_origin_prepare_write(engine->store, offset, length);
 
-        if (r < 0 && !engine->failed)
+        if (r < 0 && r != -EAGAIN && !engine->failed)
                 r = io_engine_failure(engine, r, "copy-out", request);
         return r;
+}
+
+/* Lock held.  A failed plan is not noted: the request goes alone, and
+ * prepare_one_locked() meets the failure again and names it. */
+static int plan_locked(gpointer user, guint64 offset, guint64 length, gpointer request,
+                       SsCopyPlan **ret_plan)
+{
+        ZumaEngine *engine = user;
+
+        (void)request;
+        return engine->failed ? -EIO : ss_copy_plan(engine->store, offset, length, ret_plan);
+}
+
+/* No lock (snapstore.h: ss_copy_plan_io() needs none). */
+static int plan_io_unlocked(gpointer user, SsCopyPlan *plan, gpointer request)
+{
+        ZumaEngine *engine = user;
+
+        (void)request;
+        return ss_copy_plan_io(engine->store, plan);
 }
 
 /* Several origin writes' copy-outs in one commit.  A failure sends each
@@ -278,18 +300,28 @@ static int prepare_one_locked(gpointer user, guint64 offset, guint64 length, gpo
  * failed commit, damage) is noted here, on the thread that saw it, so the
  * engine's failure names its cause (the requests alone then answer -EIO).
  * A full store or a bad range is each request's own answer: not noted. */
-static int prepare_many_locked(gpointer user, const SsRange *ranges, gsize n)
+static int apply_locked(gpointer user, SsCopyPlan *const *plans, gsize n)
 {
         ZumaEngine *engine = user;
         int r;
 
-        if (engine->failed)
+        if (engine->failed) {
+                for (gsize i = 0; i < n; i++)
+                        ss_copy_plan_drop(engine->store, plans[i]);
                 return -EIO;
-        r = ss_origin_prepare_writes(engine->store, ranges, n);
+        }
+        r = ss_copy_plans_apply(engine->store, plans, n);
         if (r == -EIO || r == -EROFS || r == -EUCLEAN || r == -EILSEQ)
                 note_error_locked(engine, r);
         return r;
 }
+
+static const ZumaGroupCommitOps copy_out_ops = {
+        .prepare_one = prepare_one_locked,
+        .plan = plan_locked,
+        .plan_io = plan_io_unlocked,
+        .apply = apply_locked,
+};
 
 ZumaEngine *zuma_engine_open(const char *origin_path, const char *store_path,
                              const ZumaEngineCallbacks *callbacks, gpointer user, GError **error)
@@ -319,8 +351,7 @@ ZumaEngine *zuma_engine_open_flags(const char *origin_path, const char *store_pa
         engine->user = user;
         g_mutex_init(&engine->lock);
         write_gate_init(&engine->write_gate);
-        engine->copy_outs = zuma_group_commit_new(&engine->lock, prepare_one_locked,
-                                                  prepare_many_locked, engine);
+        engine->copy_outs = zuma_group_commit_new(&engine->lock, &copy_out_ops, engine);
 
         r = ss_store_open(engine->origin_dev, engine->store_dev,
                           &(SsOpenOptions){ .flags = open_flags,

@@ -8,9 +8,11 @@
  * carries this out itself; it is written here because a new operation
  * must keep it, and so that a frontend knows what it may wait for:
  *
- *  - `lock` serialises every ss_* call on `store`.  Hold it only around
- *    engine calls and the device I/O named below, never across a wait for
- *    the bus, a FUSE reply or another lock.
+ *  - `lock` serialises every ss_* call on `store` but ss_copy_plan_io()
+ *    (the copy-out I/O of the group commit, which snapstore.h allows
+ *    without it) and the two unserialised reads below.  Hold it only
+ *    around engine calls and the device I/O named below, never across a
+ *    wait for the bus, a FUSE reply or another lock.
  *  - `write_gate` orders origin writes against snapshot creation.  An
  *    origin write holds it shared from before its copy-out (group commit)
  *    until its own write to origin_dev has returned; snapshot creation and
@@ -241,9 +243,10 @@ typedef struct ZumaEngineFault {
 /* ss_dev_pread on the origin, no lock. */
 int zuma_engine_origin_read(ZumaEngine *engine, void *buf, guint64 offset, size_t length,
                             ZumaEngineFault *ret_fault);
-/* write_gate shared { group commit { lock { copy-out, commit } } ; pwrite }:
- * concurrent origin writes share one copy-out commit
- * (zuma-group-commit.c, THE RULE there). */
+/* write_gate shared { group commit { lock { plan } ; copy-out I/O ;
+ * lock { apply, commit } } ; pwrite }: concurrent origin writes copy out
+ * without `lock` and share one commit (zuma-group-commit.c, THE RULE
+ * there). */
 int zuma_engine_origin_write(ZumaEngine *engine, const void *buf, guint64 offset, size_t length,
                              ZumaEngineFault *ret_fault);
 /* Mapped under lock, read without it, redone under lock if the store
@@ -263,7 +266,8 @@ int zuma_engine_flush(ZumaEngine *engine);
  * because the store changed meanwhile. */
 void zuma_engine_get_read_stats(ZumaEngine *engine, gint *ret_unlocked, gint *ret_redone);
 /* The group commit's counters (shared commits, the requests they covered,
- * failed batches, requests queued now). */
+ * failed applies, plans that waited for another, plans whose I/O began
+ * during an apply, requests queued now). */
 void zuma_engine_get_commit_stats(ZumaEngine *engine, ZumaGroupCommitStats *ret_stats);
 /* Hold `lock` alone, for tests only (like zuma_engine_lock_exclusive()):
  * origin writes queue for the group commit meanwhile. */
