@@ -34,6 +34,37 @@
  *    the engine lock while the main thread's LOOP_CONFIGURE waited for its
  *    statfs: a 25 s bus timeout under load, and an unkillable server when
  *    the harness then sent SIGKILL.)
+ *  - Requests in flight (issue 15; figures from bench/frontend-bench.sh,
+ *    quick mode, ZUMA_BENCH_PHASES to run one phase, interleaved runs of
+ *    main's HEAD and the change on the shared 2-core machine, where other
+ *    engineers' test runs made the plain loop's own 4 KiB figure swing
+ *    from 38 to 300 MiB/s between runs: read frontend MiB/s of runs that
+ *    ran close together, not single ratios).  With 16 background requests
+ *    in flight and at most 8 idle workers, libfuse ended a worker each
+ *    time more than 8 were idle and started one each time none was: a
+ *    thread, a /dev/fuse clone (open + ioctl) and two 1 MiB buffers (its
+ *    own and zuma-image-io.c's) per burst of 4 KiB writes; a profile of
+ *    the server during fio's random writes showed thread creation, mmap
+ *    and munmap, open and TLS setup beside the FUSE reads and writes.
+ *    Workers that started stay now (MAX_IDLE_THREADS = MAX_THREADS, what
+ *    libfuse's own comment advises): 4 KiB random writes at iodepth 16,
+ *    0 snapshots, 71.5 -> 91.0 MiB/s in the least disturbed pair of runs
+ *    (plain loop 238 / 263 MiB/s); with the engine's copied-out map
+ *    (agents/snapshotd/zuma-copied-map.c), which lets rewrites skip the
+ *    store lock and the group commit, 92.0 MiB/s at a plain loop of only
+ *    125 MiB/s in the same round.  Tried and not kept: max_write 256 KiB
+ *    instead of 1 MiB (1 MiB writes arrive as four 256 KiB requests, 16
+ *    in flight, so the group commit gathers more per commit): the
+ *    copy-out pass after a snapshot stayed at 170-200 MiB/s either way,
+ *    as it is bound by the copy-out under the store lock, not by
+ *    requests in flight.  Not tried, and why: splice.  SPLICE_READ needs
+ *    write_buf and leaves a write's data 80 bytes into a pipe page,
+ *    unaligned for the O_DIRECT origin, so it costs the same copy;
+ *    SPLICE_WRITE of a read reply copies from the pipe in the kernel just
+ *    as writev does.  What is left for 4 KiB writes is the FUSE round
+ *    trip itself (two context switches, a read and a writev of /dev/fuse
+ *    per request), on 2 cores shared with the loop device's workers and
+ *    fio.
  *  - The xattrs of zuma-image-xattr.h carry what udev's probe needs.
  *  - Stopping: the main thread looks up a reserved name through a
  *    descriptor of the mount root (so this works even if someone detached
@@ -69,11 +100,12 @@
 #define FUSE_SUPER_MAGIC 0x65735546
 #endif
 
-/* See "A worker is always free" above: MAX_BACKGROUND < MAX_THREADS. */
+/* See "A worker is always free" above: MAX_BACKGROUND < MAX_THREADS.
+ * Idle workers are kept, all of them ("Requests in flight" above). */
 #define MAX_BACKGROUND 16
 #define RESERVED_THREADS 8
 #define MAX_THREADS (MAX_BACKGROUND + RESERVED_THREADS)
-#define MAX_IDLE_THREADS 8
+#define MAX_IDLE_THREADS MAX_THREADS
 _Static_assert(MAX_BACKGROUND < MAX_THREADS, "workers are reserved for synchronous requests");
 #define STOP_NAME ".zuma-stop"
 
