@@ -34,37 +34,48 @@
  *    the engine lock while the main thread's LOOP_CONFIGURE waited for its
  *    statfs: a 25 s bus timeout under load, and an unkillable server when
  *    the harness then sent SIGKILL.)
- *  - Requests in flight (issue 15; figures from bench/frontend-bench.sh,
- *    quick mode, ZUMA_BENCH_PHASES to run one phase, interleaved runs of
- *    main's HEAD and the change on the shared 2-core machine, where other
- *    engineers' test runs made the plain loop's own 4 KiB figure swing
- *    from 38 to 300 MiB/s between runs: read frontend MiB/s of runs that
- *    ran close together, not single ratios).  With 16 background requests
- *    in flight and at most 8 idle workers, libfuse ended a worker each
- *    time more than 8 were idle and started one each time none was: a
- *    thread, a /dev/fuse clone (open + ioctl) and two 1 MiB buffers (its
- *    own and zuma-image-io.c's) per burst of 4 KiB writes; a profile of
- *    the server during fio's random writes showed thread creation, mmap
- *    and munmap, open and TLS setup beside the FUSE reads and writes.
- *    Workers that started stay now (MAX_IDLE_THREADS = MAX_THREADS, what
- *    libfuse's own comment advises): 4 KiB random writes at iodepth 16,
- *    0 snapshots, 71.5 -> 91.0 MiB/s in the least disturbed pair of runs
- *    (plain loop 238 / 263 MiB/s); with the engine's copied-out map
- *    (agents/snapshotd/zuma-copied-map.c), which lets rewrites skip the
- *    store lock and the group commit, 92.0 MiB/s at a plain loop of only
- *    125 MiB/s in the same round.  Tried and not kept: max_write 256 KiB
- *    instead of 1 MiB (1 MiB writes arrive as four 256 KiB requests, 16
- *    in flight, so the group commit gathers more per commit): the
- *    copy-out pass after a snapshot stayed at 170-200 MiB/s either way,
- *    as it is bound by the copy-out under the store lock, not by
- *    requests in flight.  Not tried, and why: splice.  SPLICE_READ needs
- *    write_buf and leaves a write's data 80 bytes into a pipe page,
- *    unaligned for the O_DIRECT origin, so it costs the same copy;
- *    SPLICE_WRITE of a read reply copies from the pipe in the kernel just
- *    as writev does.  What is left for 4 KiB writes is the FUSE round
- *    trip itself (two context switches, a read and a writev of /dev/fuse
- *    per request), on 2 cores shared with the loop device's workers and
- *    fio.
+ *  - Requests in flight (issue 15).  Figures from bench/frontend-bench.sh
+ *    in quick mode (ZUMA_BENCH_PHASES=0snap,1snap), main's HEAD and this
+ *    build in interleaved runs on the shared 2-core machine; other
+ *    engineers' test runs made even the plain loop's 4 KiB figure swing
+ *    from 38 to 300 MiB/s between runs, so only runs close together are
+ *    compared.  With 16 background requests in flight and at most 8 idle
+ *    workers, libfuse ended a worker each time more than 8 were idle and
+ *    started one each time none was: a thread, a /dev/fuse clone (open
+ *    and ioctl) and two 1 MiB buffers (its own and zuma-image-io.c's) per
+ *    burst of 4 KiB writes; a profile of the server during fio's random
+ *    writes showed thread creation, mmap and munmap, open and TLS setup
+ *    beside the FUSE reads and writes.  Workers that started stay now
+ *    (MAX_IDLE_THREADS = MAX_THREADS, as libfuse's own comment advises),
+ *    and rewrites of chunks that need no copy-out skip the store lock and
+ *    the group commit (agents/snapshotd/zuma-copied-map.c).  Both
+ *    together, two rounds each, plain loop at 230-300 MiB/s: 4 KiB random
+ *    writes at iodepth 16 with no snapshot 78 and 94 -> 102 and 128 MiB/s
+ *    (ratio 0.27, 0.32 -> 0.37, 0.44); the same after one snapshot, every
+ *    chunk copied out, 77 and 80 -> 81 and 106 MiB/s; 1 MiB sequential
+ *    writes with no snapshot 0.64, 0.69 -> 0.73, 0.84.  Each change alone
+ *    (one earlier batch, more disturbed): keeping the workers took the
+ *    0-snapshot random writes from 72 to 91 MiB/s, the map on top 92 at a
+ *    plain loop of half the speed.  Not better: the copy-out pass right
+ *    after a snapshot (1 MiB writes, iodepth 4) ran 238 and 241 MiB/s on
+ *    main and 217 and 184 with both changes (202 vs 170 and 184 in the
+ *    earlier batch); neither change touches a first write, so a guess,
+ *    not measured: workers that answer sooner leave the group commit
+ *    smaller batches, hence more commits of two flushes each.  Tried and
+ *    not kept: max_write 256 KiB instead of 1 MiB (1 MiB writes arrive as
+ *    four requests, 16 in flight, for the group commit to gather): the
+ *    copy-out pass ran 184 MiB/s against 170 with 1 MiB, within the noise,
+ *    as it is bound by the copy-out under the store lock, not by requests
+ *    in flight.  Not tried, and why: splice.  SPLICE_READ needs write_buf
+ *    and leaves a write's data 80 bytes into a pipe page, unaligned for
+ *    the O_DIRECT origin, so it costs the same copy; SPLICE_WRITE of a
+ *    read reply is copied out of the pipe by the kernel just as writev's
+ *    data is.  What is left for 4 KiB writes is the FUSE round trip itself
+ *    (two context switches, a read and a writev of /dev/fuse and a
+ *    blocking pwrite per request, where the plain loop submits
+ *    asynchronous I/O), on 2 cores shared with the loop device's workers
+ *    and fio: FUSE over io_uring (Linux 6.14, not in libfuse 3.14) or the
+ *    kernel target are the ways past it.
  *  - The xattrs of zuma-image-xattr.h carry what udev's probe needs.
  *  - Stopping: the main thread looks up a reserved name through a
  *    descriptor of the mount root (so this works even if someone detached
