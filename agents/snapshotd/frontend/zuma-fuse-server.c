@@ -56,12 +56,14 @@
  *    writes with no snapshot 0.64, 0.69 -> 0.73, 0.84.  Each change alone
  *    (one earlier batch, more disturbed): keeping the workers took the
  *    0-snapshot random writes from 72 to 91 MiB/s, the map on top 92 at a
- *    plain loop of half the speed.  Not better: the copy-out pass right
- *    after a snapshot (1 MiB writes, iodepth 4) ran 238 and 241 MiB/s on
- *    main and 217 and 184 with both changes (202 vs 170 and 184 in the
- *    earlier batch); neither change touches a first write, so a guess,
- *    not measured: workers that answer sooner leave the group commit
- *    smaller batches, hence more commits of two flushes each.  Tried and
+ *    plain loop of half the speed.  After one snapshot, in a third batch
+ *    (1snap phase only, two rounds): random writes 47 and 51 MiB/s on
+ *    main, 84 and 87 with both changes, 57 and 86 with the map alone.
+ *    Not changed: the copy-out pass right after a snapshot (1 MiB writes,
+ *    iodepth 4): 238 and 241 MiB/s on main against 217 and 184 in one
+ *    batch, but 197 against 211 (and 215 with the map alone) in the
+ *    third; neither change touches a first write, and the pass is bound
+ *    by the copy-out under the store lock.  Tried and
  *    not kept: max_write 256 KiB instead of 1 MiB (1 MiB writes arrive as
  *    four requests, 16 in flight, for the group commit to gather): the
  *    copy-out pass ran 184 MiB/s against 170 with 1 MiB, within the noise,
