@@ -28,7 +28,7 @@
 #
 # Environment (bench/README.md): ZUMA_BENCH_QUICK, ZUMA_BENCH_ORIGIN_MB,
 # ZUMA_BENCH_CHUNK_KB, ZUMA_BENCH_FIO_SECONDS, ZUMA_BENCH_ROUNDS,
-# ZUMA_BENCH_PREALLOC, ZUMA_BENCH_KEEP; from meson: ZUMA_BUILD_DIR,
+# ZUMA_BENCH_PREALLOC, ZUMA_BENCH_KEEP, ZUMA_BENCH_PHASES; from meson: ZUMA_BUILD_DIR,
 # ZUMA_SOURCE_DIR, ZUMA_SNAPSHOTD, ZUMACTL.
 set -euo pipefail
 export LC_ALL=C
@@ -52,6 +52,10 @@ fi
 chunk_kb=${ZUMA_BENCH_CHUNK_KB:-16}
 prealloc=${ZUMA_BENCH_PREALLOC:-0}
 keep=${ZUMA_BENCH_KEEP:-0}
+# A comma list of the phases to run (default all); a phase left out is
+# skipped with its metrics, and the read phases read the newest snapshot
+# the phases before them left.
+phases=${ZUMA_BENCH_PHASES:-0snap,1snap,1000snap,read,read-churn}
 # The metric names carry this number; it is not a knob.
 many_snapshots=1000
 seq_depth=4
@@ -63,6 +67,20 @@ BENCH_NAME=frontend-bench
 . "$ZUMA_SOURCE_DIR/bench/bench-lib.sh"
 
 require_positive origin_mb run_seconds rounds chunk_kb
+for phase in ${phases//,/ }; do
+        case "$phase" in
+        0snap | 1snap | 1000snap | read | read-churn) ;;
+        *)
+                echo "$BENCH_NAME: ZUMA_BENCH_PHASES: unknown phase $phase (0snap, 1snap, 1000snap, read, read-churn)" >&2
+                exit 2
+                ;;
+        esac
+done
+
+# phase_on NAME: whether ZUMA_BENCH_PHASES asks for phase NAME.
+phase_on() {
+        [[ ",$phases," == *",$1,"* ]]
+}
 
 # calc EXPRESSION: floating-point arithmetic, "nan" when it divides by zero.
 calc() {
@@ -286,119 +304,145 @@ at_least() {
 steady_note="steady state: one sequential pass after the last snapshot copied every chunk out before these rounds, so no round copies out"
 first_note="every ${chunk_kb} KiB chunk is copied out before its first write (read it, write it to the store, commit); ~0.33 of plain loop is the device-bound ceiling, as the device moves 3x the bytes"
 
+# What the phases before a phase left: the 1snap figures the 1000snap notes
+# compare with, and the newest snapshot (the read phase reads it).
+seq_ratio_1=nan
+rand_ratio_1=nan
+first_1=nan
+newest=
+snapshots=0
+
 # --- 0 snapshots ------------------------------------------------------------
-progress "phase 0snap"
-measure_writes
-emit frontend_write_seq_ratio_0snap "$seq_ratio" ratio "$seq_base" \
-        "$seq_detail; no snapshot; goal >= 0.5 of plain loop: $(at_least "$seq_ratio" 0.5); $setup_note"
-emit frontend_write_rand4k_ratio_0snap "$rand_ratio" ratio "$rand_base" \
-        "$rand_detail; no snapshot; goal >= 0.5 of plain loop: $(at_least "$rand_ratio" 0.5); $setup_note"
+if phase_on 0snap; then
+        progress "phase 0snap"
+        measure_writes
+        emit frontend_write_seq_ratio_0snap "$seq_ratio" ratio "$seq_base" \
+                "$seq_detail; no snapshot; goal >= 0.5 of plain loop: $(at_least "$seq_ratio" 0.5); $setup_note"
+        emit frontend_write_rand4k_ratio_0snap "$rand_ratio" ratio "$rand_base" \
+                "$rand_detail; no snapshot; goal >= 0.5 of plain loop: $(at_least "$rand_ratio" 0.5); $setup_note"
+fi
 
 # --- 1 snapshot -------------------------------------------------------------
-progress "phase 1snap: snapshot 1, then the copy-out pass"
-zumactl snapshot "$volume" s1 --no-attach >/dev/null
-first_write_pass
-first_1=$first_mibps
-copied_1=$first_copied
-progress "copy-out pass after 1 snapshot: $first_1 MiB/s, $copied_1 bytes copied out"
-measure_writes
-seq_ratio_1=$seq_ratio
-rand_ratio_1=$rand_ratio
-emit frontend_write_seq_ratio_1snap "$seq_ratio" ratio "$seq_base" \
-        "$seq_detail; 1 snapshot, $steady_note; $setup_note"
-emit frontend_write_rand4k_ratio_1snap "$rand_ratio" ratio "$rand_base" \
-        "$rand_detail; 1 snapshot, $steady_note; $setup_note"
-emit frontend_write_seq_first_after_snapshot_mbps "$first_1" MiB/s nan \
-        "one 1 MiB sequential pass (iodepth $seq_depth, ending with fsync) over the whole ${origin_mb} MiB origin right after the first snapshot: $first_note; the store grew by $copied_1 data bytes during the pass; $setup_note"
-emit frontend_write_seq_first_after_snapshot_ratio "$(ratio "$first_1" "$seq_base")" ratio \
-        "$seq_base" \
-        "frontend_write_seq_first_after_snapshot_mbps against the plain loop's sequential MiB/s of the 1snap rounds; $first_note; $setup_note"
+if phase_on 1snap; then
+        progress "phase 1snap: snapshot 1, then the copy-out pass"
+        zumactl snapshot "$volume" s1 --no-attach >/dev/null
+        newest=s1
+        snapshots=1
+        first_write_pass
+        first_1=$first_mibps
+        copied_1=$first_copied
+        progress "copy-out pass after 1 snapshot: $first_1 MiB/s, $copied_1 bytes copied out"
+        measure_writes
+        seq_ratio_1=$seq_ratio
+        rand_ratio_1=$rand_ratio
+        emit frontend_write_seq_ratio_1snap "$seq_ratio" ratio "$seq_base" \
+                "$seq_detail; 1 snapshot, $steady_note; $setup_note"
+        emit frontend_write_rand4k_ratio_1snap "$rand_ratio" ratio "$rand_base" \
+                "$rand_detail; 1 snapshot, $steady_note; $setup_note"
+        emit frontend_write_seq_first_after_snapshot_mbps "$first_1" MiB/s nan \
+                "one 1 MiB sequential pass (iodepth $seq_depth, ending with fsync) over the whole ${origin_mb} MiB origin right after the first snapshot: $first_note; the store grew by $copied_1 data bytes during the pass; $setup_note"
+        emit frontend_write_seq_first_after_snapshot_ratio "$(ratio "$first_1" "$seq_base")" ratio \
+                "$seq_base" \
+                "frontend_write_seq_first_after_snapshot_mbps against the plain loop's sequential MiB/s of the 1snap rounds; $first_note; $setup_note"
+fi
 
 # --- 1000 snapshots ---------------------------------------------------------
-# Snapshots 2..(N - zumactl_samples) are created with one CreateSnapshot
-# D-Bus call each (gdbus), the cost of the server alone.  The last few go
-# through zumactl, to report what a user sees (process start, the volume's
-# lookup with Manager.FindVolume, the create).
-zumactl_samples=10
-bus_creates=$((many_snapshots - 1 - zumactl_samples))
-volume_path=$(json_field object_path <<<"$status_json")
-progress "phase ${many_snapshots}snap: creating snapshots 2..$many_snapshots"
-create_start=$(date +%s%N)
-for ((i = 2; i <= bus_creates + 1; i++)); do
-        timeout 60 gdbus call --system --dest org.zumastor.Zumastor1 --object-path "$volume_path" \
-                --method org.zumastor.Zumastor1.Volume.CreateSnapshot "s$i" \
-                "{'attach': <false>}" >/dev/null
-        if ((i % 200 == 0)); then
-                progress "  $i snapshots"
-        fi
-done
-create_end=$(date +%s%N)
-for ((; i <= many_snapshots; i++)); do
-        zumactl snapshot "$volume" "s$i" --no-attach >/dev/null
-done
-zumactl_end=$(date +%s%N)
-count=$(snapshot_count)
-[ "$count" = "$many_snapshots" ] || die "the volume holds $count snapshots, not $many_snapshots"
-create_s=$(calc "($create_end - $create_start) / 1e9")
-create_ms=$(calc "($create_end - $create_start) / 1e6 / $bus_creates")
-zumactl_ms=$(calc "($zumactl_end - $create_end) / 1e6 / $zumactl_samples")
-progress "$bus_creates snapshots in $create_s s over D-Bus; zumactl snapshot: $zumactl_ms ms each"
-emit "frontend_snapshot_create_ms_to_$many_snapshots" "$create_ms" ms nan \
-        "mean wall time of one gdbus call of Volume.CreateSnapshot (attach false; process start, D-Bus round trip, durable create) for snapshots 2..$((bus_creates + 1)), no writes between them, $create_s s in all"
-emit "zumactl_snapshot_ms_at_$many_snapshots" "$zumactl_ms" ms nan \
-        "mean wall time of zumactl snapshot VOL NAME --no-attach for snapshots $((bus_creates + 2))..$many_snapshots: the same create plus zumactl's process start and its lookup of the volume (FindVolume); compare frontend_snapshot_create_ms_to_$many_snapshots"
+if phase_on 1000snap; then
+        # Snapshots 2..(N - zumactl_samples) are created with one CreateSnapshot
+        # D-Bus call each (gdbus), the cost of the server alone.  The last few go
+        # through zumactl, to report what a user sees (process start, the volume's
+        # lookup with Manager.FindVolume, the create).
+        zumactl_samples=10
+        bus_creates=$((many_snapshots - 1 - zumactl_samples))
+        volume_path=$(json_field object_path <<<"$status_json")
+        progress "phase ${many_snapshots}snap: creating snapshots 2..$many_snapshots"
+        # Without the 1snap phase, snapshot 1 first (untimed).
+        [ "$snapshots" = 1 ] || zumactl snapshot "$volume" s1 --no-attach >/dev/null
+        create_start=$(date +%s%N)
+        for ((i = 2; i <= bus_creates + 1; i++)); do
+                timeout 60 gdbus call --system --dest org.zumastor.Zumastor1 --object-path "$volume_path" \
+                        --method org.zumastor.Zumastor1.Volume.CreateSnapshot "s$i" \
+                        "{'attach': <false>}" >/dev/null
+                if ((i % 200 == 0)); then
+                        progress "  $i snapshots"
+                fi
+        done
+        create_end=$(date +%s%N)
+        for ((; i <= many_snapshots; i++)); do
+                zumactl snapshot "$volume" "s$i" --no-attach >/dev/null
+        done
+        zumactl_end=$(date +%s%N)
+        count=$(snapshot_count)
+        [ "$count" = "$many_snapshots" ] || die "the volume holds $count snapshots, not $many_snapshots"
+        newest=s$many_snapshots
+        snapshots=$many_snapshots
+        create_s=$(calc "($create_end - $create_start) / 1e9")
+        create_ms=$(calc "($create_end - $create_start) / 1e6 / $bus_creates")
+        zumactl_ms=$(calc "($zumactl_end - $create_end) / 1e6 / $zumactl_samples")
+        progress "$bus_creates snapshots in $create_s s over D-Bus; zumactl snapshot: $zumactl_ms ms each"
+        emit "frontend_snapshot_create_ms_to_$many_snapshots" "$create_ms" ms nan \
+                "mean wall time of one gdbus call of Volume.CreateSnapshot (attach false; process start, D-Bus round trip, durable create) for snapshots 2..$((bus_creates + 1)), no writes between them, $create_s s in all"
+        emit "zumactl_snapshot_ms_at_$many_snapshots" "$zumactl_ms" ms nan \
+                "mean wall time of zumactl snapshot VOL NAME --no-attach for snapshots $((bus_creates + 2))..$many_snapshots: the same create plus zumactl's process start and its lookup of the volume (FindVolume); compare frontend_snapshot_create_ms_to_$many_snapshots"
 
-first_write_pass
-first_many=$first_mibps
-copied_many=$first_copied
-progress "copy-out pass after $many_snapshots snapshots: $first_many MiB/s, $copied_many bytes copied out"
-measure_writes
-emit "frontend_write_seq_ratio_${many_snapshots}snap" "$seq_ratio" ratio "$seq_base" \
-        "$seq_detail; $many_snapshots snapshots, $steady_note; goal within 5% of the 1snap figure $seq_ratio_1: $(ratio "$seq_ratio" "$seq_ratio_1")x, $(within_goal "$seq_ratio" "$seq_ratio_1"); $setup_note"
-emit "frontend_write_rand4k_ratio_${many_snapshots}snap" "$rand_ratio" ratio "$rand_base" \
-        "$rand_detail; $many_snapshots snapshots, $steady_note; goal within 5% of the 1snap figure $rand_ratio_1: $(ratio "$rand_ratio" "$rand_ratio_1")x, $(within_goal "$rand_ratio" "$rand_ratio_1"); $setup_note"
-emit "frontend_write_seq_first_after_snapshot_mbps_${many_snapshots}snap" "$first_many" MiB/s nan \
-        "the copy-out pass again, right after snapshots 2..$many_snapshots (no writes between them, so every chunk is shared by $((many_snapshots - 1)) snapshots and copied out once): $first_note; after 1 snapshot it was $first_1 MiB/s; the store grew by $copied_many data bytes during the pass; $setup_note"
-emit "frontend_write_seq_first_after_snapshot_ratio_${many_snapshots}snap" \
-        "$(ratio "$first_many" "$seq_base")" ratio "$seq_base" \
-        "frontend_write_seq_first_after_snapshot_mbps_${many_snapshots}snap against the plain loop's sequential MiB/s of the ${many_snapshots}snap rounds; $setup_note"
+        first_write_pass
+        first_many=$first_mibps
+        copied_many=$first_copied
+        progress "copy-out pass after $many_snapshots snapshots: $first_many MiB/s, $copied_many bytes copied out"
+        measure_writes
+        emit "frontend_write_seq_ratio_${many_snapshots}snap" "$seq_ratio" ratio "$seq_base" \
+                "$seq_detail; $many_snapshots snapshots, $steady_note; goal within 5% of the 1snap figure $seq_ratio_1: $(ratio "$seq_ratio" "$seq_ratio_1")x, $(within_goal "$seq_ratio" "$seq_ratio_1"); $setup_note"
+        emit "frontend_write_rand4k_ratio_${many_snapshots}snap" "$rand_ratio" ratio "$rand_base" \
+                "$rand_detail; $many_snapshots snapshots, $steady_note; goal within 5% of the 1snap figure $rand_ratio_1: $(ratio "$rand_ratio" "$rand_ratio_1")x, $(within_goal "$rand_ratio" "$rand_ratio_1"); $setup_note"
+        emit "frontend_write_seq_first_after_snapshot_mbps_${many_snapshots}snap" "$first_many" MiB/s nan \
+                "the copy-out pass again, right after snapshots 2..$many_snapshots (no writes between them, so every chunk is shared by $((many_snapshots - 1)) snapshots and copied out once): $first_note; after 1 snapshot it was $first_1 MiB/s; the store grew by $copied_many data bytes during the pass; $setup_note"
+        emit "frontend_write_seq_first_after_snapshot_ratio_${many_snapshots}snap" \
+                "$(ratio "$first_many" "$seq_base")" ratio "$seq_base" \
+                "frontend_write_seq_first_after_snapshot_mbps_${many_snapshots}snap against the plain loop's sequential MiB/s of the ${many_snapshots}snap rounds; $setup_note"
+fi
 
 # --- snapshot reads ---------------------------------------------------------
-last=s$many_snapshots
-progress "phase read: attaching snapshot $last"
-snapshot_dev=$(zumactl attach "$volume" "$last")
-[ -b "$snapshot_dev" ] || die "zumactl attach $volume $last printed no device: $snapshot_dev"
-snapshot_path=$snapshot_dev
-snapshot_how="device printed by zumactl attach"
-if [ $udev = 1 ] && zuma_test_wait_link "/dev/zumastor/$volume@$last" "$snapshot_dev" 20; then
-        snapshot_path=/dev/zumastor/$volume@$last
-        snapshot_how="via udev"
-fi
-measure_pair "$origin_path" "$snapshot_path" read 1M $seq_depth
-read_ratio=$(ratio "$test_mibps" "$base_mibps")
-emit frontend_read_seq_ratio_snapshot_vs_origin "$read_ratio" ratio "$base_mibps" \
-        "1 MiB sequential reads, iodepth $seq_depth, of snapshot $last ($snapshot_path, $snapshot_how, loop dio=$(loop_dio "$snapshot_dev")) at $test_mibps MiB/s vs the origin device $origin_path at $base_mibps MiB/s ($rounds_note); the snapshot's every chunk was copied out by the sequential pass after it was taken, so all of it is read from the store, laid out in the order of that pass, with $many_snapshots snapshots in the store; goal >= 0.8: $(at_least "$read_ratio" 0.8); $setup_note"
+if phase_on read && [ -z "$newest" ]; then
+        progress "phase read skipped: no phase before it took a snapshot"
+elif phase_on read; then
+        last=$newest
+        progress "phase read: attaching snapshot $last"
+        snapshot_dev=$(zumactl attach "$volume" "$last")
+        [ -b "$snapshot_dev" ] || die "zumactl attach $volume $last printed no device: $snapshot_dev"
+        snapshot_path=$snapshot_dev
+        snapshot_how="device printed by zumactl attach"
+        if [ $udev = 1 ] && zuma_test_wait_link "/dev/zumastor/$volume@$last" "$snapshot_dev" 20; then
+                snapshot_path=/dev/zumastor/$volume@$last
+                snapshot_how="via udev"
+        fi
+        measure_pair "$origin_path" "$snapshot_path" read 1M $seq_depth
+        read_ratio=$(ratio "$test_mibps" "$base_mibps")
+        emit frontend_read_seq_ratio_snapshot_vs_origin "$read_ratio" ratio "$base_mibps" \
+                "1 MiB sequential reads, iodepth $seq_depth, of snapshot $last ($snapshot_path, $snapshot_how, loop dio=$(loop_dio "$snapshot_dev")) at $test_mibps MiB/s vs the origin device $origin_path at $base_mibps MiB/s ($rounds_note); the snapshot's every chunk was copied out by the sequential pass after it was taken, so all of it is read from the store, laid out in the order of that pass, with $snapshots snapshots in the store; goal >= 0.8: $(at_least "$read_ratio" 0.8); $setup_note"
 
-count=$(snapshot_count)
-[ "$count" = "$many_snapshots" ] || die "the volume ends with $count snapshots, not $many_snapshots"
+        count=$(snapshot_count)
+        [ "$count" = "$snapshots" ] || die "the volume ends with $count snapshots, not $snapshots"
+fi
 
 # --- reads of a snapshot after churn ----------------------------------------
-# The snapshot above was copied out whole, in order.  A snapshot of a live
-# volume sees random writes after it was taken: part of it is read from the
-# origin, part from the store, copied out in the order the writes came.
-progress "phase read-churn: one more snapshot, then random ${chunk_kb} KiB writes of a quarter of the origin's size"
-zumactl snapshot "$volume" churned --no-attach >/dev/null
-# A fixed amount, not a time: the share copied out must not depend on how
-# fast copy-out is.  Writes of a quarter of the origin, one chunk each, at
-# random (with repeats) hit 1 - e^-0.25, about 22%, of its chunks.
-timeout 900 fio --name=churn --filename="$origin_path" --ioengine=libaio --direct=1 \
-        --rw=randwrite --bs="${chunk_kb}K" --iodepth=$rand_depth --size="$origin_bytes" \
-        --io_size=$((origin_bytes / 4)) --randrepeat=0 --norandommap --end_fsync=1 \
-        --output=/dev/null >&2 || die "fio randwrite on $origin_path failed (status $?)"
-churn_dev=$(zumactl attach "$volume" churned)
-[ -b "$churn_dev" ] || die "zumactl attach $volume churned printed no device: $churn_dev"
-measure_pair "$origin_path" "$churn_dev" read 1M $seq_depth
-churn_ratio=$(ratio "$test_mibps" "$base_mibps")
-emit frontend_read_seq_ratio_churned_snapshot_vs_origin "$churn_ratio" ratio "$base_mibps" \
-        "1 MiB sequential reads, iodepth $seq_depth, of a snapshot ($churn_dev, loop dio=$(loop_dio "$churn_dev")) that saw random ${chunk_kb} KiB writes (iodepth $rand_depth) of a quarter of the origin's size after it was taken: about 22% of its chunks copied out in the order of the writes, the rest read from the origin; $test_mibps MiB/s vs the origin device $origin_path at $base_mibps MiB/s ($rounds_note); goal >= 0.8: $(at_least "$churn_ratio" 0.8); $setup_note"
+if phase_on read-churn; then
+        # The snapshot above was copied out whole, in order.  A snapshot of a live
+        # volume sees random writes after it was taken: part of it is read from the
+        # origin, part from the store, copied out in the order the writes came.
+        progress "phase read-churn: one more snapshot, then random ${chunk_kb} KiB writes of a quarter of the origin's size"
+        zumactl snapshot "$volume" churned --no-attach >/dev/null
+        # A fixed amount, not a time: the share copied out must not depend on how
+        # fast copy-out is.  Writes of a quarter of the origin, one chunk each, at
+        # random (with repeats) hit 1 - e^-0.25, about 22%, of its chunks.
+        timeout 900 fio --name=churn --filename="$origin_path" --ioengine=libaio --direct=1 \
+                --rw=randwrite --bs="${chunk_kb}K" --iodepth=$rand_depth --size="$origin_bytes" \
+                --io_size=$((origin_bytes / 4)) --randrepeat=0 --norandommap --end_fsync=1 \
+                --output=/dev/null >&2 || die "fio randwrite on $origin_path failed (status $?)"
+        churn_dev=$(zumactl attach "$volume" churned)
+        [ -b "$churn_dev" ] || die "zumactl attach $volume churned printed no device: $churn_dev"
+        measure_pair "$origin_path" "$churn_dev" read 1M $seq_depth
+        churn_ratio=$(ratio "$test_mibps" "$base_mibps")
+        emit frontend_read_seq_ratio_churned_snapshot_vs_origin "$churn_ratio" ratio "$base_mibps" \
+                "1 MiB sequential reads, iodepth $seq_depth, of a snapshot ($churn_dev, loop dio=$(loop_dio "$churn_dev")) that saw random ${chunk_kb} KiB writes (iodepth $rand_depth) of a quarter of the origin's size after it was taken: about 22% of its chunks copied out in the order of the writes, the rest read from the origin; $test_mibps MiB/s vs the origin device $origin_path at $base_mibps MiB/s ($rounds_note); goal >= 0.8: $(at_least "$churn_ratio" 0.8); $setup_note"
+fi
 progress "done in $((SECONDS - bench_start)) s"

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "zuma-copied-map.h"
 #include "zuma-error.h"
 #include "zuma-group-commit.h"
 
@@ -161,6 +162,7 @@ struct ZumaEngine {
         char *damage;               /* under lock: the first damage found */
         gint origin_writes_refused; /* atomic: a stream is being received */
         ZumaGroupCommit *copy_outs; /* origin writes share copy-out commits */
+        ZumaCopiedMap *copied;      /* chunks needing no copy-out: zuma-copied-map.c */
 };
 
 /* Writer preference, so that snapshot creation does not starve behind
@@ -187,6 +189,7 @@ static void engine_unref(ZumaEngine *engine)
         if (!g_atomic_int_dec_and_test(&engine->refs))
                 return;
         zuma_group_commit_free(engine->copy_outs);
+        zuma_copied_map_free(engine->copied);
         g_mutex_clear(&engine->lock);
         pthread_rwlock_destroy(&engine->write_gate);
         g_main_context_unref(engine->context);
@@ -371,6 +374,7 @@ ZumaEngine *zuma_engine_open_flags(const char *origin_path, const char *store_pa
                 return NULL;
         }
         engine->chunk_size = info.chunk_size;
+        engine->copied = zuma_copied_map_new(info.origin_size, info.chunk_size);
         return engine;
 }
 
@@ -614,6 +618,7 @@ int zuma_engine_snapshot_create(ZumaEngine *engine, const char *name, guint32 fl
         int r;
 
         zuma_engine_lock_exclusive(engine);
+        zuma_copied_map_clear(engine->copied); /* every chunk may need a copy-out */
         r = ss_snapshot_create(engine->store, name, flags, priority, &id);
         if (r == 0)
                 r = ss_snapshot_get(engine->store, id, ret_info);
@@ -731,6 +736,7 @@ int zuma_engine_revert_begin(ZumaEngine *engine, guint32 target)
         int r;
 
         zuma_engine_lock_exclusive(engine);
+        zuma_copied_map_clear(engine->copied);
         r = noted(engine, ss_revert_begin(engine->store, target));
         zuma_engine_unlock_exclusive(engine);
         return r;
@@ -742,6 +748,7 @@ int zuma_engine_revert_step(ZumaEngine *engine, unsigned budget, guint64 *done)
         int r;
 
         zuma_engine_lock_exclusive(engine);
+        zuma_copied_map_clear(engine->copied);
         r = noted(engine, ss_revert_step(engine->store, budget, &chunks));
         zuma_engine_unlock_exclusive(engine);
         *done = chunks;
@@ -753,6 +760,7 @@ int zuma_engine_revert_abandon(ZumaEngine *engine)
         int r;
 
         zuma_engine_lock_exclusive(engine);
+        zuma_copied_map_clear(engine->copied);
         r = ss_revert_abandon(engine->store);
         if (r != -ENOENT)
                 noted(engine, r);
@@ -831,7 +839,13 @@ int zuma_engine_origin_write(ZumaEngine *engine, const void *buf, guint64 offset
                           -EBUSY, NULL);
                 return -EBUSY;
         }
-        r = zuma_group_commit_prepare(engine->copy_outs, offset, length, ret_fault);
+        /* Chunks copied out since the newest snapshot need no prepare
+         * (zuma-copied-map.c says why write_gate alone keeps this safe). */
+        if (zuma_copied_map_covers(engine->copied, offset, length) &&
+            !g_atomic_int_get(&engine->failed) && !g_atomic_int_get(&engine->damaged))
+                r = 0;
+        else if ((r = zuma_group_commit_prepare(engine->copy_outs, offset, length, ret_fault)) == 0)
+                zuma_copied_map_mark(engine->copied, offset, length);
         if (r == 0) {
                 r = ss_dev_pwrite(engine->origin_dev, buf, length, offset);
                 if (r < 0)
@@ -1028,11 +1042,14 @@ int zuma_engine_snapshot_digest(ZumaEngine *engine, guint32 id, SsStreamDigest *
 void zuma_engine_refuse_origin_writes(ZumaEngine *engine, gboolean refuse)
 {
         if (!refuse) {
+                /* A received stream made a snapshot (zuma-copied-map.c). */
+                zuma_copied_map_clear(engine->copied);
                 g_atomic_int_set(&engine->origin_writes_refused, 0);
                 return;
         }
         /* Exclusive: every origin write that passed the check has ended. */
         write_gate_check(pthread_rwlock_wrlock(&engine->write_gate), "exclusive lock");
+        zuma_copied_map_clear(engine->copied);
         g_atomic_int_set(&engine->origin_writes_refused, 1);
         write_gate_check(pthread_rwlock_unlock(&engine->write_gate), "unlock");
 }

@@ -23,7 +23,7 @@
  * system is served by libfuse's multi-threaded loop (fuse_session_loop_mt
  * on a GThread owned here, up to 24 workers, 8 of them kept for
  * synchronous requests (zuma-fuse-server.c), each with its own /dev/fuse
- * clone), because a single-threaded passthrough was
+ * clone, kept once started), because a single-threaded passthrough was
  * measured at ~0.23x of a plain loop device: the loop device submits
  * asynchronous direct I/O of up to 1 MiB, and reads of the origin, writes
  * to different chunks and the engine's own device I/O overlap only when

@@ -34,6 +34,50 @@
  *    the engine lock while the main thread's LOOP_CONFIGURE waited for its
  *    statfs: a 25 s bus timeout under load, and an unkillable server when
  *    the harness then sent SIGKILL.)
+ *  - Requests in flight (issue 15).  Figures from bench/frontend-bench.sh
+ *    in quick mode (ZUMA_BENCH_PHASES=0snap,1snap), main's HEAD and this
+ *    build in interleaved runs on the shared 2-core machine; other
+ *    engineers' test runs made even the plain loop's 4 KiB figure swing
+ *    from 38 to 300 MiB/s between runs, so only runs close together are
+ *    compared.  With 16 background requests in flight and at most 8 idle
+ *    workers, libfuse ended a worker each time more than 8 were idle and
+ *    started one each time none was: a thread, a /dev/fuse clone (open
+ *    and ioctl) and two 1 MiB buffers (its own and zuma-image-io.c's) per
+ *    burst of 4 KiB writes; a profile of the server during fio's random
+ *    writes showed thread creation, mmap and munmap, open and TLS setup
+ *    beside the FUSE reads and writes.  Workers that started stay now
+ *    (MAX_IDLE_THREADS = MAX_THREADS, as libfuse's own comment advises),
+ *    and rewrites of chunks that need no copy-out skip the store lock and
+ *    the group commit (agents/snapshotd/zuma-copied-map.c).  Both
+ *    together, two rounds each, plain loop at 230-300 MiB/s: 4 KiB random
+ *    writes at iodepth 16 with no snapshot 78 and 94 -> 102 and 128 MiB/s
+ *    (ratio 0.27, 0.32 -> 0.37, 0.44); the same after one snapshot, every
+ *    chunk copied out, 77 and 80 -> 81 and 106 MiB/s; 1 MiB sequential
+ *    writes with no snapshot 0.64, 0.69 -> 0.73, 0.84.  Each change alone
+ *    (one earlier batch, more disturbed): keeping the workers took the
+ *    0-snapshot random writes from 72 to 91 MiB/s, the map on top 92 at a
+ *    plain loop of half the speed.  After one snapshot, in a third batch
+ *    (1snap phase only, two rounds): random writes 47 and 51 MiB/s on
+ *    main, 84 and 87 with both changes, 57 and 86 with the map alone.
+ *    Not changed: the copy-out pass right after a snapshot (1 MiB writes,
+ *    iodepth 4): 238 and 241 MiB/s on main against 217 and 184 in one
+ *    batch, but 197 against 211 (and 215 with the map alone) in the
+ *    third; neither change touches a first write, and the pass is bound
+ *    by the copy-out under the store lock.  Tried and
+ *    not kept: max_write 256 KiB instead of 1 MiB (1 MiB writes arrive as
+ *    four requests, 16 in flight, for the group commit to gather): the
+ *    copy-out pass ran 184 MiB/s against 170 with 1 MiB, within the noise,
+ *    as it is bound by the copy-out under the store lock, not by requests
+ *    in flight.  Not tried, and why: splice.  SPLICE_READ needs write_buf
+ *    and leaves a write's data 80 bytes into a pipe page, unaligned for
+ *    the O_DIRECT origin, so it costs the same copy; SPLICE_WRITE of a
+ *    read reply is copied out of the pipe by the kernel just as writev's
+ *    data is.  What is left for 4 KiB writes is the FUSE round trip itself
+ *    (two context switches, a read and a writev of /dev/fuse and a
+ *    blocking pwrite per request, where the plain loop submits
+ *    asynchronous I/O), on 2 cores shared with the loop device's workers
+ *    and fio: FUSE over io_uring (Linux 6.14, not in libfuse 3.14) or the
+ *    kernel target are the ways past it.
  *  - The xattrs of zuma-image-xattr.h carry what udev's probe needs.
  *  - Stopping: the main thread looks up a reserved name through a
  *    descriptor of the mount root (so this works even if someone detached
@@ -69,11 +113,12 @@
 #define FUSE_SUPER_MAGIC 0x65735546
 #endif
 
-/* See "A worker is always free" above: MAX_BACKGROUND < MAX_THREADS. */
+/* See "A worker is always free" above: MAX_BACKGROUND < MAX_THREADS.
+ * Idle workers are kept, all of them ("Requests in flight" above). */
 #define MAX_BACKGROUND 16
 #define RESERVED_THREADS 8
 #define MAX_THREADS (MAX_BACKGROUND + RESERVED_THREADS)
-#define MAX_IDLE_THREADS 8
+#define MAX_IDLE_THREADS MAX_THREADS
 _Static_assert(MAX_BACKGROUND < MAX_THREADS, "workers are reserved for synchronous requests");
 #define STOP_NAME ".zuma-stop"
 
