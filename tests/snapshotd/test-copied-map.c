@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine-test-wait.h"
 #include "zuma-copied-map.h"
 #include "zuma-engine.h"
 
@@ -218,20 +219,6 @@ static void wait_done(Write *w)
         g_thread_join(w->thread);
 }
 
-static void wait_queued(Fixture *f, guint n)
-{
-        gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
-        ZumaGroupCommitStats stats;
-
-        for (;;) {
-                zuma_engine_get_commit_stats(f->engine, &stats);
-                if (stats.queued == n)
-                        return;
-                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-                g_usleep(1000);
-        }
-}
-
 /* With the store lock held by the test, a rewrite of a chunk copied out
  * since the newest snapshot returns (it needs no lock), a write of a chunk
  * not yet prepared waits; after a new snapshot, a rewrite of the same
@@ -253,7 +240,7 @@ static void test_snapshot_clears(void)
         write_start(&w, &f, 0x33, 512, 4 * KiB); /* chunk 0: marked */
         wait_done(&w);
         write_start(&w, &f, 0x44, c, 4 * KiB); /* chunk 1: not prepared since s1 */
-        wait_queued(&f, 1);
+        engine_wait_queued(f.engine, 1);
         g_assert_false(g_atomic_int_get(&w.done));
         zuma_engine_unlock_store(f.engine);
         g_thread_join(w.thread);
@@ -262,7 +249,7 @@ static void test_snapshot_clears(void)
         s2 = snapshot(&f, "s2");
         zuma_engine_lock_store(f.engine);
         write_start(&w, &f, 0x55, 0, c); /* chunk 0 again: s2 needs its copy */
-        wait_queued(&f, 1);
+        engine_wait_queued(f.engine, 1);
         g_assert_false(g_atomic_int_get(&w.done));
         zuma_engine_unlock_store(f.engine);
         g_thread_join(w.thread);

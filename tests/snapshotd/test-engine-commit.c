@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "engine-test-wait.h"
 #include "zuma-engine.h"
 #include "zuma-group-commit.h"
 
@@ -154,21 +155,6 @@ static void writer_join(Fixture *f, Writer *w)
         free(w->data);
 }
 
-/* Polls (a test may; the daemon never does) until n requests queue. */
-static void wait_queued(Fixture *f, guint n)
-{
-        gint64 deadline = g_get_monotonic_time() + 30 * G_USEC_PER_SEC;
-        ZumaGroupCommitStats stats;
-
-        for (;;) {
-                zuma_engine_get_commit_stats(f->engine, &stats);
-                if (stats.queued == n)
-                        return;
-                g_assert_cmpint(g_get_monotonic_time(), <, deadline);
-                g_usleep(1000);
-        }
-}
-
 static guint64 txid(Fixture *f)
 {
         SsStoreInfo info;
@@ -199,7 +185,7 @@ static void test_shared_commit(void)
         zuma_engine_lock_store(f.engine);
         for (guint i = 0; i < G_N_ELEMENTS(w); i++)
                 writer_start(&f, &w[i], ranges[i][0], ranges[i][1]);
-        wait_queued(&f, G_N_ELEMENTS(w));
+        engine_wait_queued(f.engine, G_N_ELEMENTS(w));
         /* Queued, not committed: no writer may have touched the origin. */
         check_image(&f, 0, f.before, "the origin before the commit");
         zuma_engine_unlock_store(f.engine);
@@ -284,7 +270,7 @@ static void test_full_batch_goes_alone(void)
         zuma_engine_lock_store(f.engine);
         for (guint i = 0; i < n; i++)
                 writer_start(&f, &w[i], (guint64)i * c, c);
-        wait_queued(&f, n);
+        engine_wait_queued(f.engine, n);
         zuma_engine_unlock_store(f.engine);
         for (guint i = 0; i < n; i++) {
                 writer_join(&f, &w[i]);
