@@ -77,6 +77,20 @@ mkdir -p "$results" || die "cannot create $results"
 results=$(cd "$results" && pwd -P)
 key="meson-$PPID-$(start_time "$PPID")"
 
+# The checkout and the build tree, shared at their paths: the guest sees
+# this machine's root, but /tmp, /var/tmp and /run are its own, so a
+# checkout under one of them (a CI clone in /tmp) would be missing there.
+# Parents before children: the results directory is shared last.
+source_root=$(cd "$HERE/../.." && pwd -P)
+tree_shares=(--share "$source_root")
+if [ -n "${ZUMA_BUILD_ROOT:-}" ]; then
+        build_root=$(cd "$ZUMA_BUILD_ROOT" && pwd -P) || die "no build tree at $ZUMA_BUILD_ROOT"
+        case $build_root/ in
+        "$source_root"/*) ;;
+        *) tree_shares+=(--share "$build_root") ;;
+        esac
+fi
+
 # Runs one guest for NAMES, its verdicts in DIR; leaves DIR/session-done
 # or DIR/session-failed (the reason).  Returns 0 when every test has a
 # verdict.
@@ -86,7 +100,7 @@ run_session() {
         rm -rf "$dir"
         mkdir -p "$dir" || die "cannot create $dir"
         "$HERE/run-guest.sh" --timeout "${ZUMA_VM_TIMEOUT:-240}" "${guest_opts[@]}" \
-                --share "$dir" \
+                "${tree_shares[@]}" --share "$dir" \
                 --env "ZUMA_BUILD_ROOT=${ZUMA_BUILD_ROOT:-}" \
                 --env "ZUMA_SOURCE_ROOT=${ZUMA_SOURCE_ROOT:-}" \
                 --env "ZUMA_VM_TEST_TIMEOUT=${ZUMA_VM_TEST_TIMEOUT:-120}" \
