@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -155,6 +156,9 @@ struct ZumaEngine {
         GMainContext *context;
         ZumaEngineCallbacks callbacks;
         gpointer user;
+        char *origin_path, *store_path;   /* as opened */
+        const ZumaEngineBarrier *barrier; /* main thread only */
+        gpointer barrier_user;
         EngineLocks locks; /* the lock descriptors of regular files */
         gint refs;
         gboolean closed;
@@ -194,6 +198,8 @@ static void engine_unref(ZumaEngine *engine)
         pthread_rwlock_destroy(&engine->write_gate);
         g_main_context_unref(engine->context);
         g_free(engine->damage);
+        g_free(engine->origin_path);
+        g_free(engine->store_path);
         g_free(engine);
 }
 
@@ -348,6 +354,8 @@ ZumaEngine *zuma_engine_open_flags(const char *origin_path, const char *store_pa
                 return NULL;
         }
         engine->refs = 1;
+        engine->origin_path = g_strdup(origin_path);
+        engine->store_path = g_strdup(store_path);
         engine->context = g_main_context_ref_thread_default();
         if (callbacks)
                 engine->callbacks = *callbacks;
@@ -570,6 +578,16 @@ int zuma_engine_try_info(ZumaEngine *engine, SsStoreInfo *ret_info)
         return r;
 }
 
+const char *zuma_engine_get_origin_path(ZumaEngine *engine)
+{
+        return engine->origin_path;
+}
+
+const char *zuma_engine_get_store_path(ZumaEngine *engine)
+{
+        return engine->store_path;
+}
+
 void zuma_engine_get_device_sizes(ZumaEngine *engine, guint64 *ret_origin_size,
                                   guint64 *ret_store_size)
 {
@@ -611,19 +629,55 @@ int zuma_engine_snapshot_next(ZumaEngine *engine, guint32 after, SsSnapshotInfo 
         return r;
 }
 
+void zuma_engine_set_barrier(ZumaEngine *engine, const ZumaEngineBarrier *barrier, gpointer user)
+{
+        engine->barrier = barrier;
+        engine->barrier_user = user;
+}
+
+static int barrier_begin(ZumaEngine *engine, ZumaBarrierKind kind, guint32 snapshot)
+{
+        return engine->barrier ? engine->barrier->begin(engine->barrier_user, kind, snapshot) : 0;
+}
+
+static void barrier_end(ZumaEngine *engine, ZumaBarrierKind kind, guint32 snapshot)
+{
+        if (engine->barrier)
+                engine->barrier->end(engine->barrier_user, kind, snapshot);
+}
+
+/* write_gate exclusive inside the frontend's barrier; 0 or the barrier's
+ * -errno (nothing is held then). */
+static int exclusive_begin(ZumaEngine *engine, ZumaBarrierKind kind, guint32 snapshot)
+{
+        int r = barrier_begin(engine, kind, snapshot); /* a failed one is closed */
+
+        if (r < 0)
+                return r;
+        zuma_engine_lock_exclusive(engine);
+        return 0;
+}
+
+static void exclusive_end(ZumaEngine *engine, ZumaBarrierKind kind, guint32 snapshot)
+{
+        zuma_engine_unlock_exclusive(engine);
+        barrier_end(engine, kind, snapshot);
+}
+
 int zuma_engine_snapshot_create(ZumaEngine *engine, const char *name, guint32 flags,
                                 gint32 priority, SsSnapshotInfo *ret_info)
 {
         guint32 id = 0;
         int r;
 
-        zuma_engine_lock_exclusive(engine);
+        if ((r = exclusive_begin(engine, ZUMA_ENGINE_BARRIER_CREATE, 0)) < 0)
+                return r;
         zuma_copied_map_clear(engine->copied); /* every chunk may need a copy-out */
         r = ss_snapshot_create(engine->store, name, flags, priority, &id);
         if (r == 0)
                 r = ss_snapshot_get(engine->store, id, ret_info);
         noted(engine, r);
-        zuma_engine_unlock_exclusive(engine);
+        exclusive_end(engine, ZUMA_ENGINE_BARRIER_CREATE, 0);
         return r;
 }
 
@@ -631,9 +685,10 @@ int zuma_engine_snapshot_delete(ZumaEngine *engine, guint32 id)
 {
         int r;
 
-        zuma_engine_lock_exclusive(engine);
+        if ((r = exclusive_begin(engine, ZUMA_ENGINE_BARRIER_DELETE, id)) < 0)
+                return r;
         r = noted(engine, ss_snapshot_delete(engine->store, id));
-        zuma_engine_unlock_exclusive(engine);
+        exclusive_end(engine, ZUMA_ENGINE_BARRIER_DELETE, id);
         return r;
 }
 
@@ -735,10 +790,11 @@ int zuma_engine_revert_begin(ZumaEngine *engine, guint32 target)
 {
         int r;
 
-        zuma_engine_lock_exclusive(engine);
+        if ((r = exclusive_begin(engine, ZUMA_ENGINE_BARRIER_REVERT, target)) < 0)
+                return r;
         zuma_copied_map_clear(engine->copied);
         r = noted(engine, ss_revert_begin(engine->store, target));
-        zuma_engine_unlock_exclusive(engine);
+        exclusive_end(engine, ZUMA_ENGINE_BARRIER_REVERT, target);
         return r;
 }
 
@@ -747,10 +803,11 @@ int zuma_engine_revert_step(ZumaEngine *engine, unsigned budget, guint64 *done)
         uint64_t chunks = *done;
         int r;
 
-        zuma_engine_lock_exclusive(engine);
+        if ((r = exclusive_begin(engine, ZUMA_ENGINE_BARRIER_REVERT, 0)) < 0)
+                return r;
         zuma_copied_map_clear(engine->copied);
         r = noted(engine, ss_revert_step(engine->store, budget, &chunks));
-        zuma_engine_unlock_exclusive(engine);
+        exclusive_end(engine, ZUMA_ENGINE_BARRIER_REVERT, 0);
         *done = chunks;
         return r;
 }
@@ -759,12 +816,13 @@ int zuma_engine_revert_abandon(ZumaEngine *engine)
 {
         int r;
 
-        zuma_engine_lock_exclusive(engine);
+        if ((r = exclusive_begin(engine, ZUMA_ENGINE_BARRIER_REVERT, 0)) < 0)
+                return r;
         zuma_copied_map_clear(engine->copied);
         r = ss_revert_abandon(engine->store);
         if (r != -ENOENT)
                 noted(engine, r);
-        zuma_engine_unlock_exclusive(engine);
+        exclusive_end(engine, ZUMA_ENGINE_BARRIER_REVERT, 0);
         return r;
 }
 
@@ -772,9 +830,10 @@ int zuma_engine_grow_origin(ZumaEngine *engine, guint64 origin_size)
 {
         int r;
 
-        zuma_engine_lock_exclusive(engine);
+        if ((r = exclusive_begin(engine, ZUMA_ENGINE_BARRIER_REVERT, 0)) < 0)
+                return r;
         r = noted(engine, ss_origin_grow(engine->store, origin_size));
-        zuma_engine_unlock_exclusive(engine);
+        exclusive_end(engine, ZUMA_ENGINE_BARRIER_REVERT, 0);
         return r;
 }
 
@@ -826,15 +885,13 @@ int zuma_engine_origin_read(ZumaEngine *engine, void *buf, guint64 offset, size_
         return r < 0 ? io_device_failure("origin read", r, ret_fault) : 0;
 }
 
-int zuma_engine_origin_write(ZumaEngine *engine, const void *buf, guint64 offset, size_t length,
-                             ZumaEngineFault *ret_fault)
+/* write_gate held shared: the copy-outs of an origin write. */
+static int origin_prepare_gated(ZumaEngine *engine, guint64 offset, size_t length,
+                                ZumaEngineFault *ret_fault)
 {
         int r;
 
-        fault_set(ret_fault, NULL, 0, NULL);
-        zuma_engine_gate_shared(engine);
         if (g_atomic_int_get(&engine->origin_writes_refused)) {
-                zuma_engine_ungate_shared(engine);
                 fault_set(ret_fault, "origin write refused: a replication stream is being received",
                           -EBUSY, NULL);
                 return -EBUSY;
@@ -843,9 +900,33 @@ int zuma_engine_origin_write(ZumaEngine *engine, const void *buf, guint64 offset
          * (zuma-copied-map.c says why write_gate alone keeps this safe). */
         if (zuma_copied_map_covers(engine->copied, offset, length) &&
             !g_atomic_int_get(&engine->failed) && !g_atomic_int_get(&engine->damaged))
-                r = 0;
-        else if ((r = zuma_group_commit_prepare(engine->copy_outs, offset, length, ret_fault)) == 0)
+                return 0;
+        r = zuma_group_commit_prepare(engine->copy_outs, offset, length, ret_fault);
+        if (r == 0)
                 zuma_copied_map_mark(engine->copied, offset, length);
+        return r;
+}
+
+int zuma_engine_origin_prepare(ZumaEngine *engine, guint64 offset, size_t length,
+                               ZumaEngineFault *ret_fault)
+{
+        int r;
+
+        fault_set(ret_fault, NULL, 0, NULL);
+        zuma_engine_gate_shared(engine);
+        r = origin_prepare_gated(engine, offset, length, ret_fault);
+        zuma_engine_ungate_shared(engine);
+        return r < 0 ? r : 0;
+}
+
+int zuma_engine_origin_write(ZumaEngine *engine, const void *buf, guint64 offset, size_t length,
+                             ZumaEngineFault *ret_fault)
+{
+        int r;
+
+        fault_set(ret_fault, NULL, 0, NULL);
+        zuma_engine_gate_shared(engine);
+        r = origin_prepare_gated(engine, offset, length, ret_fault);
         if (r == 0) {
                 r = ss_dev_pwrite(engine->origin_dev, buf, length, offset);
                 if (r < 0)
@@ -875,6 +956,70 @@ int zuma_engine_snapshot_write(ZumaEngine *engine, guint32 id, const void *buf, 
         g_mutex_unlock(&engine->lock);
         zuma_engine_ungate_shared(engine);
         return r < 0 ? r : 0;
+}
+
+int zuma_engine_snapshot_map(ZumaEngine *engine, guint32 id, guint64 offset, guint64 length,
+                             SsExtent *ret_extents, size_t max, ZumaEngineFault *ret_fault)
+{
+        int r;
+
+        fault_set(ret_fault, NULL, 0, NULL);
+        g_mutex_lock(&engine->lock);
+        r = engine->failed
+                    ? -EIO
+                    : ss_snapshot_map_read(engine->store, id, offset, length, ret_extents, max);
+        if (r < 0 && r != -ENOENT && !engine->failed)
+                r = io_engine_failure(engine, r, "snapshot map", ret_fault);
+        g_mutex_unlock(&engine->lock);
+        return r;
+}
+
+/* Lock held: where the chunk at offset of snapshot id starts in the store,
+ * if one store extent holds all of it. */
+static int chunk_store_offset(ZumaEngine *engine, guint32 id, guint64 offset, size_t length,
+                              guint64 *ret_store_offset)
+{
+        SsExtent ext;
+        int n = ss_snapshot_map_read(engine->store, id, offset, length, &ext, 1);
+
+        if (n < 0)
+                return n;
+        if (n != 1 || ext.kind != SS_EXTENT_STORE || ext.offset != offset || ext.length < length)
+                return -EAGAIN;
+        *ret_store_offset = ext.dev_offset;
+        return 0;
+}
+
+int zuma_engine_snapshot_own_chunk(ZumaEngine *engine, guint32 id, guint64 offset, size_t length,
+                                   guint64 *ret_store_offset, ZumaEngineFault *ret_fault)
+{
+        void *chunk = NULL;
+        int r;
+
+        fault_set(ret_fault, NULL, 0, NULL);
+        if (posix_memalign(&chunk, 4096, length) != 0)
+                return -ENOMEM;
+        /* Rewriting the chunk with its own contents gives the snapshot its
+         * private copy (ss_snapshot_write() places one before it writes a
+         * chunk the snapshot shares), durable when the write returns. */
+        zuma_engine_gate_shared(engine);
+        g_mutex_lock(&engine->lock);
+        r = engine->failed ? -EIO : ss_snapshot_read(engine->store, id, chunk, offset, length);
+        if (r == 0)
+                r = ss_snapshot_write(engine->store, id, chunk, offset, length);
+        if (r == 0)
+                r = chunk_store_offset(engine, id, offset, length, ret_store_offset);
+        if (r == -EAGAIN) {
+                fault_set(ret_fault, "snapshot write: the private copy is not one store extent",
+                          -EIO, NULL);
+                r = -EIO;
+        } else if (r < 0 && r != -EROFS && r != -ENOENT && !engine->failed) {
+                r = io_engine_failure(engine, r, "snapshot write", ret_fault);
+        }
+        g_mutex_unlock(&engine->lock);
+        zuma_engine_ungate_shared(engine);
+        free(chunk);
+        return r;
 }
 
 /* A snapshot read the safe way: the map and the reads of its extents all
@@ -1041,17 +1186,25 @@ int zuma_engine_snapshot_digest(ZumaEngine *engine, guint32 id, SsStreamDigest *
 
 void zuma_engine_refuse_origin_writes(ZumaEngine *engine, gboolean refuse)
 {
+        /* A caching frontend forgets what it knows, at the start (its
+         * writes ask again, and are refused) and at the end (the stream
+         * made a snapshot and rewrote origin chunks).  A failed barrier
+         * was closed as a revert by the kernel: it forgot all the same. */
+        int r = barrier_begin(engine, ZUMA_ENGINE_BARRIER_REVERT, 0);
+
         if (!refuse) {
                 /* A received stream made a snapshot (zuma-copied-map.c). */
                 zuma_copied_map_clear(engine->copied);
                 g_atomic_int_set(&engine->origin_writes_refused, 0);
-                return;
+        } else {
+                /* Exclusive: every origin write that passed the check has ended. */
+                write_gate_check(pthread_rwlock_wrlock(&engine->write_gate), "exclusive lock");
+                zuma_copied_map_clear(engine->copied);
+                g_atomic_int_set(&engine->origin_writes_refused, 1);
+                write_gate_check(pthread_rwlock_unlock(&engine->write_gate), "unlock");
         }
-        /* Exclusive: every origin write that passed the check has ended. */
-        write_gate_check(pthread_rwlock_wrlock(&engine->write_gate), "exclusive lock");
-        zuma_copied_map_clear(engine->copied);
-        g_atomic_int_set(&engine->origin_writes_refused, 1);
-        write_gate_check(pthread_rwlock_unlock(&engine->write_gate), "unlock");
+        if (r == 0)
+                barrier_end(engine, ZUMA_ENGINE_BARRIER_REVERT, 0);
 }
 
 gboolean zuma_engine_origin_writes_refused(ZumaEngine *engine)

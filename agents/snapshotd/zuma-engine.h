@@ -104,6 +104,26 @@ typedef struct ZumaEngineCallbacks {
         void (*failed)(gpointer user, const char *message);
 } ZumaEngineCallbacks;
 
+/* A frontend that caches where data lives (the kernel target, whose
+ * origin writes do not pass through zuma_engine_origin_write()) brackets
+ * every change of that with a barrier: snapshot create, delete, each revert
+ * step, origin grow and the start and end of a received stream.  begin()
+ * runs on the main thread before the engine takes write_gate, and may wait
+ * for the frontend's in-flight I/O (never for the main thread); a failure
+ * (-errno) means the change is not made and the operation fails with it.
+ * end() runs after the change (made or failed) with write_gate released.
+ * The kinds are the kernel protocol's (dm-zumastor.h). */
+typedef enum ZumaBarrierKind {
+        ZUMA_ENGINE_BARRIER_CREATE = 1, /* snapshot: 0 */
+        ZUMA_ENGINE_BARRIER_DELETE = 2, /* snapshot: the one deleted */
+        ZUMA_ENGINE_BARRIER_REVERT = 3, /* anything else: forget everything */
+} ZumaBarrierKind;
+
+typedef struct ZumaEngineBarrier {
+        int (*begin)(gpointer user, ZumaBarrierKind kind, guint32 snapshot);
+        void (*end)(gpointer user, ZumaBarrierKind kind, guint32 snapshot);
+} ZumaEngineBarrier;
+
 /* Writes a new, empty store on store_path for the origin at origin_path. */
 gboolean zuma_engine_initialize(const char *origin_path, const char *store_path,
                                 const SsCreateOptions *options, GError **error);
@@ -141,6 +161,9 @@ int zuma_engine_try_info(ZumaEngine *engine, SsStoreInfo *ret_info);
 /* The chunk size, fixed while the engine is open; no lock. */
 guint32 zuma_engine_get_chunk_size(ZumaEngine *engine);
 /* The devices' sizes in bytes (the origin's rounded down to a sector). */
+/* The device paths the engine was opened with. */
+const char *zuma_engine_get_origin_path(ZumaEngine *engine);
+const char *zuma_engine_get_store_path(ZumaEngine *engine);
 void zuma_engine_get_device_sizes(ZumaEngine *engine, guint64 *ret_origin_size,
                                   guint64 *ret_store_size);
 /* ss_store_set_full_policy(). */
@@ -226,6 +249,11 @@ int zuma_engine_snapshot_digest(ZumaEngine *engine, guint32 id, SsStreamDigest *
 void zuma_engine_refuse_origin_writes(ZumaEngine *engine, gboolean refuse);
 gboolean zuma_engine_origin_writes_refused(ZumaEngine *engine);
 
+/* Installs (or with NULL removes) the barrier; main thread, while no
+ * operation that takes write_gate exclusively runs.  The frontend that
+ * installed it removes it before the engine closes. */
+void zuma_engine_set_barrier(ZumaEngine *engine, const ZumaEngineBarrier *barrier, gpointer user);
+
 /* ---- the data path (any thread, I/O threads above all) ----
  *
  * Whole 512-byte sectors on buffers aligned for O_DIRECT.  They return 0
@@ -249,6 +277,12 @@ int zuma_engine_origin_read(ZumaEngine *engine, void *buf, guint64 offset, size_
  * there). */
 int zuma_engine_origin_write(ZumaEngine *engine, const void *buf, guint64 offset, size_t length,
                              ZumaEngineFault *ret_fault);
+/* zuma_engine_origin_write() without the write: returns once the
+ * copy-outs the range needs are durable, for a frontend that writes the
+ * origin itself (the kernel target, after WRITE_OK).  The frontend must
+ * keep the write from crossing a snapshot creation itself (its barrier). */
+int zuma_engine_origin_prepare(ZumaEngine *engine, guint64 offset, size_t length,
+                               ZumaEngineFault *ret_fault);
 /* Mapped under lock, read without it, redone under lock if the store
  * changed meanwhile (the contract above). */
 int zuma_engine_snapshot_read(ZumaEngine *engine, guint32 id, void *buf, guint64 offset,
@@ -256,6 +290,20 @@ int zuma_engine_snapshot_read(ZumaEngine *engine, guint32 id, void *buf, guint64
 /* write_gate shared { lock { ss_snapshot_write } }. */
 int zuma_engine_snapshot_write(ZumaEngine *engine, guint32 id, const void *buf, guint64 offset,
                                size_t length, ZumaEngineFault *ret_fault);
+
+/* Where snapshot id's bytes [offset, offset + length) live now: up to max
+ * extents covering a prefix of the range (ss_snapshot_map_read() under
+ * lock); the count, or -errno.  Valid until the next change of the store:
+ * a caching frontend relies on its barriers and on the order of its
+ * answers (docs/kernel-protocol.md). */
+int zuma_engine_snapshot_map(ZumaEngine *engine, guint32 id, guint64 offset, guint64 length,
+                             SsExtent *ret_extents, size_t max, ZumaEngineFault *ret_fault);
+/* Gives writable snapshot id its own copy of the chunk at offset (chunk
+ * aligned, length one chunk or the origin's partial last one), holding
+ * the snapshot's contents, durable; *ret_store_offset is where it starts
+ * in the store.  A frontend writes that copy in place from then on. */
+int zuma_engine_snapshot_own_chunk(ZumaEngine *engine, guint32 id, guint64 offset, size_t length,
+                                   guint64 *ret_store_offset, ZumaEngineFault *ret_fault);
 
 /* Makes every origin and snapshot write that returned before the call
  * durable (metadata is committed by each engine call already); no lock. */

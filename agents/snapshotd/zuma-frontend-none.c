@@ -23,6 +23,17 @@ ZumaFrontend *zuma_frontend_new(const char *run_dir, GError **error)
         return NULL;
 }
 
+ZumaFrontend *zuma_frontend_new_kernel(const char *run_dir, GError **error)
+{
+        not_built(error);
+        return NULL;
+}
+
+gboolean zuma_frontend_kernel_available(GError **error)
+{
+        return not_built(error);
+}
+
 void zuma_frontend_set_timeout(ZumaFrontend *frontend, guint timeout_ms)
 {
 }

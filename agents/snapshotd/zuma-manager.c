@@ -688,6 +688,35 @@ static gboolean host_check_job_limit(gpointer owner, GError **error)
         return zuma_manager_check_job_limit(owner, error);
 }
 
+/* Starts the data frontend named: "kernel", "fuse", "auto" (the kernel
+ * one where device-mapper and the dm-zumastor module are, FUSE elsewhere)
+ * or "none".  The bus's Frontend property says which one runs. */
+static gboolean start_frontend(ZumaManager *self, GError **error)
+{
+        g_autoptr(GError) why = NULL;
+        const char *name = self->frontend_name;
+
+        if (g_str_equal(name, "auto")) {
+                name = zuma_frontend_kernel_available(&why) ? "kernel" : "fuse";
+                g_message("frontend auto: %s%s%s%s", name, why ? " (" : "", why ? why->message : "",
+                          why ? ")" : "");
+        }
+        if (g_str_equal(name, "kernel"))
+                self->frontend = zuma_frontend_new_kernel(self->run_dir, error);
+        else if (g_str_equal(name, "fuse"))
+                self->frontend = zuma_frontend_new(self->run_dir, error);
+        if (!self->frontend && !g_str_equal(name, "none")) {
+                g_prefix_error(error, "cannot start the %s frontend: ",
+                               g_str_equal(name, "kernel") ? "kernel" : "FUSE");
+                return FALSE;
+        }
+        self->host.frontend = self->frontend;
+        if (self->frontend)
+                zuma_frontend_set_timeout(self->frontend, self->frontend_timeout_s * 1000);
+        zuma_bus_manager_set_frontend(self->iface, name);
+        return TRUE;
+}
+
 static ZumaJob *host_add_job(gpointer owner, const char *operation, const char *volume_path,
                              gboolean cancelable, const ZumaJobOps *ops, gpointer data)
 {
@@ -747,14 +776,8 @@ gboolean zuma_manager_load(ZumaManager *self, GError **error)
                                      g_strerror(e));
                 return FALSE;
         }
-        if (g_str_equal(self->frontend_name, "fuse")) {
-                self->frontend = self->host.frontend = zuma_frontend_new(self->run_dir, error);
-                if (!self->frontend) {
-                        g_prefix_error(error, "cannot start the FUSE frontend: ");
-                        return FALSE;
-                }
-                zuma_frontend_set_timeout(self->frontend, self->frontend_timeout_s * 1000);
-        }
+        if (!start_frontend(self, error))
+                return FALSE;
         configs = zuma_volume_config_load_all(self->volumes_dir);
         for (guint i = 0; i < configs->len; i++) {
                 ZumaVolumeConfig *config = g_steal_pointer(&configs->pdata[i]);

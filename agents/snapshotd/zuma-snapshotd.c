@@ -36,9 +36,11 @@ static gboolean check_options(ZumaDaemon *daemon, gpointer user_data, GError **e
 
         if (!server->frontend)
                 server->frontend = g_strdup(ZUMA_FRONTEND_DEFAULT);
-        if (!g_str_equal(server->frontend, "fuse") && !g_str_equal(server->frontend, "none")) {
+        if (!g_strv_contains((const char *const[]){ "auto", "kernel", "fuse", "none", NULL },
+                             server->frontend)) {
                 g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                            "unknown frontend \"%s\" (use fuse or none)", server->frontend);
+                            "unknown frontend \"%s\" (use auto, kernel, fuse or none)",
+                            server->frontend);
                 return FALSE;
         }
         if (server->frontend_timeout < 1 || server->frontend_timeout > 3600) {
@@ -95,7 +97,10 @@ int main(int argc, char **argv)
         Server server = { .frontend_timeout = 20 };
         const GOptionEntry entries[] = {
                 { "frontend", 0, 0, G_OPTION_ARG_STRING, &server.frontend,
-                  "Data frontend: fuse or none (default " ZUMA_FRONTEND_DEFAULT ")", "NAME" },
+                  "Data frontend: kernel (the zumastor dm target), fuse, auto (kernel where "
+                  "device-mapper and the module are, else fuse) or none (default " ZUMA_FRONTEND_DEFAULT
+                  ")",
+                  "NAME" },
                 { "frontend-timeout", 0, 0, G_OPTION_ARG_INT, &server.frontend_timeout,
                   "Seconds to wait for the kernel to attach or detach a device (default 20)",
                   "SECONDS" },

@@ -11,8 +11,10 @@
  * only up to the frontend's timeout (ZUMA_ERROR_TIMED_OUT past it, and the
  * call goes on in the background, in order with the later ones).  Adding
  * and removing a volume wait without a deadline: the engine they get must
- * outlive them.  This is the one interface a kernel
- * device-mapper frontend will implement later.
+ * outlive them.  Two frontends implement it: FUSE files on loop devices
+ * (zuma-fuse-frontend.c) and the kernel's `zumastor` device-mapper target
+ * (zuma-kernel-frontend.c); zuma-frontend.c hands each call to the one
+ * the server started.
  *
  * Images are named by (volume name, snapshot id); id 0 is the origin.  Each
  * attached image is a block device whose udev properties carry
@@ -31,10 +33,15 @@ G_BEGIN_DECLS
 
 typedef struct ZumaFrontend ZumaFrontend;
 
-/* Starts the frontend with its files under run_dir (created if missing).
- * Cleans up what a killed predecessor left there (stale mount, loop
- * devices still attached to its files). */
+/* Starts the FUSE frontend with its files under run_dir (created if
+ * missing).  Cleans up what a killed predecessor left there (stale mount,
+ * loop devices still attached to its files). */
 ZumaFrontend *zuma_frontend_new(const char *run_dir, GError **error);
+
+/* Starts the kernel frontend (device-mapper and the dm-zumastor module;
+ * zuma_frontend_kernel_available() says whether the host has them). */
+ZumaFrontend *zuma_frontend_new_kernel(const char *run_dir, GError **error);
+gboolean zuma_frontend_kernel_available(GError **error);
 
 /* How long the main thread waits for one call (default 20 s). */
 void zuma_frontend_set_timeout(ZumaFrontend *frontend, guint timeout_ms);
