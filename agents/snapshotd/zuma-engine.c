@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "zuma-copied-map.h"
@@ -21,14 +22,60 @@ gboolean zuma_engine_set_error(GError **error, int r, const char *what)
         return FALSE;
 }
 
+static gboolean shared_block_devices; /* zuma_engine_share_block_devices() */
+
+void zuma_engine_share_block_devices(void)
+{
+        shared_block_devices = TRUE;
+}
+
+/* Whether every holder of block device st (a claimer, listed in sysfs) is
+ * a device-mapper device of the zumastor target (its dm uuid). */
+static gboolean held_by_zumastor_only(const struct stat *st)
+{
+        g_autofree char *dir = g_strdup_printf("/sys/dev/block/%u:%u/holders", major(st->st_rdev),
+                                               minor(st->st_rdev));
+        g_autoptr(GDir) holders = g_dir_open(dir, 0, NULL);
+        const char *name;
+        guint n = 0;
+
+        while (holders && (name = g_dir_read_name(holders))) {
+                g_autofree char *uuid_path = g_strdup_printf("/sys/class/block/%s/dm/uuid", name);
+                g_autofree char *uuid = NULL;
+
+                if (!g_file_get_contents(uuid_path, &uuid, NULL, NULL) ||
+                    !g_str_has_prefix(uuid, "ZUMASTOR-"))
+                        return FALSE;
+                n++;
+        }
+        return n > 0;
+}
+
+/* In shared mode: fails with EBUSY, as an exclusive open would, if anyone
+ * but this server's own zumastor devices holds block device path. */
+static int check_unclaimed(const char *path, const struct stat *st)
+{
+        int fd = open(path, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+        if (fd >= 0) {
+                close(fd);
+                return 0;
+        }
+        if (errno == EBUSY && held_by_zumastor_only(st))
+                return 0;
+        return -errno;
+}
+
 /* Opens one device for the engine.  Block devices are opened with O_EXCL by
- * the blockdev layer; a regular file gets an exclusive flock() instead, held
- * by a second descriptor for as long as the engine runs. */
+ * the blockdev layer (in shared mode: checked, then opened without it); a
+ * regular file gets an exclusive flock() instead, held by a second
+ * descriptor for as long as the engine runs. */
 static gboolean open_device(const char *path, const char *role, unsigned flags,
                             SsBlockDev **ret_dev, int *ret_lock_fd, GError **error)
 {
         struct stat st;
         int r, lock_fd = -1;
+        unsigned exclusive = SS_BLOCKDEV_EXCLUSIVE;
 
         if (stat(path, &st) < 0) {
                 zuma_error_set_errno(error, -errno, "%s device %s: %s", role, path,
@@ -53,7 +100,14 @@ static gboolean open_device(const char *path, const char *role, unsigned flags,
                         return FALSE;
                 }
         }
-        r = ss_blockdev_open_file(path, flags | SS_BLOCKDEV_EXCLUSIVE, ret_dev);
+        if (S_ISBLK(st.st_mode) && shared_block_devices) {
+                exclusive = 0;
+                r = check_unclaimed(path, &st);
+        } else {
+                r = 0;
+        }
+        if (r == 0)
+                r = ss_blockdev_open_file(path, flags | exclusive, ret_dev);
         if (r < 0) {
                 if (lock_fd >= 0)
                         close(lock_fd);

@@ -124,6 +124,13 @@ typedef struct ZumaEngineBarrier {
         void (*end)(gpointer user, ZumaBarrierKind kind, guint32 snapshot);
 } ZumaEngineBarrier;
 
+/* From now on, engines open block devices without O_EXCL, for a frontend
+ * whose kernel devices claim them (device-mapper claims the devices under
+ * its tables exclusively).  They check first that nobody else holds them
+ * (as O_EXCL would), apart from the zumastor devices of a killed server,
+ * which the next one adopts.  Once per process, before any engine opens. */
+void zuma_engine_share_block_devices(void);
+
 /* Writes a new, empty store on store_path for the origin at origin_path. */
 gboolean zuma_engine_initialize(const char *origin_path, const char *store_path,
                                 const SsCreateOptions *options, GError **error);

@@ -54,8 +54,8 @@
 #                        MESON_BUILD_ROOT, else ./build)
 #   ZUMA_SOURCE_DIR      source tree (default: two levels above this file)
 #   ZUMA_SNAPSHOTD       the daemon (default $ZUMA_BUILD_DIR/agents/snapshotd/zuma-snapshotd)
-#   ZUMA_TEST_FRONTEND   fuse, none, or auto (default: fuse when /dev/fuse
-#                        exists and the daemon was built with it)
+#   ZUMA_TEST_FRONTEND   fuse, kernel, none, or auto (default: fuse when
+#                        /dev/fuse exists and the daemon was built with it)
 #   ZUMA_TEST_KEEP=1     keep $ZUMA_TEST_DIR (logs) after the test
 #   ZUMA_TEST_TIMEOUT    seconds to wait for the daemon (default 20)
 #   ZUMA_POLKITD         polkitd (default: /usr/lib/polkit-1/polkitd or
@@ -257,16 +257,17 @@ zuma_test_wait_name() {
 
 zuma_test_resolve_frontend() {
         case "${ZUMA_TEST_FRONTEND:-auto}" in
-        fuse | none) ;;
+        fuse | none | kernel) ;;
         auto)
-                if [ -c /dev/fuse ] && "$ZUMA_SNAPSHOTD" --help 2>&1 | grep -q "default fuse"; then
+                # Built with the frontends, the daemon's default is auto.
+                if [ -c /dev/fuse ] && "$ZUMA_SNAPSHOTD" --help 2>&1 | grep -q "default auto"; then
                         ZUMA_TEST_FRONTEND=fuse
                 else
                         ZUMA_TEST_FRONTEND=none
                 fi
                 ;;
         *)
-                zuma_test_log "ZUMA_TEST_FRONTEND must be fuse, none or auto"
+                zuma_test_log "ZUMA_TEST_FRONTEND must be fuse, kernel, none or auto"
                 return 1
                 ;;
         esac

@@ -64,7 +64,7 @@ e2e_init() {
         trap e2e_cleanup EXIT
         zuma_test_start_bus || e2e_fail "cannot start the private bus"
         zuma_test_start_daemon || e2e_fail "cannot start zuma-snapshotd"
-        [ "$ZUMA_TEST_FRONTEND" = fuse ] ||
+        [ "$ZUMA_TEST_FRONTEND" = fuse ] || [ "$ZUMA_TEST_FRONTEND" = kernel ] ||
                 zuma_test_skip "the daemon has no data frontend here (no /dev/fuse or built without FUSE)"
         if zuma_test_start_udev; then
                 E2E_UDEV=1

@@ -129,6 +129,7 @@ KernelFrontend *kernel_frontend_new(const char *run_dir, GError **error)
 
         if (!kernel_frontend_available(error))
                 return NULL;
+        zuma_engine_share_block_devices(); /* dm claims them */
         frontend = g_new0(KernelFrontend, 1);
         frontend->run_dir = g_strdup(run_dir);
         frontend->volumes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL, volume_free);
