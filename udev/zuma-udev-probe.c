@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * zuma-udev-probe: udev helper for the FUSE frontend of zuma-snapshotd.
+ * zuma-udev-probe: udev helper for the data frontends of zuma-snapshotd.
  *
  *     zuma-udev-probe KERNEL_NAME        (from a rule: IMPORT{program}="... %k")
  *
- * If the loop device KERNEL_NAME is attached to an image file of the
- * frontend, prints the udev properties
+ * If KERNEL_NAME is a loop device attached to an image file of the FUSE
+ * frontend, or a device-mapper device of the kernel frontend, prints the
+ * udev properties
  *
  *     ZUMASTOR_VOLUME=NAME
  *     ZUMASTOR_VOLUME_UUID=UUID
@@ -13,13 +14,14 @@
  *                                     refuses an empty value)
  *     ZUMASTOR_SNAPSHOT_ID=ID         (0 for the origin)
  *
- * read from the file's user.zumastor.* attributes, and nothing for any
- * other device.  Every value is checked before it is printed, names by the
- * rule the snapshot server and the engine use (busapi/zuma-name-rule.h):
- * the output becomes device link names.  Exit status 0 unless the
- * attributes are there but invalid.
+ * read from the file's user.zumastor.* attributes (loop) or from the
+ * device's names file (dm: zuma-image-xattr.h), and nothing for any other
+ * device.  Every value is checked before it is printed, names by the rule
+ * the snapshot server and the engine use (busapi/zuma-name-rule.h): the
+ * output becomes device link names.  Exit status 0 unless the values are
+ * there but invalid.
  *
- * It runs inside udevd and calls into the FUSE file system, whose worker
+ * For a loop device it calls into the FUSE file system, whose worker
  * threads answer while zuma-snapshotd's main thread waits in LOOP_CONFIGURE.
  */
 #include <errno.h>
@@ -38,14 +40,15 @@
 #define FUSE_SUPER_MAGIC 0x65735546
 #define UUID_TEXT_MAX 64
 
-static bool kernel_name_valid(const char *name)
+/* Whether name is prefix followed by 1 to 9 digits. */
+static bool kernel_name_is(const char *name, const char *prefix)
 {
-        size_t digits;
+        size_t digits, n = strlen(prefix);
 
-        if (strncmp(name, "loop", 4) != 0)
+        if (strncmp(name, prefix, n) != 0)
                 return false;
-        digits = strlen(name + 4);
-        return digits >= 1 && digits <= 9 && strspn(name + 4, "0123456789") == digits;
+        digits = strlen(name + n);
+        return digits >= 1 && digits <= 9 && strspn(name + n, "0123456789") == digits;
 }
 
 static bool uuid_valid(const char *uuid)
@@ -85,66 +88,128 @@ static int read_xattr(const char *path, const char *name, char *value, size_t si
         return 1;
 }
 
-/* The backing file of the loop device, or false if it has none. */
-static bool read_backing_file(const char *kernel_name, char *path, size_t size)
+/* Reads the first line of file path (without its newline) into line;
+ * false if there is none or it has a NUL byte. */
+static bool read_line(FILE *f, char *line, size_t size)
+{
+        size_t n;
+
+        if (!fgets(line, (int)size, f))
+                return false;
+        n = strlen(line);
+        if (n > 0 && line[n - 1] == '\n')
+                line[--n] = '\0';
+        return true;
+}
+
+/* The first line of a small sysfs file, or false. */
+static bool read_sys_file(const char *kernel_name, const char *file, char *value, size_t size)
 {
         char sys_path[128];
         FILE *f;
-        size_t n;
+        bool ok;
 
-        snprintf(sys_path, sizeof(sys_path), "/sys/block/%s/loop/backing_file", kernel_name);
+        snprintf(sys_path, sizeof(sys_path), "/sys/block/%s/%s", kernel_name, file);
         f = fopen(sys_path, "re");
         if (!f)
                 return false;
-        n = fread(path, 1, size - 1, f);
+        ok = read_line(f, value, size) && value[0] != '\0';
         fclose(f);
-        path[n] = '\0';
-        if (n > 0 && path[n - 1] == '\n')
-                path[--n] = '\0';
-        return n > 0 && path[0] == '/' && strlen(path) == n;
+        return ok;
 }
 
-int main(int argc, char **argv)
-{
-        char path[PATH_MAX + 1];
+typedef struct Image {
         char volume[ZUMA_XATTR_VALUE_MAX + 2], uuid[ZUMA_XATTR_VALUE_MAX + 2];
         char snapshot[ZUMA_XATTR_VALUE_MAX + 2], id[ZUMA_XATTR_VALUE_MAX + 2];
+} Image;
+
+/* A loop device: 1 read from its backing file's attributes, 0 not the
+ * FUSE frontend's, -1 invalid. */
+static int probe_loop(const char *kernel_name, Image *image)
+{
+        char path[PATH_MAX + 1];
         struct statfs sfs;
         int r;
 
-        if (argc != 2 || !kernel_name_valid(argv[1])) {
-                fprintf(stderr, "usage: zuma-udev-probe loopN\n");
-                return 2;
-        }
-        if (!read_backing_file(argv[1], path, sizeof(path)))
+        if (!read_sys_file(kernel_name, "loop/backing_file", path, sizeof(path)) ||
+            path[0] != '/')
                 return 0;
         /* Only files of a FUSE file system can be the frontend's. */
         if (statfs(path, &sfs) < 0 || sfs.f_type != FUSE_SUPER_MAGIC)
                 return 0;
-        r = read_xattr(path, ZUMA_XATTR_VOLUME, volume, sizeof(volume));
+        r = read_xattr(path, ZUMA_XATTR_VOLUME, image->volume, sizeof(image->volume));
+        if (r <= 0)
+                return r;
+        if (read_xattr(path, ZUMA_XATTR_VOLUME_UUID, image->uuid, sizeof(image->uuid)) <= 0 ||
+            read_xattr(path, ZUMA_XATTR_SNAPSHOT_ID, image->id, sizeof(image->id)) <= 0 ||
+            read_xattr(path, ZUMA_XATTR_SNAPSHOT, image->snapshot, sizeof(image->snapshot)) < 0) {
+                fprintf(stderr, "zuma-udev-probe: %s: incomplete Zumastor attributes\n", path);
+                return -1;
+        }
+        return 1;
+}
+
+/* A device-mapper device: 1 read from its names file, 0 not the kernel
+ * frontend's, -1 invalid. */
+static int probe_dm(const char *kernel_name, Image *image)
+{
+        char uuid[160], name[160], path[sizeof(ZUMA_DM_NAMES_DIR) + 160];
+        FILE *f;
+        bool ok;
+
+        if (!read_sys_file(kernel_name, "dm/uuid", uuid, sizeof(uuid)) ||
+            strncmp(uuid, ZUMA_DM_UUID_PREFIX, strlen(ZUMA_DM_UUID_PREFIX)) != 0 ||
+            !read_sys_file(kernel_name, "dm/name", name, sizeof(name)) || strchr(name, '/'))
+                return 0;
+        snprintf(path, sizeof(path), "%s/%s", ZUMA_DM_NAMES_DIR, name);
+        f = fopen(path, "re");
+        if (!f) {
+                fprintf(stderr, "zuma-udev-probe: %s: %s: %s\n", kernel_name, path,
+                        strerror(errno));
+                return -1;
+        }
+        ok = read_line(f, image->volume, sizeof(image->volume)) &&
+             read_line(f, image->uuid, sizeof(image->uuid)) &&
+             read_line(f, image->id, sizeof(image->id)) &&
+             read_line(f, image->snapshot, sizeof(image->snapshot));
+        fclose(f);
+        if (!ok) {
+                fprintf(stderr, "zuma-udev-probe: %s: incomplete\n", path);
+                return -1;
+        }
+        return 1;
+}
+
+int main(int argc, char **argv)
+{
+        Image image;
+        int r;
+
+        memset(&image, 0, sizeof(image));
+        if (argc != 2 || !(kernel_name_is(argv[1], "loop") || kernel_name_is(argv[1], "dm-"))) {
+                fprintf(stderr, "usage: zuma-udev-probe loopN|dm-N\n");
+                return 2;
+        }
+        r = kernel_name_is(argv[1], "loop") ? probe_loop(argv[1], &image)
+                                            : probe_dm(argv[1], &image);
         if (r <= 0)
                 return r < 0 ? 1 : 0;
-        if (read_xattr(path, ZUMA_XATTR_VOLUME_UUID, uuid, sizeof(uuid)) <= 0 ||
-            read_xattr(path, ZUMA_XATTR_SNAPSHOT_ID, id, sizeof(id)) <= 0 ||
-            read_xattr(path, ZUMA_XATTR_SNAPSHOT, snapshot, sizeof(snapshot)) < 0) {
-                fprintf(stderr, "zuma-udev-probe: %s: incomplete Zumastor attributes\n", path);
+        if (!zuma_volume_name_valid(image.volume) || !uuid_valid(image.uuid) ||
+            !id_valid(image.id)) {
+                fprintf(stderr, "zuma-udev-probe: %s: invalid Zumastor values\n", argv[1]);
                 return 1;
         }
-        if (!zuma_volume_name_valid(volume) || !uuid_valid(uuid) || !id_valid(id)) {
-                fprintf(stderr, "zuma-udev-probe: %s: invalid Zumastor attributes\n", path);
-                return 1;
-        }
-        if (strcmp(id, "0") == 0) {
-                snapshot[0] = '\0';
-        } else if (!zuma_snapshot_name_valid(snapshot)) {
+        if (strcmp(image.id, "0") == 0) {
+                image.snapshot[0] = '\0';
+        } else if (!zuma_snapshot_name_valid(image.snapshot)) {
                 fprintf(stderr, "zuma-udev-probe: %s: invalid snapshot name, not linked by name\n",
-                        path);
-                snapshot[0] = '\0';
+                        argv[1]);
+                image.snapshot[0] = '\0';
         }
-        printf("ZUMASTOR_VOLUME=%s\n", volume);
-        printf("ZUMASTOR_VOLUME_UUID=%s\n", uuid);
-        if (snapshot[0])
-                printf("ZUMASTOR_SNAPSHOT=%s\n", snapshot);
-        printf("ZUMASTOR_SNAPSHOT_ID=%s\n", id);
+        printf("ZUMASTOR_VOLUME=%s\n", image.volume);
+        printf("ZUMASTOR_VOLUME_UUID=%s\n", image.uuid);
+        if (image.snapshot[0])
+                printf("ZUMASTOR_SNAPSHOT=%s\n", image.snapshot);
+        printf("ZUMASTOR_SNAPSHOT_ID=%s\n", image.id);
         return 0;
 }

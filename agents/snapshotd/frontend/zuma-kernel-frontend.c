@@ -43,10 +43,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "zuma-dm-device.h"
 #include "zuma-error.h"
+#include "zuma-image-xattr.h"
 #include "zuma-kernel-session.h"
 
 #define CALL_TIMEOUT_MS_DEFAULT 20000
@@ -91,6 +93,39 @@ static void volume_free(gpointer data)
         g_free(v->name);
         g_free(v->uuid);
         g_free(v);
+}
+
+static char *names_path(const char *dm_name)
+{
+        return g_build_filename(ZUMA_DM_NAMES_DIR, dm_name, NULL);
+}
+
+/* Writes the names file udev's probe reads for device dm_name. */
+static gboolean write_names(KernelVolume *v, guint32 id, const char *snapshot_name,
+                            const char *dm_name, GError **error)
+{
+        g_autofree char *path = names_path(dm_name);
+        g_autofree char *text = g_strdup_printf("%s\n%s\n%u\n%s\n", v->name, v->uuid, id,
+                                                id == SS_ORIGIN_ID ? "" : snapshot_name);
+
+        if (g_mkdir_with_parents(ZUMA_DM_NAMES_DIR, 0755) < 0) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_FAILED, "cannot create %s: %s",
+                            ZUMA_DM_NAMES_DIR, g_strerror(errno));
+                return FALSE;
+        }
+        return g_file_set_contents(path, text, -1, error);
+}
+
+/* Asks udev to read the device's names again. */
+static void send_change(const char *device)
+{
+        g_autofree char *uevent =
+                g_strdup_printf("/sys/class/block/%s/uevent", device + strlen("/dev/"));
+        g_autoptr(GError) error = NULL;
+
+        if (!g_file_set_contents_full(uevent, "change", -1, G_FILE_SET_CONTENTS_NONE, 0644,
+                                      &error))
+                g_warning("cannot signal udev about %s: %s", device, error->message);
 }
 
 static gboolean run_modprobe(void)
@@ -243,7 +278,9 @@ gboolean kernel_frontend_attach(KernelFrontend *frontend, const char *volume, gu
         if (!(table = image_table(v, id, error)))
                 return FALSE;
         dm_name = image_dm_name(volume, id);
-        uuid = g_strdup_printf("ZUMASTOR-%s-%u", v->uuid, id);
+        uuid = g_strdup_printf("%s%s-%u", ZUMA_DM_UUID_PREFIX, v->uuid, id);
+        if (!write_names(v, id, snapshot_name, dm_name, error))
+                return FALSE;
         if (!zuma_dm_create(dm_name, uuid, table, read_only, frontend->timeout_ms, &device,
                             &create_error)) {
                 /* A device a killed server left: adopt it with our table. */
@@ -301,6 +338,8 @@ gboolean kernel_frontend_detach(KernelFrontend *frontend, const char *volume, gu
         }
         if (!zuma_dm_remove(image->dm_name, force, frontend->timeout_ms, error))
                 return FALSE;
+        g_autofree char *names = names_path(image->dm_name);
+        unlink(names);
         g_hash_table_remove(v->images, GUINT_TO_POINTER(id));
         return TRUE;
 }
@@ -324,7 +363,12 @@ gboolean kernel_frontend_update(KernelFrontend *frontend, const char *volume, gu
         KernelImage *image = v ? g_hash_table_lookup(v->images, GUINT_TO_POINTER(id)) : NULL;
         g_autofree char *table = NULL;
 
-        if (!image || id == SS_ORIGIN_ID || image->writable == writable)
+        if (!image || id == SS_ORIGIN_ID)
+                return TRUE;
+        if (!write_names(v, id, snapshot_name, image->dm_name, error))
+                return FALSE;
+        send_change(image->device);
+        if (image->writable == writable)
                 return TRUE;
         if (!(table = image_table(v, id, error)) ||
             !zuma_dm_reload(image->dm_name, table, !writable, frontend->timeout_ms, NULL, error))
@@ -345,9 +389,15 @@ void kernel_frontend_free(KernelFrontend *frontend)
                 g_autoptr(GError) error = NULL;
 
                 g_hash_table_iter_init(&images, v->images);
-                while (g_hash_table_iter_next(&images, NULL, (gpointer *)&image))
-                        if (!zuma_dm_remove(image->dm_name, TRUE, frontend->timeout_ms, &error))
+                while (g_hash_table_iter_next(&images, NULL, (gpointer *)&image)) {
+                        g_autofree char *names = names_path(image->dm_name);
+
+                        if (!zuma_dm_remove(image->dm_name, TRUE, frontend->timeout_ms, &error)) {
                                 g_warning("%s", error->message);
+                                g_clear_error(&error);
+                        }
+                        unlink(names);
+                }
         }
         g_hash_table_unref(frontend->volumes);
         g_free(frontend->run_dir);

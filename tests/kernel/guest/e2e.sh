@@ -8,8 +8,9 @@
 #
 #   1. ext4 on the origin (a zumastor dm device), files written, two
 #      snapshots taken under fsfreeze; a third file set after them;
-#   2. each snapshot attached (a read-only zumastor device) and mounted:
-#      its files are those of its moment; the origin's are the newest;
+#   2. each snapshot attached (a read-only zumastor device, with its
+#      /dev/zumastor name when udev runs) and mounted: its files are those
+#      of its moment; the origin's are the newest;
 #   3. a writable snapshot written through its device, remounted, its file
 #      there; the origin and the other snapshots unchanged;
 #   4. kill -9 of the server while a writer rewrites the origin's files
@@ -75,6 +76,10 @@ origin=$(e2e_zumactl --json status e2e | e2e_json 'd["device"]')
 table=$(dmsetup table --target zumastor 2>/dev/null | grep " origin " || true)
 [ -n "$table" ] || e2e_fail "no zumastor origin target: $(dmsetup table)"
 echo "origin $origin: $table"
+if [ "$E2E_UDEV" = 1 ]; then
+        zuma_test_wait_link /dev/zumastor/e2e "$origin" ||
+                e2e_fail "udev made no /dev/zumastor/e2e for $origin"
+fi
 mkfs.ext4 -q -F "$origin"
 mount "$origin" "$mnt/origin"
 
@@ -119,6 +124,10 @@ e2e_manifest "$mnt/origin" > "$ZUMA_TEST_DIR/m3"; m3=$ZUMA_TEST_DIR/m3
 check_snapshot() {
         local dev
         dev=$(e2e_zumactl attach e2e "$1")
+        if [ "$E2E_UDEV" = 1 ]; then
+                zuma_test_wait_link "/dev/zumastor/e2e@$1" "$dev" ||
+                        e2e_fail "udev made no /dev/zumastor/e2e@$1 for $dev"
+        fi
         mount -o ro,noload "$dev" "$mnt/snap"
         same_files "$2" "$mnt/snap" "snapshot $1 ($dev)"
         umount "$mnt/snap"
