@@ -131,8 +131,7 @@ static int probe_loop(const char *kernel_name, Image *image)
         struct statfs sfs;
         int r;
 
-        if (!read_sys_file(kernel_name, "loop/backing_file", path, sizeof(path)) ||
-            path[0] != '/')
+        if (!read_sys_file(kernel_name, "loop/backing_file", path, sizeof(path)) || path[0] != '/')
                 return 0;
         /* Only files of a FUSE file system can be the frontend's. */
         if (statfs(path, &sfs) < 0 || sfs.f_type != FUSE_SUPER_MAGIC)

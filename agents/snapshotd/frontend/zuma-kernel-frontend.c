@@ -123,8 +123,7 @@ static void send_change(const char *device)
                 g_strdup_printf("/sys/class/block/%s/uevent", device + strlen("/dev/"));
         g_autoptr(GError) error = NULL;
 
-        if (!g_file_set_contents_full(uevent, "change", -1, G_FILE_SET_CONTENTS_NONE, 0644,
-                                      &error))
+        if (!g_file_set_contents_full(uevent, "change", -1, G_FILE_SET_CONTENTS_NONE, 0644, &error))
                 g_warning("cannot signal udev about %s: %s", device, error->message);
 }
 

@@ -306,9 +306,12 @@ static void dispatch(ZumaKernelSession *s, const void *buf, ssize_t n)
         if (bad) {
                 g_atomic_int_inc(&s->refused);
                 g_warning("%s: dropped a kernel message of %zd bytes: %s", s->tag, n, bad);
-                if (n >= (ssize_t)sizeof(*h) && le16toh(h->type) >= ZUMA_MSG_QUERY_WRITE &&
-                    le16toh(h->type) <= ZUMA_MSG_QUERY_SNAPSHOT_WRITE &&
-                    le32toh(h->length) == (guint32)n)
+                /* A well-framed query with wrong contents still waits in
+                 * the kernel: fail it rather than let it time out. */
+                if (n == sizeof(struct zuma_msg_chunks) && le32toh(h->magic) == ZUMA_MSG_MAGIC &&
+                    le16toh(h->version) == ZUMA_PROTO_VERSION && le32toh(h->length) == (guint32)n &&
+                    le16toh(h->type) >= ZUMA_MSG_QUERY_WRITE &&
+                    le16toh(h->type) <= ZUMA_MSG_QUERY_SNAPSHOT_WRITE)
                         send_error(s, le64toh(h->id), -EINVAL);
                 return;
         }
@@ -509,26 +512,19 @@ static gboolean say_hello(ZumaKernelSession *s, GError **error)
         return read_hello_reply(s, error);
 }
 
-ZumaKernelSession *zuma_kernel_session_new(const char *control_path, const char *tag,
-                                           ZumaEngine *engine, GError **error)
+ZumaKernelSession *zuma_kernel_session_new_fd(int fd, const char *tag, ZumaEngine *engine,
+                                              GError **error)
 {
         ZumaKernelSession *s = g_new0(ZumaKernelSession, 1);
 
         s->tag = g_strdup(tag);
         s->engine = engine;
         s->chunk_size = zuma_engine_get_chunk_size(engine);
+        s->fd = fd;
         s->stop_fd = -1;
         g_mutex_init(&s->answer_lock);
         g_mutex_init(&s->barrier_lock);
         g_cond_init(&s->barrier_cond);
-        s->fd = open(control_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
-        if (s->fd < 0) {
-                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_SUPPORTED,
-                            "cannot open %s: %s (is the dm-zumastor module loaded?)", control_path,
-                            g_strerror(errno));
-                zuma_kernel_session_free(s);
-                return NULL;
-        }
         if (!say_hello(s, error)) {
                 zuma_kernel_session_free(s);
                 return NULL;
@@ -537,6 +533,20 @@ ZumaKernelSession *zuma_kernel_session_new(const char *control_path, const char 
         s->writers = g_thread_pool_new(answer_write, s, WRITE_WORKERS, FALSE, NULL);
         s->thread = g_thread_new("zuma-kernel", session_thread, s);
         return s;
+}
+
+ZumaKernelSession *zuma_kernel_session_new(const char *control_path, const char *tag,
+                                           ZumaEngine *engine, GError **error)
+{
+        int fd = open(control_path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+
+        if (fd < 0) {
+                g_set_error(error, ZUMA_ERROR, ZUMA_ERROR_NOT_SUPPORTED,
+                            "cannot open %s: %s (is the dm-zumastor module loaded?)", control_path,
+                            g_strerror(errno));
+                return NULL;
+        }
+        return zuma_kernel_session_new_fd(fd, tag, engine, error);
 }
 
 void zuma_kernel_session_free(ZumaKernelSession *s)

@@ -56,6 +56,12 @@ typedef struct ZumaKernelSession ZumaKernelSession;
 ZumaKernelSession *zuma_kernel_session_new(const char *control_path, const char *tag,
                                            ZumaEngine *engine, GError **error);
 
+/* The same on an open file (for tests: one end of a SOCK_SEQPACKET pair
+ * standing in for the kernel), which the session owns from then on, even
+ * on failure. */
+ZumaKernelSession *zuma_kernel_session_new_fd(int fd, const char *tag, ZumaEngine *engine,
+                                              GError **error);
+
 /* Stops answering (queries being answered finish first) and closes the
  * session; the kernel keeps what waits for the next one. */
 void zuma_kernel_session_free(ZumaKernelSession *session);
