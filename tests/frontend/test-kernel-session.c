@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "dm-zumastor.h"
+#include "zuma-kernel-msg.h"
 #include "zuma-engine.h"
 #include "zuma-error.h"
 #include "zuma-kernel-session.h"
@@ -53,16 +54,6 @@ typedef struct Fixture {
         guint64 next_id;
 } Fixture;
 
-static void fill_header(struct zuma_msg_header *h, guint16 type, size_t size, guint64 id)
-{
-        memset(h, 0, sizeof(*h));
-        h->magic = htole32(ZUMA_MSG_MAGIC);
-        h->version = htole16(ZUMA_PROTO_VERSION);
-        h->type = htole16(type);
-        h->length = htole32((guint32)size);
-        h->id = htole64(id);
-}
-
 static void send_raw(Fixture *f, const void *msg, size_t size)
 {
         g_assert_cmpint(write(f->k, msg, size), ==, (ssize_t)size);
@@ -83,7 +74,7 @@ static void send_hello_reply(int k, guint32 chunk_sectors, guint64 origin_sector
         struct zuma_msg_hello_reply m;
 
         memset(&m, 0, sizeof(m));
-        fill_header(&m.hdr, ZUMA_MSG_HELLO_REPLY, sizeof(m), 0);
+        zuma_msg_fill_header(&m.hdr, ZUMA_MSG_HELLO_REPLY, sizeof(m), 0);
         m.version = htole32(ZUMA_PROTO_VERSION);
         m.features = htole32(ZUMA_FEATURE_SNAPSHOT_WRITE);
         m.chunk_sectors = htole32(chunk_sectors);
@@ -167,7 +158,7 @@ static guint64 query(Fixture *f, guint16 type, guint64 chunk, guint32 count, gui
         struct zuma_msg_chunks q;
         guint64 id = ++f->next_id + 1000;
 
-        fill_header(&q.hdr, type, sizeof(q), id);
+        zuma_msg_fill_header(&q.hdr, type, sizeof(q), id);
         q.chunk = htole64(chunk);
         q.count = htole32(count);
         q.snapshot = htole32(snapshot);
@@ -323,17 +314,17 @@ static void test_bad_messages(Fixture *f, gconstpointer data)
                         g_strdup_printf("kvol: dropped a kernel message of %s", why[i]);
                 g_test_expect_message("zuma-kernel", G_LOG_LEVEL_WARNING, text);
         }
-        fill_header(&q.hdr, ZUMA_MSG_QUERY_WRITE, sizeof(q), 1);
+        zuma_msg_fill_header(&q.hdr, ZUMA_MSG_QUERY_WRITE, sizeof(q), 1);
         q.hdr.magic = htole32(0xdeadbeef);
         q.chunk = 0;
         q.count = htole32(1);
         q.snapshot = 0;
         send_raw(f, &q, sizeof(q));
         send_raw(f, &q, 10);
-        fill_header(&q.hdr, 0x99, sizeof(q), 2);
+        zuma_msg_fill_header(&q.hdr, 0x99, sizeof(q), 2);
         send_raw(f, &q, sizeof(q));
         /* A length field that disagrees with the bytes. */
-        fill_header(&q.hdr, ZUMA_MSG_QUERY_WRITE, sizeof(q) + 8, 3);
+        zuma_msg_fill_header(&q.hdr, ZUMA_MSG_QUERY_WRITE, sizeof(q) + 8, 3);
         send_raw(f, &q, sizeof(q));
         g_assert_cmpint(receive(f, buf, sizeof(buf), 300), ==, 0);
         zuma_kernel_session_get_stats(f->session, &answered, &refused);

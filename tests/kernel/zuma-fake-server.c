@@ -51,6 +51,7 @@
 #include <getopt.h>
 
 #include "../../kernel/include/uapi/dm-zumastor.h"
+#include "../../agents/snapshotd/frontend/zuma-kernel-msg.h"
 #include "../test-util.h"
 
 #define STORE_FIRST_SECTOR 1024
@@ -90,16 +91,6 @@ static void on_signal(int sig)
 {
         (void)sig;
         stop = 1;
-}
-
-static void fill_header(struct zuma_msg_header *h, uint16_t type, size_t size, uint64_t id)
-{
-        memset(h, 0, sizeof(*h));
-        h->magic = htole32(ZUMA_MSG_MAGIC);
-        h->version = htole16(ZUMA_PROTO_VERSION);
-        h->type = htole16(type);
-        h->length = htole32((uint32_t)size);
-        h->id = htole64(id);
 }
 
 /* Sends one message the kernel must accept; -errno on refusal.  ENOENT
@@ -316,7 +307,7 @@ static void fuzz_bad(Fake *f, const struct zuma_msg_chunks *q)
         size_t i;
 
         memset(raw, 0, sizeof(raw));
-        fill_header(&m->hdr, rtype, size, id);
+        zuma_msg_fill_header(&m->hdr, rtype, size, id);
         m->chunk = q->chunk;
         m->count = q->count;
         m->snapshot = q->snapshot;
@@ -379,7 +370,7 @@ static void fuzz_bad(Fake *f, const struct zuma_msg_chunks *q)
                 struct zuma_msg_error *e = (void *)raw;
 
                 size = sizeof(*e);
-                fill_header(&e->hdr, ZUMA_MSG_ERROR, size, id);
+                zuma_msg_fill_header(&e->hdr, ZUMA_MSG_ERROR, size, id);
                 e->error = htole32(
                         rng_percent(&f->rng, 50) ? 0 : 4095 + (uint32_t)rng_below(&f->rng, 100000));
                 what = "ERROR with no errno";
@@ -403,10 +394,10 @@ static void fuzz_bad(Fake *f, const struct zuma_msg_chunks *q)
                 struct zuma_msg_barrier *b = (void *)raw;
 
                 size = sizeof(*b);
-                fill_header(&b->hdr,
-                            rng_percent(&f->rng, 50) ? ZUMA_MSG_BARRIER_END
-                                                     : ZUMA_MSG_BARRIER_BEGIN,
-                            size, rng_u64(&f->rng));
+                zuma_msg_fill_header(&b->hdr,
+                                     rng_percent(&f->rng, 50) ? ZUMA_MSG_BARRIER_END
+                                                              : ZUMA_MSG_BARRIER_BEGIN,
+                                     size, rng_u64(&f->rng));
                 b->kind = htole32(le16toh(b->hdr.type) == ZUMA_MSG_BARRIER_END ? 1 : 9);
                 what = "BARRIER_END without BEGIN or BEGIN of an unknown kind";
                 break;
@@ -415,7 +406,7 @@ static void fuzz_bad(Fake *f, const struct zuma_msg_chunks *q)
                 struct zuma_msg_hello *h = (void *)raw;
 
                 size = sizeof(*h);
-                fill_header(&h->hdr, ZUMA_MSG_HELLO, size, 0);
+                zuma_msg_fill_header(&h->hdr, ZUMA_MSG_HELLO, size, 0);
                 snprintf(h->tag, sizeof(h->tag), "%s", f->tag);
                 what = "a second HELLO";
                 break;
@@ -438,12 +429,12 @@ static int answer_write(Fake *f, uint64_t id, uint64_t chunk, uint32_t count)
                 struct zuma_msg_error e;
 
                 memset(&e, 0, sizeof(e));
-                fill_header(&e.hdr, ZUMA_MSG_ERROR, sizeof(e), id);
+                zuma_msg_fill_header(&e.hdr, ZUMA_MSG_ERROR, sizeof(e), id);
                 e.error = htole32((uint32_t)-ret);
                 return send_msg(f, &e, sizeof(e));
         }
         memset(&r, 0, sizeof(r));
-        fill_header(&r.hdr, ZUMA_MSG_WRITE_OK, sizeof(r), id);
+        zuma_msg_fill_header(&r.hdr, ZUMA_MSG_WRITE_OK, sizeof(r), id);
         r.chunk = htole64(chunk);
         r.count = htole32(count);
         ret = send_msg(f, &r, sizeof(r));
@@ -457,7 +448,7 @@ static int answer_error(Fake *f, uint64_t id, int err)
         struct zuma_msg_error e;
 
         memset(&e, 0, sizeof(e));
-        fill_header(&e.hdr, ZUMA_MSG_ERROR, sizeof(e), id);
+        zuma_msg_fill_header(&e.hdr, ZUMA_MSG_ERROR, sizeof(e), id);
         e.error = htole32((uint32_t)-err);
         return send_msg(f, &e, sizeof(e));
 }
@@ -473,7 +464,7 @@ static int answer_read(Fake *f, uint64_t id, uint64_t chunk, uint32_t count, uin
         int ret;
 
         memset(raw, 0, sizeof(*m));
-        fill_header(&m->hdr, write ? ZUMA_MSG_WRITE_MAP : ZUMA_MSG_READ_MAP, size, id);
+        zuma_msg_fill_header(&m->hdr, write ? ZUMA_MSG_WRITE_MAP : ZUMA_MSG_READ_MAP, size, id);
         m->chunk = htole64(chunk);
         m->count = htole32(count);
         m->snapshot = htole32(snapshot);
@@ -550,7 +541,7 @@ static int handle_query(Fake *f, const struct zuma_msg_chunks *q)
                         struct zuma_msg_error e;
 
                         memset(&e, 0, sizeof(e));
-                        fill_header(&e.hdr, ZUMA_MSG_ERROR, sizeof(e), id);
+                        zuma_msg_fill_header(&e.hdr, ZUMA_MSG_ERROR, sizeof(e), id);
                         e.error = htole32(EIO);
                         return send_msg(f, &e, sizeof(e));
                 }
@@ -596,7 +587,7 @@ static int begin_barrier(Fake *f, uint32_t kind, uint32_t snapshot, bool open)
         f->barrier_snapshot = snapshot;
         f->barrier_open = open;
         memset(&b, 0, sizeof(b));
-        fill_header(&b.hdr, ZUMA_MSG_BARRIER_BEGIN, sizeof(b), f->barrier_id);
+        zuma_msg_fill_header(&b.hdr, ZUMA_MSG_BARRIER_BEGIN, sizeof(b), f->barrier_id);
         b.kind = htole32(kind);
         b.snapshot = htole32(snapshot);
         return send_msg(f, &b, sizeof(b));
@@ -657,7 +648,7 @@ static int end_barrier(Fake *f, const struct zuma_msg_barrier *ready)
                         return ret;
         }
         memset(&b, 0, sizeof(b));
-        fill_header(&b.hdr, ZUMA_MSG_BARRIER_END, sizeof(b), f->barrier_id);
+        zuma_msg_fill_header(&b.hdr, ZUMA_MSG_BARRIER_END, sizeof(b), f->barrier_id);
         b.kind = htole32(f->barrier_kind);
         b.snapshot = htole32(f->barrier_snapshot);
         ret = send_msg(f, &b, sizeof(b));
@@ -756,7 +747,7 @@ static int hello(Fake *f)
         struct zuma_msg_hello h;
 
         memset(&h, 0, sizeof(h));
-        fill_header(&h.hdr, ZUMA_MSG_HELLO, sizeof(h), 0);
+        zuma_msg_fill_header(&h.hdr, ZUMA_MSG_HELLO, sizeof(h), 0);
         h.features = htole32(ZUMA_FEATURE_SNAPSHOT_WRITE);
         snprintf(h.tag, sizeof(h.tag), "%s", f->tag);
         return send_msg(f, &h, sizeof(h));

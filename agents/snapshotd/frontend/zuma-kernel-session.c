@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "dm-zumastor.h"
+#include "zuma-kernel-msg.h"
 #include "zuma-error.h"
 
 /* The engine's barrier kinds are the protocol's. */
@@ -55,16 +56,6 @@ typedef struct WriteQuery {
         guint32 count;
 } WriteQuery;
 
-static void fill_header(struct zuma_msg_header *h, guint16 type, size_t size, guint64 id)
-{
-        memset(h, 0, sizeof(*h));
-        h->magic = htole32(ZUMA_MSG_MAGIC);
-        h->version = htole16(ZUMA_PROTO_VERSION);
-        h->type = htole16(type);
-        h->length = htole32((guint32)size);
-        h->id = htole64(id);
-}
-
 /* Writes one message.  ENOENT (the kernel stopped waiting for that
  * request: it timed out) is no error for the server. */
 static int send_msg(ZumaKernelSession *s, const void *msg, size_t size)
@@ -93,7 +84,7 @@ static void send_error(ZumaKernelSession *s, guint64 id, int r)
 {
         struct zuma_msg_error m;
 
-        fill_header(&m.hdr, ZUMA_MSG_ERROR, sizeof(m), id);
+        zuma_msg_fill_header(&m.hdr, ZUMA_MSG_ERROR, sizeof(m), id);
         m.error = htole32((guint32)(r < 0 ? -r : EIO));
         m.pad = 0;
         send_msg(s, &m, sizeof(m));
@@ -136,7 +127,7 @@ static void answer_write(gpointer data, gpointer user_data)
         if (r == 0) {
                 struct zuma_msg_chunks m;
 
-                fill_header(&m.hdr, ZUMA_MSG_WRITE_OK, sizeof(m), q->id);
+                zuma_msg_fill_header(&m.hdr, ZUMA_MSG_WRITE_OK, sizeof(m), q->id);
                 m.chunk = htole64(q->chunk);
                 m.count = htole32(q->count);
                 m.snapshot = 0;
@@ -218,7 +209,7 @@ static void answer_map(ZumaKernelSession *s, const struct zuma_msg_chunks *q, gu
                 m->map[i] = htole64(entry);
         }
         if (r == 0) {
-                fill_header(&m->hdr, reply_type, size, id);
+                zuma_msg_fill_header(&m->hdr, reply_type, size, id);
                 m->chunk = q->chunk;
                 m->count = q->count;
                 m->snapshot = q->snapshot;
@@ -390,7 +381,7 @@ static int send_barrier(ZumaKernelSession *s, guint16 type, guint64 id, ZumaBarr
 {
         struct zuma_msg_barrier m;
 
-        fill_header(&m.hdr, type, sizeof(m), id);
+        zuma_msg_fill_header(&m.hdr, type, sizeof(m), id);
         m.kind = htole32(kind);
         m.snapshot = htole32(snapshot);
         return send_msg(s, &m, sizeof(m));
@@ -498,7 +489,7 @@ static gboolean say_hello(ZumaKernelSession *s, GError **error)
         struct zuma_msg_hello m;
 
         memset(&m, 0, sizeof(m));
-        fill_header(&m.hdr, ZUMA_MSG_HELLO, sizeof(m), 0);
+        zuma_msg_fill_header(&m.hdr, ZUMA_MSG_HELLO, sizeof(m), 0);
         m.features = htole32(ZUMA_FEATURE_SNAPSHOT_WRITE);
         g_strlcpy(m.tag, s->tag, sizeof(m.tag));
         if (write(s->fd, &m, sizeof(m)) != (ssize_t)sizeof(m)) {
