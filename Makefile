@@ -45,7 +45,7 @@ demo: build
 	./build-aux/demo-replication.sh $(BUILDDIR)
 
 check: build
-	$(MESON) test -C $(BUILDDIR) --print-errorlogs
+	$(MESON) test -C $(BUILDDIR) --print-errorlogs --no-suite vm-long
 
 bench: build
 	$(BENCH_ENV) $(MESON) test -C $(BUILDDIR) --benchmark --verbose
