@@ -174,8 +174,10 @@ static int zuma_iterate_devices(struct dm_target *ti, iterate_devices_callout_fn
 	struct zuma_target *t = ti->private;
 	int ret = fn(ti, t->origin, 0, ti->len, data);
 
+	/* The store is mapped in pieces anywhere in it, not as the target's
+	 * range: report it whole (a store smaller than the image is normal). */
 	if (!ret && t->mode == ZUMA_MODE_SNAPSHOT)
-		ret = fn(ti, t->store, 0, ti->len, data);
+		ret = fn(ti, t->store, 0, bdev_nr_sectors(t->store->bdev), data);
 	return ret;
 }
 

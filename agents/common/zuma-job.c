@@ -17,8 +17,8 @@
 
 /* For crash tests: ZUMA_SNAPSHOTD_JOB_STEP_LIMIT=N makes every job stop
  * after N steps and wait there until it is aborted (the volume stops, the
- * server ends or is killed), so a test can kill the server at a known
- * point of a job without timing.  Unset (always, outside tests): no limit. */
+ * server ends or is killed) or cancelled, so a test can kill the server or
+ * cancel the job at a known point of a job without timing.  Unset (always, outside tests): no limit. */
 #define STEP_LIMIT_ENV "ZUMA_SNAPSHOTD_JOB_STEP_LIMIT"
 
 static guint64 step_limit(void)
@@ -50,6 +50,7 @@ struct _ZumaJob {
         gpointer data;
         guint step_id;
         guint64 steps; /* taken so far */
+        gboolean held; /* at the test step limit: only a cancel or an abort moves it */
         gboolean cancel_requested;
         guint64 done, total;     /* the owner's latest figures */
         gint64 progress_us;      /* when they last went to the bus */
@@ -190,6 +191,7 @@ static gboolean on_step(gpointer user_data)
                 g_message("job %s held after %" G_GUINT64_FORMAT " steps (%s)", self->object_path,
                           self->steps, STEP_LIMIT_ENV);
                 self->step_id = 0;
+                self->held = TRUE;
                 return G_SOURCE_REMOVE;
         }
         self->steps++;
@@ -235,6 +237,10 @@ static GVariant *cancel_method(gpointer object, ZumaCall *call, GError **error)
         g_message("job %s (%s): cancel requested by uid %u", self->object_path,
                   zuma_job_get_operation(self), call->uid);
         self->cancel_requested = TRUE;
+        if (self->held) { /* its next step ends it */
+                self->held = FALSE;
+                self->step_id = g_idle_add(on_step, self);
+        }
         return g_variant_new("()");
 }
 
