@@ -63,9 +63,14 @@ disk_mb=$((9 * origin_mb + 128))
 
 out=$ZUMA_BUILD_DIR/bench/kernel
 mkdir -p "$out"
-echo "kernel-bench: building dm-zumastor.ko for $kv" >&2
-"$ZUMA_SOURCE_DIR/tests/kernel/build-module.sh" "$ZUMA_SOURCE_DIR/kernel" "$out/dm-zumastor.ko" >&2 ||
-        die "the module does not build"
+# Built again only when a file of kernel/ (or the kernel) is newer.
+ko=$out/dm-zumastor.ko
+if [ ! -f "$ko" ] ||
+        [ -n "$(find "$ZUMA_SOURCE_DIR/kernel" "/lib/modules/$kv/build/Makefile" -newer "$ko" -print -quit)" ]; then
+        echo "kernel-bench: building dm-zumastor.ko for $kv" >&2
+        "$ZUMA_SOURCE_DIR/tests/kernel/build-module.sh" "$ZUMA_SOURCE_DIR/kernel" "$ko" >&2 ||
+                die "the module does not build"
+fi
 if [ ! -x "$ZUMA_FAKE_SERVER" ]; then
         ZUMA_FAKE_SERVER=$out/zuma-fake-server
         cc -std=gnu11 -O2 -Wall -Wextra -o "$ZUMA_FAKE_SERVER" \
@@ -82,7 +87,9 @@ for dir in "$ZUMA_SOURCE_DIR" "$ZUMA_BUILD_DIR"; do
 done
 
 console=$out/console.log
-echo "kernel-bench: guest with two ${disk_mb} MiB disks (console: $console)" >&2
+# Other tenants of this machine slow the emulated CPU: their load is worth
+# knowing when two runs disagree.
+echo "kernel-bench: guest with two ${disk_mb} MiB disks (console: $console); host load average $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 status=0
 "$run_guest" --disks 2 --disk-size "${disk_mb}M" --timeout "${ZUMA_VM_TIMEOUT:-3000}" \
         "${shares[@]}" --console "$console" \
@@ -95,5 +102,6 @@ status=0
         --env "ZUMA_BENCH_PHASES=${ZUMA_BENCH_PHASES:-}" \
         --env "ZUMA_KBENCH_SERVER=${ZUMA_KBENCH_SERVER:-auto}" \
         -- "$ZUMA_SOURCE_DIR/bench/kernel/guest-bench.sh" \
-        --module "$out/dm-zumastor.ko" --fake-server "$ZUMA_FAKE_SERVER" || status=$?
+        --module "$ko" --fake-server "$ZUMA_FAKE_SERVER" || status=$?
+echo "kernel-bench: host load average $(cut -d' ' -f1-3 /proc/loadavg) at the end" >&2
 [ $status = 0 ] || die "the guest run failed (status $status; console: $console)"
