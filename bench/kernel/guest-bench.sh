@@ -320,11 +320,7 @@ zuma_real_start() {
         zuma_test_setup
         trap cleanup EXIT # ours, which stops the bus and the daemon too
         zuma_test_start_bus || die "no private bus"
-        G_DEBUG=fatal-criticals "$ZUMA_SNAPSHOTD" --state-dir "$ZUMA_TEST_STATE_DIR" \
-                --run-dir "$ZUMA_TEST_RUN_DIR" --frontend=kernel --verbose \
-                >>"$ZUMA_TEST_DIR/snapshotd.log" 2>&1 </dev/null &
-        echo $! >"$ZUMA_TEST_DIR/snapshotd.pid"
-        if ! zuma_test_wait_name org.zumastor.Zumastor1 60; then
+        if ! ZUMA_TEST_FRONTEND=kernel ZUMA_TEST_TIMEOUT=60 zuma_test_start_daemon; then
                 zuma_real_failed "zuma-snapshotd did not start"
                 return
         fi
