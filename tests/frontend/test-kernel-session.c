@@ -16,7 +16,9 @@
  *    answered ERROR (a query outside the origin, an unknown snapshot), and
  *    the session goes on answering;
  *  - barriers around snapshot creation, and a READY with a status failing
- *    the creation.
+ *    the creation;
+ *  - adjacent QUERY_WRITEs read together are prepared as one range: one
+ *    request of the group commit for 16 queries, each answered.
  *
  * Data is random: ZUMA_TEST_SEED=N repeats a run (the seed is printed).
  */
@@ -411,6 +413,59 @@ static void test_barriers(Fixture *f, gconstpointer data)
         g_assert_true(k.ended);
 }
 
+static void test_adjacent_writes_grouped(Fixture *f, gconstpointer data)
+{
+        g_autoptr(GError) error = NULL;
+        g_autofree guint8 *buf = g_malloc(CHUNK);
+        const guint n = 16, first = 20;
+        guint64 ids[16], entry = 0;
+        guint32 err = 0;
+        struct zuma_msg_hello hello;
+        ZumaGroupCommitStats before, after;
+        int fd;
+
+        /* The queries wait in the socket before the session reads: its
+         * thread finds all of them at its first read. */
+        send_hello_reply(f->k, 0, 0);
+        for (guint i = 0; i < n; i++)
+                ids[i] = query(f, ZUMA_MSG_QUERY_WRITE, first + (n - 1 - i), 1, 0);
+        zuma_engine_get_commit_stats(f->engine, &before);
+        f->session = zuma_kernel_session_new_fd(f->session_fd, "kvol", f->engine, &error);
+        g_assert_no_error(error);
+        g_assert_cmpint(receive(f, &hello, sizeof(hello), WAIT_MS), ==, sizeof(hello));
+        for (guint i = 0; i < n; i++) {
+                guint64 buf64[ZUMA_MSG_MAX / 8];
+                struct zuma_msg_chunks ok;
+
+                g_assert_cmpint(receive(f, buf64, sizeof(buf64), WAIT_MS), ==, sizeof(ok));
+                memcpy(&ok, buf64, sizeof(ok));
+                g_assert_cmpuint(le16toh(ok.hdr.type), ==, ZUMA_MSG_WRITE_OK);
+                /* In chunk order: the last query sent names the first chunk. */
+                g_assert_cmpuint(le64toh(ok.hdr.id), ==, ids[n - 1 - i]);
+                g_assert_cmpuint(le64toh(ok.chunk), ==, first + i);
+        }
+        zuma_engine_get_commit_stats(f->engine, &after);
+        g_assert_cmpuint(after.batched_requests - before.batched_requests, ==, 1);
+        /* Every chunk was copied out: the snapshot keeps it after the
+         * "kernel" rewrites the origin. */
+        fd = open(f->origin, O_RDWR | O_CLOEXEC);
+        memset(buf, 0x33, CHUNK);
+        for (guint i = 0; i < n; i++)
+                g_assert_cmpint(pwrite(fd, buf, CHUNK, (first + i) * CHUNK), ==, CHUNK);
+        close(fd);
+        for (guint i = 0; i < n; i++) {
+                g_assert_cmpuint(
+                        answer(f, query(f, ZUMA_MSG_QUERY_SNAPSHOT_READ, first + i, 1, f->snap),
+                               &entry, &err),
+                        ==, ZUMA_MSG_READ_MAP);
+                g_assert_cmpuint(entry, !=, ZUMA_MAP_ORIGIN);
+                g_assert_cmpint(zuma_engine_snapshot_read(f->engine, f->snap, buf,
+                                                          (first + i) * CHUNK, CHUNK, NULL),
+                                ==, 0);
+                g_assert_cmpmem(buf, CHUNK, f->before + (first + i) * CHUNK, CHUNK);
+        }
+}
+
 int main(int argc, char **argv)
 {
         const char *seed = g_getenv("ZUMA_TEST_SEED");
@@ -427,5 +482,7 @@ int main(int argc, char **argv)
         g_test_add("/kernel-session/bad-messages", Fixture, NULL, set_up, test_bad_messages,
                    tear_down);
         g_test_add("/kernel-session/barriers", Fixture, NULL, set_up, test_barriers, tear_down);
+        g_test_add("/kernel-session/adjacent-writes-grouped", Fixture, GINT_TO_POINTER(1), set_up,
+                   test_adjacent_writes_grouped, tear_down);
         return g_test_run();
 }

@@ -26,6 +26,10 @@ G_STATIC_ASSERT((int)ZUMA_ENGINE_BARRIER_REVERT == ZUMA_BARRIER_REVERT);
 
 #define HELLO_TIMEOUT_MS 10000
 #define WRITE_WORKERS 8
+/* Adjacent QUERY_WRITEs read in one go are prepared as one range of up to
+ * this many chunks: one copy-out plan, one I/O, one commit (dm splits a
+ * 1 MiB write into chunk-sized requests, each its own query). */
+#define WRITE_GROUP_CHUNKS 256
 /* The kernel answers a barrier within its own timeout (30 s by default,
  * ETIMEDOUT past it): wait a little longer than the longest it allows. */
 #define BARRIER_WAIT_US (10 * 60 * G_USEC_PER_SEC)
@@ -37,7 +41,8 @@ struct ZumaKernelSession {
         ZumaEngine *engine;
         guint64 chunk_size;
         GThread *thread;
-        GThreadPool *writers; /* QUERY_WRITE answers */
+        GThreadPool *writers; /* QUERY_WRITE answers, a WriteGroup each */
+        GPtrArray *pending;   /* session thread: QUERY_WRITEs read, not grouped yet */
         GMutex answer_lock;   /* THE ORDER OF ANSWERS (header) */
 
         GMutex barrier_lock;
@@ -108,37 +113,79 @@ static guint64 range_length(ZumaKernelSession *s, guint64 chunk, guint32 count, 
 
 /* ---- QUERY_WRITE, on a worker ---- */
 
-static void answer_write(gpointer data, gpointer user_data)
+static void send_write_ok(ZumaKernelSession *s, const WriteQuery *q)
 {
-        WriteQuery *q = data;
+        struct zuma_msg_chunks m;
+
+        zuma_msg_fill_header(&m.hdr, ZUMA_MSG_WRITE_OK, sizeof(m), q->id);
+        m.chunk = htole64(q->chunk);
+        m.count = htole32(q->count);
+        m.snapshot = 0;
+        send_msg(s, &m, sizeof(m));
+}
+
+/* A group of QUERY_WRITEs whose chunks are adjacent, in chunk order: one
+ * prepare for the whole range, then each its answer. */
+static void answer_write_group(gpointer data, gpointer user_data)
+{
+        g_autoptr(GPtrArray) group = data;
         ZumaKernelSession *s = user_data;
+        const WriteQuery *first = group->pdata[0], *last = group->pdata[group->len - 1];
+        guint64 end = last->chunk + last->count, origin_size;
         ZumaEngineFault fault;
-        guint64 origin_size;
         int r;
 
         zuma_engine_get_device_sizes(s->engine, &origin_size, NULL);
-        if (q->chunk * s->chunk_size >= origin_size)
-                r = -EINVAL;
-        else
-                r = zuma_engine_origin_prepare(s->engine, q->chunk * s->chunk_size,
-                                               range_length(s, q->chunk, q->count, origin_size),
-                                               &fault);
+        r = zuma_engine_origin_prepare(
+                s->engine, first->chunk * s->chunk_size,
+                range_length(s, first->chunk, (guint32)(end - first->chunk), origin_size), &fault);
+        if (r < 0 && r != -ENOSPC && r != -EBUSY)
+                log_fault(s, "copy-out", first->chunk, r, &fault);
         g_mutex_lock(&s->answer_lock);
-        if (r == 0) {
-                struct zuma_msg_chunks m;
-
-                zuma_msg_fill_header(&m.hdr, ZUMA_MSG_WRITE_OK, sizeof(m), q->id);
-                m.chunk = htole64(q->chunk);
-                m.count = htole32(q->count);
-                m.snapshot = 0;
-                send_msg(s, &m, sizeof(m));
-        } else {
-                if (r != -ENOSPC && r != -EBUSY && r != -EINVAL)
-                        log_fault(s, "copy-out", q->chunk, r, &fault);
-                send_error(s, q->id, r);
+        for (guint i = 0; i < group->len; i++) {
+                if (r == 0)
+                        send_write_ok(s, group->pdata[i]);
+                else
+                        send_error(s, ((WriteQuery *)group->pdata[i])->id, r);
         }
         g_mutex_unlock(&s->answer_lock);
-        g_free(q);
+}
+
+static gint compare_chunks(gconstpointer a, gconstpointer b)
+{
+        const WriteQuery *x = *(WriteQuery *const *)a, *y = *(WriteQuery *const *)b;
+
+        return x->chunk < y->chunk ? -1 : x->chunk > y->chunk;
+}
+
+/* Session thread: hands the QUERY_WRITEs read since the last call to the
+ * workers, adjacent ones grouped. */
+static void flush_writes(ZumaKernelSession *s)
+{
+        GPtrArray *group = NULL;
+        guint64 group_end = 0, group_start = 0;
+
+        g_ptr_array_sort(s->pending, compare_chunks);
+        for (guint i = 0; i < s->pending->len; i++) {
+                WriteQuery *q = s->pending->pdata[i];
+
+                if (group && (q->chunk != group_end ||
+                              q->chunk + q->count - group_start > WRITE_GROUP_CHUNKS)) {
+                        g_thread_pool_push(s->writers, group, NULL);
+                        group = NULL;
+                }
+                if (!group) {
+                        group = g_ptr_array_new_with_free_func(g_free);
+                        group_start = q->chunk;
+                }
+                g_ptr_array_add(group, q);
+                group_end = q->chunk + q->count;
+        }
+        if (group)
+                g_thread_pool_push(s->writers, group, NULL);
+        g_ptr_array_set_free_func(s->pending, NULL);
+        g_ptr_array_set_size(s->pending, 0);
+        g_ptr_array_set_free_func(s->pending, g_free);
 }
 
 /* ---- QUERY_SNAPSHOT_READ and _WRITE, on the session thread ---- */
@@ -314,7 +361,7 @@ static void dispatch(ZumaKernelSession *s, const void *buf, ssize_t n)
                 w->id = le64toh(q->hdr.id);
                 w->chunk = le64toh(q->chunk);
                 w->count = le32toh(q->count);
-                g_thread_pool_push(s->writers, w, NULL);
+                g_ptr_array_add(s->pending, w); /* flush_writes() after the read */
                 break;
         }
         case ZUMA_MSG_QUERY_SNAPSHOT_READ:
@@ -362,6 +409,7 @@ static gpointer session_thread(gpointer data)
                         break;
                 while ((n = read(s->fd, buf, sizeof(buf))) > 0)
                         dispatch(s, buf, n);
+                flush_writes(s);
                 if (n < 0 && errno != EAGAIN && errno != EINTR) {
                         mark_broken(s, errno);
                         break;
@@ -521,7 +569,8 @@ ZumaKernelSession *zuma_kernel_session_new_fd(int fd, const char *tag, ZumaEngin
                 return NULL;
         }
         s->stop_fd = eventfd(0, EFD_CLOEXEC);
-        s->writers = g_thread_pool_new(answer_write, s, WRITE_WORKERS, FALSE, NULL);
+        s->writers = g_thread_pool_new(answer_write_group, s, WRITE_WORKERS, FALSE, NULL);
+        s->pending = g_ptr_array_new_with_free_func(g_free);
         s->thread = g_thread_new("zuma-kernel", session_thread, s);
         return s;
 }
@@ -553,6 +602,8 @@ void zuma_kernel_session_free(ZumaKernelSession *s)
         }
         if (s->writers)
                 g_thread_pool_free(s->writers, FALSE, TRUE); /* answers the queued ones */
+        if (s->pending)
+                g_ptr_array_unref(s->pending);
         if (s->fd >= 0)
                 close(s->fd);
         if (s->stop_fd >= 0)
