@@ -149,8 +149,15 @@ pvcreate -q "${disks[@]}"
 vgcreate -q "$vg" "${disks[@]}"
 lvcreate -q -y -L 64M -n origin "$vg"
 lvcreate -q -y -L 64M -n store "$vg"
-zuma_test_settle
+# The guest's earlier tests left stores on these disks (where the store
+# superblock's copies are, in its first 400 KiB): not ours to report.
+for lv in origin store; do
+        dd if=/dev/zero of="/dev/$vg/$lv" bs=1M count=1 oflag=direct status=none
+done
 zctl define volume nv "/dev/$vg/origin" "/dev/$vg/store" --initialize > /dev/null
+# udev's store probe on the LVs as they are now, for the mounter's scan.
+udevadm trigger --action=change "/dev/$vg/origin" "/dev/$vg/store"
+zuma_test_settle
 volume_uuid=$("$ZUMACTL" --json status nv | e2e_json 'd["uuid"]')
 [ -n "$volume_uuid" ] || fail "volume nv has no UUID"
 origin=$("$ZUMACTL" --json status nv | e2e_json 'd["device"]')
