@@ -10,9 +10,11 @@
 # root read-only under Debian's own kernel, so what it uses is installed
 # here too: qemu, the kernel image with its modules and headers (one
 # command, so their versions match), a static busybox for the initramfs,
-# kmod and cpio to build it, and the device-mapper tools the guest's tests
-# call.  About 0.6 GB and 2.5 minutes; ZUMA_VM_TESTS=0 leaves them out (for
-# builds configured with -Dvm_tests=false).
+# kmod and cpio to build it, the device-mapper tools the guest's tests
+# call, and the NFS server (rpcbind, rpc.nfsd, rpc.mountd, exportfs,
+# mount.nfs) of tests/kernel/guest/nfs.sh.  About 0.6 GB and 2.5
+# minutes; ZUMA_VM_TESTS=0 leaves them out (for builds configured with
+# -Dvm_tests=false).
 set -eu
 
 PACKAGES="
@@ -35,6 +37,7 @@ if [ "${ZUMA_VM_TESTS:-1}" != 0 ]; then
         PACKAGES="$PACKAGES
 qemu-system-x86 linux-image-amd64 linux-headers-amd64 busybox-static kmod cpio
 lvm2 dmsetup thin-provisioning-tools
+nfs-kernel-server
 "
 fi
 
