@@ -31,25 +31,21 @@ RANDOM=$seed
 
 export ZUMA_BUILD_DIR=$ZUMA_BUILD_ROOT ZUMA_SOURCE_DIR=$ZUMA_SOURCE_ROOT
 export ZUMA_TEST_FRONTEND=kernel ZUMA_TEST_TIMEOUT=60
-read -r -a disks <<< "$ZUMA_VM_DISKS"
-[ "${#disks[@]}" -ge 2 ] || { echo "two scratch disks needed (ZUMA_VM_DISKS='$ZUMA_VM_DISKS')"; exit 1; }
+# shellcheck source=../../e2e/e2e-lib.sh
+. "$ZUMA_SOURCE_ROOT/tests/e2e/e2e-lib.sh"
+# shellcheck source=guest-lib.sh
+. "$ZUMA_SOURCE_ROOT/tests/kernel/guest/guest-lib.sh"
 
-module=$ZUMA_BUILD_ROOT/tests/kernel/dm-zumastor.ko
-grep -q '^dm_zumastor ' /proc/modules || insmod "$module"
+guest_load_module
 # Held I/O fails after this many seconds without an answer; the restart in
 # step 4 takes a few seconds under TCG.
 echo 60 > /sys/module/dm_zumastor/parameters/timeout
 
 vg=zuma-e2e
-pvcreate -q "${disks[@]}"
-vgcreate -q "$vg" "${disks[@]}"
-lvcreate -q -y -L 96M -n origin "$vg"
 # A store smaller than the origin, as usual (a snapshot target once
 # reported the store to dm with the image's length, and failed to load).
-lvcreate -q -y -L 64M -n store "$vg"
+guest_lvm_volume "$vg" 96M 64M
 
-# shellcheck source=../../e2e/e2e-lib.sh
-. "$ZUMA_SOURCE_ROOT/tests/e2e/e2e-lib.sh"
 lvm_cleanup() {
         local status=$?
         set +e
@@ -84,21 +80,6 @@ if [ "$E2E_UDEV" = 1 ]; then
 fi
 mkfs.ext4 -q -F "$origin"
 mount "$origin" "$mnt/origin"
-
-# write_files DIR TAG N: N files of seeded random sizes and contents.
-write_files() {
-        local dir=$1 tag=$2 i
-        mkdir -p "$dir"
-        for ((i = 0; i < $3; i++)); do
-                head -c $(((RANDOM % 96 + 1) * 1024)) /dev/urandom > "$dir/$tag-$i"
-        done
-}
-
-# same_files MANIFEST DIR WHAT: DIR holds what MANIFEST lists.
-same_files() {
-        e2e_manifest "$2" > "$ZUMA_TEST_DIR/found"
-        e2e_same_manifest "$1" "$ZUMA_TEST_DIR/found" "$3"
-}
 
 snapshot() {
         local name=$1

@@ -43,13 +43,15 @@ export ZUMA_TEST_FRONTEND=kernel ZUMA_TEST_TIMEOUT=60
 read -r -a disks <<< "$ZUMA_VM_DISKS"
 [ "${#disks[@]}" -ge 2 ] || { echo "two scratch disks needed (ZUMA_VM_DISKS='$ZUMA_VM_DISKS')"; exit 1; }
 
-grep -q '^dm_zumastor ' /proc/modules || insmod "$ZUMA_BUILD_ROOT/tests/kernel/dm-zumastor.ko"
 echo 60 > /sys/module/dm_zumastor/parameters/timeout
 
 vg=zuma-hp
 
 # shellcheck source=../../e2e/e2e-lib.sh
 . "$ZUMA_SOURCE_ROOT/tests/e2e/e2e-lib.sh"
+# shellcheck source=guest-lib.sh
+. "$ZUMA_SOURCE_ROOT/tests/kernel/guest/guest-lib.sh"
+guest_load_module
 # shellcheck source=../../e2e/e2e-mounter.sh
 . "$ZUMA_SOURCE_ROOT/tests/e2e/e2e-mounter.sh"
 hotplug_cleanup() {
@@ -97,15 +99,7 @@ same_data() {
 }
 
 e2e_step "LVM: $vg/origin and $vg/store on ${disks[*]}"
-pvcreate -q "${disks[@]}"
-vgcreate -q "$vg" "${disks[@]}"
-lvcreate -q -y -L 96M -n origin "$vg"
-lvcreate -q -y -L 96M -n store "$vg"
-# The guest's earlier tests left stores on these disks (where the store
-# superblock's copies are, in its first 400 KiB): not ours to report.
-for lv in origin store; do
-        dd if=/dev/zero of="/dev/$vg/$lv" bs=1M count=1 oflag=direct status=none
-done
+guest_lvm_volume "$vg" 96M 96M
 
 e2e_step "volume hp, its origin mounted by zuma-mounterd"
 zctl define volume hp "/dev/$vg/origin" "/dev/$vg/store" --initialize > /dev/null

@@ -43,7 +43,6 @@ for tool in rpcbind rpc.nfsd rpc.mountd exportfs mount.nfs ip; do
         command -v "$tool" > /dev/null || { echo "SKIP: $tool is not installed (nfs-kernel-server)"; exit 77; }
 done
 
-grep -q '^dm_zumastor ' /proc/modules || insmod "$ZUMA_BUILD_ROOT/tests/kernel/dm-zumastor.ko"
 echo 60 > /sys/module/dm_zumastor/parameters/timeout
 # The kernel's own module requests would run the initramfs' modprobe.
 modprobe nfsd
@@ -54,6 +53,9 @@ vg=zuma-nfs
 
 # shellcheck source=../../e2e/e2e-lib.sh
 . "$ZUMA_SOURCE_ROOT/tests/e2e/e2e-lib.sh"
+# shellcheck source=guest-lib.sh
+. "$ZUMA_SOURCE_ROOT/tests/kernel/guest/guest-lib.sh"
+guest_load_module
 # shellcheck source=../../e2e/e2e-mounter.sh
 . "$ZUMA_SOURCE_ROOT/tests/e2e/e2e-mounter.sh"
 RPCBIND_PID=
@@ -98,18 +100,6 @@ poll() {
                 sleep 0.05
         done
 }
-# write_files DIR TAG N: N files of seeded random sizes and contents.
-write_files() {
-        local dir=$1 tag=$2 i
-        mkdir -p "$dir"
-        for ((i = 0; i < $3; i++)); do
-                head -c $(((RANDOM % 64 + 1) * 1024)) /dev/urandom > "$dir/$tag-$i"
-        done
-}
-same_files() {
-        e2e_manifest "$2" > "$T/found"
-        e2e_same_manifest "$1" "$T/found" "$3"
-}
 snapshot_id() {
         "$ZUMACTL" --json status nv "$1" | e2e_json 'd["id"]'
 }
@@ -145,15 +135,7 @@ nfs_server_start() {
 }
 
 e2e_step "LVM: $vg/origin and $vg/store; volume nv with snapshots s1, s2"
-pvcreate -q "${disks[@]}"
-vgcreate -q "$vg" "${disks[@]}"
-lvcreate -q -y -L 64M -n origin "$vg"
-lvcreate -q -y -L 64M -n store "$vg"
-# The guest's earlier tests left stores on these disks (where the store
-# superblock's copies are, in its first 400 KiB): not ours to report.
-for lv in origin store; do
-        dd if=/dev/zero of="/dev/$vg/$lv" bs=1M count=1 oflag=direct status=none
-done
+guest_lvm_volume "$vg" 64M 64M
 zctl define volume nv "/dev/$vg/origin" "/dev/$vg/store" --initialize > /dev/null
 # udev's store probe on the LVs as they are now, for the mounter's scan.
 udevadm trigger --action=change "/dev/$vg/origin" "/dev/$vg/store"
@@ -164,14 +146,14 @@ origin=$("$ZUMACTL" --json status nv | e2e_json 'd["device"]')
 mkfs.ext4 -q -F -E nodiscard "$origin"
 mkdir -p "$T/nv" "$T/work"
 mount "$origin" "$T/work"
-write_files "$T/work/a" a 6
+write_files "$T/work/a" a 6 64
 e2e_manifest "$T/work" > "$T/m1"
 e2e_snapshot_frozen "$T/work" nv s1
-write_files "$T/work/a" a 3
-write_files "$T/work/b" b 3
+write_files "$T/work/a" a 3 64
+write_files "$T/work/b" b 3 64
 e2e_manifest "$T/work" > "$T/m2"
 e2e_snapshot_frozen "$T/work" nv s2
-write_files "$T/work/b" b 4
+write_files "$T/work/b" b 4 64
 e2e_manifest "$T/work" > "$T/m3"
 umount "$T/work"
 declare -A ids
