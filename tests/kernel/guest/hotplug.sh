@@ -43,15 +43,15 @@ export ZUMA_TEST_FRONTEND=kernel ZUMA_TEST_TIMEOUT=60
 read -r -a disks <<< "$ZUMA_VM_DISKS"
 [ "${#disks[@]}" -ge 2 ] || { echo "two scratch disks needed (ZUMA_VM_DISKS='$ZUMA_VM_DISKS')"; exit 1; }
 
+# shellcheck source=guest-lib.sh
+. "$ZUMA_SOURCE_ROOT/tests/kernel/guest/guest-lib.sh"
+guest_load_module
 echo 60 > /sys/module/dm_zumastor/parameters/timeout
 
 vg=zuma-hp
 
 # shellcheck source=../../e2e/e2e-lib.sh
 . "$ZUMA_SOURCE_ROOT/tests/e2e/e2e-lib.sh"
-# shellcheck source=guest-lib.sh
-. "$ZUMA_SOURCE_ROOT/tests/kernel/guest/guest-lib.sh"
-guest_load_module
 # shellcheck source=../../e2e/e2e-mounter.sh
 . "$ZUMA_SOURCE_ROOT/tests/e2e/e2e-mounter.sh"
 hotplug_cleanup() {

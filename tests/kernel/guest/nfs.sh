@@ -43,6 +43,9 @@ for tool in rpcbind rpc.nfsd rpc.mountd exportfs mount.nfs ip; do
         command -v "$tool" > /dev/null || { echo "SKIP: $tool is not installed (nfs-kernel-server)"; exit 77; }
 done
 
+# shellcheck source=guest-lib.sh
+. "$ZUMA_SOURCE_ROOT/tests/kernel/guest/guest-lib.sh"
+guest_load_module
 echo 60 > /sys/module/dm_zumastor/parameters/timeout
 # The kernel's own module requests would run the initramfs' modprobe.
 modprobe nfsd
@@ -53,9 +56,6 @@ vg=zuma-nfs
 
 # shellcheck source=../../e2e/e2e-lib.sh
 . "$ZUMA_SOURCE_ROOT/tests/e2e/e2e-lib.sh"
-# shellcheck source=guest-lib.sh
-. "$ZUMA_SOURCE_ROOT/tests/kernel/guest/guest-lib.sh"
-guest_load_module
 # shellcheck source=../../e2e/e2e-mounter.sh
 . "$ZUMA_SOURCE_ROOT/tests/e2e/e2e-mounter.sh"
 RPCBIND_PID=
