@@ -100,7 +100,7 @@ command -v fio >/dev/null || zuma_test_skip "fio is not installed"
 command -v python3 >/dev/null || zuma_test_skip "python3 is not installed"
 [ -x "$ZUMACTL" ] || zuma_test_skip "no zumactl at $ZUMACTL (build first)"
 [ -c /dev/fuse ] || zuma_test_skip "no /dev/fuse"
-"$ZUMA_SNAPSHOTD" --help 2>&1 | grep "default fuse" >/dev/null ||
+"$ZUMA_SNAPSHOTD" --help 2>&1 | grep "default auto" >/dev/null ||
         zuma_test_skip "zuma-snapshotd was built without the FUSE frontend"
 export ZUMA_TEST_FRONTEND=fuse
 

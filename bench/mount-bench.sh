@@ -69,7 +69,7 @@ done
 [ -x "$ZUMACTL" ] || zuma_test_skip "no zumactl at $ZUMACTL (build first)"
 [ -x "$ZUMA_MOUNTERD" ] || zuma_test_skip "no zuma-mounterd at $ZUMA_MOUNTERD (build first)"
 [ -c /dev/fuse ] || zuma_test_skip "no /dev/fuse"
-"$ZUMA_SNAPSHOTD" --help 2>&1 | grep "default fuse" >/dev/null ||
+"$ZUMA_SNAPSHOTD" --help 2>&1 | grep "default auto" >/dev/null ||
         zuma_test_skip "zuma-snapshotd was built without the FUSE frontend"
 export ZUMA_TEST_FRONTEND=fuse
 

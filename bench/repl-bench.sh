@@ -101,7 +101,7 @@ for tool in rsync btrfs mkfs.btrfs mkfs.ext4 fsfreeze unshare; do
         command -v "$tool" >/dev/null || zuma_test_skip "$tool is not installed"
 done
 [ -c /dev/fuse ] || zuma_test_skip "no /dev/fuse"
-"$ZUMA_SNAPSHOTD" --help 2>&1 | grep "default fuse" >/dev/null ||
+"$ZUMA_SNAPSHOTD" --help 2>&1 | grep "default auto" >/dev/null ||
         zuma_test_skip "zuma-snapshotd was built without the FUSE frontend"
 grep -qw btrfs /proc/filesystems || modprobe btrfs 2>/dev/null ||
         zuma_test_skip "no btrfs in this kernel"

@@ -105,7 +105,7 @@ done
 [ -x "$ZUMACTL" ] || zuma_test_skip "no zumactl at $ZUMACTL (build first)"
 [ -x "$ZUMA_SCHEDULERD" ] || zuma_test_skip "no zuma-schedulerd at $ZUMA_SCHEDULERD (build first)"
 [ -c /dev/fuse ] || zuma_test_skip "no /dev/fuse"
-"$ZUMA_SNAPSHOTD" --help 2>&1 | grep "default fuse" >/dev/null ||
+"$ZUMA_SNAPSHOTD" --help 2>&1 | grep "default auto" >/dev/null ||
         zuma_test_skip "zuma-snapshotd was built without the FUSE frontend"
 export ZUMA_TEST_FRONTEND=fuse
 
