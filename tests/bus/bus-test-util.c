@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 typedef struct Signal {
+        char *sender; /* the unique name of the daemon that sent it */
         char *path;
         char *member;
         GVariant *params;
@@ -20,6 +21,7 @@ static guint subscription;
 
 static void signal_free(Signal *s)
 {
+        g_free(s->sender);
         g_free(s->path);
         g_free(s->member);
         g_variant_unref(s->params);
@@ -34,6 +36,7 @@ static void on_signal(GDBusConnection *connection, const char *sender, const cha
         if (!g_str_has_prefix(iface, ZUMA_INTERFACE_PREFIX))
                 return;
         s = g_new0(Signal, 1);
+        s->sender = g_strdup(sender);
         s->path = g_strdup(path);
         s->member = g_strdup(member);
         s->params = g_variant_ref(params);
@@ -47,8 +50,10 @@ static gboolean on_timeout(gpointer data)
 }
 
 /* Takes the first signal member on path whose parameters print as want
- * (NULL: any) from the queue, waiting for it up to SIGNAL_TIMEOUT_S. */
-GVariant *wait_signal(const char *path, const char *member, const char *want)
+ * (NULL: any) and whose sender is sender (NULL: any) from the queue,
+ * waiting for it up to SIGNAL_TIMEOUT_S. */
+static GVariant *wait_signal_from(const char *sender, const char *path, const char *member,
+                                  const char *want)
 {
         gboolean timed_out = FALSE;
         guint timeout_id = g_timeout_add_seconds(SIGNAL_TIMEOUT_S, on_timeout, &timed_out);
@@ -60,7 +65,8 @@ GVariant *wait_signal(const char *path, const char *member, const char *want)
                         GVariant *params;
 
                         if (!g_str_equal(s->path, path) || !g_str_equal(s->member, member) ||
-                            (want && !g_str_equal(text, want)))
+                            (want && !g_str_equal(text, want)) ||
+                            (sender && g_strcmp0(s->sender, sender) != 0))
                                 continue;
                         params = g_variant_ref(s->params);
                         g_queue_delete_link(&signals, l);
@@ -70,10 +76,31 @@ GVariant *wait_signal(const char *path, const char *member, const char *want)
                         return params;
                 }
                 if (timed_out)
-                        g_error("no signal %s%s%s on %s within %d s", member, want ? " " : "",
-                                want ? want : "", path, SIGNAL_TIMEOUT_S);
+                        g_error("no signal %s%s%s on %s%s%s within %d s", member, want ? " " : "",
+                                want ? want : "", path, sender ? " from " : "",
+                                sender ? sender : "", SIGNAL_TIMEOUT_S);
                 g_main_context_iteration(NULL, TRUE);
         }
+}
+
+GVariant *wait_signal(const char *path, const char *member, const char *want)
+{
+        return wait_signal_from(NULL, path, member, want);
+}
+
+/* The unique name of the daemon that owns BUS_NAME now. */
+static char *daemon_unique_name(void)
+{
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GVariant) reply = g_dbus_connection_call_sync(
+                test_bus, "org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                "GetNameOwner", g_variant_new("(s)", BUS_NAME), G_VARIANT_TYPE("(s)"),
+                G_DBUS_CALL_FLAGS_NONE, -1, NULL, &error);
+        char *owner;
+
+        g_assert_no_error(error);
+        g_variant_get(reply, "(s)", &owner);
+        return owner;
 }
 
 /* The daemon sends a signal before the answer to the call that caused it,
@@ -416,7 +443,11 @@ char *create_snapshot(const char *vol, const char *name, const char *options)
  * ("" for success). */
 void wait_job(const char *job_path, const char *want)
 {
-        g_autoptr(GVariant) params = wait_signal(job_path, "Completed", NULL);
+        /* Job numbers start again at 1 when the daemon does: a Completed
+         * of the same path from a daemon the test restarted since is
+         * another job's. */
+        g_autofree char *daemon = daemon_unique_name();
+        g_autoptr(GVariant) params = wait_signal_from(daemon, job_path, "Completed", NULL);
         gboolean success;
         const char *name, *message;
 

@@ -124,6 +124,7 @@ char *create_snapshot(const char *vol, const char *name, const char *options);
 /* The same, also giving the name the call answered with. */
 char *create_snapshot_named(const char *vol, const char *name, const char *options,
                             char **ret_name);
-/* Waits for a job's Completed; asserts it ended with error name want
- * ("" for success) and that its properties say the same. */
+/* Waits for the Completed of the job at job_path of the daemon running
+ * now (not an earlier daemon's job of that number); asserts it ended with
+ * error name want ("" for success) and that its properties say the same. */
 void wait_job(const char *job_path, const char *want);
