@@ -29,6 +29,9 @@
 #                 touches them) every PROBE_INTERVAL ms, first PROBES of
 #                 them with nothing else running, then throughout the
 #                 Advance: the longest creation in each.
+#   zumactl       zumactl status, status VOL and list VOL, each the
+#                 median of 5 runs, before the N snapshots are made and
+#                 after: what an administrator waits for with N snapshots.
 #
 # The scheduler recognises its snapshots by name alone (docs/schedules.md),
 # so the snapshots made here are its own to prune; making them through the
@@ -88,6 +91,24 @@ stats() {
                 if (NR == 0) { print 0, "nan", "nan"; exit }
                 m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
                 printf "%d %.3f %.3f\n", NR, m, v[NR] }'
+}
+
+# zumactl_ms ARG...: the median milliseconds of 5 runs of zumactl ARG...,
+# output discarded (a whole run: the process, the bus calls, the table).
+zumactl_ms() {
+        local i start end
+        for i in 1 2 3 4 5; do
+                start=$(date +%s%N)
+                zumactl "$@" >/dev/null
+                end=$(date +%s%N)
+                echo $(((end - start) / 1000))
+        done | stats | awk '{ printf "%.1f\n", $2 / 1000 }'
+}
+
+# zumactl_times: "SERVER_MS VOLUME_MS LIST_MS" for zumactl status,
+# zumactl status VOL and zumactl list VOL.
+zumactl_times() {
+        echo "$(zumactl_ms status) $(zumactl_ms status "$volume") $(zumactl_ms list "$volume")"
 }
 
 meets() {
@@ -223,6 +244,10 @@ emit freeze_window_ratio_median_load_vs_idle "$(ratio "$load_median" "$idle_medi
 
 # --- the prune ---
 
+few=$(zumactl --json status "$volume" | python3 -c 'import json, sys; print(len(json.load(sys.stdin)["snapshots"]))')
+read -r few_server_ms few_volume_ms few_list_ms < <(zumactl_times)
+progress "zumactl with $few snapshots: status $few_server_ms ms, status $volume $few_volume_ms ms, list $volume $few_list_ms ms"
+
 # The hours after the clock's (at :30): every instant lies after now.
 progress "making $prune_snapshots hourly snapshots for the hours after the clock"
 python3 -c 'import sys, time
@@ -234,6 +259,9 @@ read -r made made_ms made_max made_median < <("$client" create "$vol_path" -50 \
         <"$ZUMA_TEST_DIR/names")
 [ "$made" = "$prune_snapshots" ] || die "made $made of $prune_snapshots snapshots"
 progress "  made $made in $made_ms ms (median $made_median ms, max $made_max ms)"
+many=$((few + made))
+read -r many_server_ms many_volume_ms many_list_ms < <(zumactl_times)
+progress "zumactl with $many snapshots: status $many_server_ms ms, status $volume $many_volume_ms ms, list $volume $many_list_ms ms"
 
 scheduled_count() {
         zumactl --json status "$volume" | python3 -c 'import json, re, sys
@@ -283,4 +311,14 @@ emit schedule_create_ms_max_during_prune "$probe_prune_max" ms "$probe_idle_max"
         "longest creation while the scheduler prunes (baseline: idle longest); $create_note"
 emit schedule_create_ratio_max_prune_vs_idle "$(ratio "$probe_prune_max" "$probe_idle_max")" \
         ratio "$probe_idle_max" "longest creation during the prune / idle (ms); the prune must not block creation: ~1; $create_note"
+zumactl_note="median of 5 runs of the whole command (process start, bus calls, output to /dev/null) with $many snapshots in the volume; baseline: the same with $few, before they were made"
+[ "$quick" = 0 ] || zumactl_note="$zumactl_note; quick run"
+emit "zumactl_status_volume_ms_at_$many" "$many_volume_ms" ms "$few_volume_ms" \
+        "zumactl status $volume: the volume and a table of every snapshot; $zumactl_note"
+emit "zumactl_status_volume_ratio_${many}_vs_$few" "$(ratio "$many_volume_ms" "$few_volume_ms")" \
+        ratio "$few_volume_ms" "zumactl status $volume with $many snapshots / with $few; $zumactl_note"
+emit "zumactl_list_volume_ms_at_$many" "$many_list_ms" ms "$few_list_ms" \
+        "zumactl list $volume: every snapshot's name; $zumactl_note"
+emit "zumactl_status_server_ratio_${many}_vs_$few" "$(ratio "$many_server_ms" "$few_server_ms")" \
+        ratio "$few_server_ms" "zumactl status (every volume, no snapshot) with $many snapshots in a volume / with $few: ~1, the snapshots are not read; $zumactl_note"
 progress "done"

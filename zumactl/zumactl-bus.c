@@ -6,8 +6,9 @@
 #include "zuma-error.h"
 #include "zumactl-errors.h"
 
-#define VOLUME_INTERFACE ZUMA_INTERFACE_VOLUME
 #define SNAPSHOT_INTERFACE ZUMA_INTERFACE_SNAPSHOT
+/* The object path of a listed snapshot (object data). */
+#define LISTED_PATH_KEY "zumactl-listed-path"
 #define MANAGER_INTERFACE ZUMA_INTERFACE_MANAGER
 
 static GDBusConnection *bus_open(ZumactlContext *ctx, GError **error)
@@ -123,9 +124,11 @@ ZumaBusManager *zumactl_bus_get_manager(ZumactlContext *ctx, GError **error)
         return g_object_ref(ctx->manager);
 }
 
-const char *zumactl_bus_path(gpointer proxy)
+const char *zumactl_bus_path(gpointer object)
 {
-        return g_dbus_proxy_get_object_path(G_DBUS_PROXY(proxy));
+        if (G_IS_DBUS_PROXY(object))
+                return g_dbus_proxy_get_object_path(G_DBUS_PROXY(object));
+        return g_object_get_data(object, LISTED_PATH_KEY);
 }
 
 /* The objects of the object manager carrying interface_name. */
@@ -147,15 +150,66 @@ static GList *bus_interfaces(ZumactlContext *ctx, const char *interface_name)
         return found;
 }
 
+/* A proxy of the volume at path of the server that answered the listing
+ * (its unique name, so no call resolves it), holding the properties the
+ * listing gave (an a{sv}) in its cache: made without a bus call. */
+static ZumaBusVolume *listed_volume(ZumactlContext *ctx, const char *path, GVariant *properties,
+                                    GError **error)
+{
+        g_autofree char *owner = g_dbus_proxy_get_name_owner(G_DBUS_PROXY(ctx->manager));
+        GDBusProxy *proxy;
+        GVariantIter iter;
+        const char *key;
+        GVariant *value;
+
+        proxy = G_DBUS_PROXY(zuma_bus_volume_proxy_new_sync(
+                ctx->connection,
+                G_DBUS_PROXY_FLAGS_DO_NOT_LOAD_PROPERTIES |
+                        G_DBUS_PROXY_FLAGS_DO_NOT_CONNECT_SIGNALS |
+                        G_DBUS_PROXY_FLAGS_DO_NOT_AUTO_START,
+                owner != NULL ? owner : ZUMACTL_BUS_NAME, path, NULL, error));
+        if (proxy == NULL)
+                return NULL;
+        g_variant_iter_init(&iter, properties);
+        while (g_variant_iter_next(&iter, "{&sv}", &key, &value)) {
+                g_dbus_proxy_set_cached_property(proxy, key, value);
+                g_variant_unref(value);
+        }
+        return ZUMA_BUS_VOLUME(proxy);
+}
+
 static gint volume_compare(gconstpointer a, gconstpointer b)
 {
         return g_strcmp0(zuma_bus_volume_get_name((ZumaBusVolume *)a),
                          zuma_bus_volume_get_name((ZumaBusVolume *)b));
 }
 
-GList *zumactl_bus_list_volumes(ZumactlContext *ctx)
+gboolean zumactl_bus_list_volumes(ZumactlContext *ctx, GList **ret_volumes, GError **error)
 {
-        return g_list_sort(bus_interfaces(ctx, VOLUME_INTERFACE), volume_compare);
+        g_autoptr(GVariant) listed = NULL;
+        GList *volumes = NULL;
+        GVariantIter iter;
+        const char *path;
+        GVariant *properties;
+
+        *ret_volumes = NULL;
+        if (!zumactl_bus_connect(ctx, error) ||
+            !zuma_bus_manager_call_list_volumes_sync(ctx->manager, zumactl_bus_no_options(),
+                                                     &listed, NULL, error))
+                return FALSE;
+        g_variant_iter_init(&iter, listed);
+        while (g_variant_iter_next(&iter, "{&o@a{sv}}", &path, &properties)) {
+                ZumaBusVolume *volume = listed_volume(ctx, path, properties, error);
+
+                g_variant_unref(properties);
+                if (volume == NULL) {
+                        g_list_free_full(volumes, g_object_unref);
+                        return FALSE;
+                }
+                volumes = g_list_prepend(volumes, volume);
+        }
+        *ret_volumes = g_list_sort(volumes, volume_compare);
+        return TRUE;
 }
 
 static gint snapshot_compare(gconstpointer a, gconstpointer b)
@@ -166,18 +220,74 @@ static gint snapshot_compare(gconstpointer a, gconstpointer b)
         return ia < ib ? -1 : ia > ib ? 1 : 0;
 }
 
-GList *zumactl_bus_list_snapshots(ZumactlContext *ctx, ZumaBusVolume *volume)
+/* A stopped or failed volume's snapshots, which Volume.ListSnapshots does
+ * not list (the agents that call it act on running volumes only) but which
+ * stay on the bus: from the object manager. */
+static gboolean list_snapshots_on_bus(ZumactlContext *ctx, ZumaBusVolume *volume,
+                                      GList **ret_snapshots, GError **error)
 {
-        GList *all = bus_interfaces(ctx, SNAPSHOT_INTERFACE);
-        GList *mine = NULL;
+        GList *all, *mine = NULL;
         const char *path = zumactl_bus_path(volume);
 
+        if (!zumactl_bus_load_objects(ctx, error))
+                return FALSE;
+        all = bus_interfaces(ctx, SNAPSHOT_INTERFACE);
         for (GList *l = all; l != NULL; l = l->next) {
                 if (g_strcmp0(zuma_bus_snapshot_get_volume(l->data), path) == 0)
                         mine = g_list_prepend(mine, g_object_ref(l->data));
         }
         g_list_free_full(all, g_object_unref);
-        return g_list_sort(mine, snapshot_compare);
+        *ret_snapshots = g_list_sort(mine, snapshot_compare);
+        return TRUE;
+}
+
+gboolean zumactl_bus_list_snapshots(ZumactlContext *ctx, ZumaBusVolume *volume,
+                                    GList **ret_snapshots, GError **error)
+{
+        g_autoptr(GError) error_local = NULL;
+        g_autoptr(GVariant) listed = NULL;
+        GList *snapshots = NULL;
+        GVariantIter iter;
+        const char *path, *name, *device;
+        guint32 id;
+        gboolean pinned, writable;
+        gint32 priority;
+        guint64 creation_time, size;
+
+        *ret_snapshots = NULL;
+        if (!zumactl_bus_volume_is_running(volume))
+                return list_snapshots_on_bus(ctx, volume, ret_snapshots, error);
+        if (!zuma_bus_volume_call_list_snapshots_sync(volume, zumactl_bus_no_options(), &listed,
+                                                      NULL, &error_local)) {
+                /* It stopped since its properties were read. */
+                if (g_error_matches(error_local, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING))
+                        return list_snapshots_on_bus(ctx, volume, ret_snapshots, error);
+                g_propagate_error(error, g_steal_pointer(&error_local));
+                return FALSE;
+        }
+        /* By id already. */
+        g_variant_iter_init(&iter, listed);
+        while (g_variant_iter_next(&iter, "(&ou&sbitb&st)", &path, &id, &name, &pinned, &priority,
+                                   &creation_time, &writable, &device, &size)) {
+                /* A skeleton never exported: a GDBusProxy would cost a
+                 * main context of its own each (most of the time of a
+                 * 10,000-snapshot list). */
+                ZumaBusSnapshot *snapshot = zuma_bus_snapshot_skeleton_new();
+
+                zuma_bus_snapshot_set_volume(snapshot, zumactl_bus_path(volume));
+                zuma_bus_snapshot_set_id(snapshot, id);
+                zuma_bus_snapshot_set_name(snapshot, name);
+                zuma_bus_snapshot_set_pinned(snapshot, pinned);
+                zuma_bus_snapshot_set_priority(snapshot, priority);
+                zuma_bus_snapshot_set_creation_time(snapshot, creation_time);
+                zuma_bus_snapshot_set_writable(snapshot, writable);
+                zuma_bus_snapshot_set_device(snapshot, device);
+                zuma_bus_snapshot_set_size(snapshot, size);
+                g_object_set_data_full(G_OBJECT(snapshot), LISTED_PATH_KEY, g_strdup(path), g_free);
+                snapshots = g_list_prepend(snapshots, snapshot);
+        }
+        *ret_snapshots = g_list_reverse(snapshots);
+        return TRUE;
 }
 
 ZumaBusVolume *zumactl_bus_find_volume(ZumactlContext *ctx, const char *name, GError **error)

@@ -4,11 +4,16 @@
  * a volume or a snapshot asks the server for that one object
  * (Manager.FindVolume, Volume.FindSnapshot) and reads its properties
  * through a proxy of its own, so its cost does not grow with the number
- * of snapshots.  Only the commands that show everything (status, list)
- * load the object manager: one GetManagedObjects call with every volume
- * and snapshot and their properties.  Objects created or changed by this
- * run's own calls are read again through a fresh proxy
- * (zumactl_bus_reload_*).
+ * of snapshots.  The commands that show everything (status, list) ask
+ * for the lists (Manager.ListVolumes, Volume.ListSnapshots: one compact
+ * answer each, a few milliseconds for 10,000 snapshots) and get objects
+ * holding what the lists said (proxies for volumes, never-exported
+ * skeletons for snapshots, which are many; neither makes a call to be
+ * read); only a stopped volume's snapshots, which
+ * ListSnapshots does not list, come from the object manager (one
+ * GetManagedObjects call with every object and its properties).  Objects
+ * created or changed by this run's own calls are read again through a
+ * fresh proxy (zumactl_bus_reload_*).
  */
 #pragma once
 
@@ -35,7 +40,7 @@ gboolean zumactl_bus_connect(ZumactlContext *ctx, GError **error);
 gboolean zumactl_bus_open(ZumactlContext *ctx, GError **error);
 
 /* zumactl_bus_connect(), then every object of the server with its
- * properties, for zumactl_bus_list_volumes() and _list_snapshots(). */
+ * properties (ctx->object_manager). */
 gboolean zumactl_bus_load_objects(ZumactlContext *ctx, GError **error);
 
 /* The Manager proxy (a new reference). */
@@ -50,13 +55,16 @@ ZumaBusVolume *zumactl_bus_find_volume(ZumactlContext *ctx, const char *name, GE
 ZumaBusVolume *zumactl_bus_find_volume_for(ZumactlContext *ctx, const char *name, const char *what,
                                            GError **error);
 
-/* Every volume, sorted by name (ZumaBusVolume refs); needs
- * zumactl_bus_load_objects(). */
-GList *zumactl_bus_list_volumes(ZumactlContext *ctx);
+/* Every volume with its properties, sorted by name (ZumaBusVolume refs,
+ * none when the server has no volume). */
+gboolean zumactl_bus_list_volumes(ZumactlContext *ctx, GList **ret_volumes, GError **error);
 
-/* The snapshots of volume, sorted by id (ZumaBusSnapshot refs); needs
- * zumactl_bus_load_objects(). */
-GList *zumactl_bus_list_snapshots(ZumactlContext *ctx, ZumaBusVolume *volume);
+/* The snapshots of volume with their properties, sorted by id
+ * (ZumaBusSnapshot refs, not proxies: call their methods by
+ * zumactl_bus_path()): those the server lists for it, running or not
+ * (none if its store never opened). */
+gboolean zumactl_bus_list_snapshots(ZumactlContext *ctx, ZumaBusVolume *volume,
+                                    GList **ret_snapshots, GError **error);
 
 gboolean zumactl_bus_volume_is_running(ZumaBusVolume *volume);
 
@@ -87,7 +95,9 @@ ZumaBusVolume *zumactl_bus_reload_created_volume(ZumactlContext *ctx, const char
 ZumaBusSnapshot *zumactl_bus_reload_created_snapshot(ZumactlContext *ctx, const char *path,
                                                      GError **error);
 
-const char *zumactl_bus_path(gpointer proxy);
+/* The object path of a proxy, or of a snapshot from
+ * zumactl_bus_list_snapshots(). */
+const char *zumactl_bus_path(gpointer object);
 
 /* An empty a{sv} options argument (floating, as the calls take it). */
 GVariant *zumactl_bus_no_options(void);

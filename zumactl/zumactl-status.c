@@ -16,18 +16,26 @@
  * a failure to measure it (a damaged store, a failed volume) is returned
  * as *ret_usage_error, words for the usage fields, and is no error of the
  * command; only a snapshot that no longer exists is (NotFound). */
-static gboolean snapshot_usage(ZumaBusSnapshot *snapshot, GVariant **ret_usage,
+static gboolean snapshot_usage(ZumactlContext *ctx, ZumaBusSnapshot *snapshot, GVariant **ret_usage,
                                char **ret_usage_error, GError **error)
 {
         g_autoptr(GError) error_local = NULL;
+        g_autoptr(GVariant) reply = NULL;
 
         *ret_usage = NULL;
         *ret_usage_error = NULL;
-        /* Costs time in proportion to the snapshot's chunks. */
-        g_dbus_proxy_set_default_timeout(G_DBUS_PROXY(snapshot), ZUMACTL_DEVICE_CALL_TIMEOUT_MS);
-        if (zuma_bus_snapshot_call_get_usage_sync(snapshot, zumactl_bus_no_options(), ret_usage,
-                                                  NULL, &error_local))
+        /* By path: a listed snapshot is no proxy.  Costs time in
+         * proportion to the snapshot's chunks. */
+        reply = g_dbus_connection_call_sync(
+                ctx->connection, ZUMACTL_BUS_NAME, zumactl_bus_path(snapshot),
+                ZUMA_INTERFACE_SNAPSHOT, "GetUsage",
+                g_variant_new("(@a{sv})", zumactl_bus_no_options()), G_VARIANT_TYPE("(a{sv})"),
+                G_DBUS_CALL_FLAGS_NO_AUTO_START, ZUMACTL_DEVICE_CALL_TIMEOUT_MS, NULL,
+                &error_local);
+        if (reply != NULL) {
+                g_variant_get(reply, "(@a{sv})", ret_usage);
                 return TRUE;
+        }
         if (zumactl_exit_code(error_local) == ZUMACTL_EXIT_NOT_FOUND ||
             zumactl_exit_code(error_local) == ZUMACTL_EXIT_UNREACHABLE) {
                 g_propagate_error(error, g_steal_pointer(&error_local));
@@ -45,8 +53,8 @@ static void variant_unref0(gpointer variant)
 
 /* snapshot_usage() of each snapshot, in list order: the usages (NULL
  * where unknown) and the words of each failure (NULL where none). */
-static gboolean snapshots_usage(GList *snapshots, const char *vol_name, GPtrArray **ret_usages,
-                                GPtrArray **ret_errors, GError **error)
+static gboolean snapshots_usage(ZumactlContext *ctx, GList *snapshots, const char *vol_name,
+                                GPtrArray **ret_usages, GPtrArray **ret_errors, GError **error)
 {
         g_autoptr(GPtrArray) usages = g_ptr_array_new_with_free_func(variant_unref0);
         g_autoptr(GPtrArray) errors = g_ptr_array_new_with_free_func(g_free);
@@ -56,7 +64,7 @@ static gboolean snapshots_usage(GList *snapshots, const char *vol_name, GPtrArra
                 GVariant *usage = NULL;
                 char *usage_error = NULL;
 
-                if (!snapshot_usage(l->data, &usage, &usage_error, &error_local)) {
+                if (!snapshot_usage(ctx, l->data, &usage, &usage_error, &error_local)) {
                         zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                                 "reading the usage of snapshot '%s' of volume "
                                                 "'%s'",
@@ -173,16 +181,14 @@ static gboolean status_server(ZumactlContext *ctx, GError **error)
         g_autoptr(GError) error_local = NULL;
         g_autoptr(GVariant) unknown_stores = NULL;
         g_autoptr(ZumactlReplication) replication = NULL;
-        GList *volumes;
+        GList *volumes = NULL;
 
-        if (zumactl_bus_load_objects(ctx, &error_local))
-                manager = zumactl_bus_get_manager(ctx, &error_local);
-        if (manager == NULL) {
+        manager = zumactl_bus_get_manager(ctx, &error_local);
+        if (manager == NULL || !zumactl_bus_list_volumes(ctx, &volumes, &error_local)) {
                 zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                         "reading the status of zuma-snapshotd");
                 return FALSE;
         }
-        volumes = zumactl_bus_list_volumes(ctx);
         unknown_stores = zumactl_unknown_stores(ctx);
         replication = zumactl_replication_load(ctx);
         if (ctx->json) {
@@ -229,16 +235,23 @@ static gboolean status_volume(ZumactlContext *ctx, ZumaBusVolume *volume, gboole
                               GError **error)
 {
         const char *vol_name = zuma_bus_volume_get_name(volume);
-        GList *snapshots = zumactl_bus_list_snapshots(ctx, volume);
+        GList *snapshots = NULL;
         g_autoptr(GPtrArray) usages = NULL;
         g_autoptr(GPtrArray) usage_errors = NULL;
-        gboolean known = snapshots != NULL || zumactl_bus_volume_is_running(volume);
+        gboolean known;
         const char *uuid = zuma_bus_volume_get_uuid(volume);
         g_autoptr(ZumactlReplication) replication = NULL;
+        g_autoptr(GError) error_local = NULL;
         gboolean ok = TRUE;
 
+        if (!zumactl_bus_list_snapshots(ctx, volume, &snapshots, &error_local)) {
+                zumactl_error_propagate(error, g_steal_pointer(&error_local),
+                                        "reading the snapshots of volume '%s'", vol_name);
+                return FALSE;
+        }
+        known = snapshots != NULL || zumactl_bus_volume_is_running(volume);
         if (usage)
-                ok = snapshots_usage(snapshots, vol_name, &usages, &usage_errors, error);
+                ok = snapshots_usage(ctx, snapshots, vol_name, &usages, &usage_errors, error);
         if (ok)
                 replication = zumactl_replication_load(ctx);
         if (ok && ctx->json) {
@@ -297,7 +310,7 @@ static gboolean status_snapshot(ZumactlContext *ctx, ZumaBusVolume *volume,
         g_autofree char *usage_error = NULL;
         g_autoptr(GError) error_local = NULL;
 
-        if (!snapshot_usage(snapshot, &usage, &usage_error, &error_local)) {
+        if (!snapshot_usage(ctx, snapshot, &usage, &usage_error, &error_local)) {
                 zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                         "reading the usage of snapshot '%s' of volume '%s'",
                                         zuma_bus_snapshot_get_name(snapshot), vol_name);
@@ -349,9 +362,6 @@ gboolean zumactl_cmd_status(ZumactlContext *ctx, int argc, char **argv, GError *
         volume = zumactl_bus_find_volume(ctx, argv[1], &error_local);
         if (volume != NULL && argc == 3)
                 snapshot = zumactl_bus_find_snapshot(ctx, volume, argv[2], &error_local);
-        /* One volume shows all its snapshots: read every object. */
-        else if (volume != NULL && !zumactl_bus_load_objects(ctx, &error_local))
-                g_clear_object(&volume);
         if (volume == NULL || (argc == 3 && snapshot == NULL)) {
                 zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                         "reading the status of %s '%s'",
@@ -389,19 +399,18 @@ gboolean zumactl_cmd_list(ZumactlContext *ctx, int argc, char **argv, GError **e
 {
         g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func(g_free);
         g_autoptr(GError) error_local = NULL;
-        GList *objects;
+        GList *objects = NULL;
 
         if (!zumactl_parse_options(ctx, NULL, FALSE, &argc, &argv, error))
                 return FALSE;
         if (!zumactl_expect_arguments(ctx, argc, argv, 0, 1, error))
                 return FALSE;
         if (argc == 1) {
-                if (!zumactl_bus_load_objects(ctx, &error_local)) {
+                if (!zumactl_bus_list_volumes(ctx, &objects, &error_local)) {
                         zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                                 "listing volumes");
                         return FALSE;
                 }
-                objects = zumactl_bus_list_volumes(ctx);
                 for (GList *l = objects; l != NULL; l = l->next)
                         g_ptr_array_add(names, g_strdup(zuma_bus_volume_get_name(l->data)));
         } else {
@@ -409,12 +418,11 @@ gboolean zumactl_cmd_list(ZumactlContext *ctx, int argc, char **argv, GError **e
                         zumactl_bus_find_volume(ctx, argv[1], &error_local);
 
                 if (volume == NULL || !zumactl_bus_require_running(volume, &error_local) ||
-                    !zumactl_bus_load_objects(ctx, &error_local)) {
+                    !zumactl_bus_list_snapshots(ctx, volume, &objects, &error_local)) {
                         zumactl_error_propagate(error, g_steal_pointer(&error_local),
                                                 "listing the snapshots of volume '%s'", argv[1]);
                         return FALSE;
                 }
-                objects = zumactl_bus_list_snapshots(ctx, volume);
                 for (GList *l = objects; l != NULL; l = l->next)
                         g_ptr_array_add(names, g_strdup(zuma_bus_snapshot_get_name(l->data)));
         }

@@ -104,7 +104,7 @@ static gboolean list_snapshots(GDBusConnection *connection, ZumaServerVolume *vo
         guint64 creation_time;
 
         reply = call(connection, volume->path, ZUMA_INTERFACE_VOLUME, "ListSnapshots",
-                     g_variant_new("(a{sv})", NULL), "(a(ousbitbs))", ZUMA_SERVER_CALL_TIMEOUT_MS,
+                     g_variant_new("(a{sv})", NULL), "(a(ousbitbst))", ZUMA_SERVER_CALL_TIMEOUT_MS,
                      &local);
         if (!reply) {
                 if (g_error_matches(local, ZUMA_ERROR, ZUMA_ERROR_NOT_RUNNING) ||
@@ -117,9 +117,9 @@ static gboolean list_snapshots(GDBusConnection *connection, ZumaServerVolume *vo
                 g_propagate_error(error, local);
                 return FALSE;
         }
-        g_variant_get(reply, "(a(ousbitbs))", &snapshots);
-        while (g_variant_iter_next(snapshots, "(&ou&sbitb&s)", &path, &id, &name, &pinned,
-                                   &priority, &creation_time, &writable, &device)) {
+        g_variant_get(reply, "(a(ousbitbst))", &snapshots);
+        while (g_variant_iter_next(snapshots, "(&ou&sbitb&st)", &path, &id, &name, &pinned,
+                                   &priority, &creation_time, &writable, &device, NULL)) {
                 ZumaServerSnapshot *snapshot =
                         zuma_server_snapshot_new(path, name, pinned, priority);
 

@@ -189,18 +189,19 @@ static GVariant *list_snapshots_method(gpointer object, ZumaCall *call, GError *
         records = zuma_volume_list_snapshots(self->volume, error);
         if (!records)
                 return NULL;
-        g_variant_builder_init(&builder, G_VARIANT_TYPE("a(ousbitbs)"));
+        g_variant_builder_init(&builder, G_VARIANT_TYPE("a(ousbitbst)"));
         for (guint i = 0; i < records->len; i++) {
                 const ZumaSnapshotRecord *record = g_ptr_array_index(records, i);
                 g_autofree char *path =
                         zuma_volume_dup_snapshot_path(self->volume, record->info.id);
 
-                g_variant_builder_add(&builder, "(ousbitbs)", path, record->info.id,
+                g_variant_builder_add(&builder, "(ousbitbst)", path, record->info.id,
                                       record->info.name, (record->info.flags & SS_SNAP_PINNED) != 0,
                                       record->info.priority, (guint64)MAX(record->info.ctime, 0),
-                                      (record->info.flags & SS_SNAP_WRITABLE) != 0, record->device);
+                                      (record->info.flags & SS_SNAP_WRITABLE) != 0, record->device,
+                                      record->info.origin_size);
         }
-        return g_variant_new("(a(ousbitbs))", &builder);
+        return g_variant_new("(a(ousbitbst))", &builder);
 }
 
 /* The arguments of a DeleteSnapshots or Revert waiting for a release. */

@@ -356,13 +356,13 @@ static void test_snapshot_create(void)
                 guint32 id, last_id = 0, count = 0;
                 gboolean pinned, writable;
                 gint32 priority;
-                guint64 creation_time;
+                guint64 creation_time, size;
 
                 assert_ok(
                         zuma_bus_volume_call_list_snapshots_sync(v, NO_OPTS, &list, NULL, &error_));
-                g_variant_get(list, "a(ousbitbs)", &iter);
-                while (g_variant_iter_next(iter, "(&ou&sbitb&s)", &path, &id, &name, &pinned,
-                                           &priority, &creation_time, &writable, &device)) {
+                g_variant_get(list, "a(ousbitbst)", &iter);
+                while (g_variant_iter_next(iter, "(&ou&sbitb&st)", &path, &id, &name, &pinned,
+                                           &priority, &creation_time, &writable, &device, &size)) {
                         g_assert_cmpuint(id, >, last_id);
                         last_id = id;
                         count++;
@@ -375,6 +375,8 @@ static void test_snapshot_create(void)
                         g_assert_cmpuint(creation_time, >, 0);
                         g_assert_cmpint(prop_b(path, IFACE_SNAPSHOT, "Writable"), ==, writable);
                         assert_prop_s(path, IFACE_SNAPSHOT, "Device", device);
+                        g_assert_cmpuint(prop_t(path, IFACE_SNAPSHOT, "Size"), ==, size);
+                        g_assert_cmpuint(size, >, 0);
                 }
                 g_assert_cmpuint(count, ==, prop_u(T.vol_path, IFACE_VOLUME, "SnapshotCount"));
                 assert_fails_mentioning(

@@ -257,6 +257,18 @@ run 0 --json status vol0 --usage && {
 }
 run 0 status vol0 --usage && [[ $OUT == *EXCLUSIVE* && $OUT == *pinned,writable* ]] ||
     fail "status vol0 --usage: $OUT"
+# The volume's list (from Volume.ListSnapshots) says of each snapshot what
+# the snapshot's own object does (status VOL SNAP reads its properties).
+run 0 --json status vol0 && LISTED=$OUT
+for name in first "$AUTO" third; do
+    run 0 --json status vol0 "$name" && OUT=$(python3 -c 'import json, sys
+listed = {s["name"]: s for s in json.loads(sys.argv[1])["snapshots"]}
+one = json.loads(sys.argv[2])
+one.pop("usage", None)
+one.pop("usage_error", None)
+print(json.dumps({"listed": listed[sys.argv[3]], "one": one}))' "$LISTED" "$OUT" "$name") &&
+        expect 'd["listed"] == d["one"] and d["one"]["size"] > 0 and d["one"]["object_path"] != ""' True
+done
 # Per-snapshot usage needs a volume: refused, not silently dropped.
 run 2 status --usage && [[ $ERR == *"name the volume"* ]] || fail "status --usage: $ERR"
 run 0 --json status vol0 first && {

@@ -27,8 +27,9 @@
  *                   device /dev/zumastor-fake) whose GetUsage answers
  *                   Corrupt, as a damaged tree makes the real server do
  *
- * It exports the object manager at ROOT, ROOT/Manager (with FindVolume),
- * and one running volume vol0 at ROOT/volumes/vol0.  A created snapshot
+ * It exports the object manager at ROOT, ROOT/Manager (with FindVolume
+ * and ListVolumes), and one running volume vol0 at ROOT/volumes/vol0
+ * (with FindSnapshot and ListSnapshots, which lists no snapshot).  A created snapshot
  * is always ROOT/volumes/vol0/snapshots/7; a generated name is
  * "vol0-generated".
  * SIGTERM ends it.  Uses the system bus (DBUS_SYSTEM_BUS_ADDRESS).
@@ -150,6 +151,31 @@ static gboolean on_find_volume(ZumaBusManager *manager, GDBusMethodInvocation *i
         return TRUE;
 }
 
+/* vol0 and its properties. */
+static gboolean on_list_volumes(ZumaBusManager *manager, GDBusMethodInvocation *invocation,
+                                GVariant *options, gpointer data)
+{
+        GDBusInterfaceSkeleton *volume = data;
+        GVariantBuilder builder;
+
+        g_variant_builder_init(&builder, G_VARIANT_TYPE("a{oa{sv}}"));
+        g_variant_builder_add(&builder, "{o@a{sv}}", ROOT "/volumes/vol0",
+                              g_dbus_interface_skeleton_get_properties(volume));
+        zuma_bus_manager_complete_list_volumes(manager, invocation,
+                                               g_variant_builder_end(&builder));
+        return TRUE;
+}
+
+/* A running vol0 has no snapshot (the damaged one fails, and zumactl
+ * reads its snapshot from the object manager). */
+static gboolean on_list_snapshots(ZumaBusVolume *volume, GDBusMethodInvocation *invocation,
+                                  GVariant *options, gpointer data)
+{
+        zuma_bus_volume_complete_list_snapshots(
+                volume, invocation, g_variant_new_array(G_VARIANT_TYPE("(ousbitbst)"), NULL, 0));
+        return TRUE;
+}
+
 static gboolean on_find_snapshot(ZumaBusVolume *volume, GDBusMethodInvocation *invocation,
                                  const char *name, GVariant *options, gpointer data)
 {
@@ -245,6 +271,8 @@ int main(int argc, char **argv)
         zuma_bus_object_skeleton_set_volume(volume_object, volume);
         g_signal_connect(volume, "handle-create-snapshot", G_CALLBACK(on_create_snapshot), &fake);
         g_signal_connect(volume, "handle-find-snapshot", G_CALLBACK(on_find_snapshot), NULL);
+        g_signal_connect(volume, "handle-list-snapshots", G_CALLBACK(on_list_snapshots), NULL);
+        g_signal_connect(manager, "handle-list-volumes", G_CALLBACK(on_list_volumes), volume);
         g_dbus_object_manager_server_export(server, G_DBUS_OBJECT_SKELETON(volume_object));
         if (fake.mode == MODE_DAMAGED)
                 export_damaged_snapshot(server, volume);
