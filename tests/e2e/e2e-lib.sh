@@ -76,6 +76,19 @@ e2e_init() {
         mkdir -p "$ZUMA_TEST_DIR/mnt"
 }
 
+# e2e_served_devices: the block devices zuma-snapshotd serves now, one a
+# line, whatever its frontend: the loop devices over its FUSE images, or
+# its zumastor device-mapper devices (dm uuid ZUMASTOR-...).
+e2e_served_devices() {
+        if [ "$ZUMA_TEST_FRONTEND" = kernel ]; then
+                dmsetup info -c --noheadings -o name,uuid 2>/dev/null |
+                        awk -F: '$2 ~ /^ZUMASTOR-/ { print "/dev/mapper/" $1 }'
+        else
+                losetup -n -O NAME,BACK-FILE -l |
+                        awk -v dir="$ZUMA_TEST_RUN_DIR" 'index($2, dir) == 1 { print $1 }'
+        fi
+}
+
 e2e_zumactl() {
         local out status=0 err=$ZUMA_TEST_DIR/zumactl.stderr
 

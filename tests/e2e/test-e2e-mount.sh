@@ -93,7 +93,7 @@ wait_unmounted() {
 take() { e2e_snapshot_frozen "$T/home" "$VOL" "$1"; }
 
 attached_count() {
-        losetup -n -O NAME,BACK-FILE -l | awk -v dir="$T/run" 'index($2, dir) == 1' | wc -l
+        e2e_served_devices | wc -l
 }
 
 e2e_init
@@ -265,7 +265,7 @@ mountpoint -q "$T/home" || fail "a refused change unmounted the origin"
 step "stop with everything mounted: released, nothing left mounted or attached"
 zctl stop "$VOL"
 [ -z "$(e2e_our_mounts)" ] || fail "still mounted after stop: $(e2e_our_mounts)"
-attached=$(losetup -n -O NAME,BACK-FILE -l | awk -v dir="$T/run" 'index($2, dir) == 1')
+attached=$(e2e_served_devices)
 [ -z "$attached" ] || fail "still attached after stop: $attached"
 
 step "the server restarts: the mounter follows it back; start mounts again"
