@@ -452,7 +452,10 @@ Workload *work_random(const char *wl_name, uint64_t seed, size_t nsteps)
                                         *st++ = (Step){ .kind = STEP_CREATE, .name = name };
                                         live[created++] = true;
                                         nlive++;
-                                } else if (e < 35 && nlive && !deleted) {
+                                } else if (e < 35 && live[pick] && !deleted) {
+                                        /* pick was drawn before this loop:
+                                         * with nothing live then, it is 0,
+                                         * live only if made just now. */
                                         *st++ = (Step){ .kind = STEP_DELETE,
                                                         .snap = (uint32_t)pick };
                                         live[pick] = false;
